@@ -1,0 +1,144 @@
+"""``ats-bot instruments ...``: list, show, walk, diagram, export and chat through the questionnaires."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.i18n import LANGUAGES, translator
+from app.presenting import describe_problem
+from flows.compiler import END
+from flows.diagram import mermaid
+from flows.loader import instrument_names
+from flows.registry import engine
+from flows.schema import QuestionType
+from flows.xlsform import xlsform_sheets
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("instruments", help="the KUDU Sekolah questionnaires")
+    sub = parser.add_subparsers(dest="instruments_command", required=True)
+    sub.add_parser("list", help="list the instruments").set_defaults(func=cmd_list)
+    show = sub.add_parser("show", help="print the compiled instrument")
+    show.add_argument("name", choices=instrument_names())
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(func=cmd_show)
+    walk = sub.add_parser("walk", help="walk the skip logic over answers read as JSON from stdin")
+    walk.add_argument("name", choices=instrument_names())
+    walk.add_argument("--today", type=dt.date.fromisoformat, help="the date ages are computed on (YYYY-MM-DD)")
+    walk.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the error message")
+    walk.set_defaults(func=cmd_walk)
+    diagram = sub.add_parser("diagram", help="print the skip logic as a Mermaid flowchart")
+    diagram.add_argument("name", choices=instrument_names())
+    diagram.set_defaults(func=cmd_diagram)
+    export = sub.add_parser("export", help="write the instrument in another format")
+    export.add_argument("name", choices=instrument_names())
+    export.add_argument("--format", choices=["xlsform"], default="xlsform")
+    export.add_argument("file", type=Path)
+    export.set_defaults(func=cmd_export)
+    chat = sub.add_parser("chat", help="fill an instrument in the terminal with the bot's engine")
+    chat.add_argument("name", choices=instrument_names())
+    chat.add_argument("--lang", choices=LANGUAGES, default="id")
+    chat.add_argument("--today", type=dt.date.fromisoformat, help="the date ages are computed on (YYYY-MM-DD)")
+    chat.set_defaults(func=cmd_chat)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for name in instrument_names():
+        inst = engine(name).compiled.instrument
+        count = sum(1 for n in engine(name).layout.nodes.values() if n.type is not QuestionType.REPEAT)
+        print(f"{name:<18} v{inst.version}  {count:>3} items  {inst.source} — {inst.title}")
+    return 0
+
+
+def describe(name: str) -> dict[str, Any]:
+    """The compiled instrument as plain data, for ``show --json`` and for tools."""
+    compiled = engine(name).compiled
+    inst = compiled.instrument
+    questions = []
+    for node in compiled.layout.nodes.values():
+        q = node.question
+        routes = [
+            {"to": t.dest if t.dest != END else None, "when": code}
+            for code, target in (q.jumps or {}).items()
+            for t in compiled.machine.events["next"].transitions[q.id] if t.dest == target
+        ]
+        questions.append({
+            "id": q.id,
+            "type": q.type.value,
+            "label": q.label,
+            "section": node.section,
+            "group": node.group,
+            "required": q.required,
+            "choices": [{"code": c.code, "label": c.label, **({"other": True} if c.other else {}), **({"exclusive": True} if c.exclusive else {})} for c in node.choices],
+            "jumps": routes,
+            "jump": q.jump,
+            "relevant": q.relevant.model_dump(by_alias=True, exclude_none=True) if q.relevant else None,
+            "constraint": q.constraint.model_dump(exclude_none=True) if q.constraint else None,
+            "calculate": q.calculate.model_dump(exclude_none=True) if q.calculate else None,
+            "repeat_count": q.repeat_count,
+        })
+    return {"name": inst.name, "version": inst.version, "title": inst.title, "source": inst.source, "respondent": inst.respondent, "questions": questions}
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    data = describe(args.name)
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{data['title']} ({data['source']}), version {data['version']}")
+    for q in data["questions"]:
+        indent = "    " if q["group"] else "  "
+        print(f"{indent}{q['id']:<16} {q['type']:<16} {q['label']}")
+        for c in q["choices"]:
+            print(f"{indent}    {c['code']:>9}. {c['label']}")
+    return 0
+
+
+def cmd_walk(args: argparse.Namespace) -> int:
+    raw = json.load(sys.stdin)
+    eng = engine(args.name)
+    for node in eng.layout.nodes.values():
+        if node.type is QuestionType.PHOTO and isinstance(raw.get(node.id), str):
+            path = Path(raw[node.id])
+            raw[node.id] = {"path": str(path), "size": path.stat().st_size if path.exists() else None}
+    report = eng.check(raw, args.today)
+    t = translator(args.lang)
+    print(json.dumps({
+        "visited": report.visited,
+        "stopped_at": report.stopped_at,
+        "error": describe_problem(t, report.error) if report.error else None,
+        "complete": report.complete,
+        "warnings": [describe_problem(t, w) for w in report.warnings],
+    }, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_diagram(args: argparse.Namespace) -> int:
+    print(mermaid(engine(args.name).compiled), end="")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from openpyxl import Workbook  # only the export needs it
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, rows in xlsform_sheets(engine(args.name).compiled).items():
+        sheet = workbook.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    args.file.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(args.file)
+    print(f"wrote {args.file}", file=sys.stderr)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from app.terminal_chat import run_chat
+
+    return run_chat(engine(args.name), translator(args.lang), sys.stdin, sys.stdout, args.today)

@@ -1,0 +1,53 @@
+"""Settings from the environment or ``.env``: one place that says what can be configured (see ``.env.example``)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from functools import cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(str, Enum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Everything an operator may set; defaults run a development bot on SQLite."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    bot_token: str = ""
+    bot_api_base_url: str = "https://api.telegram.org/bot"
+    """A self-hosted or test Bot API server: messages go to ``{base}{token}/{method}``."""
+    bot_api_file_url: str = ""
+    """File downloads; derived from ``bot_api_base_url`` (``.../bot`` → ``.../file/bot``) when empty."""
+    database_url: str = "sqlite:///data/ats-bot.db"
+    data_key: str = ""
+    """Secret for encrypting NIKs and keying their hashes. Required outside development."""
+    files_dir: Path = Path("data/files")
+    default_language: str = "id"
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    health_port: int = 8080
+    log_level: str = "INFO"
+    retention_days: int = Field(default=3650, description="Keep closed cases this long before deletion.")
+
+    def file_url(self) -> str:
+        """The base URL for file downloads of the configured Bot API server."""
+        if self.bot_api_file_url:
+            return self.bot_api_file_url
+        base = self.bot_api_base_url.rstrip("/")
+        return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

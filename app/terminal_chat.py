@@ -1,0 +1,80 @@
+"""``ats-bot chat NAME``: fill an instrument in a terminal with the same engine the bot uses.
+
+For training sessions and a quick try without a Telegram token. Nothing is stored: the answers are printed
+as JSON at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import TextIO
+
+from app.i18n import Translator
+from app.presenting import describe_problem, display_value, question_header, subject_name, summary_lines
+from flows.engine import Accepted, Complete, Engine, NeedsConfirmation, Refused, State
+from flows.messages import N_
+from flows.schema import SELECTS
+
+HELP = N_("Type the answer (for options: the number; several: 1,3). Commands: < back, - skip, ? summary, q quit.")
+OPTIONAL = N_("(optional: type - to skip)")
+SAVED = N_("Saved: {value}")
+KEEP_ANYWAY = N_("Keep this answer anyway? (y/n)")
+REVIEW = N_("Review of the answers:")
+FINISHED = N_("Complete. Answers (JSON):")
+CANCELLED = N_("Stopped. Nothing was stored.")
+YES_WORDS = ("y", "ya", "yes", "iya", "nggih", "inggih")
+
+
+def _ask(engine: Engine, state: State, t: Translator, out: TextIO, today: dt.date) -> None:
+    prompt = engine.current(state, today)
+    assert not isinstance(prompt, Complete)
+    out.write("\n" + question_header(t, prompt, subject_name(engine, state.answers)) + "\n")
+    if prompt.node.type in SELECTS:
+        for choice in prompt.node.choices:
+            out.write(f"   {choice.code}. {t.label(choice.label)}\n")
+    if prompt.current is not None:
+        out.write(f"   [{display_value(t, prompt.node, prompt.current)}]\n")
+    if prompt.can_skip:
+        out.write(f"   {t(OPTIONAL)}\n")
+    out.write("> ")
+    out.flush()
+
+
+def run_chat(engine: Engine, t: Translator, inp: TextIO, out: TextIO, today: dt.date | None = None) -> int:
+    """Ask every question in turn until the form is complete or the person quits."""
+    day = today or dt.date.today()
+    state = State()
+    out.write(t.label(engine.compiled.instrument.title) + "\n" + t(HELP) + "\n")
+    while not isinstance(engine.current(state, day), Complete):
+        _ask(engine, state, t, out, day)
+        line = inp.readline()
+        if not line or line.strip().lower() == "q":
+            out.write("\n" + t(CANCELLED) + "\n")
+            return 1
+        text = line.strip()
+        if text == "<":
+            state = engine.back(state, day)
+            continue
+        if text == "?":
+            out.write("\n".join(summary_lines(t, engine, state.answers, engine.summary(state, day))) + "\n")
+            continue
+        node = engine.current(state, day)
+        outcome = engine.skip(state, day) if text == "-" else engine.answer(state, text, day)
+        if isinstance(outcome, NeedsConfirmation):
+            for warning in outcome.warnings:
+                out.write("⚠ " + describe_problem(t, warning) + "\n")
+            out.write(t(KEEP_ANYWAY) + " ")
+            out.flush()
+            keep = inp.readline().strip().lower() in YES_WORDS
+            outcome = engine.confirm(outcome.state, day) if keep else Refused(outcome.warnings[0])
+        if isinstance(outcome, Refused):
+            out.write("✗ " + describe_problem(t, outcome.problem) + "\n")
+            continue
+        assert isinstance(outcome, Accepted)
+        if not isinstance(node, Complete) and outcome.value is not None:
+            out.write("✓ " + t(SAVED, value=display_value(t, node.node, outcome.value)) + "\n")
+        state = outcome.state
+    out.write("\n" + t(REVIEW) + "\n" + "\n".join(summary_lines(t, engine, state.answers, engine.summary(state, day))) + "\n")
+    out.write(t(FINISHED) + "\n" + json.dumps(state.answers, ensure_ascii=False, indent=2) + "\n")
+    return 0

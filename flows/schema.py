@@ -1,0 +1,231 @@
+"""Declarative instrument schema: what a questionnaire file may say.
+
+Instruments are data (YAML under ``flows/instruments``). This module only describes their shape with pydantic;
+cross-references (jump targets, condition questions, choice lists) are checked in ``flows.validate`` so that
+every error can name the instrument and the question id.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class QuestionType(str, Enum):
+    """The kinds of question the engine can ask."""
+
+    TEXT = "text"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    DATE = "date"
+    NIK = "nik"
+    NISN = "nisn"
+    PHONE = "phone"
+    SELECT_ONE = "select_one"
+    SELECT_MULTIPLE = "select_multiple"
+    PHOTO = "photo"
+    LOCATION = "location"
+    NOTE = "note"
+    CALCULATE = "calculate"
+    REPEAT = "repeat"
+
+
+ANSWERABLE = frozenset(QuestionType) - {QuestionType.NOTE, QuestionType.CALCULATE, QuestionType.REPEAT}
+SELECTS = frozenset({QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class Choice(_Strict):
+    """One printed option: the guide's code and label."""
+
+    code: str
+    label: str
+    other: bool = False
+    """"Lainnya, sebutkan": choosing it asks a follow-up free text, id ``<question>.lainnya``."""
+    exclusive: bool = False
+    """In a select-multiple, this option cannot be combined with others (e.g. "Tidak ada kendala")."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _code_as_text(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("code"), int):
+            data = {**data, "code": str(data["code"])}
+        return data
+
+
+class Condition(_Strict):
+    """A test on earlier answers; exactly one operator per node.
+
+    ``q`` names the question; inside a repeat group a sibling id means the same instance.
+    """
+
+    q: str | None = None
+    is_: str | None = Field(default=None, alias="is")
+    in_: list[str] | None = Field(default=None, alias="in")
+    has: str | None = None
+    has_any: list[str] | None = None
+    answered: bool | None = None
+    gte: float | None = None
+    lte: float | None = None
+    gt: float | None = None
+    lt: float | None = None
+    all: list[Condition] | None = None
+    any: list[Condition] | None = None
+    not_: Condition | None = Field(default=None, alias="not")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _codes_as_text(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            for key in ("is", "has"):
+                if isinstance(data.get(key), int):
+                    data[key] = str(data[key])
+            for key in ("in", "has_any"):
+                if isinstance(data.get(key), list):
+                    data[key] = [str(v) for v in data[key]]
+        return data
+
+    @model_validator(mode="after")
+    def _one_operator(self) -> Condition:
+        leaf = [k for k in ("is_", "in_", "has", "has_any", "answered", "gte", "lte", "gt", "lt") if getattr(self, k) is not None]
+        branch = [k for k in ("all", "any", "not_") if getattr(self, k) is not None]
+        if len(leaf) + len(branch) != 1:
+            raise ValueError("a condition needs exactly one operator (is, in, has, has_any, answered, gte, lte, gt, lt, all, any, not)")
+        if leaf and not self.q:
+            raise ValueError(f"condition operator {leaf[0].rstrip('_')!r} needs 'q', the question it tests")
+        if branch and self.q:
+            raise ValueError("'all', 'any' and 'not' take conditions, not 'q'")
+        return self
+
+    def questions(self) -> list[str]:
+        """Every question id this condition reads."""
+        found = [self.q] if self.q else []
+        for child in (self.all or []) + (self.any or []) + ([self.not_] if self.not_ else []):
+            found += child.questions()
+        return found
+
+
+class Constraint(_Strict):
+    """Limits an answer must respect; ``message`` is what the person reads when it does not."""
+
+    min: float | None = None
+    max: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    age_min: int | None = None
+    """For a birth date: the youngest age allowed, in whole years on the day of the answer."""
+    age_max: int | None = None
+    not_future: bool = False
+    message: str | None = None
+
+
+class Calculation(_Strict):
+    """A value the engine derives from other answers."""
+
+    age_from: str | None = None
+    """Whole years from this birth-date question to today."""
+    percent_of: tuple[str, str] | None = None
+    """``[part, whole]``: part / whole × 100, rounded to one decimal (the guide's A = a/H × 100)."""
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Calculation:
+        if (self.age_from is None) == (self.percent_of is None):
+            raise ValueError("a calculation needs exactly one of 'age_from' or 'percent_of'")
+        return self
+
+    def questions(self) -> list[str]:
+        """Every question id this calculation reads."""
+        return [self.age_from] if self.age_from else list(self.percent_of or ())
+
+
+class Question(_Strict):
+    """One item of the paper form, or a repeat group of items."""
+
+    id: str
+    type: QuestionType
+    label: str
+    hint: str | None = None
+    required: bool = True
+    choices: list[Choice] | str | None = None
+    """Options, or the name of one of the instrument's ``choice_lists``."""
+    jumps: dict[str, str] | None = None
+    """The paper's "Lompat ke": answer code → the question to go to next."""
+    jump: str | None = None
+    """An unconditional "lanjut ke" after this question, whatever the answer."""
+    relevant: Condition | None = None
+    constraint: Constraint | None = None
+    calculate: Calculation | None = None
+    max_size_mb: float | None = None
+    """For photos: the largest file accepted."""
+    repeat_count: str | None = None
+    """For repeat groups: the integer question that says how many instances to ask."""
+    questions: list[Question] | None = None
+    """For repeat groups: the questions asked once per instance."""
+    note: str | None = None
+    """The paper's CATATAN column or a transcription remark; not shown to respondents."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _jump_codes_as_text(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("jumps"), dict):
+            data = {**data, "jumps": {str(k): str(v) for k, v in data["jumps"].items()}}
+        return data
+
+
+class Section(_Strict):
+    """A titled part of the paper form (e.g. "1 INFORMASI PERSONAL ATS")."""
+
+    id: str
+    title: str
+    questions: list[Question]
+
+
+class NikCheck(_Strict):
+    """Cross-check of a NIK against other answers; a disagreement is a warning the person may confirm."""
+
+    nik: str
+    birth_date: str | None = None
+    sex: str | None = None
+    sex_codes: dict[str, str] = Field(default_factory=dict)
+    """Choice code of the sex question → "L" or "P"."""
+    kecamatan: str | None = None
+    """A select-one whose choice codes are Kemendagri kecamatan codes (e.g. ``33.26.01``)."""
+
+
+class Subject(_Strict):
+    """Which answers identify the child, so storage can find and link the child's record."""
+
+    name: str | None = None
+    nik: str | None = None
+    nisn: str | None = None
+    sex: str | None = None
+    birth_place: str | None = None
+    birth_date: str | None = None
+    kecamatan: str | None = None
+    desa: str | None = None
+    address: str | None = None
+
+
+class Instrument(_Strict):
+    """A whole questionnaire as the guide prints it."""
+
+    spec: int = 1
+    name: str
+    version: int
+    title: str
+    source: str
+    """Where in the guide it comes from, e.g. "Lampiran 4"."""
+    intro: str | None = None
+    respondent: str | None = None
+    """Who fills it: pendata, pendamping, orang_tua, sekolah."""
+    choice_lists: dict[str, list[Choice]] = Field(default_factory=dict)
+    sections: list[Section]
+    checks: list[NikCheck] = Field(default_factory=list)
+    subject: Subject = Field(default_factory=Subject)
