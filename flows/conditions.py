@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -40,5 +41,5 @@ def holds(cond: Condition, lookup: Lookup) -> bool:
 def _compare(cond: Condition, value: Any) -> bool:
     if not isinstance(value, (int, float)):
         return False
-    checks = ((cond.gte, value.__ge__), (cond.lte, value.__le__), (cond.gt, value.__gt__), (cond.lt, value.__lt__))
-    return all(test(bound) for bound, test in checks if bound is not None)
+    checks = ((cond.gte, operator.ge), (cond.lte, operator.le), (cond.gt, operator.gt), (cond.lt, operator.lt))
+    return all(test(value, bound) for bound, test in checks if bound is not None)

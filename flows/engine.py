@@ -150,7 +150,7 @@ class Engine:
         walk = self.walk(state, today)
         rows = []
         for position in walk.path:
-            value = walk.computed.get(position, self.value(state.answers, position))
+            value = _kept_value(walk, state.answers, self.layout.nodes[position.qid], position)
             if value is not MISSING:
                 rows.append((position, self.layout.nodes[position.qid], value))
         return rows
@@ -167,7 +167,7 @@ class Engine:
         if isinstance(value, Problem):
             return Refused(value)
         answers = _put(state.answers, node, position.instance, value)
-        warnings = [w for w in self._warnings(node, answers, day) if w.key not in state.confirmed]
+        warnings = [w for w in self._warnings(node, answers, position.instance, day) if w.key not in state.confirmed]
         if warnings and not confirm:
             pending = {"position": position.key, "value": value}
             return NeedsConfirmation(replace(state, cursor=position.key, pending=pending), warnings)
@@ -215,7 +215,8 @@ class Engine:
     # -- checking a whole set of answers ------------------------------------------------------------------
     def check(self, raw_answers: Mapping[str, Any], today: dt.date | None = None) -> WalkReport:
         """Walk from the first question over ``raw_answers`` (keyed by question id), stopping at the first
-        question whose answer is missing or invalid; used by ``instruments walk`` and the path tests."""
+        question whose answer is missing or invalid; an optional question left out, or ``null``, is skipped.
+        Used by ``instruments walk`` and the path tests."""
         day = _today(today)
         state, warnings = State(), []
         for _ in range(len(self.layout.nodes) * (2 + _largest_repeat(raw_answers))):
@@ -223,13 +224,14 @@ class Engine:
             if isinstance(prompt, Complete):
                 break
             raw = _raw_at(raw_answers, prompt.node, prompt.position.instance)
-            if raw is MISSING:
+            if raw is MISSING and prompt.node.question.required:
                 break
-            outcome = self.skip(state, day) if raw is None else self.answer(state, raw, day, confirm=True)
+            skipped = raw is None or raw is MISSING  # an optional question left out is skipped
+            outcome = self.skip(state, day) if skipped else self.answer(state, raw, day, confirm=True)
             if isinstance(outcome, Refused):
                 asked = [p.key for p in self.walk(state, day).asked]
                 return WalkReport(asked, prompt.position.key, outcome.problem, False, dict(state.answers), warnings)
-            warnings += [w for w in self._warnings(prompt.node, outcome.state.answers, day) if w.key not in state.confirmed]
+            warnings += [w for w in self._warnings(prompt.node, outcome.state.answers, prompt.position.instance, day) if w.key not in state.confirmed]
             state = outcome.state
         walk = self.walk(state, day)
         stop = walk.stop.key if walk.stop else None
@@ -251,8 +253,13 @@ class Engine:
         path = [p for p in walk.path if self._answerable(p)]
         return Progress(sum(self.value(state.answers, p) is not MISSING for p in path), len(path))
 
-    def _warnings(self, node: Node, answers: Mapping[str, Any], today: dt.date) -> list[Problem]:
-        lookup = lambda qid: answers.get(qid, MISSING)  # noqa: E731 - checks read top-level questions
+    def _warnings(self, node: Node, answers: Mapping[str, Any], instance: int, today: dt.date) -> list[Problem]:
+        """NIK disagreements the answer at this position causes; inside a repeat group, within its instance."""
+
+        def lookup(qid: str) -> Any:
+            ref = self.layout.nodes[qid]
+            return read(answers, ref, instance if ref.group else 0)
+
         return [w for check in self._checks_by_question.get(node.id, []) for w in nik_warnings(check, lookup, today)]
 
     def _prune(self, answers: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
@@ -261,10 +268,18 @@ class Engine:
         kept: dict[str, Any] = {}
         for position in walk.path:
             node = self.layout.nodes[position.qid]
-            value = walk.computed.get(position, read(answers, node, position.instance))
+            value = _kept_value(walk, answers, node, position)
             if value is not MISSING:
                 write(kept, node, position.instance, value)
         return kept
+
+
+def _kept_value(walk: Walk, answers: Mapping[str, Any], node: Node, position: Position) -> Any:
+    """The answer at a position, or its calculation; a calculation whose inputs are missing counts as absent."""
+    if position in walk.computed:
+        value = walk.computed[position]
+        return MISSING if value is None else value
+    return read(answers, node, position.instance)
 
 
 def _put(answers: Mapping[str, Any], node: Node, instance: int, value: Any) -> dict[str, Any]:
