@@ -12,7 +12,11 @@ One machine serves every conversation: a walk creates a small :class:`_Cursor` m
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +29,8 @@ from flows.structure import Layout, Node, build_layout
 from flows.values import age_on
 
 END = "__end__"
+WALK_CACHE_SIZE = 512
+logging.getLogger("transitions.core").setLevel(logging.WARNING)  # a debug line per trigger costs 10 % of a walk
 _POSITION = re.compile(r"^(?P<qid>.+?)(?:\[(?P<n>\d+)\])?$")
 
 
@@ -135,6 +141,8 @@ class CompiledInstrument:
         )
         for qid in self.layout.nodes:
             self._add_routes(qid)
+        self._walks: OrderedDict[tuple[str, dt.date], Walk] = OrderedDict()
+        self._walks_lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -191,8 +199,24 @@ class CompiledInstrument:
         """Follow the form over ``answers`` from the first question to the end.
 
         Unanswered questions are passed over taking no jump, which estimates the remaining path; the first of
-        them is the walk's ``stop``, where the person is asked next.
+        them is the walk's ``stop``, where the person is asked next. A turn of the bot asks about the same
+        answers several times (where am I, answer, what next), so recent walks are remembered; callers must
+        not modify the returned walk.
         """
+        key = (json.dumps(answers, sort_keys=True, default=str), today)
+        with self._walks_lock:
+            cached = self._walks.get(key)
+            if cached is not None:
+                self._walks.move_to_end(key)
+                return cached
+        result = self._walk(answers, today)
+        with self._walks_lock:
+            self._walks[key] = result
+            if len(self._walks) > WALK_CACHE_SIZE:
+                self._walks.popitem(last=False)
+        return result
+
+    def _walk(self, answers: Mapping[str, Any], today: dt.date) -> Walk:
         result = Walk()
         working = _Working(answers)
         cursor = _Cursor(self.layout.top[0], working, self.layout)
