@@ -6,13 +6,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from app import instruments_cli
+from app import bot_cli, db_cli, instruments_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ats-bot", description="ATS Bot: find out-of-school children and bring them back to school.")
     sub = parser.add_subparsers(dest="command", required=True)
     instruments_cli.register(sub)
+    bot_cli.register(sub)
+    db_cli.register(sub)
+    db_cli.register_regions(sub)
     chat = sub.add_parser("chat", help="fill an instrument in the terminal (same as 'instruments chat')")
     chat.add_argument("name")
     chat.add_argument("--lang", default="id")

@@ -1,0 +1,84 @@
+"""``ats-bot run`` (long polling) and ``ats-bot webhook``: start the Telegram bot."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from app.settings import Settings, get_settings
+from bot.app import ALLOWED_UPDATES, build_application, serve_health
+from storage.crypto import MissingDataKeyError
+from storage.schema_state import SchemaBehindError
+from storage.startup import open_database
+
+NO_TOKEN = """No BOT_TOKEN is set.
+
+1. In Telegram, open @BotFather and send /newbot; choose a name and a username ending in "bot".
+2. BotFather replies with a token like 123456789:AA...; put it in .env as BOT_TOKEN=... (see .env.example).
+3. Run `ats-bot run` again.
+
+To try the questionnaires without Telegram: ats-bot chat pendataan
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    run = subparsers.add_parser("run", help="start the bot with long polling")
+    run.set_defaults(func=cmd_run)
+    webhook = subparsers.add_parser("webhook", help="start the bot behind a webhook (WEBHOOK_URL, WEBHOOK_SECRET)")
+    webhook.set_defaults(func=cmd_webhook)
+
+
+def _prepare(settings: Settings):  # type: ignore[no-untyped-def]
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stdout)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Bot API call would drown the update log
+    if not settings.bot_token:
+        print(NO_TOKEN, file=sys.stderr)
+        return None
+    try:
+        db = open_database(settings)
+    except (SchemaBehindError, MissingDataKeyError) as exc:
+        print(str(exc), file=sys.stderr)
+        return None
+    return db
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    db = _prepare(settings)
+    if db is None:
+        return 2
+    application = build_application(settings, db)
+    _start_health(db, settings.health_port)
+    application.run_polling(allowed_updates=ALLOWED_UPDATES, close_loop=False)
+    return 0
+
+
+def cmd_webhook(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if not settings.webhook_url or not settings.webhook_secret:
+        print("WEBHOOK_URL and WEBHOOK_SECRET must be set for webhook mode (see .env.example).", file=sys.stderr)
+        return 2
+    db = _prepare(settings)
+    if db is None:
+        return 2
+    application = build_application(settings, db)
+    _start_health(db, settings.health_port)
+    application.run_webhook(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path="telegram",
+        webhook_url=settings.webhook_url.rstrip("/") + "/telegram",
+        secret_token=settings.webhook_secret,  # PTB refuses calls without Telegram's matching secret header
+        allowed_updates=ALLOWED_UPDATES,
+        close_loop=False,
+    )
+    return 0
+
+
+def _start_health(db, port: int) -> None:  # type: ignore[no-untyped-def]
+    """Serve /health on the event loop the application is about to run on."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(serve_health(db, port))

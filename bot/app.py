@@ -1,0 +1,93 @@
+"""Wiring of the Telegram application in one place: ApplicationBuilder, the one router, commands, health."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from telegram import BotCommand, Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from app.i18n import LANGUAGES, translator
+from app.settings import Settings
+from bot import texts as T
+from bot.conversation import Conversations
+from bot.processor import PerPersonUpdateProcessor
+from bot.router import route
+from bot.store import BotStore
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+MAX_CONCURRENT_UPDATES = 64
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+COMMANDS = [("start", T.CMD_START), ("isi", T.CMD_FILL), ("lanjut", T.CMD_CONTINUE), ("draf", T.CMD_DRAFTS),
+            ("batal", T.CMD_CANCEL), ("bahasa", T.CMD_LANGUAGE), ("help", T.CMD_HELP)]
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the router needs, shared by all updates (nothing person-specific lives here)."""
+
+    db: Database
+    conversations: Conversations
+    files_dir: Path
+
+
+def build_application(settings: Settings, db: Database) -> Application:  # type: ignore[type-arg]
+    application = (
+        ApplicationBuilder()
+        .token(settings.bot_token)
+        .base_url(settings.bot_api_base_url)
+        .base_file_url(settings.file_url())
+        .concurrent_updates(PerPersonUpdateProcessor(MAX_CONCURRENT_UPDATES))
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .post_init(_announce_commands)
+        .build()
+    )
+    bot_id = int(settings.bot_token.split(":")[0]) if settings.bot_token.split(":")[0].isdigit() else 0
+    application.bot_data["services"] = Services(db, Conversations(BotStore(db, bot_id)), settings.files_dir)
+    application.add_handler(TypeHandler(Update, route))
+    application.add_error_handler(_log_error)
+    return application
+
+
+async def _announce_commands(application: Application) -> None:  # type: ignore[type-arg]
+    """The command menu in each language (Indonesian for everyone else)."""
+    for language in LANGUAGES:
+        t = translator(language)
+        commands = [BotCommand(name, t(description)) for name, description in COMMANDS]
+        await application.bot.set_my_commands(commands, language_code=language)
+    t = translator("id")
+    await application.bot.set_my_commands([BotCommand(name, t(description)) for name, description in COMMANDS])
+
+
+async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error(json.dumps({"update": update_id, "error": type(context.error).__name__}), exc_info=context.error)
+
+
+async def serve_health(db: Database, port: int) -> asyncio.AbstractServer:
+    """``GET /health`` answers 200 when the database answers, 503 otherwise (for Docker and load balancers)."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readline()
+        try:
+            await asyncio.to_thread(_ping, db)
+            status, body = "200 OK", b'{"status":"ok"}'
+        except Exception:  # noqa: BLE001 - any failure means unhealthy
+            status, body = "503 Service Unavailable", b'{"status":"database unavailable"}'
+        writer.write(f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+        await writer.drain()
+        writer.close()
+
+    return await asyncio.start_server(handle, "0.0.0.0", port)
+
+
+def _ping(db: Database) -> None:
+    from sqlalchemy import text
+
+    with db.read() as session:
+        session.execute(text("SELECT 1"))

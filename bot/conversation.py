@@ -1,0 +1,450 @@
+"""One turn of a conversation: read the person's saved state, apply one update, say what to send and to save.
+
+Runs in a worker thread (the database is synchronous) and knows nothing of Telegram: :mod:`bot.router` builds
+the :class:`~bot.model.Incoming`, :mod:`bot.sender` performs the replies. The person's live keyboard (the
+"menu": its nonce, what its buttons mean, which message carries it) is saved with the person in the same
+transaction as the answer and the update id, so a crash, a restart or a redelivered update never applies an
+answer twice or loses one that was acknowledged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from app.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, translator
+from app.presenting import describe_problem, display_value, question_label, subject_name, summary_lines
+from bot import render as R
+from bot import texts as T
+from bot.model import Button, Incoming, Kind, Reply, TurnResult
+from bot.store import KEEP, BotStore, Changes, Context, DraftView, SubmitRefused
+from flows.engine import Accepted, Complete, Engine, NeedsConfirmation, Prompt, Refused, State
+from flows.loader import instrument_names
+from flows.registry import engine as engine_for
+from flows.schema import QuestionType
+from flows.values import age_on, parse_answer
+
+MESSAGE_LIMIT = 3500
+"""Telegram allows 4096 characters; the review is split below that."""
+
+
+class Conversations:
+    """Turns updates into replies and saved changes; one instance serves every person."""
+
+    def __init__(self, store: BotStore, today: Callable[[], dt.date] = dt.date.today) -> None:
+        self.store = store
+        self.today = today
+
+    def process(self, incoming: Incoming) -> TurnResult:
+        if self.store.seen(incoming.update_id):
+            return TurnResult(duplicate=True, outcome="duplicate")
+        context = self.store.load(incoming)
+        turn = _Turn(self, context, incoming)
+        result = turn.run()
+        if not self.store.commit(incoming.update_id, context.person.id, turn.changes):
+            return TurnResult(duplicate=True, outcome="duplicate")
+        result.person_id = context.person.id
+        return result
+
+    def remember_message(self, person_id: int, nonce: str, message_id: int) -> None:
+        """Note which message carries the live keyboard, so its buttons can be closed later."""
+        self.store.remember_message(person_id, nonce, message_id)
+
+
+class _Turn:
+    """The work of one update for one person."""
+
+    def __init__(self, owner: Conversations, context: Context, incoming: Incoming) -> None:
+        self.store = owner.store
+        self.today = owner.today()
+        self.incoming = incoming
+        self.person = context.person
+        self.draft: DraftView | None = context.draft
+        self.menu: dict[str, Any] | None = context.menu
+        self.t: Translator = translator(context.person.language)
+        self.changes = Changes()
+        self.result = TurnResult()
+        self.edited: set[int] = set()
+
+    # -- dispatch -------------------------------------------------------------------------------------------
+    def run(self) -> TurnResult:
+        kind = self.incoming.kind
+        if kind is Kind.CALLBACK:
+            self.on_button()
+        elif kind is Kind.COMMAND:
+            self.on_command(self.incoming.command, self.incoming.text)
+        elif self.menu and self.menu.get("kind") == "edit" and kind is Kind.TEXT:
+            self.on_edit_code(self.incoming.text)
+        elif self.draft is not None:
+            self.on_input()
+        else:
+            self.say(self.t(T.DIDNT_UNDERSTAND))
+            self.result.outcome = "not-understood"
+        self._close_old_keyboard()
+        return self.result
+
+    def on_command(self, command: str, args: str) -> None:
+        self.result.outcome = f"command:{command}"
+        handlers: dict[str, Callable[[str], None]] = {
+            "start": self.cmd_start, "help": lambda _: self.say(self.t(T.HELP)), "bahasa": self.cmd_language,
+            "isi": self.cmd_fill, "lanjut": self.cmd_continue, "draf": self.cmd_drafts, "batal": self.cmd_cancel,
+        }
+        handlers.get(command, lambda _: self.say(self.t(T.DIDNT_UNDERSTAND)))(args)
+
+    def on_button(self) -> None:
+        parsed = R.parse_data(self.incoming.data)
+        menu = self.menu
+        if parsed is None or menu is None or parsed[0] != menu.get("nonce"):
+            self.result.callback_notice = self.t(T.QUESTION_CLOSED)
+            self.result.close_message_id = self.incoming.message_id
+            self.result.outcome = "stale-button"
+            return
+        _, action, index = parsed
+        self.result.outcome = f"button:{menu['kind']}:{action}"
+        handler = getattr(self, f"menu_{menu['kind']}")
+        handler(action, index, menu)
+
+    # -- commands -------------------------------------------------------------------------------------------
+    def cmd_start(self, payload: str) -> None:
+        self.say(self.t(T.WELCOME, name=self.person.name or "") + "\n\n" + self.t(T.HELP))
+
+    def cmd_language(self, _: str) -> None:
+        buttons = [[Button(LANGUAGE_NAMES[code], R.data(self.nonce("language", languages=list(LANGUAGES)), R.LANGUAGE, i))] for i, code in enumerate(LANGUAGES)]
+        self.say(self.t(T.LANGUAGE_ASK), buttons, live=True)
+
+    def cmd_fill(self, name: str) -> None:
+        names = instrument_names()
+        if name.strip() in names:
+            self.start_form(name.strip())
+            return
+        nonce = self.nonce("forms", names=names)
+        buttons = [[Button(self.t.label(engine_for(n).compiled.instrument.title), R.data(nonce, R.OPEN, i))] for i, n in enumerate(names)]
+        text = self.t(T.UNKNOWN_FORM, name=name.strip()) if name.strip() else self.t(T.CHOOSE_FORM)
+        self.say(text, buttons, live=True)
+
+    def cmd_continue(self, _: str) -> None:
+        draft = self.draft or next(iter(self.store.drafts(self.person.id)), None)
+        if draft is None:
+            self.say(self.t(T.NO_DRAFT))
+            return
+        self.activate(draft)
+        progress = self.engine.progress(self.state, self.today)
+        self.say(self.t(T.RESUMED, title=self.title(draft), label=draft.label or self.t(T.UNNAMED), answered=progress.answered, expected=progress.expected))
+        self.ask()
+
+    def cmd_drafts(self, _: str) -> None:
+        drafts = self.store.drafts(self.person.id)
+        if not drafts:
+            self.say(self.t(T.NO_DRAFT))
+            return
+        nonce = self.nonce("drafts", drafts=[d.id for d in drafts])
+        buttons = []
+        for i, d in enumerate(drafts):
+            progress = engine_for(d.instrument, d.instrument_version).progress(d.state, self.today)
+            label = self.t(T.DRAFT_ITEM, title=self.title(d), label=d.label or self.t(T.UNNAMED), answered=progress.answered, expected=progress.expected)
+            buttons.append([Button(label, R.data(nonce, R.RESUME, i))])
+        self.say(self.t(T.DRAFTS), buttons, live=True)
+
+    def cmd_cancel(self, _: str) -> None:
+        if self.draft is None:
+            self.say(self.t(T.NO_DRAFT))
+            return
+        nonce = self.nonce("cancel", draft=self.draft.id)
+        buttons = [[Button(self.t(T.CANCEL_YES), R.data(nonce, R.YES)), Button(self.t(T.CANCEL_NO), R.data(nonce, R.NO))]]
+        self.say(self.t(T.CANCEL_ASK, title=self.title(self.draft), label=self.draft.label or self.t(T.UNNAMED)), buttons, live=True)
+
+    # -- menus (button presses, by the kind of the live keyboard) --------------------------------------------
+    def menu_language(self, action: str, index: int, menu: dict[str, Any]) -> None:
+        language = menu["languages"][index]
+        self.changes.language = language
+        self.t = translator(language)
+        self.edit_pressed(self.t(T.LANGUAGE_SET, language=LANGUAGE_NAMES[language]))
+        self.changes.menu = None
+
+    def menu_forms(self, action: str, index: int, menu: dict[str, Any]) -> None:
+        self.edit_pressed(self.t.label(engine_for(menu["names"][index]).compiled.instrument.title) + " ✓")
+        self.start_form(menu["names"][index])
+
+    def menu_drafts(self, action: str, index: int, menu: dict[str, Any]) -> None:
+        draft = self.store.draft(self.person.id, menu["drafts"][index])
+        if draft is None:
+            self.say(self.t(T.NO_DRAFT))
+            return
+        self.edit_pressed(self.t(T.RESUMED, title=self.title(draft), label=draft.label or self.t(T.UNNAMED), **self._progress_of(draft)))
+        self.activate(draft)
+        self.ask()
+
+    def menu_cancel(self, action: str, index: int, menu: dict[str, Any]) -> None:
+        if action == R.YES and self.draft is not None and self.draft.id == menu["draft"]:
+            self.store.cancel(self.draft.id)
+            self.changes.active_draft_id = None
+            self.changes.menu = None
+            self.edit_pressed(self.t(T.CANCELLED))
+            return
+        self.edit_pressed(self.t(T.CANCEL_NO) + " ✓")
+        if self.draft is not None:
+            self.ask()
+
+    def menu_question(self, action: str, index: int, menu: dict[str, Any]) -> None:
+        prompt = self.prompt()
+        if not isinstance(prompt, Prompt) or prompt.position.key != menu.get("position"):
+            self.result.callback_notice = self.t(T.QUESTION_CLOSED)
+            return
+        if action == R.CHOICE:
+            self.apply(self.engine.answer(self.state, prompt.node.choices[index].code, self.today), prompt)
+        elif action == R.TOGGLE:
+            code = prompt.node.choices[index].code
+            selected = list(menu.get("selected", []))
+            selected = [c for c in selected if c != code] if code in selected else [*selected, code]
+            self.ask(selected=selected, edit=self.incoming.message_id)
+        elif action == R.DONE:
+            self.apply(self.engine.answer(self.state, menu.get("selected", []), self.today), prompt)
+        elif action == R.BACK:
+            self.close_pressed()
+            self.save_state(self.engine.back(self.state, self.today))
+            self.ask()
+        elif action == R.SKIP:
+            self.apply(self.engine.skip(self.state, self.today), prompt)
+        elif action == R.CANCEL:
+            self.close_pressed()
+            self.cmd_cancel("")
+
+    def menu_date(self, action: str, index: int, menu: dict[str, Any]) -> None:
+        prompt = self.prompt()
+        if action == R.YES and isinstance(prompt, Prompt) and prompt.position.key == menu["position"]:
+            self.apply(self.engine.answer(self.state, menu["value"], self.today), prompt)
+            return
+        self.close_pressed()
+        self.ask()
+
+    def menu_warning(self, action: str, index: int, menu: dict[str, Any]) -> None:
+        if action == R.KEEP:
+            self.apply(self.engine.confirm(self.state, self.today), None)
+            return
+        self.close_pressed()
+        target = menu["fixes"][index]
+        if index == 0:  # fix the answer just given: type it again
+            self.save_state(self.engine.discard_pending(self.state))
+        else:  # keep the new answer, then go to the question it disagrees with
+            outcome = self.engine.confirm(self.state, self.today)
+            if isinstance(outcome, Accepted):
+                moved = self.engine.goto(outcome.state, target, self.today)
+                self.save_state(moved if isinstance(moved, State) else outcome.state)
+        self.ask()
+
+    def menu_review(self, action: str, index: int, menu: dict[str, Any]) -> None:
+        if action == R.SUBMIT:
+            self.submit()
+        elif action == R.EDIT:
+            self.close_pressed()
+            nonce = self.nonce("edit", draft=self.draft.id if self.draft else None)
+            self.say(self.t(T.EDIT_ASK), [[Button(self.t(T.BACK), R.data(nonce, R.BACK))]], live=True)
+        elif action == R.BACK:
+            self.close_pressed()
+            self.save_state(self.engine.back(self.state, self.today))
+            self.ask()
+
+    def menu_edit(self, action: str, index: int, menu: dict[str, Any]) -> None:
+        self.close_pressed()
+        self.ask()
+
+    # -- answering ------------------------------------------------------------------------------------------
+    def on_input(self) -> None:
+        """Typed text, a photo or a location, as the answer to the current question."""
+        prompt = self.prompt()
+        self.result.outcome = f"answer:{self.incoming.kind.value}"
+        if not isinstance(prompt, Prompt):
+            self.ask()
+            return
+        incoming = self.incoming
+        if incoming.problem:
+            self.say(self.t(incoming.problem))
+            self.ask()
+            return
+        raw: Any = incoming.value if incoming.kind in (Kind.PHOTO, Kind.LOCATION) else incoming.text
+        if prompt.node.type is QuestionType.DATE and incoming.kind is Kind.TEXT:
+            self.confirm_date(prompt, raw)
+            return
+        self.apply(self.engine.answer(self.state, raw, self.today), prompt)
+
+    def confirm_date(self, prompt: Prompt, raw: str) -> None:
+        """Echo a typed date back in words before saving it: "5 Maret 2012 — umur 14 tahun. Benar?"."""
+        value = parse_answer(prompt.node, raw, self.today)
+        if not isinstance(value, str):
+            self.apply(Refused(value), prompt)
+            return
+        day = dt.date.fromisoformat(value)
+        constraint = prompt.node.question.constraint
+        if constraint and (constraint.age_min is not None or constraint.age_max is not None):
+            text = self.t(T.CONFIRM_DATE, date=day, age=age_on(day, self.today))
+        else:
+            text = self.t(T.CONFIRM_DATE_PLAIN, date=day)
+        nonce = self.nonce("date", position=prompt.position.key, value=value)
+        self.say(text, [[Button(self.t(T.YES), R.data(nonce, R.YES)), Button(self.t(T.CHANGE), R.data(nonce, R.NO))]], live=True)
+
+    def apply(self, outcome: Accepted | Refused | NeedsConfirmation, prompt: Prompt | None) -> None:
+        """Save what the engine decided and tell the person."""
+        if isinstance(outcome, Refused):
+            self.say("✗ " + describe_problem(self.t, outcome.problem))
+            self.ask()
+            return
+        if isinstance(outcome, NeedsConfirmation):
+            self.save_state(outcome.state)
+            self.warn(outcome)
+            return
+        self.save_state(outcome.state)
+        if prompt is not None:
+            self.acknowledge(prompt, outcome.value)
+        self.ask()
+
+    def acknowledge(self, prompt: Prompt, value: Any) -> None:
+        """Turn the question message into a record of the answer: "1.4 · Jenis kelamin: Perempuan ✓"."""
+        header = f"{prompt.position.qid} · {question_label(self.t, prompt.node, subject_name(self.engine, self.state.answers))}"
+        text = self.t(T.ANSWERED, header=header, value=display_value(self.t, prompt.node, value))
+        target = self.incoming.message_id if self.incoming.kind is Kind.CALLBACK else (self.menu or {}).get("message_id")
+        if prompt.node.type is QuestionType.LOCATION:
+            self.result.replies.append(Reply(text, reply_keyboard=[]))  # also removes the location button
+        elif target:
+            self.edit(target, text)
+
+    def warn(self, outcome: NeedsConfirmation) -> None:
+        pending = outcome.state.pending or {}
+        here = str(pending.get("position", ""))
+        fixes = [here] + sorted({str(w.params["question"]) for w in outcome.warnings if w.params.get("question") not in (None, here)})
+        nonce = self.nonce("warning", fixes=fixes)
+        lines = [self.t(T.CHECK_AGAIN)] + ["⚠ " + describe_problem(self.t, w) for w in outcome.warnings]
+        row = [Button(self.t(T.FIX_THIS, question=q), R.data(nonce, R.FIX, i)) for i, q in enumerate(fixes)]
+        self.say("\n".join(lines), [row, [Button(self.t(T.KEEP_ANYWAY), R.data(nonce, R.KEEP))]], live=True)
+
+    def on_edit_code(self, code: str) -> None:
+        self.result.outcome = "edit-code"
+        if self.draft is None:
+            self.say(self.t(T.NO_DRAFT))
+            return
+        moved = self.engine.goto(self.state, code.strip(), self.today)
+        if isinstance(moved, Refused):
+            nonce = self.nonce("edit", draft=self.draft.id)
+            self.say(self.t(T.EDIT_UNKNOWN, code=code.strip()), [[Button(self.t(T.BACK), R.data(nonce, R.BACK))]], live=True)
+            return
+        self.save_state(moved)
+        self.ask()
+
+    # -- asking ---------------------------------------------------------------------------------------------
+    def ask(self, selected: list[str] | None = None, edit: int | None = None) -> None:
+        """Send the current question, or the review when every question is answered."""
+        prompt = self.prompt()
+        if isinstance(prompt, Complete):
+            self.review()
+            return
+        if prompt.node.type is QuestionType.SELECT_MULTIPLE and selected is None:
+            selected = list(prompt.current or [])
+        nonce = self.nonce("question", position=prompt.position.key, selected=selected or [])
+        reply = R.question(self.t, self.engine, dict(self.state.answers), prompt, nonce, selected or [])
+        if prompt.current is not None and prompt.node.type is not QuestionType.SELECT_MULTIPLE:
+            reply.text += "\n[" + display_value(self.t, prompt.node, prompt.current) + "]"
+        if reply.reply_keyboard:  # a reply keyboard cannot share a message with inline buttons
+            self.result.replies.append(Reply(reply.text, reply_keyboard=reply.reply_keyboard))
+            reply = Reply("⬇", reply.buttons, live=True)
+        if edit is not None:
+            reply.edit_message_id = edit
+            self.edited.add(edit)
+        self.result.replies.append(reply)
+        self.result.nonce = nonce
+
+    def review(self) -> None:
+        lines = summary_lines(self.t, self.engine, self.state.answers, self.engine.summary(self.state, self.today))
+        chunks, current = [], self.t(T.REVIEW)
+        for line in lines:
+            if len(current) + len(line) + 1 > MESSAGE_LIMIT:
+                chunks.append(current)
+                current = self.t(T.REVIEW_MORE)
+            current += "\n" + line
+        for chunk in chunks:
+            self.say(chunk)
+        nonce = self.nonce("review", draft=self.draft.id if self.draft else None)
+        buttons = [[Button(self.t(T.SUBMIT), R.data(nonce, R.SUBMIT)), Button(self.t(T.EDIT), R.data(nonce, R.EDIT))],
+                   [Button(self.t(T.BACK), R.data(nonce, R.BACK))]]
+        self.say(current, buttons, live=True)
+
+    def submit(self) -> None:
+        assert self.draft is not None
+        try:
+            reference = self.store.submit(self.person, self.draft, self.engine, self.state, self.today)
+        except SubmitRefused as refused:
+            self.say(self.t(T.SUBMIT_FAILED, reason=self.t(refused.reason)))
+            return
+        self.edit_pressed(self.t(T.SUBMITTED, reference=reference))
+        self.changes.active_draft_id = None
+        self.changes.menu = None
+        self.result.outcome = "submitted"
+
+    def start_form(self, name: str) -> None:
+        eng = engine_for(name)
+        draft = self.store.new_draft(self.person.id, name, eng.compiled.version)
+        self.activate(draft)
+        inst = eng.compiled.instrument
+        intro = "\n\n" + self.t.label(inst.intro) if inst.intro else ""
+        self.say(self.t(T.STARTED, title=self.t.label(inst.title)) + intro)
+        self.ask()
+
+    # -- state ----------------------------------------------------------------------------------------------
+    def activate(self, draft: DraftView) -> None:
+        self.draft = draft
+        self.changes.active_draft_id = draft.id
+
+    @property
+    def engine(self) -> Engine:
+        assert self.draft is not None
+        return engine_for(self.draft.instrument, self.draft.instrument_version)
+
+    @property
+    def state(self) -> State:
+        assert self.draft is not None
+        return self.draft.state
+
+    def prompt(self) -> Prompt | Complete:
+        return self.engine.current(self.state, self.today)
+
+    def save_state(self, state: State) -> None:
+        assert self.draft is not None
+        self.draft = self.draft.with_state(state, subject_name(self.engine, state.answers))
+        self.changes.draft = self.draft
+
+    def title(self, draft: DraftView) -> str:
+        return self.t.label(engine_for(draft.instrument, draft.instrument_version).compiled.instrument.title)
+
+    def _progress_of(self, draft: DraftView) -> dict[str, int]:
+        progress = engine_for(draft.instrument, draft.instrument_version).progress(draft.state, self.today)
+        return {"answered": progress.answered, "expected": progress.expected}
+
+    def nonce(self, kind: str, **fields: Any) -> str:
+        """A fresh live keyboard: the previous one's buttons stop working."""
+        nonce = R.new_nonce()
+        self.changes.menu = {"nonce": nonce, "kind": kind, **fields}
+        self.result.nonce = nonce
+        return nonce
+
+    # -- replies --------------------------------------------------------------------------------------------
+    def say(self, text: str, buttons: list[list[Button]] | None = None, *, live: bool = False) -> None:
+        self.result.replies.append(Reply(text, buttons or [], live=live))
+
+    def edit(self, message_id: int, text: str) -> None:
+        self.edited.add(message_id)
+        self.result.replies.append(Reply(text, edit_message_id=message_id))
+
+    def edit_pressed(self, text: str) -> None:
+        """Replace the pressed button's message by a plain record of the choice."""
+        if self.incoming.message_id:
+            self.edit(self.incoming.message_id, text)
+
+    def close_pressed(self) -> None:
+        if self.incoming.message_id:
+            self.result.close_message_id = self.incoming.message_id
+            self.edited.add(self.incoming.message_id)
+
+    def _close_old_keyboard(self) -> None:
+        """When a new live keyboard replaces the old one, the old message's buttons disappear."""
+        old = (self.menu or {}).get("message_id")
+        if old and self.changes.menu is not KEEP and old not in self.edited and self.result.close_message_id is None:
+            self.result.close_message_id = old

@@ -1,0 +1,78 @@
+"""What one turn of a conversation takes in and gives out, without Telegram types.
+
+The router turns a Telegram update into an :class:`Incoming`; the conversation logic answers with
+:class:`Reply` objects; the sender turns those into Bot API calls. Keeping Telegram at the edges lets the whole
+dialogue run in a worker thread next to the database and keeps it testable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Kind(str, Enum):
+    COMMAND = "command"
+    TEXT = "text"
+    CALLBACK = "callback"
+    PHOTO = "photo"
+    LOCATION = "location"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One update as the conversation sees it."""
+
+    update_id: int
+    user_id: int
+    chat_id: int
+    name: str
+    language_hint: str | None
+    kind: Kind
+    text: str = ""
+    command: str = ""
+    data: str = ""
+    """Callback data of a pressed button."""
+    message_id: int | None = None
+    """The message a pressed button belongs to."""
+    value: Any = None
+    """A location dict, or a received photo (already downloaded) as the engine's photo value."""
+    problem: str | None = None
+    """Why a photo could not be received (message id), if it could not."""
+
+
+@dataclass(frozen=True)
+class Button:
+    text: str
+    data: str | None = None
+    request_location: bool = False
+
+
+@dataclass
+class Reply:
+    """A message to send, or an earlier one to edit."""
+
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+    reply_keyboard: list[list[Button]] | None = None
+    """A keyboard under the text box (the location button); ``[]`` removes one."""
+    edit_message_id: int | None = None
+    live: bool = False
+    """This message carries the person's live buttons: remember its id to close them later."""
+
+
+@dataclass
+class TurnResult:
+    replies: list[Reply] = field(default_factory=list)
+    callback_notice: str | None = None
+    """Text for the little notice Telegram shows after a button press."""
+    close_message_id: int | None = None
+    """An older message whose buttons should disappear (they belonged to a closed question)."""
+    nonce: str | None = None
+    """The nonce of the live keyboard sent this turn, so its message id can be stored with it."""
+    person_id: int | None = None
+    duplicate: bool = False
+    outcome: str = ""
+    """A word for the log line (never personal data)."""

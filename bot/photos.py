@@ -1,0 +1,52 @@
+"""Receive a photo from Telegram: the largest size, within the limit, kept on disk for the coordinators."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from telegram import Message
+from telegram.error import NetworkError, TelegramError
+
+from bot import texts as T
+from storage.db import Database
+from storage.repositories.files import store_file
+
+MAX_BYTES = 5 * 1024 * 1024
+
+
+async def receive_photo(message: Message, files_dir: Path, db: Database) -> tuple[Any, str | None]:
+    """``(value, None)`` with the engine's photo value, or ``(None, message id)`` saying why not.
+
+    Images sent "as a file" (documents) are accepted too, since many phones send the original that way.
+    """
+    if message.photo:
+        best = message.photo[-1]
+        file_id, unique_id, size, mime = best.file_id, best.file_unique_id, best.file_size, "image/jpeg"
+    elif message.document and (message.document.mime_type or "").startswith("image/"):
+        doc = message.document
+        file_id, unique_id, size, mime = doc.file_id, doc.file_unique_id, doc.file_size, doc.mime_type
+    else:
+        return None, T.NOT_A_PHOTO_FILE
+    if size is not None and size > MAX_BYTES:
+        return {"file_id": file_id, "size": size}, None  # the engine explains the limit in the person's language
+    try:
+        tg_file = await message.get_bot().get_file(file_id)
+        content = bytes(await tg_file.download_as_bytearray())
+    except (NetworkError, TelegramError):
+        return None, T.PHOTO_FAILED
+    digest = hashlib.sha256(content).hexdigest()
+    path = files_dir / digest[:2] / f"{digest}.jpg"
+
+    def keep() -> int:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.write_bytes(content)
+        record = store_file(db, telegram_file_id=file_id, telegram_unique_id=unique_id, path=str(path), size=len(content),
+                            sha256=digest, mime=mime, owner_id=None)
+        return record.id
+
+    stored_id = await asyncio.to_thread(keep)
+    return {"file_id": file_id, "stored_file": stored_id, "size": len(content), "sha256": digest}, None

@@ -1,0 +1,75 @@
+"""The one handler every update goes through: Telegram update → :class:`Incoming` → turn → replies.
+
+PTB's ConversationHandler and persistence keep state in memory or pickles; here the state lives in the
+database and this handler only translates between Telegram and :mod:`bot.conversation`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from pathlib import Path
+
+from telegram import Update
+from telegram.error import Forbidden
+from telegram.ext import ContextTypes
+
+from bot.conversation import Conversations
+from bot.model import Incoming, Kind
+from bot.photos import receive_photo
+from bot.sender import deliver
+from storage.db import Database
+
+log = logging.getLogger("ats_bot.updates")
+
+
+async def incoming_from(update: Update, files_dir: Path, db: Database) -> Incoming | None:
+    """What the conversation needs to know about an update; None for updates it does not handle."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.type != "private":
+        return None
+    base = {"update_id": update.update_id, "user_id": user.id, "chat_id": chat.id, "name": user.first_name or "", "language_hint": user.language_code}
+    query = update.callback_query
+    if query is not None:
+        return Incoming(**base, kind=Kind.CALLBACK, data=query.data or "", message_id=query.message.message_id if query.message else None)
+    message = update.message
+    if message is None:
+        return None
+    if message.text and message.text.startswith("/"):
+        head, _, args = message.text.partition(" ")
+        return Incoming(**base, kind=Kind.COMMAND, command=head[1:].split("@")[0].lower(), text=args.strip())
+    if message.text:
+        return Incoming(**base, kind=Kind.TEXT, text=message.text)
+    if message.location:
+        loc = message.location
+        value = {"latitude": loc.latitude, "longitude": loc.longitude, "altitude": None, "accuracy": loc.horizontal_accuracy}
+        return Incoming(**base, kind=Kind.LOCATION, value=value)
+    if message.photo or message.document:
+        value, problem = await receive_photo(message, files_dir, db)
+        return Incoming(**base, kind=Kind.PHOTO, value=value, problem=problem)
+    return Incoming(**base, kind=Kind.OTHER)
+
+
+async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Handle one update: one structured log line, no personal data in it."""
+    started = time.perf_counter()
+    services = context.bot_data["services"]
+    conversations: Conversations = services.conversations
+    incoming = await incoming_from(update, services.files_dir, services.db)
+    if incoming is None:
+        return
+    result = await asyncio.to_thread(conversations.process, incoming)
+    outcome = result.outcome
+    if not result.duplicate:
+        query_id = update.callback_query.id if update.callback_query else None
+        try:
+            live_id = await deliver(context.bot, incoming.chat_id, result, query_id)
+        except Forbidden:
+            outcome = "blocked"
+            live_id = None
+        if live_id is not None and result.nonce and result.person_id is not None:
+            await asyncio.to_thread(conversations.remember_message, result.person_id, result.nonce, live_id)
+    log.info(json.dumps({"update": incoming.update_id, "kind": incoming.kind.value, "outcome": outcome,
+                         "ms": round((time.perf_counter() - started) * 1000, 1)}))

@@ -1,0 +1,201 @@
+"""What the conversation reads and writes, over :mod:`storage`: one short transaction per turn.
+
+The turn's changes (the draft's new state, the live keyboard, the active draft, the language) are written
+together with the update id in :meth:`BotStore.commit`, so a redelivered update finds its id and changes
+nothing, and a crash before the commit leaves the person exactly where the last reply said.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bot.model import Incoming
+from bot.texts import NO_REGION
+from flows.engine import Engine, State
+from storage.db import Database
+from storage.models import DraftStatus, InstrumentSession, Language, Person, ProcessedUpdate, Region, Sex
+from storage.repositories.children import ChildIdentity
+from storage.repositories.drafts import cancel_draft, create_draft, list_drafts
+from storage.repositories.people import get_or_create_person
+from storage.repositories.responses import Submission, submit_response
+from storage.repositories.sql import insert_if_absent
+from storage.types import utcnow
+
+KEEP: Any = object()
+"""A change that was not made this turn."""
+
+
+class SubmitRefused(Exception):
+    """The form cannot be stored yet; ``reason`` is a message id for the person."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class PersonView:
+    id: int
+    name: str
+    language: str
+    role: str
+    region_code: str | None
+
+
+@dataclass(frozen=True)
+class DraftView:
+    id: int
+    instrument: str
+    instrument_version: int
+    state: State
+    label: str | None
+    row_version: int
+
+    def with_state(self, state: State, label: str | None) -> DraftView:
+        return replace(self, state=state, label=label or self.label)
+
+
+@dataclass(frozen=True)
+class Context:
+    person: PersonView
+    draft: DraftView | None
+    menu: dict[str, Any] | None
+
+
+@dataclass
+class Changes:
+    menu: Any = KEEP
+    active_draft_id: Any = KEEP
+    language: Any = KEEP
+    draft: DraftView | None = None
+
+
+def _draft_view(row: InstrumentSession) -> DraftView:
+    return DraftView(row.id, row.instrument, row.instrument_version, State.from_json(row.state or {}), row.label, row.version)
+
+
+class BotStore:
+    """The bot's reads and writes; every method is one transaction."""
+
+    def __init__(self, db: Database, bot_id: int = 0) -> None:
+        self.db = db
+        self.bot_id = bot_id
+        """Update ids are per bot: two bots may share a database."""
+
+    def seen(self, update_id: int) -> bool:
+        with self.db.read() as session:
+            return session.get(ProcessedUpdate, (self.bot_id, update_id)) is not None
+
+    def load(self, incoming: Incoming) -> Context:
+        language = Language(incoming.language_hint) if incoming.language_hint in {l.value for l in Language} else None
+        person = get_or_create_person(self.db, incoming.user_id, chat_id=incoming.chat_id, display_name=incoming.name, language=language)
+        draft = None
+        if person.active_draft_id is not None:
+            with self.db.read() as session:
+                row = session.get(InstrumentSession, person.active_draft_id)
+                if row is not None and row.status is DraftStatus.DRAFT:
+                    draft = _draft_view(row)
+        view = PersonView(person.id, person.display_name, person.language.value, person.role.value, person.region_code)
+        return Context(view, draft, person.menu)
+
+    def commit(self, update_id: int, person_id: int, changes: Changes) -> bool:
+        """Write the turn; False (and nothing written) when this update was already processed."""
+        with self.db.write() as session:
+            row = {"bot_id": self.bot_id, "update_id": update_id, "processed_at": utcnow()}
+            if not insert_if_absent(session, ProcessedUpdate, row, ["bot_id", "update_id"]):
+                return False
+            if changes.draft is not None:
+                d = changes.draft
+                done = session.execute(
+                    update(InstrumentSession)
+                    .where(InstrumentSession.id == d.id, InstrumentSession.status == DraftStatus.DRAFT)
+                    .values(state=d.state.to_json(), label=d.label, current_question=d.state.cursor, version=InstrumentSession.version + 1, updated_at=utcnow())
+                    .execution_options(synchronize_session=False)
+                )
+                assert done.rowcount == 1, f"draft {d.id} is closed"  # type: ignore[attr-defined]
+            values: dict[str, Any] = {}
+            if changes.menu is not KEEP:
+                values["menu"] = changes.menu
+            if changes.active_draft_id is not KEEP:
+                values["active_draft_id"] = changes.active_draft_id
+            if changes.language is not KEEP:
+                values["language"] = Language(changes.language)
+            if values:
+                values["updated_at"] = utcnow()
+                session.execute(update(Person).where(Person.id == person_id).values(**values))
+        return True
+
+    def remember_message(self, person_id: int, nonce: str, message_id: int) -> None:
+        with self.db.write() as session:
+            person = session.get(Person, person_id)
+            if person is not None and person.menu and person.menu.get("nonce") == nonce:
+                person.menu = {**person.menu, "message_id": message_id}
+
+    def drafts(self, person_id: int) -> list[DraftView]:
+        return [_draft_view(row) for row in list_drafts(self.db, person_id)]
+
+    def draft(self, person_id: int, draft_id: int) -> DraftView | None:
+        return next((d for d in self.drafts(person_id) if d.id == draft_id), None)
+
+    def new_draft(self, person_id: int, instrument: str, version: int) -> DraftView:
+        return _draft_view(create_draft(self.db, person_id, instrument, version, state=State().to_json()))
+
+    def cancel(self, draft_id: int) -> None:
+        cancel_draft(self.db, draft_id)
+
+    def submit(self, person: PersonView, draft: DraftView, engine: Engine, state: State, today: dt.date) -> str:
+        """Store a finished form; returns its reference number (``ATS-3326-000142``)."""
+        subject = engine.compiled.instrument.subject
+        answers = dict(state.answers)
+        region = self._region_for(person, answers.get(subject.kecamatan) if subject.kecamatan else None)
+        if region is None:
+            raise SubmitRefused(NO_REGION)
+        result = submit_response(self.db, Submission(
+            instrument=draft.instrument,
+            instrument_version=draft.instrument_version,
+            answers=answers,
+            submitted_by=person.id,
+            region_code=region,
+            draft_id=draft.id,
+            child=_child_identity(engine, answers, region),
+            location=next((v for v in answers.values() if isinstance(v, dict) and "latitude" in v), None),
+        ))
+        return result.reference
+
+    def _region_for(self, person: PersonView, answered: Any) -> str | None:
+        """The child's kecamatan from the form when it is a known region, else the volunteer's own region."""
+        with self.db.read() as session:
+            for code in (answered, person.region_code):
+                if isinstance(code, str) and session.scalar(select(Region.code).where(Region.code == code)):
+                    return code
+        return None
+
+
+def _child_identity(engine: Engine, answers: dict[str, Any], region: str) -> ChildIdentity | None:
+    """The child a form is about, from the questions its ``subject`` names (top-level ones only)."""
+    subject = engine.compiled.instrument.subject
+    nodes = engine.layout.nodes
+    if not subject.name or nodes[subject.name].group is not None or not isinstance(answers.get(subject.name), str):
+        return None
+
+    def text(ref: str | None) -> str | None:
+        value = answers.get(ref) if ref else None
+        return value if isinstance(value, str) and value else None
+
+    sex_code = text(subject.sex)
+    sex_letter = next((c.sex_codes.get(sex_code) for c in engine.compiled.instrument.checks if c.sex == subject.sex and sex_code), None)
+    born = text(subject.birth_date)
+    return ChildIdentity(
+        name=answers[subject.name],
+        region_code=region,
+        nik=text(subject.nik),
+        nisn=text(subject.nisn),
+        sex=Sex(sex_letter) if sex_letter in ("L", "P") else None,
+        birth_place=text(subject.birth_place),
+        birth_date=dt.date.fromisoformat(born) if born else None,
+        address=text(subject.address),
+    )

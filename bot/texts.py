@@ -1,0 +1,74 @@
+"""The bot's own words (English message ids; Indonesian, English and Javanese in ``locales/``)."""
+
+from __future__ import annotations
+
+from flows.messages import N_
+
+WELCOME = N_("Hello {name}! I help the village team find children who are not in school and bring them back.")
+HELP = N_(
+    "What I can do:\n"
+    "/isi — fill a form (Pendataan, Rekonfirmasi, Monitoring, ...)\n"
+    "/lanjut — continue where you stopped\n"
+    "/draf — your unfinished forms\n"
+    "/batal — stop the form you are filling\n"
+    "/bahasa — change the language\n"
+    "Everything you answer is saved at once, even if the signal drops."
+)
+CMD_START = N_("Start")
+CMD_HELP = N_("Help")
+CMD_FILL = N_("Fill a form")
+CMD_CONTINUE = N_("Continue where you stopped")
+CMD_DRAFTS = N_("Your unfinished forms")
+CMD_CANCEL = N_("Stop the current form")
+CMD_LANGUAGE = N_("Change the language")
+
+CHOOSE_FORM = N_("Which form do you want to fill?")
+UNKNOWN_FORM = N_("I do not know the form “{name}”. Choose one of these:")
+STARTED = N_("{title} · started. Answer the questions one by one; you can stop at any time and continue later with /lanjut.")
+RESUMED = N_("Continuing {title} ({label}, {answered}/{expected} answered).")
+NO_DRAFT = N_("You have no unfinished form. Start one with /isi.")
+DRAFTS = N_("Your unfinished forms:")
+DRAFT_ITEM = N_("{title} · {label} · {answered}/{expected}")
+UNNAMED = N_("no name yet")
+CANCEL_ASK = N_("Stop filling {title} ({label})? What you typed is kept on record but the form will not be sent.")
+CANCEL_YES = N_("Yes, stop")
+CANCEL_NO = N_("No, continue")
+CANCELLED = N_("Stopped. Start again with /isi when you are ready.")
+
+BACK = N_("◀ Back")
+SKIP = N_("Skip")
+CANCEL = N_("✖ Cancel")
+DONE = N_("Done")
+YES = N_("Yes")
+CHANGE = N_("Change")
+OPTIONAL_HINT = N_("(optional)")
+MULTI_HINT = N_("(you may choose more than one, then press Done)")
+TYPE_HINT = N_("Type the answer.")
+DATE_HINT = N_("Type the date, for example 05/03/2012.")
+LOCATION_HINT = N_("Press “Send location” below (with GPS on), or type the coordinates like -7.0345, 109.5821.")
+SEND_LOCATION = N_("📍 Send location")
+PHOTO_HINT = N_("Send a photo (up to {max} MB).")
+ANSWERED = N_("{header}: {value} ✓")
+CONFIRM_DATE = N_("{date} — {age} years old. Is that right?")
+CONFIRM_DATE_PLAIN = N_("{date}. Is that right?")
+NEEDS_A_CHOICE = N_("Please choose with the buttons, or type the number of the option.")
+KEEP_ANYWAY = N_("Keep anyway")
+FIX_THIS = N_("Fix {question}")
+CHECK_AGAIN = N_("Please check again:")
+QUESTION_CLOSED = N_("This question is already closed. Continue with the latest message.")
+PHOTO_FAILED = N_("The photo could not be received (weak signal?). Please send it again.")
+NOT_A_PHOTO_FILE = N_("That file is not a photo. Please send a photo.")
+
+REVIEW = N_("All questions are answered. Please check:")
+REVIEW_MORE = N_("(continued)")
+SUBMIT = N_("✅ Send")
+EDIT = N_("✏️ Change an answer")
+EDIT_ASK = N_("Type the number of the question to change, for example 1.4.")
+EDIT_UNKNOWN = N_("“{code}” is not an answered question of this form. Type a number from the list, for example 1.4.")
+SUBMITTED = N_("Saved · {reference}\nQuote this number if you call the team.")
+SUBMIT_FAILED = N_("The form could not be saved yet: {reason}. Your answers are kept; press Send again later.")
+NO_REGION = N_("your account has no village or kecamatan yet, and the form gives none")
+
+LANGUAGE_ASK = N_("Choose your language:")
+LANGUAGE_SET = N_("Language: {language}.")
+DIDNT_UNDERSTAND = N_("I did not understand. Use /isi to fill a form or /help for help.")

@@ -1,0 +1,1 @@
+"""Storage: models, short transactions, migrations, backups and NIK protection (see docs/storage.md)."""

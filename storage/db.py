@@ -1,0 +1,137 @@
+"""Engines and short transactions that behave the same on SQLite and PostgreSQL.
+
+Every write is one short transaction that commits before the bot acknowledges anything to a person:
+the unit of durability is :meth:`Database.write`. On SQLite a write transaction starts with
+``BEGIN IMMEDIATE`` so that two writers queue on the busy timeout instead of one of them failing with
+"database is locked" when it upgrades its read lock, and so that read-modify-write is never lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.crypto import NikCipher
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+WRITE_OPTION = "ats_write"
+"""Execution option marking a connection whose transactions take the SQLite write lock up front."""
+
+
+def is_sqlite(url: str | URL) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_path(url: str | URL) -> Path | None:
+    """The file behind a SQLite URL, or None for an in-memory database."""
+    database = make_url(url).database
+    return None if not database or database == ":memory:" else Path(database)
+
+
+def make_engine(url: str | URL, *, pool_size: int = 10, max_overflow: int = 20) -> Engine:
+    """An engine configured for the bot: WAL + busy timeout + foreign keys on SQLite, a checked pool on PostgreSQL."""
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, pool_size=pool_size, max_overflow=max_overflow)
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,  # survive server restarts and idle-connection reaping
+        pool_recycle=1800,
+        pool_timeout=60,
+    )
+
+
+def _sqlite_engine(url: URL, *, pool_size: int, max_overflow: int) -> Engine:
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=60,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite so that BEGIN is ours (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        # FULL: a commit survives power loss too, not only a killed process.
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """An engine, the NIK cipher and the two kinds of transaction the repositories use.
+
+    Tools that never touch a NIK (region loading, migrations) may open one without a cipher.
+    """
+
+    def __init__(self, engine: Engine, cipher: NikCipher | None = None) -> None:
+        self.engine = engine
+        self._cipher = cipher
+        # Objects stay readable after commit: repositories hand them back as detached snapshots.
+        self._writer = sessionmaker(engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
+        self._reader = sessionmaker(engine, expire_on_commit=False)
+        # SQLite admits one writer at a time. Queueing this process's writers on a lock hands the database
+        # over as soon as a commit ends, where SQLite's busy handler would poll with growing sleeps;
+        # other processes (a CLI backup, a second bot) still wait on the busy timeout.
+        self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+
+    @classmethod
+    def from_url(cls, url: str | URL, cipher: NikCipher | None = None, **engine_options: Any) -> Database:
+        return cls(make_engine(url, **engine_options), cipher)
+
+    @property
+    def cipher(self) -> NikCipher:
+        if self._cipher is None:
+            raise RuntimeError("this Database was opened without a NIK cipher (see storage.startup.open_database)")
+        return self._cipher
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One short write transaction: committed when the block ends, rolled back on error."""
+        with self._write_turn(), self._writer.begin() as session:
+            yield session
+
+    @contextmanager
+    def _write_turn(self) -> Iterator[None]:
+        if self._write_lock is None:
+            yield
+            return
+        if not self._write_lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise TimeoutError("no write turn within the SQLite busy timeout (is a write nested in another write?)")
+        try:
+            yield
+        finally:
+            self._write_lock.release()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read transaction; closing it discards anything added (it is never flushed or committed)."""
+        with self._reader(autoflush=False) as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,56 @@
+"""All tables. Importing this package registers every model on ``Base.metadata`` (Alembic relies on it)."""
+
+from storage.models.base import Base
+from storage.models.cases import Assignment, Case, CaseEvent, Visit
+from storage.models.children import Child, Household, School
+from storage.models.enums import (
+    DataRequestKind,
+    DataRequestStatus,
+    DraftStatus,
+    Language,
+    RegionLevel,
+    ReminderState,
+    Role,
+    SchoolLevel,
+    SchoolStatus,
+    Sex,
+    TimeZone,
+)
+from storage.models.instruments import InstrumentSession, ReferenceCounter, Response
+from storage.models.operations import AuditLog, ProcessedUpdate, Reminder, StoredFile
+from storage.models.people import Consent, DataRequest, Invitation, Person
+from storage.models.regions import Region
+
+__all__ = [
+    "Assignment",
+    "AuditLog",
+    "Base",
+    "Case",
+    "CaseEvent",
+    "Child",
+    "Consent",
+    "DataRequest",
+    "DataRequestKind",
+    "DataRequestStatus",
+    "DraftStatus",
+    "Household",
+    "InstrumentSession",
+    "Invitation",
+    "Language",
+    "Person",
+    "ProcessedUpdate",
+    "ReferenceCounter",
+    "Region",
+    "RegionLevel",
+    "Reminder",
+    "ReminderState",
+    "Response",
+    "Role",
+    "School",
+    "SchoolLevel",
+    "SchoolStatus",
+    "Sex",
+    "StoredFile",
+    "TimeZone",
+    "Visit",
+]

@@ -1,0 +1,93 @@
+"""What keeps the bot running: reminders, the audit log, processed Telegram updates and received files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base, Timestamps, str_enum
+from storage.models.enums import ReminderState
+from storage.types import utcnow
+
+
+class Reminder(Timestamps, Base):
+    """A message due to someone at a UTC instant.
+
+    ``period`` (e.g. ``2025-03`` for a monthly monitoring) makes a reminder unique per
+    (kind, case, recipient, period), so schedulers running twice cannot remind twice.
+    """
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    period: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime]
+    state: Mapped[ReminderState] = mapped_column(
+        str_enum(ReminderState, "reminder_state"), default=ReminderState.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# NULL case ids would never compare equal in a plain unique constraint, hence coalesce.
+Index(
+    "uq_reminders_period",
+    Reminder.kind,
+    func.coalesce(Reminder.case_id, 0),
+    Reminder.person_id,
+    Reminder.period,
+    unique=True,
+)
+Index("ix_reminders_state_due", Reminder.state, Reminder.due_at)
+
+
+class AuditLog(Base):
+    """Who did what to which record, when. Never updated; the subject id is text to cover every kind of key."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_subject", "subject_type", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(60))
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[str] = mapped_column(String(40))
+    region_code: Mapped[str | None] = mapped_column(String(13))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ProcessedUpdate(Base):
+    """A Telegram update already handled, so a redelivered update is not handled twice."""
+
+    __tablename__ = "processed_updates"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class StoredFile(Base):
+    """A photo or document received from Telegram and kept on disk; one row per distinct Telegram file."""
+
+    __tablename__ = "stored_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_file_id: Mapped[str] = mapped_column(String(200))
+    telegram_unique_id: Mapped[str] = mapped_column(String(100), unique=True)
+    path: Mapped[str] = mapped_column(String(500))
+    size: Mapped[int] = mapped_column(BigInteger)
+    mime: Mapped[str | None] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

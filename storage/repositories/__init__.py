@@ -1,0 +1,1 @@
+"""Repository functions: each public function is one short transaction on a :class:`storage.db.Database`."""

@@ -1,0 +1,108 @@
+"""Play a volunteer through a questionnaire in Telegram, the way a person would: tap, type, share, send.
+
+The driver keeps its own copy of the engine's state to know which question must come next, and checks that
+the bot asks exactly that, with the header volunteers know from paper.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from botapi import BotMessage, User, sample_jpeg
+
+from app.i18n import translator
+from bot import texts as T
+from flows.engine import Accepted, Complete, Engine, Prompt, State
+from flows.schema import QuestionType
+
+HEADER = re.compile(r"^(?P<qid>\S+?)(?: #(?P<n>\d+))? · ")
+
+
+def header_of(prompt: Prompt) -> str:
+    pos = prompt.position
+    return f"{pos.qid}{f' #{pos.instance}' if pos.instance else ''} · "
+
+
+class Volunteer:
+    """A person filling ``engine``'s form through the bot, in ``language``."""
+
+    def __init__(self, user: User, engine: Engine, language: str = "id", today: dt.date | None = None) -> None:
+        self.user = user
+        self.engine = engine
+        self.t = translator(language)
+        self.today = today or dt.date.today()
+        self.state = State()
+
+    def expect_question(self, timeout: float = 15.0) -> BotMessage:
+        """Wait until the bot asks the question that must come next."""
+        prefix = self._prefix()
+        return self.user.wait_for(lambda m: m.text.startswith(prefix) and not m.edited, timeout=timeout)
+
+    def current_question(self) -> BotMessage:
+        """The newest message asking the current question, already sent or still to come."""
+        prefix = self._prefix()
+        shown = [m for m in self.user.messages() if m.text.startswith(prefix) and not m.edited]
+        return shown[-1] if shown else self.expect_question()
+
+    def _prefix(self) -> str:
+        prompt = self.engine.current(self.state, self.today)
+        assert isinstance(prompt, Prompt), "the form is complete"
+        return header_of(prompt)
+
+    def answer(self, value: Any) -> None:
+        """Answer the current question with ``value`` (in the ``instruments walk`` format), as a person would."""
+        prompt = self.engine.current(self.state, self.today)
+        assert isinstance(prompt, Prompt)
+        node = prompt.node
+        question = self.current_question()
+        if value is None:
+            self.user.press(self.t(T.SKIP), question)
+            outcome = self.engine.skip(self.state, self.today)
+        elif node.type is QuestionType.SELECT_ONE:
+            self.user.press(self.t.label(node.choice(str(value)).label), question)  # type: ignore[union-attr]
+            outcome = self.engine.answer(self.state, value, self.today, confirm=True)
+        elif node.type is QuestionType.SELECT_MULTIPLE:
+            for code in value:
+                label = self.t.label(node.choice(str(code)).label)  # type: ignore[union-attr]
+                self.user.press(label)
+                self.user.wait_for(lambda m: any(b.startswith("✓ " + label) for b in m.button_texts()))
+            self.user.press(self.t(T.DONE))
+            outcome = self.engine.answer(self.state, value, self.today, confirm=True)
+        elif node.type is QuestionType.DATE:
+            day = dt.date.fromisoformat(value)
+            self.user.send(day.strftime("%d/%m/%Y"))
+            confirm = self.user.wait_for(lambda m: self.t(T.YES) in m.button_texts())
+            self.user.press(self.t(T.YES), confirm)
+            outcome = self.engine.answer(self.state, value, self.today, confirm=True)
+        elif node.type is QuestionType.LOCATION:
+            self.user.send_location(value["latitude"], value["longitude"], value.get("accuracy"))
+            outcome = self.engine.answer(self.state, value, self.today, confirm=True)
+        elif node.type is QuestionType.PHOTO:
+            self.user.send_photo(sample_jpeg())
+            outcome = self.engine.answer(self.state, {"path": "photo", "size": 30_000}, self.today, confirm=True)
+        else:
+            self.user.send(str(value))
+            outcome = self.engine.answer(self.state, value, self.today, confirm=True)
+        assert isinstance(outcome, Accepted), (node.id, outcome)
+        self.state = outcome.state
+
+    def fill(self, answers: dict[str, Any], *, until: str | None = None) -> None:
+        """Answer every question from ``answers`` (keyed by question id) until the review, or until ``until``."""
+        while True:
+            prompt = self.engine.current(self.state, self.today)
+            if isinstance(prompt, Complete) or prompt.position.key == until:
+                return
+            node = prompt.node
+            value = answers.get(node.id) if node.group is None else answers[node.group][prompt.position.instance - 1].get(node.id)
+            self.answer(value)
+
+    def submit(self) -> str:
+        """Send the reviewed form; returns the reference number the bot gives."""
+        review = self.user.wait_for(lambda m: self.t(T.SUBMIT) in m.button_texts())
+        self.user.press(self.t(T.SUBMIT), review)
+        done = self.user.wait_for(lambda m: "ATS-" in m.text)
+        match = re.search(r"ATS-\d{4}-\d{6}", done.text)
+        assert match, done.text
+        return match.group(0)

@@ -1,0 +1,301 @@
+"""The real bot process, with its real networking stack, against the Bot API emulator; the tests play volunteers.
+
+Each test gets a fresh SQLite database prepared with the same commands an operator runs
+(``ats-bot db upgrade``, ``ats-bot regions load 33.26``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botapi import BotApiEmulator
+from driver import Volunteer, header_of
+
+from app.i18n import translator
+from bot import texts as T
+from flows.engine import Prompt
+from flows.registry import engine
+from storage.db import Database
+from storage.models import Response
+
+pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parents[2]
+PATHS = REPO / "tests" / "fixtures" / "paths"
+DATA_KEY = "e2e-test-key-not-secret-0123456789abcdef"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fixture_answers(instrument: str, name: str) -> dict[str, Any]:
+    return json.loads((PATHS / instrument / f"{name}.json").read_text(encoding="utf-8"))["answers"]
+
+
+class Deployment:
+    """One bot installation: its database, files and environment; it can start (and restart) the bot."""
+
+    def __init__(self, tmp: Path, start_bot: Callable[..., Any]) -> None:
+        self.db_url = f"sqlite:///{tmp / 'ats.db'}"
+        self.health_port = free_port()
+        self.env = {"DATABASE_URL": self.db_url, "DATA_KEY": DATA_KEY, "FILES_DIR": str(tmp / "files"),
+                    "HEALTH_PORT": str(self.health_port), "ENVIRONMENT": "development"}
+        self._start_bot = start_bot
+        for args in (["db", "upgrade"], ["regions", "load", "33.26"]):
+            subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO, env={**os.environ, **self.env}, check=True, capture_output=True)
+
+    def start(self, *args: str, ready: bool = True) -> Any:
+        return self._start_bot("-m", "app.cli", *(args or ("run",)), env=self.env, ready=ready)
+
+    def database(self) -> Database:
+        from app.settings import Settings
+        from storage.crypto import cipher_from_settings
+
+        return Database.from_url(self.db_url, cipher_from_settings(Settings(data_key=DATA_KEY, environment="development")))
+
+    def assign(self, telegram_user_id: int, role: str, region: str) -> None:
+        """What an administrator does for a volunteer who has written to the bot once."""
+        from sqlalchemy import select
+
+        from storage.models import Person, Role
+        from storage.repositories.people import set_role
+
+        db = self.database()
+        with db.read() as session:
+            person_id = session.scalars(select(Person.id).where(Person.telegram_user_id == telegram_user_id)).one()
+        set_role(db, person_id, Role(role), region)
+        db.dispose()
+
+    def responses(self) -> list[Response]:
+        db = self.database()
+        with db.read() as session:
+            rows = list(session.query(Response).order_by(Response.id))
+        db.dispose()
+        return rows
+
+
+@pytest.fixture
+def deployment(tmp_path: Path, start_bot: Callable[..., Any]) -> Iterator[Deployment]:
+    yield Deployment(tmp_path, start_bot)
+
+
+def begin(emulator: BotApiEmulator, instrument: str, user_id: int = 1001, language: str = "id") -> Volunteer:
+    user = emulator.user(user_id, "Siti", language_code=language)
+    user.send(f"/isi {instrument}")
+    return Volunteer(user, engine(instrument), language)
+
+
+def test_pendataan_through_the_disability_branch_is_stored(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    deployment.start()
+    answers = fixture_answers("pendataan", "full")
+    volunteer = begin(emulator, "pendataan")
+    volunteer.fill(answers)
+    reference = volunteer.submit()
+    assert reference.startswith("ATS-3326-")
+    [stored] = deployment.responses()
+    assert stored.reference == reference and stored.instrument == "pendataan" and stored.instrument_version == 1
+    assert stored.answers == volunteer.state.answers
+    visited_disability = [k for k in stored.answers if k.startswith("4.")]
+    assert len(visited_disability) >= 10, visited_disability
+
+
+def test_rekonfirmasi_guardian_branch_with_photo_and_location(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    deployment.start()
+    answers = fixture_answers("rekonfirmasi", "C.8-tidak-wali")
+    volunteer = begin(emulator, "rekonfirmasi")
+    volunteer.fill(answers)
+    reference = volunteer.submit()
+    [stored] = deployment.responses()
+    assert stored.reference == reference
+    assert {"C.9", "C.10", "C.11"} <= stored.answers.keys()  # the guardian branch
+    photo = stored.answers["D.7"]
+    assert photo["size"] > 1000 and len(photo["sha256"]) == 64
+    files = list((Path(deployment.env["FILES_DIR"])).rglob("*.jpg"))
+    assert len(files) == 1 and files[0].stat().st_size == photo["size"]
+    assert stored.answers["D.8"]["latitude"] == answers["D.8"]["latitude"]
+    assert stored.location is not None and stored.location["longitude"] == answers["D.8"]["longitude"]
+
+
+def test_monitoring_dropped_out_again_branch(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    deployment.start()
+    answers = fixture_answers("monitoring", "c1-tidak-putus-sekolah-lagi")
+    volunteer = begin(emulator, "monitoring")
+    volunteer.expect_question()
+    deployment.assign(1001, "pendamping", "33.26.17")  # the pendamping works in Kajen
+    volunteer.fill(answers)
+    volunteer.submit()
+    [stored] = deployment.responses()
+    assert stored.answers["C.1"] == "2" and "C.10" in stored.answers and "C.2" not in stored.answers
+
+
+def test_killed_bot_resumes_exactly_where_the_volunteer_was(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    bot = deployment.start()
+    answers = fixture_answers("pendataan", "full")
+    volunteer = begin(emulator, "pendataan")
+    volunteer.fill(answers, until="1.8")
+    volunteer.expect_question()  # 1.8 was asked: everything before it was acknowledged
+    bot.kill()
+    deployment.start()
+    volunteer.user.send("/lanjut")
+    volunteer.expect_question()  # the same question again, nothing lost
+    volunteer.fill(answers)
+    volunteer.submit()
+    [stored] = deployment.responses()
+    assert stored.answers == volunteer.state.answers
+
+
+def test_old_buttons_say_the_question_is_closed_and_change_nothing(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    deployment.start()
+    volunteer = begin(emulator, "pendataan")
+    volunteer.answer("Rina")
+    question = volunteer.expect_question()  # 1.2, with buttons
+    volunteer.answer("2")
+    volunteer.expect_question()  # 1.3
+    volunteer.user.press_stale(question, question.inline_keyboard[0][0]["callback_data"])
+    notice = volunteer.user.wait_answer()
+    assert notice.text == translator("id")(T.QUESTION_CLOSED)
+    volunteer.user.press_stale(question, "forged.c.0")
+    assert volunteer.user.wait_answer().text == translator("id")(T.QUESTION_CLOSED)
+    volunteer.answer("2")  # 1.3 still the current question: nothing changed
+    volunteer.expect_question()  # 1.4
+
+
+def test_redelivered_update_is_not_applied_twice(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    deployment.start()
+    volunteer = begin(emulator, "pendataan")
+    volunteer.expect_question()
+    sent = volunteer.user.send("Rina")
+    volunteer.state = volunteer.engine.answer(volunteer.state, "Rina").state  # type: ignore[union-attr]
+    volunteer.expect_question()  # 1.2
+    before = len(volunteer.user.messages())
+    emulator.redeliver(sent["update_id"])
+    time.sleep(1.5)
+    assert len(volunteer.user.messages()) == before  # no second answer, no new question
+    volunteer.answer("2")
+    volunteer.expect_question()  # 1.3: the draft moved by one answer only
+
+
+def test_back_skip_and_edit_from_the_review(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    deployment.start()
+    answers = fixture_answers("kesediaan", "full")
+    volunteer = begin(emulator, "kesediaan")
+    volunteer.expect_question()
+    deployment.assign(1001, "orang_tua", "33.26.17")
+    first = volunteer.engine.current(volunteer.state, volunteer.today)
+    volunteer.answer(answers[first.position.qid])  # type: ignore[union-attr]
+    question = volunteer.expect_question()
+    volunteer.user.press(volunteer.t(T.BACK), question)
+    volunteer.state = volunteer.engine.back(volunteer.state, volunteer.today)
+    again = volunteer.expect_question()
+    assert again.text.startswith(header_of(first))  # type: ignore[arg-type]
+    volunteer.fill(answers)
+    review = volunteer.user.wait_for(lambda m: volunteer.t(T.SUBMIT) in m.button_texts())
+    volunteer.user.press(volunteer.t(T.EDIT), review)
+    volunteer.user.wait_text(volunteer.t(T.EDIT_ASK))
+    volunteer.user.send(first.position.qid)  # type: ignore[union-attr]
+    moved = volunteer.engine.goto(volunteer.state, first.position.qid)  # type: ignore[union-attr]
+    volunteer.state = moved  # type: ignore[assignment]
+    volunteer.answer("Sumiati Baru")
+    reference = volunteer.submit()
+    [stored] = deployment.responses()
+    assert stored.reference == reference and stored.answers[first.position.qid] == "Sumiati Baru"  # type: ignore[union-attr]
+
+
+def test_two_drafts_at_once_and_resume_from_the_list(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    deployment.start()
+    first = begin(emulator, "pendataan")
+    first.answer("Rina")
+    first.expect_question()
+    second = begin(emulator, "pendataan")
+    second.answer("Budi")
+    second.expect_question()
+    user = first.user
+    user.send("/draf")
+    listing = user.wait_text(translator("id")(T.DRAFTS))
+    rina = next(b for b in listing.button_texts() if "Rina" in b)
+    user.press(rina, listing)
+    first.expect_question()  # back at Rina's 1.2
+    first.answer("2")
+    first.expect_question()
+
+
+def test_language_switch_and_command_menus(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    deployment.start()
+    user = emulator.user(1001, "Siti", language_code="id")
+    user.send("/bahasa")
+    menu = user.wait_text(translator("id")(T.LANGUAGE_ASK))
+    user.press("Basa Jawa", menu)
+    user.wait_text(translator("jv")(T.LANGUAGE_SET, language="Basa Jawa"))
+    user.send("/help")
+    user.wait_text(translator("jv")(T.HELP)[:20])
+    for language in ("id", "en", "jv"):
+        names = [c["command"] for c in emulator.commands(language_code=language)]
+        assert names == ["start", "isi", "lanjut", "draf", "batal", "bahasa", "help"]
+        descriptions = {c["command"]: c["description"] for c in emulator.commands(language_code=language)}
+        assert descriptions["lanjut"] == translator(language)(T.CMD_CONTINUE)
+
+
+def test_rate_limit_429_is_waited_out(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    deployment.start()
+    user = emulator.user(1001, "Siti")
+    emulator.fail_next("sendMessage", error_code=429, retry_after=1)
+    user.send("/help")
+    user.wait_text(translator("id")(T.HELP)[:20])
+    sends = emulator.calls("sendMessage")
+    assert sends[0].error_code == 429 and sends[1].time - sends[0].time >= 1.0
+
+
+def test_health_check_answers(deployment: Deployment) -> None:
+    deployment.start()
+    with urllib.request.urlopen(f"http://127.0.0.1:{deployment.health_port}/health", timeout=5) as reply:
+        assert reply.status == 200 and json.loads(reply.read()) == {"status": "ok"}
+
+
+def test_webhook_checks_telegrams_secret_token(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    port = free_port()
+    deployment.env.update({"WEBHOOK_URL": f"http://127.0.0.1:{port}", "WEBHOOK_SECRET": "s3cret-token", "WEBHOOK_PORT": str(port), "WEBHOOK_LISTEN": "127.0.0.1"})
+    deployment.start("webhook", ready=False)  # a webhook bot never polls
+    emulator.wait_for_call("setWebhook", timeout=20)
+    assert emulator.webhook_info()["url"] == f"http://127.0.0.1:{port}/telegram"
+    update = json.dumps({"update_id": 5000, "message": {"message_id": 1, "date": int(time.time()), "chat": {"id": 1001, "type": "private"},
+                                                         "from": {"id": 1001, "is_bot": False, "first_name": "Siti"}, "text": "/help"}}).encode()
+
+    def post(secret: str | None) -> int:
+        headers = {"Content-Type": "application/json", **({"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {})}
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                with urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/telegram", update, headers), timeout=5) as r:
+                    return r.status
+            except urllib.error.HTTPError as err:
+                return err.code
+            except urllib.error.URLError:  # the webhook server may still be starting
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    assert post(None) == 403 and post("wrong") == 403
+    assert post("s3cret-token") == 200
+    emulator.user(1001, "Siti").wait_text(translator("id")(T.HELP)[:20])
+
+
+def test_prompt_header_shows_code_and_progress(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    deployment.start()
+    volunteer = begin(emulator, "pendataan")
+    message = volunteer.expect_question()
+    prompt = volunteer.engine.current(volunteer.state)
+    assert isinstance(prompt, Prompt)
+    assert message.text.startswith(f"1.1 · {translator('id').label(prompt.node.question.label)}  (1/{prompt.progress.expected})")

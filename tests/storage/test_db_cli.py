@@ -1,0 +1,66 @@
+"""``ats-bot db ...`` and ``ats-bot regions ...`` as an operator would run them."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.db_cli import register, register_regions
+from app.settings import get_settings
+from storage.schema_state import current_revision, head_revision
+
+
+@pytest.fixture
+def cli(fresh_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[argparse.ArgumentParser]:
+    monkeypatch.setenv("DATABASE_URL", fresh_url)
+    get_settings.cache_clear()
+    parser = argparse.ArgumentParser(prog="ats-bot")
+    subparsers = parser.add_subparsers(required=True)
+    register(subparsers)
+    register_regions(subparsers)
+    yield parser
+    get_settings.cache_clear()
+
+
+def run(parser: argparse.ArgumentParser, *argv: str) -> int:
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+def test_db_commands(cli: argparse.ArgumentParser, fresh_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(cli, "db", "current") == 1
+    assert "Run: ats-bot db upgrade" in capsys.readouterr().out
+    assert run(cli, "db", "upgrade") == 0
+    assert current_revision(fresh_url) == head_revision()
+    assert run(cli, "db", "current") == 0
+    assert "up to date" in capsys.readouterr().out
+
+    assert run(cli, "regions", "load", "33.26") == 0
+    assert "305 new region(s)" in capsys.readouterr().out
+    backup_file = tmp_path / "ats.backup"
+    assert run(cli, "db", "backup", str(backup_file)) == 0
+    assert backup_file.is_file()
+    assert run(cli, "db", "restore", str(backup_file)) == 1
+    assert "--yes" in capsys.readouterr().out
+    assert run(cli, "db", "restore", str(backup_file), "--yes") == 0
+    assert "schema is up to date" in capsys.readouterr().out
+    assert run(cli, "regions", "load", "33.26") == 0
+    assert "0 new region(s)" in capsys.readouterr().out
+
+
+def test_regions_commands_report_errors(cli: argparse.ArgumentParser, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(cli, "db", "upgrade")
+    assert run(cli, "regions", "load", "99.99") == 1
+    assert "not a kabupaten/kota" in capsys.readouterr().out
+    csv = tmp_path / "regions.csv"
+    csv.write_text("code,name,level,parent_code,timezone\n33.26,Kabupaten Pekalongan,kabupaten,,\n")
+    assert run(cli, "regions", "import-csv", str(csv)) == 0
+    assert "1 new region(s)" in capsys.readouterr().out
+
+
+def test_requires_a_subcommand(cli: argparse.ArgumentParser) -> None:
+    with pytest.raises(SystemExit):
+        cli.parse_args(["db"])

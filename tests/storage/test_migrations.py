@@ -1,0 +1,92 @@
+"""Migrations create the schema the models describe, and the bot refuses an outdated schema."""
+
+from __future__ import annotations
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from app.settings import Environment, Settings
+from storage.crypto import MissingDataKeyError
+from storage.db import make_engine
+from storage.models import Base
+from storage.schema_state import (
+    SchemaBehindError,
+    SchemaUnknownError,
+    alembic_config,
+    current_revision,
+    ensure_current,
+    head_revision,
+    upgrade,
+)
+from storage.startup import open_database
+
+
+# SQLite cannot reflect the expression index uq_reminders_period; test_constraints checks it by behaviour.
+@pytest.mark.filterwarnings("ignore:.*expression-based index:UserWarning", "ignore:.*expression-based index")
+def test_upgrade_from_empty_to_head_matches_the_models(fresh_url: str) -> None:
+    assert current_revision(fresh_url) is None
+    upgrade(fresh_url)
+    assert current_revision(fresh_url) == head_revision()
+    ensure_current(fresh_url)
+    engine = make_engine(fresh_url)
+    try:
+        with engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+            tables = set(inspect(connection).get_table_names())
+    finally:
+        engine.dispose()
+    assert tables == set(Base.metadata.tables) | {"alembic_version"}
+    upgrade(fresh_url)  # a second upgrade is a no-op
+    assert current_revision(fresh_url) == head_revision()
+
+
+def test_downgrade_to_empty_then_back(fresh_url: str) -> None:
+    upgrade(fresh_url)
+    command.downgrade(alembic_config(fresh_url), "base")
+    engine = make_engine(fresh_url)
+    try:
+        with engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
+    finally:
+        engine.dispose()
+    with pytest.raises(SchemaBehindError):
+        ensure_current(fresh_url)
+    upgrade(fresh_url)
+    ensure_current(fresh_url)
+
+
+def test_empty_database_is_behind(fresh_url: str) -> None:
+    with pytest.raises(SchemaBehindError) as caught:
+        ensure_current(fresh_url)
+    message = str(caught.value)
+    assert message.startswith("The database schema is behind (at nothing: an empty database, needs ")
+    assert message.endswith("Run: ats-bot db upgrade")
+    assert head_revision() in message
+
+
+def test_database_from_another_version_is_refused(fresh_url: str) -> None:
+    upgrade(fresh_url)
+    engine = make_engine(fresh_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'ffffffffffff'"))
+    engine.dispose()
+    with pytest.raises(SchemaUnknownError, match="ffffffffffff"):
+        ensure_current(fresh_url)
+
+
+def test_open_database_checks_key_and_schema(fresh_url: str) -> None:
+    production = Settings(environment=Environment.PRODUCTION, database_url=fresh_url, data_key="", _env_file=None)
+    with pytest.raises(MissingDataKeyError):
+        open_database(production)
+    keyed = production.model_copy(update={"data_key": "k" * 32})
+    with pytest.raises(SchemaBehindError):
+        open_database(keyed)
+    upgrade(fresh_url)
+    database = open_database(keyed)
+    try:
+        assert database.cipher.nik_hash("1") != ""
+    finally:
+        database.dispose()
