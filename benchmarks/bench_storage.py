@@ -51,8 +51,10 @@ from storage.schema_state import upgrade  # noqa: E402
 KABUPATEN = "33.26"
 ANSWERS_PER_FORM = 70
 CONVERSATIONS = (1, 10, 100)
-QUESTION_IDS = [f"{section}.{n}" for section, count in ((1, 18), (2, 14), (3, 14), (4, 24)) for n in range(1, count + 1)]
-WORDS = "anak sekolah ingin kembali belajar paket rumah sawah bekerja membantu orang tua jauh biaya".split()
+QUESTION_IDS = [
+    f"{section}.{n}" for section, count in ((1, 18), (2, 14), (3, 14), (4, 24)) for n in range(1, count + 1)
+]
+WORDS = ("anak", "sekolah", "ingin", "kembali", "belajar", "paket", "rumah", "sawah", "bekerja", "membantu", "jauh")
 
 
 @dataclass(frozen=True)
@@ -172,23 +174,22 @@ def database_bytes(db: Database, url: str) -> int:
         return int(connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one())
 
 
-def open_database(url: str) -> Database:
-    """A migrated database holding the kabupaten's regions and one volunteer."""
+def open_database(url: str) -> tuple[Database, int]:
+    """A migrated database holding the kabupaten's regions, and the id of one volunteer."""
     upgrade(url)
     db = Database.from_url(url, NikCipher("benchmark-key"))
     with db.write() as session:
         load_regions(session, KABUPATEN)
-    get_or_create_person(db, 1, chat_id=1, display_name="Benchmark")
-    return db
+    return db, get_or_create_person(db, 1, chat_id=1, display_name="Benchmark").id
 
 
 def measure_throughput(backend: str, url: str, answers_total: int) -> list[Throughput]:
-    db = open_database(url)
+    db, person_id = open_database(url)
     try:
         results = []
         for conversations in CONVERSATIONS:
             answers_each = max(ANSWERS_PER_FORM // 3, answers_total // conversations)
-            result = throughput(db, backend, 1, conversations, answers_each)
+            result = throughput(db, backend, person_id, conversations, answers_each)
             print(f"  {backend}: {conversations:>3} conversations: {result.per_second:8.0f} answers/s", flush=True)
             results.append(result)
         return results
@@ -198,11 +199,11 @@ def measure_throughput(backend: str, url: str, answers_total: int) -> list[Throu
 
 def measure_size(backend: str, url: str, children: int) -> Size:
     """Growth of a fresh database (schema + regions) when ``children`` Pendataan responses are submitted."""
-    db = open_database(url)
+    db, person_id = open_database(url)
     try:
         empty = database_bytes(db, url)
         started = time.perf_counter()
-        fill_children(db, 1, _desa_codes(db), children)
+        fill_children(db, person_id, _desa_codes(db), children)
         print(f"  {backend}: {children} children submitted in {time.perf_counter() - started:.0f} s", flush=True)
         return Size(backend, children, empty, database_bytes(db, url))
     finally:
@@ -222,9 +223,12 @@ def sqlite_database() -> Iterator[str]:
 
 @contextmanager
 def postgres_database() -> Iterator[str]:
-    server = os.environ.get("TEST_POSTGRES_URL") or subprocess.run(
-        [ROOT / "scripts" / "pg-test-server.sh", "start"], check=True, capture_output=True, text=True
-    ).stdout.strip()
+    server = (
+        os.environ.get("TEST_POSTGRES_URL")
+        or subprocess.run(
+            [ROOT / "scripts" / "pg-test-server.sh", "start"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+    )
     name = f"ats_bench_{uuid.uuid4().hex[:8]}"
     admin_url = make_url(server).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
     with psycopg.connect(admin_url, autocommit=True) as admin:
@@ -239,7 +243,9 @@ def postgres_database() -> Iterator[str]:
 def print_report(throughputs: list[Throughput], sizes: list[Size]) -> None:
     print()
     print("Answers written per second (one save_state transaction per answer, durable commit)")
-    print(f"{'backend':<11}{'conversations':>14}{'answers':>9}{'seconds':>9}{'answers/s':>11}{'p50 ms':>9}{'p95 ms':>9}")
+    print(
+        f"{'backend':<11}{'conversations':>14}{'answers':>9}{'seconds':>9}{'answers/s':>11}{'p50 ms':>9}{'p95 ms':>9}"
+    )
     for t in throughputs:
         quantiles = statistics.quantiles(t.latencies_ms, n=20)
         print(

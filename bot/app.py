@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 MAX_CONCURRENT_UPDATES = 64
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 COMMANDS = [("start", T.CMD_START), ("isi", T.CMD_FILL), ("lanjut", T.CMD_CONTINUE), ("draf", T.CMD_DRAFTS),
-            ("batal", T.CMD_CANCEL), ("bahasa", T.CMD_LANGUAGE), ("help", T.CMD_HELP)]
+            ("batal", T.CMD_CANCEL), ("bahasa", T.CMD_LANGUAGE), ("undang", T.CMD_INVITE), ("dataku", T.CMD_MYDATA), ("help", T.CMD_HELP)]
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ def build_application(settings: Settings, db: Database) -> Application:  # type:
 
 
 async def _announce_commands(application: Application) -> None:  # type: ignore[type-arg]
-    """The command menu in each language (Indonesian for everyone else)."""
+    """The command menu in each language (Indonesian for everyone else); invitation links need our username."""
+    application.bot_data["services"].conversations.bot_username = application.bot.username
     for language in LANGUAGES:
         t = translator(language)
         commands = [BotCommand(name, t(description)) for name, description in COMMANDS]

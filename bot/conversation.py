@@ -10,15 +10,21 @@ answer twice or loses one that was acknowledged.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable
 from typing import Any
+
+import segno
 
 from app.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, translator
 from app.presenting import describe_problem, display_value, question_label, subject_name, summary_lines
 from bot import render as R
 from bot import texts as T
 from bot.model import Button, Incoming, Kind, Reply, TurnResult
+from app.authz import Actor, forms_for, may_invite
 from bot.store import KEEP, BotStore, Changes, Context, DraftView, SubmitRefused
+from storage.models import DataRequestKind, Role
+from storage.repositories.invitations import InvitationError
 from flows.engine import Accepted, Complete, Engine, NeedsConfirmation, Prompt, Refused, State
 from flows.loader import instrument_names
 from flows.registry import engine as engine_for
@@ -35,6 +41,8 @@ class Conversations:
     def __init__(self, store: BotStore, today: Callable[[], dt.date] = dt.date.today) -> None:
         self.store = store
         self.today = today
+        self.bot_username = "ats_bot"
+        """Set from ``getMe`` at start-up; invitation links point at it."""
 
     def process(self, incoming: Incoming) -> TurnResult:
         if self.store.seen(incoming.update_id):
@@ -56,6 +64,7 @@ class _Turn:
     """The work of one update for one person."""
 
     def __init__(self, owner: Conversations, context: Context, incoming: Incoming) -> None:
+        self.owner = owner
         self.store = owner.store
         self.today = owner.today()
         self.incoming = incoming
@@ -89,6 +98,7 @@ class _Turn:
         handlers: dict[str, Callable[[str], None]] = {
             "start": self.cmd_start, "help": lambda _: self.say(self.t(T.HELP)), "bahasa": self.cmd_language,
             "isi": self.cmd_fill, "lanjut": self.cmd_continue, "draf": self.cmd_drafts, "batal": self.cmd_cancel,
+            "undang": self.cmd_invite, "dataku": self.cmd_mydata, "koreksi": self.cmd_correction, "hapus": self.cmd_deletion,
         }
         handlers.get(command, lambda _: self.say(self.t(T.DIDNT_UNDERSTAND)))(args)
 
@@ -107,14 +117,45 @@ class _Turn:
 
     # -- commands -------------------------------------------------------------------------------------------
     def cmd_start(self, payload: str) -> None:
+        if payload:
+            self.join(payload.strip())
+            return
         self.say(self.t(T.WELCOME, name=self.person.name or "") + "\n\n" + self.t(T.HELP))
+
+    def join(self, token: str) -> None:
+        """Accept an invitation from a deep link (``/start <token>``)."""
+        try:
+            joined = self.store.redeem(token, self.person.id)
+        except InvitationError as refused:
+            self.say(self.t(T.INVITATION_REFUSED[refused.reason]))
+            self.result.outcome = f"invitation-refused:{refused.reason}"
+            return
+        if joined.child_id is not None:
+            self.say(self.t(T.JOINED_PARENT, child=self.store.child_name(joined.child_id)))
+        else:
+            self.say(self.t(T.JOINED, role=self.t(T.ROLE_NAMES[joined.role.value]), region=self.store.region_name(joined.region_code)))
+        self.result.outcome = "joined"
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.person.id, Role(self.person.role), self.person.region_code)
+
+    def deny(self, action: str, subject_type: str = "command", subject_id: object = "", region: str | None = None) -> None:
+        """A polite refusal for the person, and a line in the audit log for the coordinators."""
+        self.store.audit("access.denied", self.person.id, subject_type, subject_id, region, {"action": action, "role": self.person.role})
+        self.say(self.t(T.NOT_REGISTERED if self.actor.role is Role.MASYARAKAT else T.NOT_ALLOWED))
+        self.result.outcome = f"denied:{action}"
 
     def cmd_language(self, _: str) -> None:
         buttons = [[Button(LANGUAGE_NAMES[code], R.data(self.nonce("language", languages=list(LANGUAGES)), R.LANGUAGE, i))] for i, code in enumerate(LANGUAGES)]
         self.say(self.t(T.LANGUAGE_ASK), buttons, live=True)
 
     def cmd_fill(self, name: str) -> None:
-        names = instrument_names()
+        permitted = forms_for(self.actor)
+        names = [n for n in instrument_names() if n in permitted]
+        if not names or (name.strip() in instrument_names() and name.strip() not in permitted):
+            self.deny("fill", "instrument", name.strip())
+            return
         if name.strip() in names:
             self.start_form(name.strip())
             return
@@ -154,7 +195,76 @@ class _Turn:
         buttons = [[Button(self.t(T.CANCEL_YES), R.data(nonce, R.YES)), Button(self.t(T.CANCEL_NO), R.data(nonce, R.NO))]]
         self.say(self.t(T.CANCEL_ASK, title=self.title(self.draft), label=self.draft.label or self.t(T.UNNAMED)), buttons, live=True)
 
+    def cmd_invite(self, _: str) -> None:
+        """/undang: a team member invites roles below them, inside their own region."""
+        actor = self.actor
+        roles = [r for r in Role if r is not Role.MASYARAKAT and actor.region_code and may_invite(actor, r, actor.region_code + ".x")]
+        roles = [r for r in roles if r is not Role.ORANG_TUA]  # parents are invited for a child, by its pendamping
+        if not roles:
+            self.deny("invite")
+            return
+        nonce = self.nonce("invite_role", roles=[r.value for r in roles])
+        buttons = [[Button(self.t(T.ROLE_NAMES[r.value]), R.data(nonce, R.CHOICE, i))] for i, r in enumerate(roles)]
+        self.say(self.t(T.INVITE_WHICH_ROLE), buttons, live=True)
+
+    def cmd_mydata(self, _: str) -> None:
+        data = self.store.my_data(self.person.id)
+        self.say(self.t(T.MYDATA, name=data["name"], role=self.t(T.ROLE_NAMES[data["role"]]), region=self.store.region_name(data["region"]),
+                        language=LANGUAGE_NAMES[data["language"]], since=data["since"], drafts=data["drafts"], responses=data["responses"]))
+
+    def cmd_correction(self, detail: str) -> None:
+        if not detail.strip():
+            self.say(self.t(T.CORRECTION_ASK))
+            return
+        self.data_request(DataRequestKind.CORRECTION, detail.strip())
+
+    def cmd_deletion(self, detail: str) -> None:
+        self.data_request(DataRequestKind.DELETION, detail.strip())
+
+    def data_request(self, kind: DataRequestKind, detail: str) -> None:
+        """A UU PDP request: recorded, acknowledged with a number, and sent to the coordinators of the area."""
+        number = self.store.data_request(self.person.id, kind, detail)
+        self.say(self.t(T.REQUEST_RECEIVED, number=number))
+        for chat_id, language in self.store.coordinators(self.person.region_code):
+            t = translator(language)
+            text = t(T.REQUEST_FOR_TEAM, number=number, name=self.person.name, role=t(T.ROLE_NAMES[self.person.role]),
+                     region=self.store.region_name(self.person.region_code), kind=t(T.REQUEST_KIND[kind.value]), detail=detail)
+            self.result.notifications.append((chat_id, Reply(text)))
+        self.result.outcome = f"data-request:{kind.value}"
+
     # -- menus (button presses, by the kind of the live keyboard) --------------------------------------------
+    def menu_invite_role(self, action: str, index: int, menu: dict[str, Any]) -> None:
+        role = Role(menu["roles"][index])
+        scope = self.actor.region_code or ""
+        wanted_level = {Role.TIM_KECAMATAN: 3, Role.TIM_DESA: 4}.get(role)
+        if wanted_level is not None and scope.count(".") + 1 < wanted_level:
+            areas = self.store.sub_regions(scope) if scope.count(".") + 2 == wanted_level else []
+            if areas:
+                nonce = self.nonce("invite_region", role=role.value, regions=[c for c, _ in areas])
+                buttons = _grid([Button(name, R.data(nonce, R.CHOICE, i)) for i, (_, name) in enumerate(areas)])
+                self.edit_pressed(self.t(T.ROLE_NAMES[role.value]) + " ✓")
+                self.say(self.t(T.INVITE_WHICH_REGION), buttons, live=True)
+                return
+        self.edit_pressed(self.t(T.ROLE_NAMES[role.value]) + " ✓")
+        self.send_invitation(role, scope)
+
+    def menu_invite_region(self, action: str, index: int, menu: dict[str, Any]) -> None:
+        region = menu["regions"][index]
+        self.edit_pressed(self.store.region_name(region) + " ✓")
+        self.send_invitation(Role(menu["role"]), region)
+
+    def send_invitation(self, role: Role, region: str) -> None:
+        if not may_invite(self.actor, role, region):
+            self.deny("invite", "region", region, region)
+            return
+        days = 7
+        token = self.store.invite(self.person.id, role, region, days)
+        link = f"https://t.me/{self.owner.bot_username}?start={token}"
+        caption = self.t(T.INVITE_READY, role=self.t(T.ROLE_NAMES[role.value]), region=self.store.region_name(region), days=days, link=link)
+        self.result.replies.append(Reply(caption, photo=qr_png(link)))
+        self.changes.menu = None
+        self.result.outcome = "invited"
+
     def menu_language(self, action: str, index: int, menu: dict[str, Any]) -> None:
         language = menu["languages"][index]
         self.changes.language = language
@@ -163,6 +273,9 @@ class _Turn:
         self.changes.menu = None
 
     def menu_forms(self, action: str, index: int, menu: dict[str, Any]) -> None:
+        if menu["names"][index] not in forms_for(self.actor):  # the role changed since the list was shown
+            self.deny("fill", "instrument", menu["names"][index])
+            return
         self.edit_pressed(self.t.label(engine_for(menu["names"][index]).compiled.instrument.title) + " ✓")
         self.start_form(menu["names"][index])
 
@@ -448,3 +561,14 @@ class _Turn:
         old = (self.menu or {}).get("message_id")
         if old and self.changes.menu is not KEEP and old not in self.edited and self.result.close_message_id is None:
             self.result.close_message_id = old
+
+
+def _grid(buttons: list[Button], width: int = 2) -> list[list[Button]]:
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+def qr_png(link: str) -> bytes:
+    """The invitation as a QR code, for a volunteer to scan from the coordinator's phone."""
+    buffer = io.BytesIO()
+    segno.make(link, error="m").save(buffer, kind="png", scale=8, border=2)
+    return buffer.getvalue()

@@ -59,6 +59,10 @@ class Reply:
     reply_keyboard: list[list[Button]] | None = None
     """A keyboard under the text box (the location button); ``[]`` removes one."""
     edit_message_id: int | None = None
+    photo: bytes | None = None
+    """Send as a photo with ``text`` as its caption (a QR code, a chart)."""
+    document: tuple[str, bytes] | None = None
+    """Send as a file: ``(filename, content)`` (a PDF to print and sign, an export)."""
     live: bool = False
     """This message carries the person's live buttons: remember its id to close them later."""
 
@@ -66,6 +70,8 @@ class Reply:
 @dataclass
 class TurnResult:
     replies: list[Reply] = field(default_factory=list)
+    notifications: list[tuple[int, Reply]] = field(default_factory=list)
+    """Messages for other people's chats (the village team hears of a request or a proposal)."""
     callback_notice: str | None = None
     """Text for the little notice Telegram shows after a button press."""
     close_message_id: int | None = None

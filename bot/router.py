@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 from bot.conversation import Conversations
 from bot.model import Incoming, Kind
 from bot.photos import receive_photo
-from bot.sender import deliver
+from bot.sender import deliver, notify
 from storage.db import Database
 
 log = logging.getLogger("ats_bot.updates")
@@ -66,10 +66,14 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query_id = update.callback_query.id if update.callback_query else None
         try:
             live_id = await deliver(context.bot, incoming.chat_id, result, query_id)
-        except Forbidden:
+        except Forbidden:  # the person blocked the bot: their coordinator will be told by the reminders
             outcome = "blocked"
             live_id = None
+            await asyncio.to_thread(conversations.store.mark_unreachable, [incoming.chat_id])
         if live_id is not None and result.nonce and result.person_id is not None:
             await asyncio.to_thread(conversations.remember_message, result.person_id, result.nonce, live_id)
+        refused = await notify(context.bot, result.notifications)
+        if refused:
+            await asyncio.to_thread(conversations.store.mark_unreachable, refused)
     log.info(json.dumps({"update": incoming.update_id, "kind": incoming.kind.value, "outcome": outcome,
                          "ms": round((time.perf_counter() - started) * 1000, 1)}))

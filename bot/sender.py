@@ -51,8 +51,24 @@ async def deliver(bot: Bot, chat_id: int, result: TurnResult, callback_query_id:
     return live_id
 
 
+async def notify(bot: Bot, notifications: list[tuple[int, Reply]]) -> list[int]:
+    """Deliver messages to other people; returns the chats that refused (blocked the bot)."""
+    refused = []
+    for chat_id, reply in notifications:
+        try:
+            await _send_one(bot, chat_id, reply)
+        except Forbidden:
+            refused.append(chat_id)
+    return refused
+
+
 async def _send_one(bot: Bot, chat_id: int, reply: Reply) -> int:
     reply_markup = markup(reply)
+    if reply.photo is not None:
+        return (await bot.send_photo(chat_id, reply.photo, caption=reply.text or None, reply_markup=reply_markup)).message_id
+    if reply.document is not None:
+        filename, content = reply.document
+        return (await bot.send_document(chat_id, content, filename=filename, caption=reply.text or None, reply_markup=reply_markup)).message_id
     if reply.edit_message_id is not None:
         try:
             edited = await bot.edit_message_text(reply.text, chat_id, reply.edit_message_id, reply_markup=reply_markup)  # type: ignore[arg-type]
@@ -62,5 +78,3 @@ async def _send_one(bot: Bot, chat_id: int, reply: Reply) -> int:
     sent = await bot.send_message(chat_id, reply.text, reply_markup=reply_markup)
     return sent.message_id
 
-
-__all__ = ["Forbidden", "deliver", "markup"]

@@ -11,15 +11,30 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bot.model import Incoming
 from bot.texts import NO_REGION
 from flows.engine import Engine, State
 from storage.db import Database
-from storage.models import DraftStatus, InstrumentSession, Language, Person, ProcessedUpdate, Region, Sex
+from storage.models import (
+    Child,
+    DataRequest,
+    DataRequestKind,
+    DraftStatus,
+    InstrumentSession,
+    Language,
+    Person,
+    ProcessedUpdate,
+    Region,
+    Response,
+    Role,
+    Sex,
+)
+from storage.repositories.audit import record
 from storage.repositories.children import ChildIdentity
 from storage.repositories.drafts import cancel_draft, create_draft, list_drafts
+from storage.repositories.invitations import Redeemed, create_invitation, redeem_invitation
 from storage.repositories.people import get_or_create_person
 from storage.repositories.responses import Submission, submit_response
 from storage.repositories.sql import insert_if_absent
@@ -134,6 +149,70 @@ class BotStore:
             person = session.get(Person, person_id)
             if person is not None and person.menu and person.menu.get("nonce") == nonce:
                 person.menu = {**person.menu, "message_id": message_id}
+
+    # -- people, roles and personal data (issue 6) -----------------------------------------------------------
+    def redeem(self, token: str, person_id: int) -> Redeemed:
+        """Use an invitation (raises ``InvitationError`` with the reason; the refusal is audited)."""
+        return redeem_invitation(self.db, token, person_id)
+
+    def invite(self, actor_id: int, role: Role, region: str, days: int) -> str:
+        return create_invitation(self.db, role, region, created_by=actor_id, validity=dt.timedelta(days=days))
+
+    def region_name(self, code: str | None) -> str:
+        if not code:
+            return "—"
+        with self.db.read() as session:
+            return session.scalar(select(Region.name).where(Region.code == code)) or code
+
+    def sub_regions(self, code: str) -> list[tuple[str, str]]:
+        """The regions one level below ``code`` (the desa of a kecamatan), by name."""
+        with self.db.read() as session:
+            return [(c, n) for c, n in session.execute(select(Region.code, Region.name).where(Region.parent_code == code).order_by(Region.name))]
+
+    def child_name(self, child_id: int | None) -> str:
+        with self.db.read() as session:
+            return (session.scalar(select(Child.name).where(Child.id == child_id)) if child_id else None) or "—"
+
+    def my_data(self, person_id: int) -> dict[str, Any]:
+        """What the system holds about a person, for /dataku (their own record: not an audited read)."""
+        with self.db.read() as session:
+            person = session.get(Person, person_id)
+            assert person is not None
+            drafts = session.scalar(select(func.count()).select_from(InstrumentSession).where(
+                InstrumentSession.person_id == person_id, InstrumentSession.status == DraftStatus.DRAFT))
+            responses = session.scalar(select(func.count()).select_from(Response).where(Response.submitted_by == person_id))
+            return {"name": person.display_name, "role": person.role.value, "region": person.region_code,
+                    "language": person.language.value, "since": person.created_at.date(), "drafts": drafts or 0, "responses": responses or 0}
+
+    def data_request(self, person_id: int, kind: DataRequestKind, detail: str) -> int:
+        with self.db.write() as session:
+            request = DataRequest(person_id=person_id, kind=kind, detail=detail[:2000])
+            session.add(request)
+            session.flush()
+            return request.id
+
+    def coordinators(self, region_code: str | None) -> list[tuple[int, str]]:
+        """``(chat id, language)`` of the team members responsible for a region: the nearest level that has any."""
+        if not region_code:
+            return []
+        parts = region_code.split(".")
+        scopes = [".".join(parts[:n]) for n in range(len(parts), 1, -1)]
+        with self.db.read() as session:
+            for scope in scopes:
+                rows = session.execute(select(Person.telegram_chat_id, Person.language).where(
+                    Person.region_code == scope, Person.role.in_([Role.TIM_DESA, Role.TIM_KECAMATAN, Role.TIM_KABUPATEN]),
+                    Person.unreachable.is_(False), Person.telegram_chat_id.is_not(None))).all()
+                if rows:
+                    return [(chat, language.value) for chat, language in rows]
+        return []
+
+    def mark_unreachable(self, chat_ids: list[int]) -> None:
+        """People who blocked the bot: reminders and notices go to their coordinator instead."""
+        with self.db.write() as session:
+            session.execute(update(Person).where(Person.telegram_chat_id.in_(chat_ids)).values(unreachable=True, updated_at=utcnow()))
+
+    def audit(self, action: str, actor_id: int, subject_type: str, subject_id: object, region: str | None, detail: dict[str, Any]) -> None:
+        record(self.db, action, subject_type, subject_id, actor_id=actor_id, region_code=region, detail=detail)
 
     def drafts(self, person_id: int) -> list[DraftView]:
         return [_draft_view(row) for row in list_drafts(self.db, person_id)]

@@ -72,3 +72,40 @@ NO_REGION = N_("your account has no village or kecamatan yet, and the form gives
 LANGUAGE_ASK = N_("Choose your language:")
 LANGUAGE_SET = N_("Language: {language}.")
 DIDNT_UNDERSTAND = N_("I did not understand. Use /isi to fill a form or /help for help.")
+
+# People, roles and personal data (UU PDP 27/2022)
+ROLE_NAMES = {
+    "admin": N_("administrator"),
+    "tim_kabupaten": N_("kabupaten team"),
+    "tim_kecamatan": N_("kecamatan team"),
+    "tim_desa": N_("village team"),
+    "pendata": N_("data volunteer"),
+    "pendamping": N_("accompaniment volunteer"),
+    "operator_sekolah": N_("school operator"),
+    "orang_tua": N_("parent"),
+    "masyarakat": N_("community member"),
+}
+JOINED = N_("Welcome! You are now registered as {role} for {region}.")
+JOINED_PARENT = N_("Welcome! You are now linked to your child {child}. The accompaniment volunteer will guide you.")
+INVITATION_REFUSED = {
+    "unknown": N_("This invitation link is not valid. Please ask your team for a new one."),
+    "used": N_("This invitation link has already been used. Please ask your team for a new one."),
+    "expired": N_("This invitation link has expired. Please ask your team for a new one."),
+}
+NOT_ALLOWED = N_("Sorry, your account may not do this. If you think it should, contact your village team.")
+NOT_REGISTERED = N_("You are not registered as a volunteer yet. Ask your village team for an invitation link. Anyone can propose a child who is not in school with /usul.")
+INVITE_WHICH_ROLE = N_("Whom do you want to invite?")
+INVITE_WHICH_REGION = N_("For which area?")
+INVITE_READY = N_("Invitation for a {role} in {region}, valid for {days} days and usable once:\n{link}\nShare this link or the QR code only with that person.")
+CMD_INVITE = N_("Invite a team member or volunteer")
+CMD_MYDATA = N_("What the system holds about you")
+MYDATA = N_(
+    "What ATS Bot holds about you:\n"
+    "Name: {name}\nRole: {role}\nArea: {region}\nLanguage: {language}\nRegistered: {since}\n"
+    "Unfinished forms: {drafts}\nForms sent: {responses}\n"
+    "To correct something, send /koreksi followed by what is wrong. To ask for deletion, send /hapus."
+)
+CORRECTION_ASK = N_("Write what should be corrected after the command, for example: /koreksi my name is Siti Aminah")
+REQUEST_RECEIVED = N_("Your request was received (number {number}). The coordinator will handle it and tell you.")
+REQUEST_FOR_TEAM = N_("Data request {number} from {name} ({role}, {region}): {kind}.\n{detail}\nHandle it with: ats-bot requests resolve {number}")
+REQUEST_KIND = {"correction": N_("correction"), "deletion": N_("deletion")}

@@ -81,9 +81,10 @@ def _sqlite_file(url: str | URL, *, must_exist: bool) -> Path:
 def _sqlite_copy(source: Path, destination: Path) -> None:
     """Page-by-page online copy; waits on the busy timeout if a writer holds the lock."""
     timeout = SQLITE_BUSY_TIMEOUT_MS / 1000
-    with closing(sqlite3.connect(source, timeout=timeout)) as src, closing(
-        sqlite3.connect(destination, timeout=timeout)
-    ) as dst:
+    with (
+        closing(sqlite3.connect(source, timeout=timeout)) as src,
+        closing(sqlite3.connect(destination, timeout=timeout)) as dst,
+    ):
         src.backup(dst)
 
 

@@ -65,7 +65,7 @@ def _derive(secret: str, label: bytes) -> bytes:
 
 
 class NikCipher:
-    """Encrypts, decrypts and hashes NIKs (and KK numbers, the same kind of Dukcapil number) with keys from one secret."""
+    """Encrypts, decrypts and hashes NIKs (and KK numbers, the same kind of number) with keys from one secret."""
 
     def __init__(self, data_key: str) -> None:
         if not data_key:

@@ -8,8 +8,8 @@ the unit of durability is :meth:`Database.write`. On SQLite a write transaction 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any

@@ -132,7 +132,9 @@ def read_regions_csv(path: Path) -> list[RegionRow]:
                         level=level,
                         kind=(record.get("kind") or "").strip() or level.value,
                         parent_code=record["parent_code"].strip() or parent_of(code),
-                        timezone=TimeZone(record["timezone"].strip()) if record["timezone"].strip() else timezone_for(code),
+                        timezone=TimeZone(record["timezone"].strip())
+                        if record["timezone"].strip()
+                        else timezone_for(code),
                     )
                 )
             except ValueError as exc:

@@ -46,9 +46,7 @@ def record(
 ) -> None:
     """Audit something that happened outside storage (e.g. an export was downloaded)."""
     with db.write() as session:
-        add_entry(
-            session, action, subject_type, subject_id, actor_id=actor_id, region_code=region_code, detail=detail
-        )
+        add_entry(session, action, subject_type, subject_id, actor_id=actor_id, region_code=region_code, detail=detail)
 
 
 def history(db: Database, subject_type: str, subject_id: object) -> list[AuditLog]:

@@ -23,9 +23,7 @@ def allocate_reference(session: Session, region_code: str) -> str:
     statement = (
         upsert_insert(session, ReferenceCounter)
         .values(kabupaten_code=kabupaten, last_value=1)
-        .on_conflict_do_update(
-            index_elements=["kabupaten_code"], set_={"last_value": ReferenceCounter.last_value + 1}
-        )
+        .on_conflict_do_update(index_elements=["kabupaten_code"], set_={"last_value": ReferenceCounter.last_value + 1})
         .returning(ReferenceCounter.last_value)
     )
     number = session.execute(statement).scalar_one()

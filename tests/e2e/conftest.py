@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from botapi import BotApiEmulator
+from deployment import Deployment
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,3 +108,9 @@ def start_bot(emulator: BotApiEmulator, tmp_path: Path) -> Iterator[StartBot]:
     for bot in started:
         bot.stop()
         print(f"--- {bot.log_path.name} (exit {bot.proc.returncode}) ---\n{bot.log()}")
+
+
+@pytest.fixture
+def deployment(tmp_path: Path, start_bot: StartBot, emulator: BotApiEmulator) -> Iterator[Deployment]:
+    """A fresh installation of the bot (database upgraded, Kabupaten Pekalongan loaded); start it with ``.start()``."""
+    yield Deployment(tmp_path, start_bot, emulator)

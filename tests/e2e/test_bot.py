@@ -7,101 +7,27 @@ Each test gets a fresh SQLite database prepared with the same commands an operat
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from botapi import BotApiEmulator
-from driver import Volunteer, header_of
+from deployment import Deployment, begin, fixture_answers, free_port
+from driver import header_of
 
 from app.i18n import translator
 from bot import texts as T
 from flows.engine import Prompt
-from flows.registry import engine
-from storage.db import Database
-from storage.models import Response
 
 pytestmark = pytest.mark.e2e
-REPO = Path(__file__).resolve().parents[2]
-PATHS = REPO / "tests" / "fixtures" / "paths"
-DATA_KEY = "e2e-test-key-not-secret-0123456789abcdef"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def fixture_answers(instrument: str, name: str) -> dict[str, Any]:
-    return json.loads((PATHS / instrument / f"{name}.json").read_text(encoding="utf-8"))["answers"]
-
-
-class Deployment:
-    """One bot installation: its database, files and environment; it can start (and restart) the bot."""
-
-    def __init__(self, tmp: Path, start_bot: Callable[..., Any]) -> None:
-        self.db_url = f"sqlite:///{tmp / 'ats.db'}"
-        self.health_port = free_port()
-        self.env = {"DATABASE_URL": self.db_url, "DATA_KEY": DATA_KEY, "FILES_DIR": str(tmp / "files"),
-                    "HEALTH_PORT": str(self.health_port), "ENVIRONMENT": "development"}
-        self._start_bot = start_bot
-        for args in (["db", "upgrade"], ["regions", "load", "33.26"]):
-            subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO, env={**os.environ, **self.env}, check=True, capture_output=True)
-
-    def start(self, *args: str, ready: bool = True) -> Any:
-        return self._start_bot("-m", "app.cli", *(args or ("run",)), env=self.env, ready=ready)
-
-    def database(self) -> Database:
-        from app.settings import Settings
-        from storage.crypto import cipher_from_settings
-
-        return Database.from_url(self.db_url, cipher_from_settings(Settings(data_key=DATA_KEY, environment="development")))
-
-    def assign(self, telegram_user_id: int, role: str, region: str) -> None:
-        """What an administrator does for a volunteer who has written to the bot once."""
-        from sqlalchemy import select
-
-        from storage.models import Person, Role
-        from storage.repositories.people import set_role
-
-        db = self.database()
-        with db.read() as session:
-            person_id = session.scalars(select(Person.id).where(Person.telegram_user_id == telegram_user_id)).one()
-        set_role(db, person_id, Role(role), region)
-        db.dispose()
-
-    def responses(self) -> list[Response]:
-        db = self.database()
-        with db.read() as session:
-            rows = list(session.query(Response).order_by(Response.id))
-        db.dispose()
-        return rows
-
-
-@pytest.fixture
-def deployment(tmp_path: Path, start_bot: Callable[..., Any]) -> Iterator[Deployment]:
-    yield Deployment(tmp_path, start_bot)
-
-
-def begin(emulator: BotApiEmulator, instrument: str, user_id: int = 1001, language: str = "id") -> Volunteer:
-    user = emulator.user(user_id, "Siti", language_code=language)
-    user.send(f"/isi {instrument}")
-    return Volunteer(user, engine(instrument), language)
 
 
 def test_pendataan_through_the_disability_branch_is_stored(emulator: BotApiEmulator, deployment: Deployment) -> None:
     deployment.start()
     answers = fixture_answers("pendataan", "full")
-    volunteer = begin(emulator, "pendataan")
+    volunteer = begin(emulator, deployment, "pendataan")
     volunteer.fill(answers)
     reference = volunteer.submit()
     assert reference.startswith("ATS-3326-")
@@ -115,7 +41,7 @@ def test_pendataan_through_the_disability_branch_is_stored(emulator: BotApiEmula
 def test_rekonfirmasi_guardian_branch_with_photo_and_location(emulator: BotApiEmulator, deployment: Deployment) -> None:
     deployment.start()
     answers = fixture_answers("rekonfirmasi", "C.8-tidak-wali")
-    volunteer = begin(emulator, "rekonfirmasi")
+    volunteer = begin(emulator, deployment, "rekonfirmasi")
     volunteer.fill(answers)
     reference = volunteer.submit()
     [stored] = deployment.responses()
@@ -132,9 +58,7 @@ def test_rekonfirmasi_guardian_branch_with_photo_and_location(emulator: BotApiEm
 def test_monitoring_dropped_out_again_branch(emulator: BotApiEmulator, deployment: Deployment) -> None:
     deployment.start()
     answers = fixture_answers("monitoring", "c1-tidak-putus-sekolah-lagi")
-    volunteer = begin(emulator, "monitoring")
-    volunteer.expect_question()
-    deployment.assign(1001, "pendamping", "33.26.17")  # the pendamping works in Kajen
+    volunteer = begin(emulator, deployment, "monitoring")
     volunteer.fill(answers)
     volunteer.submit()
     [stored] = deployment.responses()
@@ -144,7 +68,7 @@ def test_monitoring_dropped_out_again_branch(emulator: BotApiEmulator, deploymen
 def test_killed_bot_resumes_exactly_where_the_volunteer_was(emulator: BotApiEmulator, deployment: Deployment) -> None:
     bot = deployment.start()
     answers = fixture_answers("pendataan", "full")
-    volunteer = begin(emulator, "pendataan")
+    volunteer = begin(emulator, deployment, "pendataan")
     volunteer.fill(answers, until="1.8")
     volunteer.expect_question()  # 1.8 was asked: everything before it was acknowledged
     bot.kill()
@@ -159,7 +83,7 @@ def test_killed_bot_resumes_exactly_where_the_volunteer_was(emulator: BotApiEmul
 
 def test_old_buttons_say_the_question_is_closed_and_change_nothing(emulator: BotApiEmulator, deployment: Deployment) -> None:
     deployment.start()
-    volunteer = begin(emulator, "pendataan")
+    volunteer = begin(emulator, deployment, "pendataan")
     volunteer.answer("Rina")
     question = volunteer.expect_question()  # 1.2, with buttons
     volunteer.answer("2")
@@ -175,7 +99,7 @@ def test_old_buttons_say_the_question_is_closed_and_change_nothing(emulator: Bot
 
 def test_redelivered_update_is_not_applied_twice(emulator: BotApiEmulator, deployment: Deployment) -> None:
     deployment.start()
-    volunteer = begin(emulator, "pendataan")
+    volunteer = begin(emulator, deployment, "pendataan")
     volunteer.expect_question()
     sent = volunteer.user.send("Rina")
     volunteer.state = volunteer.engine.answer(volunteer.state, "Rina").state  # type: ignore[union-attr]
@@ -191,9 +115,7 @@ def test_redelivered_update_is_not_applied_twice(emulator: BotApiEmulator, deplo
 def test_back_skip_and_edit_from_the_review(emulator: BotApiEmulator, deployment: Deployment) -> None:
     deployment.start()
     answers = fixture_answers("kesediaan", "full")
-    volunteer = begin(emulator, "kesediaan")
-    volunteer.expect_question()
-    deployment.assign(1001, "orang_tua", "33.26.17")
+    volunteer = begin(emulator, deployment, "kesediaan")
     first = volunteer.engine.current(volunteer.state, volunteer.today)
     volunteer.answer(answers[first.position.qid])  # type: ignore[union-attr]
     question = volunteer.expect_question()
@@ -216,10 +138,10 @@ def test_back_skip_and_edit_from_the_review(emulator: BotApiEmulator, deployment
 
 def test_two_drafts_at_once_and_resume_from_the_list(emulator: BotApiEmulator, deployment: Deployment) -> None:
     deployment.start()
-    first = begin(emulator, "pendataan")
+    first = begin(emulator, deployment, "pendataan")
     first.answer("Rina")
     first.expect_question()
-    second = begin(emulator, "pendataan")
+    second = begin(emulator, deployment, "pendataan", enrolled=True)
     second.answer("Budi")
     second.expect_question()
     user = first.user
@@ -243,7 +165,7 @@ def test_language_switch_and_command_menus(emulator: BotApiEmulator, deployment:
     user.wait_text(translator("jv")(T.HELP)[:20])
     for language in ("id", "en", "jv"):
         names = [c["command"] for c in emulator.commands(language_code=language)]
-        assert names == ["start", "isi", "lanjut", "draf", "batal", "bahasa", "help"]
+        assert names == ["start", "isi", "lanjut", "draf", "batal", "bahasa", "undang", "dataku", "help"]
         descriptions = {c["command"]: c["description"] for c in emulator.commands(language_code=language)}
         assert descriptions["lanjut"] == translator(language)(T.CMD_CONTINUE)
 
@@ -294,7 +216,7 @@ def test_webhook_checks_telegrams_secret_token(emulator: BotApiEmulator, deploym
 
 def test_prompt_header_shows_code_and_progress(emulator: BotApiEmulator, deployment: Deployment) -> None:
     deployment.start()
-    volunteer = begin(emulator, "pendataan")
+    volunteer = begin(emulator, deployment, "pendataan")
     message = volunteer.expect_question()
     prompt = volunteer.engine.current(volunteer.state)
     assert isinstance(prompt, Prompt)

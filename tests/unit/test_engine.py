@@ -145,7 +145,7 @@ def test_nik_disagreements_are_warnings_the_volunteer_confirms(engine: Engine) -
     assert isinstance(outcome, NeedsConfirmation) and outcome.warnings[0].message == M.WARN_NIK_BIRTH_DATE
     fixed = engine.discard_pending(outcome.state)
     state = feed(engine, "05/03/2012", state=fixed)
-    outcome = engine.answer(state, "33.26.17", TODAY)
+    outcome = engine.answer(state, "33.26.08", TODAY)
     assert isinstance(outcome, NeedsConfirmation) and outcome.warnings[0].params["nik_region"] == "Kandangserang"
 
 

@@ -1,0 +1,87 @@
+"""Who may do what, where: least privilege by role and region (UU PDP 27/2022).
+
+Pure rules, checked on the server for every command and button. Regions are Kemendagri codes, so a team
+whose region is ``33.26.01`` (a kecamatan) covers every desa ``33.26.01.*`` and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from storage.models.enums import Role
+
+
+class Action(StrEnum):
+    FILL = "fill"
+    READ_CHILD = "read_child"
+    INVITE = "invite"
+    ASSIGN = "assign"
+    VERIFY = "verify"
+    RECAP = "recap"
+    EXPORT = "export"
+    IMPORT = "import"
+    HANDLE_DATA_REQUEST = "handle_data_request"
+
+
+TEAM = (Role.ADMIN, Role.TIM_KABUPATEN, Role.TIM_KECAMATAN, Role.TIM_DESA)
+RANK = {Role.ADMIN: 0, Role.TIM_KABUPATEN: 1, Role.TIM_KECAMATAN: 2, Role.TIM_DESA: 3}
+WORKERS = (Role.PENDATA, Role.PENDAMPING, Role.OPERATOR_SEKOLAH)
+
+FORMS_BY_ROLE: dict[Role, frozenset[str]] = {
+    Role.PENDATA: frozenset({"pendataan", "rekonfirmasi", "rumah-tangga"}),
+    Role.PENDAMPING: frozenset({"pendataan", "rekonfirmasi", "rumah-tangga", "monitoring", "pendampingan", "kesediaan", "pemilihan-sekolah", "indikator-risiko"}),
+    Role.OPERATOR_SEKOLAH: frozenset({"monitoring", "indikator-risiko"}),
+    Role.ORANG_TUA: frozenset({"kesediaan", "pemilihan-sekolah"}),
+    Role.MASYARAKAT: frozenset(),
+}
+ALL_FORMS = frozenset().union(*FORMS_BY_ROLE.values())
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person acting, as authorisation sees them."""
+
+    person_id: int
+    role: Role
+    region_code: str | None
+
+
+def covers(scope: str | None, region: str | None) -> bool:
+    """Whether a person working in ``scope`` may act on something in ``region`` (a Kemendagri code prefix)."""
+    if scope is None or region is None:
+        return False
+    return region == scope or region.startswith(scope + ".")
+
+
+def forms_for(actor: Actor) -> frozenset[str]:
+    """The questionnaires a person may fill: teams may fill all of them, masyarakat none (they propose a child)."""
+    return ALL_FORMS if actor.role in TEAM else FORMS_BY_ROLE.get(actor.role, frozenset())
+
+
+def may_invite(actor: Actor, role: Role, region: str) -> bool:
+    """Teams invite roles below them inside their own region; pendamping invite parents (for their children)."""
+    if actor.role is Role.ADMIN:
+        return True
+    if actor.role is Role.PENDAMPING:
+        return role is Role.ORANG_TUA and covers(actor.region_code, region)
+    if actor.role not in RANK or not covers(actor.region_code, region):
+        return False
+    if role in RANK:
+        return RANK[role] > RANK[actor.role]
+    return role in WORKERS or role is Role.ORANG_TUA
+
+
+def allowed(actor: Actor, action: Action, region: str | None) -> bool:
+    """The role-and-region rule for actions on things located in ``region``."""
+    if actor.role is Role.ADMIN:
+        return True
+    if action in (Action.RECAP, Action.EXPORT, Action.VERIFY, Action.ASSIGN, Action.HANDLE_DATA_REQUEST):
+        return actor.role in TEAM and covers(actor.region_code, region)
+    if action is Action.IMPORT:
+        return actor.role is Role.TIM_KABUPATEN and covers(actor.region_code, region)
+    if action is Action.READ_CHILD:
+        return (actor.role in TEAM or actor.role in WORKERS) and covers(actor.region_code, region)
+    if action is Action.FILL:
+        return actor.role in TEAM or actor.role in WORKERS or actor.role is Role.ORANG_TUA
+    return False

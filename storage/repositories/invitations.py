@@ -1,0 +1,103 @@
+"""Invitations: how people get a role. Single use, expiring, and only the token's hash is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from storage.db import Database
+from storage.models import Invitation, Person, Role
+from storage.repositories.audit import add_entry
+from storage.types import utcnow
+
+DEFAULT_VALIDITY = timedelta(days=7)
+
+
+class InvitationError(Exception):
+    """Why an invitation cannot be used: ``unknown``, ``used`` or ``expired``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    role: Role
+    region_code: str | None
+    child_id: int | None
+    case_id: int | None
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_invitation(
+    db: Database,
+    role: Role,
+    region_code: str | None,
+    *,
+    created_by: int | None = None,
+    validity: timedelta = DEFAULT_VALIDITY,
+    child_id: int | None = None,
+    case_id: int | None = None,
+) -> str:
+    """A new invitation; returns the token (shown once: only its hash is kept)."""
+    token = secrets.token_urlsafe(18)
+    with db.write() as session:
+        invitation = Invitation(
+            token_hash=token_hash(token), role=role, region_code=region_code, created_by=created_by,
+            expires_at=utcnow() + validity, child_id=child_id, case_id=case_id,
+        )
+        session.add(invitation)
+        session.flush()
+        add_entry(session, "invitation.create", "invitation", invitation.id, actor_id=created_by, region_code=region_code,
+                  detail={"role": role.value, "child_id": child_id})
+    return token
+
+
+def redeem_invitation(db: Database, token: str, person_id: int) -> Redeemed:
+    """Use an invitation for ``person_id``: one winner even if two people open the link at the same moment."""
+    now = utcnow()
+    digest = token_hash(token)
+    with db.write() as session:
+        invitation = session.scalars(select(Invitation).where(Invitation.token_hash == digest)).one_or_none()
+        reason = None
+        if invitation is None:
+            reason = "unknown"
+        elif invitation.used_at is not None:
+            reason = "used"
+        elif invitation.expires_at <= now:
+            reason = "expired"
+        else:
+            claimed = session.execute(
+                update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+                .values(used_at=now, used_by=person_id).execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                reason = "used"
+        if reason is None:
+            assert invitation is not None
+            person = session.get(Person, person_id)
+            assert person is not None
+            if invitation.role is not Role.ORANG_TUA or person.role is Role.MASYARAKAT:
+                person.role, person.region_code = invitation.role, invitation.region_code
+            add_entry(session, "invitation.redeem", "invitation", invitation.id, actor_id=person_id,
+                      region_code=invitation.region_code, detail={"role": invitation.role.value})
+            return Redeemed(invitation.role, invitation.region_code, invitation.child_id, invitation.case_id)
+        # The refusal is recorded (committed with this block), then reported.
+        add_entry(session, "invitation.refused", "invitation", invitation.id if invitation else None, actor_id=person_id,
+                  detail={"reason": reason})
+    raise InvitationError(reason)
+
+
+def children_of_parent(db: Database, person_id: int) -> list[int]:
+    """The children a parent was linked to, by the invitations their pendamping sent them."""
+    with db.read() as session:
+        rows = session.scalars(select(Invitation.child_id).where(Invitation.used_by == person_id, Invitation.child_id.is_not(None)))
+        return sorted({r for r in rows if r is not None})

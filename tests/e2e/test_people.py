@@ -1,0 +1,146 @@
+"""People, roles and regions through Telegram: invitations, least privilege, personal data requests.
+
+Every denial must be polite for the person, leak nothing, and leave a line in the audit log.
+"""
+
+from __future__ import annotations
+
+import pytest
+from botapi import BotApiEmulator
+from sqlalchemy import select
+from deployment import Deployment, begin
+
+from app.i18n import translator
+from bot import texts as T
+from storage.models import AuditLog, DataRequest, Person
+
+pytestmark = pytest.mark.e2e
+t = translator("id")
+
+
+def audit_actions(deployment: Deployment) -> list[tuple[str, dict]]:
+    db = deployment.database()
+    with db.read() as session:
+        rows = [(a.action, a.detail) for a in session.scalars(select(AuditLog).order_by(AuditLog.id))]
+    db.dispose()
+    return rows
+
+
+def person(deployment: Deployment, telegram_id: int) -> Person:
+    db = deployment.database()
+    with db.read() as session:
+        found = session.scalars(select(Person).where(Person.telegram_user_id == telegram_id)).one()
+    db.dispose()
+    return found
+
+
+def test_invitation_is_single_use_and_expires(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    deployment.start()
+    token = deployment.invitation("pendata", "33.26.08")
+    siti, budi = emulator.user(1001, "Siti"), emulator.user(1002, "Budi")
+    siti.send(f"/start {token}")
+    siti.wait_text(t(T.JOINED, role=t(T.ROLE_NAMES["pendata"]), region="Kajen"))
+    budi.send(f"/start {token}")
+    budi.wait_text(t(T.INVITATION_REFUSED["used"]))
+    budi.send(f"/start {deployment.invitation('pendata', '33.26.08', days=0)}")
+    budi.wait_text(t(T.INVITATION_REFUSED["expired"]))
+    budi.send("/start forged-token-123")
+    budi.wait_text(t(T.INVITATION_REFUSED["unknown"]))
+    assert person(deployment, 1001).role.value == "pendata" and person(deployment, 1001).region_code == "33.26.08"
+    assert person(deployment, 1002).role.value == "masyarakat"
+    refusals = [d["reason"] for action, d in audit_actions(deployment) if action == "invitation.refused"]
+    assert refusals == ["used", "expired", "unknown"]
+
+
+def test_roles_limit_the_forms_and_denials_are_audited(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    deployment.start()
+    neighbour = emulator.user(1003, "Tetangga")
+    neighbour.send("/isi pendataan")
+    reply = neighbour.wait_text(t(T.NOT_REGISTERED)[:30])
+    assert "pendataan" not in reply.text.lower()
+    parent = emulator.user(1004, "Ibu Rina")
+    deployment.enrol(parent, "orang_tua", "33.26.08")
+    parent.send("/isi pendataan")
+    parent.wait_text(t(T.NOT_ALLOWED))
+    parent.send("/isi")
+    menu = parent.wait_text(t(T.CHOOSE_FORM))
+    assert len(menu.button_texts()) == 2  # kesediaan and pemilihan sekolah only
+    denied = [d for action, d in audit_actions(deployment) if action == "access.denied"]
+    assert [(d["action"], d["role"]) for d in denied] == [("fill", "masyarakat"), ("fill", "orang_tua")]
+
+
+def test_team_invites_only_below_itself_and_inside_its_region(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    deployment.start()
+    camat = emulator.user(1010, "Pak Camat")
+    deployment.enrol(camat, "tim_kecamatan", "33.26.08")
+    camat.send("/undang")
+    roles = camat.wait_text(t(T.INVITE_WHICH_ROLE))
+    assert t(T.ROLE_NAMES["tim_kecamatan"]) not in roles.button_texts() and t(T.ROLE_NAMES["tim_kabupaten"]) not in roles.button_texts()
+    camat.press(t(T.ROLE_NAMES["tim_desa"]), roles)
+    areas = camat.wait_text(t(T.INVITE_WHICH_REGION))
+    camat.press(areas.button_texts()[0], areas)
+    invitation = camat.wait_for(lambda m: m.kind == "photo" and "start=" in m.text)
+    token = invitation.text.split("start=")[1].split()[0]
+    village = emulator.user(1011, "Bu Kades")
+    village.send(f"/start {token}")
+    village.wait_text(t(T.ROLE_NAMES["tim_desa"]))
+    desa = person(deployment, 1011).region_code
+    assert desa is not None and desa.startswith("33.26.08.")  # a desa of Kajen, nowhere else
+    volunteer = emulator.user(1012, "Siti")
+    deployment.enrol(volunteer, "pendata", "33.26.08")
+    volunteer.send("/undang")
+    volunteer.wait_text(t(T.NOT_ALLOWED))
+
+
+def test_drafts_of_one_person_stay_invisible_to_another(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    deployment.start()
+    kajen = begin(emulator, deployment, "pendataan", user_id=1001, region="33.26.08")
+    kajen.answer("Rina")
+    kajen.expect_question()
+    other = emulator.user(1020, "Dewi")
+    deployment.enrol(other, "pendata", "33.26.01")  # another kecamatan
+    other.send("/draf")
+    other.wait_text(t(T.NO_DRAFT))
+    kajen.user.send("/draf")
+    listing = kajen.user.wait_text(t(T.DRAFTS))
+    stolen = listing.inline_keyboard[0][0]["callback_data"]
+    other.send("/bahasa")  # any message of her own with buttons, to forge a press on
+    own = other.wait_text(t(T.LANGUAGE_ASK))
+    other.press_stale(own, stolen)
+    answer = other.wait_answer()
+    assert answer.text == t(T.QUESTION_CLOSED)
+    assert all("Rina" not in m.text for m in other.messages())
+
+
+def test_my_data_and_requests_reach_the_coordinator(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    deployment.start()
+    coordinator = emulator.user(1030, "Bu Kades")
+    deployment.enrol(coordinator, "tim_desa", "33.26.08")
+    siti = emulator.user(1031, "Siti")
+    deployment.enrol(siti, "pendata", "33.26.08")
+    siti.send("/dataku")
+    mine = siti.wait_text("Siti")
+    assert t(T.ROLE_NAMES["pendata"]) in mine.text and "Kajen" in mine.text
+    siti.send("/koreksi nama saya Siti Aminah")
+    siti.wait_text(t(T.REQUEST_RECEIVED, number=1))
+    notice = coordinator.wait_text("Siti Aminah")
+    assert "ats-bot requests resolve 1" in notice.text
+    db = deployment.database()
+    with db.read() as session:
+        [request] = session.scalars(select(DataRequest)).all()
+    db.dispose()
+    assert request.kind.value == "correction" and request.detail == "nama saya Siti Aminah"
+    assert "1" in deployment.cli("requests", "list")
+    deployment.cli("requests", "resolve", "1", "--note", "nama diperbaiki")
+    assert deployment.cli("requests", "list").strip() == ""
+
+
+def test_nik_is_masked_in_the_chat(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    deployment.start()
+    volunteer = begin(emulator, deployment, "pendataan")
+    volunteer.answer("Rina")
+    volunteer.answer("1")
+    volunteer.answer("3326174503120001")
+    volunteer.expect_question()
+    record = volunteer.user.wait_for(lambda m: m.edited and m.text.startswith("1.2.nik"))
+    assert "3326********0001" in record.text and "3326174503120001" not in record.text
