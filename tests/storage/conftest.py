@@ -1,7 +1,7 @@
 """Every storage test runs on SQLite (a temporary file) and on a real PostgreSQL server.
 
 PostgreSQL comes from ``TEST_POSTGRES_URL``, or else this conftest starts the throwaway server of
-``scripts/pg-test-server.sh`` itself (and stops it afterwards if it started it). The schema is created once
+``scripts/pg-test-server.sh`` itself. The schema is created once
 per test session by the Alembic migrations; each test then gets a clean copy (SQLite: a copy of the migrated
 file; PostgreSQL: truncated tables in a database private to this session).
 """
@@ -59,11 +59,8 @@ def postgres_server() -> Iterator[str]:
             "!!! PostgreSQL NOT TESTED: no initdb on PATH or under /usr/lib/postgresql; install postgresql-15 "
             "or set TEST_POSTGRES_URL !!!"
         )
-    was_running = subprocess.run([PG_SCRIPT, "status"], check=False).returncode == 0
-    url = subprocess.run([PG_SCRIPT, "start"], check=True, capture_output=True, text=True).stdout.strip()
-    yield url
-    if not was_running:
-        subprocess.run([PG_SCRIPT, "stop"], check=False)
+    # Left running afterwards: other test sessions may share it (`scripts/pg-test-server.sh stop` ends it).
+    yield subprocess.run([PG_SCRIPT, "start"], check=True, capture_output=True, text=True).stdout.strip()
 
 
 @pytest.fixture

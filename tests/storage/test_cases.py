@@ -25,7 +25,11 @@ def test_open_case_and_follow_its_history(db: Database, pendata: int, child_id: 
     assert case.reference == "ATS-3326-000002"  # the response before it took number 1
     change_case_status(db, case.id, "terverifikasi", actor_id=pendata)
     event = change_case_status(db, case.id, "kembali_sekolah", actor_id=pendata, reason="Masuk PKBM Paket B")
-    assert (event.from_status, event.to_status, event.reason) == ("terverifikasi", "kembali_sekolah", "Masuk PKBM Paket B")
+    assert (event.from_status, event.to_status, event.reason) == (
+        "terverifikasi",
+        "kembali_sekolah",
+        "Masuk PKBM Paket B",
+    )
     assert [(e.from_status, e.to_status) for e in case_history(db, case.id)] == [
         (None, "teridentifikasi"),
         ("teridentifikasi", "terverifikasi"),

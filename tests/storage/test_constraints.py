@@ -50,12 +50,11 @@ def test_reminder_defaults(db: Database, pendata: int) -> None:
 )
 def test_enum_columns_reject_unknown_values(db: Database, column: str, value: str) -> None:
     values = {"role": "pendata", "language": "id", column: value}
-    with pytest.raises(IntegrityError):
-        with db.write() as session:
-            session.execute(
-                text(
-                    "INSERT INTO people (telegram_user_id, display_name, role, language, unreachable, created_at,"
-                    " updated_at) VALUES (1, '', :role, :language, false, :t, :t)"
-                ),
-                {**values, "t": utcnow().replace(tzinfo=None)},
-            )
+    with pytest.raises(IntegrityError), db.write() as session:
+        session.execute(
+            text(
+                "INSERT INTO people (telegram_user_id, display_name, role, language, unreachable, created_at,"
+                " updated_at) VALUES (1, '', :role, :language, false, :t, :t)"
+            ),
+            {**values, "t": utcnow().replace(tzinfo=None)},
+        )

@@ -33,11 +33,10 @@ def test_sqlite_path() -> None:
 
 
 def test_write_rolls_back_on_error(db: Database) -> None:
-    with pytest.raises(RuntimeError):
-        with db.write() as session:
-            session.add(ProcessedUpdate(bot_id=0, update_id=1, processed_at=utcnow()))
-            session.flush()
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), db.write() as session:
+        session.add(ProcessedUpdate(bot_id=0, update_id=1, processed_at=utcnow()))
+        session.flush()
+        raise RuntimeError("boom")
     with db.read() as session:
         assert session.scalars(select(ProcessedUpdate)).all() == []
 
@@ -51,13 +50,14 @@ def test_read_never_persists(db: Database) -> None:
 
 
 def test_foreign_keys_enforced(db: Database) -> None:
-    with pytest.raises(Exception, match="(?i)foreign key"):
-        with db.write() as session:
-            session.execute(
-                text("INSERT INTO people (telegram_user_id, display_name, role, language, unreachable, region_code,"
-                     " created_at, updated_at) VALUES (1, '', 'pendata', 'id', false, '99.99', :t, :t)"),
-                {"t": utcnow().replace(tzinfo=None)},
-            )
+    with pytest.raises(Exception, match="(?i)foreign key"), db.write() as session:
+        session.execute(
+            text(
+                "INSERT INTO people (telegram_user_id, display_name, role, language, unreachable, region_code,"
+                " created_at, updated_at) VALUES (1, '', 'pendata', 'id', false, '99.99', :t, :t)"
+            ),
+            {"t": utcnow().replace(tzinfo=None)},
+        )
 
 
 def test_cipher_is_required_only_when_used(db_url: str) -> None:

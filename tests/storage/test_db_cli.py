@@ -30,7 +30,9 @@ def run(parser: argparse.ArgumentParser, *argv: str) -> int:
     return int(args.func(args))
 
 
-def test_db_commands(cli: argparse.ArgumentParser, fresh_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_db_commands(
+    cli: argparse.ArgumentParser, fresh_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run(cli, "db", "current") == 1
     assert "Run: ats-bot db upgrade" in capsys.readouterr().out
     assert run(cli, "db", "upgrade") == 0
@@ -51,7 +53,9 @@ def test_db_commands(cli: argparse.ArgumentParser, fresh_url: str, tmp_path: Pat
     assert "0 new region(s)" in capsys.readouterr().out
 
 
-def test_regions_commands_report_errors(cli: argparse.ArgumentParser, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_regions_commands_report_errors(
+    cli: argparse.ArgumentParser, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run(cli, "db", "upgrade")
     assert run(cli, "regions", "load", "99.99") == 1
     assert "not a kabupaten/kota" in capsys.readouterr().out

@@ -29,7 +29,9 @@ def test_save_state_bumps_version_and_keeps_label(db: Database, pendata: int) ->
     state = {"current": "1.2", "answers": {"1.1": "Ayu Lestari"}}
     version = save_state(db, draft.id, state, 1, current_question="1.2", label="Ayu Lestari")
     assert version == 2
-    version = save_state(db, draft.id, {**state, "answers": {**state["answers"], "1.2": "2"}}, 2, current_question="1.3")
+    version = save_state(
+        db, draft.id, {**state, "answers": {**state["answers"], "1.2": "2"}}, 2, current_question="1.3"
+    )
     stored = get_draft(db, draft.id)
     assert stored is not None
     assert (stored.version, stored.current_question, stored.label) == (3, "1.3", "Ayu Lestari")

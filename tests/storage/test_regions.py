@@ -84,9 +84,8 @@ def test_load_kota_in_wita(db: Database) -> None:
 
 
 def test_load_rejects_non_kabupaten(db: Database) -> None:
-    with pytest.raises(ValueError, match="not a kabupaten"):
-        with db.write() as session:
-            load_regions(session, "33.26.01")
+    with pytest.raises(ValueError, match="not a kabupaten"), db.write() as session:
+        load_regions(session, "33.26.01")
 
 
 def test_import_csv_adds_and_corrects(db: Database, tmp_path: Path) -> None:
@@ -114,10 +113,8 @@ def test_import_csv_adds_and_corrects(db: Database, tmp_path: Path) -> None:
 def test_import_csv_reports_bad_lines(db: Database, tmp_path: Path) -> None:
     csv = tmp_path / "bad.csv"
     csv.write_text("code,name,level,parent_code,timezone\n33.26,Pekalongan,kabupaten,,\n33.26.01,X,dusun,,\n")
-    with pytest.raises(ValueError, match="line 3"):
-        with db.write() as session:
-            import_regions_csv(session, csv)
+    with pytest.raises(ValueError, match="line 3"), db.write() as session:
+        import_regions_csv(session, csv)
     (tmp_path / "short.csv").write_text("code,name\n")
-    with pytest.raises(ValueError, match="missing column"):
-        with db.write() as session:
-            import_regions_csv(session, tmp_path / "short.csv")
+    with pytest.raises(ValueError, match="missing column"), db.write() as session:
+        import_regions_csv(session, tmp_path / "short.csv")

@@ -112,7 +112,9 @@ def test_a_later_response_without_nik_finds_the_child_with_nik(db: Database, pen
 
 def test_different_nik_or_place_or_date_is_another_child(db: Database, pendata: int) -> None:
     first = submit_response(db, submission(pendata))
-    twin_other_nik = ChildIdentity(name="Ayu Lestari", region_code=DESA, birth_date=date(2012, 1, 5), nik="3326014501120011")
+    twin_other_nik = ChildIdentity(
+        name="Ayu Lestari", region_code=DESA, birth_date=date(2012, 1, 5), nik="3326014501120011"
+    )
     other_desa = ChildIdentity(name="Ayu Lestari", region_code=DESA_2, birth_date=date(2012, 1, 5))
     other_day = ChildIdentity(name="Ayu Lestari", region_code=DESA, birth_date=date(2012, 1, 6))
     ids = {submit_response(db, submission(pendata, child=c)).child_id for c in (twin_other_nik, other_desa, other_day)}
@@ -158,7 +160,12 @@ def test_open_case_status_opens_one_case_per_child(db: Database, pendata: int) -
         case = session.get(Case, first.case_id)
         events = session.scalars(select(CaseEvent)).all()
     assert case is not None
-    assert (case.child_id, case.status, case.category, case.region_code) == (first.child_id, "teridentifikasi", "DO", DESA)
+    assert (case.child_id, case.status, case.category, case.region_code) == (
+        first.child_id,
+        "teridentifikasi",
+        "DO",
+        DESA,
+    )
     # cases and responses share the kabupaten's series, so a number names exactly one record
     assert {case.reference, first.reference, second.reference} == {f"ATS-3326-00000{i}" for i in (1, 2, 3)}
     assert [(e.from_status, e.to_status, e.actor_id) for e in events] == [(None, "teridentifikasi", pendata)]

@@ -40,10 +40,9 @@ def test_utc_ordering_across_offsets(db: Database) -> None:
 
 
 def test_naive_datetime_is_refused(db: Database) -> None:
-    with pytest.raises(Exception, match="naive datetime"):
-        with db.write() as session:
-            session.add(ProcessedUpdate(bot_id=1, update_id=1, processed_at=datetime(2025, 1, 1)))
-            session.flush()
+    with pytest.raises(Exception, match="naive datetime"), db.write() as session:
+        session.add(ProcessedUpdate(bot_id=1, update_id=1, processed_at=datetime(2025, 1, 1)))
+        session.flush()
 
 
 def test_json_round_trip(db: Database) -> None:
