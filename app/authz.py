@@ -29,11 +29,12 @@ RANK = {Role.ADMIN: 0, Role.TIM_KABUPATEN: 1, Role.TIM_KECAMATAN: 2, Role.TIM_DE
 WORKERS = (Role.PENDATA, Role.PENDAMPING, Role.OPERATOR_SEKOLAH)
 
 FORMS_BY_ROLE: dict[Role, frozenset[str]] = {
-    Role.PENDATA: frozenset({"pendataan", "rekonfirmasi", "rumah-tangga"}),
-    Role.PENDAMPING: frozenset({"pendataan", "rekonfirmasi", "rumah-tangga", "monitoring", "pendampingan", "kesediaan", "pemilihan-sekolah", "indikator-risiko"}),
-    Role.OPERATOR_SEKOLAH: frozenset({"monitoring", "indikator-risiko"}),
-    Role.ORANG_TUA: frozenset({"kesediaan", "pemilihan-sekolah"}),
-    Role.MASYARAKAT: frozenset(),
+    Role.PENDATA: frozenset({"pendataan", "rekonfirmasi", "rumah-tangga", "usulan"}),
+    Role.PENDAMPING: frozenset({"pendataan", "rekonfirmasi", "rumah-tangga", "monitoring", "pendampingan", "kesediaan",
+                                "pemilihan-sekolah", "indikator-risiko", "usulan"}),
+    Role.OPERATOR_SEKOLAH: frozenset({"monitoring", "indikator-risiko", "usulan"}),
+    Role.ORANG_TUA: frozenset({"kesediaan", "pemilihan-sekolah", "usulan"}),
+    Role.MASYARAKAT: frozenset({"usulan"}),
 }
 ALL_FORMS = frozenset().union(*FORMS_BY_ROLE.values())
 
@@ -55,7 +56,7 @@ def covers(scope: str | None, region: str | None) -> bool:
 
 
 def forms_for(actor: Actor) -> frozenset[str]:
-    """The questionnaires a person may fill: teams may fill all of them, masyarakat none (they propose a child)."""
+    """The questionnaires a person may fill: teams all of them, anyone the proposal of a child (``usulan``)."""
     return ALL_FORMS if actor.role in TEAM else FORMS_BY_ROLE.get(actor.role, frozenset())
 
 

@@ -48,7 +48,7 @@ def build_application(settings: Settings, db: Database) -> Application:  # type:
         .build()
     )
     bot_id = int(settings.bot_token.split(":")[0]) if settings.bot_token.split(":")[0].isdigit() else 0
-    application.bot_data["services"] = Services(db, Conversations(BotStore(db, bot_id)), settings.files_dir)
+    application.bot_data["services"] = Services(db, Conversations(BotStore(db, bot_id, settings.default_language)), settings.files_dir)
     application.add_handler(TypeHandler(Update, route))
     application.add_error_handler(_log_error)
     return application

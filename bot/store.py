@@ -96,17 +96,19 @@ def _draft_view(row: InstrumentSession) -> DraftView:
 class BotStore:
     """The bot's reads and writes; every method is one transaction."""
 
-    def __init__(self, db: Database, bot_id: int = 0) -> None:
+    def __init__(self, db: Database, bot_id: int = 0, default_language: str = "id") -> None:
         self.db = db
         self.bot_id = bot_id
         """Update ids are per bot: two bots may share a database."""
+        self.default_language = Language(default_language)
 
     def seen(self, update_id: int) -> bool:
         with self.db.read() as session:
             return session.get(ProcessedUpdate, (self.bot_id, update_id)) is not None
 
     def load(self, incoming: Incoming) -> Context:
-        language = Language(incoming.language_hint) if incoming.language_hint in {l.value for l in Language} else None
+        hint = incoming.language_hint
+        language = Language(hint) if hint in {code.value for code in Language} else self.default_language
         person = get_or_create_person(self.db, incoming.user_id, chat_id=incoming.chat_id, display_name=incoming.name, language=language)
         draft = None
         if person.active_draft_id is not None:

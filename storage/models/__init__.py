@@ -18,13 +18,14 @@ from storage.models.enums import (
 )
 from storage.models.instruments import InstrumentSession, ReferenceCounter, Response
 from storage.models.operations import AuditLog, ProcessedUpdate, Reminder, StoredFile
-from storage.models.people import Consent, DataRequest, Invitation, Person
+from storage.models.people import ButtonToken, Consent, DataRequest, Invitation, Person
 from storage.models.regions import Region
 
 __all__ = [
     "Assignment",
     "AuditLog",
     "Base",
+    "ButtonToken",
     "Case",
     "CaseEvent",
     "Child",

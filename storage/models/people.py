@@ -81,3 +81,20 @@ class DataRequest(Timestamps, Base):
     )
     handled_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     handled_at: Mapped[datetime | None]
+
+
+class ButtonToken(Base):
+    """A button sent outside the person's live keyboard (a notice: "take this proposal", "record the visit").
+
+    Its callback data is only the random token; what it does is kept here, bound to the one person it was
+    sent to, so a forwarded, replayed or forged press does nothing.
+    """
+
+    __tablename__ = "button_tokens"
+
+    token: Mapped[str] = mapped_column(String(24), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]

@@ -64,7 +64,7 @@ def test_roles_limit_the_forms_and_denials_are_audited(emulator: BotApiEmulator,
     parent.wait_text(t(T.NOT_ALLOWED))
     parent.send("/isi")
     menu = parent.wait_text(t(T.CHOOSE_FORM))
-    assert len(menu.button_texts()) == 2  # kesediaan and pemilihan sekolah only
+    assert len(menu.button_texts()) == 3  # kesediaan, pemilihan sekolah, and the proposal anyone may make
     denied = [d for action, d in audit_actions(deployment) if action == "access.denied"]
     assert [(d["action"], d["role"]) for d in denied] == [("fill", "masyarakat"), ("fill", "orang_tua")]
 
