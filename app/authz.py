@@ -31,8 +31,8 @@ WORKERS = (Role.PENDATA, Role.PENDAMPING, Role.OPERATOR_SEKOLAH)
 FORMS_BY_ROLE: dict[Role, frozenset[str]] = {
     Role.PENDATA: frozenset({"pendataan", "rekonfirmasi", "rumah-tangga", "usulan"}),
     Role.PENDAMPING: frozenset({"pendataan", "rekonfirmasi", "rumah-tangga", "monitoring", "pendampingan", "kesediaan",
-                                "pemilihan-sekolah", "indikator-risiko", "usulan"}),
-    Role.OPERATOR_SEKOLAH: frozenset({"monitoring", "indikator-risiko", "usulan"}),
+                                "pemilihan-sekolah", "indikator-risiko", "usulan", "kembali-sekolah"}),
+    Role.OPERATOR_SEKOLAH: frozenset({"monitoring", "indikator-risiko", "usulan", "kembali-sekolah"}),
     Role.ORANG_TUA: frozenset({"kesediaan", "pemilihan-sekolah", "usulan"}),
     Role.MASYARAKAT: frozenset({"usulan"}),
 }

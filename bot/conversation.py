@@ -22,6 +22,7 @@ from bot import render as R
 from bot import texts as T
 from bot.model import Button, Incoming, Kind, Reply, TurnResult
 from app.authz import Actor, forms_for, may_invite
+from bot.casework import Casework
 from bot.store import KEEP, BotStore, Changes, Context, DraftView, SubmitRefused
 from storage.models import DataRequestKind, Role
 from storage.repositories.invitations import InvitationError
@@ -31,6 +32,7 @@ from flows.registry import engine as engine_for
 from flows.schema import QuestionType
 from flows.values import age_on, parse_answer
 
+NOTICE_PREFIX = "a."
 MESSAGE_LIMIT = 3500
 """Telegram allows 4096 characters; the review is split below that."""
 
@@ -60,12 +62,13 @@ class Conversations:
         self.store.remember_message(person_id, nonce, message_id)
 
 
-class _Turn:
+class _Turn(Casework):
     """The work of one update for one person."""
 
     def __init__(self, owner: Conversations, context: Context, incoming: Incoming) -> None:
         self.owner = owner
         self.store = owner.store
+        self.db = owner.store.db
         self.today = owner.today()
         self.incoming = incoming
         self.person = context.person
@@ -85,6 +88,8 @@ class _Turn:
             self.on_command(self.incoming.command, self.incoming.text)
         elif self.menu and self.menu.get("kind") == "edit" and kind is Kind.TEXT:
             self.on_edit_code(self.incoming.text)
+        elif self.menu and self.menu.get("kind") == "reason" and kind is Kind.TEXT:
+            self.on_reason_text(self.incoming.text)
         elif self.draft is not None:
             self.on_input()
         else:
@@ -99,10 +104,14 @@ class _Turn:
             "start": self.cmd_start, "help": lambda _: self.say(self.t(T.HELP)), "bahasa": self.cmd_language,
             "isi": self.cmd_fill, "lanjut": self.cmd_continue, "draf": self.cmd_drafts, "batal": self.cmd_cancel,
             "undang": self.cmd_invite, "dataku": self.cmd_mydata, "koreksi": self.cmd_correction, "hapus": self.cmd_deletion,
+            "kasus": self.cmd_cases, "tugaskan": self.cmd_assign,
         }
         handlers.get(command, lambda _: self.say(self.t(T.DIDNT_UNDERSTAND)))(args)
 
     def on_button(self) -> None:
+        if self.incoming.data.startswith(NOTICE_PREFIX):
+            self.on_notice_button(self.incoming.data.removeprefix(NOTICE_PREFIX))
+            return
         parsed = R.parse_data(self.incoming.data)
         menu = self.menu
         if parsed is None or menu is None or parsed[0] != menu.get("nonce"):
@@ -114,6 +123,22 @@ class _Turn:
         self.result.outcome = f"button:{menu['kind']}:{action}"
         handler = getattr(self, f"menu_{menu['kind']}")
         handler(action, index, menu)
+
+    def on_notice_button(self, token: str) -> None:
+        """A button of a notice (not the live keyboard): valid once, for its recipient only."""
+        taken = self.store.take_button(self.person.id, token)
+        if taken is None:
+            self.store.audit("button.refused", self.person.id, "button", token[:6], None, {})
+            self.result.callback_notice = self.t(T.QUESTION_CLOSED)
+            self.result.outcome = "stale-notice-button"
+            return
+        kind, payload = taken
+        self.result.outcome = f"notice:{kind}"
+        getattr(self, f"notice_{kind}")(payload)
+
+    def notice_button(self, person_id: int, kind: str, text: str, **payload: Any) -> Button:
+        """A button for someone's notice that does ``kind`` when that person presses it."""
+        return Button(text, NOTICE_PREFIX + self.store.issue_button(person_id, kind, payload))
 
     # -- commands -------------------------------------------------------------------------------------------
     def cmd_start(self, payload: str) -> None:
@@ -132,6 +157,8 @@ class _Turn:
             return
         if joined.child_id is not None:
             self.say(self.t(T.JOINED_PARENT, child=self.store.child_name(joined.child_id)))
+            if joined.case_id is not None:
+                self.joined_parent(joined.case_id)
         else:
             self.say(self.t(T.JOINED, role=self.t(T.ROLE_NAMES[joined.role.value]), region=self.store.region_name(joined.region_code)))
         self.result.outcome = "joined"
@@ -483,18 +510,23 @@ class _Turn:
     def submit(self) -> None:
         assert self.draft is not None
         try:
-            reference = self.store.submit(self.person, self.draft, self.engine, self.state, self.today)
+            submitted = self.store.submit(self.person, self.draft, self.engine, self.state, self.today)
         except SubmitRefused as refused:
             self.say(self.t(T.SUBMIT_FAILED, reason=self.t(refused.reason)))
             return
-        self.edit_pressed(self.t(T.SUBMITTED, reference=reference))
+        self.edit_pressed(self.t(T.SUBMITTED, reference=submitted.reference))
         self.changes.active_draft_id = None
         self.changes.menu = None
         self.result.outcome = "submitted"
+        if not submitted.already_submitted:
+            self.after_submit(self.draft.instrument, submitted, self.draft.case_id or submitted.case_id)
 
-    def start_form(self, name: str) -> None:
+    def start_form(self, name: str, *, case_id: int | None = None, prefill: dict[str, Any] | None = None) -> None:
+        """A new draft, active at once; one about a case's child starts with the answers the case knows."""
         eng = engine_for(name)
-        draft = self.store.new_draft(self.person.id, name, eng.compiled.version)
+        state = State(dict(prefill)) if prefill else None
+        label = subject_name(eng, prefill) if prefill else None
+        draft = self.store.new_draft(self.person.id, name, eng.compiled.version, case_id=case_id, state=state, label=label)
         self.activate(draft)
         inst = eng.compiled.instrument
         intro = "\n\n" + self.t.label(inst.intro) if inst.intro else ""
@@ -530,6 +562,13 @@ class _Turn:
     def _progress_of(self, draft: DraftView) -> dict[str, int]:
         progress = engine_for(draft.instrument, draft.instrument_version).progress(draft.state, self.today)
         return {"answered": progress.answered, "expected": progress.expected}
+
+    def translator_for(self, language: str) -> Translator:
+        return translator(language)
+
+    @staticmethod
+    def qr(link: str) -> bytes:
+        return qr_png(link)
 
     def nonce(self, kind: str, **fields: Any) -> str:
         """A fresh live keyboard: the previous one's buttons stop working."""

@@ -8,6 +8,7 @@ nothing, and a crash before the commit leaves the person exactly where the last 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -18,6 +19,9 @@ from bot.texts import NO_REGION
 from flows.engine import Engine, State
 from storage.db import Database
 from storage.models import (
+    Assignment,
+    ButtonToken,
+    Case,
     Child,
     DataRequest,
     DataRequestKind,
@@ -36,7 +40,7 @@ from storage.repositories.children import ChildIdentity
 from storage.repositories.drafts import cancel_draft, create_draft, list_drafts
 from storage.repositories.invitations import Redeemed, create_invitation, redeem_invitation
 from storage.repositories.people import get_or_create_person
-from storage.repositories.responses import Submission, submit_response
+from storage.repositories.responses import Submission, SubmitResult, submit_response
 from storage.repositories.sql import insert_if_absent
 from storage.types import utcnow
 
@@ -69,6 +73,7 @@ class DraftView:
     state: State
     label: str | None
     row_version: int
+    case_id: int | None = None
 
     def with_state(self, state: State, label: str | None) -> DraftView:
         return replace(self, state=state, label=label or self.label)
@@ -90,7 +95,7 @@ class Changes:
 
 
 def _draft_view(row: InstrumentSession) -> DraftView:
-    return DraftView(row.id, row.instrument, row.instrument_version, State.from_json(row.state or {}), row.label, row.version)
+    return DraftView(row.id, row.instrument, row.instrument_version, State.from_json(row.state or {}), row.label, row.version, row.case_id)
 
 
 class BotStore:
@@ -216,26 +221,101 @@ class BotStore:
     def audit(self, action: str, actor_id: int, subject_type: str, subject_id: object, region: str | None, detail: dict[str, Any]) -> None:
         record(self.db, action, subject_type, subject_id, actor_id=actor_id, region_code=region, detail=detail)
 
+    # -- casework reads (scoped by the caller's region or assignment) ---------------------------------------
+    def chat_of(self, person_id: int | None) -> tuple[int, str] | None:
+        """``(chat id, language)`` of a person who can be reached."""
+        if person_id is None:
+            return None
+        with self.db.read() as session:
+            person = session.get(Person, person_id)
+            if person is None or person.telegram_chat_id is None or person.unreachable:
+                return None
+            return person.telegram_chat_id, person.language.value
+
+    def cases_in(self, scope: str, statuses: tuple[str, ...]) -> list[tuple[int, str, str, str]]:
+        """``(case id, reference, child name, status)`` of the cases inside ``scope`` with one of ``statuses``."""
+        with self.db.read() as session:
+            rows = session.execute(
+                select(Case.id, Case.reference, Child.name, Case.status).join(Child, Child.id == Case.child_id)
+                .where(Case.status.in_(statuses), (Case.region_code == scope) | Case.region_code.like(scope + ".%"))
+                .order_by(Case.id).limit(40)
+            ).all()
+            return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def cases_of_pendamping(self, person_id: int) -> list[tuple[int, str, str, str]]:
+        with self.db.read() as session:
+            rows = session.execute(
+                select(Case.id, Case.reference, Child.name, Case.status).join(Child, Child.id == Case.child_id)
+                .join(Assignment, Assignment.case_id == Case.id)
+                .where(Assignment.pendamping_id == person_id, Assignment.active.is_(True)).order_by(Case.id).limit(40)
+            ).all()
+            return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def pendamping_near(self, region_code: str) -> list[tuple[int, str]]:
+        """Pendamping working in the case's kecamatan (or in its village)."""
+        kecamatan = ".".join(region_code.split(".")[:3])
+        with self.db.read() as session:
+            rows = session.execute(
+                select(Person.id, Person.display_name).where(
+                    Person.role == Role.PENDAMPING,
+                    (Person.region_code == kecamatan) | Person.region_code.like(kecamatan + ".%"),
+                ).order_by(Person.display_name)
+            ).all()
+            return [(r[0], r[1]) for r in rows]
+
+    def case_region(self, case_id: int) -> str | None:
+        with self.db.read() as session:
+            return session.scalar(select(Case.region_code).where(Case.id == case_id))
+
+    def child_of_case(self, case_id: int) -> Child | None:
+        with self.db.read() as session:
+            case = session.get(Case, case_id)
+            return session.get(Child, case.child_id) if case else None
+
+    # -- one-off buttons in notices -------------------------------------------------------------------------
+    def issue_button(self, person_id: int, kind: str, payload: dict[str, Any]) -> str:
+        """A button for one person's notice; the returned token is the whole callback data after ``a.``."""
+        token = secrets.token_urlsafe(12)
+        with self.db.write() as session:
+            session.add(ButtonToken(token=token, person_id=person_id, kind=kind, payload=payload))
+        return token
+
+    def take_button(self, person_id: int, token: str) -> tuple[str, dict[str, Any]] | None:
+        """What a pressed notice button does, once, and only for the person it was sent to."""
+        with self.db.write() as session:
+            claimed = session.execute(
+                update(ButtonToken).where(ButtonToken.token == token, ButtonToken.person_id == person_id, ButtonToken.used_at.is_(None))
+                .values(used_at=utcnow()).execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            row = session.get(ButtonToken, token)
+            assert row is not None
+            return row.kind, dict(row.payload)
+
     def drafts(self, person_id: int) -> list[DraftView]:
         return [_draft_view(row) for row in list_drafts(self.db, person_id)]
 
     def draft(self, person_id: int, draft_id: int) -> DraftView | None:
         return next((d for d in self.drafts(person_id) if d.id == draft_id), None)
 
-    def new_draft(self, person_id: int, instrument: str, version: int) -> DraftView:
-        return _draft_view(create_draft(self.db, person_id, instrument, version, state=State().to_json()))
+    def new_draft(self, person_id: int, instrument: str, version: int, *, case_id: int | None = None,
+                  state: State | None = None, label: str | None = None) -> DraftView:
+        """A new draft; one started from a case is tied to it and may start with what is known already."""
+        row = create_draft(self.db, person_id, instrument, version, state=(state or State()).to_json(), case_id=case_id, label=label)
+        return _draft_view(row)
 
     def cancel(self, draft_id: int) -> None:
         cancel_draft(self.db, draft_id)
 
-    def submit(self, person: PersonView, draft: DraftView, engine: Engine, state: State, today: dt.date) -> str:
-        """Store a finished form; returns its reference number (``ATS-3326-000142``)."""
+    def submit(self, person: PersonView, draft: DraftView, engine: Engine, state: State, today: dt.date) -> SubmitResult:
+        """Store a finished form; the result carries its reference number (``ATS-3326-000142``)."""
         subject = engine.compiled.instrument.subject
         answers = dict(state.answers)
-        region = self._region_for(person, answers.get(subject.kecamatan) if subject.kecamatan else None)
+        region = self._region_for(person, answers.get(subject.kecamatan) if subject.kecamatan else None, draft.case_id)
         if region is None:
             raise SubmitRefused(NO_REGION)
-        result = submit_response(self.db, Submission(
+        return submit_response(self.db, Submission(
             instrument=draft.instrument,
             instrument_version=draft.instrument_version,
             answers=answers,
@@ -245,12 +325,12 @@ class BotStore:
             child=_child_identity(engine, answers, region),
             location=next((v for v in answers.values() if isinstance(v, dict) and "latitude" in v), None),
         ))
-        return result.reference
 
-    def _region_for(self, person: PersonView, answered: Any) -> str | None:
-        """The child's kecamatan from the form when it is a known region, else the volunteer's own region."""
+    def _region_for(self, person: PersonView, answered: Any, case_id: int | None) -> str | None:
+        """Where a form belongs: the child's case, else the kecamatan the form gives, else the volunteer's region."""
         with self.db.read() as session:
-            for code in (answered, person.region_code):
+            case_region = session.scalar(select(Case.region_code).where(Case.id == case_id)) if case_id else None
+            for code in (case_region, answered, person.region_code):
                 if isinstance(code, str) and session.scalar(select(Region.code).where(Region.code == code)):
                     return code
         return None

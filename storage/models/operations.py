@@ -9,22 +9,23 @@ from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, Timestamps, str_enum
-from storage.models.enums import ReminderState
+from storage.models.enums import ReminderState, TimeZone
 from storage.types import utcnow
 
 
 class Reminder(Timestamps, Base):
-    """A message due to someone at a UTC instant.
+    """A message due to someone at a UTC instant (see ``reminders/`` and ``docs/reminders.md``).
 
-    ``period`` (e.g. ``2025-03`` for a monthly monitoring) makes a reminder unique per
-    (kind, case, recipient, period), so schedulers running twice cannot remind twice.
+    ``period`` (e.g. the date a visit became due, ``2026-10`` for a quarterly recap) makes a reminder unique
+    per (kind, case, recipient, period), so schedulers running twice cannot remind twice. A sweep claims a
+    due row and marks it ``sent`` in one transaction; ``snoozed`` rows come due again at ``due_at``.
     """
 
     __tablename__ = "reminders"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
     period: Mapped[str] = mapped_column(String(20))
@@ -37,6 +38,17 @@ class Reminder(Timestamps, Base):
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    token: Mapped[str | None] = mapped_column(String(24), unique=True)
+    """Random and opaque: the only thing the reminder's buttons carry (``r.<token>.<action>``)."""
+    timezone: Mapped[TimeZone] = mapped_column(
+        str_enum(TimeZone, "time_zone"), default=TimeZone.WIB, server_default=TimeZone.WIB.value
+    )
+    """The recipient's zone: the row is only claimed inside that zone's daily window."""
+    subject_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    """Whom a notice is about: the pendamping of an escalation, the unreachable person, the one asking to hand over."""
+    detail: Mapped[dict[str, Any] | None]
+    """What the message needs beyond the rows it points to (``since``: the last log's date, ``base``: visit/monitoring)."""
+    snoozes: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 # NULL case ids would never compare equal in a plain unique constraint, hence coalesce.

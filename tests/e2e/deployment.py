@@ -16,6 +16,7 @@ from driver import Volunteer
 
 from app.i18n import translator
 from bot import texts as T
+from flows.engine import State
 from flows.registry import engine
 from storage.db import Database
 from storage.models import Response
@@ -73,6 +74,19 @@ class Deployment:
         from storage.crypto import cipher_from_settings
 
         return Database.from_url(self.db_url, cipher_from_settings(Settings(data_key=DATA_KEY, environment="development")))
+
+    def active_state(self, telegram_user_id: int) -> State:
+        """The saved state of the draft a person is filling (a form started from a case is prefilled)."""
+        from sqlalchemy import select
+
+        from storage.models import InstrumentSession, Person
+
+        db = self.database()
+        with db.read() as session:
+            draft_id = session.scalars(select(Person.active_draft_id).where(Person.telegram_user_id == telegram_user_id)).one()
+            state = State.from_json(session.get(InstrumentSession, draft_id).state)  # type: ignore[union-attr]
+        db.dispose()
+        return state
 
     def responses(self) -> list[Response]:
         db = self.database()

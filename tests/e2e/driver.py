@@ -14,7 +14,7 @@ from botapi import BotMessage, User, sample_jpeg
 
 from app.i18n import translator
 from bot import texts as T
-from flows.engine import Accepted, Complete, Engine, Prompt, State
+from flows.engine import Accepted, Complete, Engine, NeedsConfirmation, Prompt, State
 from flows.schema import QuestionType
 
 HEADER = re.compile(r"^(?P<qid>\S+?)(?: #(?P<n>\d+))? · ")
@@ -28,12 +28,13 @@ def header_of(prompt: Prompt) -> str:
 class Volunteer:
     """A person filling ``engine``'s form through the bot, in ``language``."""
 
-    def __init__(self, user: User, engine: Engine, language: str = "id", today: dt.date | None = None) -> None:
+    def __init__(self, user: User, engine: Engine, language: str = "id", today: dt.date | None = None, state: State | None = None) -> None:
         self.user = user
         self.engine = engine
         self.t = translator(language)
         self.today = today or dt.date.today()
-        self.state = State()
+        self.state = state or State()
+        """A form started from a case begins with what the case knows: pass the draft's saved state."""
 
     def expect_question(self, timeout: float = 15.0) -> BotMessage:
         """Wait until the bot asks the question that must come next."""
@@ -85,6 +86,9 @@ class Volunteer:
         else:
             self.user.send(str(value))
             outcome = self.engine.answer(self.state, value, self.today, confirm=True)
+        if isinstance(self.engine.answer(self.state, value, self.today) if value is not None else outcome, NeedsConfirmation):
+            warning = self.user.wait_for(lambda m: self.t(T.KEEP_ANYWAY) in m.button_texts())
+            self.user.press(self.t(T.KEEP_ANYWAY), warning)  # the volunteer checked: the answer stands
         assert isinstance(outcome, Accepted), (node.id, outcome)
         self.state = outcome.state
 

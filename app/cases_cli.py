@@ -1,0 +1,112 @@
+"""``ats-bot schools import`` and ``ats-bot cases show|history``: the school list and a case as the team sees it."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from app.i18n import LANGUAGES, translator
+from app.settings import get_settings
+from cases import messages as m
+from cases.presenting import action_label, status_label, summary_lines
+from cases.schools import SchoolImportError, import_schools_file
+from cases.service import CaseError, case_by_reference, case_history, case_summary, proposal_details
+from storage.db import Database
+from storage.models import Case, Region
+from storage.startup import open_database
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    schools = subparsers.add_parser("schools", help="the district's school list (for the parent's choice)")
+    schools_sub = schools.add_subparsers(dest="schools_command", required=True)
+    load = schools_sub.add_parser(
+        "import", help="import or update schools from a CSV (NPSN, NAMA, JENJANG, STATUS, ALAMAT, KODE_WILAYAH or KECAMATAN)"
+    )
+    load.add_argument("file", type=Path)
+    load.add_argument("--scope", help="the kabupaten the list belongs to, e.g. 33.26 (KECAMATAN names are looked up there)")
+    load.add_argument("--lang", default="en", choices=LANGUAGES)
+    load.set_defaults(func=cmd_schools_import)
+
+    cases = subparsers.add_parser("cases", help="a child's case: summary and history")
+    cases_sub = cases.add_subparsers(dest="cases_command", required=True)
+    show = cases_sub.add_parser("show", help="the case's summary (NIK masked)")
+    show.add_argument("reference", help="e.g. ATS-3326-000142")
+    show.add_argument("--lang", default="en", choices=LANGUAGES)
+    show.set_defaults(func=cmd_cases_show)
+    history = cases_sub.add_parser("history", help="every move of the case: when, who, why")
+    history.add_argument("reference")
+    history.add_argument("--lang", default="en", choices=LANGUAGES)
+    history.set_defaults(func=cmd_cases_history)
+
+
+def _database() -> Database:
+    return open_database(get_settings())
+
+
+def cmd_schools_import(args: argparse.Namespace) -> int:
+    t = translator(args.lang)
+    db = _database()
+    try:
+        result = import_schools_file(db, args.file, scope=args.scope)
+    except SchoolImportError as error:
+        for problem in error.errors:
+            print(t(problem.message, **problem.params))
+        print(t(m.IMPORT_FAILED, count=len(error.errors)))
+        return 1
+    finally:
+        db.dispose()
+    print(t(m.IMPORT_DONE, created=result.created, updated=result.updated))
+    return 0
+
+
+def cmd_cases_show(args: argparse.Namespace) -> int:
+    t = translator(args.lang)
+    db = _database()
+    try:
+        case_id = case_by_reference(db, args.reference)
+        summary = case_summary(db, case_id)
+        print("\n".join(summary_lines(t, summary)))
+        if summary.proposed_by is not None:
+            proposal = proposal_details(db, case_id)
+            if proposal.note:
+                print(f"> {proposal.note}")
+    except CaseError as error:
+        print(error.render(t))
+        return 1
+    finally:
+        db.dispose()
+    return 0
+
+
+def cmd_cases_history(args: argparse.Namespace) -> int:
+    t = translator(args.lang)
+    db = _database()
+    try:
+        case_id = case_by_reference(db, args.reference)
+        entries = case_history(db, case_id)
+        zone = _zone(db, case_id)
+    except CaseError as error:
+        print(error.render(t))
+        return 1
+    finally:
+        db.dispose()
+    for entry in entries:
+        moved = f"{status_label(t, entry.from_status)} → " if entry.from_status else "→ "
+        parts = [
+            entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
+            moved + status_label(t, entry.to_status),
+            action_label(t, entry.event) if entry.event else "",
+            entry.actor_name or (f"#{entry.actor_id}" if entry.actor_id else "-"),
+            entry.reason or "",
+            entry.response_reference or "",
+        ]
+        print("  ".join(p for p in parts if p))
+    return 0
+
+
+def _zone(db: Database, case_id: int) -> ZoneInfo:
+    with db.read() as session:
+        case = session.get(Case, case_id)
+        region = session.get(Region, case.region_code) if case else None
+    return ZoneInfo(region.timezone.value if region else "Asia/Jakarta")

@@ -1,0 +1,306 @@
+"""The KUDU Sekolah cycle in chat: a neighbour's tip, verification, a pendamping, the parent's decision, school.
+
+A mixin of the conversation turn (:class:`bot.conversation._Turn`): the same live keyboard, replies and saved
+changes, with the workflow rules in :mod:`cases.service`. Buttons in notices to other people are one-off tokens
+bound to their recipient (``notice_*`` handlers); each submitted form of a case moves it (``after_*``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from app.authz import Action, allowed
+from bot import render as R
+from bot import texts as T
+from bot.model import Button, Reply
+from cases import service
+from cases.documents import pemilihan_sekolah_pdf, surat_pernyataan_pdf
+from cases.errors import CaseError, DuplicateCase
+from cases.messages import STATUS_LABELS
+from storage.repositories.responses import SubmitResult
+
+if TYPE_CHECKING:
+    from bot.conversation import _Turn
+
+    Base = _Turn
+else:
+    Base = object
+
+ASSIGNABLE = ("verified", "dropped_out_again")
+INVITATION_DAYS = 7
+
+
+class Casework(Base):
+    """Workflow steps of a conversation turn."""
+
+    # -- after a form is sent -------------------------------------------------------------------------------
+    def after_submit(self, instrument: str, submitted: SubmitResult, case_id: int | None) -> None:
+        handler = getattr(self, "after_" + instrument.replace("-", "_"), None)
+        if handler is None:
+            return
+        try:
+            handler(submitted, case_id)
+        except CaseError as refused:
+            self.say("✗ " + refused.render(self.t))
+
+    def after_usulan(self, submitted: SubmitResult, case_id: int | None) -> None:
+        proposal = service.propose_from_response(self.db, submitted.response_id)
+        details = service.proposal_details(self.db, proposal.case_id)
+        self.say(self.t(T.PROPOSAL_SENT, reference=proposal.reference))
+        for recipient in service.proposal_recipients(self.db, proposal.case_id):
+            t = self.translator_for(recipient.language)
+            text = t(T.NEW_PROPOSAL, reference=proposal.reference, name=details.child_name, age=details.approx_age,
+                     village=details.village, note=details.note)
+            take = self.notice_button(recipient.person_id, "take_proposal", t(T.TAKE), case_id=proposal.case_id)
+            self.result.notifications.append((recipient.chat_id, Reply(text, [[take]])))
+
+    def after_rekonfirmasi(self, submitted: SubmitResult, case_id: int | None) -> None:
+        if case_id is None:
+            return
+        summary = service.case_summary(self.db, case_id)
+        if summary.status != "recorded":
+            return
+        nonce = self.nonce("verify", case=case_id, response=submitted.response_id)
+        buttons = [[Button(self.t(T.VALID), R.data(nonce, R.YES)), Button(self.t(T.NOT_VALID), R.data(nonce, R.NO))]]
+        self.say(self.t(T.VERIFY_ASK, reference=summary.reference), buttons, live=True)
+
+    def after_pendampingan(self, submitted: SubmitResult, case_id: int | None) -> None:
+        if case_id is None:
+            return
+        logged = service.log_visit(self.db, case_id, self.person.id, submitted.response_id)
+        self.say(self.t(T.VISIT_LOGGED, date=logged.visit_date, reference=service.case_summary(self.db, case_id).reference))
+
+    def after_kesediaan(self, submitted: SubmitResult, case_id: int | None) -> None:
+        if case_id is None:
+            return
+        moved = service.record_consent_response(self.db, case_id, submitted.response_id)
+        pdf = ("surat-pernyataan-" + moved.reference + ".pdf", surat_pernyataan_pdf(self.db, case_id, submitted.response_id))
+        status = self.t(STATUS_LABELS[moved.to_status])
+        buttons = []
+        if moved.to_status == "willing":
+            buttons = [[self.notice_button(self.person.id, "fill_pemilihan", self.t(T.CHOOSE_SCHOOL), case_id=case_id)]]
+        self.result.replies.append(Reply(self.t(T.CONSENT_RECORDED, reference=moved.reference, status=status), buttons, document=pdf))
+        self.tell_pendamping(moved.pendamping_id, T.PARENT_DECIDED, pdf, case_id=case_id, status_key=moved.to_status)
+
+    def after_pemilihan_sekolah(self, submitted: SubmitResult, case_id: int | None) -> None:
+        if case_id is None:
+            return
+        moved = service.record_school_choice(self.db, case_id, submitted.response_id)
+        pdf = ("pemilihan-sekolah-" + moved.reference + ".pdf", pemilihan_sekolah_pdf(self.db, case_id, submitted.response_id))
+        self.result.replies.append(Reply(self.t(T.SCHOOL_RECORDED, reference=moved.reference), document=pdf))
+        self.tell_pendamping(moved.pendamping_id, T.SCHOOL_RECORDED, pdf, case_id=case_id)
+
+    def after_kembali_sekolah(self, submitted: SubmitResult, case_id: int | None) -> None:
+        if case_id is None:
+            return
+        answers = self.draft.state.answers if self.draft else {}
+        moved = service.record_return(self.db, case_id, self.person.id, school_npsn=str(answers["K.1"]),
+                                      class_level=str(answers["K.2"]), year=int(answers["K.3"]))
+        summary = service.case_summary(self.db, case_id)
+        monitoring = self.notice_button(self.person.id, "monitoring", self.t(T.MONITORING), case_id=case_id)
+        self.say(self.t(T.BACK_IN_SCHOOL, name=summary.child_name, reference=moved.reference), [[monitoring]])
+
+    def after_monitoring(self, submitted: SubmitResult, case_id: int | None) -> None:
+        if case_id is None:
+            return
+        moved = service.record_monitoring(self.db, case_id, submitted.response_id)
+        self.say(self.t(T.MONITORING_RECORDED, reference=moved.reference, status=self.t(STATUS_LABELS[moved.to_status])))
+
+    # -- buttons in notices ---------------------------------------------------------------------------------
+    def notice_take_proposal(self, payload: dict[str, Any]) -> None:
+        case_id = int(payload["case_id"])
+        try:
+            details = service.take_proposal(self.db, case_id, self.person.id)
+        except CaseError as refused:
+            self.say("✗ " + refused.render(self.t))
+            return
+        self.edit_pressed(self.t(T.TAKEN, reference=details.reference, name=details.child_name, village=details.village))
+        self.start_form("rekonfirmasi", case_id=case_id, prefill={"B.2": details.child_name})
+
+    def notice_visit_log(self, payload: dict[str, Any]) -> None:
+        self.start_form("pendampingan", case_id=int(payload["case_id"]))
+
+    def notice_monitoring(self, payload: dict[str, Any]) -> None:
+        case_id = int(payload["case_id"])
+        summary = service.case_summary(self.db, case_id)
+        self.start_form("monitoring", case_id=case_id, prefill={"B.3": summary.child_name})
+
+    def notice_record_return(self, payload: dict[str, Any]) -> None:
+        self.start_form("kembali-sekolah", case_id=int(payload["case_id"]))
+
+    def notice_invite_parent(self, payload: dict[str, Any]) -> None:
+        case_id = int(payload["case_id"])
+        token = service.invite_parent(self.db, case_id, self.person.id, dt.timedelta(days=INVITATION_DAYS))
+        link = f"https://t.me/{self.owner.bot_username}?start={token}"
+        name = service.case_summary(self.db, case_id).child_name
+        self.result.replies.append(Reply(self.t(T.PARENT_INVITATION, name=name, days=INVITATION_DAYS, link=link), photo=self.qr(link)))
+
+    def notice_fill_kesediaan(self, payload: dict[str, Any]) -> None:
+        case_id = int(payload["case_id"])
+        self.start_form("kesediaan", case_id=case_id, prefill=self.child_prefill(case_id, name="B.1", place="B.2", born="B.3", sex="B.4", address="B.7"))
+
+    def notice_fill_pemilihan(self, payload: dict[str, Any]) -> None:
+        case_id = int(payload["case_id"])
+        self.start_form("pemilihan-sekolah", case_id=case_id, prefill=self.child_prefill(case_id, name="A.1", place="A.3", born="A.4", sex="A.5", address="A.8"))
+
+    def notice_use_existing(self, payload: dict[str, Any]) -> None:
+        moved = service.mark_duplicate(self.db, int(payload["case_id"]), int(payload["existing_id"]), self.person.id, payload.get("response_id"))
+        self.edit_pressed(self.t(T.VERIFIED, reference=moved.reference, status=self.t(STATUS_LABELS[moved.to_status])))
+        self.tell_proposer(moved.proposer_id, T.VERDICT_DUPLICATE, reference=moved.reference, existing=moved.duplicate_of or "")
+
+    # -- the village team -----------------------------------------------------------------------------------
+    def menu_verify(self, action: str, index: int, menu: dict[str, Any]) -> None:
+        if action == R.YES:
+            self.close_pressed()
+            self.verify(menu["case"], menu["response"], True, None)
+            return
+        self.close_pressed()
+        nonce = self.nonce("reason", case=menu["case"], response=menu["response"])
+        self.say(self.t(T.REASON_ASK), [[Button(self.t(T.BACK), R.data(nonce, R.BACK))]], live=True)
+
+    def menu_reason(self, action: str, index: int, menu: dict[str, Any]) -> None:
+        self.close_pressed()
+        self.after_rekonfirmasi(SubmitResult(menu["response"], "", None, False, menu["case"]), menu["case"])
+
+    def on_reason_text(self, text: str) -> None:
+        menu = self.menu or {}
+        self.verify(menu["case"], menu["response"], False, text.strip()[:500])
+
+    def verify(self, case_id: int, response_id: int, valid: bool, reason: str | None) -> None:
+        try:
+            moved = service.verify(self.db, case_id, self.person.id, valid, reason, response_id)
+        except DuplicateCase as duplicate:
+            existing = duplicate.existing[0]
+            use = self.notice_button(self.person.id, "use_existing", self.t(T.USE_EXISTING, reference=existing.reference),
+                                     case_id=case_id, existing_id=existing.case_id, response_id=response_id)
+            self.say(self.t(T.DUPLICATE_OFFER, existing=existing.reference), [[use]])
+            return
+        except CaseError as refused:
+            self.say("✗ " + refused.render(self.t))
+            return
+        self.changes.menu = None
+        self.say(self.t(T.VERIFIED, reference=moved.reference, status=self.t(STATUS_LABELS[moved.to_status])))
+        if valid:
+            self.tell_proposer(moved.proposer_id, T.VERDICT_VALID, reference=moved.reference)
+        else:
+            self.tell_proposer(moved.proposer_id, T.VERDICT_NOT_VALID, reference=moved.reference, reason=reason or "")
+        self.result.outcome = "verified" if valid else "not-valid"
+
+    def cmd_assign(self, _: str) -> None:
+        """/tugaskan: the village team gives a verified child a pendamping."""
+        scope = self.person.region_code
+        if not allowed(self.actor, Action.ASSIGN, scope):
+            self.deny("assign")
+            return
+        cases = self.store.cases_in(scope or "", ASSIGNABLE)
+        if not cases:
+            self.say(self.t(T.NO_CASES))
+            return
+        nonce = self.nonce("assign_case", cases=[c[0] for c in cases])
+        self.say(self.t(T.CHOOSE_CASE), [[Button(f"{ref} · {name}", R.data(nonce, R.CHOICE, i))] for i, (_, ref, name, _) in enumerate(cases)], live=True)
+
+    def menu_assign_case(self, action: str, index: int, menu: dict[str, Any]) -> None:
+        case_id = menu["cases"][index]
+        region = self.store.case_region(case_id)
+        if not allowed(self.actor, Action.ASSIGN, region):
+            self.deny("assign", "case", case_id, region)
+            return
+        people = self.store.pendamping_near(region or "")
+        summary = service.case_summary(self.db, case_id)
+        self.edit_pressed(f"{summary.reference} · {summary.child_name} ✓")
+        if not people:
+            self.say(self.t(T.NO_PENDAMPING))
+            return
+        nonce = self.nonce("assign_person", case=case_id, people=[p[0] for p in people])
+        self.say(self.t(T.CHOOSE_PENDAMPING, name=summary.child_name), [[Button(name, R.data(nonce, R.CHOICE, i))] for i, (_, name) in enumerate(people)], live=True)
+
+    def menu_assign_person(self, action: str, index: int, menu: dict[str, Any]) -> None:
+        case_id, pendamping_id = menu["case"], menu["people"][index]
+        if not allowed(self.actor, Action.ASSIGN, self.store.case_region(case_id)):
+            self.deny("assign", "case", case_id)
+            return
+        try:
+            moved = service.assign_pendamping(self.db, case_id, pendamping_id, self.person.id)
+        except CaseError as refused:
+            self.say("✗ " + refused.render(self.t))
+            return
+        summary = service.case_summary(self.db, case_id)
+        self.edit_pressed(self.t(T.ASSIGNED, name=summary.pendamping_name or "", child=summary.child_name, reference=moved.reference))
+        self.changes.menu = None
+        self.send_case(pendamping_id, case_id, intro=T.YOU_ACCOMPANY)
+
+    # -- the pendamping -------------------------------------------------------------------------------------
+    def cmd_cases(self, _: str) -> None:
+        """/kasus: the children a pendamping accompanies (a parent: their own child)."""
+        cases = self.store.cases_of_pendamping(self.person.id)
+        if not cases:
+            self.say(self.t(T.NO_CASES))
+            return
+        nonce = self.nonce("case", cases=[c[0] for c in cases])
+        rows = [[Button(f"{ref} · {name} · {self.t(STATUS_LABELS[status])}", R.data(nonce, R.CHOICE, i))] for i, (_, ref, name, status) in enumerate(cases)]
+        self.say(self.t(T.CHOOSE_CASE), rows, live=True)
+
+    def menu_case(self, action: str, index: int, menu: dict[str, Any]) -> None:
+        case_id = menu["cases"][index]
+        if case_id not in [c[0] for c in self.store.cases_of_pendamping(self.person.id)]:  # handed over meanwhile
+            self.deny("read_child", "case", case_id)
+            return
+        self.close_pressed()
+        self.changes.menu = None
+        self.send_case(self.person.id, case_id)
+
+    def send_case(self, person_id: int, case_id: int, intro: str | None = None) -> None:
+        """A child's summary with the pendamping's actions; reading another person's record is audited."""
+        target = self.store.chat_of(person_id)
+        if target is None:
+            return
+        chat_id, language = target
+        t = self.translator_for(language)
+        s = service.case_summary(self.db, case_id)
+        self.store.audit("child.read", person_id, "child", s.child_id, s.region_code, {"case": s.reference, "via": "summary"})
+        text = t(T.CASE_SUMMARY, reference=s.reference, name=s.child_name, status=t(STATUS_LABELS[s.status]),
+                 age=s.age if s.age is not None else "—", sex=s.sex or "—", nik=s.nik_masked or "—", village=s.village or "—",
+                 address=s.address or "—", last_visit=s.last_visit or "—", school=s.school_name or "—")
+        if intro:
+            text = t(intro) + "\n\n" + text
+        buttons = [[self.notice_button(person_id, "visit_log", t(T.VISIT_LOG), case_id=case_id),
+                    self.notice_button(person_id, "invite_parent", t(T.INVITE_PARENT), case_id=case_id)],
+                   [self.notice_button(person_id, "record_return", t(T.RECORD_RETURN), case_id=case_id),
+                    self.notice_button(person_id, "monitoring", t(T.MONITORING), case_id=case_id)]]
+        reply = Reply(text, buttons)
+        if person_id == self.person.id:
+            self.result.replies.append(reply)
+        else:
+            self.result.notifications.append((chat_id, reply))
+
+    # -- helpers --------------------------------------------------------------------------------------------
+    def joined_parent(self, case_id: int) -> None:
+        """A parent who opened the pendamping's link: the statement of willingness is one tap away."""
+        self.say(self.t(T.FILL_STATEMENT), [[self.notice_button(self.person.id, "fill_kesediaan", self.t(T.FILL_STATEMENT), case_id=case_id)]])
+
+    def child_prefill(self, case_id: int, **refs: str) -> dict[str, Any]:
+        """Answers about the child the case already knows, for a form about them (the parent reads them in the
+        review and may change any)."""
+        child = self.store.child_of_case(case_id)
+        answers: dict[str, Any] = {}
+        if child is not None:
+            values = {"name": child.name, "place": child.birth_place, "born": child.birth_date.isoformat() if child.birth_date else None,
+                      "sex": {"L": "1", "P": "2"}.get(child.sex.value) if child.sex else None, "address": child.address}
+            answers = {refs[key]: value for key, value in values.items() if key in refs and value}
+        return answers
+
+    def tell_proposer(self, proposer_id: int | None, message: str, **params: Any) -> None:
+        target = self.store.chat_of(proposer_id)
+        if target is not None and proposer_id != self.person.id:
+            self.result.notifications.append((target[0], Reply(self.translator_for(target[1])(message, **params))))
+
+    def tell_pendamping(self, pendamping_id: int | None, message: str, pdf: tuple[str, bytes], *, case_id: int, status_key: str | None = None) -> None:
+        target = self.store.chat_of(pendamping_id)
+        if target is None or pendamping_id == self.person.id:
+            return
+        t = self.translator_for(target[1])
+        summary = service.case_summary(self.db, case_id)
+        text = t(message, name=summary.child_name, reference=summary.reference, status=t(STATUS_LABELS[status_key]) if status_key else "")
+        self.result.notifications.append((target[0], Reply(text, document=pdf)))
+

@@ -1,0 +1,315 @@
+"""The papers a family signs, filled from the submitted forms, as A4 PDFs for printing (fpdf2).
+
+- :func:`surat_pernyataan_pdf` — Lampiran 8, Surat Pernyataan Kesediaan Orang Tua untuk Mengembalikan Anak ke
+  Sekolah, from a ``kesediaan`` form whose answer is "Bersedia".
+- :func:`pemilihan_sekolah_pdf` — Lampiran 9, Pemilihan Sekolah yang Dituju, from a ``pemilihan-sekolah`` form.
+
+The layout follows the printed lampiran: title, the labelled lines (a dotted line where the form has no
+answer, to be written by hand), the statement, place and date, and the signature of the parent with their
+name. The stamp box says MATERAI 10.000: Lampiran 8 prints "MATERAI 6000", but since UU 10/2020 on Bea
+Meterai (in force 1 January 2021) the only stamp duty is Rp10.000.
+
+The text is set in DejaVu Sans (Unicode: names such as "Ṣāliḥ" or "Nur’aini" print as typed). When the font
+is not installed, fpdf's built-in Helvetica is used with the text folded to Latin-1, so a missing font never
+stops a letter (``apt-get install fonts-dejavu-core`` gives the better one).
+
+The PDFs carry the child's and the parent's NIK as the paper does: send them only to the pendamping and the
+parent (UU PDP), never to a group.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cases import messages as m
+from cases.errors import CaseNotFound, InvalidInput
+from cases.forms import choice_label, date_answer, load_form, text_answer
+from storage.db import Database
+from storage.models import Assignment, Case, Person, Region, Response
+
+FONT_DIRS: Sequence[Path] = (
+    Path("/usr/share/fonts/truetype/dejavu"),
+    Path("/usr/share/fonts/dejavu"),
+    Path("/usr/share/fonts/TTF"),
+    Path("/usr/local/share/fonts"),
+    Path("/Library/Fonts"),
+)
+"""Where DejaVuSans.ttf and DejaVuSans-Bold.ttf are looked for (Debian/Ubuntu, Fedora, Arch, others)."""
+DEFAULT_PLACE = "Kajen"
+"""The capital of Kabupaten Pekalongan, printed before the date on the paper ("Kajen, ....20...")."""
+STAMP_DUTY = "10.000"
+DOTS = "." * 60
+
+STATEMENT = (
+    "Dengan ini menyatakan sesungguhnya bahwa kami selaku orang tua berkeinginan mengembalikan anak tersebut "
+    'ke sekolah dengan sasaran sesuai kesepakatan untuk mengikuti program "KUDU Sekolah" {kabupaten} tahun {year}.'
+)
+CLOSING = (
+    "Demikian surat pernyataan ini dibuat agar dapat digunakan sebagaimana mestinya, apabila di kemudian hari "
+    "terdapat kekeliruan kami siap memperbaikinya."
+)
+
+
+def surat_pernyataan_pdf(db: Database, case_id: int, response_id: int, *, compress: bool = True) -> bytes:
+    """Lampiran 8 filled from the parent's ``kesediaan`` form of this case (only when the parent is willing)."""
+    with db.read() as session:
+        case, response, kabupaten, timezone, _ = _load(session, case_id, response_id, "kesediaan")
+    a = response.answers
+    if str(a.get("C.2")) != "1":
+        raise InvalidInput(m.NOT_WILLING_NO_LETTER)
+    signed = date_answer(a, "C.7") or _local_day(response.submitted_at, timezone)
+    year = a.get("C.5") if isinstance(a.get("C.5"), int) else signed.year
+    doc = _Document(compress)
+    doc.title("SURAT PERNYATAAN", "KESEDIAAN ORANG TUA UNTUK MENGEMBALIKAN ANAK KE SEKOLAH")
+    doc.paragraph("Yang bertanda tangan di bawah ini :")
+    doc.lines([
+        ("N a m a", text_answer(a, "A.1")),
+        ("Tempat Tanggal Lahir", _born(text_answer(a, "A.2"), date_answer(a, "A.3"))),
+        ("Pekerjaan", choice_label(response, "A.4")),
+        ("Agama", choice_label(response, "A.5")),
+        ("Alamat", text_answer(a, "A.6")),
+    ])
+    doc.paragraph("Adalah orangtua/wali dari:")
+    doc.lines([
+        ("N a m a", text_answer(a, "B.1")),
+        ("Tempat Tanggal Lahir", _born(text_answer(a, "B.2"), date_answer(a, "B.3"))),
+        ("Jenis Kelamin", choice_label(response, "B.4")),
+        ("Pendidikan", choice_label(response, "B.5")),
+        ("Agama", choice_label(response, "B.6")),
+        ("Alamat", text_answer(a, "B.7")),
+    ])
+    doc.paragraph(STATEMENT.format(kabupaten=kabupaten, year=year), justify=True)
+    doc.paragraph(CLOSING, justify=True)
+    doc.signatures(
+        f"{text_answer(a, 'C.6') or DEFAULT_PLACE}, {_long_date(signed)}",
+        [("", None, False), ("Yang membuat pernyataan,", text_answer(a, "A.1"), True)],
+    )
+    doc.footer_reference(f"{case.reference} · {response.reference}")
+    return doc.output()
+
+
+def pemilihan_sekolah_pdf(db: Database, case_id: int, response_id: int, *, compress: bool = True) -> bytes:
+    """Lampiran 9 filled from the ``pemilihan-sekolah`` form of this case, signed by the parent (and pendamping)."""
+    with db.read() as session:
+        case, response, kabupaten, timezone, pendamping = _load(session, case_id, response_id, "pemilihan-sekolah")
+    a = response.answers
+    day = _local_day(response.submitted_at, timezone)
+    pathway = choice_label(response, "C.1")
+    level = choice_label(response, "C.2") or choice_label(response, "C.3")
+    doc = _Document(compress, line=6.0)  # 24 lines: one page
+    doc.title("PEMILIHAN SEKOLAH YANG DITUJU", f"{kabupaten.upper()} TAHUN {day.year}")
+    doc.heading("A. IDENTITAS ANAK")
+    doc.lines([
+        ("Nama", text_answer(a, "A.1")),
+        ("NIK", text_answer(a, "A.2")),
+        ("Tempat Tanggal Lahir", _born(text_answer(a, "A.3"), date_answer(a, "A.4"))),
+        ("Jenis Kelamin", choice_label(response, "A.5")),
+        ("Pendidikan", choice_label(response, "A.6")),
+        ("Agama", choice_label(response, "A.7")),
+        ("Alamat", text_answer(a, "A.8")),
+        ("NPSN", text_answer(a, "A.9")),
+        ("NISN", text_answer(a, "A.10")),
+    ])
+    doc.heading("B. IDENTITAS ORANGTUA")
+    doc.lines([
+        ("Nama", text_answer(a, "B.1")),
+        ("NIK", text_answer(a, "B.2")),
+        ("Tempat Tanggal Lahir", _born(text_answer(a, "B.3"), date_answer(a, "B.4"))),
+        ("Pekerjaan", choice_label(response, "B.5")),
+        ("Agama", choice_label(response, "B.6")),
+        ("Alamat", text_answer(a, "B.7")),
+        ("Telepon/HP", text_answer(a, "B.8")),
+    ])
+    doc.heading("C. SATUAN PENDIDIKAN YANG DITUJU")
+    doc.lines([
+        ("Jalur / Jenjang", " – ".join(x for x in (pathway, level) if x) or None),
+        ("Nama Sekolah /PKBM", text_answer(a, "C.4")),
+        ("NPSN", text_answer(a, "C.5")),
+        ("Alamat", text_answer(a, "C.6")),
+        ("Nama Pimpinan", text_answer(a, "C.7")),
+        ("Kelas/Tingkat", text_answer(a, "C.8")),
+    ])
+    doc.signatures(
+        f"{DEFAULT_PLACE}, {_long_date(day)}",
+        [("Pendamping,", pendamping, False), ("Orang Tua/Wali,", text_answer(a, "B.1"), False)],
+    )
+    doc.footer_reference(f"{case.reference} · {response.reference}")
+    return doc.output()
+
+
+def filename(kind: str, reference: str) -> str:
+    """``surat-pernyataan-ATS-3326-000142.pdf``: the name to send the document under."""
+    return f"{kind}-{reference}.pdf"
+
+
+# -- internals ------------------------------------------------------------------------------------------------
+def _load(session: Session, case_id: int, response_id: int, instrument: str) -> tuple[Case, Response, str, str, str | None]:
+    """The case, its form, the kabupaten's name and time zone, and the active pendamping's name."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise CaseNotFound(f"#{case_id}")
+    response = load_form(session, response_id, (instrument,))
+    if response.case_id not in (None, case.id):
+        other = session.get(Case, response.case_id)
+        raise InvalidInput(m.FORM_OF_OTHER_CASE, {"reference": response.reference, "other": other.reference if other else "?"})
+    kabupaten = session.get(Region, ".".join(case.region_code.split(".")[:2]))
+    pendamping = session.scalar(
+        select(Person.display_name).join(Assignment, Assignment.pendamping_id == Person.id)
+        .where(Assignment.case_id == case.id, Assignment.active.is_(True)).order_by(Assignment.id.desc()).limit(1)
+    )
+    name = kabupaten.name if kabupaten else "Kabupaten Pekalongan"
+    timezone = kabupaten.timezone.value if kabupaten else "Asia/Jakarta"
+    return case, response, name, timezone, pendamping
+
+
+def _local_day(instant: dt.datetime, timezone: str) -> dt.date:
+    return instant.astimezone(ZoneInfo(timezone)).date()
+
+
+def _long_date(day: dt.date) -> str:
+    return format_date(day, format="d MMMM y", locale="id")
+
+
+def _born(place: str | None, day: dt.date | None) -> str | None:
+    parts = [p for p in (place, _long_date(day) if day else None) if p]
+    return ", ".join(parts) or None
+
+
+def _font_files() -> tuple[Path, Path] | None:
+    for directory in FONT_DIRS:
+        regular, bold = directory / "DejaVuSans.ttf", directory / "DejaVuSans-Bold.ttf"
+        if regular.is_file() and bold.is_file():
+            return regular, bold
+    return None
+
+
+def latin1(text: str) -> str:
+    """Text Helvetica can print: typographic marks to ASCII, accents kept where Latin-1 has them, else dropped."""
+    text = text.translate({0x2018: "'", 0x2019: "'", 0x201C: '"', 0x201D: '"', 0x2013: "-", 0x2014: "-", 0x00B7: "-", 0x2026: "..."})
+    out = []
+    for char in text:
+        try:
+            char.encode("latin-1")
+            out.append(char)
+        except UnicodeEncodeError:
+            base = unicodedata.normalize("NFKD", char).encode("latin-1", "ignore").decode("latin-1")
+            out.append("".join(c for c in base if not unicodedata.combining(c)) or "?")
+    return "".join(out)
+
+
+class _Document:
+    """An A4 page in the lampiran's layout: label column, colon, value."""
+
+    LABEL_WIDTH = 48.0
+    SIGNATURE_SPACE = 28.0
+
+    def __init__(self, compress: bool, line: float = 7.0) -> None:
+        self.LINE = line
+        self.pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+        self.pdf.set_compression(compress)
+        self.pdf.set_margins(25, 20, 25)
+        self.pdf.set_auto_page_break(True, margin=20)
+        self.pdf.set_creator("ATS Bot")
+        fonts = _font_files()
+        if fonts is not None:
+            self.pdf.add_font("DejaVu", "", str(fonts[0]))
+            self.pdf.add_font("DejaVu", "B", str(fonts[1]))
+            self.family, self.unicode = "DejaVu", True
+        else:
+            self.family, self.unicode = "Helvetica", False
+        self.pdf.add_page()
+        self.pdf.set_font(self.family, size=11)
+
+    def text(self, value: str) -> str:
+        return value if self.unicode else latin1(value)
+
+    def title(self, title: str, subtitle: str) -> None:
+        self.pdf.set_font(self.family, "B", 14)
+        self.pdf.cell(0, 8, self.text(title), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.set_font(self.family, "B", 11)
+        self.pdf.multi_cell(0, 6, self.text(subtitle), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.set_font(self.family, size=11)
+        self.pdf.ln(6)
+
+    def heading(self, text: str) -> None:
+        self.pdf.ln(2)
+        self.pdf.set_font(self.family, "B", 11)
+        self.pdf.cell(0, self.LINE, self.text(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.set_font(self.family, size=11)
+
+    def paragraph(self, text: str, *, justify: bool = False) -> None:
+        self.pdf.ln(1)
+        self.pdf.multi_cell(0, 6, self.text(text), align="J" if justify else "L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.ln(2)
+
+    def lines(self, rows: list[tuple[str, str | None]]) -> None:
+        indent = 8.0
+        for label, value in rows:
+            self.pdf.set_x(self.pdf.l_margin + indent)
+            self.pdf.cell(self.LABEL_WIDTH, self.LINE, self.text(label))
+            self.pdf.cell(4, self.LINE, ":")
+            width = self.pdf.w - self.pdf.r_margin - self.pdf.get_x()
+            self.pdf.multi_cell(width, self.LINE, self.text(value) if value else DOTS[:48], align="L",
+                                new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.ln(2)
+
+    def signatures(self, place_date: str, columns: list[tuple[str, str | None, bool]]) -> None:
+        """Place and date above the last column; each column: caption, name (dotted when unknown), stamp box."""
+        pdf = self.pdf
+        if pdf.get_y() + 6 + self.LINE * 3 + self.SIGNATURE_SPACE > pdf.h - pdf.b_margin:
+            pdf.add_page()
+        pdf.ln(6)
+        width = (pdf.w - pdf.l_margin - pdf.r_margin) / len(columns)
+        left = pdf.l_margin
+        pdf.set_x(left + width * (len(columns) - 1))
+        pdf.cell(width, self.LINE, self.text(place_date), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        top = pdf.get_y()
+        for index, (caption, name, stamp) in enumerate(columns):
+            x = left + width * index
+            if not caption:
+                continue
+            pdf.set_xy(x, top)
+            pdf.cell(width, self.LINE, self.text(caption), align="C")
+            if stamp:
+                box_w, box_h = 28.0, 18.0
+                bx, by = x + (width - box_w) / 2, top + self.LINE + 4
+                pdf.set_draw_color(120, 120, 120)
+                pdf.set_dash_pattern(dash=1, gap=1)
+                pdf.rect(bx, by, box_w, box_h)
+                pdf.set_dash_pattern()
+                pdf.set_draw_color(0, 0, 0)
+                pdf.set_font(self.family, size=8)
+                pdf.set_text_color(90, 90, 90)
+                pdf.set_xy(bx, by + 4)
+                pdf.cell(box_w, 4, "MATERAI", align="C")
+                pdf.set_xy(bx, by + 9)
+                pdf.cell(box_w, 4, STAMP_DUTY, align="C")
+                pdf.set_text_color(0, 0, 0)
+                pdf.set_font(self.family, size=11)
+            pdf.set_xy(x, top + self.LINE + self.SIGNATURE_SPACE)
+            shown = f"( {name} )" if name else "( " + DOTS[:30] + " )"
+            pdf.cell(width, self.LINE, self.text(shown), align="C")
+        pdf.set_xy(left, top + self.LINE * 2 + self.SIGNATURE_SPACE)
+
+    def footer_reference(self, text: str) -> None:
+        """The case and form numbers, small at the bottom, so a signed paper can be matched to its record."""
+        pdf = self.pdf
+        pdf.set_auto_page_break(False)
+        pdf.set_xy(pdf.l_margin, pdf.h - 15)
+        pdf.set_font(self.family, size=7)
+        pdf.set_text_color(120, 120, 120)
+        pdf.cell(0, 4, self.text(text), align="R")
+        pdf.set_text_color(0, 0, 0)
+
+    def output(self) -> bytes:
+        return bytes(self.pdf.output())

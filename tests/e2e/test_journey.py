@@ -1,0 +1,119 @@
+"""The whole KUDU Sekolah journey through Telegram, with separate accounts (issue 7).
+
+A neighbour proposes a child; the village team is notified, takes it, verifies it with Rekonfirmasi; a
+pendamping is assigned and logs a visit; the parent is invited, signs the statement of willingness and chooses
+a school (both as PDFs); the child is enrolled; a month of monitoring is logged.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from botapi import BotApiEmulator, User
+from deployment import Deployment, fixture_answers
+from driver import Volunteer
+from sqlalchemy import select
+
+from app.i18n import translator
+from bot import texts as T
+from flows.registry import engine
+from storage.models import Case, CaseEvent
+
+pytestmark = pytest.mark.e2e
+t = translator("id")
+KUTOROJO = "33.26.08.2002"  # a desa of Kecamatan Kajen
+
+
+def start_from_notice(deployment: Deployment, user: User, button: str, instrument: str) -> Volunteer:
+    """Press a notice button that opens a form about the child; the form may start prefilled."""
+    user.press(button)
+    user.wait_text(t(T.STARTED, title=t.label(engine(instrument).compiled.instrument.title))[:25])
+    return Volunteer(user, engine(instrument), state=deployment.active_state(user.id))
+
+
+def case_history(deployment: Deployment) -> list[str]:
+    db = deployment.database()
+    with db.read() as session:
+        [case] = session.scalars(select(Case)).all()
+        moves = [e.to_status for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))]
+    db.dispose()
+    return moves
+
+
+def test_from_a_neighbours_tip_to_a_child_back_in_class(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    deployment.cli("schools", "import", "/work/main/cases/data/sekolah-contoh.csv", "--scope", "33.26")
+    deployment.start()
+    kades = emulator.user(2001, "Bu Kades")
+    deployment.enrol(kades, "tim_desa", KUTOROJO)
+    pendamping = emulator.user(2002, "Mbak Rina")
+    deployment.enrol(pendamping, "pendamping", "33.26.08")
+
+    # 1. A neighbour, with no role at all, proposes a child.
+    neighbour = emulator.user(2003, "Pak Tetangga")
+    neighbour.send("/isi usulan")
+    proposal = Volunteer(neighbour, engine("usulan"))
+    proposal.fill(fixture_answers("usulan", "full"))
+    proposal.submit()
+    sent = neighbour.wait_text(t(T.PROPOSAL_SENT, reference="ATS-")[:20])
+    reference = re.search(r"ATS-\d{4}-\d{6}", sent.text).group(0)  # type: ignore[union-attr]  # the case, not the form
+
+    # 2. The village team hears at once and takes it; Rekonfirmasi starts with the name filled in.
+    notice = kades.wait_text(reference)
+    assert "Dimas" in notice.text and t(T.TAKE) in notice.button_texts()
+    visit = start_from_notice(deployment, kades, t(T.TAKE), "rekonfirmasi")
+    assert visit.state.answers.get("B.2") == "Dimas"
+    visit.fill(fixture_answers("rekonfirmasi", "C.8-ya-ke-D.1"))
+    visit.submit()
+    question = kades.wait_text(t(T.VERIFY_ASK, reference=reference))
+    kades.press(t(T.VALID), question)
+    kades.wait_text(t(T.VERIFIED, reference=reference, status=t("verified")))
+    neighbour.wait_text(t(T.VERDICT_VALID, reference=reference))  # the proposer hears the verdict
+
+    # 3. The team assigns a pendamping, who receives the child's summary with her actions.
+    kades.send("/tugaskan")
+    kades.press(kades.wait_text(t(T.CHOOSE_CASE)).button_texts()[0])
+    kades.press("Mbak Rina", kades.wait_text(t(T.CHOOSE_PENDAMPING, name=visit.state.answers["B.2"])))
+    summary = pendamping.wait_text(t(T.YOU_ACCOMPANY)[:30])
+    assert reference in summary.text and t(T.VISIT_LOG) in summary.button_texts()
+
+    # 4. She logs a visit.
+    log = start_from_notice(deployment, pendamping, t(T.VISIT_LOG), "pendampingan")
+    log.fill(fixture_answers("pendampingan", "full"))
+    log.submit()
+    pendamping.wait_text(reference)
+
+    # 5. She invites the parent, who signs the statement and chooses a school; both get the PDFs.
+    pendamping.press(t(T.INVITE_PARENT), summary)
+    link = pendamping.wait_for(lambda m: m.kind == "photo" and "start=" in m.text)
+    parent = emulator.user(2004, "Ibu Dimas")
+    parent.send("/start " + link.text.split("start=")[1].split()[0])
+    parent.wait_text(t(T.FILL_STATEMENT))
+    statement = start_from_notice(deployment, parent, t(T.FILL_STATEMENT), "kesediaan")
+    assert statement.state.answers.get("B.1") == visit.state.answers["B.2"]  # filled with the child's data
+    statement.fill(fixture_answers("kesediaan", "full"))
+    statement.submit()
+    signed = parent.wait_for(lambda m: m.kind == "document")
+    assert signed.file is not None and signed.file.data.startswith(b"%PDF")
+    copy = pendamping.wait_for(lambda m: m.kind == "document")
+    assert copy.file is not None and copy.file.data.startswith(b"%PDF")
+
+    choice_answers: dict[str, Any] = {**fixture_answers("pemilihan-sekolah", "full"), "C.5": "99260803"}
+    school = start_from_notice(deployment, parent, t(T.CHOOSE_SCHOOL), "pemilihan-sekolah")
+    school.fill(choice_answers)
+    school.submit()
+    form = parent.wait_for(lambda m: m.kind == "document" and m.file is not None and "pemilihan" in (m.file.file_name or ""))
+    assert form.file is not None and form.file.data.startswith(b"%PDF")
+
+    # 6. The child is back in class; a month of monitoring follows.
+    back = start_from_notice(deployment, pendamping, t(T.RECORD_RETURN), "kembali-sekolah")
+    back.fill({"K.1": "99260803", "K.2": "Kelas 7", "K.3": 2026})
+    back.submit()
+    pendamping.wait_for(lambda m: t(T.MONITORING) in m.button_texts() and reference in m.text)
+    month = start_from_notice(deployment, pendamping, t(T.MONITORING), "monitoring")
+    month.fill(fixture_answers("monitoring", "full"))
+    month.submit()
+    pendamping.wait_text(t(T.MONITORING_RECORDED, reference=reference, status=t("monitored")))
+
+    assert case_history(deployment) == ["proposed", "recorded", "verified", "accompanied", "willing", "school_chosen", "back_in_school", "monitored"]
