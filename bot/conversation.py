@@ -519,6 +519,8 @@ class _Turn(Casework):
         self.changes.menu = None
         self.result.outcome = "submitted"
         if not submitted.already_submitted:
+            if self.draft.case_id is None and submitted.case_id is not None and not submitted.child_created:
+                self.say(self.t(T.ALREADY_FOLLOWED, reference=self.store.case_reference(submitted.case_id)))
             self.after_submit(self.draft.instrument, submitted, self.draft.case_id or submitted.case_id)
 
     def start_form(self, name: str, *, case_id: int | None = None, prefill: dict[str, Any] | None = None) -> None:

@@ -45,6 +45,9 @@ from storage.repositories.sql import insert_if_absent
 from storage.types import utcnow
 
 KEEP: Any = object()
+RECORDING_FORMS = ("pendataan", "rekonfirmasi")
+CATEGORY_QUESTIONS = ("3.6", "D.4")
+"""Pendataan 3.6 and Rekonfirmasi D.4: the ATS category (1 never schooled, 2 dropped out, 3 did not continue)."""
 """A change that was not made this turn."""
 
 
@@ -263,6 +266,10 @@ class BotStore:
             ).all()
             return [(r[0], r[1]) for r in rows]
 
+    def case_reference(self, case_id: int) -> str:
+        with self.db.read() as session:
+            return session.scalar(select(Case.reference).where(Case.id == case_id)) or "?"
+
     def case_region(self, case_id: int) -> str | None:
         with self.db.read() as session:
             return session.scalar(select(Case.region_code).where(Case.id == case_id))
@@ -324,6 +331,10 @@ class BotStore:
             draft_id=draft.id,
             child=_child_identity(engine, answers, region),
             location=next((v for v in answers.values() if isinstance(v, dict) and "latitude" in v), None),
+            # A child found by a data collection is followed by a case: the child's existing case when the same
+            # NIK, or the same name, birth date and kecamatan, is already known (no second case), else a new one.
+            open_case_status="recorded" if draft.instrument in RECORDING_FORMS and draft.case_id is None else None,
+            case_category=_category(answers),
         ))
 
     def _region_for(self, person: PersonView, answered: Any, case_id: int | None) -> str | None:
@@ -334,6 +345,10 @@ class BotStore:
                 if isinstance(code, str) and session.scalar(select(Region.code).where(Region.code == code)):
                     return code
         return None
+
+
+def _category(answers: dict[str, Any]) -> str | None:
+    return next((str(answers[q]) for q in CATEGORY_QUESTIONS if answers.get(q) is not None), None)
 
 
 def _child_identity(engine: Engine, answers: dict[str, Any], region: str) -> ChildIdentity | None:

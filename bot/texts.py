@@ -150,3 +150,4 @@ PARENT_DECIDED = N_("The parent of {name} answered: {status}. The signed stateme
 SCHOOL_RECORDED = N_("School choice recorded for {reference}. The form is attached for printing and signing.")
 BACK_IN_SCHOOL = N_("{name} is back in school ({reference}). Monthly monitoring starts now.")
 MONITORING_RECORDED = N_("Monitoring recorded for {reference}: {status}.")
+ALREADY_FOLLOWED = N_("This child was already known (same NIK, or same name, birth date and kecamatan): your form was added to case {reference} instead of opening a second one.")

@@ -117,3 +117,26 @@ def test_from_a_neighbours_tip_to_a_child_back_in_class(emulator: BotApiEmulator
     pendamping.wait_text(t(T.MONITORING_RECORDED, reference=reference, status=t("monitored")))
 
     assert case_history(deployment) == ["proposed", "recorded", "verified", "accompanied", "willing", "school_chosen", "back_in_school", "monitored"]
+
+
+def test_the_same_child_recorded_twice_gets_one_case(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    deployment.start()
+    answers = fixture_answers("pendataan", "full")
+    first = emulator.user(2101, "Siti")
+    deployment.enrol(first, "pendata", "33.26.08")
+    first.send("/isi pendataan")
+    one = Volunteer(first, engine("pendataan"))
+    one.fill(answers)
+    one.submit()
+    second = emulator.user(2102, "Dewi")
+    deployment.enrol(second, "pendata", "33.26.08")
+    second.send("/isi pendataan")
+    two = Volunteer(second, engine("pendataan"))
+    two.fill({**answers, "1.1": answers["1.1"].upper() + "  "})  # typed differently: still the same child
+    two.submit()
+    notice = second.wait_text(t(T.ALREADY_FOLLOWED, reference="ATS-")[:40])
+    db = deployment.database()
+    with db.read() as session:
+        cases = session.scalars(select(Case)).all()
+    db.dispose()
+    assert len(cases) == 1 and cases[0].reference in notice.text and cases[0].status == "recorded"
