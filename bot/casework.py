@@ -75,11 +75,13 @@ class Casework(Base):
         if case_id is None:
             return
         moved = service.record_consent_response(self.db, case_id, submitted.response_id)
-        pdf = ("surat-pernyataan-" + moved.reference + ".pdf", surat_pernyataan_pdf(self.db, case_id, submitted.response_id))
         status = self.t(STATUS_LABELS[moved.to_status])
-        buttons = []
-        if moved.to_status == "willing":
-            buttons = [[self.notice_button(self.person.id, "fill_pemilihan", self.t(T.CHOOSE_SCHOOL), case_id=case_id)]]
+        if moved.to_status != "willing":  # no statement to sign: the pendamping keeps accompanying the family
+            self.say(self.t(T.DECISION_RECORDED, reference=moved.reference, status=status))
+            self.tell_pendamping(moved.pendamping_id, T.PARENT_DECIDED_NO_LETTER, None, case_id=case_id, status_key=moved.to_status)
+            return
+        pdf = ("surat-pernyataan-" + moved.reference + ".pdf", surat_pernyataan_pdf(self.db, case_id, submitted.response_id))
+        buttons = [[self.notice_button(self.person.id, "fill_pemilihan", self.t(T.CHOOSE_SCHOOL), case_id=case_id)]]
         self.result.replies.append(Reply(self.t(T.CONSENT_RECORDED, reference=moved.reference, status=status), buttons, document=pdf))
         self.tell_pendamping(moved.pendamping_id, T.PARENT_DECIDED, pdf, case_id=case_id, status_key=moved.to_status)
 
@@ -295,7 +297,8 @@ class Casework(Base):
         if target is not None and proposer_id != self.person.id:
             self.result.notifications.append((target[0], Reply(self.translator_for(target[1])(message, **params))))
 
-    def tell_pendamping(self, pendamping_id: int | None, message: str, pdf: tuple[str, bytes], *, case_id: int, status_key: str | None = None) -> None:
+    def tell_pendamping(self, pendamping_id: int | None, message: str, pdf: tuple[str, bytes] | None, *, case_id: int,
+                        status_key: str | None = None) -> None:
         target = self.store.chat_of(pendamping_id)
         if target is None or pendamping_id == self.person.id:
             return

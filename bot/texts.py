@@ -151,3 +151,5 @@ SCHOOL_RECORDED = N_("School choice recorded for {reference}. The form is attach
 BACK_IN_SCHOOL = N_("{name} is back in school ({reference}). Monthly monitoring starts now.")
 MONITORING_RECORDED = N_("Monitoring recorded for {reference}: {status}.")
 ALREADY_FOLLOWED = N_("This child was already known (same NIK, or same name, birth date and kecamatan): your form was added to case {reference} instead of opening a second one.")
+DECISION_RECORDED = N_("Recorded for {reference}: {status}. The pendamping will keep in touch with you.")
+PARENT_DECIDED_NO_LETTER = N_("The parent of {name} answered: {status}. Keep accompanying the family.")

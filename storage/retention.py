@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from storage.db import Database
 from storage.models import Case, Child, Response, StoredFile
+from storage.models.cases import CaseProposal
 from storage.repositories.audit import add_entry
 from storage.types import utcnow
 
@@ -41,6 +42,8 @@ def purge_closed_cases(db: Database, older_than: dt.timedelta, *, dry_run: bool 
                         Path(stored.path).unlink(missing_ok=True)
                         session.delete(stored)
                 response.answers, response.location = {"erased": True}, None
+            for proposal in session.scalars(select(CaseProposal).where(CaseProposal.case_id.in_(select(Case.id).where(Case.child_id == child.id)))):
+                proposal.note, proposal.photo_file_id, proposal.location = "", None, None
             child.name, child.name_normalized = ERASED_NAME, ""
             child.nik_encrypted = child.nik_hash = child.nisn = child.birth_place = child.address = child.rt = child.rw = None
             if child.birth_date is not None:

@@ -1,0 +1,159 @@
+"""``ats-bot report | export | import | reconcile``: the teams' recaps, exports and list imports on the command line.
+
+    ats-bot report 33.26 [--lang id|en|jv] [--today 2026-11-23] [--chart rekap.png]
+    ats-bot export 33.26 --format xlsx|csv [--instrument NAME|all] --out FILE
+    ats-bot import daftar-do.xlsx --region 33.26 [--dry-run] [--lang id]
+    ats-bot reconcile dapodik.xlsx --region 33.26 [--lang id]
+
+REGION ``nasional`` (or ``all``) is every region. The command line acts as the operator who can read the
+database: no role check; exports and imports are audited without a person.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+NATIONAL = ("nasional", "national", "all", "*", "")
+
+
+def register(subparsers: Any) -> None:
+    report = subparsers.add_parser("report", help="recap of a region (text; --chart writes the PNG)")
+    report.add_argument("region", help="Kemendagri code (33.26, 33.26.01, 33.26.01.2001) or 'nasional'")
+    report.add_argument("--lang", default="id", choices=("id", "en", "jv"))
+    report.add_argument("--today", default=None, help="YYYY-MM-DD (default: today)")
+    report.add_argument("--chart", type=Path, default=None, help="write the chart to this PNG file")
+    report.set_defaults(func=_report)
+
+    export = subparsers.add_parser("export", help="a region's data (Lampiran 2) or an instrument's responses")
+    export.add_argument("region")
+    export.add_argument("--format", dest="fmt", choices=("xlsx", "csv"), required=True)
+    export.add_argument("--instrument", default=None, help="NAME or 'all' for the responses of forms (default: Lampiran 2)")
+    export.add_argument("--out", type=Path, required=True, help="the file to write (CSV: a .zip of one CSV per sheet)")
+    export.set_defaults(func=_export)
+
+    imp = subparsers.add_parser("import", help="import a Lampiran 2 list (BDT, DAPODIK, EMIS, LTM, DO) from XLSX or CSV")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--region", required=True, help="the scope whose desa and kecamatan the list names")
+    imp.add_argument("--dry-run", action="store_true", help="check and count, save nothing")
+    imp.add_argument("--lang", default="id", choices=("id", "en", "jv"))
+    imp.set_defaults(func=_import)
+
+    rec = subparsers.add_parser("reconcile", help="match a Dapodik/EMIS enrolment export against the ATS list")
+    rec.add_argument("file", type=Path)
+    rec.add_argument("--region", required=True)
+    rec.add_argument("--lang", default="id", choices=("id", "en", "jv"))
+    rec.set_defaults(func=_reconcile)
+
+
+def _region(value: str) -> str:
+    return "" if value.strip().lower() in NATIONAL else value.strip()
+
+
+def _database() -> Any:
+    from app.settings import get_settings
+    from storage.startup import open_database
+
+    return open_database(get_settings())
+
+
+def _report(args: argparse.Namespace) -> int:
+    from reports.recap import build_recap
+
+    today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
+    db = _database()
+    try:
+        recap = build_recap(db, _region(args.region), today, args.lang)
+    finally:
+        db.dispose()
+    print(recap.text)
+    if args.chart:
+        args.chart.write_bytes(recap.chart_png)
+        print(f"\n{args.chart}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from reports.export import UnknownInstrument, export_region, export_responses
+
+    db = _database()
+    try:
+        if args.instrument:
+            _, content = export_responses(db, _region(args.region), args.instrument, args.fmt, None)
+        else:
+            _, content = export_region(db, _region(args.region), args.fmt, None)
+    except UnknownInstrument as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    args.out.write_bytes(content)
+    print(f"{args.out} ({len(content):,} bytes)")
+    return 0
+
+
+class _Bars:
+    """tqdm progress bars for the two passes of an import (plain lines when tqdm is not installed)."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, Any] = {}
+
+    def __call__(self, done: int, total: int, stage: str) -> None:
+        try:
+            from tqdm import tqdm
+        except ImportError:  # pragma: no cover - tqdm is a dependency, this only keeps the import usable without it
+            if done == total:
+                print(f"{stage}: {done}/{total}", file=sys.stderr)
+            return
+        bar = self.bars.get(stage)
+        if bar is None:
+            label = {"check": "memeriksa", "save": "menyimpan"}.get(stage, stage)
+            bar = self.bars[stage] = tqdm(total=total, desc=label, unit="baris", file=sys.stderr)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+def _import(args: argparse.Namespace) -> int:
+    from app.i18n import translator
+    from reports.imports import import_file
+
+    db = _database()
+    bars = _Bars()
+    try:
+        report = import_file(db, args.file, args.file.name, actor_id=None, region_scope=_region(args.region),
+                             dry_run=args.dry_run, progress=bars)
+    finally:
+        bars.close()
+        db.dispose()
+    print(report.render(translator(args.lang), limit=10_000))
+    return 1 if report.rejected else 0
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    from app.i18n import translator
+    from reports import messages as M
+    from reports.reconcile import EnrolmentFileError, reconcile
+
+    t = translator(args.lang)
+    db = _database()
+    try:
+        matches = reconcile(db, args.file, args.file.name, _region(args.region))
+    except EnrolmentFileError:
+        print(t(M.RECONCILE_NO_COLUMNS), file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    if not matches:
+        print(t(M.RECONCILE_NONE))
+    for m in matches:
+        print(t(M.RECONCILE_MATCH, name=m.child_name, reference=m.reference, school=m.school or "?",
+                class_level=m.class_level or "?", how=t(M.MATCH_BY[m.matched_by])))
+    return 0
