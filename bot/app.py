@@ -23,7 +23,7 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 MAX_CONCURRENT_UPDATES = 64
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
-COMMANDS = [("start", T.CMD_START), ("isi", T.CMD_FILL), ("lanjut", T.CMD_CONTINUE), ("draf", T.CMD_DRAFTS),
+COMMANDS = [("start", T.CMD_START), ("usul", T.CMD_PROPOSE), ("isi", T.CMD_FILL), ("lanjut", T.CMD_CONTINUE), ("draf", T.CMD_DRAFTS),
             ("batal", T.CMD_CANCEL), ("bahasa", T.CMD_LANGUAGE), ("undang", T.CMD_INVITE), ("dataku", T.CMD_MYDATA),
             ("kasus", T.CMD_CASES), ("tugaskan", T.CMD_ASSIGN), ("help", T.CMD_HELP)]
 

@@ -104,7 +104,7 @@ class _Turn(Casework):
             "start": self.cmd_start, "help": lambda _: self.say(self.t(T.HELP)), "bahasa": self.cmd_language,
             "isi": self.cmd_fill, "lanjut": self.cmd_continue, "draf": self.cmd_drafts, "batal": self.cmd_cancel,
             "undang": self.cmd_invite, "dataku": self.cmd_mydata, "koreksi": self.cmd_correction, "hapus": self.cmd_deletion,
-            "kasus": self.cmd_cases, "tugaskan": self.cmd_assign,
+            "kasus": self.cmd_cases, "tugaskan": self.cmd_assign, "usul": lambda _: self.cmd_fill("usulan"),
         }
         handlers.get(command, lambda _: self.say(self.t(T.DIDNT_UNDERSTAND)))(args)
 

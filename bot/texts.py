@@ -7,6 +7,7 @@ from flows.messages import N_
 WELCOME = N_("Hello {name}! I help the village team find children who are not in school and bring them back.")
 HELP = N_(
     "What I can do:\n"
+    "/usul — propose a child who is not in school (anyone)\n"
     "/isi — fill a form (Pendataan, Rekonfirmasi, Monitoring, ...)\n"
     "/lanjut — continue where you stopped\n"
     "/draf — your unfinished forms\n"
@@ -16,6 +17,7 @@ HELP = N_(
 )
 CMD_START = N_("Start")
 CMD_HELP = N_("Help")
+CMD_PROPOSE = N_("Propose a child who is not in school")
 CMD_FILL = N_("Fill a form")
 CMD_CONTINUE = N_("Continue where you stopped")
 CMD_DRAFTS = N_("Your unfinished forms")
