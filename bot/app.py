@@ -18,6 +18,7 @@ from bot.conversation import Conversations
 from bot.processor import PerPersonUpdateProcessor
 from bot.router import route
 from bot.store import BotStore
+from reminders.job import install as install_reminders
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ MAX_CONCURRENT_UPDATES = 64
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 COMMANDS = [("start", T.CMD_START), ("usul", T.CMD_PROPOSE), ("isi", T.CMD_FILL), ("lanjut", T.CMD_CONTINUE), ("draf", T.CMD_DRAFTS),
             ("batal", T.CMD_CANCEL), ("bahasa", T.CMD_LANGUAGE), ("undang", T.CMD_INVITE), ("dataku", T.CMD_MYDATA),
-            ("kasus", T.CMD_CASES), ("tugaskan", T.CMD_ASSIGN), ("help", T.CMD_HELP)]
+            ("kasus", T.CMD_CASES), ("tugaskan", T.CMD_ASSIGN), ("rekap", T.CMD_RECAP), ("ekspor", T.CMD_EXPORT), ("help", T.CMD_HELP)]
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ def build_application(settings: Settings, db: Database) -> Application:  # type:
     bot_id = int(settings.bot_token.split(":")[0]) if settings.bot_token.split(":")[0].isdigit() else 0
     application.bot_data["services"] = Services(db, Conversations(BotStore(db, bot_id, settings.default_language)), settings.files_dir)
     application.add_handler(TypeHandler(Update, route))
+    install_reminders(application, db)  # one repeating sweep job; reminders themselves are database rows
     application.add_error_handler(_log_error)
     return application
 

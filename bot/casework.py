@@ -18,6 +18,9 @@ from cases import service
 from cases.documents import pemilihan_sekolah_pdf, surat_pernyataan_pdf
 from cases.errors import CaseError, DuplicateCase
 from cases.messages import STATUS_LABELS
+from reports.early_warning import at_risk
+from reports.export import export_region
+from reports.recap import build_recap
 from storage.repositories.responses import SubmitResult
 
 if TYPE_CHECKING:
@@ -108,6 +111,43 @@ class Casework(Base):
             return
         moved = service.record_monitoring(self.db, case_id, submitted.response_id)
         self.say(self.t(T.MONITORING_RECORDED, reference=moved.reference, status=self.t(STATUS_LABELS[moved.to_status])))
+        self.warn_if_at_risk(case_id)
+
+    def warn_if_at_risk(self, case_id: int) -> None:
+        """Early warning (Lampiran 7, Bab IV): the latest monitoring flags a pupil → their pendamping is alerted."""
+        region = self.store.case_region(case_id) or ""
+        for risk in (r for r in at_risk(self.db, region, self.today) if r.case_id == case_id):
+            target = self.store.chat_of(risk.pendamping_id)
+            if target is None:
+                continue
+            t = self.translator_for(target[1])
+            text = t(T.AT_RISK_ALERT, name=risk.child_name, reference=risk.reference, reasons=", ".join(t(r) for r in risk.reasons))
+            if risk.pendamping_id == self.person.id:
+                self.say(text)
+            else:
+                self.result.notifications.append((target[0], Reply(text)))
+
+    # -- the teams' recaps and exports ------------------------------------------------------------------------
+    def cmd_recap(self, _: str) -> None:
+        """/rekap: counts for the team's own region, as a chart and a short text."""
+        region = self.person.region_code
+        if not allowed(self.actor, Action.RECAP, region):
+            self.deny("recap")
+            return
+        recap = build_recap(self.db, region or "", self.today, self.person.language)
+        self.result.replies.append(Reply("", photo=recap.chart_png))
+        self.say(recap.text)
+        self.result.outcome = "recap"
+
+    def cmd_export(self, _: str) -> None:
+        """/ekspor: the region's data as XLSX (Lampiran 2 columns); only teams, and every export is audited."""
+        region = self.person.region_code
+        if not allowed(self.actor, Action.EXPORT, region):
+            self.deny("export")
+            return
+        filename, content = export_region(self.db, region or "", "xlsx", self.person.id)
+        self.result.replies.append(Reply(self.t(T.EXPORT_READY, region=self.store.region_name(region)), document=(filename, content)))
+        self.result.outcome = "export"
 
     # -- buttons in notices ---------------------------------------------------------------------------------
     def notice_take_proposal(self, payload: dict[str, Any]) -> None:

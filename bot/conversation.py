@@ -23,6 +23,9 @@ from bot import texts as T
 from bot.model import Button, Incoming, Kind, Reply, TurnResult
 from app.authz import Actor, forms_for, may_invite
 from bot.casework import Casework
+from reminders.actions import Invalid, StartForm, is_reminder_button
+from reminders.actions import describe as describe_reminder_action
+from reminders.actions import handle_button as handle_reminder_button
 from bot.store import KEEP, BotStore, Changes, Context, DraftView, SubmitRefused
 from storage.models import DataRequestKind, Role
 from storage.repositories.invitations import InvitationError
@@ -105,10 +108,14 @@ class _Turn(Casework):
             "isi": self.cmd_fill, "lanjut": self.cmd_continue, "draf": self.cmd_drafts, "batal": self.cmd_cancel,
             "undang": self.cmd_invite, "dataku": self.cmd_mydata, "koreksi": self.cmd_correction, "hapus": self.cmd_deletion,
             "kasus": self.cmd_cases, "tugaskan": self.cmd_assign, "usul": lambda _: self.cmd_fill("usulan"),
+            "rekap": self.cmd_recap, "ekspor": self.cmd_export,
         }
         handlers.get(command, lambda _: self.say(self.t(T.DIDNT_UNDERSTAND)))(args)
 
     def on_button(self) -> None:
+        if is_reminder_button(self.incoming.data):
+            self.on_reminder_button()
+            return
         if self.incoming.data.startswith(NOTICE_PREFIX):
             self.on_notice_button(self.incoming.data.removeprefix(NOTICE_PREFIX))
             return
@@ -135,6 +142,19 @@ class _Turn(Casework):
         kind, payload = taken
         self.result.outcome = f"notice:{kind}"
         getattr(self, f"notice_{kind}")(payload)
+
+    def on_reminder_button(self) -> None:
+        """A reminder's button (``r.<token>.<action>``): fill the log now, snooze, or ask for another pendamping."""
+        action = handle_reminder_button(self.db, self.person.id, self.incoming.data)
+        self.result.outcome = f"reminder:{type(action).__name__.lower()}"
+        if isinstance(action, StartForm):
+            self.close_pressed()
+            self.start_form(action.instrument, case_id=action.case_id)
+            return
+        self.result.callback_notice = describe_reminder_action(action, self.person.language)
+        if not isinstance(action, Invalid):
+            self.close_pressed()
+            self.say(self.result.callback_notice)
 
     def notice_button(self, person_id: int, kind: str, text: str, **payload: Any) -> Button:
         """A button for someone's notice that does ``kind`` when that person presses it."""

@@ -65,7 +65,8 @@ async def notify(bot: Bot, notifications: list[tuple[int, Reply]]) -> list[int]:
 async def _send_one(bot: Bot, chat_id: int, reply: Reply) -> int:
     reply_markup = markup(reply)
     if reply.photo is not None:
-        return (await bot.send_photo(chat_id, reply.photo, caption=reply.text or None, reply_markup=reply_markup)).message_id
+        caption = reply.text[:1024] or None  # Telegram's caption limit; long texts go as their own message
+        return (await bot.send_photo(chat_id, reply.photo, caption=caption, reply_markup=reply_markup)).message_id
     if reply.document is not None:
         filename, content = reply.document
         return (await bot.send_document(chat_id, content, filename=filename, caption=reply.text or None, reply_markup=reply_markup)).message_id

@@ -140,3 +140,31 @@ def test_the_same_child_recorded_twice_gets_one_case(emulator: BotApiEmulator, d
         cases = session.scalars(select(Case)).all()
     db.dispose()
     assert len(cases) == 1 and cases[0].reference in notice.text and cases[0].status == "recorded"
+
+
+def test_team_recap_and_audited_export_for_its_own_area(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    deployment.start()
+    volunteer = emulator.user(2201, "Siti")
+    deployment.enrol(volunteer, "pendata", "33.26.08")
+    volunteer.send("/isi pendataan")
+    form = Volunteer(volunteer, engine("pendataan"))
+    form.fill(fixture_answers("pendataan", "full"))
+    form.submit()
+    camat = emulator.user(2202, "Pak Camat")
+    deployment.enrol(camat, "tim_kecamatan", "33.26.08")
+    camat.send("/rekap")
+    chart = camat.wait_for(lambda m: m.kind == "photo")
+    assert chart.file is not None and chart.file.data[:4] == b"\x89PNG"
+    camat.wait_for(lambda m: m.kind == "text" and "Kajen" in m.text)
+    camat.send("/ekspor")
+    export = camat.wait_for(lambda m: m.kind == "document")
+    assert export.file is not None and export.file.data[:2] == b"PK"  # an XLSX workbook
+    volunteer.send("/ekspor")
+    volunteer.wait_text(t(T.NOT_ALLOWED))
+    db = deployment.database()
+    with db.read() as session:
+        from storage.models import AuditLog
+
+        actions = [a.action for a in session.scalars(select(AuditLog))]
+    db.dispose()
+    assert any(a.startswith("export") for a in actions) and "access.denied" in actions
