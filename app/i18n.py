@@ -50,12 +50,12 @@ class Translator:
         if self.language not in LANGUAGES:
             object.__setattr__(self, "language", DEFAULT_LANGUAGE)
 
-    def __call__(self, message: str, **params: Any) -> str:
+    def __call__(self, message: str, /, **params: Any) -> str:
         """The bot's own words, with ``{placeholders}`` filled (dates and numbers formatted for the language)."""
         text = _catalog(self.language, "messages").gettext(message)
         return text.format(**{k: self.format_value(v) for k, v in params.items()}) if params else text
 
-    def plural(self, singular: str, plural: str, n: int, **params: Any) -> str:
+    def plural(self, singular: str, plural: str, n: int, /, **params: Any) -> str:
         text = _catalog(self.language, "messages").ngettext(singular, plural, n)
         return text.format(n=self.number(n), **{k: self.format_value(v) for k, v in params.items()})
 

@@ -26,7 +26,8 @@ MAX_CONCURRENT_UPDATES = 64
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 COMMANDS = [("start", T.CMD_START), ("usul", T.CMD_PROPOSE), ("isi", T.CMD_FILL), ("lanjut", T.CMD_CONTINUE), ("draf", T.CMD_DRAFTS),
             ("batal", T.CMD_CANCEL), ("bahasa", T.CMD_LANGUAGE), ("undang", T.CMD_INVITE), ("dataku", T.CMD_MYDATA),
-            ("kasus", T.CMD_CASES), ("tugaskan", T.CMD_ASSIGN), ("rekap", T.CMD_RECAP), ("ekspor", T.CMD_EXPORT), ("help", T.CMD_HELP)]
+            ("kasus", T.CMD_CASES), ("tugaskan", T.CMD_ASSIGN), ("rekap", T.CMD_RECAP), ("ekspor", T.CMD_EXPORT),
+            ("impor", T.CMD_IMPORT), ("help", T.CMD_HELP)]
 
 
 @dataclass(frozen=True)

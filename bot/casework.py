@@ -20,6 +20,7 @@ from cases.errors import CaseError, DuplicateCase
 from cases.messages import STATUS_LABELS
 from reports.early_warning import at_risk
 from reports.export import export_region
+from reports.imports import import_file
 from reports.recap import build_recap
 from storage.repositories.responses import SubmitResult
 
@@ -138,6 +139,39 @@ class Casework(Base):
         self.result.replies.append(Reply("", photo=recap.chart_png))
         self.say(recap.text)
         self.result.outcome = "recap"
+
+    def cmd_import(self, _: str) -> None:
+        """/impor: a kabupaten team member sends an initial list (BDT, DAPODIK, EMIS, LTM/DO) as a file."""
+        if not allowed(self.actor, Action.IMPORT, self.person.region_code):
+            self.deny("import")
+            return
+        nonce = self.nonce("import", scope=self.person.region_code)
+        self.say(self.t(T.IMPORT_ASK), [[Button(self.t(T.CANCEL), R.data(nonce, R.CANCEL))]], live=True)
+
+    def menu_import(self, action: str, index: int, menu: dict[str, Any]) -> None:
+        self.close_pressed()
+        self.changes.menu = None
+
+    def on_import_file(self) -> None:
+        """All or nothing: a file with any bad row is rejected whole, with a report by row and column."""
+        if self.incoming.problem or not self.incoming.value:
+            self.say(self.t(self.incoming.problem or T.NOT_A_LIST_FILE))
+            return
+        scope = (self.menu or {}).get("scope") or ""
+        if not allowed(self.actor, Action.IMPORT, scope):
+            self.deny("import")
+            return
+        upload = self.incoming.value
+        report = import_file(self.db, upload["content"], upload["filename"], actor_id=self.person.id, region_scope=scope)
+        self.changes.menu = None
+        self.result.outcome = "import:" + ("saved" if report.saved else "rejected")
+        if report.saved:
+            self.say(self.t(T.IMPORT_DONE, filename=report.filename, rows=report.rows, created=report.created, merged=report.merged,
+                            cases=report.cases_opened))
+            return
+        lines = [self.t(T.IMPORT_REJECTED, filename=report.filename, count=len(report.errors))]
+        lines += [self.t(T.IMPORT_PROBLEM, row=p.row, column=p.column or "—", message=p.message.render(self.t)) for p in report.errors[:15]]
+        self.say("\n".join(lines))
 
     def cmd_export(self, _: str) -> None:
         """/ekspor: the region's data as XLSX (Lampiran 2 columns); only teams, and every export is audited."""

@@ -93,6 +93,8 @@ class _Turn(Casework):
             self.on_edit_code(self.incoming.text)
         elif self.menu and self.menu.get("kind") == "reason" and kind is Kind.TEXT:
             self.on_reason_text(self.incoming.text)
+        elif self.menu and self.menu.get("kind") == "import" and kind is Kind.DOCUMENT:
+            self.on_import_file()
         elif self.draft is not None:
             self.on_input()
         else:
@@ -108,7 +110,7 @@ class _Turn(Casework):
             "isi": self.cmd_fill, "lanjut": self.cmd_continue, "draf": self.cmd_drafts, "batal": self.cmd_cancel,
             "undang": self.cmd_invite, "dataku": self.cmd_mydata, "koreksi": self.cmd_correction, "hapus": self.cmd_deletion,
             "kasus": self.cmd_cases, "tugaskan": self.cmd_assign, "usul": lambda _: self.cmd_fill("usulan"),
-            "rekap": self.cmd_recap, "ekspor": self.cmd_export,
+            "rekap": self.cmd_recap, "ekspor": self.cmd_export, "impor": self.cmd_import,
         }
         handlers.get(command, lambda _: self.say(self.t(T.DIDNT_UNDERSTAND)))(args)
 

@@ -18,6 +18,7 @@ class Kind(str, Enum):
     CALLBACK = "callback"
     PHOTO = "photo"
     LOCATION = "location"
+    DOCUMENT = "document"
     OTHER = "other"
 
 

@@ -15,6 +15,8 @@ from storage.db import Database
 from storage.repositories.files import store_file
 
 MAX_BYTES = 5 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+"""The Bot API's download limit: larger lists go through ``ats-bot import`` on the server."""
 
 
 async def receive_photo(message: Message, files_dir: Path, db: Database) -> tuple[Any, str | None]:
@@ -50,3 +52,15 @@ async def receive_photo(message: Message, files_dir: Path, db: Database) -> tupl
 
     stored_id = await asyncio.to_thread(keep)
     return {"file_id": file_id, "stored_file": stored_id, "size": len(content), "sha256": digest}, None
+
+
+async def receive_document(message: Message) -> tuple[Any, str | None]:
+    """A file that is not a photo (an XLSX or CSV list): ``({"filename", "content"}, None)`` or ``(None, message id)``."""
+    doc = message.document
+    if doc is None or (doc.file_size or 0) > MAX_DOCUMENT_BYTES:
+        return None, T.NOT_A_LIST_FILE
+    try:
+        content = bytes(await (await message.get_bot().get_file(doc.file_id)).download_as_bytearray())
+    except (NetworkError, TelegramError):
+        return None, T.PHOTO_FAILED
+    return {"filename": doc.file_name or "list.xlsx", "content": content}, None

@@ -18,7 +18,7 @@ from telegram.ext import ContextTypes
 
 from bot.conversation import Conversations
 from bot.model import Incoming, Kind
-from bot.photos import receive_photo
+from bot.photos import receive_document, receive_photo
 from bot.sender import deliver, notify
 from storage.db import Database
 
@@ -46,9 +46,12 @@ async def incoming_from(update: Update, files_dir: Path, db: Database) -> Incomi
         loc = message.location
         value = {"latitude": loc.latitude, "longitude": loc.longitude, "altitude": None, "accuracy": loc.horizontal_accuracy}
         return Incoming(**base, kind=Kind.LOCATION, value=value)
-    if message.photo or message.document:
+    if message.photo or (message.document and (message.document.mime_type or "").startswith("image/")):
         value, problem = await receive_photo(message, files_dir, db)
         return Incoming(**base, kind=Kind.PHOTO, value=value, problem=problem)
+    if message.document:
+        value, problem = await receive_document(message)
+        return Incoming(**base, kind=Kind.DOCUMENT, value=value, problem=problem)
     return Incoming(**base, kind=Kind.OTHER)
 
 

@@ -165,7 +165,7 @@ def test_language_switch_and_command_menus(emulator: BotApiEmulator, deployment:
     user.wait_text(translator("jv")(T.HELP)[:20])
     for language in ("id", "en", "jv"):
         names = [c["command"] for c in emulator.commands(language_code=language)]
-        assert names == ["start", "usul", "isi", "lanjut", "draf", "batal", "bahasa", "undang", "dataku", "kasus", "tugaskan", "rekap", "ekspor", "help"]
+        assert names == ["start", "usul", "isi", "lanjut", "draf", "batal", "bahasa", "undang", "dataku", "kasus", "tugaskan", "rekap", "ekspor", "impor", "help"]
         descriptions = {c["command"]: c["description"] for c in emulator.commands(language_code=language)}
         assert descriptions["lanjut"] == translator(language)(T.CMD_CONTINUE)
 
