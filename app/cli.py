@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from app import bot_cli, cases_cli, db_cli, instruments_cli, people_cli
+from app import bot_cli, cases_cli, db_cli, instruments_cli, people_cli, reminders_cli, reports_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     db_cli.register_regions(sub)
     people_cli.register(sub)
     cases_cli.register(sub)
+    reminders_cli.register(sub)
+    reports_cli.register(sub)
     chat = sub.add_parser("chat", help="fill an instrument in the terminal (same as 'instruments chat')")
     chat.add_argument("name")
     chat.add_argument("--lang", default="id")
