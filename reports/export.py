@@ -1,0 +1,444 @@
+"""Exports as XLSX, or CSV (a zip of one CSV per sheet): a region's data in the guide's Format Pendataan ATS
+(Lampiran 2), and every instrument's responses. Only for the roles allowed (teams, in their region), audited.
+
+Repeat groups (household members) and visits go on their own sheets, linked by key (the response reference
+``REFERENSI``, the case reference ``NO KASUS``), so no answer is left out: every question of the form, and any
+answer key a form no longer has, gets a column.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from app.authz import Action, Actor, allowed
+from flows.loader import instrument_names
+from flows.registry import engine
+from flows.schema import QuestionType
+from flows.structure import Layout, Node
+from reports import messages as M
+from reports.lampiran2 import COLUMNS, EXTRA_COLUMNS, class_left, form_value, source_of
+from reports.sql import IDENTIFYING, IMPORT_INSTRUMENT, in_scope
+from reports.vocab import node, normalize_category
+from storage.crypto import NikDecryptionError
+from storage.db import Database
+from storage.models import Case, CaseEvent, Child, Person, Region, Response, Visit
+from storage.repositories.audit import record
+
+Format = Literal["xlsx", "csv"]
+BATCH = 1000
+LAMPIRAN2_SHEET = "Format Pendataan ATS"
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+class NotAllowed(PermissionError):
+    """The person may not do this here; ``message`` is a message id of :mod:`reports.messages`."""
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message.format(**params))
+        self.message, self.params = message, params
+
+
+class UnknownInstrument(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(M.EXPORT_UNKNOWN_INSTRUMENT.format(name=name))
+        self.message, self.params = M.EXPORT_UNKNOWN_INSTRUMENT, {"name": name}
+
+
+@dataclass
+class Sheet:
+    title: str
+    header: list[str]
+    rows: Iterable[list[Any]] = field(default_factory=list)
+
+
+def authorize(db: Database, actor_id: int | None, action: Action, region_code: str) -> None:
+    """``actor_id`` None is the command line (whoever can read the database); a person must be allowed by
+    :func:`app.authz.allowed`. A refusal is audited and raised as :class:`NotAllowed`."""
+    if actor_id is None:
+        return
+    with db.read() as session:
+        person = session.get(Person, actor_id)
+        actor = Actor(person.id, person.role, person.region_code) if person else None
+    if actor is not None and allowed(actor, action, region_code or None):
+        return
+    record(db, f"{action.value}.denied", "region", region_code or "*", actor_id=actor_id, region_code=region_code or None)
+    message = M.IMPORT_NOT_ALLOWED if action is Action.IMPORT else M.EXPORT_NOT_ALLOWED
+    raise NotAllowed(message, scope=region_code or "*")
+
+
+# -- writing ------------------------------------------------------------------------------------------------------
+def _sheet_title(title: str, used: set[str]) -> str:
+    base = _BAD_SHEET_CHARS.sub("-", title)[:31]
+    name, n = base, 2
+    while name.lower() in used:
+        suffix = f" ({n})"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    used.add(name.lower())
+    return name
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def write(sheets: Iterable[Sheet], fmt: Format) -> tuple[bytes, dict[str, int]]:
+    """The file and the number of rows written per sheet."""
+    counts: dict[str, int] = {}
+    used: set[str] = set()
+    if fmt == "xlsx":
+        book = Workbook(write_only=True)
+        bold = Font(bold=True)
+        for sheet in sheets:
+            title = _sheet_title(sheet.title, used)
+            ws = book.create_sheet(title)
+            header = []
+            for text in sheet.header:
+                cell = WriteOnlyCell(ws, value=text)
+                cell.font = bold
+                header.append(cell)
+            ws.append(header)
+            n = 0
+            for row in sheet.rows:
+                ws.append([_xlsx_value(ws, v) for v in row])
+                n += 1
+            counts[title] = n
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return buffer.getvalue(), counts
+    if fmt != "csv":
+        raise ValueError(f"unknown format {fmt!r} (xlsx or csv)")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for sheet in sheets:
+            title = _sheet_title(sheet.title, used)
+            text = io.StringIO()
+            out = csv.writer(text)
+            out.writerow(sheet.header)
+            n = 0
+            for row in sheet.rows:
+                out.writerow([_cell_text(v) for v in row])
+                n += 1
+            counts[title] = n
+            archive.writestr(f"{title}.csv", "\ufeff" + text.getvalue())  # BOM: Excel opens UTF-8 correctly
+    return buffer.getvalue(), counts
+
+
+def _xlsx_value(ws: Any, value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, dt.date):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = "DD/MM/YYYY"
+        return cell
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _filename(prefix: str, region_code: str, fmt: Format) -> str:
+    region = (region_code or "nasional").replace(".", "")
+    return f"{prefix}-{region}-{dt.date.today():%Y%m%d}.{'xlsx' if fmt == 'xlsx' else 'zip'}"
+
+
+# -- the region in Lampiran 2 ------------------------------------------------------------------------------------
+def _regions(session: Session, region_code: str) -> dict[str, tuple[str, str | None, str]]:
+    """code → (name, parent code, level) for every region in the scope and its parents."""
+    rows = session.execute(select(Region.code, Region.name, Region.parent_code, Region.level).where(in_scope(Region.code, region_code)))
+    found = {code: (name, parent, str(getattr(level, "value", level))) for code, name, parent, level in rows}
+    parts = region_code.split(".") if region_code else []
+    for n in range(1, len(parts)):
+        code = ".".join(parts[:n])
+        if code not in found and n >= 2:
+            row = session.execute(select(Region.name, Region.parent_code, Region.level).where(Region.code == code)).first()
+            if row:
+                found[code] = (row[0], row[1], str(getattr(row[2], "value", row[2])))
+    return found
+
+
+def _lampiran2_rows(db: Database, region_code: str) -> Iterator[list[Any]]:
+    cipher = db.cipher
+    with db.read() as session:
+        regions = _regions(session, region_code)
+        latest = (
+            select(Response.case_id.label("case_id"), func.max(Response.id).label("rid"))
+            .join(Case, Case.id == Response.case_id)
+            .where(Response.instrument.in_((*IDENTIFYING, IMPORT_INSTRUMENT)), in_scope(Case.region_code, region_code))
+            .group_by(Response.case_id)
+            .subquery("latest")
+        )
+        form = aliased(Response, name="form")
+        statement = (
+            select(Case, Child, form.instrument, form.answers, form.reference)
+            .join(Child, Child.id == Case.child_id)
+            .outerjoin(latest, latest.c.case_id == Case.id)
+            .outerjoin(form, form.id == latest.c.rid)
+            .where(Case.duplicate_of.is_(None), in_scope(Case.region_code, region_code))
+            .order_by(Case.region_code, Child.name_normalized, Case.id)
+            .execution_options(yield_per=BATCH)
+        )
+        for number, (case, child, instrument, answers, reference) in enumerate(session.execute(statement), start=1):
+            answers = answers or {}
+            nik = None
+            if child.nik_encrypted:
+                try:
+                    nik = cipher.decrypt_nik(child.nik_encrypted)
+                except NikDecryptionError:
+                    nik = None
+            nik = nik or answers.get("1.2.nik") or answers.get("B.3")
+            desa_name, kecamatan_name = _place(case.region_code, regions, instrument, answers)
+            category = normalize_category(case.category) or normalize_category(
+                answers.get("D.4") if instrument == "rekonfirmasi" else answers.get("3.6")
+            )
+            yield [
+                number,
+                nik,
+                child.name,
+                child.birth_place,
+                child.birth_date,
+                getattr(child.sex, "value", child.sex),
+                form_value("NAMA AYAH", instrument, answers),
+                form_value("NAMA IBU", instrument, answers),
+                form_value("PENDIDIKAN TERAKHIR", instrument, answers),
+                child.address,
+                child.rt,
+                child.rw,
+                desa_name,
+                kecamatan_name,
+                form_value("AGAMA", instrument, answers),
+                form_value("STATUS PERKAWINAN", instrument, answers),
+                form_value("PEKERJAAN", instrument, answers),
+                form_value("PEKERJAAN AYAH", instrument, answers),
+                form_value("PEKERJAAN IBU", instrument, answers),
+                form_value("ALASAN", instrument, answers),
+                _category_label(category),
+                form_value("TAHUN KELUAR", instrument, answers),
+                class_left(instrument, answers),
+                form_value("SEKOLAH SEBELUMNYA", instrument, answers),
+                source_of(instrument, answers, reference),
+                child.nisn or answers.get("1.3.nisn") or answers.get("B.4"),
+                case.region_code,
+                case.reference,
+                case.status,
+                reference,
+            ]
+
+
+def _category_label(code: str | None) -> str | None:
+    if code is None:
+        return None
+    choice = node("pendataan", "3.6").choice(code)
+    return choice.label if choice else code
+
+
+def _place(code: str, regions: dict[str, tuple[str, str | None, str]], instrument: str | None, answers: dict[str, Any]) -> tuple[Any, Any]:
+    """(DESA, KECAMATAN) names: from the case's region, the desa as typed in the form when only the kecamatan is known."""
+    name, parent, level = regions.get(code, (code, None, ""))
+    if level == "desa":
+        return name, regions.get(parent or "", (parent, None, ""))[0]
+    if level == "kecamatan":
+        return answers.get("1.7.desa") or answers.get("B.10"), name
+    return None, None
+
+
+def _history_rows(db: Database, region_code: str) -> Iterator[list[Any]]:
+    with db.read() as session:
+        statement = (
+            select(Case.reference, CaseEvent.from_status, CaseEvent.to_status, CaseEvent.event, CaseEvent.at, CaseEvent.reason)
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(Case.duplicate_of.is_(None), in_scope(Case.region_code, region_code))
+            .order_by(Case.reference, CaseEvent.at, CaseEvent.id)
+            .execution_options(yield_per=BATCH)
+        )
+        for reference, from_status, to_status, event, at, reason in session.execute(statement):
+            yield [reference, from_status, to_status, event, at, reason]
+
+
+def _visit_rows(db: Database, region_code: str) -> Iterator[list[Any]]:
+    with db.read() as session:
+        visit_form = aliased(Response, name="visit_form")
+        statement = (
+            select(Case.reference, Child.name, Visit.visit_date, Person.display_name, visit_form.reference)
+            .join(Case, Case.id == Visit.case_id)
+            .join(Child, Child.id == Case.child_id)
+            .join(Person, Person.id == Visit.pendamping_id)
+            .outerjoin(visit_form, visit_form.id == Visit.response_id)
+            .where(in_scope(Case.region_code, region_code))
+            .order_by(Case.reference, Visit.visit_date, Visit.id)
+            .execution_options(yield_per=BATCH)
+        )
+        for row in session.execute(statement):
+            yield list(row)
+
+
+def export_region(db: Database, region_code: str, fmt: Format, actor_id: int | None) -> tuple[str, bytes]:
+    """The region's children in Lampiran 2 columns (one row per case; extra columns NISN, KODE DESA, NO KASUS,
+    STATUS KASUS, FORMULIR after the guide's), with sheets for households and their members (rumah-tangga
+    forms), visits and every status change, linked by NO KASUS / REFERENSI."""
+    region_code = (region_code or "").strip()
+    authorize(db, actor_id, Action.EXPORT, region_code)
+    sheets = [
+        Sheet(LAMPIRAN2_SHEET, [*COLUMNS, *EXTRA_COLUMNS], _lampiran2_rows(db, region_code)),
+        *_instrument_sheets(db, region_code, "rumah-tangga", titles=("Rumah Tangga", {"ART": "Anggota Rumah Tangga"})),
+        Sheet("Kunjungan", ["NO KASUS", "NAMA ANAK", "TANGGAL KUNJUNGAN", "PENDAMPING", "REFERENSI FORMULIR"],
+              _visit_rows(db, region_code)),
+        Sheet("Riwayat Status", ["NO KASUS", "DARI", "KE", "PERISTIWA", "WAKTU (UTC)", "KETERANGAN"], _history_rows(db, region_code)),
+    ]
+    content, counts = write(sheets, fmt)
+    filename = _filename("ats", region_code, fmt)
+    record(db, "export.region", "region", region_code or "*", actor_id=actor_id, region_code=region_code or None,
+           detail={"format": fmt, "filename": filename, "rows": counts})
+    return filename, content
+
+
+# -- instrument responses ----------------------------------------------------------------------------------------
+def _columns(layout: Layout, group: str | None) -> list[Node]:
+    """The answerable questions of one scope (top level or a repeat group), in form order."""
+    return [
+        layout.nodes[qid] for qid in layout.sequence(group)
+        if layout.nodes[qid].type not in (QuestionType.NOTE, QuestionType.REPEAT)
+    ]
+
+
+def _header(node_: Node) -> str:
+    return f"{node_.id} {node_.question.label}"
+
+
+def _value(node_: Node | None, value: Any) -> Any:
+    """An answer for a spreadsheet: option labels as printed, dates as dates, photos and locations as JSON."""
+    if value is None:
+        return None
+    if node_ is not None and node_.choices:
+        codes = value if isinstance(value, list) else [value]
+        labels = [(node_.choice(str(c)).label if node_.choice(str(c)) else str(c)) for c in codes]
+        return "; ".join(labels)
+    if node_ is not None and node_.type is QuestionType.DATE and isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+def _layout_for(name: str, version: int) -> Layout:
+    try:
+        return engine(name, version).layout
+    except KeyError:
+        return engine(name).layout
+
+
+def _instrument_sheets(
+    db: Database, region_code: str, name: str, *, titles: tuple[str, dict[str, str]] | None = None
+) -> list[Sheet]:
+    """One sheet of responses and one per repeat group. Columns: the current form's questions, then any
+    answer key found only in older versions (so nothing is dropped)."""
+    current = engine(name).layout
+    groups = [qid for qid in current.top if current.nodes[qid].type is QuestionType.REPEAT]
+    with db.read() as session:
+        extra_top: set[str] = set()
+        extra_group: dict[str, set[str]] = {g: set() for g in groups}
+        known_top = {n.id for n in _columns(current, None)}
+        known_group = {g: {n.id for n in _columns(current, g)} for g in groups}
+        # Scan the keys once (cheap next to the rows themselves) so the header is complete before writing.
+        for (answers,) in session.execute(_responses_query(name, region_code, only_answers=True).execution_options(yield_per=BATCH)):
+            for key, value in (answers or {}).items():
+                if key in groups and isinstance(value, list):
+                    for row in value:
+                        if isinstance(row, dict):
+                            extra_group[key].update(k for k in row if k not in known_group[key])
+                elif key not in known_top:
+                    extra_top.add(key)
+    top_nodes = _columns(current, None)
+    extras = sorted(extra_top - set(groups))
+    main_title, group_titles = titles or (name, {})
+    base = ["REFERENSI", "NO KASUS", "NAMA ANAK", "KODE WILAYAH", "DIKIRIM (UTC)", "VERSI", "LOKASI"]
+    sheets = [Sheet(main_title, base + [_header(n) for n in top_nodes] + extras,
+                    _response_rows(db, name, region_code, top_nodes, extras))]
+    for group in groups:
+        nodes = _columns(current, group)
+        group_extras = sorted(extra_group[group])
+        sheets.append(Sheet(
+            group_titles.get(group, f"{name} {group}"),
+            ["REFERENSI", "NO", *(_header(n) for n in nodes), *group_extras],
+            _group_rows(db, name, region_code, group, nodes, group_extras),
+        ))
+    return sheets
+
+
+def _responses_query(name: str, region_code: str, *, only_answers: bool = False) -> Any:
+    if only_answers:
+        return select(Response.answers).where(Response.instrument == name, in_scope(Response.region_code, region_code))
+    return (
+        select(Response, Case.reference, Child.name)
+        .outerjoin(Case, Case.id == Response.case_id)
+        .outerjoin(Child, Child.id == Response.child_id)
+        .where(Response.instrument == name, in_scope(Response.region_code, region_code))
+        .order_by(Response.submitted_at, Response.id)
+    )
+
+
+def _response_rows(db: Database, name: str, region_code: str, nodes: list[Node], extras: list[str]) -> Iterator[list[Any]]:
+    with db.read() as session:
+        for response, case_reference, child_name in session.execute(_responses_query(name, region_code).execution_options(yield_per=BATCH)):
+            layout = _layout_for(name, response.instrument_version)
+            answers = response.answers or {}
+            row = [response.reference, case_reference, child_name, response.region_code, response.submitted_at,
+                   response.instrument_version, _value(None, response.location)]
+            row += [_value(layout.nodes.get(n.id, n), answers.get(n.id)) for n in nodes]
+            row += [_value(None, answers.get(key)) for key in extras]
+            yield row
+
+
+def _group_rows(db: Database, name: str, region_code: str, group: str, nodes: list[Node], extras: list[str]) -> Iterator[list[Any]]:
+    with db.read() as session:
+        for response, _, _ in session.execute(_responses_query(name, region_code).execution_options(yield_per=BATCH)):
+            layout = _layout_for(name, response.instrument_version)
+            instances = (response.answers or {}).get(group)
+            for number, instance in enumerate(instances if isinstance(instances, list) else [], start=1):
+                instance = instance if isinstance(instance, dict) else {}
+                yield ([response.reference, number]
+                       + [_value(layout.nodes.get(n.id, n), instance.get(n.id)) for n in nodes]
+                       + [_value(None, instance.get(key)) for key in extras])
+
+
+def export_responses(db: Database, region_code: str, instrument: str | None, fmt: Format, actor_id: int | None) -> tuple[str, bytes]:
+    """Every response of ``instrument`` (every instrument when None or ``"all"``) in the region: one sheet per
+    instrument, one more per repeat group (``REFERENSI`` + instance ``NO`` link it to its response)."""
+    region_code = (region_code or "").strip()
+    names = list(instrument_names())
+    if instrument in (None, "", "all"):
+        chosen = names
+    elif instrument in names:
+        chosen = [instrument]
+    else:
+        raise UnknownInstrument(instrument)
+    authorize(db, actor_id, Action.EXPORT, region_code)
+    sheets = [sheet for name in chosen for sheet in _instrument_sheets(db, region_code, name)]
+    content, counts = write(sheets, fmt)
+    filename = _filename(f"formulir-{chosen[0] if len(chosen) == 1 else 'semua'}", region_code, fmt)
+    record(db, "export.responses", "region", region_code or "*", actor_id=actor_id, region_code=region_code or None,
+           detail={"format": fmt, "filename": filename, "instruments": chosen, "rows": counts})
+    return filename, content

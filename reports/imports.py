@@ -1,0 +1,602 @@
+"""Import of an initial list (BDT, DAPODIK, EMIS, LTM and DO lists) in the guide's Format Pendataan ATS
+(Lampiran 2), from XLSX or CSV, by a kabupaten team member or on the command line.
+
+Two passes. The *check* reads every row and reports every problem by row and column (bad date, bad NIK,
+unknown desa, ...); a file with any problem is rejected whole and nothing is written. The *save* then writes
+every row in ONE transaction: the child is found (same NIK, or same name, birth date and desa, as the storage
+repository matches children) or created, an open case is reused or a ``recorded`` case opened, and the row is
+kept as an ``impor`` response keyed by Pendataan question ids (so recaps and exports read it like a Pendataan).
+Duplicate rows inside the file merge into one child. ``dry_run`` runs both passes and rolls back.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from lokal import parse_nik
+from openpyxl import load_workbook
+from openpyxl.utils.datetime import from_excel
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from app.authz import Action
+from app.i18n import Translator
+from flows.messages import Problem
+from flows.values import age_on, parse_date
+from reports import messages as M
+from reports.export import authorize
+from reports.lampiran2 import CLASS_KEY, COLUMNS, SOURCE_KEY, TEXT_SUFFIX, column_for
+from reports.sql import CLOSED, IMPORT_INSTRUMENT, in_scope
+from reports.vocab import fold, node, normalize_category
+from storage.crypto import NikCipher
+from storage.db import Database
+from storage.models import Case, Child, Language, Person, Region, Response, Role, Sex
+from storage.repositories.audit import add_entry, record
+from storage.repositories.cases import add_case
+from storage.repositories.children import ChildIdentity, _candidates, _complete, normalize_name
+from storage.repositories.references import allocate_reference
+from storage.repositories.sql import insert_if_absent
+from storage.types import utcnow
+
+Progress = Callable[[int, int, str], None]
+"""``progress(done, total, stage)`` with stage ``"check"`` then ``"save"``."""
+
+HEADER_SCAN_ROWS = 20
+IMPORT_VERSION = 1
+COMMAND_LINE_TELEGRAM_ID = 0
+"""The person imports from the command line are attributed to (Telegram never uses user id 0)."""
+COMMAND_LINE_NAME = "ats-bot (baris perintah)"
+
+SELECTS = {
+    "PENDIDIKAN TERAKHIR": "3.2", "AGAMA": "1.8", "STATUS PERKAWINAN": "1.9", "PEKERJAAN": "1.10",
+    "PEKERJAAN AYAH": "2.2", "PEKERJAAN IBU": "2.5", "ALASAN": "3.1",
+}
+TEXTS = {"NAMA AYAH": "2.1", "NAMA IBU": "2.4", "SEKOLAH SEBELUMNYA": "3.5", "TEMPAT LAHIR": "1.5"}
+_NO_NUMBER = {"", "-", "0", "tidak ada", "belum ada", "tidak punya", "belum punya", "tdk ada", "none", "null", "n a"}
+_SEX = {
+    "L": {"l", "lk", "laki laki", "laki", "pria", "1", "m", "male", "boy"},
+    "P": {"p", "pr", "perempuan", "wanita", "2", "f", "female", "girl"},
+}
+_REGION_PREFIX = re.compile(r"^(desa|kelurahan|kel|ds|kecamatan|kec|kabupaten|kab)\s+")
+
+
+class ImportMessage(str):
+    """A problem's text in English that also carries its message id and parameters, for translation."""
+
+    id: str
+    params: dict[str, Any]
+
+    def __new__(cls, message: str, **params: Any) -> ImportMessage:  # noqa: PYI034
+        value = super().__new__(cls, message.format(**params))
+        value.id, value.params = message, params
+        return value
+
+    def render(self, t: Translator) -> str:
+        return t(self.id, **self.params)
+
+
+class RowProblem(NamedTuple):
+    """(row, column, message): ``row`` is the spreadsheet row (1-based, as Excel shows it); 0 = the whole file."""
+
+    row: int
+    column: str
+    message: ImportMessage
+
+
+@dataclass
+class ImportReport:
+    filename: str
+    scope: str
+    rows: int = 0
+    created: int = 0
+    """Children new to the database."""
+    merged: int = 0
+    """Rows that were a child already recorded (before, or in an earlier row of the file)."""
+    cases_opened: int = 0
+    errors: list[RowProblem] = field(default_factory=list)
+    warnings: list[RowProblem] = field(default_factory=list)
+    dry_run: bool = False
+    saved: bool = False
+    """True when the rows were written (not rejected, not a dry run)."""
+
+    @property
+    def rejected(self) -> bool:
+        return bool(self.errors)
+
+    def render(self, t: Translator, limit: int = 25) -> str:
+        """The validation report for a person: the outcome, then problems and notes by row and column."""
+        lines = []
+        if self.errors:
+            lines.append(t(M.IMPORT_REJECTED, count=len(self.errors)))
+            lines += [self._line(p, t) for p in self.errors[:limit]]
+            if len(self.errors) > limit:
+                lines.append(t(M.RECAP_MORE, count=len(self.errors) - limit))
+            return "\n".join(lines)
+        summary = M.IMPORT_DRY_RUN if self.dry_run else M.IMPORT_DONE
+        lines.append(t(summary, rows=self.rows, created=self.created, merged=self.merged))
+        if self.warnings:
+            lines.append(t(M.IMPORT_WARNINGS, count=len(self.warnings)))
+            lines += [self._line(p, t) for p in self.warnings[:limit]]
+            if len(self.warnings) > limit:
+                lines.append(t(M.RECAP_MORE, count=len(self.warnings) - limit))
+        return "\n".join(lines)
+
+    @staticmethod
+    def _line(problem: RowProblem, t: Translator) -> str:
+        message = problem.message.render(t)
+        if problem.row == 0:
+            return message
+        return t(M.IMPORT_ROW_PROBLEM, row=str(problem.row), column=problem.column, problem=message)
+
+
+class _DryRun(Exception):
+    """Raised inside the save transaction to roll it back after a dry run."""
+
+
+# -- reading the file ---------------------------------------------------------------------------------------------
+def read_table(content: bytes, filename: str) -> list[list[Any]]:
+    """All rows of the first sheet (XLSX) or of a CSV (``,``, ``;`` or tab separated; UTF-8 or Windows-1252)."""
+    name = filename.lower()
+    if name.endswith((".xlsx", ".xlsm")) or content[:2] == b"PK":
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        try:
+            best: list[list[Any]] = []
+            for sheet in book.worksheets:
+                rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+                if _find_header(rows)[0] is not None:
+                    return rows
+                best = best or rows
+            return best
+        finally:
+            book.close()
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            decoded = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    sample = decoded[:4096]
+    delimiter = max((",", ";", "\t"), key=sample.count)
+    return [list(row) for row in csv.reader(io.StringIO(decoded), delimiter=delimiter)]
+
+
+def _find_header(rows: list[list[Any]]) -> tuple[int | None, dict[str, int]]:
+    """The row (0-based) naming the most Lampiran 2 columns, and column → index; None when none names the name."""
+    best: tuple[int | None, dict[str, int]] = (None, {})
+    for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        found: dict[str, int] = {}
+        for position, cell in enumerate(row):
+            column = column_for(cell)
+            if column and column not in found:
+                found[column] = position
+        if "NAMA LENGKAP" in found and len(found) >= 3 and len(found) > len(best[1]):
+            best = (index, found)
+    return best
+
+
+def _content(path_or_bytes: str | Path | bytes) -> bytes:
+    if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
+        return bytes(path_or_bytes)
+    return Path(path_or_bytes).read_bytes()
+
+
+# -- checking the rows --------------------------------------------------------------------------------------------
+@dataclass
+class _Row:
+    line: int
+    identity: ChildIdentity
+    category: str | None
+    answers: dict[str, Any]
+
+
+class _Regions:
+    """The regions of the import scope, found by name the way people write them (case, accents, "Desa ..." and
+    spaces do not matter)."""
+
+    def __init__(self, session: Session, scope: str) -> None:
+        self.scope = scope
+        rows = session.execute(
+            select(Region.code, Region.name, Region.level, Region.parent_code).where(in_scope(Region.code, scope))
+        ).all()
+        self.codes = {code: (name, str(getattr(level, "value", level)), parent) for code, name, level, parent in rows}
+        self.kecamatan: dict[str, list[str]] = {}
+        self.desa: dict[str, list[str]] = {}
+        for code, (name, level, _) in self.codes.items():
+            target = self.kecamatan if level == "kecamatan" else self.desa if level == "desa" else None
+            if target is not None:
+                for key in self.keys(name):
+                    target.setdefault(key, []).append(code)
+
+    @staticmethod
+    def keys(name: str) -> set[str]:
+        folded = _REGION_PREFIX.sub("", fold(name))
+        return {folded, folded.replace(" ", "")}
+
+    def find(self, table: dict[str, list[str]], name: str) -> list[str]:
+        found: list[str] = []
+        for key in self.keys(name):
+            found += [c for c in table.get(key, []) if c not in found]
+        return found
+
+    def level(self, code: str) -> str | None:
+        entry = self.codes.get(code)
+        return entry[1] if entry else None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).replace("\u00a0", " ").split())
+
+
+class _Checker:
+    def __init__(self, regions: _Regions, cipher: NikCipher, today: dt.date) -> None:
+        self.regions, self.cipher, self.today = regions, cipher, today
+        self.errors: list[RowProblem] = []
+        self.warnings: list[RowProblem] = []
+        self.by_nik: dict[str, tuple[int, str, dt.date | None]] = {}
+        self.by_identity: dict[tuple[str, dt.date | None, str], int] = {}
+
+    def error(self, line: int, column: str, message: str, **params: Any) -> None:
+        self.errors.append(RowProblem(line, column, ImportMessage(message, **params)))
+
+    def warn(self, line: int, column: str, message: str, **params: Any) -> None:
+        self.warnings.append(RowProblem(line, column, ImportMessage(message, **params)))
+
+    # individual fields
+    def nik(self, line: int, raw: Any, column: str = "NIK") -> str | None:
+        value = _text(raw).lstrip("'")
+        if fold(value) in _NO_NUMBER:
+            return None
+        digits = re.sub(r"[\s.\-]", "", value)
+        info = parse_nik(digits, reference_date=self.today) if digits.isdigit() else None
+        if info is None or info.nik is None or not info.valid:
+            self.error(line, column, M.IMPORT_BAD_NIK, value=value)
+            return None
+        return info.nik
+
+    def nisn(self, line: int, raw: Any) -> str | None:
+        value = _text(raw).lstrip("'")
+        if fold(value) in _NO_NUMBER:
+            return None
+        digits = re.sub(r"[\s.\-]", "", value)
+        if not re.fullmatch(r"\d{10}", digits):
+            self.error(line, "NISN", M.IMPORT_BAD_NISN, value=value)
+            return None
+        return digits
+
+    def date(self, line: int, raw: Any) -> dt.date | None:
+        if raw is None or _text(raw) == "":
+            return None
+        if isinstance(raw, dt.datetime):
+            day = raw.date()
+        elif isinstance(raw, dt.date):
+            day = raw
+        elif isinstance(raw, (int, float)) and 1000 < raw < 80000:  # an Excel day number that lost its format
+            day = from_excel(raw).date()
+        else:
+            parsed = parse_date(_text(raw), self.today)
+            if isinstance(parsed, Problem):
+                self.error(line, "TANGGAL LAHIR", M.IMPORT_BAD_DATE, value=_text(raw))
+                return None
+            day = dt.date.fromisoformat(parsed)
+        if day > self.today:
+            self.error(line, "TANGGAL LAHIR", M.IMPORT_FUTURE_DATE, value=day.strftime("%d/%m/%Y"))
+            return None
+        age = age_on(day, self.today)
+        if not 7 <= age <= 18:
+            self.warn(line, "TANGGAL LAHIR", M.IMPORT_AGE, age=age)
+        return day
+
+    def sex(self, line: int, raw: Any) -> Sex | None:
+        value = fold(_text(raw))
+        if not value:
+            return None
+        for letter, words in _SEX.items():
+            if value in words:
+                return Sex(letter)
+        self.error(line, "L/P", M.IMPORT_BAD_SEX, value=_text(raw))
+        return None
+
+    def small_number(self, line: int, column: str, raw: Any) -> str | None:
+        value = _text(raw)
+        if not value or value == "-":
+            return None
+        if not re.fullmatch(r"\d{1,3}", value):
+            self.error(line, column, M.IMPORT_BAD_NUMBER, value=value)
+            return None
+        return value.zfill(3)
+
+    def year(self, line: int, raw: Any) -> int | None:
+        value = _text(raw)
+        if not value or value == "-":
+            return None
+        if not re.fullmatch(r"\d{4}", value) or not 1990 <= int(value) <= self.today.year:
+            self.error(line, "TAHUN KELUAR", M.IMPORT_BAD_YEAR, value=value)
+            return None
+        return int(value)
+
+    def region(self, line: int, desa_raw: Any, kecamatan_raw: Any, code_raw: Any) -> str | None:
+        scope, regions = self.regions.scope, self.regions
+        scope_name = regions.codes.get(scope, (scope,))[0] if scope else "Indonesia"
+        code = _text(code_raw)
+        if code:
+            if regions.level(code) in ("desa", "kecamatan"):
+                return code
+            self.error(line, "KODE DESA", M.IMPORT_OUT_OF_SCOPE if regions.level(code) is None else M.IMPORT_UNKNOWN_DESA,
+                       value=code, scope=scope_name)
+            return None
+        desa, kecamatan = _text(desa_raw), _text(kecamatan_raw)
+        kecamatan_code = None
+        if regions.level(scope) == "kecamatan":
+            kecamatan_code = scope
+            if kecamatan and scope not in regions.find(regions.kecamatan, kecamatan):
+                self.error(line, "KECAMATAN", M.IMPORT_UNKNOWN_KECAMATAN, value=kecamatan, scope=scope_name)
+                return None
+        elif kecamatan:
+            found = regions.find(regions.kecamatan, kecamatan)
+            if not found:
+                self.error(line, "KECAMATAN", M.IMPORT_UNKNOWN_KECAMATAN, value=kecamatan, scope=scope_name)
+                return None
+            kecamatan_code = found[0]
+        if regions.level(scope) == "desa" and not desa:
+            return scope
+        if not desa:
+            self.error(line, "DESA", M.IMPORT_REQUIRED)
+            return None
+        candidates = regions.find(regions.desa, desa)
+        if kecamatan_code:
+            candidates = [c for c in candidates if regions.codes[c][2] == kecamatan_code]
+        if not candidates:
+            where = regions.codes[kecamatan_code][0] if kecamatan_code else scope_name
+            self.error(line, "DESA", M.IMPORT_UNKNOWN_DESA, value=desa, scope=where)
+            return None
+        if len(candidates) > 1:
+            self.error(line, "DESA", M.IMPORT_AMBIGUOUS_DESA, value=desa)
+            return None
+        return candidates[0]
+
+    def choice(self, line: int, column: str, question: str, raw: Any, answers: dict[str, Any]) -> None:
+        value = _text(raw)
+        if not value or value == "-":
+            return
+        question_node = node("pendataan", question)
+        folded = fold(value)
+        match = next((c for c in question_node.choices if folded in (c.code, fold(c.label))), None)
+        if match is None and len(folded) >= 3:
+            partial = [c for c in question_node.choices if not c.other and folded in fold(c.label)]
+            match = partial[0] if len(partial) == 1 else None
+        if match is not None and not match.other:
+            answers[question] = match.code
+            return
+        other = next((c for c in question_node.choices if c.other), None)
+        if other is not None:
+            answers[question], answers[question + ".lainnya"] = other.code, value
+            if match is None:
+                self.warn(line, column, M.IMPORT_OTHER_CHOICE, value=value)
+            return
+        answers[question + TEXT_SUFFIX] = value
+        self.warn(line, column, M.IMPORT_UNKNOWN_CHOICE, value=value)
+
+    def row(self, line: int, cells: dict[str, Any]) -> _Row | None:
+        before = len(self.errors)
+        name = _text(cells.get("NAMA LENGKAP"))
+        if not name:
+            self.error(line, "NAMA LENGKAP", M.IMPORT_REQUIRED)
+        nik = self.nik(line, cells.get("NIK"))
+        nisn = self.nisn(line, cells.get("NISN")) if "NISN" in cells else None
+        born = self.date(line, cells.get("TANGGAL LAHIR"))
+        sex = self.sex(line, cells.get("L/P"))
+        rt = self.small_number(line, "RT", cells.get("RT"))
+        rw = self.small_number(line, "RW", cells.get("RW"))
+        region = self.region(line, cells.get("DESA"), cells.get("KECAMATAN"), cells.get("KODE DESA"))
+        year = self.year(line, cells.get("TAHUN KELUAR"))
+        category_text = _text(cells.get("KATEGORI"))
+        category = normalize_category(category_text) if category_text and category_text != "-" else None
+        if category_text and category_text != "-" and category is None:
+            self.error(line, "KATEGORI", M.IMPORT_BAD_CATEGORY, value=category_text)
+        answers: dict[str, Any] = {"1.1": name}
+        for column, question in SELECTS.items():
+            self.choice(line, column, question, cells.get(column), answers)
+        for column, question in TEXTS.items():
+            if value := _text(cells.get(column)):
+                answers[question] = value
+        if nik:
+            answers["1.2"], answers["1.2.nik"] = "1", nik
+            info = parse_nik(nik, reference_date=self.today)
+            if born and info.birth_date and dt.date.fromisoformat(info.birth_date) != born:
+                self.warn(line, "NIK", M.IMPORT_NIK_DATE, nik_date=dt.date.fromisoformat(info.birth_date))
+        if nisn:
+            answers["1.3"], answers["1.3.nisn"] = "1", nisn
+        if sex:
+            answers["1.4"] = "1" if sex is Sex.L else "2"
+        if born:
+            answers["1.6"] = born.isoformat()
+        address = _text(cells.get("ALAMAT")) or None
+        for key, value in (("1.7.jalan", address), ("1.7.rt", rt), ("1.7.rw", rw), ("1.7.desa", _text(cells.get("DESA")) or None),
+                           ("3.4", year), ("3.6", category), (CLASS_KEY, _text(cells.get("KELUAR KELAS")) or None),
+                           (SOURCE_KEY, _text(cells.get("SUMBER DATA")) or None)):
+            if value is not None:
+                answers[key] = value
+        if region and self.regions.level(region) == "desa":
+            answers["1.7.kecamatan"] = self.regions.codes[region][2]
+        elif region:
+            answers["1.7.kecamatan"] = region
+        if len(self.errors) > before or region is None:
+            return None
+        self._duplicates(line, name, nik, born, region)
+        if len(self.errors) > before:
+            return None
+        identity = ChildIdentity(name=name, region_code=region, nik=nik, nisn=nisn, sex=sex,
+                                 birth_place=_text(cells.get("TEMPAT LAHIR")) or None, birth_date=born, address=address,
+                                 rt=rt, rw=rw)
+        return _Row(line, identity, category, answers)
+
+    def _duplicates(self, line: int, name: str, nik: str | None, born: dt.date | None, region: str) -> None:
+        folded = normalize_name(name)
+        if nik and nik in self.by_nik:
+            first, first_name, first_born = self.by_nik[nik]
+            if first_name != folded and first_born != born:
+                self.error(line, "NIK", M.IMPORT_NIK_CLASH, row=str(first))
+            else:
+                self.warn(line, "NIK", M.IMPORT_DUPLICATE_ROW, row=str(first))
+            return
+        key = (folded, born, region)
+        if born is not None and key in self.by_identity:
+            self.warn(line, "NAMA LENGKAP", M.IMPORT_DUPLICATE_ROW, row=str(self.by_identity[key]))
+        if nik:
+            self.by_nik[nik] = (line, folded, born)
+        if born is not None:
+            self.by_identity.setdefault(key, line)
+
+
+def _check(db: Database, rows: list[list[Any]], scope: str, today: dt.date,
+           progress: Progress | None) -> tuple[list[_Row], list[RowProblem], list[RowProblem], int]:
+    header_index, columns = _find_header(rows)
+    if header_index is None:
+        return [], [RowProblem(0, "", ImportMessage(M.IMPORT_NO_HEADER))], [], 0
+    missing = [c for c in ("NAMA LENGKAP", "DESA") if c not in columns and not (c == "DESA" and "KODE DESA" in columns)]
+    if missing:
+        return [], [RowProblem(header_index + 1, "", ImportMessage(M.IMPORT_MISSING_COLUMNS, columns=", ".join(missing)))], [], 0
+    with db.read() as session:
+        checker = _Checker(_Regions(session, scope), db.cipher, today)
+    data = [(header_index + 2 + i, row) for i, row in enumerate(rows[header_index + 1 :])]
+    data = [(line, row) for line, row in data if any(_text(cell) for cell in row)]
+    parsed: list[_Row] = []
+    for done, (line, row) in enumerate(data, start=1):
+        cells = {column: (row[index] if index < len(row) else None) for column, index in columns.items()}
+        if _is_numbering_row(cells):
+            continue
+        result = checker.row(line, cells)
+        if result is not None:
+            parsed.append(result)
+        if progress:
+            progress(done, len(data), "check")
+    if not data:
+        checker.errors.append(RowProblem(0, "", ImportMessage(M.IMPORT_EMPTY)))
+    return parsed, checker.errors, checker.warnings, len(data)
+
+
+def _is_numbering_row(cells: dict[str, Any]) -> bool:
+    """Templates often number their columns under the header ("1 2 3 …"): not a child."""
+    return _text(cells.get("NO")) == "1" and _text(cells.get("NIK")) == "2" and _text(cells.get("NAMA LENGKAP")) == "3"
+
+
+# -- saving ---------------------------------------------------------------------------------------------------------
+def _find_or_create_child(session: Session, cipher: NikCipher, identity: ChildIdentity, created_by: int | None) -> tuple[Child, bool]:
+    """``storage.repositories.children.find_or_create_child`` without its per-child advisory locks (thousands of
+    them in one transaction would exhaust PostgreSQL's lock table): the import holds a table lock instead."""
+    nik_hash = cipher.nik_hash(identity.nik) if identity.nik else None
+    candidates = _candidates(session, cipher, identity)
+    match = next((c for c in candidates if nik_hash and c.nik_hash == nik_hash), None)
+    if match is None:
+        match = next((c for c in candidates if nik_hash is None or c.nik_hash in (None, nik_hash)), None)
+    if match is not None:
+        _complete(match, cipher, identity, nik_hash)
+        return match, False
+    child = Child(name=identity.name.strip(), name_normalized=normalize_name(identity.name), created_by=created_by)
+    _complete(child, cipher, identity, nik_hash)
+    session.add(child)
+    session.flush()
+    return child, True
+
+
+def _command_line_person(session: Session) -> int:
+    now = utcnow()
+    insert_if_absent(session, Person, {
+        "telegram_user_id": COMMAND_LINE_TELEGRAM_ID, "telegram_chat_id": None, "display_name": COMMAND_LINE_NAME,
+        "role": Role.MASYARAKAT, "language": Language.ID, "unreachable": True, "created_at": now, "updated_at": now,
+    }, ["telegram_user_id"])
+    return session.scalars(select(Person.id).where(Person.telegram_user_id == COMMAND_LINE_TELEGRAM_ID)).one()
+
+
+def _save(db: Database, parsed: list[_Row], report: ImportReport, actor_id: int | None, progress: Progress | None) -> None:
+    with db.write() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # Keep concurrent submissions from creating a child while the import matches them (see above).
+            session.execute(text("LOCK TABLE children IN SHARE ROW EXCLUSIVE MODE"))
+        submitter = actor_id if actor_id is not None else _command_line_person(session)
+        for done, row in enumerate(parsed, start=1):
+            child, created = _find_or_create_child(session, db.cipher, row.identity, actor_id)
+            report.created += created
+            report.merged += not created
+            case = session.scalars(
+                select(Case).where(Case.child_id == child.id, Case.status.not_in(CLOSED), Case.duplicate_of.is_(None))
+                .order_by(Case.id.desc()).limit(1)
+            ).first()
+            if case is None:
+                case = add_case(session, child.id, row.identity.region_code, "recorded", category=row.category, actor_id=actor_id)
+                report.cases_opened += 1
+            elif case.category is None and row.category:
+                case.category = row.category
+            session.add(Response(
+                reference=allocate_reference(session, row.identity.region_code), instrument=IMPORT_INSTRUMENT,
+                instrument_version=IMPORT_VERSION, answers=row.answers, case_id=case.id, child_id=child.id,
+                submitted_by=submitter, region_code=row.identity.region_code,
+            ))
+            if progress:
+                progress(done, len(parsed), "save")
+        session.flush()
+        add_entry(session, "import.file", "import", report.filename[:40], actor_id=actor_id, region_code=report.scope or None,
+                  detail={"rows": report.rows, "created": report.created, "merged": report.merged,
+                          "cases_opened": report.cases_opened, "warnings": len(report.warnings), "filename": report.filename})
+        if report.dry_run:
+            raise _DryRun
+
+
+def import_file(
+    db: Database,
+    path_or_bytes: str | Path | bytes,
+    filename: str,
+    *,
+    actor_id: int | None,
+    region_scope: str,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    today: dt.date | None = None,
+) -> ImportReport:
+    """Check and (unless rejected or ``dry_run``) save a Lampiran 2 list into ``region_scope``.
+
+    ``actor_id`` None is the command line; a person must be the kabupaten team of the scope (or admin),
+    else :class:`reports.export.NotAllowed`. The report lists every problem as (row, column, message).
+    """
+    region_scope = (region_scope or "").strip()
+    today = today or dt.date.today()
+    authorize(db, actor_id, Action.IMPORT, region_scope)
+    report = ImportReport(filename=filename, scope=region_scope, dry_run=dry_run)
+    try:
+        rows = read_table(_content(path_or_bytes), filename)
+    except Exception as exc:  # noqa: BLE001  (any unreadable file is a rejection, never a crash)
+        report.errors.append(RowProblem(0, "", ImportMessage(M.IMPORT_UNREADABLE, error=str(exc)[:200])))
+        return report
+    parsed, report.errors, report.warnings, report.rows = _check(db, rows, region_scope, today, progress)
+    if report.errors:
+        record(db, "import.rejected", "import", filename[:40], actor_id=actor_id, region_code=region_scope or None,
+               detail={"rows": report.rows, "errors": len(report.errors), "filename": filename})
+        return report
+    try:
+        _save(db, parsed, report, actor_id, progress)
+        report.saved = True
+    except _DryRun:
+        pass
+    return report
+
+
+def template_header() -> list[str]:
+    """The header row of an empty import template."""
+    return list(COLUMNS)
+
+
+def iter_problems(report: ImportReport) -> Iterable[tuple[int, str, str]]:
+    """Errors then warnings as plain (row, column, English message) tuples."""
+    for problem in (*report.errors, *report.warnings):
+        yield problem.row, problem.column, str(problem.message)

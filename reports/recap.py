@@ -1,0 +1,407 @@
+"""``/rekap``: what a team needs to plan, budget and act, for its own region (guide Bab I.F, IV; seed 004).
+
+Counts by status, ATS category, reason, sex, age group and village; children back in school against the
+yearly target; the quarterly "still in school / dropped out again" recap of Bab IV.B.2; the pupils at risk
+of dropping out again (:mod:`reports.early_warning`). Every count is a ``GROUP BY`` in the database (one
+scan with ``GROUPING SETS`` on PostgreSQL), so a national recap over millions of cases stays feasible; only
+aggregated rows come back to Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import textwrap
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, and_, case, distinct, func, literal, select, tuple_, union_all
+from sqlalchemy.orm import Session, aliased
+
+from app.i18n import Translator, translator
+from reports import messages as M
+from reports.early_warning import Risk, at_risk
+from reports.sql import (
+    IDENTIFYING,
+    IMPORT_INSTRUMENT,
+    answer,
+    in_scope,
+    local_midnight,
+    quoted,
+    region_names,
+    region_timezone,
+    tune,
+    years_before,
+)
+from reports.targets import Targets, load_targets
+from reports.vocab import AGE_GROUPS, normalize_category, reason_codes, reason_label
+from storage.db import Database
+from storage.models import Case, CaseEvent, Child, Region, Response
+
+DIMENSIONS = ("status", "category", "age_group", "area")
+YEARS_SHOWN = 6
+"""At most this many years in the target comparison (the current year and those before it with a target)."""
+QUARTERS_SHOWN = 4
+TEXT_LIST = 3
+"""Items per line of the text (reasons, villages); the chart shows more."""
+AT_RISK_LISTED = 10
+CAPTION_LIMIT = 1024
+"""A Telegram photo caption: the text is cut to fit, the pupils at risk not listed are counted."""
+
+
+@dataclass(frozen=True)
+class YearCount:
+    year: int
+    returned: int
+    target: int | None
+
+
+@dataclass(frozen=True)
+class QuarterCount:
+    year: int
+    quarter: int
+    still: int
+    dropped: int
+
+
+@dataclass
+class RecapData:
+    """The numbers of a recap, before any language: what the text, the chart and tests read."""
+
+    region_code: str
+    region_name: str
+    today: dt.date
+    total: int = 0
+    by_sex: Counter[str | None] = field(default_factory=Counter)
+    by_status: dict[str, Counter[str | None]] = field(default_factory=dict)
+    """status → sex → count (sex ``L``, ``P`` or None); the same shape for every dimension below."""
+    by_category: dict[str | None, Counter[str | None]] = field(default_factory=dict)
+    by_age_group: dict[str, Counter[str | None]] = field(default_factory=dict)
+    by_area: dict[str, Counter[str | None]] = field(default_factory=dict)
+    """Villages (desa codes) in a kabupaten, kecamatan or desa recap; kabupaten codes in a national one. A child
+    recorded only at kecamatan level counts under the kecamatan code."""
+    by_reason: dict[str, Counter[str | None]] = field(default_factory=dict)
+    """Reason code (Pendataan 3.1 / Rekonfirmasi D.1) → sex → children; a child may give several reasons."""
+    area_names: dict[str, str] = field(default_factory=dict)
+    returned: list[YearCount] = field(default_factory=list)
+    quarters: list[QuarterCount] = field(default_factory=list)
+
+    @staticmethod
+    def totals(table: dict[Any, Counter[str | None]]) -> dict[Any, int]:
+        return {key: sum(by_sex.values()) for key, by_sex in table.items()}
+
+    def by_kecamatan(self) -> dict[str, Counter[str | None]]:
+        """Areas rolled up to their kecamatan (for a kabupaten recap)."""
+        rolled: dict[str, Counter[str | None]] = defaultdict(Counter)
+        for code, by_sex in self.by_area.items():
+            rolled[".".join(code.split(".")[:3])].update(by_sex)
+        return dict(rolled)
+
+
+@dataclass(frozen=True)
+class Recap:
+    text: str
+    chart_png: bytes
+    at_risk: list[Risk]
+    data: RecapData
+
+
+def build_recap(db: Database, region_code: str, today: dt.date, language: str, *, targets: Targets | None = None) -> Recap:
+    """The recap of ``region_code`` (``""`` for every region) on ``today``, in ``language`` (id, en, jv)."""
+    from reports.chart import render_chart  # matplotlib is imported only when a chart is drawn
+
+    data = recap_data(db, region_code, today, targets=targets)
+    risks = at_risk(db, region_code, today)
+    t = translator(language)
+    return Recap(text=render_text(data, risks, t), chart_png=render_chart(data, t), at_risk=risks, data=data)
+
+
+def recap_data(db: Database, region_code: str, today: dt.date, *, targets: Targets | None = None) -> RecapData:
+    region_code = (region_code or "").strip()
+    targets = targets if targets is not None else load_targets()
+    with db.read() as session:
+        tune(session)
+        name = session.scalar(select(Region.name).where(Region.code == region_code)) if region_code else None
+        data = RecapData(region_code, name or region_code, today)
+        _counts(session, data)
+        data.area_names = region_names(session, set(data.by_area) | set(data.by_kecamatan()))
+        zone = region_timezone(session, region_code)
+        data.returned = _returned(session, region_code, today, zone, targets.for_region(region_code))
+        data.quarters = _quarters(session, region_code, today, zone)
+    return data
+
+
+# -- counts -------------------------------------------------------------------------------------------------
+def _base(session: Session, region_code: str, today: dt.date) -> Any:
+    """One row per case in scope: status, category, sex, age group, area and the reasons' text."""
+    latest = select(Response.case_id.label("case_id"), func.max(Response.id).label("rid")).where(
+        Response.instrument.in_((*IDENTIFYING, IMPORT_INSTRUMENT)), Response.case_id.is_not(None)
+    )
+    if region_code:  # national: every response counts, no need to look at the case
+        latest = latest.join(Case, Case.id == Response.case_id).where(in_scope(Case.region_code, region_code))
+    latest = latest.group_by(Response.case_id).subquery("latest")
+    form = aliased(Response, name="form")
+    reasons = case((form.instrument == "rekonfirmasi", answer("D.1", form.answers)), else_=quoted(answer("3.1", form.answers)))
+    category = func.coalesce(Case.category, answer("3.6", form.answers), answer("D.4", form.answers))
+    born = Child.birth_date
+    age_group = case(
+        (born.is_(None), "unknown"),
+        (born > years_before(today, 7), "under-7"),
+        (born > years_before(today, 13), "7-12"),
+        (born > years_before(today, 16), "13-15"),
+        (born > years_before(today, 19), "16-18"),
+        else_="over-18",
+    )
+    query = (
+        select(
+            Case.status.label("status"),
+            category.label("category"),
+            Child.sex.label("sex"),
+            age_group.label("age_group"),
+            reasons.label("reasons"),
+        )
+        .join(Child, Child.id == Case.child_id)
+        .outerjoin(latest, latest.c.case_id == Case.id)
+        .outerjoin(form, form.id == latest.c.rid)
+        .where(Case.duplicate_of.is_(None), in_scope(Case.region_code, region_code))
+    )
+    if not region_code:
+        area = func.substr(Case.region_code, 1, 5)  # national: by kabupaten
+    else:
+        # Forms filled in chat record the child's kecamatan and the desa as typed; find that desa by name.
+        desa = (
+            select(Region.parent_code.label("parent"), func.lower(Region.name).label("name"), func.min(Region.code).label("code"))
+            .where(Region.level == "desa", in_scope(Region.code, region_code))
+            .group_by(Region.parent_code, func.lower(Region.name))
+            .subquery("desa")
+        )
+        typed = func.lower(func.trim(func.coalesce(answer("1.7.desa", form.answers), answer("B.10", form.answers))))
+        query = query.outerjoin(desa, and_(func.length(Case.region_code) < 13, desa.c.parent == Case.region_code, desa.c.name == typed))
+        area = func.coalesce(desa.c.code, Case.region_code)
+    return query.add_columns(area.label("area")).subquery("base")
+
+
+def _reason_codes(text: str | None) -> list[str]:
+    """``"8"`` (a select-one, quoted) or ``["8", "11"]`` (a select-multiple) → the codes."""
+    if not text:
+        return []
+    if text.startswith("["):
+        try:
+            return [str(code) for code in json.loads(text)]
+        except ValueError:
+            return []
+    return [text.strip('"')]
+
+
+def _counts(session: Session, data: RecapData) -> None:
+    base = _base(session, data.region_code, data.today)
+    dimensions = (*DIMENSIONS, "reasons")
+    count = func.count().label("n")
+    if session.get_bind().dialect.name == "postgresql":
+        keys = [base.c[d] for d in dimensions]
+        statement: Select[Any] = select(func.grouping(*keys).label("grp"), *keys, base.c.sex, count).group_by(
+            func.grouping_sets(*(tuple_(base.c[d], base.c.sex) for d in dimensions))
+        )
+        rows = session.execute(statement).mappings().all()
+        width = len(dimensions)
+        sets = {((1 << width) - 1) ^ (1 << (width - 1 - i)): d for i, d in enumerate(dimensions)}
+        tagged = [(sets[row["grp"]], row[sets[row["grp"]]], row) for row in rows]
+    else:
+        parts = [
+            select(literal(d).label("dim"), base.c[d].label("key"), base.c.sex, count).group_by(base.c[d], base.c.sex)
+            for d in dimensions
+        ]
+        tagged = [(row["dim"], row["key"], row) for row in session.execute(union_all(*parts)).mappings().all()]
+
+    tables: dict[str, dict[Any, Counter[str | None]]] = {d: defaultdict(Counter) for d in DIMENSIONS}
+    reasons: dict[str, Counter[str | None]] = defaultdict(Counter)
+    for dim, key, row in tagged:
+        sex = row["sex"] if row["sex"] in ("L", "P") else None
+        if dim == "reasons":  # grouped by the answer's text: few distinct values, split into codes here
+            for code in dict.fromkeys(_reason_codes(key)):
+                reasons[code][sex] += row["n"]
+            continue
+        if dim == "category":
+            key = normalize_category(key)
+        tables[dim][key][sex] += row["n"]
+        if dim == "status":  # every case is in exactly one status group
+            data.by_sex[sex] += row["n"]
+    data.total = sum(data.by_sex.values())
+    data.by_status = dict(tables["status"])
+    data.by_category = dict(tables["category"])
+    data.by_age_group = dict(tables["age_group"])
+    data.by_area = dict(tables["area"])
+    known = set(reason_codes())
+    data.by_reason = {code: by_sex for code, by_sex in reasons.items() if code in known}
+
+
+# -- back in school against the target, and the quarterly recap -----------------------------------------------------
+def _returned(session: Session, region_code: str, today: dt.date, zone: Any, targets: dict[int, int]) -> list[YearCount]:
+    """Cases that went back to school (first ``back_in_school`` event) in each year shown."""
+    years = sorted({today.year, *(y for y in targets if y <= today.year)})[-YEARS_SHOWN:]
+    bounds = {y: (local_midnight(dt.date(y, 1, 1), zone), local_midnight(dt.date(y + 1, 1, 1), zone)) for y in years}
+    bucket = case(*[(and_(CaseEvent.at >= start, CaseEvent.at < end), y) for y, (start, end) in bounds.items()], else_=None)
+    events = (
+        select(bucket.label("year"), CaseEvent.case_id.label("case_id"))
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(
+            CaseEvent.to_status == "back_in_school",
+            CaseEvent.at >= bounds[years[0]][0],
+            CaseEvent.at < bounds[years[-1]][1],
+            Case.duplicate_of.is_(None),
+            in_scope(Case.region_code, region_code),
+        )
+        .subquery("returned")
+    )
+    counts = dict(
+        session.execute(
+            select(events.c.year, func.count(distinct(events.c.case_id))).where(events.c.year.is_not(None)).group_by(events.c.year)
+        ).all()
+    )
+    return [YearCount(y, int(counts.get(y, 0)), targets.get(y)) for y in years]
+
+
+def quarter_of(day: dt.date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3 + 1
+
+
+def _quarter_bounds(year: int, quarter: int, zone: Any) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.date(year, 3 * quarter - 2, 1)
+    end = dt.date(year + 1, 1, 1) if quarter == 4 else dt.date(year, 3 * quarter + 1, 1)
+    return local_midnight(start, zone), local_midnight(end, zone)
+
+
+def _quarters(session: Session, region_code: str, today: dt.date, zone: Any) -> list[QuarterCount]:
+    """Bab IV.B.2: monitoring recapped every three months into children still in school and children who
+    dropped out again. A child counts as dropped out in a quarter when a Monitoring of that quarter said
+    C.1 = Tidak or the case moved to ``dropped_out_again`` in it; as still in school when every Monitoring
+    of the quarter said C.1 = Ya."""
+    year, quarter = quarter_of(today)
+    shown: list[tuple[int, int]] = []
+    for _ in range(QUARTERS_SHOWN):
+        shown.append((year, quarter))
+        year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+    shown.reverse()
+    bounds = {q: _quarter_bounds(*q, zone) for q in shown}
+    first, last = bounds[shown[0]][0], bounds[shown[-1]][1]
+
+    def bucket(column: Any) -> Any:
+        return case(*[(and_(column >= s, column < e), y * 10 + q) for (y, q), (s, e) in bounds.items()], else_=None)
+
+    still_answer = answer("C.1")
+    monitored = (
+        select(
+            bucket(Response.submitted_at).label("quarter"),
+            Response.case_id.label("case_id"),
+            case((still_answer == "2", 1), else_=0).label("dropped"),
+        )
+        .join(Case, Case.id == Response.case_id)
+        .where(
+            Response.instrument == "monitoring",
+            still_answer.in_(("1", "2")),
+            Response.submitted_at >= first,
+            Response.submitted_at < last,
+            Case.duplicate_of.is_(None),
+            in_scope(Case.region_code, region_code),
+        )
+    )
+    dropped = (
+        select(bucket(CaseEvent.at).label("quarter"), CaseEvent.case_id.label("case_id"), literal(1).label("dropped"))
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(
+            CaseEvent.to_status == "dropped_out_again",
+            CaseEvent.at >= first,
+            CaseEvent.at < last,
+            Case.duplicate_of.is_(None),
+            in_scope(Case.region_code, region_code),
+        )
+    )
+    rows = union_all(monitored, dropped).subquery("monitoring")
+    counts = {
+        q: (int(total), int(out))
+        for q, total, out in session.execute(
+            select(
+                rows.c.quarter,
+                func.count(distinct(rows.c.case_id)),
+                func.count(distinct(case((rows.c.dropped == 1, rows.c.case_id), else_=None))),
+            )
+            .where(rows.c.quarter.is_not(None))
+            .group_by(rows.c.quarter)
+        )
+    }
+    result = []
+    for y, q in shown:
+        total, out = counts.get(y * 10 + q, (0, 0))
+        result.append(QuarterCount(y, q, total - out, out))
+    return result
+
+
+# -- text ---------------------------------------------------------------------------------------------------------
+def short_reason(code: str, t: Translator, width: int = 40) -> str:
+    """A reason's label, without its parenthesis ("Tidak Punya Biaya"), "Lainnya, sebutkan" as "Lainnya"."""
+    label = t.label(reason_label(code))
+    if code == reason_codes()[-1]:
+        label = label.split(",")[0]
+    label = label.split(" (")[0].strip()
+    return textwrap.shorten(label, width=width, placeholder="…")
+
+
+def area_label(data: RecapData, code: str, t: Translator) -> str:
+    name = data.area_names.get(code, code)
+    if data.region_code and code.count(".") < 3:  # a child recorded at kecamatan level in a village breakdown
+        return t(M.AREA_WITHOUT_DESA, region=name)
+    return name
+
+
+def render_text(data: RecapData, risks: list[Risk], t: Translator) -> str:
+    """The short text sent with the chart (a Telegram caption holds 1,024 characters: keep it compact)."""
+    region = data.region_name if data.region_code else t(M.NATIONAL)
+    lines = [t(M.RECAP_TITLE, region=region, date=t.date(data.today, "medium"))]
+    if data.total == 0:
+        lines.append(t(M.RECAP_EMPTY, region=region))
+    else:
+        lines.append(t(M.RECAP_TOTAL, total=data.total, boys=data.by_sex.get("L", 0), girls=data.by_sex.get("P", 0)))
+        categories = data.totals(data.by_category)
+        lines.append(t(M.RECAP_CATEGORIES, never=categories.get("1", 0), dropped=categories.get("2", 0),
+                       not_continued=categories.get("3", 0)))
+        ages = data.totals(data.by_age_group)
+        lines.append(t(M.RECAP_AGES, young=ages.get("7-12", 0), middle=ages.get("13-15", 0), old=ages.get("16-18", 0)))
+        statuses = sorted(data.totals(data.by_status).items(), key=lambda kv: (-kv[1], kv[0]))
+        lines.append(t(M.RECAP_STATUS, list=", ".join(f"{t(M.STATUS_LABELS.get(s, s))} {t.number(n)}" for s, n in statuses)))
+        reasons = sorted(data.totals(data.by_reason).items(), key=lambda kv: (-kv[1], int(kv[0])))[:TEXT_LIST]
+        if reasons:
+            lines.append(t(M.RECAP_REASONS, list=", ".join(f"{short_reason(c, t)} {t.number(n)}" for c, n in reasons)))
+        areas = sorted(data.totals(data.by_area).items(), key=lambda kv: (-kv[1], kv[0]))[:TEXT_LIST]
+        lines.append(t(M.RECAP_AREAS, list=", ".join(f"{area_label(data, c, t)} {t.number(n)}" for c, n in areas)))
+    for year in data.returned:  # the chart shows every year; the text this year and the last
+        if year.year < data.today.year - 1 or (year.year != data.today.year and not year.target and not year.returned):
+            continue
+        if year.target:
+            percent = round(100 * year.returned / year.target)
+            lines.append(t(M.RECAP_TARGET, year=str(year.year), done=year.returned, target=year.target, percent=percent))
+        else:
+            lines.append(t(M.RECAP_NO_TARGET, year=str(year.year), done=year.returned))
+    for q in data.quarters[-2:]:
+        name = t(M.RECAP_QUARTER_NAME, number=str(q.quarter), year=str(q.year))
+        lines.append(t(M.RECAP_QUARTER, quarter=name, still=q.still, dropped=q.dropped))
+    if not risks:
+        lines.append(t(M.RECAP_AT_RISK_NONE))
+        return "\n".join(lines)
+    lines.append(t(M.RECAP_AT_RISK, count=len(risks)))
+    room = CAPTION_LIMIT - len("\n".join(lines)) - len(t(M.RECAP_MORE, count=len(risks))) - 2
+    shown = 0
+    for risk in risks[:AT_RISK_LISTED]:
+        item = t(M.RECAP_AT_RISK_ITEM, name=risk.child_name, reference=risk.reference,
+                 reasons=", ".join(t(r) for r in risk.reasons))
+        if len(item) + 1 > room:
+            break
+        lines.append(item)
+        room -= len(item) + 1
+        shown += 1
+    if len(risks) > shown:
+        lines.append(t(M.RECAP_MORE, count=len(risks) - shown))
+    return "\n".join(lines)
+
+
+__all__ = ["AGE_GROUPS", "QuarterCount", "Recap", "RecapData", "YearCount", "build_recap", "recap_data", "render_text"]

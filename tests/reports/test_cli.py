@@ -1,0 +1,68 @@
+"""``ats-bot report | export | import | reconcile`` (registered by app.reports_cli)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from app import reports_cli
+from storage.db import Database
+from tests.reports.conftest import DESA_A1, KABUPATEN, People, Seed
+from tests.reports.test_imports import GOOD, xlsx
+
+
+def run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="ats-bot")
+    reports_cli.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+@pytest.fixture(autouse=True)
+def use_test_database(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reports_cli, "_database", lambda: db)
+
+
+def test_import_export_report(world: People, seed: Seed, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "do-2026.xlsx"
+    source.write_bytes(xlsx(GOOD))
+    assert run(["import", str(source), "--region", KABUPATEN, "--dry-run", "--lang", "en"]) == 0
+    assert "Nothing was saved" in capsys.readouterr().out
+    assert run(["import", str(source), "--region", KABUPATEN, "--lang", "en"]) == 0
+    out = capsys.readouterr()
+    assert "Imported 5 rows: 4 new children, 1 merged" in out.out
+    assert "menyimpan" in out.err  # the progress bar
+
+    target = tmp_path / "ats.xlsx"
+    assert run(["export", KABUPATEN, "--format", "xlsx", "--out", str(target)]) == 0
+    book = load_workbook(io.BytesIO(target.read_bytes()), read_only=True)
+    assert book.sheetnames[0] == "Format Pendataan ATS"
+    assert run(["export", "nasional", "--format", "csv", "--instrument", "all", "--out", str(tmp_path / "f.zip")]) == 0
+    assert run(["export", KABUPATEN, "--format", "csv", "--instrument", "nope", "--out", str(tmp_path / "g.zip")]) == 2
+
+    chart = tmp_path / "rekap.png"
+    assert run(["report", KABUPATEN, "--lang", "en", "--today", "2026-11-23", "--chart", str(chart)]) == 0
+    assert "Children: 4 (boys 2, girls 2)" in capsys.readouterr().out
+    assert chart.read_bytes().startswith(b"\x89PNG")
+
+
+def test_rejected_import_exits_1(world: People, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "bad.csv"
+    source.write_text("NAMA LENGKAP,DESA,TANGGAL LAHIR\nAni,Atlantis,01/01/2013\n", encoding="utf-8")
+    assert run(["import", str(source), "--region", KABUPATEN, "--lang", "en"]) == 1
+    assert 'row 2, DESA: no desa "Atlantis" in Pekalongan' in capsys.readouterr().out
+
+
+def test_reconcile(seed: Seed, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    seed.case("Budi", DESA_A1, nisn="0098765432", born=dt.date(2012, 1, 1))
+    source = tmp_path / "emis.csv"
+    source.write_text("Nama;NISN;Nama Sekolah;Kelas\nBudi;0098765432;MI Klesem;4\n", encoding="utf-8")
+    assert run(["reconcile", str(source), "--region", KABUPATEN, "--lang", "en"]) == 0
+    assert "Budi (SEED-000001) is enrolled at MI Klesem, class 4 (by NISN)" in capsys.readouterr().out
+    source.write_text("x;y\n1;2\n", encoding="utf-8")
+    assert run(["reconcile", str(source), "--region", KABUPATEN]) == 2

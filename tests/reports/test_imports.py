@@ -1,0 +1,200 @@
+"""Import of a Lampiran 2 list: validation report by row and column, duplicates merged, all or nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from app.i18n import translator
+from reports import imports
+from reports.export import NotAllowed, export_region
+from reports.imports import import_file
+from reports.lampiran2 import COLUMNS
+from storage.db import Database
+from storage.models import AuditLog, Case, Child, Person, Response
+from tests.reports.conftest import DESA_A1, DESA_A2, DESA_B1, KABUPATEN, KEC_A, TODAY, People, Seed
+
+NIK_SITI = "3326014507120001"  # girl, 5 July 2012, Kandangserang
+NIK_BUDI = "3326011203110002"  # boy, 12 March 2011
+
+
+def row(**values: Any) -> list[Any]:
+    base = {"NAMA LENGKAP": "Anak", "TANGGAL LAHIR": "01/02/2013", "L/P": "L", "DESA": "Klesem", "KECAMATAN": "Kandangserang",
+            "KATEGORI": "Putus Sekolah", "SUMBER DATA": "DO Dapodik 2026"}
+    base.update(values)
+    return [base.get(column) for column in COLUMNS]
+
+
+def xlsx(rows: list[list[Any]], *, title: bool = True) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    if title:
+        sheet.append(["FORMAT PENDATAAN ANAK TIDAK SEKOLAH UPDATE PENDATAAN: BULAN November TAHUN 2026"])
+    sheet.append(list(COLUMNS))
+    for values in rows:
+        sheet.append(values)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def counts(db: Database) -> tuple[int, int, int]:
+    with db.read() as session:
+        return (session.scalar(select(func.count()).select_from(Child)), session.scalar(select(func.count()).select_from(Case)),
+                session.scalar(select(func.count()).select_from(Response)))
+
+
+GOOD = [
+    row(NO=1, NIK=NIK_SITI, **{"NAMA LENGKAP": "Siti Aminah", "TANGGAL LAHIR": dt.datetime(2012, 7, 5), "L/P": "P",
+                               "ALASAN": "Tidak punya biaya", "PENDIDIKAN TERAKHIR": "Putus Kelas 8 (SMP/MTs)", "AGAMA": "islam",
+                               "RT": 1, "RW": "02", "TAHUN KELUAR": 2024, "KELUAR KELAS": "8", "NAMA AYAH": "Tarno"}),
+    row(NO=2, NIK=NIK_BUDI, **{"NAMA LENGKAP": "Budi", "TANGGAL LAHIR": "12-03-2011", "DESA": "desa bodas", "KATEGORI": "3",
+                               "ALASAN": "Menikah dini"}),
+    row(NO=3, **{"NAMA LENGKAP": "Cahya", "DESA": "Lambanggelun", "KECAMATAN": "", "KATEGORI": "LTM", "L/P": "Perempuan"}),
+    row(NO=4, NIK=NIK_SITI, **{"NAMA LENGKAP": "SITI AMINAH", "TANGGAL LAHIR": "05/07/2012", "L/P": "P"}),  # same child as row 3
+    row(NO=5, **{"NAMA LENGKAP": "Dewi", "TANGGAL LAHIR": "2015-01-09", "DESA": "KLESEM"}),
+]
+
+
+def test_import_creates_children_cases_and_forms(db: Database, world: People) -> None:
+    report = import_file(db, xlsx(GOOD), "do-2026.xlsx", actor_id=world.kabupaten_team, region_scope=KABUPATEN, today=TODAY)
+    assert report.errors == [], report.errors
+    assert report.saved and (report.rows, report.created, report.merged, report.cases_opened) == (5, 4, 1, 4)
+    assert [(w.row, w.column) for w in report.warnings] == [(4, "ALASAN"), (6, "NIK")]  # "Menikah dini" → Lainnya; merged
+    assert counts(db) == (4, 4, 5)
+    with db.read() as session:
+        siti = session.scalars(select(Child).where(Child.name == "Siti Aminah")).one()
+        assert (siti.sex.value, siti.birth_date, siti.region_code, siti.rt, siti.rw) == ("P", dt.date(2012, 7, 5), DESA_A1, "001", "002")
+        assert db.cipher.decrypt_nik(siti.nik_encrypted) == NIK_SITI
+        case = session.scalars(select(Case).where(Case.child_id == siti.id)).one()
+        assert (case.status, case.category, case.region_code) == ("recorded", "2", DESA_A1)
+        forms = session.scalars(select(Response).where(Response.child_id == siti.id).order_by(Response.id)).all()
+        assert [f.instrument for f in forms] == ["impor", "impor"] and {f.case_id for f in forms} == {case.id}
+        answers = forms[0].answers
+        assert answers["3.1"] == "8" and answers["3.2"] == "10" and answers["1.8"] == "1" and answers["3.4"] == 2024
+        assert answers["sumber_data"] == "DO Dapodik 2026" and answers["keluar_kelas"] == "8" and answers["2.1"] == "Tarno"
+        assert forms[0].submitted_by == world.kabupaten_team
+        budi = session.scalars(select(Case).join(Child).where(Child.name == "Budi")).one()
+        assert (budi.region_code, budi.category) == (DESA_A2, "3")
+        budi_form = session.scalars(select(Response).where(Response.case_id == budi.id)).one()
+        assert budi_form.answers["3.1"] == "11" and budi_form.answers["3.1.lainnya"] == "Menikah dini"
+        cahya = session.scalars(select(Case).join(Child).where(Child.name == "Cahya")).one()
+        assert (cahya.region_code, cahya.category) == (DESA_B1, "3")
+        audit = session.scalars(select(AuditLog).where(AuditLog.action == "import.file")).one()
+        assert audit.detail["created"] == 4 and audit.actor_id == world.kabupaten_team
+
+
+def test_import_merges_with_children_already_recorded(db: Database, world: People, seed: Seed) -> None:
+    _, open_case = seed.case("Siti Aminah", DESA_A1, sex="P", born=dt.date(2012, 7, 5), nik=NIK_SITI, status="accompanied")
+    seed.case("Dewi", DESA_A1, sex="P", born=dt.date(2015, 1, 9), status="graduated")  # closed: a new case is opened
+    report = import_file(db, xlsx(GOOD), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    assert (report.created, report.merged, report.cases_opened) == (2, 3, 3)
+    with db.read() as session:
+        siti_cases = session.scalars(select(Case).join(Child).where(Child.name == "Siti Aminah")).all()
+        assert [c.id for c in siti_cases] == [open_case] and siti_cases[0].status == "accompanied"
+        dewi = session.scalars(select(Case.status).join(Child).where(Child.name == "Dewi").order_by(Case.id)).all()
+        assert dewi == ["graduated", "recorded"]
+        # the command line's imports are attributed to a person no one can be
+        person = session.scalars(select(Person).where(Person.telegram_user_id == 0)).one()
+        assert session.scalar(select(func.count()).select_from(Response).where(Response.submitted_by == person.id)) == 5
+
+
+def test_validation_report_rejects_the_whole_file(db: Database, world: People) -> None:
+    bad = [
+        *GOOD[:2],
+        row(NO=6, **{"NAMA LENGKAP": "Eko", "TANGGAL LAHIR": "31/02/2013"}),
+        row(NO=7, **{"NAMA LENGKAP": "Fitri", "DESA": "Atlantis"}),
+        row(NO=8, NIK="33260112031100", **{"NAMA LENGKAP": "Gilang"}),
+        row(NO=9, **{"NAMA LENGKAP": "Hana", "L/P": "X", "RT": "1a", "KATEGORI": "entah", "TAHUN KELUAR": "20199"}),
+        row(NO=10, **{"NAMA LENGKAP": "", "KECAMATAN": "Gotham"}),
+        row(NO=11, **{"NAMA LENGKAP": "Iwan", "TANGGAL LAHIR": "01/01/2030"}),
+    ]
+    before = counts(db)
+    report = import_file(db, xlsx(bad), "bad.xlsx", actor_id=world.kabupaten_team, region_scope=KABUPATEN, today=TODAY)
+    assert report.rejected and not report.saved
+    assert [(e.row, e.column) for e in report.errors] == [
+        (5, "TANGGAL LAHIR"), (6, "DESA"), (7, "NIK"), (8, "L/P"), (8, "RT"), (8, "TAHUN KELUAR"), (8, "KATEGORI"),
+        (9, "NAMA LENGKAP"), (9, "KECAMATAN"), (10, "TANGGAL LAHIR"),
+    ]
+    assert report.errors[0].message == 'not a date: "31/02/2013" (write DD/MM/YYYY)'
+    assert report.errors[1].message == 'no desa "Atlantis" in Kandangserang'
+    assert report.errors[2].message == 'not a valid NIK: "33260112031100" (16 digits)'
+    assert counts(db) == before  # nothing half-imported
+    text = report.render(translator("id"))
+    assert text.splitlines()[0].startswith("Berkas ditolak")
+    assert "baris 6, DESA" in text
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "import.rejected")) == 1
+
+
+def test_failure_while_saving_leaves_nothing(db: Database, world: People, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = {"n": 0}
+    original = imports.allocate_reference
+
+    def failing(session: Any, region: str) -> str:
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise RuntimeError("disk full")
+        return original(session, region)
+
+    monkeypatch.setattr(imports, "allocate_reference", failing)
+    with pytest.raises(RuntimeError):
+        import_file(db, xlsx(GOOD), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    assert counts(db) == (0, 0, 0)
+
+
+def test_dry_run_saves_nothing(db: Database, world: People) -> None:
+    report = import_file(db, xlsx(GOOD), "do.xlsx", actor_id=None, region_scope=KABUPATEN, dry_run=True, today=TODAY)
+    assert (report.created, report.merged, report.saved) == (4, 1, False)
+    assert counts(db) == (0, 0, 0)
+    assert "Nothing was saved" in report.render(translator("en"))
+
+
+def test_csv_with_semicolons_and_scope(db: Database, world: People) -> None:
+    siti = row(NO=1, NIK=NIK_SITI, **{"NAMA LENGKAP": "Siti Aminah", "TANGGAL LAHIR": "05/07/2012", "L/P": "P"})
+    lines = [";".join(COLUMNS), ";".join(str(v or "") for v in siti), ";".join(str(v or "") for v in GOOD[2])]
+    content = "\n".join(lines).encode("cp1252")
+    report = import_file(db, content, "daftar.csv", actor_id=None, region_scope=KEC_A, today=TODAY)
+    # Lambanggelun is in Paninggaran: outside the kecamatan scope
+    assert [(e.row, e.column) for e in report.errors] == [(3, "DESA")]
+    report = import_file(db, "\n".join(lines[:2]).encode(), "daftar.csv", actor_id=None, region_scope=KEC_A, today=TODAY)
+    assert report.saved and report.created == 1
+
+
+def test_header_problems(db: Database, world: People) -> None:
+    report = import_file(db, b"a,b,c\n1,2,3\n", "x.csv", actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    assert report.errors[0].message.id == "No header row of the Format Pendataan ATS found (NO, NIK, NAMA LENGKAP, …, DESA, KECAMATAN)."
+    report = import_file(db, b"NO,NAMA LENGKAP,NIK\n1,Ani,\n", "x.csv", actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    assert str(report.errors[0].message) == "Missing column(s): DESA"
+    report = import_file(db, b"\x00\x01garbage", "x.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    assert report.rejected and report.errors[0].message.id == imports.M.IMPORT_UNREADABLE
+    report = import_file(db, xlsx([]), "x.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    assert str(report.errors[0].message) == "The file has no data rows."
+
+
+def test_only_the_kabupaten_team_imports(db: Database, world: People) -> None:
+    for person in (world.kecamatan_team, world.pendamping, world.masyarakat):
+        with pytest.raises(NotAllowed):
+            import_file(db, xlsx(GOOD), "do.xlsx", actor_id=person, region_scope=KABUPATEN, today=TODAY)
+    with pytest.raises(NotAllowed):
+        import_file(db, xlsx(GOOD), "do.xlsx", actor_id=world.kabupaten_team, region_scope="73.71", today=TODAY)
+    assert counts(db) == (0, 0, 0)
+
+
+def test_export_then_import_round_trip(db: Database, world: People) -> None:
+    import_file(db, xlsx(GOOD), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    _, content = export_region(db, KABUPATEN, "xlsx", None)
+    report = import_file(db, content, "ekspor.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    assert report.errors == [] and (report.rows, report.created, report.merged, report.cases_opened) == (4, 0, 4, 0)
+    _, content = export_region(db, KABUPATEN, "csv", None)
+    import zipfile
+
+    archive = zipfile.ZipFile(io.BytesIO(content))
+    report = import_file(db, archive.read("Format Pendataan ATS.csv"), "ekspor.csv", actor_id=None, region_scope=KABUPATEN,
+                         today=TODAY)
+    assert report.errors == [] and report.created == 0
