@@ -37,10 +37,10 @@ from reports.sql import CLOSED, IMPORT_INSTRUMENT, in_scope
 from reports.vocab import fold, node, normalize_category
 from storage.crypto import NikCipher
 from storage.db import Database
-from storage.models import Case, Child, Language, Person, Region, Response, Role, Sex
+from storage.models import Case, Language, Person, Region, Response, Role, Sex
 from storage.repositories.audit import add_entry, record
 from storage.repositories.cases import add_case
-from storage.repositories.children import ChildIdentity, _candidates, _complete, normalize_name
+from storage.repositories.children import ChildIdentity, find_or_create_child, normalize_name
 from storage.repositories.references import allocate_reference
 from storage.repositories.sql import insert_if_absent
 from storage.types import utcnow
@@ -492,24 +492,6 @@ def _is_numbering_row(cells: dict[str, Any]) -> bool:
 
 
 # -- saving ---------------------------------------------------------------------------------------------------------
-def _find_or_create_child(session: Session, cipher: NikCipher, identity: ChildIdentity, created_by: int | None) -> tuple[Child, bool]:
-    """``storage.repositories.children.find_or_create_child`` without its per-child advisory locks (thousands of
-    them in one transaction would exhaust PostgreSQL's lock table): the import holds a table lock instead."""
-    nik_hash = cipher.nik_hash(identity.nik) if identity.nik else None
-    candidates = _candidates(session, cipher, identity)
-    match = next((c for c in candidates if nik_hash and c.nik_hash == nik_hash), None)
-    if match is None:
-        match = next((c for c in candidates if nik_hash is None or c.nik_hash in (None, nik_hash)), None)
-    if match is not None:
-        _complete(match, cipher, identity, nik_hash)
-        return match, False
-    child = Child(name=identity.name.strip(), name_normalized=normalize_name(identity.name), created_by=created_by)
-    _complete(child, cipher, identity, nik_hash)
-    session.add(child)
-    session.flush()
-    return child, True
-
-
 def _command_line_person(session: Session) -> int:
     now = utcnow()
     insert_if_absent(session, Person, {
@@ -526,7 +508,7 @@ def _save(db: Database, parsed: list[_Row], report: ImportReport, actor_id: int 
             session.execute(text("LOCK TABLE children IN SHARE ROW EXCLUSIVE MODE"))
         submitter = actor_id if actor_id is not None else _command_line_person(session)
         for done, row in enumerate(parsed, start=1):
-            child, created = _find_or_create_child(session, db.cipher, row.identity, actor_id)
+            child, created = find_or_create_child(session, db.cipher, row.identity, actor_id, lock=False)
             report.created += created
             report.merged += not created
             case = session.scalars(

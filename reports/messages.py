@@ -7,6 +7,7 @@ parameters, so whoever shows them (the bot, the command line) translates them.
 
 from __future__ import annotations
 
+from cases.messages import STATUS_LABELS  # noqa: F401 - the case statuses, named once
 from flows.messages import N_
 
 # -- recap text --------------------------------------------------------------------------------------------
@@ -63,24 +64,6 @@ AGE_GROUP_LABELS = {
     "unknown": N_("age unknown"),
 }
 
-STATUS_LABELS = {
-    "proposed": N_("proposed"),
-    "recorded": N_("recorded"),
-    "verified": N_("verified"),
-    "not_valid": N_("not valid"),
-    "accompanied": N_("accompanied"),
-    "willing": N_("parent willing"),
-    "not_willing": N_("parent not willing"),
-    "undecided": N_("parent undecided"),
-    "school_chosen": N_("school chosen"),
-    "back_in_school": N_("back in school"),
-    "monitored": N_("monitored"),
-    "graduated": N_("graduated"),
-    "dropped_out_again": N_("dropped out again"),
-    "moved_away": N_("moved away"),
-    "aged_out": N_("aged out"),
-}
-"""The same words as ``cases.messages.STATUS_LABELS`` (same message ids, so one translation serves both)."""
 
 # -- early warning (Lampiran 7, Bab IV) -----------------------------------------------------------------------
 RISK_ABSENCE = N_("absent more than half of the school days")

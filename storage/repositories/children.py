@@ -66,16 +66,19 @@ def find_duplicate_children(db: Database, identity: ChildIdentity) -> list[Child
 
 
 def find_or_create_child(
-    session: Session, cipher: NikCipher, identity: ChildIdentity, created_by: int | None
+    session: Session, cipher: NikCipher, identity: ChildIdentity, created_by: int | None, *, lock: bool = True
 ) -> tuple[Child, bool]:
     """The existing record of this child, completed with anything new, or a new record; (child, created).
 
     A NIK match wins. A name match is the same child unless the two records carry different NIKs.
     Concurrent submissions about one child are serialized (see ``lock_keys``), so they cannot both create it.
+    A bulk import that already holds a table lock passes ``lock=False``: thousands of per-child advisory
+    locks in one transaction would exhaust PostgreSQL's lock table.
     """
     nik_hash = cipher.nik_hash(identity.nik) if identity.nik else None
-    name_key = f"child:{normalize_name(identity.name)}|{identity.birth_date}|{identity.region_code}"
-    lock_keys(session, name_key, *([f"child-nik:{nik_hash}"] if nik_hash else []))
+    if lock:
+        name_key = f"child:{normalize_name(identity.name)}|{identity.birth_date}|{identity.region_code}"
+        lock_keys(session, name_key, *([f"child-nik:{nik_hash}"] if nik_hash else []))
     candidates = _candidates(session, cipher, identity)
     match = next((c for c in candidates if nik_hash and c.nik_hash == nik_hash), None)
     if match is None:  # a name match, unless both records have a NIK and they differ
