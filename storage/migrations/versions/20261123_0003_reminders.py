@@ -1,4 +1,5 @@
-"""reminders: opaque button token, the recipient's time zone, whom a notice is about, message detail, snoozes
+"""reminders: opaque button token, the recipient's time zone, whom a notice is about, message detail, snoozes, the
+sweep's partial index of rows still to send
 
 Revision ID: 0003
 Revises: 0002
@@ -55,9 +56,19 @@ def upgrade() -> None:
             batch_op.f("fk_reminders_subject_person_id_people"), "people", ["subject_person_id"], ["id"], ondelete="SET NULL"
         )
     _period_index()
+    # The sweep's queue: only the rows still to send, in due order.
+    op.create_index(
+        "ix_reminders_open_due",
+        "reminders",
+        ["due_at", "id"],
+        unique=False,
+        postgresql_where=sa.text("state IN ('pending', 'snoozed')"),
+        sqlite_where=sa.text("state IN ('pending', 'snoozed')"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_reminders_open_due", table_name="reminders")
     op.drop_index("uq_reminders_period", table_name="reminders")
     with op.batch_alter_table("reminders", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_reminders_subject_person_id_people"), type_="foreignkey")

@@ -1,0 +1,344 @@
+"""Reminders benchmark: one sweep over 1,000,000 cases — how long it takes to find and claim the due reminders,
+and its peak memory.
+
+    python benchmarks/bench_reminders.py [--cases 1000000] [--url postgresql+psycopg://...] [--keep]
+
+Seeds a district-sized synthetic database on PostgreSQL (COPY, foreign keys off while loading): 1,000,000
+children and cases with a realistic mix of statuses, two status events per case, an active pendamping for every
+case being accompanied or monitored, visits, monitoring forms, 20,000 pendamping (1 % unreachable) and the
+desa/kecamatan/kabupaten teams in WIB, WITA and WIT; and every reminder a bot running until Monday 23 Nov 2026
+17:00 WIB would have sent (the rules' own output, recorded as sent). The clock is Tue 24 Nov 2026 09:00 WIB:
+what came due since Monday evening is due now. Then, each phase in a fresh child process (so its peak RSS is its own):
+
+1. ``materialise``: the rules over every open case, inserting what is due (the job does this every 10 minutes);
+2. ``sweep``: ``deliver_due`` with a bot that sends nothing, no rate limit — finds and claims every due row in
+   batches of 25 (``claim_batch``), each batch one transaction that records the rows as sent;
+3. ``claim``: the steady-state cost: find and claim one batch of 25 due rows among them (median of 200).
+
+Peak memory is the child process's peak RSS (the interpreter and libraries are about 90 MB of it); the sweep is
+run a second time on the same rows under tracemalloc for the Python heap's peak (``--tracemalloc`` does the same
+for the materialisation, which tracemalloc slows down about six times). PostgreSQL comes from ``--url``, ``TEST_POSTGRES_URL`` or ``scripts/pg-test-server.sh``; the
+benchmark creates and drops a database of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+NOW = dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC)  # Tue 24 Nov 2026, 09:00 WIB / 10:00 WITA / 11:00 WIT
+PREVIOUS_EVENING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)  # Mon 23 Nov 17:00 WIB: the bot ran until then
+STATUSES = [  # (status, share): found, being accompanied, back in school, closed
+    ("proposed", 3), ("recorded", 3), ("verified", 4), ("not_valid", 5), ("accompanied", 15), ("willing", 8),
+    ("undecided", 3), ("not_willing", 2), ("school_chosen", 5), ("back_in_school", 12), ("monitored", 20),
+    ("graduated", 12), ("dropped_out_again", 3), ("moved_away", 3), ("aged_out", 2),
+]
+BEFORE = {"accompanied", "willing", "undecided", "not_willing", "school_chosen"}
+AFTER = {"back_in_school", "monitored"}
+ZONES = [("33.26", "Kabupaten Pekalongan", "Asia/Jakarta", 19, 20), ("73.71", "Kota Makassar", "Asia/Makassar", 5, 10),
+         ("91.71", "Kota Jayapura", "Asia/Jayapura", 3, 10)]
+PENDAMPING = 20_000
+
+
+def _pg(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _server_url(cli_url: str | None) -> str:
+    if cli_url:
+        return cli_url
+    if os.environ.get("TEST_POSTGRES_URL"):
+        return os.environ["TEST_POSTGRES_URL"]
+    return subprocess.run([str(ROOT / "scripts" / "pg-test-server.sh"), "start"], check=True, capture_output=True, text=True).stdout.strip()
+
+
+# -- seeding ------------------------------------------------------------------------------------------------------
+def seed(url: str, cases: int, rng: random.Random) -> dict[str, int]:
+    from reminders import rules
+    from reminders.rules import CaseSnapshot, Existing, Recipient
+    from reminders.schedule import new_token
+    from reminders.settings import ReminderSettings
+
+    counts: dict[str, int] = {}
+    with psycopg.connect(_pg(url)) as conn:
+        conn.execute("SET session_replication_role = replica")  # no FK triggers while loading
+        desas: list[tuple[str, str]] = []
+        with conn.cursor().copy("COPY regions (code, level, kind, name, parent_code, timezone) FROM STDIN") as copy:
+            for kab, name, tz, kecs, per_kec in ZONES:
+                copy.write_row((kab, "kabupaten", "kabupaten", name, None, tz))
+                for k in range(1, kecs + 1):
+                    kec = f"{kab}.{k:02d}"
+                    copy.write_row((kec, "kecamatan", "kecamatan", f"Kecamatan {kec}", kab, tz))
+                    for d in range(1, per_kec + 1):
+                        desa = f"{kec}.{2000 + d}"
+                        copy.write_row((desa, "desa", "desa", f"Desa {desa}", kec, tz))
+                        desas.append((desa, tz))
+        counts["desa"] = len(desas)
+        created = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        people: list[tuple[int, str, str]] = []  # id, role, region
+        unreachable_ids: list[int] = []
+        with conn.cursor().copy(
+            "COPY people (id, telegram_user_id, telegram_chat_id, display_name, role, region_code, language, unreachable, created_at, updated_at) FROM STDIN"
+        ) as copy:
+            pid = 0
+
+            def person(role: str, region: str, unreachable: bool = False) -> None:
+                nonlocal pid
+                pid += 1
+                copy.write_row((pid, 10_000_000 + pid, 10_000_000 + pid, f"Orang {pid}", role, region, "id", unreachable, created, created))
+                people.append((pid, role, region))
+
+            for desa, _ in desas:
+                person("tim_desa", desa)
+            for kab, _, _, kecs, _ in ZONES:
+                person("tim_kabupaten", kab)
+                for k in range(1, kecs + 1):
+                    person("tim_kecamatan", f"{kab}.{k:02d}")
+            for _ in range(PENDAMPING):
+                gone = rng.random() < 0.01
+                person("pendamping", rng.choice(desas)[0], gone)
+                if gone:
+                    unreachable_ids.append(pid)
+        pendamping_by_desa: dict[str, list[int]] = {}
+        for p, role, region in people:
+            if role == "pendamping":
+                pendamping_by_desa.setdefault(region, []).append(p)
+        all_pendamping = [p for p, role, _ in people if role == "pendamping"]
+        counts["people"] = len(people)
+        conn.execute("SELECT setval(pg_get_serial_sequence('people', 'id'), %s)", (len(people),))
+
+        statuses = [s for s, share in STATUSES for _ in range(share)]
+        plan: list[tuple[int, str, str, dt.datetime]] = []
+        with conn.cursor().copy("COPY children (id, name, name_normalized, region_code, created_at, updated_at) FROM STDIN") as copy:
+            for cid in range(1, cases + 1):
+                desa, _ = desas[cid % len(desas)]
+                copy.write_row((cid, f"Anak {cid}", f"anak {cid}", desa, created, created))
+                since = NOW - dt.timedelta(days=rng.randint(3, 160), hours=rng.randint(0, 23))
+                plan.append((cid, rng.choice(statuses), desa, since))
+        with conn.cursor().copy("COPY cases (id, reference, child_id, status, region_code, created_at, updated_at) FROM STDIN") as copy:
+            for cid, status, desa, since in plan:
+                copy.write_row((cid, f"B-{cid:07d}", cid, status, desa, created, since))
+        with conn.cursor().copy("COPY case_events (case_id, from_status, to_status, at, event) FROM STDIN") as copy:
+            for cid, status, _, since in plan:
+                copy.write_row((cid, None, "recorded", since - dt.timedelta(days=60), None))
+                copy.write_row((cid, "recorded", status, since, "bench"))
+        open_cases = [(cid, status, desa, since) for cid, status, desa, since in plan if status in BEFORE | AFTER]
+        zone_of = dict(desas)
+        unreachable = {p for p, role, _ in people if role == "pendamping"} & set(unreachable_ids)
+        region_of = {p: region for p, _, region in people}
+        team = {region: Recipient(p, zone_of.get(region, "Asia/Jakarta")) for p, role, region in people if role == "tim_desa"}
+        assigned: dict[int, int] = {}
+        with conn.cursor().copy("COPY assignments (case_id, pendamping_id, active, valid_from) FROM STDIN") as copy:
+            for cid, _, desa, since in open_cases:
+                assigned[cid] = rng.choice(pendamping_by_desa.get(desa) or all_pendamping)
+                copy.write_row((cid, assigned[cid], True, since))
+        counts["open_cases"] = len(open_cases)
+        visits = responses = history = 0
+        last_visit: dict[int, dt.date] = {}
+        last_form: dict[int, dt.datetime] = {}
+        with conn.cursor().copy("COPY visits (case_id, pendamping_id, visit_date, created_at) FROM STDIN") as copy:
+            for cid, status, _, since in open_cases:
+                if status in BEFORE and rng.random() < 0.4:
+                    day = max((NOW - dt.timedelta(days=rng.randint(1, 90))).date(), since.date())
+                    copy.write_row((cid, assigned[cid], day, NOW))
+                    last_visit[cid] = day
+                    visits += 1
+        with conn.cursor().copy(
+            "COPY responses (reference, instrument, instrument_version, answers, case_id, submitted_by, submitted_at, region_code) FROM STDIN"
+        ) as copy:
+            for cid, status, desa, since in open_cases:
+                if status in AFTER and rng.random() < 0.5:
+                    at = max(since, NOW - dt.timedelta(days=rng.randint(1, 45)))
+                    copy.write_row((f"M-{cid:07d}", "monitoring", 1, "{}", cid, assigned[cid], at, desa))
+                    last_form[cid] = at
+                    responses += 1
+        # What a bot running until Monday evening has sent: the rules' own output, each row sent when it was due.
+        settings = ReminderSettings(_env_file=None)
+        with conn.cursor().copy(
+            "COPY reminders (kind, case_id, person_id, region_code, period, due_at, state, attempts, claimed_by, claimed_at, sent_at, "
+            "token, timezone, subject_person_id, detail, snoozes, created_at, updated_at) FROM STDIN"
+        ) as copy:
+            for cid, status, desa, since in open_cases:
+                tz = zone_of[desa]
+                p = assigned[cid]
+                snapshot = CaseSnapshot(cid, status, desa, tz, since, last_visit.get(cid), last_form.get(cid),
+                                        Recipient(p, zone_of.get(region_of[p], tz), p not in unreachable), (team[desa],))
+                stored: list[Existing] = []
+                for _ in range(4):  # the first reminder, its follow-up, the escalation
+                    dues = [d for d in rules.case_reminders(snapshot, settings, PREVIOUS_EVENING, stored)
+                            if (d.kind, d.person_id, d.period) not in {(e.kind, e.person_id, e.period) for e in stored}]
+                    if not dues:
+                        break
+                    for d in dues:
+                        stored.append(Existing(str(d.kind), d.person_id, d.period, "sent", d.due_at))
+                        copy.write_row((str(d.kind), cid, d.person_id, desa, d.period, d.due_at, "sent", 1, "history", d.due_at, d.due_at,
+                                        new_token(), d.timezone, d.subject_person_id, json.dumps(dict(d.detail)), 0, d.due_at, d.due_at))
+                        history += 1
+        counts.update(visits=visits, responses=responses, reminders_history=history, cases=cases)
+        for table in ("children", "cases", "case_events", "assignments", "visits", "responses", "reminders"):
+            conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))")
+        conn.execute("SET session_replication_role = origin")
+        conn.commit()
+    with psycopg.connect(_pg(url), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    return counts
+
+
+# -- phases (each in a child process) ------------------------------------------------------------------------------
+class NullBot:
+    async def send_message(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM: unlike ru_maxrss, not inherited from the parent across fork and exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def run_phase(url: str, phase: str, trace: bool) -> dict[str, Any]:
+    from reminders.schedule import materialise
+    from reminders.settings import ReminderSettings
+    from reminders.sweep import claim, deliver_due
+    from storage.db import Database
+
+    db = Database.from_url(url)
+    settings = ReminderSettings(_env_file=None, max_per_second=1e9, per_chat_seconds=0, max_per_sweep=10**9)
+    if trace:
+        tracemalloc.start()
+    started = time.perf_counter()
+    result: dict[str, Any] = {"phase": phase, "tracemalloc": trace}
+    if phase == "materialise":
+        report = materialise(db, settings, NOW)
+        result.update(report.as_dict())
+    elif phase == "sweep":
+        report = asyncio.run(deliver_due(NullBot(), db, settings, NOW, claimed_by="bench-sweep"))  # type: ignore[arg-type]
+        result.update(claimed=report.claimed, sent=report.sent, skipped=report.skipped)
+    elif phase == "claim":
+        zones = ["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"]
+        timings = []
+        for _ in range(200):
+            t = time.perf_counter()
+            batch = claim(db, NOW, zones, settings.claim_batch, "bench-claim")
+            timings.append(time.perf_counter() - t)
+            assert len(batch) == settings.claim_batch
+        result.update(batches=len(timings), median_ms=round(statistics.median(timings) * 1000, 2),
+                      p95_ms=round(sorted(timings)[int(len(timings) * 0.95)] * 1000, 2))
+    result["seconds"] = round(time.perf_counter() - started, 2)
+    if trace:
+        result["tracemalloc_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
+        tracemalloc.stop()
+    result["peak_rss_mb"] = _peak_rss_mb()
+    db.dispose()
+    return result
+
+
+def child(url: str, phase: str, trace: bool) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, __file__, "--phase", phase, "--url", url, *(["--trace"] if trace else [])],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def reset(url: str, phase: str) -> None:
+    """Undo a phase so the next run does the same work."""
+    with psycopg.connect(_pg(url), autocommit=True) as conn:
+        if phase == "materialise":
+            conn.execute("DELETE FROM reminders WHERE claimed_by IS NULL AND state = 'pending'")
+        elif phase in ("sweep", "claim"):
+            conn.execute("UPDATE reminders SET state = 'pending', claimed_by = NULL, claimed_at = NULL, sent_at = NULL, attempts = 0 "
+                         "WHERE claimed_by LIKE 'bench-%'")
+        conn.execute("VACUUM ANALYZE reminders")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--url", default=None, help="a PostgreSQL server (the benchmark makes its own database on it)")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--tracemalloc", action="store_true", help="also run the materialisation under tracemalloc (slow)")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        print(json.dumps(run_phase(args.url, args.phase, args.trace)))
+        return 0
+
+    from storage.schema_state import upgrade
+
+    server = _server_url(args.url)
+    name = f"ats_bench_reminders_{uuid.uuid4().hex[:6]}"
+    admin = make_url(server).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    total = time.perf_counter()
+    try:
+        upgrade(url)
+        t = time.perf_counter()
+        counts = seed(url, args.cases, random.Random(args.seed))
+        print(f"seeded in {time.perf_counter() - t:.0f}s: {json.dumps(counts)}", flush=True)
+        results = []
+        for phase in ("materialise", "sweep", "claim"):
+            if phase == "claim":  # the steady state: a backlog of due rows to claim from
+                with psycopg.connect(_pg(url), autocommit=True) as conn:
+                    due = conn.execute("SELECT count(*) FROM reminders WHERE state = 'pending' AND due_at <= %s", (NOW,)).fetchone()[0]
+                if due < 200 * 25:
+                    print("claim: not enough due rows for 200 batches, skipped")
+                    continue
+            timed = child(url, phase, False)
+            if phase == "sweep" or (phase == "materialise" and args.tracemalloc):
+                reset(url, phase)  # the same work again, under tracemalloc (several times slower: timed apart)
+                traced = child(url, phase, True)
+                timed["tracemalloc_peak_mb"] = traced["tracemalloc_peak_mb"]
+                timed["seconds_with_tracemalloc"] = traced["seconds"]
+            if phase != "materialise":
+                reset(url, phase)  # materialised rows stay: the sweep claims them
+            results.append(timed)
+            print(json.dumps(timed), flush=True)
+        print()
+        print(f"{args.cases:,} cases ({counts['open_cases']:,} open), PostgreSQL, clock Tue 24 Nov 2026 09:00 WIB")
+        for r in results:
+            if r["phase"] == "materialise":
+                traced = f", tracemalloc peak {r['tracemalloc_peak_mb']:.0f} MB" if "tracemalloc_peak_mb" in r else ""
+                print(f"  materialise (rules over every open case, insert what is due): {r['seconds']:.1f} s, "
+                      f"{r['cases_due']:,} cases in a due period, {r['inserted']:,} rows inserted, peak RSS {r['peak_rss_mb']:.0f} MB{traced}")
+            elif r["phase"] == "sweep":
+                print(f"  sweep (find and claim every due row, batches of 25, null bot): {r['seconds']:.1f} s for {r['claimed']:,} rows "
+                      f"({r['claimed'] / max(r['seconds'], 1e-9):,.0f} rows/s), peak RSS {r['peak_rss_mb']:.0f} MB, "
+                      f"tracemalloc peak {r['tracemalloc_peak_mb']:.1f} MB")
+            else:
+                print(f"  claim one batch of 25 among them: median {r['median_ms']} ms, p95 {r['p95_ms']} ms")
+        print(f"total {time.perf_counter() - total:.0f}s")
+    finally:
+        if not args.keep:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        else:
+            print(f"kept {url}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,374 @@
+"""Claim due reminder rows and send them: each due row goes out at most once, within Telegram's limits.
+
+Claiming is one short write transaction per batch of ``claim_batch`` rows: select the due rows (``state``
+pending or snoozed, ``due_at <= now``, the recipient's zone inside its daily window), lock them (PostgreSQL:
+``FOR UPDATE SKIP LOCKED``, so two processes take disjoint rows; SQLite: ``BEGIN IMMEDIATE`` excludes every
+other writer) and mark them ``sent`` with ``sent_at`` and ``claimed_by`` before committing. Only then is a
+message sent. A row is therefore sent by the one process that claimed it, once; a crash between the commit
+and the send loses at most that batch (at-most-once, by design: a duplicate teaches volunteers to mute the
+bot, a missed reminder is followed by the follow-up and the escalation).
+
+Outcomes that are certain to mean "not delivered" are written back: ``Forbidden`` (the person blocked the bot
+or left) marks the row ``failed`` and the person unreachable and creates a notice to their coordinators, in one
+transaction; repeated 429s release the row (``pending`` again, ``retry_delay_seconds`` later). A timeout keeps
+the row ``sent``: Telegram may have delivered it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import time
+import warnings
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, or_, select, text, update
+from sqlalchemy.orm import Session
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from reminders import rules
+from reminders.render import Claimed, render
+from reminders.rules import Kind
+from reminders.schedule import OPEN_STATES, insert_dues, team_for
+from reminders.settings import ReminderSettings
+from storage.db import Database
+from storage.models import Case, Child, Person, Region, Reminder, ReminderState, TimeZone
+from storage.repositories.audit import add_entry
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+OPEN_ROWS = text("reminders.state IN ('pending', 'snoozed')")
+"""Literal, so that PostgreSQL can use the partial index ``ix_reminders_open_due`` even for a prepared statement."""
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[Any]]
+
+
+@dataclass
+class SweepReport:
+    open_zones: list[str] = field(default_factory=list)
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    uncertain: int = 0
+    released: int = 0
+    skipped: int = 0
+    """Claimed but not sent: the recipient was already unreachable or has no chat."""
+    retried_429: int = 0
+    blocked: list[int] = field(default_factory=list)
+    """People found unreachable in this sweep (their coordinators get a notice)."""
+    by_kind: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "by_kind": dict(self.by_kind), "blocked": len(self.blocked)}
+
+    def merge(self, other: SweepReport) -> SweepReport:
+        """This sweep followed by ``other``."""
+        merged = SweepReport(open_zones=self.open_zones, by_kind=self.by_kind + other.by_kind, blocked=self.blocked + other.blocked,
+                             seconds=self.seconds + other.seconds)
+        for name in ("claimed", "sent", "failed", "uncertain", "released", "skipped", "retried_429"):
+            setattr(merged, name, getattr(self, name) + getattr(other, name))
+        return merged
+
+
+# -- pacing ------------------------------------------------------------------------------------------------------
+class Pacer:
+    """Start times for messages: at most ``per_second`` overall, one per chat every ``per_chat`` seconds, and
+    nothing while Telegram asked to wait (429 ``retry_after``)."""
+
+    def __init__(self, per_second: float, per_chat: float, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
+        self.interval = 1.0 / per_second
+        self.per_chat = per_chat
+        self.clock, self.sleep = clock, sleep
+        self.next_slot = float("-inf")
+        self.chat_next: dict[int, float] = {}
+        self.paused_until = float("-inf")
+        self._lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, self.clock() + seconds)
+
+    async def acquire(self, chat_id: int) -> float:
+        async with self._lock:
+            while True:
+                now = self.clock()
+                ready = max(self.next_slot, self.chat_next.get(chat_id, float("-inf")), self.paused_until)
+                if ready <= now:
+                    self.next_slot = now + self.interval
+                    self.chat_next[chat_id] = now + self.per_chat
+                    return now
+                await self.sleep(ready - now)
+
+
+# -- claiming --------------------------------------------------------------------------------------------------
+def claim(db: Database, now: dt.datetime, zones: Sequence[str], limit: int, claimed_by: str) -> list[Claimed]:
+    """Take up to ``limit`` due rows and record them as sent, in one transaction; then read what their messages need."""
+    ids = claim_ids(db, now, zones, limit, claimed_by)
+    if not ids:
+        return []
+    with db.read() as session:
+        return _describe(session, ids)
+
+
+def claim_ids(db: Database, now: dt.datetime, zones: Sequence[str], limit: int, claimed_by: str) -> list[int]:
+    """The claiming transaction: lock up to ``limit`` due rows nobody else holds and mark them sent."""
+    with db.write() as session:
+        pick = (
+            select(Reminder.id)
+            .where(OPEN_ROWS, Reminder.due_at <= now, Reminder.timezone.in_([TimeZone(z) for z in zones]))
+            .order_by(Reminder.due_at, Reminder.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        ids = list(session.scalars(pick))
+        if not ids:
+            return []
+        return list(session.scalars(
+            update(Reminder)
+            .where(Reminder.id.in_(ids), Reminder.state.in_(OPEN_STATES))
+            .values(state=ReminderState.SENT, claimed_by=claimed_by[:100], claimed_at=now, sent_at=now,
+                    attempts=Reminder.attempts + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+            .returning(Reminder.id)
+        ))
+
+
+def _describe(session: Session, ids: list[int]) -> list[Claimed]:
+    if not ids:
+        return []
+    rows = session.execute(
+        select(Reminder.id, Reminder.kind, Reminder.token, Reminder.period, Reminder.person_id, Reminder.timezone,
+               Reminder.case_id, Reminder.region_code, Reminder.detail, Reminder.subject_person_id, Reminder.due_at,
+               Person.telegram_chat_id, Person.language, Person.unreachable, Person.region_code, Person.role)
+        .join(Person, Person.id == Reminder.person_id)
+        .where(Reminder.id.in_(ids))
+        .order_by(Reminder.due_at, Reminder.id)
+    ).all()
+    case_ids = {r.case_id for r in rows if r.case_id is not None}
+    cases = {
+        cid: (child, village)
+        for cid, child, village in session.execute(
+            select(Case.id, Child.name, Region.name).join(Child, Child.id == Case.child_id).join(Region, Region.code == Case.region_code)
+            .where(Case.id.in_(case_ids))
+        )
+    } if case_ids else {}
+    subject_ids = {r.subject_person_id for r in rows if r.subject_person_id is not None}
+    subjects = {
+        pid: (name, role.value)
+        for pid, name, role in session.execute(select(Person.id, Person.display_name, Person.role).where(Person.id.in_(subject_ids)))
+    } if subject_ids else {}
+    periodic_regions = {r.region_code for r in rows if r.kind in (Kind.RECAP_QUARTERLY, Kind.EVALUATION_SEMESTER) and r.region_code}
+    region_names = dict(session.execute(select(Region.code, Region.name).where(Region.code.in_(periodic_regions))).tuples().all()) if periodic_regions else {}
+    counts = {code: _counts(session, code) for code in periodic_regions}
+    claimed = []
+    for r in rows:
+        child, village = cases.get(r.case_id, (None, None)) if r.case_id is not None else (None, None)
+        subject_name, subject_role = subjects.get(r.subject_person_id, (None, None))
+        claimed.append(Claimed(
+            id=r.id, kind=r.kind, token=r.token, period=r.period, person_id=r.person_id, chat_id=r.telegram_chat_id,
+            language=r.language.value, reachable=not r.unreachable, timezone=r.timezone.value, case_id=r.case_id,
+            region_code=r.region_code, recipient_region=r[14], recipient_role=r.role.value, detail=dict(r.detail or {}),
+            child=child, village=village, subject_name=subject_name, subject_role=subject_role,
+            region_name=region_names.get(r.region_code), counts=counts.get(r.region_code, {}),
+        ))
+    return claimed
+
+
+def _counts(session: Session, region_code: str) -> dict[str, int]:
+    """Cases by status in a region and everything under it (for recaps and evaluations)."""
+    return {
+        status: int(n)
+        for status, n in session.execute(
+            select(Case.status, func.count()).where(or_(Case.region_code == region_code, Case.region_code.like(region_code + ".%")))
+            .group_by(Case.status)
+        )
+    }
+
+
+# -- sending --------------------------------------------------------------------------------------------------------
+@dataclass
+class _Outcome:
+    claimed: Claimed
+    result: str  # sent | blocked | failed | uncertain | released | skipped
+    error: str | None = None
+
+
+def _markup(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows])
+
+
+def _retry_seconds(exc: RetryAfter) -> float:
+    """``retry_after`` in seconds (PTB 22 keeps a timedelta; its public int attribute is deprecated)."""
+    value = getattr(exc, "_retry_after", None)
+    if not isinstance(value, dt.timedelta):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = exc.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def _interleave(batch: Sequence[Claimed]) -> list[Claimed]:
+    """Round-robin over recipients, so one chat with many messages does not hold the others back."""
+    queues: dict[int | None, list[Claimed]] = defaultdict(list)
+    for c in batch:
+        queues[c.chat_id].append(c)
+    ordered: list[Claimed] = []
+    while queues:
+        for chat in list(queues):
+            ordered.append(queues[chat].pop(0))
+            if not queues[chat]:
+                del queues[chat]
+    return ordered
+
+
+async def _send_one(
+    bot: Bot, c: Claimed, pacer: Pacer, settings: ReminderSettings, report: SweepReport, blocked: set[int]
+) -> _Outcome:
+    assert c.chat_id is not None
+    message = render(c)
+    markup = _markup(message.buttons)
+    attempt = 0
+    while True:
+        await pacer.acquire(c.chat_id)
+        if c.person_id in blocked:  # found out while this message waited for its turn
+            return _Outcome(c, "skipped", "recipient unreachable")
+        try:
+            await bot.send_message(c.chat_id, message.text, reply_markup=markup)
+            return _Outcome(c, "sent")
+        except RetryAfter as exc:
+            wait = _retry_seconds(exc)
+            pacer.pause(wait)
+            report.retried_429 += 1
+            attempt += 1
+            if attempt > settings.max_retries:
+                return _Outcome(c, "released", f"429: retry after {wait:g}s, {attempt} times")
+            log.info("429 from Telegram: waiting %ss", wait)
+        except Forbidden as exc:
+            blocked.add(c.person_id)
+            return _Outcome(c, "blocked", f"forbidden: {exc.message}")
+        except BadRequest as exc:
+            text = exc.message.lower()
+            if "chat not found" in text or "user is deactivated" in text:
+                blocked.add(c.person_id)
+                return _Outcome(c, "blocked", f"bad request: {exc.message}")
+            return _Outcome(c, "failed", f"bad request: {exc.message}")
+        except NetworkError as exc:  # includes TimedOut: Telegram may have delivered it
+            return _Outcome(c, "uncertain", f"network: {type(exc).__name__}: {exc.message}")
+        except TelegramError as exc:
+            return _Outcome(c, "failed", f"{type(exc).__name__}: {exc.message}")
+
+
+async def _send_batch(
+    bot: Bot, batch: Sequence[Claimed], pacer: Pacer, settings: ReminderSettings, report: SweepReport, blocked: set[int]
+) -> list[_Outcome]:
+    semaphore = asyncio.Semaphore(settings.max_in_flight)
+    outcomes: list[_Outcome] = []
+    tasks: list[asyncio.Task[_Outcome]] = []
+
+    async def run(c: Claimed) -> _Outcome:
+        try:
+            return await _send_one(bot, c, pacer, settings, report, blocked)
+        finally:
+            semaphore.release()
+
+    for c in _interleave(batch):
+        if not c.reachable or c.chat_id is None or c.person_id in blocked:
+            outcomes.append(_Outcome(c, "skipped", "recipient unreachable" if c.chat_id is not None else "recipient has no chat"))
+            continue
+        await semaphore.acquire()
+        tasks.append(asyncio.create_task(run(c)))
+    outcomes.extend(await asyncio.gather(*tasks))
+    return outcomes
+
+
+def record(db: Database, outcomes: Sequence[_Outcome], now: dt.datetime, settings: ReminderSettings) -> list[int]:
+    """Write back what did not go as claimed; returns the people newly found unreachable."""
+    newly: list[int] = []
+    todo = [o for o in outcomes if o.result != "sent"]
+    if not todo:
+        return newly
+    with db.write() as session:
+        for o in todo:
+            rid = o.claimed.id
+            if o.result in ("blocked", "failed", "skipped"):
+                _set(session, rid, state=ReminderState.FAILED, last_error=o.error, updated_at=now)
+            elif o.result == "released":
+                _set(session, rid, state=ReminderState.PENDING, due_at=now + dt.timedelta(seconds=settings.retry_delay_seconds),
+                     sent_at=None, claimed_at=None, claimed_by=None, last_error=o.error, updated_at=now)
+            elif o.result == "uncertain":
+                _set(session, rid, last_error=o.error, updated_at=now)
+            if o.result == "blocked" and _mark_unreachable(session, o.claimed, now, settings):
+                newly.append(o.claimed.person_id)
+    return newly
+
+
+def _set(session: Session, reminder_id: int, **values: Any) -> None:
+    session.execute(update(Reminder).where(Reminder.id == reminder_id).values(**values).execution_options(synchronize_session=False))
+
+
+def _mark_unreachable(session: Session, c: Claimed, now: dt.datetime, settings: ReminderSettings) -> bool:
+    """The person is unreachable from now on and their coordinators get a notice (once per person and day)."""
+    person = session.get(Person, c.person_id, with_for_update=True)
+    if person is None:
+        return False
+    first = not person.unreachable
+    if first:
+        person.unreachable = True
+        person.updated_at = now
+        add_entry(session, "person.unreachable", "person", person.id, region_code=person.region_code,
+                  detail={"reminder_id": c.id, "kind": c.kind})
+    tz = session.scalar(select(Region.timezone).where(Region.code == person.region_code)) if person.region_code else None
+    coordinators = team_for(session, person.region_code, exclude=person.id, above=person.role.value)
+    notices = rules.unreachable_notices(person.id, person.role.value, person.region_code, now if first else person.updated_at,
+                                        coordinators, settings, now, tz.value if tz is not None else c.timezone)
+    insert_dues(session, notices, now)
+    return first
+
+
+# -- the sweep ---------------------------------------------------------------------------------------------------
+async def deliver_due(
+    bot: Bot,
+    db: Database,
+    settings: ReminderSettings,
+    now: dt.datetime | None = None,
+    *,
+    claimed_by: str,
+    ignore_window: bool = False,
+    clock: Clock = time.monotonic,
+    sleep: Sleep = asyncio.sleep,
+) -> SweepReport:
+    """Claim and send every reminder due at ``now`` (at most ``max_per_sweep``) whose recipient's zone is inside
+    its daily window (all zones with ``ignore_window``). Database work runs in worker threads."""
+    started = time.perf_counter()
+    now = now or utcnow()
+    zones = [z.value for z in TimeZone if ignore_window or rules.is_open(now, z.value, settings)]
+    report = SweepReport(open_zones=zones)
+    if not zones:
+        return report
+    pacer = Pacer(settings.max_per_second, settings.per_chat_seconds, clock, sleep)
+    blocked: set[int] = set()
+    while report.claimed < settings.max_per_sweep:
+        limit = min(settings.claim_batch, settings.max_per_sweep - report.claimed)
+        batch = await asyncio.to_thread(claim, db, now, zones, limit, claimed_by)
+        if not batch:
+            break
+        report.claimed += len(batch)
+        outcomes = await _send_batch(bot, batch, pacer, settings, report, blocked)
+        report.blocked.extend(await asyncio.to_thread(record, db, outcomes, now, settings))
+        for o in outcomes:
+            field_name = "failed" if o.result == "blocked" else o.result
+            setattr(report, field_name, getattr(report, field_name) + 1)
+            if o.result == "sent":
+                report.by_kind[o.claimed.kind] += 1
+    report.seconds = time.perf_counter() - started
+    if report.claimed:
+        log.info(json.dumps({"reminders": "sweep", **report.as_dict()}))
+    return report
