@@ -12,7 +12,9 @@ from pathlib import Path
 import segno
 from sqlalchemy import select
 
+from app.authz import covers
 from app.settings import Settings, get_settings
+from cases.schools import school_by_npsn
 from storage.models import DataRequest, DataRequestStatus, Role
 from storage.repositories.audit import record
 from storage.repositories.invitations import create_invitation
@@ -25,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     invite = subparsers.add_parser("invite", help="create a one-time invitation link (and QR code) for a role in a region")
     invite.add_argument("--role", required=True, choices=[r.value for r in Role if r is not Role.MASYARAKAT])
     invite.add_argument("--region", required=True, help="Kemendagri code, e.g. 33.26 or 33.26.08")
+    invite.add_argument("--school", metavar="NPSN", help="for operator_sekolah: their school, from the district's list")
     invite.add_argument("--days", type=int, default=7, help="validity in days (default 7)")
     invite.add_argument("--qr", type=Path, help="write the QR code PNG here (default invite-ROLE-REGION.png)")
     invite.set_defaults(func=cmd_invite)
@@ -55,7 +58,15 @@ def bot_username(settings: Settings) -> str:
 def cmd_invite(args: argparse.Namespace) -> int:
     settings = get_settings()
     db = open_database(settings)
-    token = create_invitation(db, Role(args.role), args.region, validity=dt.timedelta(days=args.days))
+    role = Role(args.role)
+    school = school_by_npsn(db, args.school) if args.school else None
+    if (role is Role.OPERATOR_SEKOLAH) != (args.school is not None):
+        print("--school NPSN is needed for operator_sekolah, and only for it", file=sys.stderr)
+        return 2
+    if args.school and (school is None or not covers(args.region, school.region_code)):
+        print(f"school {args.school} is not in the school list of region {args.region} (ats-bot schools import)", file=sys.stderr)
+        return 2
+    token = create_invitation(db, role, args.region, validity=dt.timedelta(days=args.days), school_id=school.id if school else None)
     link = f"https://t.me/{bot_username(settings)}?start={token}"
     target = args.qr or Path(f"invite-{args.role}-{args.region}.png")
     segno.make(link, error="m").save(target, kind="png", scale=8, border=2)

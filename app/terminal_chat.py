@@ -31,8 +31,7 @@ def _ask(engine: Engine, state: State, t: Translator, out: TextIO, today: dt.dat
     assert not isinstance(prompt, Complete)
     out.write("\n" + question_header(t, prompt, subject_name(engine, state.answers)) + "\n")
     if prompt.node.type in SELECTS:
-        for choice in prompt.node.choices:
-            out.write(f"   {choice.code}. {t.label(choice.label)}\n")
+        out.writelines(f"   {choice.code}. {t.label(choice.label)}\n" for choice in prompt.node.choices)
     if prompt.current is not None:
         out.write(f"   [{display_value(t, prompt.node, prompt.current)}]\n")
     if prompt.can_skip:
@@ -62,8 +61,7 @@ def run_chat(engine: Engine, t: Translator, inp: TextIO, out: TextIO, today: dt.
         node = engine.current(state, day)
         outcome = engine.skip(state, day) if text == "-" else engine.answer(state, text, day)
         if isinstance(outcome, NeedsConfirmation):
-            for warning in outcome.warnings:
-                out.write("⚠ " + describe_problem(t, warning) + "\n")
+            out.writelines("⚠ " + describe_problem(t, warning) + "\n" for warning in outcome.warnings)
             out.write(t(KEEP_ANYWAY) + " ")
             out.flush()
             keep = inp.readline().strip().lower() in YES_WORDS

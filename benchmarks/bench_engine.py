@@ -20,6 +20,7 @@ from pathlib import Path
 from flows.engine import Accepted, Complete, Engine, State
 from flows.registry import engine
 from flows.schema import QuestionType
+
 TODAY = dt.date(2026, 11, 23)  # the fixtures' ages are computed on this day
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "paths"

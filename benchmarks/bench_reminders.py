@@ -42,8 +42,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+import psycopg
+from sqlalchemy.engine import make_url
 
 NOW = dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC)  # Tue 24 Nov 2026, 09:00 WIB / 10:00 WITA / 11:00 WIT
 PREVIOUS_EVENING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)  # Mon 23 Nov 17:00 WIB: the bot ran until then

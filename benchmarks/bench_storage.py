@@ -34,19 +34,19 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
-from sqlalchemy import text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+import psycopg
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
-from storage.crypto import NikCipher  # noqa: E402
-from storage.db import Database, sqlite_path  # noqa: E402
-from storage.models import Sex  # noqa: E402
-from storage.regions import load_regions  # noqa: E402
-from storage.repositories.children import ChildIdentity  # noqa: E402
-from storage.repositories.drafts import create_draft, save_state  # noqa: E402
-from storage.repositories.people import get_or_create_person  # noqa: E402
-from storage.repositories.responses import Submission, submit_response  # noqa: E402
-from storage.schema_state import upgrade  # noqa: E402
+from storage.crypto import NikCipher
+from storage.db import Database, sqlite_path
+from storage.models import Sex
+from storage.regions import load_regions
+from storage.repositories.children import ChildIdentity
+from storage.repositories.drafts import create_draft, save_state
+from storage.repositories.people import get_or_create_person
+from storage.repositories.responses import Submission, submit_response
+from storage.schema_state import upgrade
 
 KABUPATEN = "33.26"
 ANSWERS_PER_FORM = 70

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from app.authz import Action, allowed
+from app.authz import TEAM, Action, allowed
 from bot import render as R
 from bot import texts as T
 from bot.model import Button, Reply
@@ -22,6 +22,7 @@ from reports.early_warning import at_risk
 from reports.export import export_region
 from reports.imports import import_file
 from reports.recap import build_recap
+from storage.models import Role
 from storage.repositories.responses import SubmitResult
 
 if TYPE_CHECKING:
@@ -32,6 +33,15 @@ else:
     Base = object
 
 ASSIGNABLE = ("verified", "dropped_out_again")
+CASE_ACTIONS: dict[Role, tuple[tuple[str, str], ...]] = {
+    Role.PENDAMPING: (("visit_log", T.VISIT_LOG), ("invite_parent", T.INVITE_PARENT), ("record_return", T.RECORD_RETURN),
+                      ("monitoring", T.MONITORING)),
+    Role.OPERATOR_SEKOLAH: (("record_return", T.RECORD_RETURN), ("monitoring", T.MONITORING)),
+    Role.ORANG_TUA: (("fill_kesediaan", T.FILL_STATEMENT), ("fill_pemilihan", T.CHOOSE_SCHOOL)),
+}
+"""What a child's summary offers, by the role of the person reading it."""
+CASE_NOTICES = frozenset({"visit_log", "invite_parent", "record_return", "monitoring", "fill_kesediaan", "fill_pemilihan"})
+"""Notice buttons that act on a case: checked again when pressed, since an assignment may have changed."""
 INVITATION_DAYS = 7
 
 
@@ -308,8 +318,8 @@ class Casework(Base):
 
     # -- the pendamping -------------------------------------------------------------------------------------
     def cmd_cases(self, _: str) -> None:
-        """/kasus: the children a pendamping accompanies (a parent: their own child)."""
-        cases = self.store.cases_of_pendamping(self.person.id)
+        """/kasus: the children a person follows (a pendamping's, a school's pupils, a parent's own child)."""
+        cases = self.store.cases_of(self.person.id)
         if not cases:
             self.say(self.t(T.NO_CASES))
             return
@@ -319,7 +329,7 @@ class Casework(Base):
 
     def menu_case(self, action: str, index: int, menu: dict[str, Any]) -> None:
         case_id = menu["cases"][index]
-        if case_id not in [c[0] for c in self.store.cases_of_pendamping(self.person.id)]:  # handed over meanwhile
+        if not self.follows(case_id):  # handed over meanwhile
             self.deny("read_child", "case", case_id)
             return
         self.close_pressed()
@@ -340,17 +350,22 @@ class Casework(Base):
                  address=s.address or "—", last_visit=s.last_visit or "—", school=s.school_name or "—")
         if intro:
             text = t(intro) + "\n\n" + text
-        buttons = [[self.notice_button(person_id, "visit_log", t(T.VISIT_LOG), case_id=case_id),
-                    self.notice_button(person_id, "invite_parent", t(T.INVITE_PARENT), case_id=case_id)],
-                   [self.notice_button(person_id, "record_return", t(T.RECORD_RETURN), case_id=case_id),
-                    self.notice_button(person_id, "monitoring", t(T.MONITORING), case_id=case_id)]]
-        reply = Reply(text, buttons)
+        actions = CASE_ACTIONS.get(self.store.role_of(person_id), ())
+        buttons = [self.notice_button(person_id, kind, t(label), case_id=case_id) for kind, label in actions]
+        reply = Reply(text, [buttons[i : i + 2] for i in range(0, len(buttons), 2)])
         if person_id == self.person.id:
             self.result.replies.append(reply)
         else:
             self.result.notifications.append((chat_id, reply))
 
     # -- helpers --------------------------------------------------------------------------------------------
+    def follows(self, case_id: int) -> bool:
+        """Whether this person may act on the case: a team inside its region, anyone else only the children
+        they follow (:meth:`BotStore.cases_of`)."""
+        if self.actor.role in TEAM:
+            return allowed(self.actor, Action.READ_CHILD, self.store.case_region(case_id))
+        return case_id in [c[0] for c in self.store.cases_of(self.person.id)]
+
     def joined_parent(self, case_id: int) -> None:
         """A parent who opened the pendamping's link: the statement of willingness is one tap away."""
         self.say(self.t(T.FILL_STATEMENT), [[self.notice_button(self.person.id, "fill_kesediaan", self.t(T.FILL_STATEMENT), case_id=case_id)]])

@@ -16,24 +16,26 @@ from typing import Any
 
 import segno
 
+from app.authz import Actor, forms_for, may_invite
 from app.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, translator
 from app.presenting import describe_problem, display_value, question_label, subject_name, summary_lines
 from bot import render as R
 from bot import texts as T
+from bot.casework import CASE_NOTICES, Casework
 from bot.model import Button, Incoming, Kind, Reply, TurnResult
-from app.authz import Actor, forms_for, may_invite
-from bot.casework import Casework
-from reminders.actions import Invalid, StartForm, is_reminder_button
-from reminders.actions import describe as describe_reminder_action
-from reminders.actions import handle_button as handle_reminder_button
+from bot.school_picking import SchoolPicking
 from bot.store import KEEP, BotStore, Changes, Context, DraftView, SubmitRefused
-from storage.models import DataRequestKind, Role
-from storage.repositories.invitations import InvitationError
+from cases.schools import search_schools
 from flows.engine import Accepted, Complete, Engine, NeedsConfirmation, Prompt, Refused, State
 from flows.loader import instrument_names
 from flows.registry import engine as engine_for
 from flows.schema import QuestionType
 from flows.values import age_on, parse_answer
+from reminders.actions import Invalid, StartForm, is_reminder_button
+from reminders.actions import describe as describe_reminder_action
+from reminders.actions import handle_button as handle_reminder_button
+from storage.models import DataRequestKind, Role, School
+from storage.repositories.invitations import InvitationError
 
 NOTICE_PREFIX = "a."
 MESSAGE_LIMIT = 3500
@@ -65,7 +67,7 @@ class Conversations:
         self.store.remember_message(person_id, nonce, message_id)
 
 
-class _Turn(Casework):
+class _Turn(Casework, SchoolPicking):
     """The work of one update for one person."""
 
     def __init__(self, owner: Conversations, context: Context, incoming: Incoming) -> None:
@@ -93,6 +95,8 @@ class _Turn(Casework):
             self.on_edit_code(self.incoming.text)
         elif self.menu and self.menu.get("kind") == "reason" and kind is Kind.TEXT:
             self.on_reason_text(self.incoming.text)
+        elif self.menu and self.menu.get("kind") == "invite_school" and kind is Kind.TEXT:
+            self.ask_invite_school(" ".join(self.incoming.text.split()))
         elif self.menu and self.menu.get("kind") == "import" and kind is Kind.DOCUMENT:
             self.on_import_file()
         elif self.draft is not None:
@@ -143,6 +147,9 @@ class _Turn(Casework):
             return
         kind, payload = taken
         self.result.outcome = f"notice:{kind}"
+        if kind in CASE_NOTICES and not self.follows(int(payload["case_id"])):
+            self.deny(kind, "case", payload["case_id"], self.store.case_region(int(payload["case_id"])))
+            return
         getattr(self, f"notice_{kind}")(payload)
 
     def on_reminder_button(self) -> None:
@@ -295,6 +302,9 @@ class _Turn(Casework):
                 self.say(self.t(T.INVITE_WHICH_REGION), buttons, live=True)
                 return
         self.edit_pressed(self.t(T.ROLE_NAMES[role.value]) + " ✓")
+        if role is Role.OPERATOR_SEKOLAH:
+            self.ask_invite_school(None)
+            return
         self.send_invitation(role, scope)
 
     def menu_invite_region(self, action: str, index: int, menu: dict[str, Any]) -> None:
@@ -302,12 +312,34 @@ class _Turn(Casework):
         self.edit_pressed(self.store.region_name(region) + " ✓")
         self.send_invitation(Role(menu["role"]), region)
 
-    def send_invitation(self, role: Role, region: str) -> None:
+    def ask_invite_school(self, search: str | None) -> None:
+        """A school operator is invited for one school of the inviter's area (they will see only its pupils)."""
+        schools = search_schools(self.db, self.actor.region_code, None, search, limit=20)
+        if not schools:
+            self.say(self.t(T.INVITE_NO_SCHOOL))
+        nonce = self.nonce("invite_school", schools=[s.id for s in schools])
+        rows = [[Button(f"{s.name} · {s.npsn}", R.data(nonce, R.CHOICE, i))] for i, s in enumerate(schools)]
+        self.say(self.t(T.INVITE_WHICH_SCHOOL), rows + [[Button(self.t(T.CANCEL), R.data(nonce, R.CANCEL))]], live=True)
+
+    def menu_invite_school(self, action: str, index: int, menu: dict[str, Any]) -> None:
+        if action == R.CANCEL:
+            self.close_pressed()
+            self.changes.menu = None
+            return
+        with self.db.read() as session:
+            school = session.get(School, menu["schools"][index])
+        if school is None or school.region_code is None:
+            self.result.callback_notice = self.t(T.QUESTION_CLOSED)
+            return
+        self.edit_pressed(f"{school.name} · {school.npsn} ✓")
+        self.send_invitation(Role.OPERATOR_SEKOLAH, school.region_code, school.id)
+
+    def send_invitation(self, role: Role, region: str, school_id: int | None = None) -> None:
         if not may_invite(self.actor, role, region):
             self.deny("invite", "region", region, region)
             return
         days = 7
-        token = self.store.invite(self.person.id, role, region, days)
+        token = self.store.invite(self.person.id, role, region, days, school_id)
         link = f"https://t.me/{self.owner.bot_username}?start={token}"
         caption = self.t(T.INVITE_READY, role=self.t(T.ROLE_NAMES[role.value]), region=self.store.region_name(region), days=days, link=link)
         self.result.replies.append(Reply(caption, photo=qr_png(link)))
@@ -353,7 +385,9 @@ class _Turn(Casework):
         if not isinstance(prompt, Prompt) or prompt.position.key != menu.get("position"):
             self.result.callback_notice = self.t(T.QUESTION_CLOSED)
             return
-        if action == R.CHOICE:
+        if action in (R.PICK, R.TYPED) and prompt.node.question.schools is not None:
+            self.menu_school(prompt, action, index, menu)
+        elif action == R.CHOICE:
             self.apply(self.engine.answer(self.state, prompt.node.choices[index].code, self.today), prompt)
         elif action == R.TOGGLE:
             code = prompt.node.choices[index].code
@@ -428,6 +462,10 @@ class _Turn(Casework):
         if prompt.node.type is QuestionType.DATE and incoming.kind is Kind.TEXT:
             self.confirm_date(prompt, raw)
             return
+        lookup = prompt.node.question.schools
+        if lookup is not None and incoming.kind is Kind.TEXT:
+            self.on_school_text(prompt, lookup, raw)
+            return
         self.apply(self.engine.answer(self.state, raw, self.today), prompt)
 
     def confirm_date(self, prompt: Prompt, raw: str) -> None:
@@ -493,16 +531,22 @@ class _Turn(Casework):
         self.ask()
 
     # -- asking ---------------------------------------------------------------------------------------------
-    def ask(self, selected: list[str] | None = None, edit: int | None = None) -> None:
-        """Send the current question, or the review when every question is answered."""
+    def ask(self, selected: list[str] | None = None, edit: int | None = None, search: str | None = None) -> None:
+        """Send the current question, or the review when every question is answered; ``search`` is text typed
+        at a school question."""
         prompt = self.prompt()
         if isinstance(prompt, Complete):
             self.review()
             return
         if prompt.node.type is QuestionType.SELECT_MULTIPLE and selected is None:
             selected = list(prompt.current or [])
-        nonce = self.nonce("question", position=prompt.position.key, selected=selected or [])
+        schools, school_line = self.offered_schools(prompt, search) if prompt.node.question.schools else ([], None)
+        lookup = {"schools": [s.id for s in schools], "typed": search} if school_line is not None else {}
+        nonce = self.nonce("question", position=prompt.position.key, selected=selected or [], **lookup)
         reply = R.question(self.t, self.engine, dict(self.state.answers), prompt, nonce, selected or [])
+        if school_line is not None:
+            reply.text += "\n" + school_line
+            reply.buttons[:0] = self.school_rows(prompt, nonce, schools, search)
         if prompt.current is not None and prompt.node.type is not QuestionType.SELECT_MULTIPLE:
             reply.text += "\n[" + display_value(self.t, prompt.node, prompt.current) + "]"
         if reply.reply_keyboard:  # a reply keyboard cannot share a message with inline buttons

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from bot.model import Incoming
 from bot.texts import NO_REGION
@@ -26,6 +26,7 @@ from storage.models import (
     DataRequest,
     DataRequestKind,
     DraftStatus,
+    Enrolment,
     InstrumentSession,
     Language,
     Person,
@@ -33,12 +34,13 @@ from storage.models import (
     Region,
     Response,
     Role,
+    SchoolChoice,
     Sex,
 )
 from storage.repositories.audit import record
 from storage.repositories.children import ChildIdentity
 from storage.repositories.drafts import cancel_draft, create_draft, list_drafts
-from storage.repositories.invitations import Redeemed, create_invitation, redeem_invitation
+from storage.repositories.invitations import Redeemed, children_of_parent, create_invitation, redeem_invitation
 from storage.repositories.people import get_or_create_person
 from storage.repositories.responses import Submission, SubmitResult, submit_response
 from storage.repositories.sql import insert_if_absent
@@ -165,8 +167,8 @@ class BotStore:
         """Use an invitation (raises ``InvitationError`` with the reason; the refusal is audited)."""
         return redeem_invitation(self.db, token, person_id)
 
-    def invite(self, actor_id: int, role: Role, region: str, days: int) -> str:
-        return create_invitation(self.db, role, region, created_by=actor_id, validity=dt.timedelta(days=days))
+    def invite(self, actor_id: int, role: Role, region: str, days: int, school_id: int | None = None) -> str:
+        return create_invitation(self.db, role, region, created_by=actor_id, validity=dt.timedelta(days=days), school_id=school_id)
 
     def region_name(self, code: str | None) -> str:
         if not code:
@@ -245,13 +247,24 @@ class BotStore:
             ).all()
             return [(r[0], r[1], r[2], r[3]) for r in rows]
 
-    def cases_of_pendamping(self, person_id: int) -> list[tuple[int, str, str, str]]:
+    def cases_of(self, person_id: int) -> list[tuple[int, str, str, str]]:
+        """``(case id, reference, child name, status)`` of the children a person follows, by their role: a pendamping
+        those assigned to them, a school operator its pupils and the children whose family chose it, a parent
+        their own children (linked by the pendamping's invitation); nobody else's."""
         with self.db.read() as session:
-            rows = session.execute(
-                select(Case.id, Case.reference, Child.name, Case.status).join(Child, Child.id == Case.child_id)
-                .join(Assignment, Assignment.case_id == Case.id)
-                .where(Assignment.pendamping_id == person_id, Assignment.active.is_(True)).order_by(Case.id).limit(40)
-            ).all()
+            person = session.get(Person, person_id)
+            if person is None:
+                return []
+            followed = [Case.child_id.in_(children_of_parent(person_id))]  # any role may also be a child's parent
+            if person.role is Role.PENDAMPING:
+                followed.append(Case.id.in_(select(Assignment.case_id).where(Assignment.pendamping_id == person_id, Assignment.active.is_(True))))
+            elif person.role is Role.OPERATOR_SEKOLAH and person.school_id is not None:
+                enrolled = select(Enrolment.case_id).where(Enrolment.school_id == person.school_id, Enrolment.active.is_(True))
+                latest = select(func.max(SchoolChoice.id)).group_by(SchoolChoice.case_id)
+                chose = select(SchoolChoice.case_id).where(SchoolChoice.id.in_(latest), SchoolChoice.school_id == person.school_id)
+                followed += [Case.id.in_(enrolled), Case.id.in_(chose)]
+            query = select(Case.id, Case.reference, Child.name, Case.status).join(Child, Child.id == Case.child_id).where(or_(*followed))
+            rows = session.execute(query.order_by(Case.id).limit(40)).all()
             return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     def pendamping_near(self, region_code: str) -> list[tuple[int, str]]:
@@ -265,6 +278,10 @@ class BotStore:
                 ).order_by(Person.display_name)
             ).all()
             return [(r[0], r[1]) for r in rows]
+
+    def role_of(self, person_id: int) -> Role | None:
+        with self.db.read() as session:
+            return session.scalar(select(Person.role).where(Person.id == person_id))
 
     def case_reference(self, case_id: int) -> str:
         with self.db.read() as session:

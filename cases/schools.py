@@ -31,16 +31,6 @@ REGION_COLUMNS = ("KODE_WILAYAH", "KECAMATAN")
 _LEVELS = {level.value.upper(): level for level in SchoolLevel}
 _STATUSES = {"NEGERI": SchoolStatus.NEGERI, "N": SchoolStatus.NEGERI, "SWASTA": SchoolStatus.SWASTA, "S": SchoolStatus.SWASTA}
 
-LEVELS_FOR_CHOICE: dict[tuple[str, str], tuple[SchoolLevel, ...]] = {
-    ("formal", "1"): (SchoolLevel.SD, SchoolLevel.MI, SchoolLevel.SLB),
-    ("formal", "2"): (SchoolLevel.SMP, SchoolLevel.MTS, SchoolLevel.SLB),
-    ("formal", "3"): (SchoolLevel.SMA, SchoolLevel.MA, SchoolLevel.SLB),
-    ("formal", "4"): (SchoolLevel.SMK,),
-    ("nonformal", "1"): (SchoolLevel.PKBM,),
-    ("nonformal", "2"): (SchoolLevel.PKBM,),
-    ("nonformal", "3"): (SchoolLevel.PKBM,),
-}
-"""Pemilihan Sekolah C.2 (jenjang) or C.3 (paket) → the kinds of school to offer."""
 
 
 @dataclass(frozen=True)
@@ -188,6 +178,25 @@ def search_schools(
                                 School.npsn.startswith(word.upper(), autoescape=True)))
     with db.read() as session:
         return list(session.scalars(query.order_by(School.name, School.npsn).limit(limit)))
+
+
+def schools_near(db: Database, region_code: str | None, kinds: Iterable[str] | None, *, first: int | None = None,
+                 limit: int = 8) -> list[School]:
+    """The schools to offer a family: ``first`` (e.g. the school they chose), then those of the child's kecamatan,
+    then the rest of the kabupaten, of the given kinds (None = any)."""
+    levels = None if kinds is None else [SchoolLevel(k) for k in kinds]
+    offered: list[School] = []
+    if first is not None:
+        with db.read() as session:
+            chosen = session.get(School, first)
+        offered += [chosen] if chosen is not None else []
+    parts = (region_code or "").split(".")
+    scopes = [".".join(parts[:3]), ".".join(parts[:2])] if len(parts) >= 2 else [None]
+    for scope in scopes:
+        for school in search_schools(db, scope, levels, None, limit=limit + len(offered)):
+            if len(offered) < limit and school.id not in {s.id for s in offered}:
+                offered.append(school)
+    return offered
 
 
 def school_by_npsn(db: Database, npsn: str) -> School | None:

@@ -79,7 +79,7 @@ def write(answers: dict[str, Any], node: Node, instance: int, value: Any) -> Non
 class _Cursor:
     """Transient model driven by the shared machine during one walk."""
 
-    __slots__ = ("state", "instance", "answers", "layout")
+    __slots__ = ("answers", "instance", "layout", "state")
 
     def __init__(self, state: str, answers: Mapping[str, Any], layout: Layout) -> None:
         self.state = state
@@ -163,7 +163,7 @@ class CompiledInstrument:
         if node.group is None:
             return [(END, [], [])]
         group = node.group
-        more: Condition = lambda ev: ev.model.instance < ev.model.count(group)  # noqa: E731
+        more: Condition = lambda ev: ev.model.instance < ev.model.count(group)
         leave = [(dest, conds, [*after, _set_instance(0)]) for dest, conds, after in self._continuation(group)]
         return [(seq[0], [more], [_set_instance(None)]), *leave]
 
@@ -172,7 +172,7 @@ class CompiledInstrument:
         q = node.question
         routes: list[_Route] = []
         if node.type is QuestionType.REPEAT:
-            entered: Condition = lambda ev: ev.model.count(qid) > 0  # noqa: E731
+            entered: Condition = lambda ev: ev.model.count(qid) > 0
             routes.append((self.layout.children[qid][0], [entered], [_set_instance(1)]))
         jump_codes = [c.code for c in node.choices if c.code in (q.jumps or {})]
         for code in jump_codes:

@@ -7,6 +7,7 @@ every error can name the instrument and the question id.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
@@ -145,6 +146,52 @@ class Calculation(_Strict):
         return [self.age_from] if self.age_from else list(self.percent_of or ())
 
 
+class SchoolField(str, Enum):
+    """What a school picked from the district's list answers."""
+
+    NPSN = "npsn"
+    NAME = "name"
+    ADDRESS = "address"
+
+
+SCHOOL_KINDS = frozenset({"SD", "MI", "SMP", "MTs", "SMA", "SMK", "MA", "SLB", "PKBM"})
+"""The kinds of school in the district's list (Dapodik's bentuk pendidikan as the guide names them)."""
+
+
+class SchoolLookup(_Strict):
+    """A text question answered by picking from the district's school list (Lampiran 9, Bab II.E).
+
+    The bot offers the schools as buttons; typed text searches the list. The engine still checks every answer
+    a pick gives, exactly as if it had been typed, so the lookup is a convenience and never a way around a
+    constraint.
+    """
+
+    answer: SchoolField
+    """The field of the picked school that answers this question."""
+    fills: dict[str, SchoolField] = Field(default_factory=dict)
+    """Questions right after this one that the same pick answers (e.g. the NPSN and the address)."""
+    kinds: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
+    """Earlier select questions that narrow the list: question id → answer code → kinds of school offered."""
+    listed_only: bool = False
+    """A typed answer must be a school of the list (an NPSN the district does not know is refused)."""
+
+    def kinds_for(self, answers: Mapping[str, Any]) -> frozenset[str] | None:
+        """The kinds of school the answers so far point to; None when nothing narrows the list."""
+        for ref, by_code in self.kinds.items():
+            code = answers.get(ref)
+            if code is not None and str(code) in by_code:
+                return frozenset(by_code[str(code)])
+        return None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _codes_as_text(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("kinds"), dict):
+            kinds = {str(q): {str(code): v for code, v in (by_code or {}).items()} for q, by_code in data["kinds"].items()}
+            data = {**data, "kinds": kinds}
+        return data
+
+
 class Question(_Strict):
     """One item of the paper form, or a repeat group of items."""
 
@@ -170,6 +217,8 @@ class Question(_Strict):
     """For repeat groups: the questions asked once per instance."""
     note: str | None = None
     """The paper's CATATAN column or a transcription remark; not shown to respondents."""
+    schools: SchoolLookup | None = None
+    """For text questions: offer the district's school list (see :class:`SchoolLookup`)."""
 
     @model_validator(mode="before")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flows import errors as E
 from flows.errors import DefinitionProblem
-from flows.schema import SELECTS, Condition, Instrument, QuestionType
+from flows.schema import SCHOOL_KINDS, SELECTS, Condition, Instrument, QuestionType
 from flows.structure import Layout, Node, build_layout
 
 _NUMERIC = {QuestionType.INTEGER, QuestionType.DECIMAL, QuestionType.CALCULATE}
@@ -64,6 +64,8 @@ class _Checker:
             self.check_repeat(node)
         if q.type is QuestionType.CALCULATE:
             self.check_calculation(node)
+        if q.schools is not None:
+            self.check_school_lookup(node)
 
     def check_target(self, node: Node, target: str) -> None:
         dest = self.layout.nodes.get(target)
@@ -129,6 +131,29 @@ class _Checker:
                 self.report(node.id, E.NOT_A_TYPE.format(field="calculate", ref=ref, actual=dest.type.value, expected="date"), E.NOT_A_TYPE_FIX)
             if not expected and dest.type not in _NUMERIC:
                 self.report(node.id, E.NOT_A_TYPE.format(field="calculate", ref=ref, actual=dest.type.value, expected="a number"), E.NOT_A_TYPE_FIX)
+
+    def check_school_lookup(self, node: Node) -> None:
+        lookup = node.question.schools
+        assert lookup is not None
+        if node.type is not QuestionType.TEXT:
+            self.report(node.id, E.BAD_LOOKUP, E.BAD_LOOKUP_FIX)
+        for ref in lookup.fills:
+            dest = self.layout.nodes.get(ref)
+            if dest is None or dest.type is not QuestionType.TEXT or dest.group != node.group or dest.index <= node.index:
+                self.report(node.id, E.BAD_LOOKUP_FILL.format(ref=ref), E.BAD_LOOKUP_FILL_FIX)
+        for ref, by_code in lookup.kinds.items():
+            dest = self.earlier(node, ref, "schools.kinds")
+            if dest is None:
+                continue
+            if dest.type is not QuestionType.SELECT_ONE:
+                self.report(node.id, E.NOT_A_TYPE.format(field="schools.kinds", ref=ref, actual=dest.type.value, expected="select_one"), E.NOT_A_TYPE_FIX)
+                continue
+            for code, kinds in by_code.items():
+                if dest.choice(code) is None:
+                    self.report(node.id, E.UNKNOWN_CODE.format(field="schools.kinds", code=code, ref=ref), E.UNKNOWN_CODE_FIX)
+                for kind in kinds:
+                    if kind not in SCHOOL_KINDS:
+                        self.report(node.id, E.UNKNOWN_SCHOOL_KIND.format(kind=kind), E.UNKNOWN_SCHOOL_KIND_FIX.format(kinds=", ".join(sorted(SCHOOL_KINDS))))
 
     def check_nik_check(self, check) -> None:  # type: ignore[no-untyped-def]
         wanted = {"nik": QuestionType.NIK, "birth_date": QuestionType.DATE, "sex": QuestionType.SELECT_ONE, "kecamatan": QuestionType.SELECT_ONE}

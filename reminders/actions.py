@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.i18n import translator
-from reminders import rules, texts as T
+from reminders import rules
+from reminders import texts as T
 from reminders.render import PREFIX
 from reminders.schedule import insert_dues, team_for
 from reminders.settings import ReminderSettings, get_reminder_settings

@@ -73,7 +73,7 @@ class Runner:
         self._start_materialise(now)
         try:
             self.last_sweep = await deliver_due(bot, self.db, self.settings, now, claimed_by=self.claimed_by, clock=self.clock, sleep=self.sleep)
-        except Exception:  # noqa: BLE001 - the next tick tries again; the job must not die
+        except Exception:
             log.exception("reminder sweep failed")
             return None
         return self.last_sweep

@@ -1,7 +1,7 @@
 """All tables. Importing this package registers every model on ``Base.metadata`` (Alembic relies on it)."""
 
 from storage.models.base import Base
-from storage.models.cases import Assignment, Case, CaseEvent, Visit
+from storage.models.cases import Assignment, Case, CaseEvent, Enrolment, SchoolChoice, Visit
 from storage.models.children import Child, Household, School
 from storage.models.enums import (
     DataRequestKind,
@@ -34,6 +34,7 @@ __all__ = [
     "DataRequestKind",
     "DataRequestStatus",
     "DraftStatus",
+    "Enrolment",
     "Household",
     "InstrumentSession",
     "Invitation",
@@ -48,6 +49,7 @@ __all__ = [
     "Response",
     "Role",
     "School",
+    "SchoolChoice",
     "SchoolLevel",
     "SchoolStatus",
     "Sex",

@@ -27,6 +27,8 @@ class Person(Timestamps, Base):
     language: Mapped[Language] = mapped_column(str_enum(Language, "language"), default=Language.ID)
     phone: Mapped[str | None] = mapped_column(String(32))
     unreachable: Mapped[bool] = mapped_column(default=False)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
+    """For a school operator: their school; they see only its pupils (and the children who chose it)."""
     """Telegram refused delivery (blocked bot, deleted account): reminders go to a supervisor instead."""
     active_draft_id: Mapped[int | None] = mapped_column(ForeignKey("instrument_sessions.id", ondelete="SET NULL", use_alter=True))
     """The questionnaire the person is filling now: plain text messages answer its current question."""
@@ -52,6 +54,8 @@ class Invitation(Base):
     child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id"))
     """For a parent: the child the invitation is about."""
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
+    """For a school operator's invitation: the school they will work for."""
 
 
 class Consent(Base):

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from storage.db import Database
 from storage.models import Invitation, Person, Role
@@ -46,18 +46,20 @@ def create_invitation(
     validity: timedelta = DEFAULT_VALIDITY,
     child_id: int | None = None,
     case_id: int | None = None,
+    school_id: int | None = None,
 ) -> str:
-    """A new invitation; returns the token (shown once: only its hash is kept)."""
+    """A new invitation; returns the token (shown once: only its hash is kept). A school operator's names their
+    school."""
     token = secrets.token_urlsafe(18)
     with db.write() as session:
         invitation = Invitation(
             token_hash=token_hash(token), role=role, region_code=region_code, created_by=created_by,
-            expires_at=utcnow() + validity, child_id=child_id, case_id=case_id,
+            expires_at=utcnow() + validity, child_id=child_id, case_id=case_id, school_id=school_id,
         )
         session.add(invitation)
         session.flush()
         add_entry(session, "invitation.create", "invitation", invitation.id, actor_id=created_by, region_code=region_code,
-                  detail={"role": role.value, "child_id": child_id})
+                  detail={"role": role.value, "child_id": child_id, "school_id": school_id})
     return token
 
 
@@ -87,6 +89,7 @@ def redeem_invitation(db: Database, token: str, person_id: int) -> Redeemed:
             assert person is not None
             if invitation.role is not Role.ORANG_TUA or person.role is Role.MASYARAKAT:
                 person.role, person.region_code = invitation.role, invitation.region_code
+                person.school_id = invitation.school_id
             add_entry(session, "invitation.redeem", "invitation", invitation.id, actor_id=person_id,
                       region_code=invitation.region_code, detail={"role": invitation.role.value})
             return Redeemed(invitation.role, invitation.region_code, invitation.child_id, invitation.case_id)
@@ -96,8 +99,6 @@ def redeem_invitation(db: Database, token: str, person_id: int) -> Redeemed:
     raise InvitationError(reason)
 
 
-def children_of_parent(db: Database, person_id: int) -> list[int]:
-    """The children a parent was linked to, by the invitations their pendamping sent them."""
-    with db.read() as session:
-        rows = session.scalars(select(Invitation.child_id).where(Invitation.used_by == person_id, Invitation.child_id.is_not(None)))
-        return sorted({r for r in rows if r is not None})
+def children_of_parent(person_id: int) -> Select[int | None]:
+    """The children a parent was linked to, by the invitations their pendamping sent them (a subquery)."""
+    return select(Invitation.child_id).where(Invitation.used_by == person_id, Invitation.child_id.is_not(None))

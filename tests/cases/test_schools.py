@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from cases import messages as m
-from cases.schools import LEVELS_FOR_CHOICE, SchoolImportError, import_schools, import_schools_file, school_by_npsn, search_schools
+from cases.schools import SchoolImportError, import_schools, import_schools_file, school_by_npsn, schools_near, search_schools
+from flows.registry import engine
+from flows.schema import SCHOOL_KINDS
 from storage.db import Database
 from storage.models import AuditLog, Region, RegionLevel, School, SchoolLevel, SchoolStatus, TimeZone
 
@@ -107,7 +109,7 @@ def test_file_level_problems(db: Database, pekalongan: None, tmp_path: Path) -> 
 
 def test_search_for_the_parents_choice(db: Database, pekalongan: None) -> None:
     import_schools_file(db, SAMPLE, scope="33.26")
-    smp = search_schools(db, "33.26", LEVELS_FOR_CHOICE[("formal", "2")], None)
+    smp = search_schools(db, "33.26", (SchoolLevel.SMP, SchoolLevel.MTS, SchoolLevel.SLB), None)
     assert [s.npsn for s in smp] == ["99261301", "99261101", "99260803"]  # MTs, SLB, SMP: by name
     assert [s.name for s in search_schools(db, "33.26.08", None, "pkbm")] == ["PKBM Bina Karya Kajen (contoh)"]
     assert [s.npsn for s in search_schools(db, "33.26", SchoolLevel.PKBM, "P996")] == ["P9960801", "P9961301"]
@@ -115,3 +117,24 @@ def test_search_for_the_parents_choice(db: Database, pekalongan: None) -> None:
     assert search_schools(db, "73.71", None, None) == []
     assert len(search_schools(db, None, None, None, limit=3)) == 3
     assert search_schools(db, "33.26", None, "100%_") == []
+
+
+def test_instruments_name_only_kinds_of_school_the_list_has() -> None:
+    assert SCHOOL_KINDS == {level.value for level in SchoolLevel}
+
+
+def test_schools_offered_to_a_family_come_from_their_kecamatan_first(db: Database, pekalongan: None) -> None:
+    import_schools_file(db, SAMPLE, scope="33.26")
+    lookup = engine("pemilihan-sekolah", 1).compiled.layout.nodes["C.4"].question.schools
+    assert lookup is not None
+    smp = lookup.kinds_for({"C.1": "1", "C.2": "2"})
+    paket = lookup.kinds_for({"C.1": "2", "C.3": "2"})
+    assert lookup.kinds_for({"C.1": "1"}) is None
+    kajen_desa = "33.26.08.2001"
+    assert [s.npsn for s in schools_near(db, kajen_desa, smp)] == ["99260803", "99261301", "99261101"]  # Kajen's SMP first
+    assert [s.npsn for s in schools_near(db, kajen_desa, paket)] == ["P9960801", "P9961301"]
+    chosen = school_by_npsn(db, "99261302")
+    assert chosen is not None
+    offered = schools_near(db, kajen_desa, None, first=chosen.id, limit=3)
+    assert [s.npsn for s in offered] == ["99261302", "99260802", "P9960801"]  # the chosen one, then Kajen by name
+    assert schools_near(db, "73.71.01.1001", smp) == []

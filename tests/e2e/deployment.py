@@ -56,14 +56,15 @@ class Deployment:
                               check=True, capture_output=True, text=True)
         return done.stdout
 
-    def invitation(self, role: str, region: str, days: int = 7) -> str:
-        link = self.cli("invite", "--role", role, "--region", region, "--days", str(days), "--qr", str(self.tmp / "qr.png")).strip()
+    def invitation(self, role: str, region: str, days: int = 7, school: str | None = None) -> str:
+        extra = ("--school", school) if school else ()
+        link = self.cli("invite", "--role", role, "--region", region, "--days", str(days), "--qr", str(self.tmp / "qr.png"), *extra).strip()
         assert link.startswith("https://t.me/ats_test_bot?start="), link
         return link.rsplit("=", 1)[1]
 
-    def enrol(self, user: Any, role: str, region: str) -> None:
+    def enrol(self, user: Any, role: str, region: str, school: str | None = None) -> None:
         """The volunteer opens the invitation link her coordinator shared."""
-        user.send(f"/start {self.invitation(role, region)}")
+        user.send(f"/start {self.invitation(role, region, school=school)}")
         user.wait_text(translator(user.language_code or "id")(T.ROLE_NAMES[role]))
 
     def start(self, *args: str, ready: bool = True) -> Any:

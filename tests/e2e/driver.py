@@ -92,6 +92,15 @@ class Volunteer:
         assert isinstance(outcome, Accepted), (node.id, outcome)
         self.state = outcome.state
 
+    def pick(self, button: str, answers: dict[str, Any]) -> None:
+        """Press ``button`` of the current question (a school of the district's list), which answers ``answers``
+        (the question and those the pick also fills, in order)."""
+        self.user.press(button, self.current_question())
+        for value in answers.values():
+            outcome = self.engine.answer(self.state, value, self.today, confirm=True)
+            assert isinstance(outcome, Accepted), outcome
+            self.state = outcome.state
+
     def fill(self, answers: dict[str, Any], *, until: str | None = None) -> None:
         """Answer every question from ``answers`` (keyed by question id) until the review, or until ``until``."""
         while True:

@@ -8,7 +8,6 @@ a school (both as PDFs); the child is enrolled; a month of monitoring is logged.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from botapi import BotApiEmulator, User
@@ -99,22 +98,42 @@ def test_from_a_neighbours_tip_to_a_child_back_in_class(emulator: BotApiEmulator
     copy = pendamping.wait_for(lambda m: m.kind == "document")
     assert copy.file is not None and copy.file.data.startswith(b"%PDF")
 
-    choice_answers: dict[str, Any] = {**fixture_answers("pemilihan-sekolah", "full"), "C.5": "99260803"}
+    # The school comes from the district's list: Kajen's SMP first; the pick also answers its NPSN and address.
     school = start_from_notice(deployment, parent, t(T.CHOOSE_SCHOOL), "pemilihan-sekolah")
+    choice_answers = fixture_answers("pemilihan-sekolah", "full")
+    school.fill(choice_answers, until="C.4")
+    offered = school.current_question()
+    assert offered.button_texts()[:2] == ["SMP Negeri 1 Kajen (contoh) · 99260803", "MTs Negeri Kedungwuni (contoh) · 99261301"]
+    school.pick("SMP Negeri 1 Kajen (contoh) · 99260803",
+                {"C.4": "SMP Negeri 1 Kajen (contoh)", "C.5": "99260803", "C.6": "Jl. Raya Kajen No. 1, Kajen"})
     school.fill(choice_answers)
     school.submit()
     form = parent.wait_for(lambda m: m.kind == "document" and m.file is not None and "pemilihan" in (m.file.file_name or ""))
     assert form.file is not None and form.file.data.startswith(b"%PDF")
 
-    # 6. The child is back in class; a month of monitoring follows.
-    back = start_from_notice(deployment, pendamping, t(T.RECORD_RETURN), "kembali-sekolah")
+    # 6. The operator of the chosen school sees the child (nobody else's pupils) and records the return, from the
+    #    district's list; a month of monitoring follows. An operator of another school sees nothing of the child.
+    other = emulator.user(2006, "Bu Operator MTs")
+    deployment.enrol(other, "operator_sekolah", "33.26.13", school="99261301")
+    other.send("/kasus")
+    other.wait_text(t(T.NO_CASES))
+    operator = emulator.user(2005, "Pak Operator")
+    deployment.enrol(operator, "operator_sekolah", "33.26.08", school="99260803")
+    operator.send("/kasus")
+    operator.press(operator.wait_text(t(T.CHOOSE_CASE)).button_texts()[0])
+    card = operator.wait_text(reference)
+    assert card.button_texts() == [t(T.RECORD_RETURN), t(T.MONITORING)]
+    back = start_from_notice(deployment, operator, t(T.RECORD_RETURN), "kembali-sekolah")
+    assert back.current_question().button_texts()[0] == "SMP Negeri 1 Kajen (contoh) · 99260803"  # the family's choice
+    operator.send("12345678")  # an NPSN the district's list does not have is refused, nothing saved
+    operator.wait_text(t(T.SCHOOL_NOT_LISTED, npsn="12345678"))
     back.fill({"K.1": "99260803", "K.2": "Kelas 7", "K.3": 2026})
     back.submit()
-    pendamping.wait_for(lambda m: t(T.MONITORING) in m.button_texts() and reference in m.text)
-    month = start_from_notice(deployment, pendamping, t(T.MONITORING), "monitoring")
+    operator.wait_for(lambda m: t(T.MONITORING) in m.button_texts() and reference in m.text)
+    month = start_from_notice(deployment, operator, t(T.MONITORING), "monitoring")
     month.fill(fixture_answers("monitoring", "full"))
     month.submit()
-    pendamping.wait_text(t(T.MONITORING_RECORDED, reference=reference, status=t("monitored")))
+    operator.wait_text(t(T.MONITORING_RECORDED, reference=reference, status=t("monitored")))
 
     assert case_history(deployment) == ["proposed", "recorded", "verified", "accompanied", "willing", "school_chosen", "back_in_school", "monitored"]
 

@@ -6,13 +6,13 @@ Every denial must be polite for the person, leak nothing, and leave a line in th
 from __future__ import annotations
 
 import pytest
-from botapi import BotApiEmulator
-from sqlalchemy import select
+from botapi import BotApiEmulator, BotMessage, User
 from deployment import Deployment, begin
+from sqlalchemy import select
 
 from app.i18n import translator
 from bot import texts as T
-from storage.models import AuditLog, DataRequest, Person
+from storage.models import AuditLog, DataRequest, Person, Region
 
 pytestmark = pytest.mark.e2e
 t = translator("id")
@@ -144,3 +144,105 @@ def test_nik_is_masked_in_the_chat(emulator: BotApiEmulator, deployment: Deploym
     volunteer.expect_question()
     record = volunteer.user.wait_for(lambda m: m.edited and m.text.startswith("1.2.nik"))
     assert "3326********0001" in record.text and "3326174503120001" not in record.text
+
+
+def test_other_villages_and_other_parents_children_stay_out_of_reach(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    """Every command and button a person of one area could try on another area's child, and a parent on
+    another parent's child: refused politely, audited, and the child's name never appears in their chat."""
+    from cases import service
+
+    deployment.start()
+    kades_a, kades_b = emulator.user(3001, "Bu Kades Kutorojo"), emulator.user(3002, "Pak Kades Kandangserang")
+    pend_a, pend_a2, pend_b = emulator.user(3003, "Mbak Rina"), emulator.user(3005, "Mbak Wati"), emulator.user(3004, "Mas Joko")
+    db = deployment.database()
+    with db.read() as session:
+        desa_b = session.scalar(select(Region.code).where(Region.parent_code == "33.26.01").order_by(Region.code))
+    assert desa_b is not None
+    deployment.enrol(kades_a, "tim_desa", "33.26.08.2002")
+    deployment.enrol(kades_b, "tim_desa", desa_b)
+    for user, area in ((pend_a, "33.26.08"), (pend_a2, "33.26.08"), (pend_b, "33.26.01")):
+        deployment.enrol(user, "pendamping", area)
+    ids = {u.id: person(deployment, u.id).id for u in (kades_a, kades_b, pend_a, pend_a2, pend_b)}
+
+    def verified_case(name: str, desa: str, kades: User) -> int:
+        case_id = service.propose(db, ids[kades.id], name, 12, desa, "tidak sekolah sejak 2024").case_id
+        service.transition(db, case_id, "record", ids[kades.id])
+        service.transition(db, case_id, "verify", ids[kades.id])
+        return case_id
+
+    dimas = verified_case("Dimas Anggara", "33.26.08.2002", kades_a)
+    verified_case("Rudi Hartono", "33.26.08.2002", kades_a)  # waits for a pendamping in village A
+    bayu = verified_case("Bayu Saputra", desa_b, kades_b)
+    service.assign_pendamping(db, dimas, ids[pend_a.id], ids[kades_a.id])
+    service.assign_pendamping(db, bayu, ids[pend_b.id], ids[kades_b.id])
+
+    # Village B's team: its own children only, by /tugaskan, /rekap and /ekspor.
+    kades_b.send("/tugaskan")
+    kades_b.wait_text(t(T.NO_CASES))  # Bayu is assigned already; village A's Rudi is not offered
+    kades_b.send("/rekap")
+    kades_b.wait_for(lambda m: m.kind == "text" and m.text and "Kutorojo" not in m.text and m.text != t(T.NO_CASES))
+    kades_b.send("/ekspor")
+    export = kades_b.wait_for(lambda m: m.kind == "document")
+    assert export.file is not None and b"Dimas" not in _xlsx_text(export.file.data) and b"Bayu" in _xlsx_text(export.file.data)
+
+    # Pendamping: /kasus lists their own children; another pendamping's buttons are refused.
+    pend_a.send("/kasus")
+    listing = pend_a.wait_text(t(T.CHOOSE_CASE))
+    pend_a.press(_button_with("Dimas", listing), listing)
+    card = pend_a.wait_for(lambda m: "Dimas Anggara" in m.text and t(T.VISIT_LOG) in m.button_texts())
+    pend_b.send("/kasus")
+    own = pend_b.wait_text(t(T.CHOOSE_CASE))
+    assert [b for b in own.button_texts() if "Bayu" in b] and not [b for b in own.button_texts() if "Dimas" in b]
+    for label in (t(T.VISIT_LOG), t(T.INVITE_PARENT)):
+        pend_b.press_stale(own, card.find_button(label)["callback_data"])  # type: ignore[index]
+        assert pend_b.wait_answer().text == t(T.QUESTION_CLOSED)
+    pend_b.press_stale(own, "forged.c.0")
+    assert pend_b.wait_answer().text == t(T.QUESTION_CLOSED)
+
+    # The parents: each is linked to their own child by their pendamping and reaches nobody else's.
+    pend_a.press(t(T.INVITE_PARENT), card)
+    link_a = pend_a.wait_for(lambda m: m.kind == "photo" and "start=" in m.text).text.split("start=")[1].split()[0]
+    pend_b.mark()
+    pend_b.send("/kasus")  # the forged presses closed the list they were made on
+    own = pend_b.wait_text(t(T.CHOOSE_CASE))
+    pend_b.press(_button_with("Bayu", own), own)
+    card_b = pend_b.wait_for(lambda m: "Bayu Saputra" in m.text and t(T.INVITE_PARENT) in m.button_texts())
+    pend_b.press(t(T.INVITE_PARENT), card_b)
+    link_b = pend_b.wait_for(lambda m: m.kind == "photo" and "start=" in m.text).text.split("start=")[1].split()[0]
+    parent_a, parent_b = emulator.user(3010, "Ibu Dimas"), emulator.user(3011, "Ibu Bayu")
+    parent_a.send(f"/start {link_a}")
+    statement = parent_a.wait_for(lambda m: t(T.FILL_STATEMENT) in m.button_texts())
+    parent_b.send(f"/start {link_b}")
+    parent_b.wait_for(lambda m: t(T.FILL_STATEMENT) in m.button_texts())
+    parent_b.send("/kasus")
+    mine = parent_b.wait_text(t(T.CHOOSE_CASE))
+    assert len(mine.button_texts()) == 1 and "Bayu" in mine.button_texts()[0]
+    parent_b.press_stale(mine, statement.find_button(t(T.FILL_STATEMENT))["callback_data"])  # type: ignore[index]
+    assert parent_b.wait_answer().text == t(T.QUESTION_CLOSED)
+
+    # Handed over: the first pendamping's unused buttons of the child's card stop working.
+    service.assign_pendamping(db, dimas, ids[pend_a2.id], ids[kades_a.id], "pindah tugas")
+    pend_a.press(t(T.MONITORING), card)
+    pend_a.wait_text(t(T.NOT_ALLOWED))
+    pend_a.send("/kasus")
+    pend_a.wait_text(t(T.NO_CASES))
+    db.dispose()
+
+    for outsider in (kades_b, pend_b, parent_b):
+        assert all("Dimas" not in (m.text or "") for m in outsider.messages())
+    audit = audit_actions(deployment)
+    assert sum(action == "button.refused" for action, _ in audit) == 3
+    assert ("access.denied", "monitoring") in [(action, d.get("action")) for action, d in audit]
+
+
+def _button_with(name: str, message: BotMessage) -> str:
+    return next(b for b in message.button_texts() if name in b)
+
+
+def _xlsx_text(data: bytes) -> bytes:
+    """Every cell text of a workbook (its shared strings and inline strings)."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        return b"".join(book.read(name) for name in book.namelist() if name.startswith("xl/"))

@@ -8,7 +8,9 @@ import sys
 
 import lokal
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from reminders import rules
 from reminders.rules import CaseSnapshot, Existing, Kind, Recipient, TeamMember

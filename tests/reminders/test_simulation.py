@@ -3,7 +3,6 @@ down for five days in April. Every reminder goes out once, on time, inside its z
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections import Counter, defaultdict
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from reminders import rules
 from reminders.job import Runner
 from reminders.rules import Due, Kind
-from reminders.schedule import insert_dues, materialise
+from reminders.schedule import insert_dues
 from reminders.settings import ReminderSettings
 from reminders.sweep import claim, deliver_due
 from storage.db import Database

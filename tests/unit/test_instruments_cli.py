@@ -30,7 +30,7 @@ def run_cli(*args: str) -> str:
 def test_list_names_every_instrument() -> None:
     out = run_cli("instruments", "list")
     for name in ["pendataan", "rekonfirmasi", "monitoring", "kesediaan", "pemilihan-sekolah", "pendampingan", "rumah-tangga", "indikator-risiko"]:
-        assert re.search(rf"^{name}\s+v1", out, re.M), name
+        assert re.search(rf"^{name}\s+v1", out, re.MULTILINE), name
 
 
 def test_show_json_gives_ids_types_labels_choices_and_rules(capsys: pytest.CaptureFixture[str]) -> None:
