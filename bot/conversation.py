@@ -52,9 +52,9 @@ class Conversations:
         """Set from ``getMe`` at start-up; invitation links point at it."""
 
     def process(self, incoming: Incoming) -> TurnResult:
-        if self.store.seen(incoming.update_id):
-            return TurnResult(duplicate=True, outcome="duplicate")
         context = self.store.load(incoming)
+        if context is None:
+            return TurnResult(duplicate=True, outcome="duplicate")
         turn = _Turn(self, context, incoming)
         result = turn.run()
         if not self.store.commit(incoming.update_id, context.person.id, turn.changes):

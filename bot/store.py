@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
 
 from bot.model import Incoming
 from bot.texts import NO_REGION
@@ -112,20 +113,30 @@ class BotStore:
         """Update ids are per bot: two bots may share a database."""
         self.default_language = Language(default_language)
 
-    def seen(self, update_id: int) -> bool:
-        with self.db.read() as session:
-            return session.get(ProcessedUpdate, (self.bot_id, update_id)) is not None
+    def load(self, incoming: Incoming) -> Context | None:
+        """The person's saved state for this update, or None when the update was handled already.
 
-    def load(self, incoming: Incoming) -> Context:
+        For a known person whose chat and name are unchanged (nearly every update) this is one read
+        transaction; only a new person or a changed chat id or name takes a write turn."""
+        with self.db.read() as session:
+            if session.get(ProcessedUpdate, (self.bot_id, incoming.update_id)) is not None:
+                return None
+            person = session.scalars(select(Person).where(Person.telegram_user_id == incoming.user_id)).one_or_none()
+            if person is not None and person.telegram_chat_id == incoming.chat_id and person.display_name == (incoming.name or person.display_name):
+                return self._context(session, person)
         hint = incoming.language_hint
         language = Language(hint) if hint in {code.value for code in Language} else self.default_language
         person = get_or_create_person(self.db, incoming.user_id, chat_id=incoming.chat_id, display_name=incoming.name, language=language)
+        with self.db.read() as session:
+            return self._context(session, person)
+
+    @staticmethod
+    def _context(session: Session, person: Person) -> Context:
         draft = None
         if person.active_draft_id is not None:
-            with self.db.read() as session:
-                row = session.get(InstrumentSession, person.active_draft_id)
-                if row is not None and row.status is DraftStatus.DRAFT:
-                    draft = _draft_view(row)
+            row = session.get(InstrumentSession, person.active_draft_id)
+            if row is not None and row.status is DraftStatus.DRAFT:
+                draft = _draft_view(row)
         view = PersonView(person.id, person.display_name, person.language.value, person.role.value, person.region_code)
         return Context(view, draft, person.menu)
 

@@ -8,6 +8,7 @@ a school (both as PDFs); the child is enrolled; a month of monitoring is logged.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from botapi import BotApiEmulator, User
@@ -42,7 +43,7 @@ def case_history(deployment: Deployment) -> list[str]:
 
 
 def test_from_a_neighbours_tip_to_a_child_back_in_class(emulator: BotApiEmulator, deployment: Deployment) -> None:
-    deployment.cli("schools", "import", "/work/main/cases/data/sekolah-contoh.csv", "--scope", "33.26")
+    deployment.cli("schools", "import", str(Path(__file__).resolve().parents[2] / "cases" / "data" / "sekolah-contoh.csv"), "--scope", "33.26")
     deployment.start()
     kades = emulator.user(2001, "Bu Kades")
     deployment.enrol(kades, "tim_desa", KUTOROJO)

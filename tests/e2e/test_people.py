@@ -5,6 +5,8 @@ Every denial must be polite for the person, leak nothing, and leave a line in th
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from botapi import BotApiEmulator, BotMessage, User
 from deployment import Deployment, begin
@@ -16,6 +18,7 @@ from storage.models import AuditLog, DataRequest, Person, Region
 
 pytestmark = pytest.mark.e2e
 t = translator("id")
+SCHOOLS = Path(__file__).resolve().parents[2] / "cases" / "data" / "sekolah-contoh.csv"
 
 
 def audit_actions(deployment: Deployment) -> list[tuple[str, dict]]:
@@ -90,6 +93,28 @@ def test_team_invites_only_below_itself_and_inside_its_region(emulator: BotApiEm
     deployment.enrol(volunteer, "pendata", "33.26.08")
     volunteer.send("/undang")
     volunteer.wait_text(t(T.NOT_ALLOWED))
+
+
+def test_a_school_operator_is_invited_for_one_school_of_the_area(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    deployment.cli("schools", "import", str(SCHOOLS), "--scope", "33.26")
+    deployment.start()
+    camat = emulator.user(1013, "Pak Camat")
+    deployment.enrol(camat, "tim_kecamatan", "33.26.08")
+    camat.send("/undang")
+    camat.press(t(T.ROLE_NAMES["operator_sekolah"]), camat.wait_text(t(T.INVITE_WHICH_ROLE)))
+    offered = camat.wait_text(t(T.INVITE_WHICH_SCHOOL))
+    assert all("Kajen" in b for b in offered.button_texts()[:-1])  # only schools of Kecamatan Kajen
+    camat.send("smp")  # typing searches the area's list
+    found = camat.wait_for(lambda m: t(T.INVITE_WHICH_SCHOOL) in m.text and m.button_texts()[:1] == ["SMP Negeri 1 Kajen (contoh) · 99260803"])
+    camat.press("SMP Negeri 1 Kajen (contoh) · 99260803", found)
+    invitation = camat.wait_for(lambda m: m.kind == "photo" and "start=" in m.text)
+    operator = emulator.user(1014, "Pak Operator")
+    operator.send("/start " + invitation.text.split("start=")[1].split()[0])
+    operator.wait_text(t(T.ROLE_NAMES["operator_sekolah"]))
+    joined = person(deployment, 1014)
+    assert joined.role.value == "operator_sekolah" and joined.school_id is not None
+    operator.send("/kasus")
+    operator.wait_text(t(T.NO_CASES))  # no pupil of the list has come back yet
 
 
 def test_drafts_of_one_person_stay_invisible_to_another(emulator: BotApiEmulator, deployment: Deployment) -> None:
