@@ -66,8 +66,8 @@ def due_rows(db: Database, now: dt.datetime, limit: int = 200) -> list[dict[str,
                 select(Person.id, Person.display_name, Person.role, Person.region_code).where(Person.id.in_({i[1] for i in items}))
             )
         }
-        regions = dict(session.execute(select(Region.code, Region.name).where(Region.code.in_({p[2] for p in people.values() if p[2]}))).tuples().all())
-        references = dict(session.execute(select(Case.id, Case.reference).where(Case.id.in_({i[5] for i in items if i[5]}))).tuples().all())
+        regions = dict(session.execute(select(Region.code, Region.name).where(Region.code.in_({p[2] for p in people.values() if p[2]}))).all())
+        references = dict(session.execute(select(Case.id, Case.reference).where(Case.id.in_({i[5] for i in items if i[5]}))).all())
     rows = []
     for kind, pid, due_at, tz, state, case_id in items:
         name, role, region = people.get(pid, ("", "", None))

@@ -325,15 +325,15 @@ def _snapshots(session: Session, context: Context, after: int, limit: int) -> li
         select(CaseEvent.case_id, func.max(CaseEvent.at))
         .where(CaseEvent.case_id.between(lo, hi), or_(CaseEvent.event.is_(None), CaseEvent.event != rules.HANDOVER_EVENT))
         .group_by(CaseEvent.case_id)
-    ).tuples().all())
+    ).all())
     visits = dict(conn.execute(
         select(Visit.case_id, func.max(Visit.visit_date)).where(Visit.case_id.between(lo, hi)).group_by(Visit.case_id)
-    ).tuples().all())
+    ).all())
     logs = dict(conn.execute(
         select(Response.case_id, func.max(Response.submitted_at))
         .where(Response.case_id.between(lo, hi), Response.instrument.in_(rules.LOG_INSTRUMENTS))
         .group_by(Response.case_id)
-    ).tuples().all())
+    ).all())
     pendamping: dict[int, tuple[int, bool, str | None]] = {}
     for case_id, pid, unreachable, chat, region in conn.execute(
         select(Assignment.case_id, Assignment.pendamping_id, Person.unreachable, Person.telegram_chat_id, Person.region_code)

@@ -164,7 +164,7 @@ def _describe(session: Session, ids: list[int]) -> list[Claimed]:
         for pid, name, role in session.execute(select(Person.id, Person.display_name, Person.role).where(Person.id.in_(subject_ids)))
     } if subject_ids else {}
     periodic_regions = {r.region_code for r in rows if r.kind in (Kind.RECAP_QUARTERLY, Kind.EVALUATION_SEMESTER) and r.region_code}
-    region_names = dict(session.execute(select(Region.code, Region.name).where(Region.code.in_(periodic_regions))).tuples().all()) if periodic_regions else {}
+    region_names = dict(session.execute(select(Region.code, Region.name).where(Region.code.in_(periodic_regions))).all()) if periodic_regions else {}
     counts = {code: _counts(session, code) for code in periodic_regions}
     claimed = []
     for r in rows:
