@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import time
+from functools import partial
 from pathlib import Path
 
 from telegram import Update
@@ -30,29 +31,29 @@ async def incoming_from(update: Update, files_dir: Path, db: Database) -> Incomi
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or chat.type != "private":
         return None
-    base = {"update_id": update.update_id, "user_id": user.id, "chat_id": chat.id, "name": user.first_name or "", "language_hint": user.language_code}
+    base = partial(Incoming, update.update_id, user.id, chat.id, user.first_name or "", user.language_code)
     query = update.callback_query
     if query is not None:
-        return Incoming(**base, kind=Kind.CALLBACK, data=query.data or "", message_id=query.message.message_id if query.message else None)
+        return base(kind=Kind.CALLBACK, data=query.data or "", message_id=query.message.message_id if query.message else None)
     message = update.message
     if message is None:
         return None
     if message.text and message.text.startswith("/"):
         head, _, args = message.text.partition(" ")
-        return Incoming(**base, kind=Kind.COMMAND, command=head[1:].split("@")[0].lower(), text=args.strip())
+        return base(kind=Kind.COMMAND, command=head[1:].split("@")[0].lower(), text=args.strip())
     if message.text:
-        return Incoming(**base, kind=Kind.TEXT, text=message.text)
+        return base(kind=Kind.TEXT, text=message.text)
     if message.location:
         loc = message.location
         value = {"latitude": loc.latitude, "longitude": loc.longitude, "altitude": None, "accuracy": loc.horizontal_accuracy}
-        return Incoming(**base, kind=Kind.LOCATION, value=value)
+        return base(kind=Kind.LOCATION, value=value)
     if message.photo or (message.document and (message.document.mime_type or "").startswith("image/")):
         value, problem = await receive_photo(message, files_dir, db)
-        return Incoming(**base, kind=Kind.PHOTO, value=value, problem=problem)
+        return base(kind=Kind.PHOTO, value=value, problem=problem)
     if message.document:
         value, problem = await receive_document(message)
-        return Incoming(**base, kind=Kind.DOCUMENT, value=value, problem=problem)
-    return Incoming(**base, kind=Kind.OTHER)
+        return base(kind=Kind.DOCUMENT, value=value, problem=problem)
+    return base(kind=Kind.OTHER)
 
 
 async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -122,8 +122,8 @@ def import_schools(db: Database, text: str, *, scope: str | None = None, actor_i
         name = cell("NAMA")
         if not name or len(name) > 200:
             problems.append(RowError(m.ROW_NAME, {"row": number}))
-        level = _LEVELS.get(cell("JENJANG").upper())
-        if level is None:
+        kind = _LEVELS.get(cell("JENJANG").upper())
+        if kind is None:
             problems.append(RowError(m.ROW_LEVEL, {"row": number, "value": cell("JENJANG"), "allowed": ", ".join(_LEVELS.values())}))
         status = _STATUSES.get(cell("STATUS").upper())
         if status is None:
@@ -133,22 +133,23 @@ def import_schools(db: Database, text: str, *, scope: str | None = None, actor_i
             problems.append(problem)
         errors += problems
         if not problems:
-            assert level is not None and status is not None
-            parsed.append(_Row(npsn, name, level, status, cell("ALAMAT") or None, region_code))
+            assert kind is not None and status is not None
+            parsed.append(_Row(npsn, name, kind, status, cell("ALAMAT") or None, region_code))
     if errors:
         raise SchoolImportError(errors)
 
     created = updated = 0
     with db.write() as session:
         known = {s.npsn: s for s in session.scalars(select(School).where(School.npsn.in_([r.npsn for r in parsed])))}
-        for row in parsed:
-            school = known.get(row.npsn)
+        for item in parsed:
+            school = known.get(item.npsn)
             if school is None:
-                session.add(School(npsn=row.npsn, name=row.name, level=row.level, status=row.status, address=row.address, region_code=row.region_code))
+                session.add(School(npsn=item.npsn, name=item.name, level=item.level, status=item.status, address=item.address,
+                                   region_code=item.region_code))
                 created += 1
             else:
                 school.name, school.level, school.status, school.address, school.region_code = (
-                    row.name, row.level, row.status, row.address, row.region_code)
+                    item.name, item.level, item.status, item.address, item.region_code)
                 updated += 1
         add_entry(session, "schools.import", "school", scope or "-", actor_id=actor_id, region_code=scope,
                   detail={"created": created, "updated": updated})
