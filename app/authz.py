@@ -74,7 +74,10 @@ def may_invite(actor: Actor, role: Role, region: str) -> bool:
 
 
 def allowed(actor: Actor, action: Action, region: str | None) -> bool:
-    """The role-and-region rule for actions on things located in ``region``."""
+    """The role-and-region rule for actions on things located in ``region``.
+
+    For a child's record this is the outer bound only: a pendamping, school operator or parent acts on the
+    children they follow (their assignment, their school's pupils, their own child: ``BotStore.cases_of``)."""
     if actor.role is Role.ADMIN:
         return True
     if action in (Action.RECAP, Action.EXPORT, Action.VERIFY, Action.ASSIGN, Action.HANDLE_DATA_REQUEST):
