@@ -10,6 +10,8 @@ COPY bot bot
 COPY flows flows
 COPY storage storage
 COPY reminders reminders
+COPY cases cases
+COPY reports reports
 COPY locales locales
 COPY scripts scripts
 RUN pip install --no-cache-dir -e . && useradd --create-home ats && mkdir -p /data && chown ats /data

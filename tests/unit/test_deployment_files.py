@@ -1,0 +1,28 @@
+"""The Docker image and compose file cannot be built here (no Docker engine), so what can be checked is."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_image_copies_every_package_the_project_installs() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = {p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
+    copied = set(re.findall(r"^COPY (\S+) \1$", (ROOT / "Dockerfile").read_text(encoding="utf-8"), re.MULTILINE))
+    assert packages <= copied, f"Dockerfile misses {sorted(packages - copied)}"
+    assert {"locales", "scripts"} <= copied  # catalogs and the shared scripts ship too
+
+
+def test_compose_runs_the_bot_on_postgresql_after_the_database_is_healthy() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    bot, db = compose["services"]["bot"], compose["services"]["db"]
+    assert bot["environment"]["DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert bot["depends_on"]["db"]["condition"] == "service_healthy" and "healthcheck" in db
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "ats-bot db upgrade" in dockerfile and "HEALTHCHECK" in dockerfile and "/health" in dockerfile
