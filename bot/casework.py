@@ -40,7 +40,7 @@ CASE_ACTIONS: dict[Role, tuple[tuple[str, str], ...]] = {
     Role.ORANG_TUA: (("fill_kesediaan", T.FILL_STATEMENT), ("fill_pemilihan", T.CHOOSE_SCHOOL)),
 }
 """What a child's summary offers, by the role of the person reading it."""
-CASE_NOTICES = frozenset({"visit_log", "invite_parent", "record_return", "monitoring", "fill_kesediaan", "fill_pemilihan"})
+CASE_NOTICES = frozenset(kind for actions in CASE_ACTIONS.values() for kind, _ in actions)
 """Notice buttons that act on a case: checked again when pressed, since an assignment may have changed."""
 INVITATION_DAYS = 7
 
@@ -364,7 +364,7 @@ class Casework(Base):
         they follow (:meth:`BotStore.cases_of`)."""
         if self.actor.role in TEAM:
             return allowed(self.actor, Action.READ_CHILD, self.store.case_region(case_id))
-        return case_id in [c[0] for c in self.store.cases_of(self.person.id)]
+        return self.store.follows(self.person.id, case_id)
 
     def joined_parent(self, case_id: int) -> None:
         """A parent who opened the pendamping's link: the statement of willingness is one tap away."""

@@ -25,7 +25,7 @@ from bot.casework import CASE_NOTICES, Casework
 from bot.model import Button, Incoming, Kind, Reply, TurnResult
 from bot.school_picking import SchoolPicking
 from bot.store import KEEP, BotStore, Changes, Context, DraftView, SubmitRefused
-from cases.schools import search_schools
+from cases.schools import school_by_id, search_schools
 from flows.engine import Accepted, Complete, Engine, NeedsConfirmation, Prompt, Refused, State
 from flows.loader import instrument_names
 from flows.registry import engine as engine_for
@@ -34,7 +34,7 @@ from flows.values import age_on, parse_answer
 from reminders.actions import Invalid, StartForm, is_reminder_button
 from reminders.actions import describe as describe_reminder_action
 from reminders.actions import handle_button as handle_reminder_button
-from storage.models import DataRequestKind, Role, School
+from storage.models import DataRequestKind, Role
 from storage.repositories.invitations import InvitationError
 
 NOTICE_PREFIX = "a."
@@ -326,8 +326,7 @@ class _Turn(Casework, SchoolPicking):
             self.close_pressed()
             self.changes.menu = None
             return
-        with self.db.read() as session:
-            school = session.get(School, menu["schools"][index])
+        school = school_by_id(self.db, menu["schools"][index])
         if school is None or school.region_code is None:
             self.result.callback_notice = self.t(T.QUESTION_CLOSED)
             return

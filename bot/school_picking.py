@@ -17,10 +17,10 @@ from app.presenting import display_value, question_label, subject_name
 from bot import render as R
 from bot import texts as T
 from bot.model import Button
-from cases.schools import school_by_npsn, schools_near, search_schools
+from cases.schools import school_by_id, school_by_npsn, schools_near, search_schools
 from flows.engine import Accepted, Prompt
 from flows.schema import SchoolField, SchoolLookup
-from storage.models import Case, School, SchoolChoice, SchoolLevel
+from storage.models import School, SchoolChoice, SchoolLevel
 
 if TYPE_CHECKING:
     from bot.conversation import _Turn
@@ -64,8 +64,8 @@ class SchoolPicking(Base):
         case_id = self.draft.case_id if self.draft else None
         if case_id is None:
             return self.person.region_code, None
+        region = self.store.case_region(case_id)
         with self.db.read() as session:
-            region = session.get(Case, case_id).region_code  # type: ignore[union-attr]
             chosen = session.scalar(select(SchoolChoice.school_id).where(SchoolChoice.case_id == case_id)
                                     .order_by(SchoolChoice.id.desc()).limit(1))
         return region, chosen
@@ -102,8 +102,7 @@ class SchoolPicking(Base):
             self.apply(self.engine.answer(self.state, menu.get("typed", ""), self.today), prompt)
             return
         ids = menu.get("schools", [])
-        with self.db.read() as session:
-            school = session.get(School, ids[index]) if index < len(ids) else None
+        school = school_by_id(self.db, ids[index]) if index < len(ids) else None
         if school is None:
             self.result.callback_notice = self.t(T.QUESTION_CLOSED)
             return

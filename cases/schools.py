@@ -186,18 +186,21 @@ def schools_near(db: Database, region_code: str | None, kinds: Iterable[str] | N
     """The schools to offer a family: ``first`` (e.g. the school they chose), then those of the child's kecamatan,
     then the rest of the kabupaten, of the given kinds (None = any)."""
     levels = None if kinds is None else [SchoolLevel(k) for k in kinds]
-    offered: list[School] = []
-    if first is not None:
-        with db.read() as session:
-            chosen = session.get(School, first)
-        offered += [chosen] if chosen is not None else []
+    chosen = school_by_id(db, first) if first is not None else None
+    offered = {chosen.id: chosen} if chosen is not None else {}
     parts = (region_code or "").split(".")
     scopes = [".".join(parts[:3]), ".".join(parts[:2])] if len(parts) >= 2 else [None]
     for scope in scopes:
+        if len(offered) >= limit:
+            break
         for school in search_schools(db, scope, levels, None, limit=limit + len(offered)):
-            if len(offered) < limit and school.id not in {s.id for s in offered}:
-                offered.append(school)
-    return offered
+            offered.setdefault(school.id, school)
+    return list(offered.values())[:limit]
+
+
+def school_by_id(db: Database, school_id: int) -> School | None:
+    with db.read() as session:
+        return session.get(School, school_id)
 
 
 def school_by_npsn(db: Database, npsn: str) -> School | None:
