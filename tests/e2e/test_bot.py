@@ -221,3 +221,18 @@ def test_prompt_header_shows_code_and_progress(emulator: BotApiEmulator, deploym
     prompt = volunteer.engine.current(volunteer.state)
     assert isinstance(prompt, Prompt)
     assert message.text.startswith(f"1.1 · {translator('id').label(prompt.node.question.label)}  (1/{prompt.progress.expected})")
+
+
+@pytest.mark.parametrize("instrument", ["rumah-tangga", "indikator-risiko"])
+def test_household_roster_and_risk_indicators_by_chat(emulator: BotApiEmulator, deployment: Deployment, instrument: str) -> None:
+    """The repeat group of household members (one instance per member) and the semester's risk indicators, whose
+    absence proportion A = a/H × 100 the engine calculates, are filled and stored through Telegram like any form."""
+    deployment.start()
+    volunteer = begin(emulator, deployment, instrument)
+    volunteer.fill(fixture_answers(instrument, "full"))
+    reference = volunteer.submit()
+    [stored] = deployment.responses()
+    assert stored.reference == reference and stored.instrument == instrument
+    assert stored.answers == volunteer.state.answers
+    if instrument == "rumah-tangga":
+        assert len(stored.answers["ART"]) == 3  # every member aged 7–18, each asked as its own instance
