@@ -41,7 +41,9 @@ def _report(args: argparse.Namespace) -> int:
         db.dispose()
     print(recap.text)
     if args.chart:
-        args.chart.write_bytes(recap.chart_png)
+        from storage.private_files import write_private
+
+        write_private(args.chart, recap.chart_png)
         print(f"\n{args.chart}")
     return 0
 
@@ -60,7 +62,9 @@ def _export(args: argparse.Namespace) -> int:
         return 2
     finally:
         db.dispose()
-    args.out.write_bytes(content)
+    from storage.private_files import write_private
+
+    write_private(args.out, content)
     print(f"{args.out} ({len(content):,} bytes)")
     return 0
 
