@@ -22,7 +22,7 @@ from flows.messages import N_
 from storage.crypto import NikCipher, NikDecryptionError
 from storage.db import Database
 from storage.models import Case, Child, Consent, IdentityConflict, Invitation, Person, Region, Response, Role
-from storage.repositories.audit import add_entry
+from storage.repositories.audit import add_entry, record
 from storage.types import utcnow
 
 DECISIONS = ("merge", "apart", "fix_nik")
@@ -106,14 +106,19 @@ def decide(db: Database, conflict_id: int, decision: str, actor_id: int | None, 
     whose area covers the conflict. Raises :class:`ConflictError`; nothing changes then."""
     if decision not in DECISIONS:
         raise ValueError(f"unknown decision {decision!r}")
+    if actor_id is not None:
+        with db.read() as session:
+            region = session.scalar(select(IdentityConflict.region_code).where(IdentityConflict.id == conflict_id))
+            refused = region is not None and not may_decide(session, actor_id, region)
+            region_name = _region_name(session, region) if region else ""
+        if refused:
+            record(db, "identity.denied", "conflict", conflict_id, actor_id=actor_id, region_code=region,
+                   detail={"decision": decision})
+            raise ConflictError(NOT_ALLOWED, region=region_name)
     with db.write() as session:
         conflict = session.get(IdentityConflict, conflict_id)
         if conflict is None or conflict.status != "open":
             raise ConflictError(NOT_FOUND, number=conflict_id)
-        if actor_id is not None and not may_decide(session, actor_id, conflict.region_code):
-            add_entry(session, "identity.denied", "conflict", conflict.id, actor_id=actor_id, region_code=conflict.region_code,
-                      detail={"decision": decision})
-            raise ConflictError(NOT_ALLOWED, region=_region_name(session, conflict.region_code))
         existing = session.get(Child, conflict.existing_child_id)
         held = session.get(Child, conflict.held_child_id) if conflict.held_child_id else None
         assert existing is not None
@@ -155,6 +160,33 @@ def reviewers(db: Database, region_code: str) -> list[tuple[int, int | None, str
             .order_by(Person.id)
         ).all()
     return [(pid, chat, getattr(language, "value", language)) for pid, chat, language in rows]
+
+
+SIDES = (
+    ("name", "NAMA"), ("sex", "L/P"), ("birth_date", "TANGGAL LAHIR"), ("birth_place", "TEMPAT LAHIR"), ("region", "DESA"),
+    ("address", "ALAMAT"), ("nik", "NIK"), ("cases", "KASUS"),
+)
+
+
+def side_by_side(view: ConflictView) -> list[str]:
+    """Both records in two columns, one field a line."""
+    lines = [f"#{view.id} [{view.status}] ({view.source}, {view.region_code})", f"   {'':<14} {'TERCATAT':<34} | BARU"]
+    existing, held = view.existing, view.held
+    for field, label in SIDES:
+        left = _field(existing, field)
+        right = _field(held, field) if held else "-"
+        mark = "  " if left == right else "≠ "
+        lines.append(f"{mark}{label:<14} {left:<34} | {right}")
+    return lines
+
+
+def _field(record: Record, field: str) -> str:
+    value = getattr(record, field)
+    if isinstance(value, tuple):
+        return ", ".join(value) or "-"
+    if hasattr(value, "strftime"):
+        return value.strftime("%d/%m/%Y")
+    return str(value) if value not in (None, "") else "-"
 
 
 # -- the decisions --------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """identity conflicts: records sharing a NIK but not a name or sex, kept apart for the team to decide
 
 Revision ID: 0007_identity_conflicts
-Revises: 0006
+Revises: 0007_targets
 Create Date: 2026-12-02 05:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0007_identity_conflicts"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007_targets"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
