@@ -35,7 +35,7 @@ from reminders.actions import Invalid, StartForm, is_reminder_button
 from reminders.actions import describe as describe_reminder_action
 from reminders.actions import handle_button as handle_reminder_button
 from storage.models import DataRequestKind, Role
-from storage.repositories.invitations import InvitationError
+from storage.repositories.invitations import ESCALATED, InvitationError
 
 NOTICE_PREFIX = "a."
 MESSAGE_LIMIT = 3500
@@ -128,6 +128,8 @@ class _Turn(Casework, SchoolPicking):
         parsed = R.parse_data(self.incoming.data)
         menu = self.menu
         if parsed is None or menu is None or parsed[0] != menu.get("nonce"):
+            self.store.audit("button.refused", self.person.id, "button", self.incoming.data[:40], None,
+                             {"reason": "forged" if parsed is None else "stale"})
             self.result.callback_notice = self.t(T.QUESTION_CLOSED)
             self.result.close_message_id = self.incoming.message_id
             self.result.outcome = "stale-button"
@@ -141,13 +143,13 @@ class _Turn(Casework, SchoolPicking):
         """A button of a notice (not the live keyboard): valid once, for its recipient only."""
         taken = self.store.take_button(self.person.id, token)
         if taken is None:
-            self.store.audit("button.refused", self.person.id, "button", token[:6], None, {})
+            self.store.audit("button.refused", self.person.id, "button", token[:6], None, {"reason": "stale-notice"})
             self.result.callback_notice = self.t(T.QUESTION_CLOSED)
             self.result.outcome = "stale-notice-button"
             return
         kind, payload = taken
         self.result.outcome = f"notice:{kind}"
-        if kind in CASE_NOTICES and not self.follows(int(payload["case_id"])):
+        if kind in CASE_NOTICES and not self.may_act(kind, int(payload["case_id"])):
             self.deny(kind, "case", payload["case_id"], self.store.case_region(int(payload["case_id"])))
             return
         getattr(self, f"notice_{kind}")(payload)
@@ -183,6 +185,7 @@ class _Turn(Casework, SchoolPicking):
         except InvitationError as refused:
             self.say(self.t(T.INVITATION_REFUSED[refused.reason]))
             self.result.outcome = f"invitation-refused:{refused.reason}"
+            self.alert_inviter(refused)
             return
         if joined.child_id is not None:
             self.say(self.t(T.JOINED_PARENT, child=self.store.child_name(joined.child_id)))
@@ -191,6 +194,17 @@ class _Turn(Casework, SchoolPicking):
         else:
             self.say(self.t(T.JOINED, role=self.t(T.ROLE_NAMES[joined.role.value]), region=self.store.region_name(joined.region_code)))
         self.result.outcome = "joined"
+
+    def alert_inviter(self, refused: InvitationError) -> None:
+        """A parent's link opened by someone else: its sender (else the area's team) hears who tried."""
+        if refused.reason not in ESCALATED:
+            return
+        sender = self.store.chat_of(refused.created_by)
+        for chat_id, language in [sender] if sender else self.store.coordinators(refused.region_code):
+            t = translator(language)
+            text = t(T.INVITATION_MISUSED, child=self.store.child_name(refused.child_id), name=self.person.name or "—",
+                     role=t(T.ROLE_NAMES[self.person.role]), region=self.store.region_name(self.person.region_code))
+            self.result.notifications.append((chat_id, Reply(text)))
 
     @property
     def actor(self) -> Actor:

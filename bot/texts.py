@@ -98,7 +98,10 @@ INVITATION_REFUSED = {
     "unknown": N_("This invitation link is not valid. Please ask your team for a new one."),
     "used": N_("This invitation link has already been used. Please ask your team for a new one."),
     "expired": N_("This invitation link has expired. Please ask your team for a new one."),
+    "other_role": N_("This link is meant for a child's parent and cannot be added to an account that already has another role. Nothing was changed; the person who sent the link has been told."),
+    "other_family": N_("This link is meant for another family. Nothing was changed; the person who sent the link has been told."),
 }
+INVITATION_MISUSED = N_("⚠ Your invitation link for the parent of {child} was opened by {name} ({role}, {region}), who is not that family. Nothing was granted. If the link reached the wrong person, send the family a new one.")
 NOT_ALLOWED = N_("Sorry, your account may not do this. If you think it should, contact your village team.")
 NOT_REGISTERED = N_("You are not registered as a volunteer yet. Ask your village team for an invitation link. Anyone can propose a child who is not in school with /usul.")
 INVITE_WHICH_ROLE = N_("Whom do you want to invite?")
