@@ -45,7 +45,7 @@ def audit_actions(db: Database) -> list[str]:
 
 
 def test_chat_submission_clash_is_kept_apart(db: Database, seed: Seed, world: People) -> None:
-    siti, conflict_id = clash(db, seed, world)
+    siti, _ = clash(db, seed, world)
     with db.read() as session:
         assert session.scalars(select(Response.child_id)).all() != [siti]  # the form is not Siti's
         held = session.scalars(select(Child).where(Child.name == "Budi Santoso")).one()
@@ -54,7 +54,7 @@ def test_chat_submission_clash_is_kept_apart(db: Database, seed: Seed, world: Pe
 
 
 def test_team_merges_from_chat(db: Database, seed: Seed, world: People) -> None:
-    siti, conflict_id = clash(db, seed, world)
+    siti, _ = clash(db, seed, world)
     team = Chat(db, 2002, "Tim Kecamatan")  # the kecamatan team of Kandangserang
     listing = team.command("konflik")
     [message] = listing.replies
@@ -86,7 +86,7 @@ def test_other_roles_and_areas_cannot_decide(db: Database, seed: Seed, world: Pe
 
 
 def test_fix_nik_from_chat_refuses_bad_input(db: Database, seed: Seed, world: People) -> None:
-    siti, conflict_id = clash(db, seed, world)
+    _, conflict_id = clash(db, seed, world)
     team = Chat(db, 2002, "Tim Kecamatan")
     before = state(db)
     for bad in ("3.32601E+15", "12345", NIK_SITI):
