@@ -28,3 +28,19 @@ def allocate_reference(session: Session, region_code: str) -> str:
     )
     number = session.execute(statement).scalar_one()
     return f"ATS-{kabupaten}-{number:06d}"
+
+
+def reserve_references(session: Session, region_code: str, count: int) -> list[str]:
+    """``count`` consecutive numbers of the region's kabupaten in ONE statement (a bulk import's batch), in
+    order, inside the caller's transaction; the same guarantees as :func:`allocate_reference`."""
+    if count <= 0:
+        return []
+    kabupaten = kabupaten_of(region_code).replace(".", "")
+    statement = (
+        upsert_insert(session, ReferenceCounter)
+        .values(kabupaten_code=kabupaten, last_value=count)
+        .on_conflict_do_update(index_elements=["kabupaten_code"], set_={"last_value": ReferenceCounter.last_value + count})
+        .returning(ReferenceCounter.last_value)
+    )
+    last = session.execute(statement).scalar_one()
+    return [f"ATS-{kabupaten}-{number:06d}" for number in range(last - count + 1, last + 1)]
