@@ -125,4 +125,5 @@ RECONCILE_NO_COLUMNS = N_("No NIK, NISN or name and birth date columns found in 
 
 # -- export ---------------------------------------------------------------------------------------------------
 EXPORT_NOT_ALLOWED = N_("Only the teams may export the data of {scope}.")
+EXPORT_FULL_NIK_NOT_ALLOWED = N_("Full NIKs are exported only for the kabupaten team, to reconcile with Dapodik or Disdukcapil. Export without a reason to get the masked NIKs.")
 EXPORT_UNKNOWN_INSTRUMENT = N_('No form "{name}".')
