@@ -295,6 +295,10 @@ class BotStore:
             ).all()
             return [(r[0], r[1]) for r in rows]
 
+    def role_of(self, person_id: int) -> Role | None:
+        with self.db.read() as session:
+            return session.scalar(select(Person.role).where(Person.id == person_id))
+
     def case_reference(self, case_id: int) -> str:
         with self.db.read() as session:
             return session.scalar(select(Case.reference).where(Case.id == case_id)) or "?"

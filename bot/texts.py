@@ -172,6 +172,7 @@ PARENT_DECIDED_NO_LETTER = N_("The parent of {name} answered: {status}. Keep acc
 CMD_RECAP = N_("Recap of your area")
 CMD_EXPORT = N_("Export your area's data (XLSX)")
 EXPORT_READY = N_("Data of {region} in the Format Pendataan ATS (Lampiran 2), with households, visits and status changes on their own sheets. This export is recorded in the audit log.")
+EXPORT_FULL_NIK = N_("Full NIKs included, for: {reason}. This export is recorded with its reason; keep the file safe and delete it when done.")
 AT_RISK_ALERT = N_("⚠️ Early warning for {name} ({reference}): {reasons}. Please visit soon and talk with the child, the family and the school.")
 CMD_IMPORT = N_("Import a list of children (XLSX/CSV)")
 IMPORT_ASK = N_("Send the list as an XLSX or CSV file in the Format Pendataan ATS (Lampiran 2) columns. Nothing is saved if any row has an error.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -91,3 +92,16 @@ def _label(qid: str) -> str:
     from flows.registry import engine
 
     return engine("pendataan").layout.nodes[qid].question.label
+
+
+def test_the_command_line_asks_for_full_niks_by_a_named_option(db: Database, data: None, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from app import reports_cli
+    from app.cli import main
+
+    monkeypatch.setattr(reports_cli, "_database", lambda: db)
+    masked, full = tmp_path / "masked.xlsx", tmp_path / "full.xlsx"
+    assert main(["export", KABUPATEN, "--format", "xlsx", "--out", str(masked)]) == 0
+    assert main(["export", KABUPATEN, "--format", "xlsx", "--out", str(full), "--full-nik-reason", "rekonsiliasi Dapodik"]) == 0
+    assert [r["NIK"] for r in _rows(sheets_of(masked.read_bytes())[LAMPIRAN2_SHEET])] == [MASKED_NIK]
+    assert [r["NIK"] for r in _rows(sheets_of(full.read_bytes())[LAMPIRAN2_SHEET])] == [NIK]
