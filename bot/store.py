@@ -12,22 +12,21 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.model import Incoming
 from bot.texts import NO_REGION
+from cases.followed import followed_cases
 from flows.engine import Engine, State
 from storage.db import Database
 from storage.models import (
-    Assignment,
     ButtonToken,
     Case,
     Child,
     DataRequest,
     DataRequestKind,
     DraftStatus,
-    Enrolment,
     InstrumentSession,
     Language,
     Person,
@@ -35,13 +34,12 @@ from storage.models import (
     Region,
     Response,
     Role,
-    SchoolChoice,
     Sex,
 )
 from storage.repositories.audit import record
 from storage.repositories.children import ChildIdentity
 from storage.repositories.drafts import cancel_draft, create_draft, list_drafts
-from storage.repositories.invitations import Redeemed, children_of_parent, create_invitation, redeem_invitation
+from storage.repositories.invitations import Redeemed, create_invitation, redeem_invitation
 from storage.repositories.people import get_or_create_person
 from storage.repositories.responses import Submission, SubmitResult, submit_response
 from storage.repositories.sql import insert_if_absent
@@ -261,7 +259,7 @@ class BotStore:
     def cases_of(self, person_id: int) -> list[tuple[int, str, str, str]]:
         """``(case id, reference, child name, status)`` of the children a person follows (the first 40)."""
         with self.db.read() as session:
-            followed = _followed(session, person_id)
+            followed = followed_cases(session, person_id)
             if followed is None:
                 return []
             query = select(Case.id, Case.reference, Child.name, Case.status).join(Child, Child.id == Case.child_id).where(followed)
@@ -270,7 +268,7 @@ class BotStore:
     def follows(self, person_id: int, case_id: int) -> bool:
         """Whether the person follows this case (any of their cases, not only the 40 that ``/kasus`` lists)."""
         with self.db.read() as session:
-            followed = _followed(session, person_id)
+            followed = followed_cases(session, person_id)
             return followed is not None and session.scalar(select(Case.id).where(Case.id == case_id, followed)) is not None
 
     def pendamping_near(self, region_code: str) -> list[tuple[int, str]]:
@@ -368,24 +366,6 @@ class BotStore:
                 if isinstance(code, str) and session.scalar(select(Region.code).where(Region.code == code)):
                     return code
         return None
-
-
-def _followed(session: Session, person_id: int) -> ColumnElement[bool] | None:
-    """The cases a person follows, by their role: a pendamping those assigned to them, a school operator its pupils
-    and the children whose family chose it, anyone the children they are the parent of (linked by the
-    pendamping's invitation); nobody else's. None for an unknown person."""
-    person = session.get(Person, person_id)
-    if person is None:
-        return None
-    followed = [Case.child_id.in_(children_of_parent(person_id))]
-    if person.role is Role.PENDAMPING:
-        followed.append(Case.id.in_(select(Assignment.case_id).where(Assignment.pendamping_id == person_id, Assignment.active.is_(True))))
-    elif person.role is Role.OPERATOR_SEKOLAH and person.school_id is not None:
-        enrolled = select(Enrolment.case_id).where(Enrolment.school_id == person.school_id, Enrolment.active.is_(True))
-        latest = select(func.max(SchoolChoice.id)).group_by(SchoolChoice.case_id)
-        chose = select(SchoolChoice.case_id).where(SchoolChoice.id.in_(latest), SchoolChoice.school_id == person.school_id)
-        followed += [Case.id.in_(enrolled), Case.id.in_(chose)]
-    return or_(*followed)
 
 
 def _category(answers: dict[str, Any]) -> str | None:
