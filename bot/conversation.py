@@ -129,13 +129,25 @@ class _Turn(Casework, SchoolPicking):
         menu = self.menu
         if parsed is None or menu is None or parsed[0] != menu.get("nonce"):
             self.result.callback_notice = self.t(T.QUESTION_CLOSED)
-            self.result.close_message_id = self.incoming.message_id
+            if self.incoming.message_id != (menu or {}).get("message_id"):  # the live question keeps its buttons
+                self.result.close_message_id = self.incoming.message_id
             self.result.outcome = "stale-button"
             return
         _, action, index = parsed
         self.result.outcome = f"button:{menu['kind']}:{action}"
         handler = getattr(self, f"menu_{menu['kind']}")
-        handler(action, index, menu)
+        try:
+            handler(action, index, menu)
+        except (IndexError, KeyError):  # an index or action no button of ours carries: a forged press
+            self.refuse_forged_press()
+            return
+        if not self.result.replies and self.result.close_message_id is None and not self.result.callback_notice:
+            self.refuse_forged_press()
+
+    def refuse_forged_press(self) -> None:
+        """Undo whatever the press started and say it did nothing; the live keyboard stays."""
+        self.changes = Changes()
+        self.result = TurnResult(callback_notice=self.t(T.BUTTON_NOT_VALID), outcome="forged-button")
 
     def on_notice_button(self, token: str) -> None:
         """A button of a notice (not the live keyboard): valid once, for its recipient only."""
@@ -202,9 +214,28 @@ class _Turn(Casework, SchoolPicking):
         self.say(self.t(T.NOT_REGISTERED if self.actor.role is Role.MASYARAKAT else T.NOT_ALLOWED))
         self.result.outcome = f"denied:{action}"
 
-    def cmd_language(self, _: str) -> None:
-        buttons = [[Button(LANGUAGE_NAMES[code], R.data(self.nonce("language", languages=list(LANGUAGES)), R.LANGUAGE, i))] for i, code in enumerate(LANGUAGES)]
+    def cmd_language(self, wanted: str) -> None:
+        """``/bahasa`` offers the languages; ``/bahasa en`` (or ``English``, ``jawa``) switches at once."""
+        language = language_named(wanted)
+        if language is not None:
+            self.switch_language(language)
+            return
+        nonce = self.nonce("language", languages=list(LANGUAGES))
+        buttons = [[Button(LANGUAGE_NAMES[code], R.data(nonce, R.LANGUAGE, i))] for i, code in enumerate(LANGUAGES)]
         self.say(self.t(T.LANGUAGE_ASK), buttons, live=True)
+
+    def switch_language(self, language: str) -> None:
+        """Speak ``language`` from now on and ask the current question again, in it."""
+        self.changes.language = language
+        self.t = translator(language)
+        text = self.t(T.LANGUAGE_SET, language=LANGUAGE_NAMES[language])
+        if self.incoming.kind is Kind.CALLBACK:
+            self.edit_pressed(text)
+        else:
+            self.say(text)
+        self.changes.menu = None
+        if self.draft is not None:
+            self.ask()
 
     def cmd_fill(self, name: str) -> None:
         permitted = forms_for(self.actor)
@@ -346,11 +377,7 @@ class _Turn(Casework, SchoolPicking):
         self.result.outcome = "invited"
 
     def menu_language(self, action: str, index: int, menu: dict[str, Any]) -> None:
-        language = menu["languages"][index]
-        self.changes.language = language
-        self.t = translator(language)
-        self.edit_pressed(self.t(T.LANGUAGE_SET, language=LANGUAGE_NAMES[language]))
-        self.changes.menu = None
+        self.switch_language(menu["languages"][index])
 
     def menu_forms(self, action: str, index: int, menu: dict[str, Any]) -> None:
         if menu["names"][index] not in forms_for(self.actor):  # the role changed since the list was shown
@@ -453,6 +480,10 @@ class _Turn(Casework, SchoolPicking):
             self.ask()
             return
         incoming = self.incoming
+        if not accepts(prompt, incoming.kind):
+            self.say(self.t(T.NOT_AN_ANSWER))
+            self.ask()
+            return
         if incoming.problem:
             self.say(self.t(incoming.problem))
             self.ask()
@@ -667,6 +698,29 @@ class _Turn(Casework, SchoolPicking):
         old = (self.menu or {}).get("message_id")
         if old and self.changes.menu is not KEEP and old not in self.edited and self.result.close_message_id is None:
             self.result.close_message_id = old
+
+
+LANGUAGE_WORDS = {"id": ("id", "indonesia", "indonesian", "bahasa indonesia"), "en": ("en", "english", "inggris"),
+                  "jv": ("jv", "jawa", "javanese", "basa jawa", "bahasa jawa")}
+"""What people type after /bahasa, by language."""
+
+
+def language_named(wanted: str) -> str | None:
+    """The language a ``/bahasa`` argument names (``en``, ``English``, ``jawa``), or None."""
+    word = " ".join(wanted.casefold().split())
+    return next((code for code, words in LANGUAGE_WORDS.items() if word in words), None)
+
+
+def accepts(prompt: Prompt, kind: Kind) -> bool:
+    """Whether this kind of message can answer the question: text everywhere but a location or photo question
+    also accepts typed input; a location only a location question, a photo only a photo question."""
+    if kind is Kind.TEXT:
+        return True
+    if kind is Kind.LOCATION:
+        return prompt.node.type is QuestionType.LOCATION
+    if kind is Kind.PHOTO:
+        return prompt.node.type is QuestionType.PHOTO
+    return False
 
 
 def _grid(buttons: list[Button], width: int = 2) -> list[list[Button]]:

@@ -63,6 +63,8 @@ KEEP_ANYWAY = N_("Keep anyway")
 FIX_THIS = N_("Fix {question}")
 CHECK_AGAIN = N_("Please check again:")
 QUESTION_CLOSED = N_("This question is already closed. Continue with the latest message.")
+BUTTON_NOT_VALID = N_("This button does not work (any more). Use the buttons of the latest message.")
+NOT_AN_ANSWER = N_("Stickers, files and contacts are not answers. Type the answer or use the buttons.")
 PHOTO_FAILED = N_("The photo could not be received (weak signal?). Please send it again.")
 NOT_A_PHOTO_FILE = N_("That file is not a photo. Please send a photo.")
 
