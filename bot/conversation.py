@@ -22,6 +22,7 @@ from app.presenting import describe_problem, display_value, question_label, subj
 from bot import render as R
 from bot import texts as T
 from bot.casework import CASE_NOTICES, Casework
+from bot.dashboard import cmd_dashboard
 from bot.model import Button, Incoming, Kind, Reply, TurnResult
 from bot.school_picking import SchoolPicking
 from bot.store import KEEP, BotStore, Changes, Context, DraftView, SubmitRefused
@@ -115,6 +116,7 @@ class _Turn(Casework, SchoolPicking):
             "undang": self.cmd_invite, "dataku": self.cmd_mydata, "koreksi": self.cmd_correction, "hapus": self.cmd_deletion,
             "kasus": self.cmd_cases, "tugaskan": self.cmd_assign, "usul": lambda _: self.cmd_fill("usulan"),
             "rekap": self.cmd_recap, "ekspor": self.cmd_export, "impor": self.cmd_import,
+            "dasbor": lambda args: cmd_dashboard(self, args),
         }
         handlers.get(command, lambda _: self.say(self.t(T.DIDNT_UNDERSTAND)))(args)
 

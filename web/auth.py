@@ -68,31 +68,34 @@ def issue_link(db: Database, person_id: int, now: dt.datetime, minutes: int) -> 
 
 def redeem_link(db: Database, token: str, now: dt.datetime, hours: int) -> tuple[str, int]:
     """Use a link once: ``(session token, person id)``; :class:`LinkRefused` (audited) when unknown, used or expired."""
+    reason: str | None = None
     with db.write() as session:
         login = session.scalars(select(WebLogin).where(WebLogin.token_hash == _hash(token))).one_or_none()
-        reason = None if login else "unknown"
-        if login is not None:
+        if login is None:
+            reason = "unknown"
+        else:
             # One UPDATE claims the link: two tabs racing on the same link cannot both sign in.
             claimed = session.execute(
                 update(WebLogin).where(WebLogin.id == login.id, WebLogin.used_at.is_(None), WebLogin.expires_at > now)
                 .values(used_at=now).execution_options(synchronize_session=False)
             ).rowcount  # type: ignore[attr-defined]
+            role = session.scalar(select(Person.role).where(Person.id == login.person_id))
             if not claimed:
                 reason = "used" if login.used_at is not None else "expired"
+            elif role not in DASHBOARD_ROLES:
+                reason = "role"
         if reason is not None or login is None:
             add_entry(session, "web.login_refused", "web_login", login.id if login else "-",
                       actor_id=login.person_id if login else None, detail={"reason": reason})
-            raise LinkRefused(reason or "unknown")
-        role = session.scalar(select(Person.role).where(Person.id == login.person_id))
-        if role not in DASHBOARD_ROLES:
-            raise LinkRefused("unknown")
-        session_token = secrets.token_urlsafe(32)
-        row = WebSession(token_hash=_hash(session_token), person_id=login.person_id, csrf_token=secrets.token_urlsafe(24),
-                         created_at=now, expires_at=now + dt.timedelta(hours=hours))
-        session.add(row)
-        session.flush()
-        add_entry(session, "web.login", "web_session", row.id, actor_id=login.person_id)
-        return session_token, login.person_id
+        else:
+            session_token = secrets.token_urlsafe(32)
+            row = WebSession(token_hash=_hash(session_token), person_id=login.person_id, csrf_token=secrets.token_urlsafe(24),
+                             created_at=now, expires_at=now + dt.timedelta(hours=hours))
+            session.add(row)
+            session.flush()
+            add_entry(session, "web.login", "web_session", row.id, actor_id=login.person_id)
+            return session_token, login.person_id
+    raise LinkRefused(reason or "unknown")  # after the commit: the refusal stays in the audit log
 
 
 def viewer_for(db: Database, session_token: str, now: dt.datetime) -> Viewer | None:
@@ -122,7 +125,7 @@ def end_all_sessions(db: Database, person_id: int, now: dt.datetime) -> int:
     """Sign a person out of every browser (from the chat); the number of sessions ended."""
     with db.write() as session:
         ended = session.execute(
-            update(WebSession).where(WebSession.person_id == person_id, WebSession.ended_at.is_(None), WebSession.expires_at > now)
+            update(WebSession).where(WebSession.person_id == person_id, WebSession.ended_at.is_(None))
             .values(ended_at=now)
         ).rowcount  # type: ignore[attr-defined]
         if ended:

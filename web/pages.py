@@ -6,7 +6,8 @@ visibility (:mod:`app.visibility`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -62,7 +63,7 @@ async def home(web: Web, request: Request, viewer: Viewer) -> Response:
 
 
 # -- overview -----------------------------------------------------------------------------------------------------
-def _bars(t: Any, rows: list[tuple[str, int, str | None]]) -> list[dict[str, Any]]:
+def _bars(t: Any, rows: Sequence[tuple[str, int, str | None]]) -> list[dict[str, Any]]:
     top = max((n for _, n, _ in rows), default=0) or 1
     return [{"label": label, "n": n, "pct": round(100 * n / top, 1), "href": href} for label, n, href in rows]
 
@@ -85,7 +86,7 @@ def _overview_context(web: Web, viewer: Viewer, region: str, t: Any) -> dict[str
     risks = at_risk(web.db, region, today)
     statuses = data.totals(data.by_status)
     with web.db.read() as session:
-        path = Q.region_path(session, region)
+        crumbs = Q.region_path(session, region)
         level = session.scalar(select(Region.level).where(Region.code == region)) if region else None
         schools = Q.schools_in(session, region)
     funnel = _bars(t, [(status_label(t, s), statuses[s], f"/kasus?wilayah={region}&status={s}") for s in STATUS_ORDER if statuses.get(s)]
@@ -95,7 +96,7 @@ def _overview_context(web: Web, viewer: Viewer, region: str, t: Any) -> dict[str
     ages = data.totals(data.by_age_group)
     top_target = max([y.target or 0 for y in data.returned] + [y.returned for y in data.returned] + [1])
     return {
-        "data": data, "region": region, "region_title": data.region_name if region else t(W.ALL_REGIONS), "path": path,
+        "data": data, "region": region, "region_title": data.region_name if region else t(W.ALL_REGIONS), "crumbs": crumbs,
         "today": today, "kpi": {
             "total": data.total, "boys": data.by_sex.get("L", 0), "girls": data.by_sex.get("P", 0),
             "back": sum(statuses.get(s, 0) for s in IN_SCHOOL), "open": sum(statuses.get(s, 0) for s in OUT_OF_SCHOOL_OPEN),
@@ -161,7 +162,7 @@ async def save_target(web: Web, request: Request, viewer: Viewer) -> Response:
 async def export(web: Web, request: Request, viewer: Viewer) -> Response:
     form = await request.form()
     region = str(form.get("wilayah", ""))
-    fmt = "csv" if form.get("format") == "csv" else "xlsx"
+    fmt: Literal["xlsx", "csv"] = "csv" if form.get("format") == "csv" else "xlsx"
     kind = str(form.get("jenis", "lampiran2"))
     if not may_see_region(viewer, region):
         await web.audit_denied(viewer, "region", region or "*", region or None, "export")

@@ -49,7 +49,7 @@ def answer_rows(t: Translator, view: Policy, instrument: str, version: int, answ
         layout = layout_for(instrument, version)
     except KeyError:
         return [(key, key, _plain(value)) for key, value in answers.items()]
-    shown = filter_answers(view, answers, layout.field_classes())
+    shown = filter_answers(view, answers, layout.field_classes)
     rows = []
     for node in sorted((n for n in layout.nodes.values() if n.id in shown and n.group is None), key=lambda n: n.index):
         rows.append((node.id, t.label(node.question.label), _display(t, node, shown[node.id])))

@@ -73,8 +73,8 @@ class CasePage:
 def overdue_condition(now: dt.datetime) -> ColumnElement[bool]:
     """A visit or monitoring reminder came due and no visit, visit log or monitoring was recorded since."""
     logged = or_(
-        exists().where(Visit.case_id == Case.id, Visit.created_at >= Reminder.due_at),
-        exists().where(Response.case_id == Case.id, Response.instrument.in_(("pendampingan", "monitoring")),
+        exists().where(Visit.case_id == Reminder.case_id, Visit.created_at >= Reminder.due_at),
+        exists().where(Response.case_id == Reminder.case_id, Response.instrument.in_(("pendampingan", "monitoring")),
                        Response.submitted_at >= Reminder.due_at),
     )
     return exists().where(
