@@ -22,6 +22,7 @@ from app.presenting import describe_problem, display_value, question_label, subj
 from bot import render as R
 from bot import texts as T
 from bot.casework import CASE_NOTICES, Casework
+from bot.conflict_review import ConflictReview
 from bot.dashboard import cmd_dashboard
 from bot.model import Button, Incoming, Kind, Reply, TurnResult
 from bot.school_picking import SchoolPicking
@@ -36,7 +37,7 @@ from reminders.actions import Invalid, StartForm, is_reminder_button
 from reminders.actions import describe as describe_reminder_action
 from reminders.actions import handle_button as handle_reminder_button
 from storage.models import DataRequestKind, Role
-from storage.repositories.invitations import InvitationError
+from storage.repositories.invitations import ESCALATED, InvitationError
 
 NOTICE_PREFIX = "a."
 MESSAGE_LIMIT = 3500
@@ -68,7 +69,7 @@ class Conversations:
         self.store.remember_message(person_id, nonce, message_id)
 
 
-class _Turn(Casework, SchoolPicking):
+class _Turn(Casework, SchoolPicking, ConflictReview):
     """The work of one update for one person."""
 
     def __init__(self, owner: Conversations, context: Context, incoming: Incoming) -> None:
@@ -115,7 +116,7 @@ class _Turn(Casework, SchoolPicking):
             "isi": self.cmd_fill, "lanjut": self.cmd_continue, "draf": self.cmd_drafts, "batal": self.cmd_cancel,
             "undang": self.cmd_invite, "dataku": self.cmd_mydata, "koreksi": self.cmd_correction, "hapus": self.cmd_deletion,
             "kasus": self.cmd_cases, "tugaskan": self.cmd_assign, "usul": lambda _: self.cmd_fill("usulan"),
-            "rekap": self.cmd_recap, "ekspor": self.cmd_export, "impor": self.cmd_import,
+            "rekap": self.cmd_recap, "ekspor": self.cmd_export, "impor": self.cmd_import, "konflik": self.cmd_conflicts,
             "dasbor": lambda args: cmd_dashboard(self, args),
         }
         handlers.get(command, lambda _: self.say(self.t(T.DIDNT_UNDERSTAND)))(args)
@@ -130,6 +131,8 @@ class _Turn(Casework, SchoolPicking):
         parsed = R.parse_data(self.incoming.data)
         menu = self.menu
         if parsed is None or menu is None or parsed[0] != menu.get("nonce"):
+            self.store.audit("button.refused", self.person.id, "button", self.incoming.data[:40], None,
+                             {"reason": "forged" if parsed is None else "stale"})
             self.result.callback_notice = self.t(T.QUESTION_CLOSED)
             if self.incoming.message_id != (menu or {}).get("message_id"):  # the live question keeps its buttons
                 self.result.close_message_id = self.incoming.message_id
@@ -155,13 +158,13 @@ class _Turn(Casework, SchoolPicking):
         """A button of a notice (not the live keyboard): valid once, for its recipient only."""
         taken = self.store.take_button(self.person.id, token)
         if taken is None:
-            self.store.audit("button.refused", self.person.id, "button", token[:6], None, {})
+            self.store.audit("button.refused", self.person.id, "button", token[:6], None, {"reason": "stale-notice"})
             self.result.callback_notice = self.t(T.QUESTION_CLOSED)
             self.result.outcome = "stale-notice-button"
             return
         kind, payload = taken
         self.result.outcome = f"notice:{kind}"
-        if kind in CASE_NOTICES and not self.follows(int(payload["case_id"])):
+        if kind in CASE_NOTICES and not self.may_act(kind, int(payload["case_id"])):
             self.deny(kind, "case", payload["case_id"], self.store.case_region(int(payload["case_id"])))
             return
         getattr(self, f"notice_{kind}")(payload)
@@ -197,6 +200,7 @@ class _Turn(Casework, SchoolPicking):
         except InvitationError as refused:
             self.say(self.t(T.INVITATION_REFUSED[refused.reason]))
             self.result.outcome = f"invitation-refused:{refused.reason}"
+            self.alert_inviter(refused)
             return
         if joined.child_id is not None:
             self.say(self.t(T.JOINED_PARENT, child=self.store.child_name(joined.child_id)))
@@ -205,6 +209,17 @@ class _Turn(Casework, SchoolPicking):
         else:
             self.say(self.t(T.JOINED, role=self.t(T.ROLE_NAMES[joined.role.value]), region=self.store.region_name(joined.region_code)))
         self.result.outcome = "joined"
+
+    def alert_inviter(self, refused: InvitationError) -> None:
+        """A parent's link opened by someone else: its sender (else the area's team) hears who tried."""
+        if refused.reason not in ESCALATED:
+            return
+        sender = self.store.chat_of(refused.created_by)
+        for chat_id, language in [sender] if sender else self.store.coordinators(refused.region_code):
+            t = translator(language)
+            text = t(T.INVITATION_MISUSED, child=self.store.child_name(refused.child_id), name=self.person.name or "—",
+                     role=t(T.ROLE_NAMES[self.person.role]), region=self.store.region_name(self.person.region_code))
+            self.result.notifications.append((chat_id, Reply(text)))
 
     @property
     def actor(self) -> Actor:
@@ -620,6 +635,8 @@ class _Turn(Casework, SchoolPicking):
             if self.draft.case_id is None and submitted.case_id is not None and not submitted.child_created:
                 self.say(self.t(T.ALREADY_FOLLOWED, reference=self.store.case_reference(submitted.case_id)))
             self.after_submit(self.draft.instrument, submitted, self.draft.case_id or submitted.case_id)
+            if submitted.conflict_id is not None:
+                self.announce_conflict(submitted.conflict_id)
 
     def start_form(self, name: str, *, case_id: int | None = None, prefill: dict[str, Any] | None = None) -> None:
         """A new draft, active at once; one about a case's child starts with the answers the case knows."""

@@ -100,7 +100,10 @@ INVITATION_REFUSED = {
     "unknown": N_("This invitation link is not valid. Please ask your team for a new one."),
     "used": N_("This invitation link has already been used. Please ask your team for a new one."),
     "expired": N_("This invitation link has expired. Please ask your team for a new one."),
+    "other_role": N_("This link is meant for a child's parent and cannot be added to an account that already has another role. Nothing was changed; the person who sent the link has been told."),
+    "other_family": N_("This link is meant for another family. Nothing was changed; the person who sent the link has been told."),
 }
+INVITATION_MISUSED = N_("⚠ Your invitation link for the parent of {child} was opened by {name} ({role}, {region}), who is not that family. Nothing was granted. If the link reached the wrong person, send the family a new one.")
 NOT_ALLOWED = N_("Sorry, your account may not do this. If you think it should, contact your village team.")
 NOT_REGISTERED = N_("You are not registered as a volunteer yet. Ask your village team for an invitation link. Anyone can propose a child who is not in school with /usul.")
 INVITE_WHICH_ROLE = N_("Whom do you want to invite?")
@@ -169,6 +172,7 @@ PARENT_DECIDED_NO_LETTER = N_("The parent of {name} answered: {status}. Keep acc
 CMD_RECAP = N_("Recap of your area")
 CMD_EXPORT = N_("Export your area's data (XLSX)")
 EXPORT_READY = N_("Data of {region} in the Format Pendataan ATS (Lampiran 2), with households, visits and status changes on their own sheets. This export is recorded in the audit log.")
+EXPORT_FULL_NIK = N_("Full NIKs included, for: {reason}. This export is recorded with its reason; keep the file safe and delete it when done.")
 AT_RISK_ALERT = N_("⚠️ Early warning for {name} ({reference}): {reasons}. Please visit soon and talk with the child, the family and the school.")
 CMD_IMPORT = N_("Import a list of children (XLSX/CSV)")
 IMPORT_ASK = N_("Send the list as an XLSX or CSV file in the Format Pendataan ATS (Lampiran 2) columns. Nothing is saved if any row has an error.")

@@ -1,7 +1,7 @@
 """dashboard sign-in: one-time links and browser sessions
 
 Revision ID: 0008_web
-Revises: 0007_targets
+Revises: 0007_identity_conflicts
 Create Date: 2026-12-02 05:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from storage.types import UTCDateTime
 
 revision: str = "0008_web"
-down_revision: str | None = "0007_targets"
+down_revision: str | None = "0007_identity_conflicts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
