@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,11 +31,15 @@ from tests.storage.conftest import DESA, cipher, regions, sqlite_template  # noq
 
 @pytest.fixture
 def db(tmp_path: Path, sqlite_template: Path, cipher: Any) -> Iterator[Database]:
-    path = tmp_path / "ats.db"
-    shutil.copyfile(sqlite_template, path)
-    database = Database.from_url(f"sqlite:///{path}", cipher)
+    """A migrated SQLite file, in memory-backed /dev/shm where there is one (thousands of turns, each a commit)."""
+    shm = Path("/dev/shm")
+    folder = Path(tempfile.mkdtemp(dir=shm)) if shm.is_dir() else tmp_path
+    shutil.copyfile(sqlite_template, folder / "ats.db")
+    database = Database.from_url(f"sqlite:///{folder / 'ats.db'}", cipher)
     yield database
     database.dispose()
+    if folder != tmp_path:
+        shutil.rmtree(folder)
 
 
 @pytest.fixture
