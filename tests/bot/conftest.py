@@ -22,9 +22,9 @@ from sqlalchemy import select, update
 from bot.conversation import Conversations
 from bot.model import Button, Incoming, Kind, Reply, TurnResult
 from bot.store import BotStore
-from storage.db import Database
 from flows.engine import Accepted, Prompt, State
 from flows.registry import engine as engine_for
+from storage.db import Database
 from storage.models import Language, Person, Role
 from storage.repositories.people import get_or_create_person, set_role
 from tests.conftest import TODAY
