@@ -23,6 +23,7 @@ from bot import render as R
 from bot import texts as T
 from bot.casework import CASE_NOTICES, Casework
 from bot.conflict_review import ConflictReview
+from bot.dashboard import cmd_dashboard
 from bot.model import Button, Incoming, Kind, Reply, TurnResult
 from bot.privacy import Privacy
 from bot.school_picking import SchoolPicking
@@ -117,6 +118,7 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
             "undang": self.cmd_invite, "dataku": self.cmd_mydata, "koreksi": self.cmd_correction, "hapus": self.cmd_deletion,
             "kasus": self.cmd_cases, "tugaskan": self.cmd_assign, "usul": lambda _: self.cmd_fill("usulan"),
             "rekap": self.cmd_recap, "ekspor": self.cmd_export, "impor": self.cmd_import, "konflik": self.cmd_conflicts,
+            "dasbor": lambda args: cmd_dashboard(self, args),
         }
         handlers.get(command, lambda _: self.say(self.t(T.DIDNT_UNDERSTAND)))(args)
 
