@@ -2,7 +2,7 @@
 
 from storage.models.base import Base
 from storage.models.cases import Assignment, Case, CaseEvent, Enrolment, SchoolChoice, Visit
-from storage.models.children import Child, Household, School
+from storage.models.children import Child, Household, IdentityConflict, School
 from storage.models.enums import (
     DataRequestKind,
     DataRequestStatus,
@@ -20,6 +20,7 @@ from storage.models.instruments import InstrumentSession, ReferenceCounter, Resp
 from storage.models.operations import AuditLog, ProcessedUpdate, Reminder, StoredFile
 from storage.models.people import ButtonToken, Consent, DataRequest, Invitation, Person
 from storage.models.regions import Region, RegionTarget
+from storage.models.web import WebLogin, WebSession
 
 __all__ = [
     "Assignment",
@@ -36,6 +37,7 @@ __all__ = [
     "DraftStatus",
     "Enrolment",
     "Household",
+    "IdentityConflict",
     "InstrumentSession",
     "Invitation",
     "Language",
@@ -57,4 +59,6 @@ __all__ = [
     "StoredFile",
     "TimeZone",
     "Visit",
+    "WebLogin",
+    "WebSession",
 ]
