@@ -28,7 +28,7 @@ from storage.models import AuditLog, Case, CaseEvent, Child, IdentityConflict, R
 from storage.regions import kabupaten_of
 from storage.repositories.audit import os_actor
 from storage.repositories.children import ChildIdentity, Match, decide_child, missing_details, normalize_name
-from storage.repositories.references import reserve_references
+from storage.repositories.references import CASE, RECEIPT, reserve_references
 
 CHUNK = 1000
 PAUSE = 0.005
@@ -291,8 +291,8 @@ class Publisher:
                               for v, cid in zip(values, conflict_ids, strict=True)])
 
     def _cases_and_responses(self, session: Session, rows: list[Row], children: list[int]) -> None:
-        """Open a ``recorded`` case for children without one, then the rows' ``impor`` responses; references
-        handed out in row order (a new case's number, then its row's) from one reservation per kabupaten."""
+        """Open a ``recorded`` case for children without one, then the rows' ``impor`` responses; case numbers and
+        form receipts reserved with one statement per kabupaten and series, handed out in row order."""
         new_cases: dict[int, dict[str, Any]] = {}
         category_fills: dict[int, str] = {}
         for row, child in zip(rows, children, strict=True):
@@ -308,22 +308,24 @@ class Publisher:
             for child, values in new_cases.items():
                 self.index.open_case[child] = (0, values["category"])
             return
-        needed: dict[str, int] = {}
-        counted: set[int] = set()
-        for row, child in zip(rows, children, strict=True):
+        new_per_kabupaten: dict[str, int] = {}
+        rows_per_kabupaten: dict[str, int] = {}
+        for child, values in new_cases.items():
+            kabupaten = kabupaten_of(values["region_code"])
+            new_per_kabupaten[kabupaten] = new_per_kabupaten.get(kabupaten, 0) + 1
+        for row in rows:
             kabupaten = kabupaten_of(row.identity.region_code)
-            needed[kabupaten] = needed.get(kabupaten, 0) + 1 + (child in new_cases and child not in counted)
-            counted.add(child)
-        numbers = {kabupaten: iter(reserve_references(session, kabupaten, count)) for kabupaten, count in needed.items()}
-        responses: list[dict[str, Any]] = []
-        for row, child in zip(rows, children, strict=True):
-            series = numbers[kabupaten_of(row.identity.region_code)]
-            case = new_cases.get(child)
-            if case is not None and "reference" not in case:
-                case["reference"] = next(series)
-            responses.append({"reference": next(series), "instrument": IMPORT_INSTRUMENT, "instrument_version": IMPORT_VERSION,
-                              "answers": row.answers, "child_id": child, "submitted_by": self.submitter,
-                              "region_code": row.identity.region_code})
+            rows_per_kabupaten[kabupaten] = rows_per_kabupaten.get(kabupaten, 0) + 1
+        case_numbers = {k: iter(reserve_references(session, k, n, CASE)) for k, n in new_per_kabupaten.items()}
+        receipts = {k: iter(reserve_references(session, k, n, RECEIPT)) for k, n in rows_per_kabupaten.items()}
+        for values in new_cases.values():
+            values["reference"] = next(case_numbers[kabupaten_of(values["region_code"])])
+        responses: list[dict[str, Any]] = [
+            {"reference": next(receipts[kabupaten_of(row.identity.region_code)]), "instrument": IMPORT_INSTRUMENT,
+             "instrument_version": IMPORT_VERSION, "answers": row.answers, "child_id": child, "submitted_by": self.submitter,
+             "region_code": row.identity.region_code}
+            for row, child in zip(rows, children, strict=True)
+        ]
         if new_cases:
             case_ids = session.execute(insert(Case).returning(Case.id, sort_by_parameter_order=True),
                                        list(new_cases.values())).scalars().all()

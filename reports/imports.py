@@ -201,6 +201,7 @@ class _Regions:
         return entry[1] if entry else None
 
 
+_MASKED = re.compile(r"^\d{0,6}\*{4,}\d{0,6}$")
 _SCIENTIFIC = re.compile(r"^\s*'?\d[.,]\d*\s*e\s*\+?\s*\d+\s*$", re.IGNORECASE)
 _FLOAT_TEXT = re.compile(r"^\s*'?\d{15,}[.,]0+\s*$")
 
@@ -250,6 +251,9 @@ class _Checker:
             return None
         if excel_damaged(raw):
             self.error(line, column, M.IMPORT_NIK_EXCEL, value=_text(raw))
+            return None
+        if _MASKED.match(value):  # an export for a role that sees masked NIKs: the row is matched without it
+            self.warn(line, column, M.IMPORT_MASKED_NIK, value=value)
             return None
         digits = re.sub(r"[\s.\-]", "", value)
         info = parse_nik(digits, reference_date=self.today) if digits.isdigit() else None
