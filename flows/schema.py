@@ -33,6 +33,8 @@ class QuestionType(str, Enum):
     REPEAT = "repeat"
 
 
+ALWAYS_PERSONAL = frozenset({QuestionType.NIK, QuestionType.PHONE, QuestionType.LOCATION})
+"""Answers that identify or locate a person whatever the question says: they must be declared ``personal``."""
 ANSWERABLE = frozenset(QuestionType) - {QuestionType.NOTE, QuestionType.CALCULATE, QuestionType.REPEAT}
 SELECTS = frozenset({QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE})
 
@@ -219,6 +221,8 @@ class Question(_Strict):
     """The paper's CATATAN column or a transcription remark; not shown to respondents."""
     schools: SchoolLookup | None = None
     """For text questions: offer the district's school list (see :class:`SchoolLookup`)."""
+    personal: bool = False
+    """The answer identifies or locates a person (NIK, KK number, phone, GPS): it is encrypted at rest."""
 
     @model_validator(mode="before")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flows import errors as E
 from flows.errors import DefinitionProblem
-from flows.schema import SCHOOL_KINDS, SELECTS, Condition, Instrument, QuestionType
+from flows.schema import ALWAYS_PERSONAL, SCHOOL_KINDS, SELECTS, Condition, Instrument, QuestionType
 from flows.structure import Layout, Node, build_layout
 
 _NUMERIC = {QuestionType.INTEGER, QuestionType.DECIMAL, QuestionType.CALCULATE}
@@ -40,6 +40,8 @@ class _Checker:
         q = node.question
         if not q.label.strip():
             self.report(q.id, E.EMPTY_LABEL, E.EMPTY_LABEL_FIX)
+        if q.type in ALWAYS_PERSONAL and not q.personal:
+            self.report(q.id, E.NOT_PERSONAL.format(type=q.type.value), E.NOT_PERSONAL_FIX)
         if q.type in SELECTS:
             if not node.choices and not isinstance(q.choices, str):
                 self.report(q.id, E.NO_CHOICES.format(type=q.type.value), E.NO_CHOICES_FIX)

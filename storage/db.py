@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.crypto import NikCipher
+from storage.sealing import bind_keyring
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "ats_write"
@@ -91,6 +92,8 @@ class Database:
     def __init__(self, engine: Engine, cipher: NikCipher | None = None) -> None:
         self.engine = engine
         self._cipher = cipher
+        if cipher is not None:
+            bind_keyring(engine, cipher)
         # Objects stay readable after commit: repositories hand them back as detached snapshots.
         self._writer = sessionmaker(engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
         self._reader = sessionmaker(engine, expire_on_commit=False)

@@ -50,7 +50,7 @@ def _matching(cipher: NikCipher, identity: ChildIdentity) -> ColumnElement[bool]
     )
     if identity.nik is None:
         return by_name
-    return or_(Child.nik_hash == cipher.nik_hash(identity.nik), by_name)
+    return or_(Child.nik_hash.in_(cipher.nik_hashes(identity.nik)), by_name)
 
 
 def _candidates(session: Session, cipher: NikCipher, identity: ChildIdentity) -> list[Child]:
@@ -76,13 +76,14 @@ def find_or_create_child(
     locks in one transaction would exhaust PostgreSQL's lock table.
     """
     nik_hash = cipher.nik_hash(identity.nik) if identity.nik else None
+    same_nik = set(cipher.nik_hashes(identity.nik)) if identity.nik else set()
     if lock:
         name_key = f"child:{normalize_name(identity.name)}|{identity.birth_date}|{identity.region_code}"
         lock_keys(session, name_key, *([f"child-nik:{nik_hash}"] if nik_hash else []))
     candidates = _candidates(session, cipher, identity)
-    match = next((c for c in candidates if nik_hash and c.nik_hash == nik_hash), None)
+    match = next((c for c in candidates if c.nik_hash in same_nik), None)
     if match is None:  # a name match, unless both records have a NIK and they differ
-        match = next((c for c in candidates if nik_hash is None or c.nik_hash in (None, nik_hash)), None)
+        match = next((c for c in candidates if nik_hash is None or c.nik_hash is None or c.nik_hash in same_nik), None)
     if match is not None:
         _complete(match, cipher, identity, nik_hash)
         return match, False
