@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.i18n import Translator
+from app.visibility import mask_nik
 from flows.compiler import Position
 from flows.conditions import MISSING
 from flows.engine import Engine, Prompt
@@ -71,11 +72,6 @@ def display_value(t: Translator, node: Node, value: Any) -> str:
     if kind is QuestionType.NIK:
         return mask_nik(str(value))
     return t.format_value(value)
-
-
-def mask_nik(nik: str) -> str:
-    """``3326********0001``: enough to recognise a NIK, not enough to misuse it (UU PDP)."""
-    return nik[:4] + "*" * (len(nik) - 8) + nik[-4:] if len(nik) > 8 else "*" * len(nik)
 
 
 def summary_lines(t: Translator, engine: Engine, answers: Mapping[str, Any], rows: list[tuple[Position, Node, Any]]) -> list[str]:

@@ -31,9 +31,20 @@ class _Checker:
         for field, ref in self.instrument.subject.model_dump(exclude_none=True).items():
             if ref not in self.layout.nodes:
                 self.report(None, E.UNKNOWN_QUESTION.format(field=f"subject.{field}", ref=ref), E.UNKNOWN_QUESTION_FIX)
+        self.check_field_classes()
         if not self.problems:
             self.check_reachable()
         return self.problems
+
+    def check_field_classes(self) -> None:
+        seen: dict[str, str] = {}
+        for fc, qids in self.instrument.field_classes.items():
+            for ref in qids:
+                if ref not in self.layout.nodes:
+                    self.report(None, E.UNKNOWN_QUESTION.format(field=f"field_classes.{fc.value}", ref=ref), E.UNKNOWN_QUESTION_FIX)
+                elif ref in seen:
+                    self.report(ref, E.TWO_FIELD_CLASSES.format(first=seen[ref], second=fc.value), E.TWO_FIELD_CLASSES_FIX)
+                seen.setdefault(ref, fc.value)
 
     # -- one question ---------------------------------------------------------------------------------------
     def check_node(self, node: Node) -> None:

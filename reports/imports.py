@@ -31,7 +31,7 @@ from app.i18n import Translator
 from flows.messages import Problem
 from flows.values import age_on, parse_date
 from reports import messages as M
-from reports.export import authorize
+from reports.export import FORMULA_STARTS, authorize
 from reports.lampiran2 import CLASS_KEY, COLUMNS, SOURCE_KEY, TEXT_SUFFIX, column_for
 from reports.sql import CLOSED, IMPORT_INSTRUMENT, in_scope
 from reports.vocab import fold, node, normalize_category
@@ -235,7 +235,10 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return " ".join(str(value).replace("\u00a0", " ").split())
+    text = str(value)
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        text = text[1:]  # the quote our CSV export puts before a formula-like text
+    return " ".join(text.replace("\u00a0", " ").split())
 
 
 class _Checker:

@@ -20,7 +20,7 @@ from storage.models.keys import DataKey
 from storage.models.instruments import InstrumentSession, ReferenceCounter, Response
 from storage.models.operations import AuditLog, ProcessedUpdate, Reminder, StoredFile
 from storage.models.people import ButtonToken, Consent, DataRequest, Invitation, Person
-from storage.models.regions import Region
+from storage.models.regions import Region, RegionTarget
 
 __all__ = [
     "Assignment",
@@ -46,6 +46,7 @@ __all__ = [
     "ReferenceCounter",
     "Region",
     "RegionLevel",
+    "RegionTarget",
     "Reminder",
     "ReminderState",
     "Response",

@@ -1,0 +1,34 @@
+"""``ats-bot schools import`` and ``ats-bot cases show|history`` (implementation: ``app.cases_cli``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from app.commands import handler
+from app.languages import LANGUAGES
+
+IMPL = "app.cases_cli"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    schools = subparsers.add_parser("schools", help="the district's school list (for the parent's choice)")
+    schools_sub = schools.add_subparsers(dest="schools_command", required=True, metavar="COMMAND")
+    load = schools_sub.add_parser(
+        "import", help="import or update schools from a CSV (NPSN, NAMA, JENJANG, STATUS, ALAMAT, KODE_WILAYAH or KECAMATAN)"
+    )
+    load.add_argument("file", type=Path, metavar="FILE", help="the CSV file")
+    load.add_argument("--scope", help="the kabupaten the list belongs to, e.g. 33.26 (KECAMATAN names are looked up there)")
+    load.add_argument("--lang", default="en", choices=LANGUAGES, help="language of the report (default en)")
+    handler(load, f"{IMPL}:cmd_schools_import")
+
+    cases = subparsers.add_parser("cases", help="a child's case: summary and history")
+    cases_sub = cases.add_subparsers(dest="cases_command", required=True, metavar="COMMAND")
+    show = cases_sub.add_parser("show", help="the case's summary (NIK masked)")
+    show.add_argument("reference", metavar="REFERENCE", help="e.g. ATS-3326-000142")
+    show.add_argument("--lang", default="en", choices=LANGUAGES, help="language of the summary (default en)")
+    handler(show, f"{IMPL}:cmd_cases_show")
+    history = cases_sub.add_parser("history", help="every move of the case: when, who, why")
+    history.add_argument("reference", metavar="REFERENCE", help="e.g. ATS-3326-000142")
+    history.add_argument("--lang", default="en", choices=LANGUAGES, help="language of the history (default en)")
+    handler(history, f"{IMPL}:cmd_cases_history")
