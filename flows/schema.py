@@ -58,6 +58,8 @@ class FieldClass(str, Enum):
 TYPE_FIELD_CLASS = {QuestionType.NIK: FieldClass.NIK, QuestionType.NISN: FieldClass.NIK, QuestionType.PHONE: FieldClass.CONTACT,
                     QuestionType.LOCATION: FieldClass.LOCATION, QuestionType.PHOTO: FieldClass.IDENTITY}
 """The class a question of these types has unless the instrument's ``field_classes`` says otherwise."""
+PERSONAL_CLASSES = frozenset({FieldClass.NIK, FieldClass.CONTACT})
+"""Questions declared in these classes (KK numbers, contacts) must also be declared ``personal`` (encrypted)."""
 
 
 class _Strict(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flows import errors as E
 from flows.errors import DefinitionProblem
-from flows.schema import ALWAYS_PERSONAL, SCHOOL_KINDS, SELECTS, Condition, Instrument, QuestionType
+from flows.schema import ALWAYS_PERSONAL, PERSONAL_CLASSES, SCHOOL_KINDS, SELECTS, Condition, Instrument, QuestionType
 from flows.structure import Layout, Node, build_layout
 
 _NUMERIC = {QuestionType.INTEGER, QuestionType.DECIMAL, QuestionType.CALCULATE}
@@ -45,6 +45,9 @@ class _Checker:
                 elif ref in seen:
                     self.report(ref, E.TWO_FIELD_CLASSES.format(first=seen[ref], second=fc.value), E.TWO_FIELD_CLASSES_FIX)
                 seen.setdefault(ref, fc.value)
+                node = self.layout.nodes.get(ref)
+                if fc in PERSONAL_CLASSES and node is not None and not node.question.personal:
+                    self.report(ref, E.NOT_PERSONAL.format(type=fc.value), E.NOT_PERSONAL_FIX)
 
     # -- one question ---------------------------------------------------------------------------------------
     def check_node(self, node: Node) -> None:
