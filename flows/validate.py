@@ -6,6 +6,7 @@ from flows import errors as E
 from flows.errors import DefinitionProblem
 from flows.schema import ALWAYS_PERSONAL, PERSONAL_CLASSES, SCHOOL_KINDS, SELECTS, Condition, Instrument, QuestionType
 from flows.structure import Layout, Node, build_layout
+from flows.values import MAX_TEXT_LENGTH
 
 _NUMERIC = {QuestionType.INTEGER, QuestionType.DECIMAL, QuestionType.CALCULATE}
 
@@ -82,6 +83,9 @@ class _Checker:
             self.check_calculation(node)
         if q.schools is not None:
             self.check_school_lookup(node)
+        limit = q.constraint.max_length if q.constraint else None
+        if q.type is QuestionType.TEXT and limit is not None and not 1 <= limit <= MAX_TEXT_LENGTH:
+            self.report(q.id, E.TEXT_TOO_LONG_LIMIT.format(max=limit, limit=MAX_TEXT_LENGTH), E.TEXT_TOO_LONG_LIMIT_FIX)
 
     def check_target(self, node: Node, target: str) -> None:
         dest = self.layout.nodes.get(target)
