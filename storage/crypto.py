@@ -30,6 +30,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from app.commands import CommandError
+
 _FORMAT = b"\x02"
 _NONCE_BYTES = 12
 _NIK_AAD = b"ats-bot:nik"
@@ -40,7 +42,7 @@ RELOAD_SECONDS = 1.0
 """How often a key ring backed by a file looks for a new key (so a rotation reaches a running bot)."""
 
 
-class DataKeyError(RuntimeError):
+class DataKeyError(CommandError):
     """A key problem an operator must fix: the message is one clear line saying what and how."""
 
 
@@ -52,7 +54,7 @@ class WeakDataKeyError(DataKeyError):
     """A production key too short or too simple to resist guessing."""
 
 
-class NikDecryptionError(ValueError):
+class NikDecryptionError(CommandError, ValueError):
     """The ciphertext was not made with a key of this ring (wrong key, or tampered data)."""
 
 
@@ -131,7 +133,10 @@ class Keyring:
             self._refresh(force=True)
             key = self._keys.get(kid)
         if key is None:
-            raise NikDecryptionError(f"encrypted with key {kid}, which is not in the configured key ring")
+            raise NikDecryptionError(
+                f"Encrypted data cannot be read: it names key {kid}, which neither DATA_KEY nor the key file holds "
+                "(restore the key file from your backup)."
+            )
         return key
 
     # -- bytes ------------------------------------------------------------------------------------------------
@@ -144,13 +149,13 @@ class Keyring:
     def decrypt(self, token: bytes, aad: bytes = _VALUE_AAD) -> bytes:
         kid = token_key_id(token)
         if kid is None:
-            raise NikDecryptionError("unknown ciphertext format")
+            raise NikDecryptionError("Encrypted data cannot be read: unknown ciphertext format (damaged data).")
         start = 2 + len(kid)
         nonce, body = token[start : start + _NONCE_BYTES], token[start + _NONCE_BYTES :]
         try:
             return self._key(kid).aead.decrypt(nonce, body, aad)
         except InvalidTag as exc:
-            raise NikDecryptionError(f"cannot be decrypted with key {kid} (wrong key, or damaged data)") from exc
+            raise NikDecryptionError(f"Encrypted data cannot be read with key {kid}: the key is wrong or the data is damaged.") from exc
 
     # -- NIK and KK numbers -------------------------------------------------------------------------------------
     def encrypt_nik(self, nik: str) -> bytes:

@@ -8,6 +8,8 @@ the unit of durability is :meth:`Database.write`. On SQLite a write transaction 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,7 +56,7 @@ def make_engine(url: str | URL, *, pool_size: int = 10, max_overflow: int = 20) 
 def _sqlite_engine(url: URL, *, pool_size: int, max_overflow: int) -> Engine:
     path = sqlite_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
     engine = create_engine(
         url,
         pool_size=pool_size,
@@ -81,6 +83,18 @@ def _sqlite_engine(url: URL, *, pool_size: int, max_overflow: int) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """A new database file readable by its owner only (0600), in a directory created 0700; SQLite gives its
+    WAL and shared-memory files the database file's permissions."""
+    if path.exists():
+        return
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+        path.parent.chmod(0o700)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 class Database:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
+import os
+import socket
 from typing import Any
 
 from sqlalchemy import select
@@ -9,6 +12,15 @@ from sqlalchemy.orm import Session
 
 from storage.db import Database
 from storage.models import AuditLog
+
+
+def command_line_actor() -> str:
+    """Who ran a command-line action: ``user@host`` (the OS account; there is no Telegram person)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry for the uid (some containers)
+        user = f"uid{os.getuid()}"
+    return f"{user}@{socket.gethostname()}"
 
 
 def add_entry(
