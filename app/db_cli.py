@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.settings import get_settings
 from storage.keyring_check import verify_keyring
 from storage.keys import FIRST_START_NOTICE, key_source, write_key_file
-from storage.repositories.audit import command_line_actor, record
+from storage.repositories.audit import record
 from storage.startup import open_database
 from storage.backup import BackupError, backup, restore
 from storage.db import Database
@@ -101,7 +101,7 @@ def _audit_restore(source: Path, revision: str | None) -> None:
     """The restored database records who restored it, from which file (its own log was replaced)."""
     db = Database.from_url(_url())
     try:
-        record(db, "db.restore", "database", "restore", detail={"actor": command_line_actor(), "file": str(source), "revision": revision})
+        record(db, "db.restore", "database", "restore", detail={"file": str(source), "revision": revision})
     except SQLAlchemyError as exc:
         print(f"Note: the restore could not be audited in the database ({type(exc).__name__}).")
     finally:

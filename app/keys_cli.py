@@ -13,7 +13,6 @@ from storage.db import Database
 from storage.keyring_check import register_current_key, verify_keyring
 from storage.keys import key_source, new_secret, write_key_file
 from storage.models import DataKey
-from storage.repositories.audit import command_line_actor
 from storage.rotation import rotate
 from storage.schema_state import ensure_current
 
@@ -61,7 +60,7 @@ def cmd_rotate(args: argparse.Namespace) -> int:
     try:
         verify_keyring(db)
         register_current_key(db)
-        report = rotate(db, batch=args.batch, actor=command_line_actor())
+        report = rotate(db, batch=args.batch)
     finally:
         db.dispose()
     rate = report.rows_scanned / report.seconds if report.seconds else 0

@@ -21,6 +21,7 @@ from cases.messages import STATUS_LABELS
 from reports.early_warning import at_risk
 from reports.export import export_region
 from reports.imports import import_file
+from reports.messages import IMPORT_CONFLICTS
 from reports.recap import build_recap
 from storage.models import Role
 from storage.repositories.responses import SubmitResult
@@ -185,8 +186,11 @@ class Casework(Base):
         self.changes.menu = None
         self.result.outcome = "import:" + ("saved" if report.saved else "rejected")
         if report.saved:
-            self.say(self.t(T.IMPORT_DONE, filename=report.filename, rows=report.rows, created=report.created, merged=report.merged,
-                            cases=report.cases_opened))
+            done = self.t(T.IMPORT_DONE, filename=report.filename, rows=report.rows, created=report.created, merged=report.merged,
+                          cases=report.cases_opened)
+            if report.conflicts:
+                done += "\n" + self.t(IMPORT_CONFLICTS, count=report.conflicts)
+            self.say(done)
             return
         lines = [self.t(T.IMPORT_REJECTED, filename=report.filename, count=len(report.errors))]
         lines += [self.t(T.IMPORT_PROBLEM, row=p.row, column=p.column or "—", message=p.message.render(self.t)) for p in report.errors[:15]]

@@ -22,6 +22,7 @@ from app.presenting import describe_problem, display_value, question_label, subj
 from bot import render as R
 from bot import texts as T
 from bot.casework import CASE_NOTICES, Casework
+from bot.conflict_review import ConflictReview
 from bot.model import Button, Incoming, Kind, Reply, TurnResult
 from bot.school_picking import SchoolPicking
 from bot.store import KEEP, BotStore, Changes, Context, DraftView, SubmitRefused
@@ -67,7 +68,7 @@ class Conversations:
         self.store.remember_message(person_id, nonce, message_id)
 
 
-class _Turn(Casework, SchoolPicking):
+class _Turn(Casework, SchoolPicking, ConflictReview):
     """The work of one update for one person."""
 
     def __init__(self, owner: Conversations, context: Context, incoming: Incoming) -> None:
@@ -114,7 +115,7 @@ class _Turn(Casework, SchoolPicking):
             "isi": self.cmd_fill, "lanjut": self.cmd_continue, "draf": self.cmd_drafts, "batal": self.cmd_cancel,
             "undang": self.cmd_invite, "dataku": self.cmd_mydata, "koreksi": self.cmd_correction, "hapus": self.cmd_deletion,
             "kasus": self.cmd_cases, "tugaskan": self.cmd_assign, "usul": lambda _: self.cmd_fill("usulan"),
-            "rekap": self.cmd_recap, "ekspor": self.cmd_export, "impor": self.cmd_import,
+            "rekap": self.cmd_recap, "ekspor": self.cmd_export, "impor": self.cmd_import, "konflik": self.cmd_conflicts,
         }
         handlers.get(command, lambda _: self.say(self.t(T.DIDNT_UNDERSTAND)))(args)
 
@@ -632,6 +633,8 @@ class _Turn(Casework, SchoolPicking):
             if self.draft.case_id is None and submitted.case_id is not None and not submitted.child_created:
                 self.say(self.t(T.ALREADY_FOLLOWED, reference=self.store.case_reference(submitted.case_id)))
             self.after_submit(self.draft.instrument, submitted, self.draft.case_id or submitted.case_id)
+            if submitted.conflict_id is not None:
+                self.announce_conflict(submitted.conflict_id)
 
     def start_form(self, name: str, *, case_id: int | None = None, prefill: dict[str, Any] | None = None) -> None:
         """A new draft, active at once; one about a case's child starts with the answers the case knows."""

@@ -18,7 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.crypto import Keyring, is_sealed, sealed_key_id, token_key_id
 from storage.db import Database
-from storage.models import Child, DataKey, Household, InstrumentSession, Person, Response
+from storage.models import Child, DataKey, Household, IdentityConflict, InstrumentSession, Person, Response
 from storage.models.cases import CaseProposal
 from storage.repositories.audit import add_entry
 from storage.types import JSONType, utcnow
@@ -42,6 +42,7 @@ TARGETS = (
     _Target(Person.id, text=(Person.phone,)),
     _Target(Child.id, number=((Child.nik_encrypted, Child.nik_hash),)),
     _Target(Household.id, number=((Household.kk_encrypted, Household.kk_hash),)),
+    _Target(IdentityConflict.id, number=((IdentityConflict.nik_encrypted, IdentityConflict.nik_hash),)),
 )
 """Every column holding ciphertext."""
 
@@ -56,8 +57,10 @@ class RotationReport:
     retired: list[str] = field(default_factory=list)
 
 
-def rotate(db: Database, *, batch: int = 200, actor: str | None = None, progress: Callable[[str, int], None] | None = None) -> RotationReport:
-    """Re-encrypt every ciphertext not under the current key; retire the old keys once none is left."""
+def rotate(db: Database, *, batch: int = 200, progress: Callable[[str, int], None] | None = None) -> RotationReport:
+    """Re-encrypt every ciphertext not under the current key; retire the old keys once none is left.
+
+    Audited as ``keys.rotate`` (without a person: the OS user and host, see ``storage.repositories.audit``)."""
     keyring = db.cipher
     report = RotationReport(keyring.current_id)
     started = time.perf_counter()
@@ -74,7 +77,7 @@ def rotate(db: Database, *, batch: int = 200, actor: str | None = None, progress
             key.retired_at = utcnow()
         report.retired = [k.key_id for k in old]
         add_entry(session, "keys.rotate", "data_key", keyring.current_id, detail={
-            "actor": actor, "retired": report.retired, "rows_rewritten": report.rows_rewritten, "passes": report.passes,
+            "retired": report.retired, "rows_rewritten": report.rows_rewritten, "passes": report.passes,
         })
     return report
 

@@ -32,3 +32,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     history.add_argument("reference", metavar="REFERENCE", help="e.g. ATS-3326-000142")
     history.add_argument("--lang", default="en", choices=LANGUAGES, help="language of the history (default en)")
     handler(history, f"{IMPL}:cmd_cases_history")
+    conflicts = cases_sub.add_parser(
+        "conflicts", help="the review list: records sharing a NIK but not a name or sex (list, show, merge, apart, fix-nik)"
+    )
+    conflicts.add_argument("action", nargs="?", default="list", choices=("list", "show", "merge", "apart", "fix-nik"),
+                           metavar="ACTION", help="list (default), show N, merge N, apart N or fix-nik N NIK")
+    conflicts.add_argument("number", nargs="?", type=int, metavar="N", help="the conflict's number")
+    conflicts.add_argument("nik", nargs="?", metavar="NIK", help="for fix-nik: the held record's correct NIK")
+    conflicts.add_argument("--region", default="", help="only this region (Kemendagri code), e.g. 33.26.01")
+    conflicts.add_argument("--all", action="store_true", help="also the decided ones")
+    conflicts.add_argument("--lang", default="en", choices=LANGUAGES, help="language of the output (default en)")
+    handler(conflicts, "app.conflicts_cli:cmd_conflicts")

@@ -2,7 +2,7 @@
 
 from storage.models.base import Base
 from storage.models.cases import Assignment, Case, CaseEvent, Enrolment, SchoolChoice, Visit
-from storage.models.children import Child, Household, School
+from storage.models.children import Child, Household, IdentityConflict, School
 from storage.models.enums import (
     DataRequestKind,
     DataRequestStatus,
@@ -38,6 +38,7 @@ __all__ = [
     "DraftStatus",
     "Enrolment",
     "Household",
+    "IdentityConflict",
     "InstrumentSession",
     "Invitation",
     "Language",

@@ -6,7 +6,7 @@ the former public development key) under the current key, with fresh keyed hashe
 there is something to encrypt (then, with neither DATA_KEY nor a key file, the key file is created).
 
 Revision ID: 0008_encryption
-Revises: 0007_targets
+Revises: 0007_identity_conflicts
 Create Date: 2026-12-02 05:00:00
 """
 
@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from storage.types import JSONType, UTCDateTime
 
 revision: str = "0008_encryption"
-down_revision: str | None = "0007_targets"
+down_revision: str | None = "0007_identity_conflicts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -66,6 +66,7 @@ def _encrypt_existing(connection: sa.Connection) -> None:
             "people": (sa.Column("id", sa.Integer), sa.Column("phone", sa.Text)),
             "children": (sa.Column("id", sa.Integer), sa.Column("nik_encrypted", sa.LargeBinary), sa.Column("nik_hash", sa.String)),
             "households": (sa.Column("id", sa.Integer), sa.Column("kk_encrypted", sa.LargeBinary), sa.Column("kk_hash", sa.String)),
+            "identity_conflicts": (sa.Column("id", sa.Integer), sa.Column("nik_encrypted", sa.LargeBinary), sa.Column("nik_hash", sa.String)),
         }.items()
     }
     keyring: Any = None
@@ -110,7 +111,8 @@ def _encrypt_existing(connection: sa.Connection) -> None:
             if changes:
                 connection.execute(sa.update(table).where(table.c[key_column] == row[key_column]).values(**changes))
 
-    for name, token_column, hash_column in (("children", "nik_encrypted", "nik_hash"), ("households", "kk_encrypted", "kk_hash")):
+    for name, token_column, hash_column in (("children", "nik_encrypted", "nik_hash"), ("households", "kk_encrypted", "kk_hash"),
+                                               ("identity_conflicts", "nik_encrypted", "nik_hash")):
         table = tables[name]
         legacy = connection.execute(
             sa.select(table.c.id, table.c[token_column]).where(table.c[token_column].is_not(None))
