@@ -11,15 +11,16 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from app.authz import TEAM, Action, allowed
+from app.visibility import HIDDEN, FieldClass, Policy, policy
 from bot import render as R
 from bot import texts as T
-from bot.model import Button, Reply
+from bot.model import Button, Kind, Reply
 from cases import service
 from cases.documents import pemilihan_sekolah_pdf, surat_pernyataan_pdf
 from cases.errors import CaseError, DuplicateCase
 from cases.messages import STATUS_LABELS
 from reports.early_warning import at_risk
-from reports.export import export_region
+from reports.export import NotAllowed, export_region
 from reports.imports import import_file
 from reports.messages import IMPORT_CONFLICTS
 from reports.recap import build_recap
@@ -155,7 +156,7 @@ class Casework(Base):
         if not allowed(self.actor, Action.RECAP, region):
             self.deny("recap")
             return
-        recap = build_recap(self.db, region or "", self.today, self.person.language)
+        recap = build_recap(self.db, region or "", self.today, self.person.language, view=policy(self.person.role).for_chat())
         self.result.replies.append(Reply("", photo=recap.chart_png))
         self.say(recap.text)
         self.result.outcome = "recap"
@@ -196,14 +197,23 @@ class Casework(Base):
         lines += [self.t(T.IMPORT_PROBLEM, row=p.row, column=p.column or "—", message=p.message.render(self.t)) for p in report.errors[:15]]
         self.say("\n".join(lines))
 
-    def cmd_export(self, _: str) -> None:
-        """/ekspor: the region's data as XLSX (Lampiran 2 columns); only teams, and every export is audited."""
+    def cmd_export(self, reason: str) -> None:
+        """/ekspor: the region's data as XLSX (Lampiran 2 columns); only teams, and every export is audited.
+        ``/ekspor <reason>`` asks for full NIKs (the kabupaten team, reconciling with Dapodik/Disdukcapil)."""
         region = self.person.region_code
         if not allowed(self.actor, Action.EXPORT, region):
             self.deny("export")
             return
-        filename, content = export_region(self.db, region or "", "xlsx", self.person.id)
-        self.result.replies.append(Reply(self.t(T.EXPORT_READY, region=self.store.region_name(region)), document=(filename, content)))
+        try:
+            filename, content = export_region(self.db, region or "", "xlsx", self.person.id, reason=reason.strip() or None)
+        except NotAllowed as refused:
+            self.say("✗ " + self.t(refused.message, **refused.params))
+            self.result.outcome = "denied:export-full-nik"
+            return
+        text = self.t(T.EXPORT_READY, region=self.store.region_name(region))
+        if reason.strip():
+            text += "\n" + self.t(T.EXPORT_FULL_NIK, reason=reason.strip())
+        self.result.replies.append(Reply(text, document=(filename, content)))
         self.result.outcome = "export"
 
     # -- buttons in notices ---------------------------------------------------------------------------------
@@ -237,11 +247,11 @@ class Casework(Base):
 
     def notice_fill_kesediaan(self, payload: dict[str, Any]) -> None:
         case_id = int(payload["case_id"])
-        self.start_form("kesediaan", case_id=case_id, prefill=self.child_prefill(case_id, name="B.1", place="B.2", born="B.3", sex="B.4", address="B.7"))
+        self.start_form("kesediaan", case_id=case_id, prefill=self.parent_prefill("kesediaan", case_id))
 
     def notice_fill_pemilihan(self, payload: dict[str, Any]) -> None:
         case_id = int(payload["case_id"])
-        self.start_form("pemilihan-sekolah", case_id=case_id, prefill=self.child_prefill(case_id, name="A.1", place="A.3", born="A.4", sex="A.5", address="A.8"))
+        self.start_form("pemilihan-sekolah", case_id=case_id, prefill=self.parent_prefill("pemilihan-sekolah", case_id))
 
     def notice_use_existing(self, payload: dict[str, Any]) -> None:
         moved = service.mark_duplicate(self.db, int(payload["case_id"]), int(payload["existing_id"]), self.person.id, payload.get("response_id"))
@@ -330,17 +340,66 @@ class Casework(Base):
         self.send_case(pendamping_id, case_id, intro=T.YOU_ACCOMPANY)
 
     # -- the pendamping -------------------------------------------------------------------------------------
-    def cmd_cases(self, _: str) -> None:
-        """/kasus: the children a person follows (a pendamping's, a school's pupils, a parent's own child)."""
-        cases = self.store.cases_of(self.person.id)
-        if not cases:
+    def cmd_cases(self, reference: str) -> None:
+        """/kasus: the children a person follows (a pendamping's, a school's pupils, a parent's own child); a team
+        gets every case of its area, a page at a time. ``/kasus ATS-3326-000142`` (or a form receipt ``F-…``)
+        opens one case."""
+        if reference.strip():
+            self.open_case_by_reference(reference)
+        elif self.actor.role in TEAM:
+            self.list_area_cases(0)
+        else:
+            cases = self.store.cases_of(self.person.id)
+            if not cases:
+                self.say(self.t(T.NO_CASES))
+                return
+            nonce = self.nonce("case", cases=[c[0] for c in cases])
+            self.say(self.t(T.CHOOSE_CASE), self.case_rows(nonce, cases), live=True)
+
+    def list_area_cases(self, page: int) -> None:
+        """One page of the team's area, with ◀ ▶ to move; a press on a page button edits the list in place."""
+        page = min(page, MAX_PAGE)
+        cases, total = self.store.area_cases(self.actor.region_code, page * CASES_PER_PAGE, CASES_PER_PAGE)
+        if not total:
             self.say(self.t(T.NO_CASES))
             return
-        nonce = self.nonce("case", cases=[c[0] for c in cases])
-        rows = [[Button(f"{ref} · {name} · {self.t(STATUS_LABELS[status])}", R.data(nonce, R.CHOICE, i))] for i, (_, ref, name, status) in enumerate(cases)]
-        self.say(self.t(T.CHOOSE_CASE), rows, live=True)
+        pages = (total + CASES_PER_PAGE - 1) // CASES_PER_PAGE
+        if page >= pages:  # the list shrank since it was shown: the last page
+            page = pages - 1
+            cases, total = self.store.area_cases(self.actor.region_code, page * CASES_PER_PAGE, CASES_PER_PAGE)
+        nonce = self.nonce("case", cases=[c[0] for c in cases], page=page)
+        moves = ([Button("◀", R.data(nonce, R.PAGE, page - 1))] if page > 0 else []) + \
+                ([Button("▶", R.data(nonce, R.PAGE, page + 1))] if page + 1 < pages else [])
+        text = self.t(T.AREA_CASES, region=self.store.region_name(self.actor.region_code), total=total, page=page + 1, pages=pages)
+        reply = Reply(text, self.case_rows(nonce, cases) + ([moves] if moves else []), live=True)
+        if self.incoming.message_id and self.incoming.kind is Kind.CALLBACK:
+            reply.edit_message_id = self.incoming.message_id
+            self.edited.add(self.incoming.message_id)
+        self.result.replies.append(reply)
+
+    def case_rows(self, nonce: str, cases: list[tuple[int, str, str, str]]) -> list[list[Button]]:
+        view = policy(self.person.role).for_chat()
+        return [[Button(f"{ref} · {shown(view, FieldClass.IDENTITY, name)} · {self.t(STATUS_LABELS[status])}", R.data(nonce, R.CHOICE, i))]
+                for i, (_, ref, name, status) in enumerate(cases)]
+
+    def open_case_by_reference(self, reference: str) -> None:
+        """A case by its reference or by the receipt of one of its forms, if this person may open it."""
+        try:
+            case_id = service.case_by_reference(self.db, reference)
+        except CaseError:
+            self.say(self.t(T.NO_SUCH_CASE, reference=reference.strip()[:40]))
+            return
+        if not self.follows(case_id):
+            self.deny("read_child", "case", case_id, self.store.case_region(case_id))
+            return
+        self.send_case(self.person.id, case_id)
 
     def menu_case(self, action: str, index: int, menu: dict[str, Any]) -> None:
+        if action == R.PAGE and "page" in menu:
+            self.list_area_cases(index)
+            return
+        if action != R.CHOICE:
+            return
         case_id = menu["cases"][index]
         if not self.follows(case_id):  # handed over meanwhile
             self.deny("read_child", "case", case_id)
@@ -358,9 +417,11 @@ class Casework(Base):
         t = self.translator_for(language)
         s = service.case_summary(self.db, case_id)
         self.store.audit("child.read", person_id, "child", s.child_id, s.region_code, {"case": s.reference, "via": "summary"})
-        text = t(T.CASE_SUMMARY, reference=s.reference, name=s.child_name, status=t(STATUS_LABELS[s.status]),
-                 age=s.age if s.age is not None else "—", sex=s.sex or "—", nik=s.nik_masked or "—", village=s.village or "—",
-                 address=s.address or "—", last_visit=s.last_visit or "—", school=s.school_name or "—")
+        view = policy(self.store.role_of(person_id) or Role.MASYARAKAT).for_chat()
+        text = t(T.CASE_SUMMARY, reference=s.reference, name=shown(view, FieldClass.IDENTITY, s.child_name), status=t(STATUS_LABELS[s.status]),
+                 age=s.age if s.age is not None else "—", sex=s.sex or "—", nik=shown(view, FieldClass.NIK, s.nik_masked),
+                 village=s.village or "—", address=shown(view, FieldClass.LOCATION, s.address), last_visit=s.last_visit or "—",
+                 school=s.school_name or "—")
         if intro:
             text = t(intro) + "\n\n" + text
         relations = self.store.relations(person_id, case_id)
@@ -415,3 +476,12 @@ class Casework(Base):
         text = t(message, name=summary.child_name, reference=summary.reference, status=t(STATUS_LABELS[status_key]) if status_key else "")
         self.result.notifications.append((target[0], Reply(text, document=pdf)))
 
+
+CASES_PER_PAGE = 10
+MAX_PAGE = 100_000
+
+
+def shown(view: Policy, field_class: FieldClass, value: str | None) -> str:
+    """A field of a child's record as the reader's role sees it in chat (``app.visibility``); "—" for none."""
+    seen = view.present(field_class, value)
+    return "—" if seen is HIDDEN or seen is None or seen == "" else str(seen)

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from bot.model import Incoming
@@ -40,6 +40,8 @@ from storage.models import (
 )
 from storage.repositories.audit import record
 from storage.repositories.children import ChildIdentity
+from storage.repositories import consents
+from storage.repositories.consents import Purpose
 from storage.repositories.drafts import cancel_draft, create_draft, list_drafts
 from storage.repositories.invitations import Redeemed, children_of_parent, create_invitation, redeem_invitation
 from storage.repositories.people import get_or_create_person
@@ -258,6 +260,18 @@ class BotStore:
             ).all()
             return [(r[0], r[1], r[2], r[3]) for r in rows]
 
+    def area_cases(self, scope: str | None, offset: int, limit: int) -> tuple[list[tuple[int, str, str, str]], int]:
+        """A page of ``(case id, reference, child name, status)`` inside ``scope`` (every case for None), newest
+        first, and how many there are in all."""
+        inside = true() if scope is None else (Case.region_code == scope) | Case.region_code.like(scope + ".%")
+        with self.db.read() as session:
+            total = session.scalar(select(func.count(Case.id)).where(inside)) or 0
+            rows = session.execute(
+                select(Case.id, Case.reference, Child.name, Case.status).join(Child, Child.id == Case.child_id)
+                .where(inside).order_by(Case.id.desc()).offset(offset).limit(limit)
+            ).all()
+            return [(r[0], r[1], r[2], r[3]) for r in rows], int(total)
+
     def cases_of(self, person_id: int) -> list[tuple[int, str, str, str]]:
         """``(case id, reference, child name, status)`` of the children a person follows (the first 40)."""
         with self.db.read() as session:
@@ -294,6 +308,20 @@ class BotStore:
                 ).order_by(Person.display_name)
             ).all()
             return [(r[0], r[1]) for r in rows]
+
+    def role_of(self, person_id: int) -> Role | None:
+        with self.db.read() as session:
+            return session.scalar(select(Person.role).where(Person.id == person_id))
+
+    def parent_cases(self, person_id: int) -> list[int]:
+        """The open cases of the children a person is the parent of (linked by the pendamping's invitation)."""
+        with self.db.read() as session:
+            return list(session.scalars(select(Case.id).where(Case.child_id.in_(children_of_parent(person_id)),
+                                                              Case.duplicate_of.is_(None)).order_by(Case.id)))
+
+    def child_region(self, child_id: int) -> str | None:
+        with self.db.read() as session:
+            return session.scalar(select(Child.region_code).where(Child.id == child_id))
 
     def case_reference(self, case_id: int) -> str:
         with self.db.read() as session:
@@ -387,7 +415,8 @@ def _relations(session: Session, person: Person) -> dict[str, ColumnElement[bool
         enrolled = select(Enrolment.case_id).where(Enrolment.school_id == person.school_id, Enrolment.active.is_(True))
         latest = select(func.max(SchoolChoice.id)).group_by(SchoolChoice.case_id)
         chose = select(SchoolChoice.case_id).where(SchoolChoice.id.in_(latest), SchoolChoice.school_id == person.school_id)
-        relations["school"] = or_(Case.id.in_(enrolled), Case.id.in_(chose))
+        # Before enrolment, the chosen school sees the child only while the family consents to share with it.
+        relations["school"] = or_(Case.id.in_(enrolled), and_(Case.id.in_(chose), consents.allows(Case.child_id, Purpose.SHARE_SCHOOL)))
     return relations
 
 
