@@ -10,7 +10,7 @@ through these column types, so none of them encrypts anything itself:
 - ``SealedText`` (phone numbers): the text is sealed.
 
 The key ring is the one given to :class:`storage.db.Database`, bound to its engine. Values written before
-encryption existed (clear JSON) are read as they are; the migration ``0008_encryption`` seals them.
+encryption existed (clear JSON) are read as they are; the migration ``0009_encryption`` seals them.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ before this version, and re-encrypts NIK and KK ciphertexts of the first format 
 the former public development key) under the current key, with fresh keyed hashes. Needs the data key only when
 there is something to encrypt (then, with neither DATA_KEY nor a key file, the key file is created).
 
-Revision ID: 0008_encryption
-Revises: 0007_identity_conflicts
+Revision ID: 0009_encryption
+Revises: 0008_web
 Create Date: 2026-12-02 05:00:00
 """
 
@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from storage.types import JSONType, UTCDateTime
 
-revision: str = "0008_encryption"
-down_revision: str | None = "0007_identity_conflicts"
+revision: str = "0009_encryption"
+down_revision: str | None = "0008_web"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
