@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from typing import Any
 
 from app.i18n import translator
@@ -90,5 +91,5 @@ class FormFiller:
             state = outcome.state
         if submit and until is None:
             result = self.press(self.t(T.SUBMIT))
-            assert any("ATS-" in r.text for r in result.replies), [r.text for r in result.replies]
+            assert any(re.search(r"\b[A-Z]+-\d{4}-\d{6}\b", r.text) for r in result.replies), [r.text for r in result.replies]
         return result
