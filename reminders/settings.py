@@ -57,6 +57,8 @@ class ReminderSettings(BaseSettings):
     materialise_seconds: float = Field(default=600, gt=0)
     """How often the rules are evaluated over all open cases (in the background of the sweep)."""
     materialise_batch: int = Field(default=5000, ge=100)
+    reconcile_hours: float = Field(default=24, gt=0)
+    """How often the set-based safety net over the cases' next checks runs (:func:`reminders.next_due.reconcile`)."""
 
     # -- delivery ---------------------------------------------------------------------------------------------
     max_per_second: float = Field(default=25, gt=0)

@@ -37,9 +37,10 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from reminders import rules
 from reminders.render import Claimed, render
 from reminders.rules import Kind
-from reminders.schedule import OPEN_STATES, insert_dues, team_for
+from reminders.schedule import insert_dues, team_for
 from reminders.settings import ReminderSettings
 from storage.db import Database
+from storage.derived import pendamping_changed
 from storage.models import Case, Child, Person, Region, Reminder, ReminderState, TimeZone
 from storage.repositories.audit import add_entry
 from storage.types import utcnow
@@ -329,6 +330,7 @@ def _mark_unreachable(session: Session, c: Claimed, now: dt.datetime, settings: 
     if first:
         person.unreachable = True
         person.updated_at = now
+        pendamping_changed(session, [person.id])
         add_entry(session, "person.unreachable", "person", person.id, region_code=person.region_code,
                   detail={"reminder_id": c.id, "kind": c.kind})
     tz = session.scalar(select(Region.timezone).where(Region.code == person.region_code)) if person.region_code else None

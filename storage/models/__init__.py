@@ -3,6 +3,7 @@
 from storage.models.base import Base
 from storage.models.cases import Assignment, Case, CaseEvent, Enrolment, SchoolChoice, Visit
 from storage.models.children import Child, Household, School
+from storage.models.derived import CaseReminderDue, RecapCount, RecapFact
 from storage.models.enums import (
     DataRequestKind,
     DataRequestStatus,
@@ -28,6 +29,7 @@ __all__ = [
     "ButtonToken",
     "Case",
     "CaseEvent",
+    "CaseReminderDue",
     "Child",
     "Consent",
     "DataRequest",
@@ -41,6 +43,8 @@ __all__ = [
     "Language",
     "Person",
     "ProcessedUpdate",
+    "RecapCount",
+    "RecapFact",
     "ReferenceCounter",
     "Region",
     "RegionLevel",
