@@ -35,6 +35,7 @@ BATCH = 20_000
 @dataclass(frozen=True)
 class Facts:
     case_id: int
+    region_code: str
     kabupaten: str
     area: str
     status: str
@@ -43,13 +44,13 @@ class Facts:
     birth_month: str
     reasons: str
 
-    def counted(self) -> Iterable[tuple[str, str, str, str, str]]:
-        """The (grain, region, dimension, key, sex) counters this case adds one to."""
+    def counted(self) -> Iterable[tuple[str, str, str, str, str, str]]:
+        """The (grain, scope, region, dimension, key, sex) counters this case adds one to."""
         keys = [("status", self.status), ("category", self.category), ("birth_month", self.birth_month)]
         keys += [("reason", code) for code in self.reasons.split(",") if code]
-        for grain, region in ((AREA, self.area), (KABUPATEN, self.kabupaten)):
+        for grain, scope, region in ((AREA, self.region_code, self.area), (KABUPATEN, self.kabupaten, self.kabupaten)):
             for dimension, key in keys:
-                yield grain, region, dimension, key, self.sex
+                yield grain, scope, region, dimension, key, self.sex
 
 
 def reason_list(text: str | None) -> list[str]:
@@ -105,7 +106,7 @@ def compute(conn: Connection, where: Any) -> list[Facts]:
     for case_id, region, desa, status, category, sex, born, reasons in conn.execute(_facts_query(where)):
         codes = reason_list(reasons)
         facts.append(Facts(
-            case_id, region[:5], desa or region, status, normalize_category(category) or "",
+            case_id, region, region[:5], desa or region, status, normalize_category(category) or "",
             getattr(sex, "value", sex) or "", born.strftime("%Y-%m") if born else "", ",".join(codes)[:80],
         ))
     return facts
@@ -117,7 +118,7 @@ def refresh_cases(session: Session, case_ids: set[int]) -> None:
     conn = session.connection()
     old = [Facts(*row) for row in conn.execute(select(*RecapFact.__table__.c).where(RecapFact.case_id.in_(ids)))]
     new = compute(conn, lambda column: column.in_(ids))
-    delta: Counter[tuple[str, str, str, str, str]] = Counter()
+    delta: Counter[tuple[str, str, str, str, str, str]] = Counter()
     for f in new:
         delta.update(f.counted())
     for f in old:
@@ -125,16 +126,17 @@ def refresh_cases(session: Session, case_ids: set[int]) -> None:
     conn.execute(delete(RecapFact).where(RecapFact.case_id.in_(ids)))
     if new:
         conn.execute(insert(RecapFact), [dict(zip(RecapFact.__table__.c.keys(), astuple(f), strict=True)) for f in new])
-    changes = [{"grain": g, "region_code": r, "dimension": d, "key": k, "sex": s, "n": n} for (g, r, d, k, s), n in sorted(delta.items()) if n]
+    changes = [{"grain": g, "scope": sc, "region_code": r, "dimension": d, "key": k, "sex": s, "n": n}
+               for (g, sc, r, d, k, s), n in sorted(delta.items()) if n]
     if not changes:
         return
     statement = upsert_insert(session, RecapCount)
     statement = statement.on_conflict_do_update(
-        index_elements=[RecapCount.grain, RecapCount.region_code, RecapCount.dimension, RecapCount.key, RecapCount.sex],
+        index_elements=[RecapCount.grain, RecapCount.scope, RecapCount.region_code, RecapCount.dimension, RecapCount.key, RecapCount.sex],
         set_={"n": RecapCount.n + statement.excluded.n},
     )
     conn.execute(statement, changes)
-    conn.execute(delete(RecapCount).where(RecapCount.n == 0, RecapCount.region_code.in_({c["region_code"] for c in changes})))
+    conn.execute(delete(RecapCount).where(RecapCount.n == 0, RecapCount.scope.in_({c["scope"] for c in changes})))
 
 
 def rebuild(conn: Connection, batch: int = BATCH) -> int:
@@ -157,17 +159,17 @@ def rebuild(conn: Connection, batch: int = BATCH) -> int:
 def recount(conn: Connection) -> None:
     """``recap_counts`` from ``recap_facts``: one ``GROUP BY`` per grain and dimension (one per reason code)."""
     conn.execute(delete(RecapCount))
-    columns = ["grain", "region_code", "dimension", "key", "sex", "n"]
-    for grain, region in ((AREA, RecapFact.area), (KABUPATEN, RecapFact.kabupaten)):
+    columns = ["grain", "scope", "region_code", "dimension", "key", "sex", "n"]
+    for grain, scope, region in ((AREA, RecapFact.region_code, RecapFact.area), (KABUPATEN, RecapFact.kabupaten, RecapFact.kabupaten)):
         for dimension in ("status", "category", "birth_month"):
             key = RecapFact.__table__.c[dimension]
             conn.execute(insert(RecapCount).from_select(columns, select(
-                literal(grain), region, literal(dimension), key, RecapFact.sex, func.count()
-            ).group_by(region, key, RecapFact.sex)))
+                literal(grain), scope, region, literal(dimension), key, RecapFact.sex, func.count()
+            ).group_by(scope, region, key, RecapFact.sex)))
         for code in reason_codes():
             conn.execute(insert(RecapCount).from_select(columns, select(
-                literal(grain), region, literal("reason"), literal(code), RecapFact.sex, func.count()
-            ).where((literal(",") + RecapFact.reasons + literal(",")).like(f"%,{code},%")).group_by(region, RecapFact.sex)))
+                literal(grain), scope, region, literal("reason"), literal(code), RecapFact.sex, func.count()
+            ).where((literal(",") + RecapFact.reasons + literal(",")).like(f"%,{code},%")).group_by(scope, region, RecapFact.sex)))
 
 
 # -- reading ----------------------------------------------------------------------------------------------------------
@@ -183,7 +185,7 @@ def counts(session: Session, region_code: str) -> tuple[list[tuple[str, str, str
     grain = KABUPATEN if wide else AREA
     where = [RecapCount.grain == grain]
     if not national:
-        where.append(_scope(RecapCount.region_code, region_code))
+        where.append(_scope(RecapCount.scope, region_code))
     n = func.sum(RecapCount.n)
     dims = [(d, k, s, int(c)) for d, k, s, c in session.execute(
         select(RecapCount.dimension, RecapCount.key, RecapCount.sex, n).where(*where)
@@ -192,7 +194,7 @@ def counts(session: Session, region_code: str) -> tuple[list[tuple[str, str, str
     area_grain = KABUPATEN if national else AREA
     area_where = [RecapCount.grain == area_grain, RecapCount.dimension == "status"]
     if not national:
-        area_where.append(_scope(RecapCount.region_code, region_code))
+        area_where.append(_scope(RecapCount.scope, region_code))
     areas = [(a, s, int(c)) for a, s, c in session.execute(
         select(RecapCount.region_code, RecapCount.sex, n).where(*area_where).group_by(RecapCount.region_code, RecapCount.sex)
     ) if c]

@@ -34,6 +34,8 @@ class RecapFact(Base):
     __tablename__ = "recap_facts"
 
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(13))
+    """The case's own region (what a recap's scope is matched against)."""
     kabupaten: Mapped[str] = mapped_column(String(5))
     area: Mapped[str] = mapped_column(String(13))
     """The desa the child lives in (found by the name typed in the form), else the case's own region."""
@@ -47,12 +49,15 @@ class RecapFact(Base):
 
 
 class RecapCount(Base):
-    """How many cases have one value of one dimension, by sex, in one area (``grain`` ``area``: a desa or a
-    kecamatan) or one kabupaten (``grain`` ``kabupaten``). A recap sums these: a few thousand rows nationally."""
+    """How many cases have one value of one dimension, by sex, in one area (``grain`` ``area``: the desa a child
+    lives in, per the cases' own region) or one kabupaten (``grain`` ``kabupaten``). A recap sums these: a few
+    thousand rows nationally."""
 
     __tablename__ = "recap_counts"
 
     grain: Mapped[str] = mapped_column(String(10), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(13), primary_key=True)
+    """The cases' own region (grain ``area``) or kabupaten: what a recap's region is matched against."""
     region_code: Mapped[str] = mapped_column(String(13), primary_key=True)
     dimension: Mapped[str] = mapped_column(String(12), primary_key=True)
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -60,4 +65,4 @@ class RecapCount(Base):
     n: Mapped[int] = mapped_column(default=0)
 
 
-Index("ix_recap_counts_dimension", RecapCount.grain, RecapCount.dimension, RecapCount.region_code)
+Index("ix_recap_counts_dimension", RecapCount.grain, RecapCount.dimension, RecapCount.scope)

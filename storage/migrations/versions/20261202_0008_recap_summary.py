@@ -22,6 +22,7 @@ def upgrade() -> None:
     op.create_table(
         "recap_facts",
         sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("region_code", sa.String(length=13), nullable=False),
         sa.Column("kabupaten", sa.String(length=5), nullable=False),
         sa.Column("area", sa.String(length=13), nullable=False),
         sa.Column("status", sa.String(length=40), nullable=False),
@@ -35,14 +36,15 @@ def upgrade() -> None:
     op.create_table(
         "recap_counts",
         sa.Column("grain", sa.String(length=10), nullable=False),
+        sa.Column("scope", sa.String(length=13), nullable=False),
         sa.Column("region_code", sa.String(length=13), nullable=False),
         sa.Column("dimension", sa.String(length=12), nullable=False),
         sa.Column("key", sa.String(length=40), nullable=False),
         sa.Column("sex", sa.String(length=1), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("grain", "region_code", "dimension", "key", "sex", name=op.f("pk_recap_counts")),
+        sa.PrimaryKeyConstraint("grain", "scope", "region_code", "dimension", "key", "sex", name=op.f("pk_recap_counts")),
     )
-    op.create_index("ix_recap_counts_dimension", "recap_counts", ["grain", "dimension", "region_code"], unique=False)
+    op.create_index("ix_recap_counts_dimension", "recap_counts", ["grain", "dimension", "scope"], unique=False)
     from reports.summary import rebuild
 
     rebuild(op.get_bind())
