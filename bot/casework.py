@@ -21,6 +21,7 @@ from cases.messages import STATUS_LABELS
 from reports.early_warning import at_risk
 from reports.export import export_region
 from reports.imports import import_file
+from reports.messages import IMPORT_CONFLICTS
 from reports.recap import build_recap
 from storage.models import Role
 from storage.repositories.responses import SubmitResult
@@ -40,8 +41,17 @@ CASE_ACTIONS: dict[Role, tuple[tuple[str, str], ...]] = {
     Role.ORANG_TUA: (("fill_kesediaan", T.FILL_STATEMENT), ("fill_pemilihan", T.CHOOSE_SCHOOL)),
 }
 """What a child's summary offers, by the role of the person reading it."""
-CASE_NOTICES = frozenset(kind for actions in CASE_ACTIONS.values() for kind, _ in actions)
-"""Notice buttons that act on a case: checked again when pressed, since an assignment may have changed."""
+RELATION_OF_ROLE = {Role.PENDAMPING: "assigned", Role.OPERATOR_SEKOLAH: "school", Role.ORANG_TUA: "parent"}
+"""The relation to the case (:meth:`BotStore.relations`) a role's actions need: being a pendamping somewhere is
+not enough to log a visit on a case, nor being someone's parent to act as a pendamping."""
+NOTICE_RELATIONS: dict[str, frozenset[str]] = {
+    kind: frozenset(RELATION_OF_ROLE[role] for role, actions in CASE_ACTIONS.items() if kind in dict(actions))
+    for actions in CASE_ACTIONS.values() for kind, _ in actions
+}
+for _parent_form in ("fill_kesediaan", "fill_pemilihan"):  # the pendamping may fill the family's forms with them
+    NOTICE_RELATIONS[_parent_form] |= {"assigned"}
+CASE_NOTICES = frozenset(NOTICE_RELATIONS)
+"""Notice buttons that act on a case: role AND relation checked again on every press."""
 INVITATION_DAYS = 7
 
 
@@ -176,8 +186,11 @@ class Casework(Base):
         self.changes.menu = None
         self.result.outcome = "import:" + ("saved" if report.saved else "rejected")
         if report.saved:
-            self.say(self.t(T.IMPORT_DONE, filename=report.filename, rows=report.rows, created=report.created, merged=report.merged,
-                            cases=report.cases_opened))
+            done = self.t(T.IMPORT_DONE, filename=report.filename, rows=report.rows, created=report.created, merged=report.merged,
+                          cases=report.cases_opened)
+            if report.conflicts:
+                done += "\n" + self.t(IMPORT_CONFLICTS, count=report.conflicts)
+            self.say(done)
             return
         lines = [self.t(T.IMPORT_REJECTED, filename=report.filename, count=len(report.errors))]
         lines += [self.t(T.IMPORT_PROBLEM, row=p.row, column=p.column or "—", message=p.message.render(self.t)) for p in report.errors[:15]]
@@ -350,7 +363,9 @@ class Casework(Base):
                  address=s.address or "—", last_visit=s.last_visit or "—", school=s.school_name or "—")
         if intro:
             text = t(intro) + "\n\n" + text
-        actions = CASE_ACTIONS.get(self.store.role_of(person_id), ())
+        relations = self.store.relations(person_id, case_id)
+        actions = [a for role, offered in CASE_ACTIONS.items() if RELATION_OF_ROLE[role] in relations for a in offered]
+        actions = list(dict.fromkeys(actions))
         buttons = [self.notice_button(person_id, kind, t(label), case_id=case_id) for kind, label in actions]
         reply = Reply(text, [buttons[i : i + 2] for i in range(0, len(buttons), 2)])
         if person_id == self.person.id:
@@ -365,6 +380,10 @@ class Casework(Base):
         if self.actor.role in TEAM:
             return allowed(self.actor, Action.READ_CHILD, self.store.case_region(case_id))
         return self.store.follows(self.person.id, case_id)
+
+    def may_act(self, kind: str, case_id: int) -> bool:
+        """Whether this person may press a case button of ``kind`` now: the relation the action needs."""
+        return bool(NOTICE_RELATIONS[kind] & self.store.relations(self.person.id, case_id))
 
     def joined_parent(self, case_id: int) -> None:
         """A parent who opened the pendamping's link: the statement of willingness is one tap away."""

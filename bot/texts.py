@@ -63,6 +63,8 @@ KEEP_ANYWAY = N_("Keep anyway")
 FIX_THIS = N_("Fix {question}")
 CHECK_AGAIN = N_("Please check again:")
 QUESTION_CLOSED = N_("This question is already closed. Continue with the latest message.")
+BUTTON_NOT_VALID = N_("This button does not work (any more). Use the buttons of the latest message.")
+NOT_AN_ANSWER = N_("Stickers, files and contacts are not answers. Type the answer or use the buttons.")
 PHOTO_FAILED = N_("The photo could not be received (weak signal?). Please send it again.")
 NOT_A_PHOTO_FILE = N_("That file is not a photo. Please send a photo.")
 
@@ -98,7 +100,10 @@ INVITATION_REFUSED = {
     "unknown": N_("This invitation link is not valid. Please ask your team for a new one."),
     "used": N_("This invitation link has already been used. Please ask your team for a new one."),
     "expired": N_("This invitation link has expired. Please ask your team for a new one."),
+    "other_role": N_("This link is meant for a child's parent and cannot be added to an account that already has another role. Nothing was changed; the person who sent the link has been told."),
+    "other_family": N_("This link is meant for another family. Nothing was changed; the person who sent the link has been told."),
 }
+INVITATION_MISUSED = N_("⚠ Your invitation link for the parent of {child} was opened by {name} ({role}, {region}), who is not that family. Nothing was granted. If the link reached the wrong person, send the family a new one.")
 NOT_ALLOWED = N_("Sorry, your account may not do this. If you think it should, contact your village team.")
 NOT_REGISTERED = N_("You are not registered as a volunteer yet. Ask your village team for an invitation link. Anyone can propose a child who is not in school with /usul.")
 INVITE_WHICH_ROLE = N_("Whom do you want to invite?")

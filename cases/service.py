@@ -26,7 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.authz import TEAM, covers
-from app.presenting import mask_nik
+from app.visibility import mask_nik
 from cases import lifecycle
 from cases import messages as m
 from cases.errors import (  # noqa: F401  (re-exported: the bot needs one import)
@@ -348,6 +348,7 @@ def propose_from_response(db: Database, response_id: int) -> Proposal:
         response.child_id = child.id
         proposal = _propose(session, db.cipher, response.submitted_by, child, region, age, note, photo_file_id, location)
         response.case_id = proposal.case_id
+        case_changed(session, proposal.case_id)
         return proposal
 
 

@@ -22,6 +22,11 @@ from flows.structure import Node
 
 Parsed = Any | Problem
 
+DEFAULT_TEXT_LENGTH = 500
+"""The longest answer to a text question that declares no ``max_length`` (a write-in "Lainnya, sebutkan")."""
+MAX_TEXT_LENGTH = 2000
+"""The largest ``max_length`` a form may declare: the answer is read back in one chat message with its label."""
+
 _MONTHS = {
     "januari": 1, "jan": 1, "january": 1,
     "februari": 2, "feb": 2, "peb": 2, "pebruari": 2, "february": 2,
@@ -243,5 +248,7 @@ def parse_answer(node: Node, raw: Any, today: dt.date) -> Parsed:
     if isinstance(value, Problem):
         return value
     constraint = node.question.constraint
+    if node.type is QuestionType.TEXT and (constraint is None or constraint.max_length is None) and len(value) > DEFAULT_TEXT_LENGTH:
+        return Problem(M.TOO_LONG, {"max": DEFAULT_TEXT_LENGTH})
     problem = _check_constraint(value, constraint, node, today) if constraint else None
     return problem or value

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
@@ -91,6 +92,15 @@ def _sheet_title(title: str, used: set[str]) -> str:
     return name
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet program read a text cell as a formula (OWASP "CSV injection")."""
+
+
+def csv_safe(text: str) -> str:
+    """A text for a CSV cell that Excel or LibreOffice will not run: a leading ``'`` before a formula start."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _cell_text(value: Any) -> str:
     if value is None:
         return ""
@@ -100,7 +110,9 @@ def _cell_text(value: Any) -> str:
         return value.isoformat(timespec="seconds")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return csv_safe(str(value))
 
 
 def write(sheets: Iterable[Sheet], fmt: Format) -> tuple[bytes, dict[str, int]]:
@@ -114,8 +126,8 @@ def write(sheets: Iterable[Sheet], fmt: Format) -> tuple[bytes, dict[str, int]]:
             title = _sheet_title(sheet.title, used)
             ws = book.create_sheet(title)
             header = []
-            for text in sheet.header:
-                cell = WriteOnlyCell(ws, value=text)
+            for label in sheet.header:
+                cell = _text_cell(ws, str(label))
                 cell.font = bold
                 header.append(cell)
             ws.append(header)
@@ -135,7 +147,7 @@ def write(sheets: Iterable[Sheet], fmt: Format) -> tuple[bytes, dict[str, int]]:
             title = _sheet_title(sheet.title, used)
             text = io.StringIO()
             out = csv.writer(text)
-            out.writerow(sheet.header)
+            out.writerow([_cell_text(h) for h in sheet.header])
             n = 0
             for row in sheet.rows:
                 out.writerow([_cell_text(v) for v in row])
@@ -145,7 +157,17 @@ def write(sheets: Iterable[Sheet], fmt: Format) -> tuple[bytes, dict[str, int]]:
     return buffer.getvalue(), counts
 
 
+def _text_cell(ws: Any, text: str) -> WriteOnlyCell:
+    """A cell that holds ``text`` as text: openpyxl would store a string starting with ``=`` as a formula."""
+    cell = WriteOnlyCell(ws, value=text)
+    cell.data_type = "s"
+    return cell
+
+
 def _xlsx_value(ws: Any, value: Any) -> Any:
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters XML cannot hold (openpyxl would refuse the file)
+        return _text_cell(ws, value) if value.startswith(FORMULA_STARTS) else value
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None) if value.tzinfo else value
     if isinstance(value, dt.date):
@@ -153,7 +175,7 @@ def _xlsx_value(ws: Any, value: Any) -> Any:
         cell.number_format = "DD/MM/YYYY"
         return cell
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
+        return _xlsx_value(ws, json.dumps(value, ensure_ascii=False))
     return value
 
 

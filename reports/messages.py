@@ -98,12 +98,14 @@ IMPORT_OUT_OF_SCOPE = N_('region {value} is outside {scope}')
 IMPORT_BAD_CATEGORY = N_('unknown category "{value}" (1 never schooled, 2 dropped out, 3 did not continue)')
 IMPORT_BAD_YEAR = N_('not a year: "{value}"')
 IMPORT_BAD_NUMBER = N_('write digits only, not "{value}"')
-IMPORT_NIK_CLASH = N_("same NIK as row {row}, but another child")
+IMPORT_NIK_EXCEL = N_('"{value}" is a NIK damaged by Excel (stored as a number, its last digits are lost). In Excel select '
+                      'the NIK column, Format Cells → Text, type or paste the NIKs again, save and send the file again.')
 IMPORT_NOT_ALLOWED = N_("Only the kabupaten team may import lists into {scope}.")
 # warnings: the row is imported
 IMPORT_AGE = N_("{age} years old: ATS are 7 to 18 years old")
 IMPORT_NIK_DATE = N_("the NIK says born {nik_date}")
 IMPORT_DUPLICATE_ROW = N_("same child as row {row}: merged")
+IMPORT_NIK_CLASH = N_("same NIK as row {row}, but another name or sex: kept apart for the team to review")
 IMPORT_OTHER_CHOICE = N_('"{value}" kept as "Lainnya"')
 IMPORT_UNKNOWN_CHOICE = N_('"{value}" is not an option of the form: kept as written')
 # summaries
@@ -112,6 +114,8 @@ IMPORT_DRY_RUN = N_("Checked {rows} rows: {created} would be new children, {merg
 IMPORT_REJECTED = N_("File rejected, nothing was saved: {count} problem(s). Correct them and send the file again.")
 IMPORT_ROW_PROBLEM = N_("row {row}, {column}: {problem}")
 IMPORT_WARNINGS = N_("Notes ({count}):")
+IMPORT_CONFLICTS = N_("{count} row(s) carry the NIK of another child with another name or sex: not merged, kept apart "
+                      "for review (ats-bot cases conflicts, or /konflik in chat).")
 
 # -- reconciliation -------------------------------------------------------------------------------------------
 MATCH_BY = {

@@ -31,7 +31,7 @@ from reports.sql import (
     tune,
     years_before,
 )
-from reports.targets import Targets, load_targets
+from reports.targets import Targets, targets_for
 from reports.vocab import AGE_GROUPS, reason_codes, reason_label
 from storage.db import Database
 from storage.models import Case, CaseEvent, Region, Response
@@ -115,8 +115,8 @@ def build_recap(db: Database, region_code: str, today: dt.date, language: str, *
 
 
 def recap_data(db: Database, region_code: str, today: dt.date, *, targets: Targets | None = None) -> RecapData:
+    """``targets`` replaces the stored ones (tests, benchmarks); by default they are read in the same transaction."""
     region_code = (region_code or "").strip()
-    targets = targets if targets is not None else load_targets()
     with db.read() as session:
         tune(session)
         name = session.scalar(select(Region.name).where(Region.code == region_code)) if region_code else None
@@ -124,7 +124,8 @@ def recap_data(db: Database, region_code: str, today: dt.date, *, targets: Targe
         _counts(session, data)
         data.area_names = region_names(session, set(data.by_area) | set(data.by_kecamatan()))
         zone = region_timezone(session, region_code)
-        data.returned = _returned(session, region_code, today, zone, targets.for_region(region_code))
+        goals = targets.for_region(region_code) if targets is not None else targets_for(session, region_code)
+        data.returned = _returned(session, region_code, today, zone, goals)
         data.quarters = _quarters(session, region_code, today, zone)
     return data
 

@@ -2,7 +2,7 @@
 
 from storage.models.base import Base
 from storage.models.cases import Assignment, Case, CaseEvent, Enrolment, SchoolChoice, Visit
-from storage.models.children import Child, Household, School
+from storage.models.children import Child, Household, IdentityConflict, School
 from storage.models.derived import CaseReminderDue, RecapCount, RecapFact
 from storage.models.enums import (
     DataRequestKind,
@@ -20,7 +20,7 @@ from storage.models.enums import (
 from storage.models.instruments import InstrumentSession, ReferenceCounter, Response
 from storage.models.operations import AuditLog, ProcessedUpdate, Reminder, StoredFile
 from storage.models.people import ButtonToken, Consent, DataRequest, Invitation, Person
-from storage.models.regions import Region
+from storage.models.regions import Region, RegionTarget
 
 __all__ = [
     "Assignment",
@@ -38,6 +38,7 @@ __all__ = [
     "DraftStatus",
     "Enrolment",
     "Household",
+    "IdentityConflict",
     "InstrumentSession",
     "Invitation",
     "Language",
@@ -48,6 +49,7 @@ __all__ = [
     "ReferenceCounter",
     "Region",
     "RegionLevel",
+    "RegionTarget",
     "Reminder",
     "ReminderState",
     "Response",
