@@ -150,9 +150,9 @@ def reconcile(db: Database, now: dt.datetime, since: dt.datetime | None = None) 
         missing = select(Case.id, literal(now, CaseReminderDue.due_at.type), literal(now, CaseReminderDue.updated_at.type)).where(
             relevant, ~exists().where(CaseReminderDue.case_id == Case.id)
         )
-        report.added = session.execute(
-            insert(CaseReminderDue).from_select(["case_id", "due_at", "updated_at"], missing)
-        ).rowcount or 0
+        report.added = len(session.execute(
+            insert(CaseReminderDue).from_select(["case_id", "due_at", "updated_at"], missing).returning(CaseReminderDue.case_id)
+        ).all())
         changed = union(
             select(CaseEvent.case_id).where(CaseEvent.at >= since),
             select(Visit.case_id).where(Visit.created_at >= since),

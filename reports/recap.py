@@ -121,7 +121,7 @@ def recap_data(db: Database, region_code: str, today: dt.date, *, targets: Targe
         tune(session)
         name = session.scalar(select(Region.name).where(Region.code == region_code)) if region_code else None
         data = RecapData(region_code, name or region_code, today)
-        _counts(session, data)
+        fill_counts(session, data)
         data.area_names = region_names(session, set(data.by_area) | set(data.by_kecamatan()))
         zone = region_timezone(session, region_code)
         goals = targets.for_region(region_code) if targets is not None else targets_for(session, region_code)
@@ -143,7 +143,7 @@ def age_group(birth_month: str, today: dt.date) -> str:
     return "over-18"
 
 
-def _counts(session: Session, data: RecapData) -> None:
+def fill_counts(session: Session, data: RecapData) -> None:
     """Sum the recap summary (:mod:`reports.summary`): a few thousand counters, whatever the number of cases."""
     dims, areas = summary.counts(session, data.region_code)
     tables: dict[str, dict[Any, Counter[str | None]]] = {d: defaultdict(Counter) for d in DIMENSIONS}

@@ -17,9 +17,10 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import astuple, dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, case, delete, func, insert, literal, select
+from sqlalchemy import Connection, bindparam, case, delete, func, insert, literal, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from reports.sql import IDENTIFYING, IMPORT_INSTRUMENT, answer, quoted
@@ -100,13 +101,17 @@ def _facts_query(where: Any) -> Any:
     )
 
 
+_category = lru_cache(maxsize=4096)(normalize_category)
+"""Few distinct texts come back (codes, a handful of labels): normalise each once."""
+
+
 def compute(conn: Connection, where: Any) -> list[Facts]:
     """The facts of the cases ``where(id_column)`` selects (one query, then normalised here)."""
     facts = []
     for case_id, region, desa, status, category, sex, born, reasons in conn.execute(_facts_query(where)):
         codes = reason_list(reasons)
         facts.append(Facts(
-            case_id, region, region[:5], desa or region, status, normalize_category(category) or "",
+            case_id, region, region[:5], desa or region, status, _category(category) or "",
             getattr(sex, "value", sex) or "", born.strftime("%Y-%m") if born else "", ",".join(codes)[:80],
         ))
     return facts
@@ -126,7 +131,7 @@ def refresh_cases(session: Session, case_ids: set[int]) -> None:
     conn.execute(delete(RecapFact).where(RecapFact.case_id.in_(ids)))
     if new:
         conn.execute(insert(RecapFact), [dict(zip(RecapFact.__table__.c.keys(), astuple(f), strict=True)) for f in new])
-    changes = [{"grain": g, "scope": sc, "region_code": r, "dimension": d, "key": k, "sex": s, "n": n}
+    changes = [{"grain": g, "scope": sc, "kabupaten": sc[:5], "region_code": r, "dimension": d, "key": k, "sex": s, "n": n}
                for (g, sc, r, d, k, s), n in sorted(delta.items()) if n]
     if not changes:
         return
@@ -144,6 +149,10 @@ def rebuild(conn: Connection, batch: int = BATCH) -> int:
     number of cases counted. For the migration's backfill and after a repair made with plain SQL."""
     conn.execute(delete(RecapCount))
     conn.execute(delete(RecapFact))
+    if conn.dialect.name == "postgresql":
+        total = _rebuild_postgres(conn)
+        recount(conn)
+        return total
     top = conn.scalar(select(func.max(Case.id))) or 0
     total = 0
     for lo in range(1, top + 1, batch):
@@ -156,25 +165,77 @@ def rebuild(conn: Connection, batch: int = BATCH) -> int:
     return total
 
 
+_FACTS_POSTGRES = text("""
+INSERT INTO recap_facts (case_id, region_code, kabupaten, area, status, category, sex, birth_month, reasons)
+SELECT c.id, c.region_code, substr(c.region_code, 1, 5), coalesce(d.code, c.region_code), c.status,
+       CASE WHEN r.category IN ('1', '2', '3') THEN r.category ELSE '' END,
+       coalesce(ch.sex, ''), coalesce(to_char(ch.birth_date, 'YYYY-MM'), ''),
+       left(coalesce(CASE
+         WHEN f.instrument = 'rekonfirmasi' AND jsonb_typeof(f.answers -> 'D.1') = 'array' THEN (
+           SELECT string_agg(v, ',' ORDER BY o) FROM (
+             SELECT DISTINCT ON (v) v, o FROM jsonb_array_elements_text(f.answers -> 'D.1') WITH ORDINALITY AS e(v, o)
+             ORDER BY v, o) AS firsts)
+         WHEN f.instrument = 'rekonfirmasi' THEN btrim(f.answers ->> 'D.1', '"')
+         ELSE btrim(f.answers ->> '3.1', '"') END, ''), 80)
+FROM cases c
+JOIN children ch ON ch.id = c.child_id
+LEFT JOIN (SELECT case_id, max(id) AS rid FROM responses
+           WHERE instrument IN ('pendataan', 'rekonfirmasi', 'impor') AND case_id IS NOT NULL GROUP BY case_id) l ON l.case_id = c.id
+LEFT JOIN responses f ON f.id = l.rid
+CROSS JOIN LATERAL (SELECT coalesce(c.category, f.answers ->> '3.6', f.answers ->> 'D.4') AS category,
+                           lower(btrim(coalesce(f.answers ->> '1.7.desa', f.answers ->> 'B.10'))) AS typed) r
+LEFT JOIN (SELECT parent_code, lower(name) AS name, min(code) AS code FROM regions WHERE level = 'desa'
+           GROUP BY parent_code, lower(name)) d ON length(c.region_code) < 13 AND d.parent_code = c.region_code AND d.name = r.typed
+WHERE c.duplicate_of IS NULL
+""")
+_RAW_CATEGORIES = text("""
+SELECT c.id, coalesce(c.category, f.answers ->> '3.6', f.answers ->> 'D.4')
+FROM recap_facts rf JOIN cases c ON c.id = rf.case_id
+LEFT JOIN (SELECT case_id, max(id) AS rid FROM responses
+           WHERE instrument IN ('pendataan', 'rekonfirmasi', 'impor') AND case_id IS NOT NULL GROUP BY case_id) l ON l.case_id = c.id
+LEFT JOIN responses f ON f.id = l.rid
+WHERE rf.category = '' AND coalesce(c.category, f.answers ->> '3.6', f.answers ->> 'D.4') IS NOT NULL
+""")
+
+
+def _rebuild_postgres(conn: Connection) -> int:
+    """Every case's facts in one ``INSERT … SELECT`` (the same rules as :func:`compute`); the few categories
+    typed as labels rather than codes are then normalised here."""
+    total = conn.execute(_FACTS_POSTGRES).rowcount or 0
+    fixes = [{"fixed_id": case_id, "fixed": _category(raw) or ""} for case_id, raw in conn.execute(_RAW_CATEGORIES)]
+    fixes = [f for f in fixes if f["fixed"]]
+    if fixes:
+        conn.execute(update(RecapFact).where(RecapFact.case_id == bindparam("fixed_id")).values(category=bindparam("fixed")), fixes)
+    return total
+
+
 def recount(conn: Connection) -> None:
     """``recap_counts`` from ``recap_facts``: one ``GROUP BY`` per grain and dimension (one per reason code)."""
     conn.execute(delete(RecapCount))
-    columns = ["grain", "scope", "region_code", "dimension", "key", "sex", "n"]
-    for grain, scope, region in ((AREA, RecapFact.region_code, RecapFact.area), (KABUPATEN, RecapFact.kabupaten, RecapFact.kabupaten)):
+    columns = ["grain", "scope", "kabupaten", "region_code", "dimension", "key", "sex", "n"]
+    kabupaten = RecapFact.kabupaten
+    for grain, scope, region in ((AREA, RecapFact.region_code, RecapFact.area), (KABUPATEN, kabupaten, kabupaten)):
         for dimension in ("status", "category", "birth_month"):
             key = RecapFact.__table__.c[dimension]
             conn.execute(insert(RecapCount).from_select(columns, select(
-                literal(grain), scope, region, literal(dimension), key, RecapFact.sex, func.count()
-            ).group_by(scope, region, key, RecapFact.sex)))
+                literal(grain), scope, kabupaten, region, literal(dimension), key, RecapFact.sex, func.count()
+            ).group_by(scope, kabupaten, region, key, RecapFact.sex)))
         for code in reason_codes():
             conn.execute(insert(RecapCount).from_select(columns, select(
-                literal(grain), scope, region, literal("reason"), literal(code), RecapFact.sex, func.count()
-            ).where((literal(",") + RecapFact.reasons + literal(",")).like(f"%,{code},%")).group_by(scope, region, RecapFact.sex)))
+                literal(grain), scope, kabupaten, region, literal("reason"), literal(code), RecapFact.sex, func.count()
+            ).where((literal(",") + RecapFact.reasons + literal(",")).like(f"%,{code},%"))
+             .group_by(scope, kabupaten, region, RecapFact.sex)))
 
 
 # -- reading ----------------------------------------------------------------------------------------------------------
-def _scope(column: Any, region_code: str) -> Any:
-    return (column == region_code) | column.like(region_code + ".%")
+def _scope(region_code: str) -> list[Any]:
+    """The counters of ``region_code`` and below: the kabupaten by equality (indexed), deeper by prefix."""
+    if "." not in region_code:  # a province
+        return [RecapCount.kabupaten.like(region_code + ".%")]
+    where = [RecapCount.kabupaten == region_code[:5]]
+    if region_code.count(".") > 1:
+        where.append((RecapCount.scope == region_code) | RecapCount.scope.like(region_code + ".%"))
+    return where
 
 
 def counts(session: Session, region_code: str) -> tuple[list[tuple[str, str, str, int]], list[tuple[str, str, int]]]:
@@ -183,18 +244,14 @@ def counts(session: Session, region_code: str) -> tuple[list[tuple[str, str, str
     national = not region_code
     wide = region_code.count(".") <= 1  # national, a province or a kabupaten: the kabupaten counts suffice
     grain = KABUPATEN if wide else AREA
-    where = [RecapCount.grain == grain]
-    if not national:
-        where.append(_scope(RecapCount.scope, region_code))
+    where = [RecapCount.grain == grain, *([] if national else _scope(region_code))]
     n = func.sum(RecapCount.n)
     dims = [(d, k, s, int(c)) for d, k, s, c in session.execute(
         select(RecapCount.dimension, RecapCount.key, RecapCount.sex, n).where(*where)
         .group_by(RecapCount.dimension, RecapCount.key, RecapCount.sex)
     ) if c]
     area_grain = KABUPATEN if national else AREA
-    area_where = [RecapCount.grain == area_grain, RecapCount.dimension == "status"]
-    if not national:
-        area_where.append(_scope(RecapCount.scope, region_code))
+    area_where = [RecapCount.grain == area_grain, RecapCount.dimension == "status", *([] if national else _scope(region_code))]
     areas = [(a, s, int(c)) for a, s, c in session.execute(
         select(RecapCount.region_code, RecapCount.sex, n).where(*area_where).group_by(RecapCount.region_code, RecapCount.sex)
     ) if c]

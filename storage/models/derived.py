@@ -58,6 +58,8 @@ class RecapCount(Base):
     grain: Mapped[str] = mapped_column(String(10), primary_key=True)
     scope: Mapped[str] = mapped_column(String(13), primary_key=True)
     """The cases' own region (grain ``area``) or kabupaten: what a recap's region is matched against."""
+    kabupaten: Mapped[str] = mapped_column(String(5))
+    """The scope's kabupaten: an equality the index serves (a prefix ``LIKE`` is not, under most collations)."""
     region_code: Mapped[str] = mapped_column(String(13), primary_key=True)
     dimension: Mapped[str] = mapped_column(String(12), primary_key=True)
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -65,4 +67,4 @@ class RecapCount(Base):
     n: Mapped[int] = mapped_column(default=0)
 
 
-Index("ix_recap_counts_dimension", RecapCount.grain, RecapCount.dimension, RecapCount.scope)
+Index("ix_recap_counts_kabupaten", RecapCount.grain, RecapCount.kabupaten, RecapCount.dimension)

@@ -37,6 +37,7 @@ def upgrade() -> None:
         "recap_counts",
         sa.Column("grain", sa.String(length=10), nullable=False),
         sa.Column("scope", sa.String(length=13), nullable=False),
+        sa.Column("kabupaten", sa.String(length=5), nullable=False),
         sa.Column("region_code", sa.String(length=13), nullable=False),
         sa.Column("dimension", sa.String(length=12), nullable=False),
         sa.Column("key", sa.String(length=40), nullable=False),
@@ -44,13 +45,13 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("grain", "scope", "region_code", "dimension", "key", "sex", name=op.f("pk_recap_counts")),
     )
-    op.create_index("ix_recap_counts_dimension", "recap_counts", ["grain", "dimension", "scope"], unique=False)
+    op.create_index("ix_recap_counts_kabupaten", "recap_counts", ["grain", "kabupaten", "dimension"], unique=False)
     from reports.summary import rebuild
 
     rebuild(op.get_bind())
 
 
 def downgrade() -> None:
-    op.drop_index("ix_recap_counts_dimension", table_name="recap_counts")
+    op.drop_index("ix_recap_counts_kabupaten", table_name="recap_counts")
     op.drop_table("recap_counts")
     op.drop_table("recap_facts")
