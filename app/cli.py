@@ -23,6 +23,7 @@ COMMAND_GROUPS = (
     "app.commands.cases",
     "app.commands.reminders",
     "app.commands.reports",
+    "app.commands.web",
 )
 """Modules whose ``register(subparsers)`` declares a command group, in the order ``--help`` lists them."""
 

@@ -54,9 +54,9 @@ def _export(args: argparse.Namespace) -> int:
     db = _database()
     try:
         if args.instrument:
-            _, content = export_responses(db, _region(args.region), args.instrument, args.fmt, None)
+            _, content = export_responses(db, _region(args.region), args.instrument, args.fmt, None, reason=args.full_nik_reason)
         else:
-            _, content = export_region(db, _region(args.region), args.fmt, None)
+            _, content = export_region(db, _region(args.region), args.fmt, None, reason=args.full_nik_reason)
     except UnknownInstrument as exc:
         print(exc, file=sys.stderr)
         return 2

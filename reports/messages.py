@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from cases.messages import STATUS_LABELS  # noqa: F401 - the case statuses, named once
 from flows.messages import N_
+from flows.schema import FieldClass
 
 # -- recap text --------------------------------------------------------------------------------------------
 RECAP_TITLE = N_("ATS recap · {region} · {date}")
@@ -76,6 +77,7 @@ RISK_UNSURE = N_("unsure about continuing school")
 RISK_LOW_GRADES = N_("low marks")
 RISK_NO_PARENT_SUPPORT = N_("no support from the parents")
 RISK_DISABILITY = N_("disability without accessible facilities or transport")
+RISK_NOT_SHOWN = N_("a reason only the pendamping sees")
 RISK_LONG_TRAVEL = N_("an hour or more to school")
 RISK_LARGE_POOR_FAMILY = N_("many siblings and a low family income")
 RISK_LOW_PARENT_EDUCATION = N_("parents with at most primary schooling")
@@ -130,4 +132,8 @@ RECONCILE_NO_COLUMNS = N_("No NIK, NISN or name and birth date columns found in 
 
 # -- export ---------------------------------------------------------------------------------------------------
 EXPORT_NOT_ALLOWED = N_("Only the teams may export the data of {scope}.")
+EXPORT_FULL_NIK_NOT_ALLOWED = N_("Full NIKs are exported only for the kabupaten team, to reconcile with Dapodik or Disdukcapil. Export without a reason to get the masked NIKs.")
 EXPORT_UNKNOWN_INSTRUMENT = N_('No form "{name}".')
+
+RISK_FIELD_CLASSES = {RISK_DISABILITY: FieldClass.HEALTH}
+"""Risk reasons that reveal a field class of ``app.visibility`` (not named where that class is hidden)."""

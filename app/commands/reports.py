@@ -30,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     export.add_argument("--instrument", default=None, help="NAME or 'all' for the responses of forms (default: Lampiran 2)")
     export.add_argument("--out", type=Path, required=True, metavar="FILE", help="the file to write (its folder is created)")
     export.add_argument("--lang", default="id", choices=LANGUAGES, help=LANG_HELP)
+    export.add_argument("--full-nik-reason", default=None, metavar="REASON",
+                        help="export full NIKs (masked otherwise), e.g. 'rekonsiliasi Dapodik'; audited with the reason")
     handler(export, f"{IMPL}:_export")
 
     imp = subparsers.add_parser("import", help="import a Lampiran 2 list (BDT, DAPODIK, EMIS, LTM, DO) from XLSX or CSV")

@@ -21,6 +21,7 @@ from storage.models.instruments import InstrumentSession, ReferenceCounter, Resp
 from storage.models.operations import AuditLog, ProcessedUpdate, Reminder, StoredFile
 from storage.models.people import ButtonToken, Consent, DataRequest, Invitation, Person
 from storage.models.regions import Region, RegionTarget
+from storage.models.web import WebLogin, WebSession
 
 __all__ = [
     "Assignment",
@@ -62,4 +63,6 @@ __all__ = [
     "StoredFile",
     "TimeZone",
     "Visit",
+    "WebLogin",
+    "WebSession",
 ]

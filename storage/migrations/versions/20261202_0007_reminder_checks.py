@@ -1,7 +1,7 @@
 """reminder checks: each case's next due reminder on an index; the duplicate reminders index goes
 
 Revision ID: 0007_reminder_checks
-Revises: 0007_identity_conflicts
+Revises: 0008_web
 Create Date: 2026-12-02 05:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0007_reminder_checks"
-down_revision: str | None = "0007_identity_conflicts"
+down_revision: str | None = "0008_web"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
