@@ -55,7 +55,10 @@ def question_header(t: Translator, prompt: Prompt, name: str | None) -> str:
 
 
 def describe_problem(t: Translator, problem: Problem) -> str:
-    """A refusal or warning in the person's language (question ids in parameters stay as printed)."""
+    """A refusal or warning in the person's language (question ids in parameters stay as printed); a form's own
+    message is looked up with the form's labels, where its translation lives."""
+    if problem.form:
+        return t.label(problem.message)
     return t(problem.message, **problem.params)
 
 

@@ -247,11 +247,11 @@ class Casework(Base):
 
     def notice_fill_kesediaan(self, payload: dict[str, Any]) -> None:
         case_id = int(payload["case_id"])
-        self.start_form("kesediaan", case_id=case_id, prefill=self.child_prefill(case_id, name="B.1", place="B.2", born="B.3", sex="B.4", address="B.7"))
+        self.start_form("kesediaan", case_id=case_id, prefill=self.parent_prefill("kesediaan", case_id))
 
     def notice_fill_pemilihan(self, payload: dict[str, Any]) -> None:
         case_id = int(payload["case_id"])
-        self.start_form("pemilihan-sekolah", case_id=case_id, prefill=self.child_prefill(case_id, name="A.1", place="A.3", born="A.4", sex="A.5", address="A.8"))
+        self.start_form("pemilihan-sekolah", case_id=case_id, prefill=self.parent_prefill("pemilihan-sekolah", case_id))
 
     def notice_use_existing(self, payload: dict[str, Any]) -> None:
         moved = service.mark_duplicate(self.db, int(payload["case_id"]), int(payload["existing_id"]), self.person.id, payload.get("response_id"))

@@ -25,6 +25,7 @@ from bot.casework import CASE_NOTICES, Casework
 from bot.conflict_review import ConflictReview
 from bot.dashboard import cmd_dashboard
 from bot.model import Button, Incoming, Kind, Reply, TurnResult
+from bot.privacy import Privacy
 from bot.school_picking import SchoolPicking
 from bot.store import KEEP, BotStore, Changes, Context, DraftView, SubmitRefused
 from cases.schools import school_by_id, search_schools
@@ -69,7 +70,7 @@ class Conversations:
         self.store.remember_message(person_id, nonce, message_id)
 
 
-class _Turn(Casework, SchoolPicking, ConflictReview):
+class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
     """The work of one update for one person."""
 
     def __init__(self, owner: Conversations, context: Context, incoming: Incoming) -> None:
@@ -315,6 +316,7 @@ class _Turn(Casework, SchoolPicking, ConflictReview):
         data = self.store.my_data(self.person.id)
         self.say(self.t(T.MYDATA, name=data["name"], role=self.t(T.ROLE_NAMES[data["role"]]), region=self.store.region_name(data["region"]),
                         language=LANGUAGE_NAMES[data["language"]], since=data["since"], drafts=data["drafts"], responses=data["responses"]))
+        self.my_children()
 
     def cmd_correction(self, detail: str) -> None:
         if not detail.strip():
@@ -323,6 +325,7 @@ class _Turn(Casework, SchoolPicking, ConflictReview):
         self.data_request(DataRequestKind.CORRECTION, detail.strip())
 
     def cmd_deletion(self, detail: str) -> None:
+        self.withdraw_consents(None)
         self.data_request(DataRequestKind.DELETION, detail.strip())
 
     def data_request(self, kind: DataRequestKind, detail: str) -> None:
@@ -639,7 +642,10 @@ class _Turn(Casework, SchoolPicking, ConflictReview):
                 self.announce_conflict(submitted.conflict_id)
 
     def start_form(self, name: str, *, case_id: int | None = None, prefill: dict[str, Any] | None = None) -> None:
-        """A new draft, active at once; one about a case's child starts with the answers the case knows."""
+        """A new draft, active at once; one about a case's child starts with the answers the case knows. A
+        parent's own form waits for their consent; a form with personal questions opens with the privacy notice."""
+        if self.consent_missing(name, case_id):
+            return
         eng = engine_for(name)
         state = State(dict(prefill)) if prefill else None
         label = subject_name(eng, prefill) if prefill else None
@@ -648,6 +654,7 @@ class _Turn(Casework, SchoolPicking, ConflictReview):
         inst = eng.compiled.instrument
         intro = "\n\n" + self.t.label(inst.intro) if inst.intro else ""
         self.say(self.t(T.STARTED, title=self.t.label(inst.title)) + intro)
+        self.privacy_notice(eng)
         self.ask()
 
     # -- state ----------------------------------------------------------------------------------------------

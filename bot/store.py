@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.model import Incoming
@@ -40,6 +40,8 @@ from storage.models import (
 )
 from storage.repositories.audit import record
 from storage.repositories.children import ChildIdentity
+from storage.repositories import consents
+from storage.repositories.consents import Purpose
 from storage.repositories.drafts import cancel_draft, create_draft, list_drafts
 from storage.repositories.invitations import Redeemed, children_of_parent, create_invitation, redeem_invitation
 from storage.repositories.people import get_or_create_person
@@ -299,6 +301,16 @@ class BotStore:
         with self.db.read() as session:
             return session.scalar(select(Person.role).where(Person.id == person_id))
 
+    def parent_cases(self, person_id: int) -> list[int]:
+        """The open cases of the children a person is the parent of (linked by the pendamping's invitation)."""
+        with self.db.read() as session:
+            return list(session.scalars(select(Case.id).where(Case.child_id.in_(children_of_parent(person_id)),
+                                                              Case.duplicate_of.is_(None)).order_by(Case.id)))
+
+    def child_region(self, child_id: int) -> str | None:
+        with self.db.read() as session:
+            return session.scalar(select(Child.region_code).where(Child.id == child_id))
+
     def case_reference(self, case_id: int) -> str:
         with self.db.read() as session:
             return session.scalar(select(Case.reference).where(Case.id == case_id)) or "?"
@@ -391,7 +403,8 @@ def _relations(session: Session, person: Person) -> dict[str, ColumnElement[bool
         enrolled = select(Enrolment.case_id).where(Enrolment.school_id == person.school_id, Enrolment.active.is_(True))
         latest = select(func.max(SchoolChoice.id)).group_by(SchoolChoice.case_id)
         chose = select(SchoolChoice.case_id).where(SchoolChoice.id.in_(latest), SchoolChoice.school_id == person.school_id)
-        relations["school"] = or_(Case.id.in_(enrolled), Case.id.in_(chose))
+        # Before enrolment, the chosen school sees the child only while the family consents to share with it.
+        relations["school"] = or_(Case.id.in_(enrolled), and_(Case.id.in_(chose), consents.allows(Case.child_id, Purpose.SHARE_SCHOOL)))
     return relations
 
 

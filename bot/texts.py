@@ -180,3 +180,32 @@ IMPORT_DONE = N_("Imported {filename}: {rows} rows, {created} new children, {mer
 IMPORT_REJECTED = N_("{filename} was not imported: {count} problems. Nothing was saved. Fix these and send it again:")
 IMPORT_PROBLEM = N_("row {row}, {column}: {message}")
 NOT_A_LIST_FILE = N_("Please send the list as a file (XLSX or CSV).")
+
+# -- privacy: the notice, a parent's consent by purpose, withdrawal (bot/privacy.py) --------------------------
+PRIVACY_NOTICE = N_(
+    "🔒 About the data: the answers are held by the ATS team of the kabupaten (Dinas Pendidikan) only to find "
+    "children who are out of school and bring them back to school. Only the village team, the pendamping and the "
+    "school that need them see them; NIKs are stored encrypted. They are kept while the child is accompanied and "
+    "erased after the case is closed. Your rights: see your data with /dataku, correct it with /koreksi, withdraw "
+    "your consent or ask for deletion with /hapus."
+)
+CONSENT_ASK = N_("Before the form about {child}: do you agree that ATS Bot records this data and uses it for these purposes?")
+CONSENT_ALL = N_("✅ Yes: record it, share it with the chosen school, refer us to other agencies for help")
+CONSENT_NO_REFERRAL = N_("✅ Record it and share it with the school only")
+CONSENT_NONE = N_("✗ I do not agree")
+CONSENT_RECORDED = N_("Thank you. Your consent is recorded for: {purposes}. You can withdraw it at any time with /dataku or /hapus.")
+CONSENT_REFUSED = N_("Nothing was recorded. Your pendamping can explain the program; when you are ready, press the form's button again.")
+PURPOSE_NAMES = {
+    "collect": N_("recording the data to bring the child back to school"),
+    "share_school": N_("sharing it with the chosen school"),
+    "refer_agencies": N_("referral to other agencies for help"),
+}
+PURPOSE_NONE = N_("none")
+MYDATA_CHILD = N_(
+    "Your child {name} ({reference})\nStatus: {status}\nNIK: {nik}\nVillage: {village}\nAddress: {address}\n"
+    "School: {school}\nYour consent: {consents}"
+)
+WITHDRAW_OFFER = N_("You can withdraw your consent: nothing more is recorded or shared for that child, and the team is told.")
+WITHDRAW_FOR = N_("Withdraw consent for {child}")
+CONSENT_WITHDRAWN = N_("Your consent is withdrawn ({purposes}). Nothing more is recorded or shared on that basis; the team has been told.")
+CONSENT_WITHDRAWN_TEAM = N_("{name} withdrew their consent for the data of {child}: do not record or share more about the child on that basis.")

@@ -193,7 +193,7 @@ def _check_constraint(value: Any, c: Constraint, node: Node, today: dt.date) -> 
     """Apply a question's constraint to a parsed value; the form's own message wins over the generic one."""
 
     def fail(message: str, **params: Any) -> Problem:
-        return Problem(c.message or message, params)
+        return Problem(c.message, params, form=True) if c.message else Problem(message, params)
 
     if isinstance(value, (int, float)):
         if c.min is not None and value < c.min:

@@ -113,9 +113,9 @@ def redeem_invitation(db: Database, token: str, person_id: int) -> Redeemed:
                   region_code=invitation.region_code if invitation else None,
                   detail={"reason": reason, "role": person.role.value, "region": person.region_code,
                           "child_id": invitation.child_id if invitation else None})
-        if invitation is not None and reason in ESCALATED:
-            raise InvitationError(reason, created_by=invitation.created_by, child_id=invitation.child_id, region_code=invitation.region_code)
-    raise InvitationError(reason)
+        about = {"created_by": invitation.created_by, "child_id": invitation.child_id, "region_code": invitation.region_code} \
+            if invitation is not None and reason in ESCALATED else {}
+    raise InvitationError(reason, **about)
 
 
 def _not_that_family(session: Session, person: Person, invitation: Invitation) -> str | None:

@@ -8,6 +8,7 @@ presses buttons by their label. Tests run on a migrated SQLite file with a few r
 from __future__ import annotations
 
 import itertools
+import json
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -16,15 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 
 from bot.conversation import Conversations
 from bot.model import Button, Incoming, Kind, Reply, TurnResult
 from bot.store import BotStore
+from flows.engine import Accepted, Prompt, State
+from flows.registry import engine as engine_for
 from storage.db import Database
-from storage.models import Language, Role
+from storage.models import Language, Person, Role
 from storage.repositories.people import get_or_create_person, set_role
 from tests.conftest import TODAY
 from tests.storage.conftest import DESA, cipher, regions, sqlite_template  # noqa: F401
+
+PATHS = Path(__file__).resolve().parents[1] / "fixtures" / "paths"
 
 # ruff: noqa: F811  (fixture parameters named like the imported fixtures)
 
@@ -140,6 +146,33 @@ def enrol(db: Database, user_id: int, role: Role, region: str | None = DESA, lan
     if role is not Role.MASYARAKAT:
         set_role(db, person.id, role, region)
     return person.id
+
+
+def path_state(name: str, fixture: str, until: str) -> State:
+    """The saved state of ``name`` answered from a path fixture up to (not including) question ``until``."""
+    eng = engine_for(name)
+    raw = json.loads((PATHS / name / f"{fixture}.json").read_text(encoding="utf-8"))["answers"]
+    state = State()
+    while True:
+        prompt = eng.current(state, TODAY)
+        assert isinstance(prompt, Prompt), f"{until} is not on the path of {fixture}"
+        if prompt.position.key == until:
+            return state
+        value = raw.get(prompt.node.id)
+        outcome = eng.skip(state, TODAY) if value is None else eng.answer(state, value, TODAY, confirm=True)
+        assert isinstance(outcome, Accepted), (prompt.position.key, outcome)
+        state = outcome.state
+
+
+def resume_at(phone: Phone, name: str, state: State) -> TurnResult:
+    """Give ``phone``'s person a draft of ``name`` saved at ``state`` and resume it with /lanjut."""
+    store = phone.conversations.store
+    with store.db.read() as session:
+        person_id = session.scalars(select(Person.id).where(Person.telegram_user_id == phone.user_id)).one()
+    draft = store.new_draft(person_id, name, engine_for(name).compiled.version, state=state)
+    with store.db.write() as session:
+        session.execute(update(Person).where(Person.id == person_id).values(active_draft_id=draft.id))
+    return phone.send("/lanjut")
 
 
 @pytest.fixture
