@@ -19,7 +19,7 @@ from flows.schema import QuestionType
 
 CHOICE, TOGGLE, DONE, BACK, SKIP, CANCEL = "c", "t", "d", "b", "s", "x"
 YES, NO, KEEP, FIX, SUBMIT, EDIT, OPEN, RESUME, LANGUAGE = "y", "n", "k", "f", "v", "e", "o", "r", "l"
-PICK, TYPED = "p", "w"
+PICK, TYPED, PAGE = "p", "w", "g"
 
 
 def new_nonce() -> str:

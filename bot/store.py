@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from bot.model import Incoming
@@ -263,6 +263,18 @@ class BotStore:
                 .order_by(Case.id).limit(40)
             ).all()
             return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def area_cases(self, scope: str | None, offset: int, limit: int) -> tuple[list[tuple[int, str, str, str]], int]:
+        """A page of ``(case id, reference, child name, status)`` inside ``scope`` (every case for None), newest
+        first, and how many there are in all."""
+        inside = true() if scope is None else (Case.region_code == scope) | Case.region_code.like(scope + ".%")
+        with self.db.read() as session:
+            total = session.scalar(select(func.count(Case.id)).where(inside)) or 0
+            rows = session.execute(
+                select(Case.id, Case.reference, Child.name, Case.status).join(Child, Child.id == Case.child_id)
+                .where(inside).order_by(Case.id.desc()).offset(offset).limit(limit)
+            ).all()
+            return [(r[0], r[1], r[2], r[3]) for r in rows], int(total)
 
     def cases_of(self, person_id: int) -> list[tuple[int, str, str, str]]:
         """``(case id, reference, child name, status)`` of the children a person follows (the first 40)."""

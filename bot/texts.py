@@ -143,6 +143,8 @@ DUPLICATE_OFFER = N_("This child is already followed by case {existing}. Use tha
 USE_EXISTING = N_("Use {reference}")
 NO_CASES = N_("No cases to show here.")
 CHOOSE_CASE = N_("Which child?")
+AREA_CASES = N_("Cases in {region}: {total} (page {page} of {pages}). Which child?")
+NO_SUCH_CASE = N_("There is no case {reference}. Case numbers look like ATS-3326-000142; a form receipt F-3326-000142 also finds its case.")
 CHOOSE_PENDAMPING = N_("Who will accompany {name}?")
 NO_PENDAMPING = N_("There is no pendamping registered in this kecamatan yet. Invite one with /undang.")
 ASSIGNED = N_("{name} now accompanies {child} ({reference}).")
@@ -193,7 +195,7 @@ CONSENT_ASK = N_("Before the form about {child}: do you agree that ATS Bot recor
 CONSENT_ALL = N_("✅ Yes: record it, share it with the chosen school, refer us to other agencies for help")
 CONSENT_NO_REFERRAL = N_("✅ Record it and share it with the school only")
 CONSENT_NONE = N_("✗ I do not agree")
-CONSENT_RECORDED = N_("Thank you. Your consent is recorded for: {purposes}. You can withdraw it at any time with /dataku or /hapus.")
+CONSENT_GIVEN = N_("Thank you. Your consent is recorded for: {purposes}. You can withdraw it at any time with /dataku or /hapus.")
 CONSENT_REFUSED = N_("Nothing was recorded. Your pendamping can explain the program; when you are ready, press the form's button again.")
 PURPOSE_NAMES = {
     "collect": N_("recording the data to bring the child back to school"),

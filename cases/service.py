@@ -62,6 +62,7 @@ from storage.repositories.audit import add_entry
 from storage.repositories.cases import add_case
 from storage.repositories.children import ChildIdentity, find_duplicate_children, find_or_create_child, normalize_name
 from storage.repositories.invitations import create_invitation
+from storage.repositories.references import is_receipt, normalise
 from storage.types import utcnow
 
 MIN_AGE, MAX_AGE = 7, 18
@@ -204,10 +205,14 @@ class Recipient:
 
 # -- reading --------------------------------------------------------------------------------------------------
 def case_by_reference(db: Database, reference: str) -> int:
-    """The id of the case ``ATS-3326-000142`` (case and spaces are forgiven)."""
-    wanted = reference.strip().upper()
+    """The id of the case ``ATS-3326-000142``, or of the case a form receipt ``F-3326-000142`` belongs to
+    (letter case, spaces and leading zeros are forgiven)."""
+    wanted = normalise(reference)
     with db.read() as session:
-        case_id = session.scalar(select(Case.id).where(Case.reference == wanted))
+        if is_receipt(wanted):
+            case_id = session.scalar(select(Response.case_id).where(Response.reference == wanted))
+        else:
+            case_id = session.scalar(select(Case.id).where(Case.reference == wanted))
     if case_id is None:
         raise CaseNotFound(wanted)
     return int(case_id)

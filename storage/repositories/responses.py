@@ -15,7 +15,7 @@ from storage.repositories.audit import add_entry
 from storage.repositories.cases import add_case
 from storage.repositories.children import ChildIdentity, resolve_child
 from storage.repositories.drafts import close_draft, load_draft
-from storage.repositories.references import allocate_reference
+from storage.repositories.references import RECEIPT, allocate_reference
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def submit_response(db: Database, submission: Submission) -> SubmitResult:
                 ).id
 
         response = Response(
-            reference=allocate_reference(session, submission.region_code),
+            reference=allocate_reference(session, submission.region_code, RECEIPT),
             instrument=submission.instrument,
             instrument_version=submission.instrument_version,
             answers=submission.answers,
