@@ -70,7 +70,7 @@ class Privacy(Base):
             self.result.outcome = "consent:refused"
             return
         consents.give(self.db, self.person.id, menu["child"], set(purposes))
-        self.say(self.t(T.CONSENT_RECORDED, purposes=self.purpose_list(purposes)))
+        self.say(self.t(T.CONSENT_GIVEN, purposes=self.purpose_list(purposes)))
         self.result.outcome = "consent:given"
         self.start_form(menu["form"], case_id=menu["case"], prefill=self.parent_prefill(menu["form"], menu["case"]))
 

@@ -23,7 +23,7 @@ import importlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-CHEAP = ("app.commands", "app.languages", "flows.shipped")
+CHEAP = ("app.commands", "app.languages", "flows.shipped", "storage", "storage.enums")
 """Project modules the argument declarations may import (besides the standard library)."""
 
 Handler = Callable[[argparse.Namespace], "int | None"]
