@@ -6,7 +6,7 @@ the former public development key) under the current key, with fresh keyed hashe
 there is something to encrypt (then, with neither DATA_KEY nor a key file, the key file is created).
 
 Revision ID: 0009_encryption
-Revises: 0008_web
+Revises: 0008_recap_summary
 Create Date: 2026-12-02 05:00:00
 """
 
@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from storage.types import JSONType, UTCDateTime
 
 revision: str = "0009_encryption"
-down_revision: str | None = "0008_web"
+down_revision: str | None = "0008_recap_summary"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
