@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from reports.sql import CLOSED, IMPORT_INSTRUMENT
 from storage.db import Database
+from storage.derived import cases_changed, flush_derived
 from storage.models import AuditLog, Case, CaseEvent, Child, IdentityConflict, Response
 from storage.regions import kabupaten_of
 from storage.repositories.audit import os_actor
@@ -341,6 +342,7 @@ class Publisher:
             self.written.categories.append(case_id)
         for response in responses:
             response["case_id"] = self.index.open_case[response["child_id"]][0]
+        cases_changed(session, {response["case_id"] for response in responses})  # recap and reminder rows, at commit
         self.written.responses += session.execute(insert(Response).returning(Response.id, sort_by_parameter_order=True),
                                                   responses).scalars().all()
 
@@ -364,9 +366,14 @@ def undo(db: Database, written: Written) -> None:
             session.execute(delete(Response).where(Response.id.in_(part)))
     for part in batches(written.cases):
         with db.write() as session:
+            # Out of the recap first (a duplicate is not counted), so the counts are moved back, then gone.
+            session.execute(update(Case).where(Case.id.in_(part)).values(duplicate_of=Case.id))
+            cases_changed(session, part)
+            flush_derived(session)
             session.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(part)))
             session.execute(delete(Case).where(Case.id.in_(part)))
     with db.write() as session:
+        cases_changed(session, written.categories)
         if written.conflicts:
             session.execute(delete(IdentityConflict).where(IdentityConflict.id.in_(written.conflicts)))
         for child_id, name in written.filled:
