@@ -22,7 +22,6 @@ from flows.messages import N_
 from storage.crypto import NikCipher, NikDecryptionError
 from storage.db import Database
 from storage.derived import cases_changed
-from storage.derived import cases_changed
 from storage.models import Case, Child, Consent, IdentityConflict, Invitation, Person, Region, Response, Role
 from storage.repositories.audit import add_entry, record
 from storage.types import utcnow
@@ -202,8 +201,6 @@ def _merge(session: Session, held: Child, existing: Child) -> None:
     cases_changed(session, session.scalars(select(Case.id).where(Case.child_id.in_([held.id, existing.id]))))
     for model in (Response, Invitation, Consent):
         session.execute(update(model).where(model.child_id == held.id).values(child_id=existing.id))
-    moved = list(session.scalars(select(Case.id).where(Case.child_id == held.id)))
-    cases_changed(session, [*moved, *([open_case] if open_case else [])])
     held_cases = update(Case).where(Case.child_id == held.id)
     if open_case is not None:
         session.execute(held_cases.where(Case.status.not_in(TERMINAL), Case.duplicate_of.is_(None))

@@ -16,7 +16,7 @@ from reports.export import NotAllowed, export_region
 from reports.imports import import_file
 from reports.lampiran2 import COLUMNS
 from storage.db import Database
-from storage.models import AuditLog, Case, Child, Person, Response
+from storage.models import AuditLog, Case, Child, Person, RecapCount, Response
 from tests.reports.conftest import DESA_A1, DESA_A2, DESA_B1, KABUPATEN, KEC_A, TODAY, People, Seed
 
 NIK_SITI = "3326014507120001"  # girl, 5 July 2012, Kandangserang
@@ -140,6 +140,7 @@ def test_failure_while_publishing_leaves_nothing(db: Database, world: People, se
     before = counts(db)
     with db.read() as session:
         audit_before = session.scalar(select(func.count()).select_from(AuditLog))
+        recap_before = sorted(tuple(r) for r in session.execute(select(*RecapCount.__table__.c)))
     calls = {"n": 0}
     original = import_publish.reserve_references
 
@@ -158,6 +159,7 @@ def test_failure_while_publishing_leaves_nothing(db: Database, world: People, se
         child = session.get(Child, siti)
         assert child is not None and child.birth_date is None and child.rt == "001"
         assert session.scalar(select(func.count()).select_from(AuditLog)) == audit_before
+        assert sorted(tuple(r) for r in session.execute(select(*RecapCount.__table__.c))) == recap_before  # counts moved back
 
 
 def test_dry_run_saves_nothing(db: Database, world: People) -> None:
