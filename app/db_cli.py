@@ -1,7 +1,7 @@
 """``ats-bot db ...`` and ``ats-bot regions ...``: database administration from the command line.
 
-``app/cli.py`` calls :func:`register` and :func:`register_regions` on its sub-parsers; each command sets
-``func`` (namespace → exit code) as its handler.
+Their arguments are declared in ``app/commands/db.py``; each ``cmd_*`` takes the parsed arguments and returns
+the exit code.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from app.settings import get_settings
 from storage.backup import BackupError, backup, restore
 from storage.db import Database
 from storage.regions import import_regions_csv, load_regions
-from storage.schema_state import UPGRADE_COMMAND, current_revision, head_revision, upgrade
+from storage.schema_state import UPGRADE_COMMAND, SchemaUnknownError, current_revision, head_revision, upgrade
 
 
 def _url() -> str:
@@ -23,8 +23,19 @@ def _url() -> str:
 
 
 def cmd_upgrade(_args: argparse.Namespace) -> int:
-    upgrade(_url())
-    print(f"Database schema is at {current_revision(_url())} (up to date).")
+    before = current_revision(_url())
+    try:
+        upgrade(_url())
+    except SchemaUnknownError as exc:
+        print(f"Not upgraded: {exc}")
+        return 1
+    after = current_revision(_url())
+    if before is None:
+        print(f"Created the database schema ({after}).")
+    elif before == after:
+        print(f"Database schema is at {after} (up to date; nothing to do).")
+    else:
+        print(f"Database schema upgraded from {before} to {after}.")
     return 0
 
 
@@ -48,6 +59,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    if not args.yes:
+        print(f"Nothing restored: restoring {args.file} replaces everything in the database "
+              "(all that was written since the backup is lost). Stop the bot, then repeat with --yes to confirm.")
+        return 1
     try:
         revision = restore(_url(), args.file, overwrite=args.yes)
     except BackupError as exc:
