@@ -154,6 +154,7 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
         """Undo whatever the press started and say it did nothing; the live keyboard stays."""
         self.changes = Changes()
         self.result = TurnResult(callback_notice=self.t(T.BUTTON_NOT_VALID), outcome="forged-button")
+        self.store.audit("button.refused", self.person.id, "button", self.incoming.data[:40], None, {"reason": "forged"})
 
     def on_notice_button(self, token: str) -> None:
         """A button of a notice (not the live keyboard): valid once, for its recipient only."""

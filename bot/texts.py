@@ -195,7 +195,7 @@ CONSENT_ASK = N_("Before the form about {child}: do you agree that ATS Bot recor
 CONSENT_ALL = N_("✅ Yes: record it, share it with the chosen school, refer us to other agencies for help")
 CONSENT_NO_REFERRAL = N_("✅ Record it and share it with the school only")
 CONSENT_NONE = N_("✗ I do not agree")
-CONSENT_RECORDED = N_("Thank you. Your consent is recorded for: {purposes}. You can withdraw it at any time with /dataku or /hapus.")
+CONSENT_GIVEN = N_("Thank you. Your consent is recorded for: {purposes}. You can withdraw it at any time with /dataku or /hapus.")
 CONSENT_REFUSED = N_("Nothing was recorded. Your pendamping can explain the program; when you are ready, press the form's button again.")
 PURPOSE_NAMES = {
     "collect": N_("recording the data to bring the child back to school"),
