@@ -9,7 +9,7 @@ import sys
 
 from app.settings import Settings, get_settings
 from bot.app import ALLOWED_UPDATES, build_application, serve_health
-from storage.crypto import MissingDataKeyError
+from storage.crypto import DataKeyError
 from storage.schema_state import SchemaBehindError
 from storage.startup import open_database
 
@@ -31,7 +31,7 @@ def _prepare(settings: Settings):  # type: ignore[no-untyped-def]
         return None
     try:
         db = open_database(settings)
-    except (SchemaBehindError, MissingDataKeyError) as exc:
+    except (SchemaBehindError, DataKeyError) as exc:
         print(str(exc), file=sys.stderr)
         return None
     return db

@@ -11,7 +11,7 @@ import json
 from typing import TextIO
 
 from app.i18n import Translator
-from app.presenting import describe_problem, display_value, question_header, subject_name, summary_lines
+from app.presenting import describe_problem, display_value, question_header, section_title, starts_section, subject_name, summary_lines
 from flows.engine import Accepted, Complete, Engine, NeedsConfirmation, Refused, State
 from flows.messages import N_
 from flows.schema import SELECTS
@@ -29,7 +29,9 @@ YES_WORDS = ("y", "ya", "yes", "iya", "nggih", "inggih")
 def _ask(engine: Engine, state: State, t: Translator, out: TextIO, today: dt.date) -> None:
     prompt = engine.current(state, today)
     assert not isinstance(prompt, Complete)
-    out.write("\n" + question_header(t, prompt, subject_name(engine, state.answers)) + "\n")
+    if starts_section(engine, state.answers, prompt.node):
+        out.write(f"\n【{section_title(t, engine, prompt.node)}】")
+    out.write("\n" + question_header(t, engine, prompt, subject_name(engine, state.answers)) + "\n")
     if prompt.node.type in SELECTS:
         out.writelines(f"   {choice.code}. {t.label(choice.label)}\n" for choice in prompt.node.choices)
     if prompt.current is not None:

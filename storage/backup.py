@@ -27,15 +27,20 @@ class BackupError(RuntimeError):
 
 
 def backup(url: str | URL, destination: Path) -> None:
-    """Write a consistent snapshot of the database to ``destination`` (replaced only once complete)."""
+    """Write a consistent snapshot of the database to ``destination`` (0600; replaced only once complete).
+
+    Personal fields inside are ciphertexts: the backup is readable only with the data key (``storage.keys``)."""
     destination = destination.resolve()
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(destination.name + ".partial")
+    partial.unlink(missing_ok=True)
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # owner only, before a byte is written
     try:
         if is_sqlite(url):
             _sqlite_copy(_sqlite_file(url, must_exist=True), partial)
         else:
             _run(_postgres_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={partial}", url=url)
+        partial.chmod(0o600)
         os.replace(partial, destination)
     finally:
         partial.unlink(missing_ok=True)
@@ -74,7 +79,9 @@ def _sqlite_file(url: str | URL, *, must_exist: bool) -> Path:
         raise BackupError("an in-memory SQLite database cannot be backed up or restored")
     if must_exist and not path.is_file():
         raise BackupError(f"{path}: no such database file")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     return path
 
 
