@@ -19,6 +19,7 @@ from bot.model import Incoming
 from bot.texts import NO_REGION
 from flows.engine import Engine, State
 from storage.db import Database
+from storage.derived import pendamping_changed
 from storage.models import (
     Assignment,
     ButtonToken,
@@ -38,9 +39,9 @@ from storage.models import (
     SchoolChoice,
     Sex,
 )
+from storage.repositories import consents
 from storage.repositories.audit import record
 from storage.repositories.children import ChildIdentity
-from storage.repositories import consents
 from storage.repositories.consents import Purpose
 from storage.repositories.drafts import cancel_draft, create_draft, list_drafts
 from storage.repositories.invitations import Redeemed, children_of_parent, create_invitation, redeem_invitation
@@ -234,7 +235,10 @@ class BotStore:
     def mark_unreachable(self, chat_ids: list[int]) -> None:
         """People who blocked the bot: reminders and notices go to their coordinator instead."""
         with self.db.write() as session:
-            session.execute(update(Person).where(Person.telegram_chat_id.in_(chat_ids)).values(unreachable=True, updated_at=utcnow()))
+            gone = session.scalars(
+                update(Person).where(Person.telegram_chat_id.in_(chat_ids)).values(unreachable=True, updated_at=utcnow()).returning(Person.id)
+            ).all()
+            pendamping_changed(session, gone)
 
     def audit(self, action: str, actor_id: int, subject_type: str, subject_id: object, region: str | None, detail: dict[str, Any]) -> None:
         record(self.db, action, subject_type, subject_id, actor_id=actor_id, region_code=region, detail=detail)

@@ -21,6 +21,7 @@ from cases.lifecycle import TERMINAL
 from flows.messages import N_
 from storage.crypto import NikCipher, NikDecryptionError
 from storage.db import Database
+from storage.derived import cases_changed
 from storage.models import Case, Child, Consent, IdentityConflict, Invitation, Person, Region, Response, Role
 from storage.repositories.audit import add_entry, record
 from storage.types import utcnow
@@ -197,6 +198,7 @@ def _merge(session: Session, held: Child, existing: Child) -> None:
         select(Case.id).where(Case.child_id == existing.id, Case.status.not_in(TERMINAL), Case.duplicate_of.is_(None))
         .order_by(Case.id).limit(1)
     )
+    cases_changed(session, session.scalars(select(Case.id).where(Case.child_id.in_([held.id, existing.id]))))
     for model in (Response, Invitation, Consent):
         session.execute(update(model).where(model.child_id == held.id).values(child_id=existing.id))
     held_cases = update(Case).where(Case.child_id == held.id)

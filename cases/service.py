@@ -42,6 +42,7 @@ from cases.schools import NPSN
 from flows.values import age_on
 from storage.crypto import NikCipher
 from storage.db import Database
+from storage.derived import case_changed
 from storage.models import (
     Assignment,
     Case,
@@ -352,6 +353,7 @@ def propose_from_response(db: Database, response_id: int) -> Proposal:
         response.child_id = child.id
         proposal = _propose(session, db.cipher, response.submitted_by, child, region, age, note, photo_file_id, location)
         response.case_id = proposal.case_id
+        case_changed(session, proposal.case_id)
         return proposal
 
 
@@ -531,6 +533,7 @@ def log_visit(db: Database, case_id: int, pendamping_id: int, response_id: int) 
         visit_date = date_answer(response.answers, "V.1") or dt.date.today()
         visit = Visit(case_id=case.id, pendamping_id=pendamping_id, visit_date=visit_date, response_id=response.id)
         session.add(visit)
+        case_changed(session, case.id)
         session.flush()
         add_entry(session, "case.visit", "case", case.id, actor_id=pendamping_id, region_code=case.region_code,
                   detail={"visit_id": visit.id, "response": response.reference})
@@ -725,6 +728,7 @@ def _move(
     from_status = case.status
     case.status = outcome
     case.updated_at = utcnow()
+    case_changed(session, case.id)
     if event == "record":
         case.taken_by = actor_id
     session.add(CaseEvent(case_id=case.id, from_status=from_status, to_status=outcome, actor_id=actor_id, reason=reason,
@@ -775,6 +779,7 @@ def _attach(session: Session, response: Response, case: Case) -> None:
     response.case_id = case.id
     if response.child_id is None:
         response.child_id = case.child_id
+    case_changed(session, case.id)
 
 
 def _other_open_cases(session: Session, case: Case, response: Response) -> list[int]:

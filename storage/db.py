@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage import derived
 from storage.crypto import NikCipher
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -94,6 +95,7 @@ class Database:
         # Objects stay readable after commit: repositories hand them back as detached snapshots.
         self._writer = sessionmaker(engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
         self._reader = sessionmaker(engine, expire_on_commit=False)
+        derived.install(self._writer)
         # SQLite admits one writer at a time. Queueing this process's writers on a lock hands the database
         # over as soon as a commit ends, where SQLite's busy handler would poll with growing sleeps;
         # other processes (a CLI backup, a second bot) still wait on the busy timeout.

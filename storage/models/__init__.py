@@ -3,6 +3,7 @@
 from storage.models.base import Base
 from storage.models.cases import Assignment, Case, CaseEvent, Enrolment, SchoolChoice, Visit
 from storage.models.children import Child, Household, IdentityConflict, School
+from storage.models.derived import CaseReminderDue, RecapCount, RecapFact
 from storage.models.enums import (
     DataRequestKind,
     DataRequestStatus,
@@ -29,6 +30,7 @@ __all__ = [
     "ButtonToken",
     "Case",
     "CaseEvent",
+    "CaseReminderDue",
     "Child",
     "Consent",
     "DataRequest",
@@ -43,6 +45,8 @@ __all__ = [
     "Language",
     "Person",
     "ProcessedUpdate",
+    "RecapCount",
+    "RecapFact",
     "ReferenceCounter",
     "Region",
     "RegionLevel",

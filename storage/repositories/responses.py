@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from storage.db import Database
+from storage.derived import case_changed
 from storage.errors import DraftClosedError
 from storage.models import Case, DraftStatus, Response
 from storage.repositories.audit import add_entry
@@ -107,6 +108,7 @@ def submit_response(db: Database, submission: Submission) -> SubmitResult:
             location=submission.location,
         )
         session.add(response)
+        case_changed(session, case_id)
         if draft is not None:
             close_draft(session, draft, DraftStatus.SUBMITTED)
         session.flush()
