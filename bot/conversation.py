@@ -18,7 +18,15 @@ import segno
 
 from app.authz import Actor, forms_for, may_invite
 from app.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, translator
-from app.presenting import describe_problem, display_value, question_label, subject_name, summary_lines
+from app.presenting import (
+    describe_problem,
+    display_value,
+    qualified_label,
+    section_title,
+    starts_section,
+    subject_name,
+    summary_lines,
+)
 from bot import render as R
 from bot import texts as T
 from bot.casework import CASE_NOTICES, Casework
@@ -551,7 +559,7 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
 
     def acknowledge(self, prompt: Prompt, value: Any) -> None:
         """Turn the question message into a record of the answer: "1.4 · Jenis kelamin: Perempuan ✓"."""
-        header = f"{prompt.position.qid} · {question_label(self.t, prompt.node, subject_name(self.engine, self.state.answers))}"
+        header = f"{prompt.position.qid} · {qualified_label(self.t, self.engine, prompt.node, subject_name(self.engine, self.state.answers))}"
         text = self.t(T.ANSWERED, header=header, value=display_value(self.t, prompt.node, value))
         target = self.incoming.message_id if self.incoming.kind is Kind.CALLBACK else (self.menu or {}).get("message_id")
         if prompt.node.type is QuestionType.LOCATION:
@@ -593,6 +601,8 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
             selected = list(prompt.current or [])
         schools, school_line = self.offered_schools(prompt, search) if prompt.node.question.schools else ([], None)
         lookup = {"schools": [s.id for s in schools], "typed": search} if school_line is not None else {}
+        if edit is None and starts_section(self.engine, self.state.answers, prompt.node):
+            self.say(f"【{section_title(self.t, self.engine, prompt.node)}】")
         nonce = self.nonce("question", position=prompt.position.key, selected=selected or [], **lookup)
         reply = R.question(self.t, self.engine, dict(self.state.answers), prompt, nonce, selected or [])
         if school_line is not None:
@@ -631,7 +641,8 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
         except SubmitRefused as refused:
             self.say(self.t(T.SUBMIT_FAILED, reason=self.t(refused.reason)))
             return
-        self.edit_pressed(self.t(T.SUBMITTED, reference=submitted.reference))
+        self.close_pressed()  # the review stays readable above the receipt
+        self.say(self.t(T.SUBMITTED, reference=submitted.reference))
         self.changes.active_draft_id = None
         self.changes.menu = None
         self.result.outcome = "submitted"

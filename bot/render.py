@@ -60,7 +60,7 @@ def nav_row(t: Translator, nonce: str, prompt: Prompt) -> list[Button]:
 def question(t: Translator, engine: Engine, answers: dict[str, Any], prompt: Prompt, nonce: str, selected: list[str]) -> Reply:
     """The message asking ``prompt``; ``selected`` are the toggled options of a select-multiple."""
     node = prompt.node
-    lines = [question_header(t, prompt, subject_name(engine, answers))]
+    lines = [question_header(t, engine, prompt, subject_name(engine, answers))]
     if node.question.hint:
         lines.append(t.label(node.question.hint))
     buttons: list[list[Button]] = []
