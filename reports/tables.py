@@ -53,7 +53,7 @@ class Limits:
     """Excel's own limit for a cell."""
 
 
-class TableRefused(Exception):
+class TableRefused(ValueError):
     """The file is refused before or while reading; ``message`` is a message id of :mod:`reports.messages`."""
 
     def __init__(self, message: str, **params: Any) -> None:
