@@ -75,8 +75,9 @@ class Casework(Base):
         self.say(self.t(T.PROPOSAL_SENT, reference=proposal.reference))
         for recipient in service.proposal_recipients(self.db, proposal.case_id):
             t = self.translator_for(recipient.language)
-            text = t(T.NEW_PROPOSAL, reference=proposal.reference, name=details.child_name, age=details.approx_age,
-                     village=details.village, note=details.note)
+            view = policy(self.store.role_of(recipient.person_id) or Role.MASYARAKAT).for_chat()
+            text = t(T.NEW_PROPOSAL, reference=proposal.reference, name=shown(view, FieldClass.IDENTITY, details.child_name),
+                     age=details.approx_age, village=details.village, note=shown(view, FieldClass.FREE_TEXT, details.note))
             take = self.notice_button(recipient.person_id, "take_proposal", t(T.TAKE), case_id=proposal.case_id)
             self.result.notifications.append((recipient.chat_id, Reply(text, [[take]])))
 
