@@ -22,6 +22,7 @@ from storage.keys import key_source, keyring_from_settings, new_secret, read_key
 from storage.models import AuditLog, Case, Child, DataKey, InstrumentSession, Response, Sex
 from storage.repositories.children import ChildIdentity
 from storage.repositories.drafts import create_draft, save_state
+from storage.repositories.files import keep_file, read_kept_file
 from storage.repositories.responses import Submission, submit_response
 from storage.rotation import rotate
 from storage.schema_state import upgrade
@@ -204,6 +205,8 @@ def test_backup_warns_about_the_key_and_can_write_it_apart(operator: Path, monke
 def test_keys_rotate_from_the_command_line(operator: Path, monkeypatch: pytest.MonkeyPatch,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     db, _ = _installation_with_a_child(operator, monkeypatch)
+    photo = keep_file(db, operator / "data" / "files", b"\xff\xd8\xff photo of a child", telegram_file_id="f", telegram_unique_id="u")
+    assert b"photo of a child" not in Path(photo.path).read_bytes() and mode(Path(photo.path)) == 0o600
     old = read_key_file(operator / "data" / "ats-bot.key")
     capsys.readouterr()
     assert cli(monkeypatch, "keys", "rotate", "--batch", "1") == 0
@@ -216,6 +219,7 @@ def test_keys_rotate_from_the_command_line(operator: Path, monkeypatch: pytest.M
         child = session.scalars(select(Child)).one()
         assert only_new.cipher.decrypt_nik(child.nik_encrypted) == NIK and child.nik_hash == only_new.cipher.nik_hash(NIK)
         assert session.scalars(select(Response)).one().answers["1.2.nik"] == NIK
+        assert read_kept_file(only_new, photo) == b"\xff\xd8\xff photo of a child"
         entry = session.scalars(select(AuditLog).where(AuditLog.action == "keys.rotate")).one()
         assert entry.detail["retired"] == [key_id(old[0])] and entry.detail["os_user"]
     only_new.dispose()

@@ -8,6 +8,7 @@ import os
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -16,8 +17,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from app.settings import get_settings
 from storage.crypto import DataKeyError, Keyring, _derive, token_key_id
 from storage.db import Database, make_engine
-from storage.models import Child, DataKey, InstrumentSession, Person, Response
+from storage.models import Child, DataKey, InstrumentSession, Person, Response, StoredFile
 from storage.models.cases import CaseProposal
+from storage.repositories.files import read_kept_file
 from storage.schema_state import current_revision, head_revision, upgrade
 
 BEFORE = "0008_recap_summary"
@@ -83,9 +85,17 @@ def _raw_text(url: str) -> str:
     return json.dumps([[bytes(v).hex() if isinstance(v, bytes | memoryview) else v for v in row] for row in rows], default=str)
 
 
-def test_upgrade_encrypts_what_was_stored_in_clear(fresh_url: str, key_in_env: None) -> None:
+def test_upgrade_encrypts_what_was_stored_in_clear(fresh_url: str, key_in_env: None, tmp_path: Path) -> None:
     upgrade(fresh_url, BEFORE)
     _store_in_clear(fresh_url)
+    photo = tmp_path / "files" / "ab" / "abcdef.jpg"
+    photo.parent.mkdir(parents=True)
+    photo.write_bytes(b"\xff\xd8\xff JFIF a child's face")
+    engine, t = _tables(fresh_url)
+    with engine.begin() as c:
+        c.execute(sa.insert(t["stored_files"]).values(id=1, telegram_file_id="f", telegram_unique_id="u", path=str(photo), size=28,
+                                                      sha256="0" * 64, created_at=NOW))
+    engine.dispose()
     assert NIK in _raw_text(fresh_url) or PHONE in _raw_text(fresh_url)
     upgrade(fresh_url)
     assert current_revision(fresh_url) == head_revision()
@@ -107,6 +117,9 @@ def test_upgrade_encrypts_what_was_stored_in_clear(fresh_url: str, key_in_env: N
         assert child is not None and token_key_id(child.nik_encrypted) == ring.current_id
         assert ring.decrypt_nik(child.nik_encrypted) == NIK and child.nik_hash == ring.nik_hash(NIK)
         assert [k.key_id for k in session.query(DataKey)] == [ring.current_id]
+        kept = session.get(StoredFile, 1)
+        assert kept is not None and kept.path.endswith(".enc") and not photo.exists()
+        assert b"JFIF" not in Path(kept.path).read_bytes() and read_kept_file(db, kept) == b"\xff\xd8\xff JFIF a child's face"
     db.dispose()
 
 
