@@ -284,6 +284,9 @@ class _Checker:
         if excel_damaged(raw):
             self.error(line, column, M.IMPORT_NIK_EXCEL, value=_text(raw))
             return None
+        if "*" in value:
+            self.error(line, column, M.IMPORT_MASKED, value=value)
+            return None
         digits = re.sub(r"[\s.\-]", "", value)
         info = parse_nik(digits, reference_date=self.today) if digits.isdigit() else None
         if info is None or info.nik is None or not info.valid:
@@ -296,6 +299,9 @@ class _Checker:
         if fold(value) in _NO_NUMBER:
             return None
         digits = re.sub(r"[\s.\-]", "", value)
+        if "*" in value:
+            self.error(line, "NISN", M.IMPORT_MASKED, value=value)
+            return None
         if not re.fullmatch(r"\d{10}", digits):
             self.error(line, "NISN", M.IMPORT_BAD_NISN, value=value)
             return None

@@ -103,6 +103,8 @@ IMPORT_BAD_YEAR = N_('not a year: "{value}"')
 IMPORT_BAD_NUMBER = N_('write digits only, not "{value}"')
 IMPORT_NIK_EXCEL = N_('"{value}" is a NIK damaged by Excel (stored as a number, its last digits are lost). In Excel select '
                       'the NIK column, Format Cells → Text, type or paste the NIKs again, save and send the file again.')
+IMPORT_MASKED = N_('"{value}" is a masked number, as an export shows it to most roles: type the full number or leave '
+                   'the cell empty (the kabupaten team exports full NIKs with a reason).')
 IMPORT_NOT_ALLOWED = N_("Only the kabupaten team may import lists into {scope}.")
 # warnings: the row is imported
 IMPORT_AGE = N_("{age} years old: ATS are 7 to 18 years old")
