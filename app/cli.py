@@ -46,8 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         # The reader went away (`ats-bot instruments show x | head`): not an error of ours, and nothing to tell.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor a complaint when Python exits
+        except (AttributeError, OSError, ValueError):
+            pass
         return 0
 
 

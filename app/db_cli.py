@@ -1,7 +1,7 @@
 """``ats-bot db ...`` and ``ats-bot regions ...``: database administration from the command line.
 
-``app/cli.py`` calls :func:`register` and :func:`register_regions` on its sub-parsers; each command sets
-``func`` (namespace → exit code) as its handler.
+Their arguments are declared in ``app/commands/db.py``; each ``cmd_*`` takes the parsed arguments and returns
+the exit code.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.settings import get_settings
-from storage.keyring_check import verify_keyring
-from storage.keys import FIRST_START_NOTICE, key_source, write_key_file
-from storage.repositories.audit import record
-from storage.startup import open_database
 from storage.backup import BackupError, backup, restore
 from storage.db import Database
+from storage.keyring_check import verify_keyring
+from storage.keys import FIRST_START_NOTICE, key_source, write_key_file
 from storage.regions import import_regions_csv, load_regions
-from storage.schema_state import UPGRADE_COMMAND, current_revision, head_revision, upgrade
+from storage.repositories.audit import record
+from storage.schema_state import UPGRADE_COMMAND, SchemaUnknownError, current_revision, head_revision, upgrade
+from storage.startup import open_database
 
 
 def _url() -> str:
@@ -34,14 +34,26 @@ def cmd_upgrade(_args: argparse.Namespace) -> int:
     source = key_source(settings, create=True)
     keyring = source.keyring(settings)
     if source.created:
-        print(FIRST_START_NOTICE.format(kid=keyring.current_id, path=source.origin))
-    upgrade(_url())
+        print(FIRST_START_NOTICE.format(kid=keyring.current_id, path=Path(source.origin).resolve()))
+    before = current_revision(_url())
+    try:
+        upgrade(_url())
+    except SchemaUnknownError as exc:
+        print(f"Not upgraded: {exc}")
+        return 1
     db = Database.from_url(_url(), keyring)
     try:
         verify_keyring(db)
     finally:
         db.dispose()
-    print(f"Database schema is at {current_revision(_url())} (up to date); data key {keyring.current_id} from {source.origin}.")
+    after = current_revision(_url())
+    if before is None:
+        done = f"Created the database schema ({after})"
+    elif before == after:
+        done = f"Database schema is at {after} (up to date; nothing to do)"
+    else:
+        done = f"Database schema upgraded from {before} to {after}"
+    print(f"{done}; data key {keyring.current_id} from {source.origin}.")
     return 0
 
 
@@ -80,6 +92,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    if not args.yes:
+        print(f"Nothing restored: restoring {args.file} replaces everything in the database "
+              "(all that was written since the backup is lost). Stop the bot, then repeat with --yes to confirm.")
+        return 1
     try:
         revision = restore(_url(), args.file, overwrite=args.yes)
     except BackupError as exc:
