@@ -108,18 +108,15 @@ class _Bars:
         self.t = translator(language)
 
     def __call__(self, done: int, total: int, stage: str) -> None:
-        try:
-            from tqdm import tqdm
-        except ImportError:  # pragma: no cover - tqdm is a dependency, this only keeps the import usable without it
-            if done == total:
-                print(f"{stage}: {done}/{total}", file=sys.stderr)
-            return
+        """``total`` 0: not known yet (the check streams the file), the bar counts rows and their rate."""
+        from tqdm import tqdm
+
         bar = self.bars.get(stage)
         if bar is None:
             label = {"check": self.t(CHECKING), "save": self.t(SAVING)}.get(stage, stage)
-            bar = self.bars[stage] = tqdm(total=total, desc=label, unit=f" {self.t(ROWS)}", file=sys.stderr)
+            bar = self.bars[stage] = tqdm(total=total or None, desc=label, unit=f" {self.t(ROWS)}", file=sys.stderr)
         bar.update(done - bar.n)
-        if done >= total:
+        if total and done >= total:
             bar.close()
 
     def close(self) -> None:

@@ -8,6 +8,7 @@ bound to their recipient (``notice_*`` handlers); each submitted form of a case 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from app.authz import TEAM, Action, allowed
@@ -19,7 +20,7 @@ from cases import service
 from cases.errors import CaseError, DuplicateCase
 from cases.messages import STATUS_LABELS
 from reports.early_warning import at_risk
-from reports.messages import IMPORT_CONFLICTS
+from reports.messages import IMPORT_CONFLICTS, IMPORT_PROGRESS_CHECK, IMPORT_PROGRESS_SAVE
 from reports.recap import build_recap
 from storage.models import Role
 from storage.repositories.responses import SubmitResult
@@ -187,7 +188,8 @@ class Casework(Base):
         from reports.imports import import_file  # spreadsheets (openpyxl) load with the first import
 
         upload = self.incoming.value
-        report = import_file(self.db, upload["content"], upload["filename"], actor_id=self.person.id, region_scope=scope)
+        report = import_file(self.db, upload["content"], upload["filename"], actor_id=self.person.id, region_scope=scope,
+                             progress=self._import_progress())
         self.changes.menu = None
         self.result.outcome = "import:" + ("saved" if report.saved else "rejected")
         if report.saved:
@@ -200,6 +202,18 @@ class Casework(Base):
         lines = [self.t(T.IMPORT_REJECTED, filename=report.filename, count=len(report.errors))]
         lines += [self.t(T.IMPORT_PROBLEM, row=p.row, column=p.column or "—", message=p.message.render(self.t)) for p in report.errors[:15]]
         self.say("\n".join(lines))
+
+    def _import_progress(self) -> Callable[[int, int, str], None] | None:
+        tell = self.incoming.progress
+        if tell is None:
+            return None
+
+        def progress(done: int, total: int, stage: str) -> None:
+            if stage == "save":
+                tell(self.t(IMPORT_PROGRESS_SAVE, done=done, total=total, percent=done * 100 // max(total, 1)))
+            elif total == 0:
+                tell(self.t(IMPORT_PROGRESS_CHECK, done=done))
+        return progress
 
     def cmd_export(self, reason: str) -> None:
         """/ekspor: the region's data as XLSX (Lampiran 2 columns); only teams, and every export is audited.

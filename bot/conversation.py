@@ -507,6 +507,10 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
             self.ask()
             return
         incoming = self.incoming
+        navigation = R.typed_navigation(self.t, incoming.text) if prompt.node.type is QuestionType.LOCATION else None
+        if navigation is not None:  # ◀ / Skip / ✖ of the location question's keyboard
+            self.menu_question(navigation, 0, {"position": prompt.position.key})
+            return
         if not accepts(prompt, incoming.kind):
             self.say(self.t(T.NOT_AN_ANSWER))
             self.ask()
@@ -608,9 +612,6 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
             reply.buttons[:0] = self.school_rows(prompt, nonce, schools, search)
         if prompt.current is not None and prompt.node.type is not QuestionType.SELECT_MULTIPLE:
             reply.text += "\n[" + display_value(self.t, prompt.node, prompt.current) + "]"
-        if reply.reply_keyboard:  # a reply keyboard cannot share a message with inline buttons
-            self.result.replies.append(Reply(reply.text, reply_keyboard=reply.reply_keyboard))
-            reply = Reply("⬇", reply.buttons, live=True)
         if edit is not None:
             reply.edit_message_id = edit
             self.edited.add(edit)

@@ -126,6 +126,7 @@ def _encrypt_existing(connection: sa.Connection) -> None:
                     {token_column: ring().encrypt_nik(number), hash_column: ring().nik_hash(number)}
                 )
             )
+    _encrypt_kept_files(connection, ring)
     if keyring is not None:
         from storage.keyring_check import check_value
 
@@ -133,6 +134,24 @@ def _encrypt_existing(connection: sa.Connection) -> None:
         from storage.types import utcnow
 
         connection.execute(sa.insert(data_keys).values(key_id=keyring.current_id, check_value=check_value(keyring), added_at=utcnow()))
+
+
+def _encrypt_kept_files(connection: sa.Connection, ring: Any) -> None:
+    """Photos kept in clear by earlier versions: encrypted beside them (``.enc``), the clear file removed."""
+    import uuid
+    from pathlib import Path
+
+    from storage.keys import private_file
+
+    files = sa.table("stored_files", sa.column("id"), sa.column("path"))
+    for file_id, name in connection.execute(sa.select(files.c.id, files.c.path)).all():
+        path = Path(name)
+        if name.endswith(".enc") or not path.is_file():
+            continue
+        target = path.with_name(f"{uuid.uuid4().hex}.enc")
+        private_file(target, ring().encrypt(path.read_bytes(), b"ats-bot:file"))
+        connection.execute(sa.update(files).where(files.c.id == file_id).values(path=str(target)))
+        path.unlink()
 
 
 def _batches(connection: sa.Connection, table: sa.Table, key_column: str) -> Any:
