@@ -103,11 +103,14 @@ def _rotate_target(db: Database, keyring: Keyring, target: _Target, batch: int, 
                 return rewritten
             last = rows[-1]["pk"]
             report.rows_scanned += len(rows)
+            changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for row in rows:
                 values = _reencrypted(keyring, target, row)
                 if values:
-                    session.execute(update(table).where(target.key == row["pk"]).values(values))
-                    rewritten += 1
+                    changes.setdefault(tuple(sorted(values)), []).append({target.key.key: row["pk"], **values})
+            for batch_rows in changes.values():  # one executemany per shape (by primary key)
+                session.execute(update(table), batch_rows)
+                rewritten += len(batch_rows)
         if progress:
             progress(table.__tablename__, rewritten)
 

@@ -202,10 +202,10 @@ def test_only_the_kabupaten_team_imports(db: Database, world: People) -> None:
 
 def test_export_then_import_round_trip(db: Database, world: People) -> None:
     import_file(db, xlsx(GOOD), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
-    _, content = export_region(db, KABUPATEN, "xlsx", None)
+    _, content = export_region(db, KABUPATEN, "xlsx", None, reason="rekonsiliasi")  # full NIKs, to be read back
     report = import_file(db, content, "ekspor.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
     assert report.errors == [] and (report.rows, report.created, report.merged, report.cases_opened) == (4, 0, 4, 0)
-    _, content = export_region(db, KABUPATEN, "csv", None)
+    _, content = export_region(db, KABUPATEN, "csv", None, reason="rekonsiliasi")
     import zipfile
 
     archive = zipfile.ZipFile(io.BytesIO(content))
