@@ -162,5 +162,5 @@ def draw(data: RecapData, t: Translator) -> bytes:
     for n, line in enumerate(lines):
         canvas.text((x, y + n * 20), line, fill=INK, font=font(13))
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False, compress_level=3)
+    image.save(buffer, format="PNG", optimize=False, compress_level=1)
     return buffer.getvalue()
