@@ -1,15 +1,13 @@
-"""``ats-bot instruments ...``: list, show, walk, diagram, export and chat through the questionnaires."""
+"""``ats-bot instruments list|show|diagram|export``: the questionnaires as data (``walk``: app.instruments_walk;
+``chat``: app.terminal_chat)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from app.i18n import translator
-from app.presenting import describe_problem
 from flows.compiler import END
 from flows.diagram import mermaid
 from flows.loader import instrument_names
@@ -33,10 +31,10 @@ def describe(name: str) -> dict[str, Any]:
     questions = []
     for node in compiled.layout.nodes.values():
         q = node.question
-        routes = [
-            {"to": t.dest if t.dest != END else None, "when": code}
-            for code, target in (q.jumps or {}).items()
-            for t in compiled.machine.events["next"].transitions[q.id] if t.dest == target
+        compiled_to = {t.dest for t in compiled.machine.events["next"].transitions.get(q.id, [])}
+        routes = [  # one per answer code, as the machine has it (two codes may lead to the same question)
+            {"to": target if target != END else None, "when": code}
+            for code, target in (q.jumps or {}).items() if target in compiled_to
         ]
         questions.append({
             "id": q.id,
@@ -70,25 +68,6 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_walk(args: argparse.Namespace) -> int:
-    raw = json.load(sys.stdin)
-    eng = engine(args.name)
-    for node in eng.layout.nodes.values():
-        if node.type is QuestionType.PHOTO and isinstance(raw.get(node.id), str):
-            path = Path(raw[node.id])
-            raw[node.id] = {"path": str(path), "size": path.stat().st_size if path.exists() else None}
-    report = eng.check(raw, args.today)
-    t = translator(args.lang)
-    print(json.dumps({
-        "visited": report.visited,
-        "stopped_at": report.stopped_at,
-        "error": describe_problem(t, report.error) if report.error else None,
-        "complete": report.complete,
-        "warnings": [describe_problem(t, w) for w in report.warnings],
-    }, ensure_ascii=False, indent=2))
-    return 0
-
-
 def cmd_diagram(args: argparse.Namespace) -> int:
     print(mermaid(engine(args.name).compiled), end="")
     return 0
@@ -107,9 +86,3 @@ def cmd_export(args: argparse.Namespace) -> int:
     workbook.save(args.file)
     print(f"wrote {args.file}", file=sys.stderr)
     return 0
-
-
-def cmd_chat(args: argparse.Namespace) -> int:
-    from app.terminal_chat import run_chat
-
-    return run_chat(engine(args.name), translator(args.lang), sys.stdin, sys.stdout, args.today)

@@ -6,15 +6,19 @@ as JSON at the end.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
+import sys
 from typing import TextIO
 
-from app.i18n import Translator
-from app.presenting import describe_problem, display_value, question_header, subject_name, summary_lines
+from app.i18n import Translator, translator
+from app.presenting import describe_problem, display_value, question_header, section_title, starts_section, subject_name, summary_lines
 from flows.engine import Accepted, Complete, Engine, NeedsConfirmation, Refused, State
 from flows.messages import N_
+from flows.registry import engine as engine_for
 from flows.schema import SELECTS
+from flows.structure import Node
 
 HELP = N_("Type the answer (for options: the number; several: 1,3). Commands: < back, - skip, ? summary, q quit.")
 OPTIONAL = N_("(optional: type - to skip)")
@@ -29,15 +33,32 @@ YES_WORDS = ("y", "ya", "yes", "iya", "nggih", "inggih")
 def _ask(engine: Engine, state: State, t: Translator, out: TextIO, today: dt.date) -> None:
     prompt = engine.current(state, today)
     assert not isinstance(prompt, Complete)
-    out.write("\n" + question_header(t, prompt, subject_name(engine, state.answers)) + "\n")
+    if starts_section(engine, state.answers, prompt.node):
+        out.write(f"\n【{section_title(t, engine, prompt.node)}】")
+    out.write("\n" + question_header(t, engine, prompt, subject_name(engine, state.answers)) + "\n")
     if prompt.node.type in SELECTS:
-        out.writelines(f"   {choice.code}. {t.label(choice.label)}\n" for choice in prompt.node.choices)
+        numbered = _numbered(prompt.node)
+        out.writelines(f"   {i if numbered else choice.code}. {t.label(choice.label)}\n" for i, choice in enumerate(prompt.node.choices, 1))
     if prompt.current is not None:
         out.write(f"   [{display_value(t, prompt.node, prompt.current)}]\n")
     if prompt.can_skip:
         out.write(f"   {t(OPTIONAL)}\n")
     out.write("> ")
     out.flush()
+
+
+def _numbered(node: Node) -> bool:
+    """Options whose codes are not short numbers (Kemendagri codes of kecamatan, say) are listed 1, 2, 3…: the
+    help asks for the number shown, and nobody should have to type 33.26.08."""
+    return node.type in SELECTS and any(not choice.code.isdigit() for choice in node.choices)
+
+
+def _codes_for_numbers(node: Node, text: str) -> str:
+    """``2`` or ``1,3`` as typed against a numbered list → the options' codes; anything else as it was typed."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isdigit() and 1 <= int(part) <= len(node.choices) for part in parts):
+        return text
+    return ",".join(node.choices[int(part) - 1].code for part in parts)
 
 
 def run_chat(engine: Engine, t: Translator, inp: TextIO, out: TextIO, today: dt.date | None = None) -> int:
@@ -59,6 +80,8 @@ def run_chat(engine: Engine, t: Translator, inp: TextIO, out: TextIO, today: dt.
             out.write("\n".join(summary_lines(t, engine, state.answers, engine.summary(state, day))) + "\n")
             continue
         node = engine.current(state, day)
+        if not isinstance(node, Complete) and _numbered(node.node):
+            text = _codes_for_numbers(node.node, text)
         outcome = engine.skip(state, day) if text == "-" else engine.answer(state, text, day)
         if isinstance(outcome, NeedsConfirmation):
             out.writelines("⚠ " + describe_problem(t, warning) + "\n" for warning in outcome.warnings)
@@ -76,3 +99,7 @@ def run_chat(engine: Engine, t: Translator, inp: TextIO, out: TextIO, today: dt.
     out.write("\n" + t(REVIEW) + "\n" + "\n".join(summary_lines(t, engine, state.answers, engine.summary(state, day))) + "\n")
     out.write(t(FINISHED) + "\n" + json.dumps(state.answers, ensure_ascii=False, indent=2) + "\n")
     return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    return run_chat(engine_for(args.name), translator(args.lang), sys.stdin, sys.stdout, args.today)

@@ -14,11 +14,17 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-import segno
-
 from app.authz import Actor, forms_for, may_invite
 from app.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, translator
-from app.presenting import describe_problem, display_value, question_label, subject_name, summary_lines
+from app.presenting import (
+    describe_problem,
+    display_value,
+    qualified_label,
+    section_title,
+    starts_section,
+    subject_name,
+    summary_lines,
+)
 from bot import render as R
 from bot import texts as T
 from bot.casework import CASE_NOTICES, Casework
@@ -501,6 +507,10 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
             self.ask()
             return
         incoming = self.incoming
+        navigation = R.typed_navigation(self.t, incoming.text) if prompt.node.type is QuestionType.LOCATION else None
+        if navigation is not None:  # ◀ / Skip / ✖ of the location question's keyboard
+            self.menu_question(navigation, 0, {"position": prompt.position.key})
+            return
         if not accepts(prompt, incoming.kind):
             self.say(self.t(T.NOT_AN_ANSWER))
             self.ask()
@@ -551,7 +561,7 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
 
     def acknowledge(self, prompt: Prompt, value: Any) -> None:
         """Turn the question message into a record of the answer: "1.4 · Jenis kelamin: Perempuan ✓"."""
-        header = f"{prompt.position.qid} · {question_label(self.t, prompt.node, subject_name(self.engine, self.state.answers))}"
+        header = f"{prompt.position.qid} · {qualified_label(self.t, self.engine, prompt.node, subject_name(self.engine, self.state.answers))}"
         text = self.t(T.ANSWERED, header=header, value=display_value(self.t, prompt.node, value))
         target = self.incoming.message_id if self.incoming.kind is Kind.CALLBACK else (self.menu or {}).get("message_id")
         if prompt.node.type is QuestionType.LOCATION:
@@ -593,6 +603,8 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
             selected = list(prompt.current or [])
         schools, school_line = self.offered_schools(prompt, search) if prompt.node.question.schools else ([], None)
         lookup = {"schools": [s.id for s in schools], "typed": search} if school_line is not None else {}
+        if edit is None and starts_section(self.engine, self.state.answers, prompt.node):
+            self.say(f"【{section_title(self.t, self.engine, prompt.node)}】")
         nonce = self.nonce("question", position=prompt.position.key, selected=selected or [], **lookup)
         reply = R.question(self.t, self.engine, dict(self.state.answers), prompt, nonce, selected or [])
         if school_line is not None:
@@ -600,9 +612,6 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
             reply.buttons[:0] = self.school_rows(prompt, nonce, schools, search)
         if prompt.current is not None and prompt.node.type is not QuestionType.SELECT_MULTIPLE:
             reply.text += "\n[" + display_value(self.t, prompt.node, prompt.current) + "]"
-        if reply.reply_keyboard:  # a reply keyboard cannot share a message with inline buttons
-            self.result.replies.append(Reply(reply.text, reply_keyboard=reply.reply_keyboard))
-            reply = Reply("⬇", reply.buttons, live=True)
         if edit is not None:
             reply.edit_message_id = edit
             self.edited.add(edit)
@@ -631,7 +640,8 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
         except SubmitRefused as refused:
             self.say(self.t(T.SUBMIT_FAILED, reason=self.t(refused.reason)))
             return
-        self.edit_pressed(self.t(T.SUBMITTED, reference=submitted.reference))
+        self.close_pressed()  # the review stays readable above the receipt
+        self.say(self.t(T.SUBMITTED, reference=submitted.reference))
         self.changes.active_draft_id = None
         self.changes.menu = None
         self.result.outcome = "submitted"
@@ -756,6 +766,8 @@ def _grid(buttons: list[Button], width: int = 2) -> list[list[Button]]:
 
 def qr_png(link: str) -> bytes:
     """The invitation as a QR code, for a volunteer to scan from the coordinator's phone."""
+    import segno  # loads with the first invitation shown
+
     buffer = io.BytesIO()
     segno.make(link, error="m").save(buffer, kind="png", scale=8, border=2)
     return buffer.getvalue()

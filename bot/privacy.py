@@ -114,7 +114,7 @@ class Privacy(Base):
         withdrawn = consents.withdraw(self.db, self.person.id, child_id)
         if not withdrawn:
             return
-        children = set(c for c, _ in withdrawn)
+        children = {c for c, _ in withdrawn}
         for draft in self.store.drafts(self.person.id):  # the parent's unfinished forms about the child stop here
             child = self.store.child_of_case(draft.case_id) if draft.case_id is not None else None
             if child is not None and child.id in children:

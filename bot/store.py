@@ -39,9 +39,9 @@ from storage.models import (
     SchoolChoice,
     Sex,
 )
+from storage.repositories import consents
 from storage.repositories.audit import record
 from storage.repositories.children import ChildIdentity
-from storage.repositories import consents
 from storage.repositories.consents import Purpose
 from storage.repositories.drafts import cancel_draft, create_draft, list_drafts
 from storage.repositories.invitations import Redeemed, children_of_parent, create_invitation, redeem_invitation

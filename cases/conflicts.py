@@ -219,10 +219,10 @@ def _fix_nik(session: Session, cipher: NikCipher, conflict: IdentityConflict, he
     info = parse_nik(digits) if len(digits) == 16 else None
     if info is None or info.nik is None or not info.valid or digits.endswith("0000"):
         raise ConflictError(BAD_NIK, value=raw.strip())
-    nik_hash = cipher.nik_hash(info.nik)
-    if nik_hash == conflict.nik_hash:
+    nik_hash, same_nik = cipher.nik_hash(info.nik), cipher.nik_hashes(info.nik)
+    if conflict.nik_hash in same_nik:
         raise ConflictError(SAME_NIK)
-    owner = session.scalars(select(Child).where(Child.nik_hash == nik_hash, Child.id != held.id)).first()
+    owner = session.scalars(select(Child).where(Child.nik_hash.in_(same_nik), Child.id != held.id)).first()
     if owner is not None:
         reference = session.scalar(select(func.min(Case.reference)).where(Case.child_id == owner.id)) or "-"
         raise ConflictError(NIK_IN_USE, name=owner.name, reference=reference)

@@ -258,8 +258,8 @@ def find_duplicates(
     these instead; a bare name (no birth date, no NIK) matches nothing, as in ``storage``."""
     children = find_duplicate_children(db, identity)
     if identity.nik:
-        nik_hash = db.cipher.nik_hash(identity.nik)
-        children = [c for c in children if c.nik_hash in (None, nik_hash)]
+        same_nik = {None, *db.cipher.nik_hashes(identity.nik)}
+        children = [c for c in children if c.nik_hash in same_nik]
     if not children:
         return []
     with db.read() as session:

@@ -33,6 +33,8 @@ class QuestionType(str, Enum):
     REPEAT = "repeat"
 
 
+ALWAYS_PERSONAL = frozenset({QuestionType.NIK, QuestionType.PHONE, QuestionType.LOCATION})
+"""Answers that identify or locate a person whatever the question says: they must be declared ``personal``."""
 ANSWERABLE = frozenset(QuestionType) - {QuestionType.NOTE, QuestionType.CALCULATE, QuestionType.REPEAT}
 SELECTS = frozenset({QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE})
 
@@ -56,6 +58,8 @@ class FieldClass(str, Enum):
 TYPE_FIELD_CLASS = {QuestionType.NIK: FieldClass.NIK, QuestionType.NISN: FieldClass.NIK, QuestionType.PHONE: FieldClass.CONTACT,
                     QuestionType.LOCATION: FieldClass.LOCATION, QuestionType.PHOTO: FieldClass.IDENTITY}
 """The class a question of these types has unless the instrument's ``field_classes`` says otherwise."""
+PERSONAL_CLASSES = frozenset({FieldClass.NIK, FieldClass.CONTACT})
+"""Questions declared in these classes (KK numbers, contacts) must also be declared ``personal`` (encrypted)."""
 
 
 class _Strict(BaseModel):
@@ -240,6 +244,8 @@ class Question(_Strict):
     """The paper's CATATAN column or a transcription remark; not shown to respondents."""
     schools: SchoolLookup | None = None
     """For text questions: offer the district's school list (see :class:`SchoolLookup`)."""
+    personal: bool = False
+    """The answer identifies or locates a person (NIK, KK number, phone, GPS): it is encrypted at rest."""
 
     @model_validator(mode="before")
     @classmethod
@@ -267,6 +273,39 @@ class NikCheck(_Strict):
     """Choice code of the sex question → "L" or "P"."""
     kecamatan: str | None = None
     """A select-one whose choice codes are Kemendagri kecamatan codes (e.g. ``33.26.01``)."""
+
+
+class Rule(_Strict):
+    """An answer the paper rules out given other answers, checked when ``question`` is answered.
+
+    Exactly one test: ``when`` (a combination of answers that cannot be true), or a comparison of the answer
+    with another question's answer or ``today``: ``not_after`` / ``not_before`` (dates; a year is compared with
+    a date's year) or ``at_most`` (numbers). A missing answer on either side passes.
+    """
+
+    question: str
+    when: Condition | None = None
+    not_after: str | None = None
+    not_before: str | None = None
+    at_most: str | None = None
+    warn: bool = False
+    """A warning the person may confirm (unlikely but possible), instead of a refusal (impossible)."""
+    message: str
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Rule:
+        if sum(x is not None for x in (self.when, self.not_after, self.not_before, self.at_most)) != 1:
+            raise ValueError("a rule needs exactly one of 'when', 'not_after', 'not_before' or 'at_most'")
+        return self
+
+    def questions(self) -> list[str]:
+        """Every question id the rule reads."""
+        refs = [self.question, *(self.when.questions() if self.when else [])]
+        return refs + [r for r in (self.not_after, self.not_before, self.at_most) if r and r != TODAY]
+
+
+TODAY = "today"
+"""In a rule, the day of the answer instead of a question."""
 
 
 class Subject(_Strict):
@@ -298,6 +337,8 @@ class Instrument(_Strict):
     choice_lists: dict[str, list[Choice]] = Field(default_factory=dict)
     sections: list[Section]
     checks: list[NikCheck] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+    """Answers the paper rules out in combination (a year of leaving school before the birth, ...)."""
     subject: Subject = Field(default_factory=Subject)
     field_classes: dict[FieldClass, list[str]] = Field(default_factory=dict)
     """Field class → question ids (NIK, phone, GPS and photo questions have their class by type)."""

@@ -366,7 +366,9 @@ def case_reminders(
     current = current or cycle(case, settings, horizon)
     if current is None:
         return []
-    detail = {"since": current.since.isoformat(), "base": current.kind.value}
+    detail: dict[str, Any] = {"since": current.since.isoformat(), "base": current.kind.value}
+    if case.last_visit is None and case.last_log_at is None:  # counted from the assignment, not from a log
+        detail["first"] = True
     rows = {(e.kind, e.person_id): e for e in existing if e.period == current.period}
     out: list[Due] = []
 

@@ -29,6 +29,10 @@ CHEAP = ("app.commands", "app.languages", "flows.shipped", "storage", "storage.e
 Handler = Callable[[argparse.Namespace], "int | None"]
 
 
+class CommandError(Exception):
+    """A failure whose message is all an operator needs: ``ats-bot`` prints it as one line (exit 2), no traceback."""
+
+
 def handler(parser: argparse.ArgumentParser, target: str) -> None:
     """Run ``target`` (``"package.module:function"``) when this parser's command is chosen."""
     parser.set_defaults(handler=target)

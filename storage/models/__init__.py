@@ -17,6 +17,7 @@ from storage.models.enums import (
     Sex,
     TimeZone,
 )
+from storage.models.keys import DataKey
 from storage.models.instruments import InstrumentSession, ReferenceCounter, Response
 from storage.models.operations import AuditLog, ProcessedUpdate, Reminder, StoredFile
 from storage.models.people import ButtonToken, Consent, DataRequest, Invitation, Person
@@ -35,6 +36,7 @@ __all__ = [
     "Consent",
     "DataRequest",
     "DataRequestKind",
+    "DataKey",
     "DataRequestStatus",
     "DraftStatus",
     "Enrolment",
