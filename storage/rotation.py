@@ -89,7 +89,7 @@ def rotate(db: Database, *, batch: int = 200, progress: Callable[[str, int], Non
 def _rotate_target(db: Database, keyring: Keyring, target: _Target, batch: int, report: RotationReport,
                    progress: Callable[[str, int], None] | None) -> int:
     table = target.key.class_
-    raw = [type_coerce(c, JSONType).label(c.key) for c in target.json]
+    raw: list[Any] = [type_coerce(c, JSONType).label(c.key) for c in target.json]
     raw += [type_coerce(c, Text).label(c.key) for c in target.text]
     raw += [type_coerce(c, LargeBinary).label(c.key) for c, _ in target.number]
     last, rewritten = None, 0
@@ -103,11 +103,14 @@ def _rotate_target(db: Database, keyring: Keyring, target: _Target, batch: int, 
                 return rewritten
             last = rows[-1]["pk"]
             report.rows_scanned += len(rows)
+            changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for row in rows:
                 values = _reencrypted(keyring, target, row)
                 if values:
-                    session.execute(update(table).where(target.key == row["pk"]).values(values))
-                    rewritten += 1
+                    changes.setdefault(tuple(sorted(values)), []).append({target.key.key: row["pk"], **values})
+            for batch_rows in changes.values():  # one executemany per shape (by primary key)
+                session.execute(update(table), batch_rows)
+                rewritten += len(batch_rows)
         if progress:
             progress(table.__tablename__, rewritten)
 

@@ -5,6 +5,7 @@ Every denial must be polite for the person, leak nothing, and leave a line in th
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,9 @@ from sqlalchemy import select
 
 from app.i18n import translator
 from bot import texts as T
-from storage.models import AuditLog, DataRequest, Person, Region
+from storage.models import AuditLog, DataRequest, Invitation, Person, Region
+from storage.repositories.invitations import token_hash
+from storage.types import utcnow
 
 pytestmark = pytest.mark.e2e
 t = translator("id")
@@ -37,6 +40,16 @@ def person(deployment: Deployment, telegram_id: int) -> Person:
     return found
 
 
+def expired(deployment: Deployment, token: str) -> str:
+    """The invitation behind ``token`` as it is once its days have passed (``--days`` is at least 1)."""
+    db = deployment.database()
+    with db.write() as session:
+        invitation = session.scalars(select(Invitation).where(Invitation.token_hash == token_hash(token))).one()
+        invitation.expires_at = utcnow() - dt.timedelta(minutes=1)
+    db.dispose()
+    return token
+
+
 def test_invitation_is_single_use_and_expires(emulator: BotApiEmulator, deployment: Deployment) -> None:
     deployment.start()
     token = deployment.invitation("pendata", "33.26.08")
@@ -45,7 +58,7 @@ def test_invitation_is_single_use_and_expires(emulator: BotApiEmulator, deployme
     siti.wait_text(t(T.JOINED, role=t(T.ROLE_NAMES["pendata"]), region="Kajen"))
     budi.send(f"/start {token}")
     budi.wait_text(t(T.INVITATION_REFUSED["used"]))
-    budi.send(f"/start {_expired(deployment, deployment.invitation('pendata', '33.26.08', days=1))}")
+    budi.send(f"/start {expired(deployment, deployment.invitation('pendata', '33.26.08', days=1))}")
     budi.wait_text(t(T.INVITATION_REFUSED["expired"]))
     budi.send("/start forged-token-123")
     budi.wait_text(t(T.INVITATION_REFUSED["unknown"]))
@@ -259,21 +272,6 @@ def test_other_villages_and_other_parents_children_stay_out_of_reach(emulator: B
     refused = [d.get("reason") for action, d in audit if action == "button.refused"]
     assert sorted(refused) == ["stale", "stale-notice", "stale-notice", "stale-notice"]
     assert ("access.denied", "monitoring") in [(action, d.get("action")) for action, d in audit]
-
-
-def _expired(deployment: Deployment, token: str) -> str:
-    """The invitation of ``token``, its validity over (as if a week had passed)."""
-    import datetime as dt
-
-    from storage.models import Invitation
-    from storage.repositories.invitations import token_hash
-
-    db = deployment.database()
-    with db.write() as session:
-        invitation = session.scalars(select(Invitation).where(Invitation.token_hash == token_hash(token))).one()
-        invitation.expires_at = invitation.created_at - dt.timedelta(minutes=1)
-    db.dispose()
-    return token
 
 
 def _button_with(name: str, message: BotMessage) -> str:
