@@ -241,8 +241,8 @@ def test_other_villages_and_other_parents_children_stay_out_of_reach(emulator: B
     pend_a.press(t(T.INVITE_PARENT), card)
     link_a = pend_a.wait_for(lambda m: m.kind == "photo" and "start=" in m.text).text.split("start=")[1].split()[0]
     pend_b.mark()
-    pend_b.send("/kasus")  # the forged presses closed the list they were made on
-    own = pend_b.wait_text(t(T.CHOOSE_CASE))
+    pend_b.send("/kasus")  # a fresh list (the old one may still be edited meanwhile)
+    own = pend_b.wait_for(lambda m: t(T.CHOOSE_CASE) in m.text and any("Bayu" in b for b in m.button_texts()))
     pend_b.press(_button_with("Bayu", own), own)
     card_b = pend_b.wait_for(lambda m: "Bayu Saputra" in m.text and t(T.INVITE_PARENT) in m.button_texts())
     pend_b.press(t(T.INVITE_PARENT), card_b)
