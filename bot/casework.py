@@ -17,12 +17,9 @@ from bot import render as R
 from bot import texts as T
 from bot.model import Button, Kind, Reply
 from cases import service
-from cases.documents import pemilihan_sekolah_pdf, surat_pernyataan_pdf
 from cases.errors import CaseError, DuplicateCase
 from cases.messages import STATUS_LABELS
 from reports.early_warning import at_risk
-from reports.export import NotAllowed, export_region
-from reports.imports import import_file
 from reports.messages import IMPORT_CONFLICTS, IMPORT_PROGRESS_CHECK, IMPORT_PROGRESS_SAVE
 from reports.recap import build_recap
 from storage.models import Role
@@ -107,6 +104,8 @@ class Casework(Base):
             self.say(self.t(T.DECISION_RECORDED, reference=moved.reference, status=status))
             self.tell_pendamping(moved.pendamping_id, T.PARENT_DECIDED_NO_LETTER, None, case_id=case_id, status_key=moved.to_status)
             return
+        from cases.documents import surat_pernyataan_pdf  # PDF (fpdf) loads on the first letter, not at start-up
+
         pdf = ("surat-pernyataan-" + moved.reference + ".pdf", surat_pernyataan_pdf(self.db, case_id, submitted.response_id))
         buttons = [[self.notice_button(self.person.id, "fill_pemilihan", self.t(T.CHOOSE_SCHOOL), case_id=case_id)]]
         self.result.replies.append(Reply(self.t(T.CONSENT_RECORDED, reference=moved.reference, status=status), buttons, document=pdf))
@@ -115,6 +114,8 @@ class Casework(Base):
     def after_pemilihan_sekolah(self, submitted: SubmitResult, case_id: int | None) -> None:
         if case_id is None:
             return
+        from cases.documents import pemilihan_sekolah_pdf  # see after_kesediaan
+
         moved = service.record_school_choice(self.db, case_id, submitted.response_id)
         pdf = ("pemilihan-sekolah-" + moved.reference + ".pdf", pemilihan_sekolah_pdf(self.db, case_id, submitted.response_id))
         self.result.replies.append(Reply(self.t(T.SCHOOL_RECORDED, reference=moved.reference), document=pdf))
@@ -184,6 +185,8 @@ class Casework(Base):
         if not allowed(self.actor, Action.IMPORT, scope):
             self.deny("import")
             return
+        from reports.imports import import_file  # spreadsheets (openpyxl) load with the first import
+
         upload = self.incoming.value
         report = import_file(self.db, upload["content"], upload["filename"], actor_id=self.person.id, region_scope=scope,
                              progress=self._import_progress())
@@ -215,6 +218,8 @@ class Casework(Base):
     def cmd_export(self, reason: str) -> None:
         """/ekspor: the region's data as XLSX (Lampiran 2 columns); only teams, and every export is audited.
         ``/ekspor <reason>`` asks for full NIKs (the kabupaten team, reconciling with Dapodik/Disdukcapil)."""
+        from reports.export import NotAllowed, export_region  # spreadsheets (openpyxl) load with the first export
+
         region = self.person.region_code
         if not allowed(self.actor, Action.EXPORT, region):
             self.deny("export")

@@ -14,8 +14,6 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-import segno
-
 from app.authz import Actor, forms_for, may_invite
 from app.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, translator
 from app.presenting import (
@@ -768,6 +766,8 @@ def _grid(buttons: list[Button], width: int = 2) -> list[list[Button]]:
 
 def qr_png(link: str) -> bytes:
     """The invitation as a QR code, for a volunteer to scan from the coordinator's phone."""
+    import segno  # loads with the first invitation shown
+
     buffer = io.BytesIO()
     segno.make(link, error="m").save(buffer, kind="png", scale=8, border=2)
     return buffer.getvalue()

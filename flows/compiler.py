@@ -272,7 +272,7 @@ class CompiledInstrument:
         self.machine.events["next"].trigger(cursor)
         if read is None and [cursor.state, cursor.instance] == skipped_to:
             return Walk(walk.path, walk.computed, walk.computed_at, walk.missing[1:], _merged(walk.reads, head.reads), walk.answerable,
-                        walk._index)
+                        _index=walk._index)
         rejoined = self._run(head, cursor, today, 10 * len(self.layout.nodes) * (1 + self._max_instances(answers)), (walk, stop))
         return self._joined(walk, index, head, rejoined)
 
@@ -294,7 +294,7 @@ class CompiledInstrument:
         result.missing = head.missing + ([(at + shift, *rest) for at, *rest in old.missing if at >= rejoined]  # type: ignore[misc]
                                           if rejoined is not None else [])
         answerable = self._answerable_qids
-        result.answerable = sum(p.qid in answerable for p in old.path[: index + 1]) + head.answerable + sum(p.qid in answerable for p in tail)
+        result.answerable = old.answerable - sum(p.qid in answerable for p in old.path[index + 1 : rejoined]) + head.answerable
         for qid, (first, last) in old.reads.items():
             in_tail = rejoined is not None and last >= rejoined
             if first <= index:

@@ -120,6 +120,8 @@ class Engine:
     def __init__(self, compiled: CompiledInstrument) -> None:
         self.compiled = compiled
         self.layout = compiled.layout
+        self._first: _Trail | None = None
+        """The walk of an empty form on the latest day asked."""
         self._rules = rules_by_question(compiled.instrument.rules)
         self._checks_by_question: dict[str, list[NikCheck]] = {}
         for check in compiled.instrument.checks:
@@ -228,7 +230,7 @@ class Engine:
         question whose answer is missing or invalid; an optional question left out, or ``null``, is skipped.
         Used by ``instruments walk`` and the path tests."""
         day = _today(today)
-        state, warnings = State(), []
+        state, warnings = State(), list[Problem]()
         for _ in range(len(self.layout.nodes) * (2 + _largest_repeat(raw_answers))):
             prompt = self.current(state, day)
             if isinstance(prompt, Complete):
@@ -277,10 +279,18 @@ class Engine:
         """The walk over the state's answers: the one it carries, or a new one it then carries."""
         trail: _Trail | None = getattr(state, "_trail", None)
         if trail is None or trail.today != day:
-            walk = self.compiled.walk(state.answers, day)
-            trail = _Trail(day, walk, self._kept(walk, state.answers) == state.answers)
+            if not state.answers:  # every new form starts with the same walk: made once a day
+                first = self._first
+                trail = first if first is not None and first.today == day else self._walked({}, day)
+                self._first = trail
+            else:
+                trail = self._walked(state.answers, day)
             _carry(state, trail)
         return trail
+
+    def _walked(self, answers: Mapping[str, Any], day: dt.date) -> _Trail:
+        walk = self.compiled.walk(answers, day)
+        return _Trail(day, walk, self._kept(walk, answers) == answers)
 
     def _answered(self, state: State, position: Position, answers: dict[str, Any], confirmed: tuple[str, ...], day: dt.date) -> State:
         """The state after an answer at ``position``: only answers on the new path are kept (an edit may make

@@ -248,9 +248,7 @@ class Publisher:
         """Temporary id → id of the inserted child (a dry run keeps the temporary ones)."""
         if self.dry_run or not plan.new_children:
             return {}
-        returned = session.execute(
-            insert(Child).returning(Child.id, sort_by_parameter_order=True), [values for _, values in plan.new_children]
-        ).scalars().all()
+        returned = _insert(session, Child, [values for _, values in plan.new_children])
         ids = {temporary: real for (temporary, _), real in zip(plan.new_children, returned, strict=True)}
         self.written.children += list(ids.values())
         for temporary, real in ids.items():
@@ -284,8 +282,7 @@ class Publisher:
                    "nik_encrypted": self.cipher.encrypt_nik(identity.nik or ""), "source": "import",
                    "region_code": identity.region_code, "status": "open", "created_by": self.actor_id}
                   for existing, held, identity, nik_hash in plan.conflicts]
-        conflict_ids = session.execute(insert(IdentityConflict).returning(IdentityConflict.id, sort_by_parameter_order=True),
-                                       values).scalars().all()
+        conflict_ids = _insert(session, IdentityConflict, values)
         self.written.conflicts += conflict_ids
         self._audit(session, [("identity.conflict", "child", v["existing_child_id"], v["region_code"],
                                {"conflict": cid, "held_child": v["held_child_id"], "source": "import"})
@@ -328,13 +325,12 @@ class Publisher:
             for row, child in zip(rows, children, strict=True)
         ]
         if new_cases:
-            case_ids = session.execute(insert(Case).returning(Case.id, sort_by_parameter_order=True),
-                                       list(new_cases.values())).scalars().all()
+            case_ids = _insert(session, Case, list(new_cases.values()))
             self.written.cases += case_ids
             for (child, values), case_id in zip(new_cases.items(), case_ids, strict=True):
                 self.index.open_case[child] = (case_id, values["category"])
-            session.execute(insert(CaseEvent), [{"case_id": case_id, "from_status": None, "to_status": "recorded",
-                                                 "actor_id": self.actor_id} for case_id in case_ids])
+            session.connection().execute(insert(CaseEvent.__table__), [
+                {"case_id": case_id, "from_status": None, "to_status": "recorded", "actor_id": self.actor_id} for case_id in case_ids])
             self._audit(session, [("case.open", "case", case_id, values["region_code"], {"import": True})
                                   for values, case_id in zip(new_cases.values(), case_ids, strict=True)])
         for case_id, category in category_fills.items():
@@ -343,16 +339,21 @@ class Publisher:
         for response in responses:
             response["case_id"] = self.index.open_case[response["child_id"]][0]
         cases_changed(session, {response["case_id"] for response in responses})  # recap and reminder rows, at commit
-        self.written.responses += session.execute(insert(Response).returning(Response.id, sort_by_parameter_order=True),
-                                                  responses).scalars().all()
+        self.written.responses += _insert(session, Response, responses)
 
     def _audit(self, session: Session, entries: list[tuple[str, str, Any, Any, dict[str, Any]]]) -> None:
         extra = os_actor() if self.actor_id is None else {}
         values = [{"action": action, "subject_type": subject_type, "subject_id": str(subject_id), "actor_id": self.actor_id,
                    "region_code": region, "detail": {**extra, **detail}}
                   for action, subject_type, subject_id, region, detail in entries]
-        self.written.audit += session.execute(insert(AuditLog).returning(AuditLog.id, sort_by_parameter_order=True),
-                                              values).scalars().all()
+        self.written.audit += _insert(session, AuditLog, values)
+
+
+def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert many rows with one statement (Core, ``insertmanyvalues``); their new ids, in the rows' order."""
+    table = model.__table__
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(session.connection().execute(statement, rows).scalars())
 
 
 def undo(db: Database, written: Written) -> None:

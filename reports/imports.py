@@ -18,6 +18,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -236,6 +237,7 @@ class _Checker:
         self.errors: list[RowProblem] = []
         self.warnings: list[RowProblem] = []
         self.by_nik: dict[str, tuple[int, str, Sex | None]] = {}
+        self._choices: dict[tuple[str, str], tuple[str | None, str | None, str | None]] = {}
         self.by_identity: dict[tuple[str, dt.date | None, str], int] = {}
 
     def error(self, line: int, column: str, message: str, **params: Any) -> None:
@@ -367,23 +369,18 @@ class _Checker:
         value = _text(raw)
         if not value or value == "-":
             return
-        question_node = node("pendataan", question)
-        folded = fold(value)
-        match = next((c for c in question_node.choices if folded in (c.code, fold(c.label))), None)
-        if match is None and len(folded) >= 3:
-            partial = [c for c in question_node.choices if not c.other and folded in fold(c.label)]
-            match = partial[0] if len(partial) == 1 else None
-        if match is not None and not match.other:
-            answers[question] = match.code
-            return
-        other = next((c for c in question_node.choices if c.other), None)
-        if other is not None:
-            answers[question], answers[question + ".lainnya"] = other.code, value
-            if match is None:
-                self.warn(line, column, M.IMPORT_OTHER_CHOICE, value=value)
-            return
-        answers[question + TEXT_SUFFIX] = value
-        self.warn(line, column, M.IMPORT_UNKNOWN_CHOICE, value=value)
+        key = (question, value)
+        if key not in self._choices:  # each distinct value of a column is matched once per import
+            self._choices[key] = _match_choice(question, value)
+        code, other_code, warning = self._choices[key]
+        if code is not None:
+            answers[question] = code
+        elif other_code is not None:
+            answers[question], answers[question + ".lainnya"] = other_code, value
+        else:
+            answers[question + TEXT_SUFFIX] = value
+        if warning is not None:
+            self.warn(line, column, warning, value=value)
 
     def row(self, line: int, cells: dict[str, Any]) -> Row | None:
         before = len(self.errors)
@@ -504,6 +501,31 @@ def _chunks(spool: IO[bytes]) -> Iterator[list[Row]]:
             yield pickle.load(spool)
         except EOFError:
             return
+
+
+@cache
+def _labels(question: str) -> tuple[dict[str, Any], list[tuple[str, Any]], Any]:
+    """A Pendataan question's options by code and by folded label, the folded labels in order, its "other"
+    option: the labels are normalised once per process."""
+    choices = node("pendataan", question).choices
+    exact = {c.code: c for c in choices} | {fold(c.label): c for c in reversed(choices)}
+    return exact, [(fold(c.label), c) for c in choices if not c.other], next((c for c in choices if c.other), None)
+
+
+def _match_choice(question: str, value: str) -> tuple[str | None, str | None, str | None]:
+    """(option code, or the "other" option's code with the text kept, warning): an exact code or label, else the
+    one label containing the text, else "Lainnya" (or the text kept when the question has no such option)."""
+    exact, labels, other = _labels(question)
+    folded = fold(value)
+    match = exact.get(folded)
+    if match is None and len(folded) >= 3:
+        partial = [c for label, c in labels if folded in label]
+        match = partial[0] if len(partial) == 1 else None
+    if match is not None and not match.other:
+        return match.code, None, None
+    if other is not None:
+        return None, other.code, (M.IMPORT_OTHER_CHOICE if match is None else None)
+    return None, None, M.IMPORT_UNKNOWN_CHOICE
 
 
 def _is_numbering_row(cells: dict[str, Any]) -> bool:

@@ -89,7 +89,7 @@ def rotate(db: Database, *, batch: int = 200, progress: Callable[[str, int], Non
 def _rotate_target(db: Database, keyring: Keyring, target: _Target, batch: int, report: RotationReport,
                    progress: Callable[[str, int], None] | None) -> int:
     table = target.key.class_
-    raw = [type_coerce(c, JSONType).label(c.key) for c in target.json]
+    raw: list[Any] = [type_coerce(c, JSONType).label(c.key) for c in target.json]
     raw += [type_coerce(c, Text).label(c.key) for c in target.text]
     raw += [type_coerce(c, LargeBinary).label(c.key) for c, _ in target.number]
     last, rewritten = None, 0
