@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from app.settings import get_settings
 from storage.crypto import DataKeyError, Keyring, _derive, token_key_id
 from storage.db import Database, make_engine
-from storage.models import Child, DataKey, InstrumentSession, Person, Response, StoredFile
+from storage.models import AuditLog, Child, DataKey, InstrumentSession, Person, Response, StoredFile
 from storage.models.cases import CaseProposal
 from storage.repositories.files import read_kept_file
 from storage.schema_state import current_revision, head_revision, upgrade
@@ -117,6 +117,8 @@ def test_upgrade_encrypts_what_was_stored_in_clear(fresh_url: str, key_in_env: N
         assert child is not None and token_key_id(child.nik_encrypted) == ring.current_id
         assert ring.decrypt_nik(child.nik_encrypted) == NIK and child.nik_hash == ring.nik_hash(NIK)
         assert [k.key_id for k in session.query(DataKey)] == [ring.current_id]
+        audit = session.query(AuditLog).filter(AuditLog.action == "keys.encrypt_existing").one()
+        assert audit.detail["rows"]["responses"] == 1 and audit.detail["rows"]["children"] == 1 and audit.detail["os_user"]
         kept = session.get(StoredFile, 1)
         assert kept is not None and kept.path.endswith(".enc") and not photo.exists()
         assert b"JFIF" not in Path(kept.path).read_bytes() and read_kept_file(db, kept) == b"\xff\xd8\xff JFIF a child's face"
