@@ -14,6 +14,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from app.i18n import LANGUAGES, translator
 from app.settings import Settings
 from bot import texts as T
+from bot.alerts import install as install_alerts
 from bot.conversation import Conversations
 from bot.processor import PerPersonUpdateProcessor
 from bot.router import route
@@ -54,6 +55,7 @@ def build_application(settings: Settings, db: Database) -> Application:  # type:
     application.bot_data["services"] = Services(db, Conversations(BotStore(db, bot_id, settings.default_language)), settings.files_dir)
     application.add_handler(TypeHandler(Update, route))
     install_reminders(application, db)  # one repeating sweep job; reminders themselves are database rows
+    install_alerts(application, db)  # the early-warning pass (flagged pupils to their pendamping and teams)
     application.add_error_handler(_log_error)
     return application
 

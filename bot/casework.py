@@ -18,7 +18,6 @@ from cases import service
 from cases.documents import pemilihan_sekolah_pdf, surat_pernyataan_pdf
 from cases.errors import CaseError, DuplicateCase
 from cases.messages import STATUS_LABELS
-from reports.early_warning import at_risk
 from reports.export import export_region
 from reports.imports import import_file
 from reports.recap import build_recap
@@ -35,8 +34,8 @@ else:
 ASSIGNABLE = ("verified", "dropped_out_again")
 CASE_ACTIONS: dict[Role, tuple[tuple[str, str], ...]] = {
     Role.PENDAMPING: (("visit_log", T.VISIT_LOG), ("invite_parent", T.INVITE_PARENT), ("record_return", T.RECORD_RETURN),
-                      ("monitoring", T.MONITORING)),
-    Role.OPERATOR_SEKOLAH: (("record_return", T.RECORD_RETURN), ("monitoring", T.MONITORING)),
+                      ("monitoring", T.MONITORING), ("risk_indicators", T.RISK_INDICATORS)),
+    Role.OPERATOR_SEKOLAH: (("record_return", T.RECORD_RETURN), ("monitoring", T.MONITORING), ("risk_indicators", T.RISK_INDICATORS)),
     Role.ORANG_TUA: (("fill_kesediaan", T.FILL_STATEMENT), ("fill_pemilihan", T.CHOOSE_SCHOOL)),
 }
 """What a child's summary offers, by the role of the person reading it."""
@@ -50,7 +49,7 @@ class Casework(Base):
 
     # -- after a form is sent -------------------------------------------------------------------------------
     def after_submit(self, instrument: str, submitted: SubmitResult, case_id: int | None) -> None:
-        handler = getattr(self, "after_" + instrument.replace("-", "_"), None)
+        handler = self.after_submit_handlers().get(instrument) or getattr(self, "after_" + instrument.replace("-", "_"), None)
         if handler is None:
             return
         try:
@@ -123,20 +122,6 @@ class Casework(Base):
         moved = service.record_monitoring(self.db, case_id, submitted.response_id)
         self.say(self.t(T.MONITORING_RECORDED, reference=moved.reference, status=self.t(STATUS_LABELS[moved.to_status])))
         self.warn_if_at_risk(case_id)
-
-    def warn_if_at_risk(self, case_id: int) -> None:
-        """Early warning (Lampiran 7, Bab IV): the latest monitoring flags a pupil → their pendamping is alerted."""
-        region = self.store.case_region(case_id) or ""
-        for risk in (r for r in at_risk(self.db, region, self.today) if r.case_id == case_id):
-            target = self.store.chat_of(risk.pendamping_id)
-            if target is None:
-                continue
-            t = self.translator_for(target[1])
-            text = t(T.AT_RISK_ALERT, name=risk.child_name, reference=risk.reference, reasons=", ".join(t(r) for r in risk.reasons))
-            if risk.pendamping_id == self.person.id:
-                self.say(text)
-            else:
-                self.result.notifications.append((target[0], Reply(text)))
 
     # -- the teams' recaps and exports ------------------------------------------------------------------------
     def cmd_recap(self, _: str) -> None:

@@ -23,6 +23,8 @@ from bot import render as R
 from bot import texts as T
 from bot.casework import CASE_NOTICES, Casework
 from bot.model import Button, Incoming, Kind, Reply, TurnResult
+from bot.programme import Programme
+from bot.region_picking import RegionPicking
 from bot.school_picking import SchoolPicking
 from bot.store import KEEP, BotStore, Changes, Context, DraftView, SubmitRefused
 from cases.schools import school_by_id, search_schools
@@ -67,7 +69,7 @@ class Conversations:
         self.store.remember_message(person_id, nonce, message_id)
 
 
-class _Turn(Casework, SchoolPicking):
+class _Turn(Casework, Programme, SchoolPicking, RegionPicking):
     """The work of one update for one person."""
 
     def __init__(self, owner: Conversations, context: Context, incoming: Incoming) -> None:
@@ -150,7 +152,8 @@ class _Turn(Casework, SchoolPicking):
         if kind in CASE_NOTICES and not self.follows(int(payload["case_id"])):
             self.deny(kind, "case", payload["case_id"], self.store.case_region(int(payload["case_id"])))
             return
-        getattr(self, f"notice_{kind}")(payload)
+        handler = self.programme_notices().get(kind) or getattr(self, f"notice_{kind}")
+        handler(payload)
 
     def on_reminder_button(self) -> None:
         """A reminder's button (``r.<token>.<action>``): fill the log now, snooze, or ask for another pendamping."""
@@ -384,7 +387,9 @@ class _Turn(Casework, SchoolPicking):
         if not isinstance(prompt, Prompt) or prompt.position.key != menu.get("position"):
             self.result.callback_notice = self.t(T.QUESTION_CLOSED)
             return
-        if action in (R.PICK, R.TYPED) and prompt.node.question.schools is not None:
+        if action == R.PICK and prompt.node.question.regions is not None:
+            self.menu_region(prompt, index, menu)
+        elif action in (R.PICK, R.TYPED) and prompt.node.question.schools is not None:
             self.menu_school(prompt, action, index, menu)
         elif action == R.CHOICE:
             self.apply(self.engine.answer(self.state, prompt.node.choices[index].code, self.today), prompt)
@@ -465,6 +470,10 @@ class _Turn(Casework, SchoolPicking):
         if lookup is not None and incoming.kind is Kind.TEXT:
             self.on_school_text(prompt, lookup, raw)
             return
+        regions = prompt.node.question.regions
+        if regions is not None and incoming.kind is Kind.TEXT:
+            self.on_region_text(prompt, regions, raw)
+            return
         self.apply(self.engine.answer(self.state, raw, self.today), prompt)
 
     def confirm_date(self, prompt: Prompt, raw: str) -> None:
@@ -500,7 +509,7 @@ class _Turn(Casework, SchoolPicking):
     def acknowledge(self, prompt: Prompt, value: Any) -> None:
         """Turn the question message into a record of the answer: "1.4 · Jenis kelamin: Perempuan ✓"."""
         header = f"{prompt.position.qid} · {question_label(self.t, prompt.node, subject_name(self.engine, self.state.answers))}"
-        text = self.t(T.ANSWERED, header=header, value=display_value(self.t, prompt.node, value))
+        text = self.t(T.ANSWERED, header=header, value=display_value(self.t, prompt.node, value, self.place_name))
         target = self.incoming.message_id if self.incoming.kind is Kind.CALLBACK else (self.menu or {}).get("message_id")
         if prompt.node.type is QuestionType.LOCATION:
             self.result.replies.append(Reply(text, reply_keyboard=[]))  # also removes the location button
@@ -540,14 +549,20 @@ class _Turn(Casework, SchoolPicking):
         if prompt.node.type is QuestionType.SELECT_MULTIPLE and selected is None:
             selected = list(prompt.current or [])
         schools, school_line = self.offered_schools(prompt, search) if prompt.node.question.schools else ([], None)
-        lookup = {"schools": [s.id for s in schools], "typed": search} if school_line is not None else {}
+        lookup: dict[str, Any] = {"schools": [s.id for s in schools], "typed": search} if school_line is not None else {}
+        places, region_line = self.offered_regions(prompt, search) if prompt.node.question.regions else ([], None)
+        if region_line is not None:
+            lookup = {"regions": [code for code, _ in places]}
         nonce = self.nonce("question", position=prompt.position.key, selected=selected or [], **lookup)
         reply = R.question(self.t, self.engine, dict(self.state.answers), prompt, nonce, selected or [])
         if school_line is not None:
             reply.text += "\n" + school_line
             reply.buttons[:0] = self.school_rows(prompt, nonce, schools, search)
+        if region_line is not None:
+            reply.text += "\n" + region_line
+            reply.buttons[:0] = self.region_rows(nonce, places)
         if prompt.current is not None and prompt.node.type is not QuestionType.SELECT_MULTIPLE:
-            reply.text += "\n[" + display_value(self.t, prompt.node, prompt.current) + "]"
+            reply.text += "\n[" + display_value(self.t, prompt.node, prompt.current, self.place_name) + "]"
         if reply.reply_keyboard:  # a reply keyboard cannot share a message with inline buttons
             self.result.replies.append(Reply(reply.text, reply_keyboard=reply.reply_keyboard))
             reply = Reply("⬇", reply.buttons, live=True)
@@ -558,7 +573,7 @@ class _Turn(Casework, SchoolPicking):
         self.result.nonce = nonce
 
     def review(self) -> None:
-        lines = summary_lines(self.t, self.engine, self.state.answers, self.engine.summary(self.state, self.today))
+        lines = summary_lines(self.t, self.engine, self.state.answers, self.engine.summary(self.state, self.today), self.place_name)
         chunks, current = [], self.t(T.REVIEW)
         for line in lines:
             if len(current) + len(line) + 1 > MESSAGE_LIMIT:

@@ -32,10 +32,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases import messages as m
+from cases.districts import District, district_of
 from cases.errors import CaseNotFound, InvalidInput
 from cases.forms import choice_label, date_answer, load_form, text_answer
 from storage.db import Database
-from storage.models import Assignment, Case, Person, Region, Response
+from storage.models import Assignment, Case, Person, Response
 
 FONT_DIRS: Sequence[Path] = (
     Path("/usr/share/fonts/truetype/dejavu"),
@@ -45,14 +46,12 @@ FONT_DIRS: Sequence[Path] = (
     Path("/Library/Fonts"),
 )
 """Where DejaVuSans.ttf and DejaVuSans-Bold.ttf are looked for (Debian/Ubuntu, Fedora, Arch, others)."""
-DEFAULT_PLACE = "Kajen"
-"""The capital of Kabupaten Pekalongan, printed before the date on the paper ("Kajen, ....20...")."""
 STAMP_DUTY = "10.000"
 DOTS = "." * 60
 
 STATEMENT = (
     "Dengan ini menyatakan sesungguhnya bahwa kami selaku orang tua berkeinginan mengembalikan anak tersebut "
-    'ke sekolah dengan sasaran sesuai kesepakatan untuk mengikuti program "KUDU Sekolah" {kabupaten} tahun {year}.'
+    'ke sekolah dengan sasaran sesuai kesepakatan untuk mengikuti program "{programme}" {kabupaten} tahun {year}.'
 )
 CLOSING = (
     "Demikian surat pernyataan ini dibuat agar dapat digunakan sebagaimana mestinya, apabila di kemudian hari "
@@ -63,11 +62,11 @@ CLOSING = (
 def surat_pernyataan_pdf(db: Database, case_id: int, response_id: int, *, compress: bool = True) -> bytes:
     """Lampiran 8 filled from the parent's ``kesediaan`` form of this case (only when the parent is willing)."""
     with db.read() as session:
-        case, response, kabupaten, timezone, _ = _load(session, case_id, response_id, "kesediaan")
+        case, response, district, _ = _load(session, case_id, response_id, "kesediaan")
     a = response.answers
     if str(a.get("C.2")) != "1":
         raise InvalidInput(m.NOT_WILLING_NO_LETTER)
-    signed = date_answer(a, "C.7") or _local_day(response.submitted_at, timezone)
+    signed = date_answer(a, "C.7") or _local_day(response.submitted_at, district.timezone)
     year = a.get("C.5") if isinstance(a.get("C.5"), int) else signed.year
     doc = _Document(compress)
     doc.title("SURAT PERNYATAAN", "KESEDIAAN ORANG TUA UNTUK MENGEMBALIKAN ANAK KE SEKOLAH")
@@ -88,10 +87,10 @@ def surat_pernyataan_pdf(db: Database, case_id: int, response_id: int, *, compre
         ("Agama", choice_label(response, "B.6")),
         ("Alamat", text_answer(a, "B.7")),
     ])
-    doc.paragraph(STATEMENT.format(kabupaten=kabupaten, year=year), justify=True)
+    doc.paragraph(STATEMENT.format(programme=district.programme, kabupaten=district.name, year=year), justify=True)
     doc.paragraph(CLOSING, justify=True)
     doc.signatures(
-        f"{text_answer(a, 'C.6') or DEFAULT_PLACE}, {_long_date(signed)}",
+        f"{text_answer(a, 'C.6') or district.capital}, {_long_date(signed)}",
         [("", None, False), ("Yang membuat pernyataan,", text_answer(a, "A.1"), True)],
     )
     doc.footer_reference(f"{case.reference} · {response.reference}")
@@ -101,13 +100,13 @@ def surat_pernyataan_pdf(db: Database, case_id: int, response_id: int, *, compre
 def pemilihan_sekolah_pdf(db: Database, case_id: int, response_id: int, *, compress: bool = True) -> bytes:
     """Lampiran 9 filled from the ``pemilihan-sekolah`` form of this case, signed by the parent (and pendamping)."""
     with db.read() as session:
-        case, response, kabupaten, timezone, pendamping = _load(session, case_id, response_id, "pemilihan-sekolah")
+        case, response, district, pendamping = _load(session, case_id, response_id, "pemilihan-sekolah")
     a = response.answers
-    day = _local_day(response.submitted_at, timezone)
+    day = _local_day(response.submitted_at, district.timezone)
     pathway = choice_label(response, "C.1")
     level = choice_label(response, "C.2") or choice_label(response, "C.3")
     doc = _Document(compress, line=6.0)  # 24 lines: one page
-    doc.title("PEMILIHAN SEKOLAH YANG DITUJU", f"{kabupaten.upper()} TAHUN {day.year}")
+    doc.title("PEMILIHAN SEKOLAH YANG DITUJU", f"{district.name.upper()} TAHUN {day.year}")
     doc.heading("A. IDENTITAS ANAK")
     doc.lines([
         ("Nama", text_answer(a, "A.1")),
@@ -140,7 +139,7 @@ def pemilihan_sekolah_pdf(db: Database, case_id: int, response_id: int, *, compr
         ("Kelas/Tingkat", text_answer(a, "C.8")),
     ])
     doc.signatures(
-        f"{DEFAULT_PLACE}, {_long_date(day)}",
+        f"{district.capital}, {_long_date(day)}",
         [("Pendamping,", pendamping, False), ("Orang Tua/Wali,", text_answer(a, "B.1"), False)],
     )
     doc.footer_reference(f"{case.reference} · {response.reference}")
@@ -153,8 +152,8 @@ def filename(kind: str, reference: str) -> str:
 
 
 # -- internals ------------------------------------------------------------------------------------------------
-def _load(session: Session, case_id: int, response_id: int, instrument: str) -> tuple[Case, Response, str, str, str | None]:
-    """The case, its form, the kabupaten's name and time zone, and the active pendamping's name."""
+def _load(session: Session, case_id: int, response_id: int, instrument: str) -> tuple[Case, Response, District, str | None]:
+    """The case, its form, its district (name, capital, programme, time zone), and the active pendamping's name."""
     case = session.get(Case, case_id)
     if case is None:
         raise CaseNotFound(f"#{case_id}")
@@ -162,14 +161,14 @@ def _load(session: Session, case_id: int, response_id: int, instrument: str) -> 
     if response.case_id not in (None, case.id):
         other = session.get(Case, response.case_id)
         raise InvalidInput(m.FORM_OF_OTHER_CASE, {"reference": response.reference, "other": other.reference if other else "?"})
-    kabupaten = session.get(Region, ".".join(case.region_code.split(".")[:2]))
+    district = district_of(session, case.region_code)
+    if district is None:
+        raise InvalidInput(m.DISTRICT_NOT_LOADED, {"code": case.region_code})
     pendamping = session.scalar(
         select(Person.display_name).join(Assignment, Assignment.pendamping_id == Person.id)
         .where(Assignment.case_id == case.id, Assignment.active.is_(True)).order_by(Assignment.id.desc()).limit(1)
     )
-    name = kabupaten.name if kabupaten else "Kabupaten Pekalongan"
-    timezone = kabupaten.timezone.value if kabupaten else "Asia/Jakarta"
-    return case, response, name, timezone, pendamping
+    return case, response, district, pendamping
 
 
 def _local_day(instant: dt.datetime, timezone: str) -> dt.date:

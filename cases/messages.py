@@ -41,6 +41,9 @@ ACTION_LABELS = {
     "reject": N_("Declare not valid"),
     "assign": N_("Assign a pendamping"),
     "reassign": N_("Hand over to another pendamping"),
+    "add_source": N_("Record another source"),
+    "accept_check": N_("Accept (kecamatan check)"),
+    "return_check": N_("Return to the desa team"),
     "consent_willing": N_("Record: parent willing"),
     "consent_not_willing": N_("Record: parent not willing"),
     "consent_undecided": N_("Record: parent undecided"),
@@ -63,6 +66,7 @@ NAME_REQUIRED = N_("Write the child's name.")
 NAME_TOO_LONG = N_("The name is too long: at most {max} characters.")
 NOTE_TOO_LONG = N_("The note is too long: at most {max} characters.")
 AGE_RANGE = N_("KUDU Sekolah follows children aged {min} to {max}; {age} is outside that range.")
+DISTRICT_NOT_LOADED = N_("The kabupaten of {code} is not loaded: ask the administrator to run `ats-bot regions load`.")
 UNKNOWN_VILLAGE = N_("{code} is not a known village (desa or kelurahan).")
 BAD_LOCATION = N_("Latitude must be between -90 and 90 and longitude between -180 and 180.")
 UNKNOWN_PERSON = N_("That person is not registered.")

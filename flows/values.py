@@ -17,7 +17,7 @@ from lokal import parse_nik, parse_phone
 
 from flows import messages as M
 from flows.messages import Problem
-from flows.schema import Choice, Constraint, QuestionType
+from flows.schema import REGION_CODE_PATTERNS, Choice, Constraint, QuestionType
 from flows.structure import Node
 
 Parsed = Any | Problem
@@ -242,6 +242,9 @@ def parse_answer(node: Node, raw: Any, today: dt.date) -> Parsed:
     value = parser(raw, node, today)
     if isinstance(value, Problem):
         return value
+    regions = node.question.regions
+    if regions is not None and not re.match(REGION_CODE_PATTERNS[regions.level], str(value)):
+        return Problem(M.NOT_A_REGION_CODE, {"level": regions.level.value})
     constraint = node.question.constraint
     problem = _check_constraint(value, constraint, node, today) if constraint else None
     return problem or value
