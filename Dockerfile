@@ -1,4 +1,4 @@
-# ATS Bot for a district server. Build: docker build -t ats-bot .   Run with compose.yaml (bot + PostgreSQL).
+# ATS Bot for a district server. Build: docker build -t ats-bot .   Run with compose.yaml (bot + dashboard + PostgreSQL).
 FROM python:3.11-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends fonts-dejavu-core postgresql-client \
@@ -12,12 +12,13 @@ COPY storage storage
 COPY reminders reminders
 COPY cases cases
 COPY reports reports
+COPY web web
 COPY locales locales
 COPY scripts scripts
 RUN pip install --no-cache-dir -e . && useradd --create-home ats && mkdir -p /data && chown ats /data
 USER ats
 ENV DATABASE_URL=sqlite:////data/ats-bot.db FILES_DIR=/data/files HEALTH_PORT=8080
-EXPOSE 8080 8443
+EXPOSE 8080 8443 8000
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=4)"
 # Migrations on start: the bot refuses to run on a schema that is behind, so upgrade first.

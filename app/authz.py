@@ -21,6 +21,7 @@ class Action(StrEnum):
     RECAP = "recap"
     EXPORT = "export"
     IMPORT = "import"
+    SET_TARGETS = "set_targets"
     HANDLE_DATA_REQUEST = "handle_data_request"
 
 
@@ -82,7 +83,7 @@ def allowed(actor: Actor, action: Action, region: str | None) -> bool:
         return True
     if action in (Action.RECAP, Action.EXPORT, Action.VERIFY, Action.ASSIGN, Action.HANDLE_DATA_REQUEST):
         return actor.role in TEAM and covers(actor.region_code, region)
-    if action is Action.IMPORT:
+    if action in (Action.IMPORT, Action.SET_TARGETS):
         return actor.role is Role.TIM_KABUPATEN and covers(actor.region_code, region)
     if action is Action.READ_CHILD:
         return (actor.role in TEAM or actor.role in WORKERS) and covers(actor.region_code, region)

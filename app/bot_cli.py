@@ -23,13 +23,6 @@ To try the questionnaires without Telegram: ats-bot chat pendataan
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    run = subparsers.add_parser("run", help="start the bot with long polling")
-    run.set_defaults(func=cmd_run)
-    webhook = subparsers.add_parser("webhook", help="start the bot behind a webhook (WEBHOOK_URL, WEBHOOK_SECRET)")
-    webhook.set_defaults(func=cmd_webhook)
-
-
 def _prepare(settings: Settings):  # type: ignore[no-untyped-def]
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stdout)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Bot API call would drown the update log

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from app.i18n import LANGUAGES, translator
+from app.i18n import translator
 from app.settings import get_settings
 from cases import messages as m
 from cases.presenting import action_label, status_label, summary_lines
@@ -15,29 +14,6 @@ from cases.service import CaseError, case_by_reference, case_history, case_summa
 from storage.db import Database
 from storage.models import Case, Region
 from storage.startup import open_database
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    schools = subparsers.add_parser("schools", help="the district's school list (for the parent's choice)")
-    schools_sub = schools.add_subparsers(dest="schools_command", required=True)
-    load = schools_sub.add_parser(
-        "import", help="import or update schools from a CSV (NPSN, NAMA, JENJANG, STATUS, ALAMAT, KODE_WILAYAH or KECAMATAN)"
-    )
-    load.add_argument("file", type=Path)
-    load.add_argument("--scope", help="the kabupaten the list belongs to, e.g. 33.26 (KECAMATAN names are looked up there)")
-    load.add_argument("--lang", default="en", choices=LANGUAGES)
-    load.set_defaults(func=cmd_schools_import)
-
-    cases = subparsers.add_parser("cases", help="a child's case: summary and history")
-    cases_sub = cases.add_subparsers(dest="cases_command", required=True)
-    show = cases_sub.add_parser("show", help="the case's summary (NIK masked)")
-    show.add_argument("reference", help="e.g. ATS-3326-000142")
-    show.add_argument("--lang", default="en", choices=LANGUAGES)
-    show.set_defaults(func=cmd_cases_show)
-    history = cases_sub.add_parser("history", help="every move of the case: when, who, why")
-    history.add_argument("reference")
-    history.add_argument("--lang", default="en", choices=LANGUAGES)
-    history.set_defaults(func=cmd_cases_history)
 
 
 def _database() -> Database:

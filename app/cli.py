@@ -1,36 +1,50 @@
-"""``ats-bot``: the one command line of the product (bot, instruments, database, regions, reminders...)."""
+"""``ats-bot``: the one command line of the product (bot, instruments, database, regions, reminders...).
+
+Start-up is cheap by construction: the parser is built from the argument declarations in ``app/commands``
+(standard library only) and the module that implements a command is imported only when it runs — see
+``app/commands/__init__.py`` for how to add one.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
 import sys
 from collections.abc import Sequence
 
-from app import bot_cli, cases_cli, db_cli, instruments_cli, people_cli, reminders_cli, reports_cli
+from app.commands import resolve
+
+COMMAND_GROUPS = (
+    "app.commands.instruments",
+    "app.commands.bot",
+    "app.commands.db",
+    "app.commands.people",
+    "app.commands.cases",
+    "app.commands.reminders",
+    "app.commands.reports",
+    "app.commands.web",
+)
+"""Modules whose ``register(subparsers)`` declares a command group, in the order ``--help`` lists them."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ats-bot", description="ATS Bot: find out-of-school children and bring them back to school.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    instruments_cli.register(sub)
-    bot_cli.register(sub)
-    db_cli.register(sub)
-    db_cli.register_regions(sub)
-    people_cli.register(sub)
-    cases_cli.register(sub)
-    reminders_cli.register(sub)
-    reports_cli.register(sub)
-    chat = sub.add_parser("chat", help="fill an instrument in the terminal (same as 'instruments chat')")
-    chat.add_argument("name")
-    chat.add_argument("--lang", default="id")
-    chat.add_argument("--today", default=None)
-    chat.set_defaults(func=lambda a: main(["instruments", "chat", a.name, "--lang", a.lang, *(["--today", a.today] if a.today else [])]))
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in COMMAND_GROUPS:
+        importlib.import_module(group).register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(resolve(args.handler)(args) or 0)
+    except BrokenPipeError:
+        # The reader went away (`ats-bot instruments show x | head`): not an error of ours, and nothing to tell.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

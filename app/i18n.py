@@ -20,11 +20,12 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
+from app.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES
+
+__all__ = ["DEFAULT_LANGUAGE", "DOMAINS", "LANGUAGES", "LANGUAGE_NAMES", "LOCALES_DIR", "Translator", "translator"]
+
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
-LANGUAGES = ("id", "en", "jv")
-DEFAULT_LANGUAGE = "id"
 DOMAINS = ("messages", "instruments")
-LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English", "jv": "Basa Jawa"}
 
 
 @cache

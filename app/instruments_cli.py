@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from app.i18n import LANGUAGES, translator
+from app.i18n import translator
 from app.presenting import describe_problem
 from flows.compiler import END
 from flows.diagram import mermaid
@@ -17,34 +16,6 @@ from flows.loader import instrument_names
 from flows.registry import engine
 from flows.schema import QuestionType
 from flows.xlsform import xlsform_sheets
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser("instruments", help="the KUDU Sekolah questionnaires")
-    sub = parser.add_subparsers(dest="instruments_command", required=True)
-    sub.add_parser("list", help="list the instruments").set_defaults(func=cmd_list)
-    show = sub.add_parser("show", help="print the compiled instrument")
-    show.add_argument("name", choices=instrument_names())
-    show.add_argument("--json", action="store_true", help="machine-readable output")
-    show.set_defaults(func=cmd_show)
-    walk = sub.add_parser("walk", help="walk the skip logic over answers read as JSON from stdin")
-    walk.add_argument("name", choices=instrument_names())
-    walk.add_argument("--today", type=dt.date.fromisoformat, help="the date ages are computed on (YYYY-MM-DD)")
-    walk.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the error message")
-    walk.set_defaults(func=cmd_walk)
-    diagram = sub.add_parser("diagram", help="print the skip logic as a Mermaid flowchart")
-    diagram.add_argument("name", choices=instrument_names())
-    diagram.set_defaults(func=cmd_diagram)
-    export = sub.add_parser("export", help="write the instrument in another format")
-    export.add_argument("name", choices=instrument_names())
-    export.add_argument("--format", choices=["xlsform"], default="xlsform")
-    export.add_argument("file", type=Path)
-    export.set_defaults(func=cmd_export)
-    chat = sub.add_parser("chat", help="fill an instrument in the terminal with the bot's engine")
-    chat.add_argument("name", choices=instrument_names())
-    chat.add_argument("--lang", choices=LANGUAGES, default="id")
-    chat.add_argument("--today", type=dt.date.fromisoformat, help="the date ages are computed on (YYYY-MM-DD)")
-    chat.set_defaults(func=cmd_chat)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

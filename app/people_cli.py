@@ -23,30 +23,6 @@ from storage.startup import open_database
 from storage.types import utcnow
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    invite = subparsers.add_parser("invite", help="create a one-time invitation link (and QR code) for a role in a region")
-    invite.add_argument("--role", required=True, choices=[r.value for r in Role if r is not Role.MASYARAKAT])
-    invite.add_argument("--region", required=True, help="Kemendagri code, e.g. 33.26 or 33.26.08")
-    invite.add_argument("--school", metavar="NPSN", help="for operator_sekolah: their school, from the district's list")
-    invite.add_argument("--days", type=int, default=7, help="validity in days (default 7)")
-    invite.add_argument("--qr", type=Path, help="write the QR code PNG here (default invite-ROLE-REGION.png)")
-    invite.set_defaults(func=cmd_invite)
-
-    requests = subparsers.add_parser("requests", help="correction and deletion requests (UU PDP)")
-    sub = requests.add_subparsers(dest="requests_command", required=True)
-    sub.add_parser("list", help="open requests").set_defaults(func=cmd_requests_list)
-    resolve = sub.add_parser("resolve", help="mark a request handled (after correcting or deleting the data)")
-    resolve.add_argument("number", type=int)
-    resolve.add_argument("--note", default="", help="what was done")
-    resolve.set_defaults(func=cmd_requests_resolve)
-
-    data = subparsers.add_parser("data", help="personal data retention")
-    data_sub = data.add_subparsers(dest="data_command", required=True)
-    purge = data_sub.add_parser("purge", help="anonymise children of cases closed longer than RETENTION_DAYS")
-    purge.add_argument("--dry-run", action="store_true")
-    purge.set_defaults(func=cmd_purge)
-
-
 def bot_username(settings: Settings) -> str:
     """Ask the configured Bot API who we are (the deep link needs the bot's username)."""
     if not settings.bot_token:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from app.i18n import Translator
+from app.visibility import mask_nik
 from flows.compiler import Position
 from flows.conditions import MISSING
 from flows.engine import Engine, Prompt
@@ -23,13 +24,21 @@ PHOTO_KEPT = N_("photo received")
 SKIPPED = N_("(skipped)")
 YEARS_OLD = N_("{age} years old")
 LOCATION_TEXT = N_("latitude {latitude}, longitude {longitude}")
+ECHO_LIMIT = 1000
+"""The longest answer read back whole; longer ones (older drafts) end in "…" so the message stays sendable."""
+NAME_LIMIT = 100
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in "…" when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def subject_name(engine: Engine, answers: Mapping[str, Any]) -> str | None:
     """The child's name once it has been given, to fill the paper's "(Nama)" placeholders."""
     ref = engine.compiled.instrument.subject.name
     value = answers.get(ref) if ref else None
-    return value if isinstance(value, str) and value else None
+    return clip(value, NAME_LIMIT) if isinstance(value, str) and value else None
 
 
 def question_label(t: Translator, node: Node, name: str | None) -> str:
@@ -46,7 +55,10 @@ def question_header(t: Translator, prompt: Prompt, name: str | None) -> str:
 
 
 def describe_problem(t: Translator, problem: Problem) -> str:
-    """A refusal or warning in the person's language (question ids in parameters stay as printed)."""
+    """A refusal or warning in the person's language (question ids in parameters stay as printed); a form's own
+    message is looked up with the form's labels, where its translation lives."""
+    if problem.form:
+        return t.label(problem.message)
     return t(problem.message, **problem.params)
 
 
@@ -73,12 +85,7 @@ def display_value(t: Translator, node: Node, value: Any, place_name: Callable[[s
         return t(YEARS_OLD, age=value)
     if kind is QuestionType.NIK:
         return mask_nik(str(value))
-    return t.format_value(value)
-
-
-def mask_nik(nik: str) -> str:
-    """``3326********0001``: enough to recognise a NIK, not enough to misuse it (UU PDP)."""
-    return nik[:4] + "*" * (len(nik) - 8) + nik[-4:] if len(nik) > 8 else "*" * len(nik)
+    return clip(t.format_value(value), ECHO_LIMIT)
 
 
 def summary_lines(t: Translator, engine: Engine, answers: Mapping[str, Any], rows: list[tuple[Position, Node, Any]],

@@ -29,17 +29,6 @@ from storage.types import utcnow
 ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("reminders", help="reminders: list what is due, send it now")
-    sub = parser.add_subparsers(dest="reminders_command", required=True)
-    due = sub.add_parser("due", help="list the reminders due now (stored, or due by the rules and not yet stored)")
-    due.add_argument("--limit", type=int, default=200, help="show at most this many (default 200)")
-    due.set_defaults(func=_due)
-    run = sub.add_parser("run-once", help="materialise and send the due reminders now, through the configured Bot API")
-    run.add_argument("--ignore-window", action="store_true", help="send even outside the daily window (emergencies only)")
-    run.set_defaults(func=_run_once)
-
-
 def _open() -> Database:
     from storage.startup import open_database
 
@@ -133,10 +122,9 @@ def _run_once(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m app.reminders_cli due|run-once`` (the same as ``ats-bot reminders …``)."""
-    parser = argparse.ArgumentParser(prog="ats-bot")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["reminders", *(argv if argv is not None else sys.argv[1:])])
-    return int(args.func(args) or 0)
+    from app.cli import main as cli_main
+
+    return cli_main(["reminders", *(argv if argv is not None else sys.argv[1:])])
 
 
 if __name__ == "__main__":

@@ -14,39 +14,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from pathlib import Path
 from typing import Any
 
 NATIONAL = ("nasional", "national", "all", "*", "")
-
-
-def register(subparsers: Any) -> None:
-    report = subparsers.add_parser("report", help="recap of a region (text; --chart writes the PNG)")
-    report.add_argument("region", help="Kemendagri code (33.26, 33.26.01, 33.26.01.2001) or 'nasional'")
-    report.add_argument("--lang", default="id", choices=("id", "en", "jv"))
-    report.add_argument("--today", default=None, help="YYYY-MM-DD (default: today)")
-    report.add_argument("--chart", type=Path, default=None, help="write the chart to this PNG file")
-    report.set_defaults(func=_report)
-
-    export = subparsers.add_parser("export", help="a region's data (Lampiran 2) or an instrument's responses")
-    export.add_argument("region")
-    export.add_argument("--format", dest="fmt", choices=("xlsx", "csv"), required=True)
-    export.add_argument("--instrument", default=None, help="NAME or 'all' for the responses of forms (default: Lampiran 2)")
-    export.add_argument("--out", type=Path, required=True, help="the file to write (CSV: a .zip of one CSV per sheet)")
-    export.set_defaults(func=_export)
-
-    imp = subparsers.add_parser("import", help="import a Lampiran 2 list (BDT, DAPODIK, EMIS, LTM, DO) from XLSX or CSV")
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--region", required=True, help="the scope whose desa and kecamatan the list names")
-    imp.add_argument("--dry-run", action="store_true", help="check and count, save nothing")
-    imp.add_argument("--lang", default="id", choices=("id", "en", "jv"))
-    imp.set_defaults(func=_import)
-
-    rec = subparsers.add_parser("reconcile", help="match a Dapodik/EMIS enrolment export against the ATS list")
-    rec.add_argument("file", type=Path)
-    rec.add_argument("--region", required=True)
-    rec.add_argument("--lang", default="id", choices=("id", "en", "jv"))
-    rec.set_defaults(func=_reconcile)
 
 
 def _region(value: str) -> str:
@@ -71,7 +41,9 @@ def _report(args: argparse.Namespace) -> int:
         db.dispose()
     print(recap.text)
     if args.chart:
-        args.chart.write_bytes(recap.chart_png)
+        from storage.private_files import write_private
+
+        write_private(args.chart, recap.chart_png)
         print(f"\n{args.chart}")
     return 0
 
@@ -82,15 +54,17 @@ def _export(args: argparse.Namespace) -> int:
     db = _database()
     try:
         if args.instrument:
-            _, content = export_responses(db, _region(args.region), args.instrument, args.fmt, None)
+            _, content = export_responses(db, _region(args.region), args.instrument, args.fmt, None, reason=args.full_nik_reason)
         else:
-            _, content = export_region(db, _region(args.region), args.fmt, None)
+            _, content = export_region(db, _region(args.region), args.fmt, None, reason=args.full_nik_reason)
     except UnknownInstrument as exc:
         print(exc, file=sys.stderr)
         return 2
     finally:
         db.dispose()
-    args.out.write_bytes(content)
+    from storage.private_files import write_private
+
+    write_private(args.out, content)
     print(f"{args.out} ({len(content):,} bytes)")
     return 0
 

@@ -38,6 +38,19 @@ class Settings(BaseSettings):
     health_port: int = 8080
     log_level: str = "INFO"
     retention_days: int = Field(default=3650, description="Keep closed cases this long before deletion.")
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    web_base_url: str = ""
+    """The dashboard's address as people's browsers reach it (sign-in links); ``http://localhost:{port}`` when empty.
+    An ``https://`` address marks the session cookie ``Secure``."""
+    web_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    """Map tiles (a district's own tile server on an intranet); markers are drawn even when tiles cannot load."""
+    web_tile_attribution: str = "© OpenStreetMap contributors"
+    web_link_minutes: int = 10
+    web_session_hours: int = 8
+
+    def dashboard_url(self) -> str:
+        return (self.web_base_url or f"http://localhost:{self.web_port}").rstrip("/")
 
     def file_url(self) -> str:
         """The base URL for file downloads of the configured Bot API server."""

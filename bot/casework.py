@@ -11,6 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from app.authz import TEAM, Action, allowed
+from app.visibility import HIDDEN, FieldClass, Policy, policy
 from bot import render as R
 from bot import texts as T
 from bot.model import Button, Reply
@@ -18,8 +19,9 @@ from cases import service
 from cases.documents import pemilihan_sekolah_pdf, surat_pernyataan_pdf
 from cases.errors import CaseError, DuplicateCase
 from cases.messages import STATUS_LABELS
-from reports.export import export_region
+from reports.export import NotAllowed, export_region
 from reports.imports import import_file
+from reports.messages import IMPORT_CONFLICTS
 from reports.recap import build_recap
 from storage.models import Role
 from storage.repositories.responses import SubmitResult
@@ -39,8 +41,17 @@ CASE_ACTIONS: dict[Role, tuple[tuple[str, str], ...]] = {
     Role.ORANG_TUA: (("fill_kesediaan", T.FILL_STATEMENT), ("fill_pemilihan", T.CHOOSE_SCHOOL)),
 }
 """What a child's summary offers, by the role of the person reading it."""
-CASE_NOTICES = frozenset(kind for actions in CASE_ACTIONS.values() for kind, _ in actions)
-"""Notice buttons that act on a case: checked again when pressed, since an assignment may have changed."""
+RELATION_OF_ROLE = {Role.PENDAMPING: "assigned", Role.OPERATOR_SEKOLAH: "school", Role.ORANG_TUA: "parent"}
+"""The relation to the case (:meth:`BotStore.relations`) a role's actions need: being a pendamping somewhere is
+not enough to log a visit on a case, nor being someone's parent to act as a pendamping."""
+NOTICE_RELATIONS: dict[str, frozenset[str]] = {
+    kind: frozenset(RELATION_OF_ROLE[role] for role, actions in CASE_ACTIONS.items() if kind in dict(actions))
+    for actions in CASE_ACTIONS.values() for kind, _ in actions
+}
+for _parent_form in ("fill_kesediaan", "fill_pemilihan"):  # the pendamping may fill the family's forms with them
+    NOTICE_RELATIONS[_parent_form] |= {"assigned"}
+CASE_NOTICES = frozenset(NOTICE_RELATIONS)
+"""Notice buttons that act on a case: role AND relation checked again on every press."""
 INVITATION_DAYS = 7
 
 
@@ -130,7 +141,7 @@ class Casework(Base):
         if not allowed(self.actor, Action.RECAP, region):
             self.deny("recap")
             return
-        recap = build_recap(self.db, region or "", self.today, self.person.language)
+        recap = build_recap(self.db, region or "", self.today, self.person.language, view=policy(self.person.role).for_chat())
         self.result.replies.append(Reply("", photo=recap.chart_png))
         self.say(recap.text)
         self.result.outcome = "recap"
@@ -161,21 +172,33 @@ class Casework(Base):
         self.changes.menu = None
         self.result.outcome = "import:" + ("saved" if report.saved else "rejected")
         if report.saved:
-            self.say(self.t(T.IMPORT_DONE, filename=report.filename, rows=report.rows, created=report.created, merged=report.merged,
-                            cases=report.cases_opened))
+            done = self.t(T.IMPORT_DONE, filename=report.filename, rows=report.rows, created=report.created, merged=report.merged,
+                          cases=report.cases_opened)
+            if report.conflicts:
+                done += "\n" + self.t(IMPORT_CONFLICTS, count=report.conflicts)
+            self.say(done)
             return
         lines = [self.t(T.IMPORT_REJECTED, filename=report.filename, count=len(report.errors))]
         lines += [self.t(T.IMPORT_PROBLEM, row=p.row, column=p.column or "—", message=p.message.render(self.t)) for p in report.errors[:15]]
         self.say("\n".join(lines))
 
-    def cmd_export(self, _: str) -> None:
-        """/ekspor: the region's data as XLSX (Lampiran 2 columns); only teams, and every export is audited."""
+    def cmd_export(self, reason: str) -> None:
+        """/ekspor: the region's data as XLSX (Lampiran 2 columns); only teams, and every export is audited.
+        ``/ekspor <reason>`` asks for full NIKs (the kabupaten team, reconciling with Dapodik/Disdukcapil)."""
         region = self.person.region_code
         if not allowed(self.actor, Action.EXPORT, region):
             self.deny("export")
             return
-        filename, content = export_region(self.db, region or "", "xlsx", self.person.id)
-        self.result.replies.append(Reply(self.t(T.EXPORT_READY, region=self.store.region_name(region)), document=(filename, content)))
+        try:
+            filename, content = export_region(self.db, region or "", "xlsx", self.person.id, reason=reason.strip() or None)
+        except NotAllowed as refused:
+            self.say("✗ " + self.t(refused.message, **refused.params))
+            self.result.outcome = "denied:export-full-nik"
+            return
+        text = self.t(T.EXPORT_READY, region=self.store.region_name(region))
+        if reason.strip():
+            text += "\n" + self.t(T.EXPORT_FULL_NIK, reason=reason.strip())
+        self.result.replies.append(Reply(text, document=(filename, content)))
         self.result.outcome = "export"
 
     # -- buttons in notices ---------------------------------------------------------------------------------
@@ -209,11 +232,11 @@ class Casework(Base):
 
     def notice_fill_kesediaan(self, payload: dict[str, Any]) -> None:
         case_id = int(payload["case_id"])
-        self.start_form("kesediaan", case_id=case_id, prefill=self.child_prefill(case_id, name="B.1", place="B.2", born="B.3", sex="B.4", address="B.7"))
+        self.start_form("kesediaan", case_id=case_id, prefill=self.parent_prefill("kesediaan", case_id))
 
     def notice_fill_pemilihan(self, payload: dict[str, Any]) -> None:
         case_id = int(payload["case_id"])
-        self.start_form("pemilihan-sekolah", case_id=case_id, prefill=self.child_prefill(case_id, name="A.1", place="A.3", born="A.4", sex="A.5", address="A.8"))
+        self.start_form("pemilihan-sekolah", case_id=case_id, prefill=self.parent_prefill("pemilihan-sekolah", case_id))
 
     def notice_use_existing(self, payload: dict[str, Any]) -> None:
         moved = service.mark_duplicate(self.db, int(payload["case_id"]), int(payload["existing_id"]), self.person.id, payload.get("response_id"))
@@ -309,7 +332,9 @@ class Casework(Base):
             self.say(self.t(T.NO_CASES))
             return
         nonce = self.nonce("case", cases=[c[0] for c in cases])
-        rows = [[Button(f"{ref} · {name} · {self.t(STATUS_LABELS[status])}", R.data(nonce, R.CHOICE, i))] for i, (_, ref, name, status) in enumerate(cases)]
+        view = policy(self.person.role).for_chat()
+        rows = [[Button(f"{ref} · {shown(view, FieldClass.IDENTITY, name)} · {self.t(STATUS_LABELS[status])}", R.data(nonce, R.CHOICE, i))]
+                for i, (_, ref, name, status) in enumerate(cases)]
         self.say(self.t(T.CHOOSE_CASE), rows, live=True)
 
     def menu_case(self, action: str, index: int, menu: dict[str, Any]) -> None:
@@ -330,12 +355,16 @@ class Casework(Base):
         t = self.translator_for(language)
         s = service.case_summary(self.db, case_id)
         self.store.audit("child.read", person_id, "child", s.child_id, s.region_code, {"case": s.reference, "via": "summary"})
-        text = t(T.CASE_SUMMARY, reference=s.reference, name=s.child_name, status=t(STATUS_LABELS[s.status]),
-                 age=s.age if s.age is not None else "—", sex=s.sex or "—", nik=s.nik_masked or "—", village=s.village or "—",
-                 address=s.address or "—", last_visit=s.last_visit or "—", school=s.school_name or "—")
+        view = policy(self.store.role_of(person_id) or Role.MASYARAKAT).for_chat()
+        text = t(T.CASE_SUMMARY, reference=s.reference, name=shown(view, FieldClass.IDENTITY, s.child_name), status=t(STATUS_LABELS[s.status]),
+                 age=s.age if s.age is not None else "—", sex=s.sex or "—", nik=shown(view, FieldClass.NIK, s.nik_masked),
+                 village=s.village or "—", address=shown(view, FieldClass.LOCATION, s.address), last_visit=s.last_visit or "—",
+                 school=s.school_name or "—")
         if intro:
             text = t(intro) + "\n\n" + text
-        actions = CASE_ACTIONS.get(self.store.role_of(person_id), ())
+        relations = self.store.relations(person_id, case_id)
+        actions = [a for role, offered in CASE_ACTIONS.items() if RELATION_OF_ROLE[role] in relations for a in offered]
+        actions = list(dict.fromkeys(actions))
         buttons = [self.notice_button(person_id, kind, t(label), case_id=case_id) for kind, label in actions]
         reply = Reply(text, [buttons[i : i + 2] for i in range(0, len(buttons), 2)])
         if person_id == self.person.id:
@@ -350,6 +379,10 @@ class Casework(Base):
         if self.actor.role in TEAM:
             return allowed(self.actor, Action.READ_CHILD, self.store.case_region(case_id))
         return self.store.follows(self.person.id, case_id)
+
+    def may_act(self, kind: str, case_id: int) -> bool:
+        """Whether this person may press a case button of ``kind`` now: the relation the action needs."""
+        return bool(NOTICE_RELATIONS[kind] & self.store.relations(self.person.id, case_id))
 
     def joined_parent(self, case_id: int) -> None:
         """A parent who opened the pendamping's link: the statement of willingness is one tap away."""
@@ -381,3 +414,8 @@ class Casework(Base):
         text = t(message, name=summary.child_name, reference=summary.reference, status=t(STATUS_LABELS[status_key]) if status_key else "")
         self.result.notifications.append((target[0], Reply(text, document=pdf)))
 
+
+def shown(view: Policy, field_class: FieldClass, value: str | None) -> str:
+    """A field of a child's record as the reader's role sees it in chat (``app.visibility``); "—" for none."""
+    seen = view.present(field_class, value)
+    return "—" if seen is HIDDEN or seen is None or seen == "" else str(seen)

@@ -22,9 +22,12 @@ from app.presenting import describe_problem, display_value, question_label, subj
 from bot import render as R
 from bot import texts as T
 from bot.casework import CASE_NOTICES, Casework
+from bot.conflict_review import ConflictReview
+from bot.dashboard import cmd_dashboard
 from bot.model import Button, Incoming, Kind, Reply, TurnResult
 from bot.programme import Programme
 from bot.region_picking import RegionPicking
+from bot.privacy import Privacy
 from bot.school_picking import SchoolPicking
 from bot.store import KEEP, BotStore, Changes, Context, DraftView, SubmitRefused
 from cases.schools import school_by_id, search_schools
@@ -37,7 +40,7 @@ from reminders.actions import Invalid, StartForm, is_reminder_button
 from reminders.actions import describe as describe_reminder_action
 from reminders.actions import handle_button as handle_reminder_button
 from storage.models import DataRequestKind, Role
-from storage.repositories.invitations import InvitationError
+from storage.repositories.invitations import ESCALATED, InvitationError
 
 NOTICE_PREFIX = "a."
 MESSAGE_LIMIT = 3500
@@ -69,7 +72,7 @@ class Conversations:
         self.store.remember_message(person_id, nonce, message_id)
 
 
-class _Turn(Casework, Programme, SchoolPicking, RegionPicking):
+class _Turn(Casework, Programme, SchoolPicking, RegionPicking, ConflictReview, Privacy):
     """The work of one update for one person."""
 
     def __init__(self, owner: Conversations, context: Context, incoming: Incoming) -> None:
@@ -116,7 +119,8 @@ class _Turn(Casework, Programme, SchoolPicking, RegionPicking):
             "isi": self.cmd_fill, "lanjut": self.cmd_continue, "draf": self.cmd_drafts, "batal": self.cmd_cancel,
             "undang": self.cmd_invite, "dataku": self.cmd_mydata, "koreksi": self.cmd_correction, "hapus": self.cmd_deletion,
             "kasus": self.cmd_cases, "tugaskan": self.cmd_assign, "usul": lambda _: self.cmd_fill("usulan"),
-            "rekap": self.cmd_recap, "ekspor": self.cmd_export, "impor": self.cmd_import,
+            "rekap": self.cmd_recap, "ekspor": self.cmd_export, "impor": self.cmd_import, "konflik": self.cmd_conflicts,
+            "dasbor": lambda args: cmd_dashboard(self, args),
         }
         handlers.get(command, lambda _: self.say(self.t(T.DIDNT_UNDERSTAND)))(args)
 
@@ -130,26 +134,40 @@ class _Turn(Casework, Programme, SchoolPicking, RegionPicking):
         parsed = R.parse_data(self.incoming.data)
         menu = self.menu
         if parsed is None or menu is None or parsed[0] != menu.get("nonce"):
+            self.store.audit("button.refused", self.person.id, "button", self.incoming.data[:40], None,
+                             {"reason": "forged" if parsed is None else "stale"})
             self.result.callback_notice = self.t(T.QUESTION_CLOSED)
-            self.result.close_message_id = self.incoming.message_id
+            if self.incoming.message_id != (menu or {}).get("message_id"):  # the live question keeps its buttons
+                self.result.close_message_id = self.incoming.message_id
             self.result.outcome = "stale-button"
             return
         _, action, index = parsed
         self.result.outcome = f"button:{menu['kind']}:{action}"
         handler = getattr(self, f"menu_{menu['kind']}")
-        handler(action, index, menu)
+        try:
+            handler(action, index, menu)
+        except (IndexError, KeyError):  # an index or action no button of ours carries: a forged press
+            self.refuse_forged_press()
+            return
+        if not self.result.replies and self.result.close_message_id is None and not self.result.callback_notice:
+            self.refuse_forged_press()
+
+    def refuse_forged_press(self) -> None:
+        """Undo whatever the press started and say it did nothing; the live keyboard stays."""
+        self.changes = Changes()
+        self.result = TurnResult(callback_notice=self.t(T.BUTTON_NOT_VALID), outcome="forged-button")
 
     def on_notice_button(self, token: str) -> None:
         """A button of a notice (not the live keyboard): valid once, for its recipient only."""
         taken = self.store.take_button(self.person.id, token)
         if taken is None:
-            self.store.audit("button.refused", self.person.id, "button", token[:6], None, {})
+            self.store.audit("button.refused", self.person.id, "button", token[:6], None, {"reason": "stale-notice"})
             self.result.callback_notice = self.t(T.QUESTION_CLOSED)
             self.result.outcome = "stale-notice-button"
             return
         kind, payload = taken
         self.result.outcome = f"notice:{kind}"
-        if kind in CASE_NOTICES and not self.follows(int(payload["case_id"])):
+        if kind in CASE_NOTICES and not self.may_act(kind, int(payload["case_id"])):
             self.deny(kind, "case", payload["case_id"], self.store.case_region(int(payload["case_id"])))
             return
         handler = self.programme_notices().get(kind) or getattr(self, f"notice_{kind}")
@@ -186,6 +204,7 @@ class _Turn(Casework, Programme, SchoolPicking, RegionPicking):
         except InvitationError as refused:
             self.say(self.t(T.INVITATION_REFUSED[refused.reason]))
             self.result.outcome = f"invitation-refused:{refused.reason}"
+            self.alert_inviter(refused)
             return
         if joined.child_id is not None:
             self.say(self.t(T.JOINED_PARENT, child=self.store.child_name(joined.child_id)))
@@ -194,6 +213,17 @@ class _Turn(Casework, Programme, SchoolPicking, RegionPicking):
         else:
             self.say(self.t(T.JOINED, role=self.t(T.ROLE_NAMES[joined.role.value]), region=self.store.region_name(joined.region_code)))
         self.result.outcome = "joined"
+
+    def alert_inviter(self, refused: InvitationError) -> None:
+        """A parent's link opened by someone else: its sender (else the area's team) hears who tried."""
+        if refused.reason not in ESCALATED:
+            return
+        sender = self.store.chat_of(refused.created_by)
+        for chat_id, language in [sender] if sender else self.store.coordinators(refused.region_code):
+            t = translator(language)
+            text = t(T.INVITATION_MISUSED, child=self.store.child_name(refused.child_id), name=self.person.name or "—",
+                     role=t(T.ROLE_NAMES[self.person.role]), region=self.store.region_name(self.person.region_code))
+            self.result.notifications.append((chat_id, Reply(text)))
 
     @property
     def actor(self) -> Actor:
@@ -205,9 +235,28 @@ class _Turn(Casework, Programme, SchoolPicking, RegionPicking):
         self.say(self.t(T.NOT_REGISTERED if self.actor.role is Role.MASYARAKAT else T.NOT_ALLOWED))
         self.result.outcome = f"denied:{action}"
 
-    def cmd_language(self, _: str) -> None:
-        buttons = [[Button(LANGUAGE_NAMES[code], R.data(self.nonce("language", languages=list(LANGUAGES)), R.LANGUAGE, i))] for i, code in enumerate(LANGUAGES)]
+    def cmd_language(self, wanted: str) -> None:
+        """``/bahasa`` offers the languages; ``/bahasa en`` (or ``English``, ``jawa``) switches at once."""
+        language = language_named(wanted)
+        if language is not None:
+            self.switch_language(language)
+            return
+        nonce = self.nonce("language", languages=list(LANGUAGES))
+        buttons = [[Button(LANGUAGE_NAMES[code], R.data(nonce, R.LANGUAGE, i))] for i, code in enumerate(LANGUAGES)]
         self.say(self.t(T.LANGUAGE_ASK), buttons, live=True)
+
+    def switch_language(self, language: str) -> None:
+        """Speak ``language`` from now on and ask the current question again, in it."""
+        self.changes.language = language
+        self.t = translator(language)
+        text = self.t(T.LANGUAGE_SET, language=LANGUAGE_NAMES[language])
+        if self.incoming.kind is Kind.CALLBACK:
+            self.edit_pressed(text)
+        else:
+            self.say(text)
+        self.changes.menu = None
+        if self.draft is not None:
+            self.ask()
 
     def cmd_fill(self, name: str) -> None:
         permitted = forms_for(self.actor)
@@ -270,6 +319,7 @@ class _Turn(Casework, Programme, SchoolPicking, RegionPicking):
         data = self.store.my_data(self.person.id)
         self.say(self.t(T.MYDATA, name=data["name"], role=self.t(T.ROLE_NAMES[data["role"]]), region=self.store.region_name(data["region"]),
                         language=LANGUAGE_NAMES[data["language"]], since=data["since"], drafts=data["drafts"], responses=data["responses"]))
+        self.my_children()
 
     def cmd_correction(self, detail: str) -> None:
         if not detail.strip():
@@ -278,6 +328,7 @@ class _Turn(Casework, Programme, SchoolPicking, RegionPicking):
         self.data_request(DataRequestKind.CORRECTION, detail.strip())
 
     def cmd_deletion(self, detail: str) -> None:
+        self.withdraw_consents(None)
         self.data_request(DataRequestKind.DELETION, detail.strip())
 
     def data_request(self, kind: DataRequestKind, detail: str) -> None:
@@ -349,11 +400,7 @@ class _Turn(Casework, Programme, SchoolPicking, RegionPicking):
         self.result.outcome = "invited"
 
     def menu_language(self, action: str, index: int, menu: dict[str, Any]) -> None:
-        language = menu["languages"][index]
-        self.changes.language = language
-        self.t = translator(language)
-        self.edit_pressed(self.t(T.LANGUAGE_SET, language=LANGUAGE_NAMES[language]))
-        self.changes.menu = None
+        self.switch_language(menu["languages"][index])
 
     def menu_forms(self, action: str, index: int, menu: dict[str, Any]) -> None:
         if menu["names"][index] not in forms_for(self.actor):  # the role changed since the list was shown
@@ -458,6 +505,10 @@ class _Turn(Casework, Programme, SchoolPicking, RegionPicking):
             self.ask()
             return
         incoming = self.incoming
+        if not accepts(prompt, incoming.kind):
+            self.say(self.t(T.NOT_AN_ANSWER))
+            self.ask()
+            return
         if incoming.problem:
             self.say(self.t(incoming.problem))
             self.ask()
@@ -602,9 +653,14 @@ class _Turn(Casework, Programme, SchoolPicking, RegionPicking):
             if self.draft.case_id is None and submitted.case_id is not None and not submitted.child_created:
                 self.say(self.t(T.ALREADY_FOLLOWED, reference=self.store.case_reference(submitted.case_id)))
             self.after_submit(self.draft.instrument, submitted, self.draft.case_id or submitted.case_id)
+            if submitted.conflict_id is not None:
+                self.announce_conflict(submitted.conflict_id)
 
     def start_form(self, name: str, *, case_id: int | None = None, prefill: dict[str, Any] | None = None) -> None:
-        """A new draft, active at once; one about a case's child starts with the answers the case knows."""
+        """A new draft, active at once; one about a case's child starts with the answers the case knows. A
+        parent's own form waits for their consent; a form with personal questions opens with the privacy notice."""
+        if self.consent_missing(name, case_id):
+            return
         eng = engine_for(name)
         state = State(dict(prefill)) if prefill else None
         label = subject_name(eng, prefill) if prefill else None
@@ -613,6 +669,7 @@ class _Turn(Casework, Programme, SchoolPicking, RegionPicking):
         inst = eng.compiled.instrument
         intro = "\n\n" + self.t.label(inst.intro) if inst.intro else ""
         self.say(self.t(T.STARTED, title=self.t.label(inst.title)) + intro)
+        self.privacy_notice(eng)
         self.ask()
 
     # -- state ----------------------------------------------------------------------------------------------
@@ -682,6 +739,29 @@ class _Turn(Casework, Programme, SchoolPicking, RegionPicking):
         old = (self.menu or {}).get("message_id")
         if old and self.changes.menu is not KEEP and old not in self.edited and self.result.close_message_id is None:
             self.result.close_message_id = old
+
+
+LANGUAGE_WORDS = {"id": ("id", "indonesia", "indonesian", "bahasa indonesia"), "en": ("en", "english", "inggris"),
+                  "jv": ("jv", "jawa", "javanese", "basa jawa", "bahasa jawa")}
+"""What people type after /bahasa, by language."""
+
+
+def language_named(wanted: str) -> str | None:
+    """The language a ``/bahasa`` argument names (``en``, ``English``, ``jawa``), or None."""
+    word = " ".join(wanted.casefold().split())
+    return next((code for code, words in LANGUAGE_WORDS.items() if word in words), None)
+
+
+def accepts(prompt: Prompt, kind: Kind) -> bool:
+    """Whether this kind of message can answer the question: text everywhere but a location or photo question
+    also accepts typed input; a location only a location question, a photo only a photo question."""
+    if kind is Kind.TEXT:
+        return True
+    if kind is Kind.LOCATION:
+        return prompt.node.type is QuestionType.LOCATION
+    if kind is Kind.PHOTO:
+        return prompt.node.type is QuestionType.PHOTO
+    return False
 
 
 def _grid(buttons: list[Button], width: int = 2) -> list[list[Button]]:

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.model import Incoming
@@ -40,6 +40,8 @@ from storage.models import (
 )
 from storage.repositories.audit import record
 from storage.repositories.children import ChildIdentity
+from storage.repositories import consents
+from storage.repositories.consents import Purpose
 from storage.repositories.drafts import cancel_draft, create_draft, list_drafts
 from storage.repositories.invitations import Redeemed, children_of_parent, create_invitation, redeem_invitation
 from storage.repositories.people import get_or_create_person
@@ -273,6 +275,16 @@ class BotStore:
             followed = _followed(session, person_id)
             return followed is not None and session.scalar(select(Case.id).where(Case.id == case_id, followed)) is not None
 
+    def relations(self, person_id: int, case_id: int) -> frozenset[str]:
+        """How the person is related to this case right now (``assigned``, ``school``, ``parent``), for the
+        buttons that act on it: checked on every press, since an assignment or a link may have changed."""
+        with self.db.read() as session:
+            person = session.get(Person, person_id)
+            if person is None:
+                return frozenset()
+            return frozenset(name for name, condition in _relations(session, person).items()
+                             if session.scalar(select(Case.id).where(Case.id == case_id, condition)) is not None)
+
     def pendamping_near(self, region_code: str) -> list[tuple[int, str]]:
         """Pendamping working in the case's kecamatan (or in its village)."""
         kecamatan = ".".join(region_code.split(".")[:3])
@@ -288,6 +300,16 @@ class BotStore:
     def role_of(self, person_id: int) -> Role | None:
         with self.db.read() as session:
             return session.scalar(select(Person.role).where(Person.id == person_id))
+
+    def parent_cases(self, person_id: int) -> list[int]:
+        """The open cases of the children a person is the parent of (linked by the pendamping's invitation)."""
+        with self.db.read() as session:
+            return list(session.scalars(select(Case.id).where(Case.child_id.in_(children_of_parent(person_id)),
+                                                              Case.duplicate_of.is_(None)).order_by(Case.id)))
+
+    def child_region(self, child_id: int) -> str | None:
+        with self.db.read() as session:
+            return session.scalar(select(Child.region_code).where(Child.id == child_id))
 
     def case_reference(self, case_id: int) -> str:
         with self.db.read() as session:
@@ -372,22 +394,26 @@ class BotStore:
         return None
 
 
-def _followed(session: Session, person_id: int) -> ColumnElement[bool] | None:
-    """The cases a person follows, by their role: a pendamping those assigned to them, a school operator its pupils
-    and the children whose family chose it, anyone the children they are the parent of (linked by the
-    pendamping's invitation); nobody else's. None for an unknown person."""
-    person = session.get(Person, person_id)
-    if person is None:
-        return None
-    followed = [Case.child_id.in_(children_of_parent(person_id))]
+def _relations(session: Session, person: Person) -> dict[str, ColumnElement[bool]]:
+    """The person's relations to cases, by their role: ``assigned`` (a pendamping's active assignments),
+    ``school`` (a school operator's pupils and the children whose family chose the school) and, for anyone,
+    ``parent`` (the children they are the parent of, linked by the pendamping's invitation)."""
+    relations: dict[str, ColumnElement[bool]] = {"parent": Case.child_id.in_(children_of_parent(person.id))}
     if person.role is Role.PENDAMPING:
-        followed.append(Case.id.in_(select(Assignment.case_id).where(Assignment.pendamping_id == person_id, Assignment.active.is_(True))))
+        relations["assigned"] = Case.id.in_(select(Assignment.case_id).where(Assignment.pendamping_id == person.id, Assignment.active.is_(True)))
     elif person.role is Role.OPERATOR_SEKOLAH and person.school_id is not None:
         enrolled = select(Enrolment.case_id).where(Enrolment.school_id == person.school_id, Enrolment.active.is_(True))
         latest = select(func.max(SchoolChoice.id)).group_by(SchoolChoice.case_id)
         chose = select(SchoolChoice.case_id).where(SchoolChoice.id.in_(latest), SchoolChoice.school_id == person.school_id)
-        followed += [Case.id.in_(enrolled), Case.id.in_(chose)]
-    return or_(*followed)
+        # Before enrolment, the chosen school sees the child only while the family consents to share with it.
+        relations["school"] = or_(Case.id.in_(enrolled), and_(Case.id.in_(chose), consents.allows(Case.child_id, Purpose.SHARE_SCHOOL)))
+    return relations
+
+
+def _followed(session: Session, person_id: int) -> ColumnElement[bool] | None:
+    """The cases a person follows: any of their relations to a case (nobody else's). None for an unknown person."""
+    person = session.get(Person, person_id)
+    return None if person is None else or_(*_relations(session, person).values())
 
 
 def _category(answers: dict[str, Any]) -> str | None:

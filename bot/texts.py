@@ -68,6 +68,8 @@ KEEP_ANYWAY = N_("Keep anyway")
 FIX_THIS = N_("Fix {question}")
 CHECK_AGAIN = N_("Please check again:")
 QUESTION_CLOSED = N_("This question is already closed. Continue with the latest message.")
+BUTTON_NOT_VALID = N_("This button does not work (any more). Use the buttons of the latest message.")
+NOT_AN_ANSWER = N_("Stickers, files and contacts are not answers. Type the answer or use the buttons.")
 PHOTO_FAILED = N_("The photo could not be received (weak signal?). Please send it again.")
 NOT_A_PHOTO_FILE = N_("That file is not a photo. Please send a photo.")
 
@@ -103,7 +105,10 @@ INVITATION_REFUSED = {
     "unknown": N_("This invitation link is not valid. Please ask your team for a new one."),
     "used": N_("This invitation link has already been used. Please ask your team for a new one."),
     "expired": N_("This invitation link has expired. Please ask your team for a new one."),
+    "other_role": N_("This link is meant for a child's parent and cannot be added to an account that already has another role. Nothing was changed; the person who sent the link has been told."),
+    "other_family": N_("This link is meant for another family. Nothing was changed; the person who sent the link has been told."),
 }
+INVITATION_MISUSED = N_("⚠ Your invitation link for the parent of {child} was opened by {name} ({role}, {region}), who is not that family. Nothing was granted. If the link reached the wrong person, send the family a new one.")
 NOT_ALLOWED = N_("Sorry, your account may not do this. If you think it should, contact your village team.")
 NOT_REGISTERED = N_("You are not registered as a volunteer yet. Ask your village team for an invitation link. Anyone can propose a child who is not in school with /usul.")
 INVITE_WHICH_ROLE = N_("Whom do you want to invite?")
@@ -177,9 +182,39 @@ ROSTER_NONE = N_("Nobody in this household is out of school: no case opened.")
 ROSTER_CASES = N_("Out-of-school children in this household: {count}. The desa team will verify them.")
 ROSTER_OPENED = N_("• {reference} · {name}: new case")
 ROSTER_JOINED = N_("• {reference} · {name}: already followed, the roster was added to the case")
+EXPORT_FULL_NIK = N_("Full NIKs included, for: {reason}. This export is recorded with its reason; keep the file safe and delete it when done.")
 CMD_IMPORT = N_("Import a list of children (XLSX/CSV)")
 IMPORT_ASK = N_("Send the list as an XLSX or CSV file in the Format Pendataan ATS (Lampiran 2) columns. Nothing is saved if any row has an error.")
 IMPORT_DONE = N_("Imported {filename}: {rows} rows, {created} new children, {merged} already known (merged), {cases} cases opened.")
 IMPORT_REJECTED = N_("{filename} was not imported: {count} problems. Nothing was saved. Fix these and send it again:")
 IMPORT_PROBLEM = N_("row {row}, {column}: {message}")
 NOT_A_LIST_FILE = N_("Please send the list as a file (XLSX or CSV).")
+
+# -- privacy: the notice, a parent's consent by purpose, withdrawal (bot/privacy.py) --------------------------
+PRIVACY_NOTICE = N_(
+    "🔒 About the data: the answers are held by the ATS team of the kabupaten (Dinas Pendidikan) only to find "
+    "children who are out of school and bring them back to school. Only the village team, the pendamping and the "
+    "school that need them see them; NIKs are stored encrypted. They are kept while the child is accompanied and "
+    "erased after the case is closed. Your rights: see your data with /dataku, correct it with /koreksi, withdraw "
+    "your consent or ask for deletion with /hapus."
+)
+CONSENT_ASK = N_("Before the form about {child}: do you agree that ATS Bot records this data and uses it for these purposes?")
+CONSENT_ALL = N_("✅ Yes: record it, share it with the chosen school, refer us to other agencies for help")
+CONSENT_NO_REFERRAL = N_("✅ Record it and share it with the school only")
+CONSENT_NONE = N_("✗ I do not agree")
+CONSENT_RECORDED = N_("Thank you. Your consent is recorded for: {purposes}. You can withdraw it at any time with /dataku or /hapus.")
+CONSENT_REFUSED = N_("Nothing was recorded. Your pendamping can explain the program; when you are ready, press the form's button again.")
+PURPOSE_NAMES = {
+    "collect": N_("recording the data to bring the child back to school"),
+    "share_school": N_("sharing it with the chosen school"),
+    "refer_agencies": N_("referral to other agencies for help"),
+}
+PURPOSE_NONE = N_("none")
+MYDATA_CHILD = N_(
+    "Your child {name} ({reference})\nStatus: {status}\nNIK: {nik}\nVillage: {village}\nAddress: {address}\n"
+    "School: {school}\nYour consent: {consents}"
+)
+WITHDRAW_OFFER = N_("You can withdraw your consent: nothing more is recorded or shared for that child, and the team is told.")
+WITHDRAW_FOR = N_("Withdraw consent for {child}")
+CONSENT_WITHDRAWN = N_("Your consent is withdrawn ({purposes}). Nothing more is recorded or shared on that basis; the team has been told.")
+CONSENT_WITHDRAWN_TEAM = N_("{name} withdrew their consent for the data of {child}: do not record or share more about the child on that basis.")

@@ -26,7 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.authz import TEAM, covers
-from app.presenting import mask_nik
+from app.visibility import mask_nik
 from cases import lifecycle
 from cases import messages as m
 from cases.errors import (  # noqa: F401  (re-exported: the bot needs one import)

@@ -12,14 +12,10 @@ from pydantic import ValidationError
 from flows import errors
 from flows.errors import DefinitionProblem, InstrumentError
 from flows.schema import Instrument
+from flows.shipped import INSTRUMENT_DIR, instrument_names
 from flows.validate import validate
 
-INSTRUMENT_DIR = Path(__file__).parent / "instruments"
-
-
-def instrument_names() -> list[str]:
-    """Names of the instruments shipped in ``flows/instruments``, in file order."""
-    return sorted(p.stem for p in INSTRUMENT_DIR.glob("*.yaml"))
+__all__ = ["INSTRUMENT_DIR", "instrument_names", "load_file", "load_instrument", "parse_instrument"]
 
 
 def _question_at(raw: Any, loc: tuple[Any, ...]) -> str | None:

@@ -23,6 +23,8 @@ class Problem:
     params: dict[str, Any] = field(default_factory=dict)
     key: str = ""
     """A stable identifier for warnings, so a confirmed warning is not asked again."""
+    form: bool = False
+    """The form's own words (a ``message:`` of its YAML), translated with the questionnaire labels."""
 
 
 REQUIRED = N_("This question needs an answer.")

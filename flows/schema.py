@@ -37,6 +37,27 @@ ANSWERABLE = frozenset(QuestionType) - {QuestionType.NOTE, QuestionType.CALCULAT
 SELECTS = frozenset({QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE})
 
 
+class FieldClass(str, Enum):
+    """What kind of personal data an answer is, for field visibility by role (``app.visibility``)."""
+
+    IDENTITY = "identity"
+    """Names, birth place and date, photos of a person."""
+    NIK = "nik"
+    """NIK, KK and NISN numbers: shown in full only in exports with a stated reason."""
+    CONTACT = "contact"
+    LOCATION = "location"
+    """Street address, RT/RW, GPS (the desa and kecamatan are not: recaps are counted by them)."""
+    HEALTH = "health"
+    """Disability and functioning (Washington Group questions)."""
+    FREE_TEXT = "free_text"
+    """What someone typed about a family: reasons, notes, observations."""
+
+
+TYPE_FIELD_CLASS = {QuestionType.NIK: FieldClass.NIK, QuestionType.NISN: FieldClass.NIK, QuestionType.PHONE: FieldClass.CONTACT,
+                    QuestionType.LOCATION: FieldClass.LOCATION, QuestionType.PHOTO: FieldClass.IDENTITY}
+"""The class a question of these types has unless the instrument's ``field_classes`` says otherwise."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
@@ -311,3 +332,5 @@ class Instrument(_Strict):
     sections: list[Section]
     checks: list[NikCheck] = Field(default_factory=list)
     subject: Subject = Field(default_factory=Subject)
+    field_classes: dict[FieldClass, list[str]] = Field(default_factory=dict)
+    """Field class → question ids (NIK, phone, GPS and photo questions have their class by type)."""

@@ -7,8 +7,9 @@ themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from flows.schema import Choice, Condition, Instrument, Question, QuestionType
+from flows.schema import TYPE_FIELD_CLASS, Choice, Condition, FieldClass, Instrument, Question, QuestionType
 
 OTHER_SUFFIX = ".lainnya"
 OTHER_LABEL = "Lainnya, sebutkan"
@@ -53,6 +54,19 @@ class Layout:
     def sequence(self, group: str | None) -> list[str]:
         """The ordered ids of one scope: the top level (``None``) or a repeat group's children."""
         return self.top if group is None else self.children[group]
+
+    @cached_property
+    def field_classes(self) -> dict[str, FieldClass]:
+        """Question id → field class: as declared, else by type; a "Lainnya" follow-up and a repeat group's
+        questions take their parent's class when they have none of their own."""
+        declared = {qid: fc for fc, qids in self.instrument.field_classes.items() for qid in qids}
+        found: dict[str, FieldClass] = {}
+        for qid, node in self.nodes.items():
+            parent = qid.removesuffix(OTHER_SUFFIX) if qid.endswith(OTHER_SUFFIX) else node.group
+            fc = declared.get(qid) or TYPE_FIELD_CLASS.get(node.type) or (found.get(parent) if parent else None)
+            if fc is not None:
+                found[qid] = fc
+        return found
 
 
 def _other_followup(parent: Question, choice: Choice) -> Question:

@@ -6,6 +6,7 @@ from flows import errors as E
 from flows.errors import DefinitionProblem
 from flows.schema import SCHOOL_KINDS, SELECTS, Condition, Instrument, QuestionType, RegionLevel
 from flows.structure import Layout, Node, build_layout
+from flows.values import MAX_TEXT_LENGTH
 
 _NUMERIC = {QuestionType.INTEGER, QuestionType.DECIMAL, QuestionType.CALCULATE}
 
@@ -36,9 +37,20 @@ class _Checker:
         for code in subject.category_codes:
             if category is None or category.choice(code) is None:
                 self.report(subject.category, E.UNKNOWN_CODE.format(field="subject.category_codes", code=code, ref=subject.category), E.UNKNOWN_CODE_FIX)
+        self.check_field_classes()
         if not self.problems:
             self.check_reachable()
         return self.problems
+
+    def check_field_classes(self) -> None:
+        seen: dict[str, str] = {}
+        for fc, qids in self.instrument.field_classes.items():
+            for ref in qids:
+                if ref not in self.layout.nodes:
+                    self.report(None, E.UNKNOWN_QUESTION.format(field=f"field_classes.{fc.value}", ref=ref), E.UNKNOWN_QUESTION_FIX)
+                elif ref in seen:
+                    self.report(ref, E.TWO_FIELD_CLASSES.format(first=seen[ref], second=fc.value), E.TWO_FIELD_CLASSES_FIX)
+                seen.setdefault(ref, fc.value)
 
     # -- one question ---------------------------------------------------------------------------------------
     def check_node(self, node: Node) -> None:
@@ -73,6 +85,9 @@ class _Checker:
             self.check_school_lookup(node)
         if q.regions is not None:
             self.check_region_lookup(node)
+        limit = q.constraint.max_length if q.constraint else None
+        if q.type is QuestionType.TEXT and limit is not None and not 1 <= limit <= MAX_TEXT_LENGTH:
+            self.report(q.id, E.TEXT_TOO_LONG_LIMIT.format(max=limit, limit=MAX_TEXT_LENGTH), E.TEXT_TOO_LONG_LIMIT_FIX)
 
     def check_target(self, node: Node, target: str) -> None:
         dest = self.layout.nodes.get(target)

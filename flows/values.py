@@ -22,6 +22,11 @@ from flows.structure import Node
 
 Parsed = Any | Problem
 
+DEFAULT_TEXT_LENGTH = 500
+"""The longest answer to a text question that declares no ``max_length`` (a write-in "Lainnya, sebutkan")."""
+MAX_TEXT_LENGTH = 2000
+"""The largest ``max_length`` a form may declare: the answer is read back in one chat message with its label."""
+
 _MONTHS = {
     "januari": 1, "jan": 1, "january": 1,
     "februari": 2, "feb": 2, "peb": 2, "pebruari": 2, "february": 2,
@@ -188,7 +193,7 @@ def _check_constraint(value: Any, c: Constraint, node: Node, today: dt.date) -> 
     """Apply a question's constraint to a parsed value; the form's own message wins over the generic one."""
 
     def fail(message: str, **params: Any) -> Problem:
-        return Problem(c.message or message, params)
+        return Problem(c.message, params, form=True) if c.message else Problem(message, params)
 
     if isinstance(value, (int, float)):
         if c.min is not None and value < c.min:
@@ -246,5 +251,7 @@ def parse_answer(node: Node, raw: Any, today: dt.date) -> Parsed:
     if regions is not None and not re.match(REGION_CODE_PATTERNS[regions.level], str(value)):
         return Problem(M.NOT_A_REGION_CODE, {"level": regions.level.value})
     constraint = node.question.constraint
+    if node.type is QuestionType.TEXT and (constraint is None or constraint.max_length is None) and len(value) > DEFAULT_TEXT_LENGTH:
+        return Problem(M.TOO_LONG, {"max": DEFAULT_TEXT_LENGTH})
     problem = _check_constraint(value, constraint, node, today) if constraint else None
     return problem or value

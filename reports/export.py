@@ -20,22 +20,24 @@ from typing import Any, Literal
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.authz import Action, Actor, allowed
+from app.visibility import FieldClass, Policy, policy
 from flows.loader import instrument_names
 from flows.registry import engine
 from flows.schema import QuestionType
 from flows.structure import Layout, Node
 from reports import messages as M
-from reports.lampiran2 import COLUMNS, EXTRA_COLUMNS, class_left, form_value, source_of
+from reports.lampiran2 import COLUMN_CLASSES, COLUMNS, EXTRA_COLUMNS, class_left, form_value, source_of
 from reports.sql import IDENTIFYING, IMPORT_INSTRUMENT, in_scope
 from reports.vocab import node, normalize_category
 from storage.crypto import NikDecryptionError
 from storage.db import Database
-from storage.models import Case, CaseEvent, Child, Person, Region, Response, Visit
+from storage.models import Case, CaseEvent, Child, Person, Region, Response, Role, Visit
 from storage.repositories.audit import record
 
 Format = Literal["xlsx", "csv"]
@@ -63,6 +65,41 @@ class Sheet:
     title: str
     header: list[str]
     rows: Iterable[list[Any]] = field(default_factory=list)
+    classes: list[FieldClass | None] | None = None
+    """The field class of each column, for :func:`visible_to`; None: no personal column."""
+
+
+def visible_to(view: Policy, sheet: Sheet) -> Sheet:
+    """The sheet as ``view`` may see it (``app.visibility``): hidden columns left out, masked ones masked."""
+    classes = sheet.classes
+    if classes is None:
+        return sheet
+    keep = [i for i, fc in enumerate(classes) if view.shows(fc)]
+
+    def rows() -> Iterator[list[Any]]:
+        for row in sheet.rows:
+            yield [view.present(classes[i], row[i]) for i in keep]
+
+    return Sheet(sheet.title, [sheet.header[i] for i in keep], rows())
+
+
+def export_view(db: Database, actor_id: int | None, region_code: str, reason: str | None) -> Policy:
+    """The exporter's row of the visibility matrix (the command line is the administrator); full NIKs only
+    with a reason and only for a role whose NIK level is full: otherwise the request is refused and audited."""
+    with db.read() as session:
+        role = session.scalar(select(Person.role).where(Person.id == actor_id)) if actor_id is not None else Role.ADMIN
+    view = policy(role or Role.MASYARAKAT)
+    if reason and reason.strip() and not view.full(FieldClass.NIK):
+        record(db, "export.full_nik.denied", "region", region_code or "*", actor_id=actor_id, region_code=region_code or None,
+               detail={"reason": reason.strip()[:200]})
+        raise NotAllowed(M.EXPORT_FULL_NIK_NOT_ALLOWED)
+    return view.for_export(reason)
+
+
+def _export_detail(view: Policy, reason: str | None) -> dict[str, Any]:
+    """What the audit row says about the fields: the role, and whether (and why) NIKs left in full."""
+    full = view.full(FieldClass.NIK)
+    return {"role": view.role.value, "full_nik": full, **({"reason": (reason or "").strip()[:200]} if full else {})}
 
 
 def authorize(db: Database, actor_id: int | None, action: Action, region_code: str) -> None:
@@ -91,6 +128,15 @@ def _sheet_title(title: str, used: set[str]) -> str:
     return name
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet program read a text cell as a formula (OWASP "CSV injection")."""
+
+
+def csv_safe(text: str) -> str:
+    """A text for a CSV cell that Excel or LibreOffice will not run: a leading ``'`` before a formula start."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _cell_text(value: Any) -> str:
     if value is None:
         return ""
@@ -100,7 +146,9 @@ def _cell_text(value: Any) -> str:
         return value.isoformat(timespec="seconds")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return csv_safe(str(value))
 
 
 def write(sheets: Iterable[Sheet], fmt: Format) -> tuple[bytes, dict[str, int]]:
@@ -114,8 +162,8 @@ def write(sheets: Iterable[Sheet], fmt: Format) -> tuple[bytes, dict[str, int]]:
             title = _sheet_title(sheet.title, used)
             ws = book.create_sheet(title)
             header = []
-            for text in sheet.header:
-                cell = WriteOnlyCell(ws, value=text)
+            for label in sheet.header:
+                cell = _text_cell(ws, str(label))
                 cell.font = bold
                 header.append(cell)
             ws.append(header)
@@ -135,7 +183,7 @@ def write(sheets: Iterable[Sheet], fmt: Format) -> tuple[bytes, dict[str, int]]:
             title = _sheet_title(sheet.title, used)
             text = io.StringIO()
             out = csv.writer(text)
-            out.writerow(sheet.header)
+            out.writerow([_cell_text(h) for h in sheet.header])
             n = 0
             for row in sheet.rows:
                 out.writerow([_cell_text(v) for v in row])
@@ -145,7 +193,17 @@ def write(sheets: Iterable[Sheet], fmt: Format) -> tuple[bytes, dict[str, int]]:
     return buffer.getvalue(), counts
 
 
+def _text_cell(ws: Any, text: str) -> WriteOnlyCell:
+    """A cell that holds ``text`` as text: openpyxl would store a string starting with ``=`` as a formula."""
+    cell = WriteOnlyCell(ws, value=text)
+    cell.data_type = "s"
+    return cell
+
+
 def _xlsx_value(ws: Any, value: Any) -> Any:
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters XML cannot hold (openpyxl would refuse the file)
+        return _text_cell(ws, value) if value.startswith(FORMULA_STARTS) else value
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None) if value.tzinfo else value
     if isinstance(value, dt.date):
@@ -153,7 +211,7 @@ def _xlsx_value(ws: Any, value: Any) -> Any:
         cell.number_format = "DD/MM/YYYY"
         return cell
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
+        return _xlsx_value(ws, json.dumps(value, ensure_ascii=False))
     return value
 
 
@@ -292,23 +350,27 @@ def _visit_rows(db: Database, region_code: str) -> Iterator[list[Any]]:
             yield list(row)
 
 
-def export_region(db: Database, region_code: str, fmt: Format, actor_id: int | None) -> tuple[str, bytes]:
+def export_region(db: Database, region_code: str, fmt: Format, actor_id: int | None, *, reason: str | None = None) -> tuple[str, bytes]:
     """The region's children in Lampiran 2 columns (one row per case; extra columns NISN, KODE DESA, NO KASUS,
     STATUS KASUS, FORMULIR after the guide's), with sheets for households and their members (rumah-tangga
-    forms), visits and every status change, linked by NO KASUS / REFERENSI."""
+    forms), visits and every status change, linked by NO KASUS / REFERENSI. Columns follow the exporter's
+    field visibility; ``reason`` (reconciling with Dapodik/Disdukcapil) asks for full NIKs."""
     region_code = (region_code or "").strip()
     authorize(db, actor_id, Action.EXPORT, region_code)
+    view = export_view(db, actor_id, region_code, reason)
     sheets = [
-        Sheet(LAMPIRAN2_SHEET, [*COLUMNS, *EXTRA_COLUMNS], _lampiran2_rows(db, region_code)),
+        Sheet(LAMPIRAN2_SHEET, [*COLUMNS, *EXTRA_COLUMNS], _lampiran2_rows(db, region_code),
+              [COLUMN_CLASSES.get(c) for c in (*COLUMNS, *EXTRA_COLUMNS)]),
         *_instrument_sheets(db, region_code, "rumah-tangga", titles=("Rumah Tangga", {"ART": "Anggota Rumah Tangga"})),
         Sheet("Kunjungan", ["NO KASUS", "NAMA ANAK", "TANGGAL KUNJUNGAN", "PENDAMPING", "REFERENSI FORMULIR"],
-              _visit_rows(db, region_code)),
-        Sheet("Riwayat Status", ["NO KASUS", "DARI", "KE", "PERISTIWA", "WAKTU (UTC)", "KETERANGAN"], _history_rows(db, region_code)),
+              _visit_rows(db, region_code), [None, FieldClass.IDENTITY, None, None, None]),
+        Sheet("Riwayat Status", ["NO KASUS", "DARI", "KE", "PERISTIWA", "WAKTU (UTC)", "KETERANGAN"], _history_rows(db, region_code),
+              [None, None, None, None, None, FieldClass.FREE_TEXT]),
     ]
-    content, counts = write(sheets, fmt)
+    content, counts = write([visible_to(view, sheet) for sheet in sheets], fmt)
     filename = _filename("ats", region_code, fmt)
     record(db, "export.region", "region", region_code or "*", actor_id=actor_id, region_code=region_code or None,
-           detail={"format": fmt, "filename": filename, "rows": counts})
+           detail={"format": fmt, "filename": filename, "rows": counts, **_export_detail(view, reason)})
     return filename, content
 
 
@@ -375,8 +437,11 @@ def _instrument_sheets(
     extras = sorted(extra_top - set(groups))
     main_title, group_titles = titles or (name, {})
     base = ["REFERENSI", "NO KASUS", "NAMA ANAK", "KODE WILAYAH", "DIKIRIM (UTC)", "VERSI", "LOKASI"]
+    classes = current.field_classes
+    base_classes = [None, None, FieldClass.IDENTITY, None, None, None, FieldClass.LOCATION]
     sheets = [Sheet(main_title, base + [_header(n) for n in top_nodes] + extras,
-                    _response_rows(db, name, region_code, top_nodes, extras))]
+                    _response_rows(db, name, region_code, top_nodes, extras),
+                    base_classes + [classes.get(n.id) for n in top_nodes] + [classes.get(k) for k in extras])]
     for group in groups:
         nodes = _columns(current, group)
         group_extras = sorted(extra_group[group])
@@ -384,6 +449,7 @@ def _instrument_sheets(
             group_titles.get(group, f"{name} {group}"),
             ["REFERENSI", "NO", *(_header(n) for n in nodes), *group_extras],
             _group_rows(db, name, region_code, group, nodes, group_extras),
+            [None, None, *(classes.get(n.id) for n in nodes), *(classes.get(k) for k in group_extras)],
         ))
     return sheets
 
@@ -424,9 +490,11 @@ def _group_rows(db: Database, name: str, region_code: str, group: str, nodes: li
                        + [_value(None, instance.get(key)) for key in extras])
 
 
-def export_responses(db: Database, region_code: str, instrument: str | None, fmt: Format, actor_id: int | None) -> tuple[str, bytes]:
+def export_responses(db: Database, region_code: str, instrument: str | None, fmt: Format, actor_id: int | None, *,
+                     reason: str | None = None) -> tuple[str, bytes]:
     """Every response of ``instrument`` (every instrument when None or ``"all"``) in the region: one sheet per
-    instrument, one more per repeat group (``REFERENSI`` + instance ``NO`` link it to its response)."""
+    instrument, one more per repeat group (``REFERENSI`` + instance ``NO`` link it to its response). Columns
+    follow the exporter's field visibility, as in :func:`export_region`."""
     region_code = (region_code or "").strip()
     names = list(instrument_names())
     if instrument in (None, "", "all"):
@@ -436,9 +504,10 @@ def export_responses(db: Database, region_code: str, instrument: str | None, fmt
     else:
         raise UnknownInstrument(instrument)
     authorize(db, actor_id, Action.EXPORT, region_code)
-    sheets = [sheet for name in chosen for sheet in _instrument_sheets(db, region_code, name)]
+    view = export_view(db, actor_id, region_code, reason)
+    sheets = [visible_to(view, sheet) for name in chosen for sheet in _instrument_sheets(db, region_code, name)]
     content, counts = write(sheets, fmt)
     filename = _filename(f"formulir-{chosen[0] if len(chosen) == 1 else 'semua'}", region_code, fmt)
     record(db, "export.responses", "region", region_code or "*", actor_id=actor_id, region_code=region_code or None,
-           detail={"format": fmt, "filename": filename, "instruments": chosen, "rows": counts})
+           detail={"format": fmt, "filename": filename, "instruments": chosen, "rows": counts, **_export_detail(view, reason)})
     return filename, content

@@ -31,7 +31,7 @@ from app.i18n import Translator
 from flows.messages import Problem
 from flows.values import age_on, parse_date
 from reports import messages as M
-from reports.export import authorize
+from reports.export import FORMULA_STARTS, authorize
 from reports.lampiran2 import CLASS_KEY, COLUMNS, SOURCE_KEY, TEXT_SUFFIX, column_for
 from reports.sql import CLOSED, IMPORT_INSTRUMENT, in_scope
 from reports.vocab import fold, node, normalize_category
@@ -40,7 +40,7 @@ from storage.db import Database
 from storage.models import Case, Language, Person, Region, Response, Role, Sex
 from storage.repositories.audit import add_entry, record
 from storage.repositories.cases import add_case
-from storage.repositories.children import ChildIdentity, find_or_create_child, normalize_name
+from storage.repositories.children import ChildIdentity, names_agree, normalize_name, resolve_child
 from storage.repositories.references import allocate_reference
 from storage.repositories.sql import insert_if_absent
 from storage.types import utcnow
@@ -100,6 +100,8 @@ class ImportReport:
     merged: int = 0
     """Rows that were a child already recorded (before, or in an earlier row of the file)."""
     cases_opened: int = 0
+    conflicts: int = 0
+    """Rows whose NIK is another child's (name or sex disagree): kept apart, on the review list."""
     errors: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
     dry_run: bool = False
@@ -121,6 +123,8 @@ class ImportReport:
             return "\n".join(lines)
         summary = M.IMPORT_DRY_RUN if self.dry_run else M.IMPORT_DONE
         lines.append(t(summary, rows=self.rows, created=self.created, merged=self.merged))
+        if self.conflicts:
+            lines.append(t(M.IMPORT_CONFLICTS, count=self.conflicts))
         if self.warnings:
             lines.append(t(M.IMPORT_WARNINGS, count=len(self.warnings)))
             lines += [self._line(p, t) for p in self.warnings[:limit]]
@@ -230,12 +234,32 @@ class _Regions:
         return entry[1] if entry else None
 
 
+_SCIENTIFIC = re.compile(r"^\s*'?\d[.,]\d*\s*e\s*\+?\s*\d+\s*$", re.IGNORECASE)
+_FLOAT_TEXT = re.compile(r"^\s*'?\d{15,}[.,]0+\s*$")
+
+
+def excel_damaged(raw: Any) -> bool:
+    """A NIK as Excel leaves it when the column is a number: a numeric cell (Excel keeps 15 significant digits,
+    so the 16th is lost), ``3.32608E+15``, ``3326014501120000.0``, or 16 digits ending in ``0000`` (no NIK has
+    serial number 0000; Excel's rounding does)."""
+    if isinstance(raw, bool):
+        return False
+    if isinstance(raw, (int, float)):
+        return raw >= 1e14
+    text = str(raw or "").strip()
+    digits = re.sub(r"[\s.\-]", "", text.lstrip("'"))
+    return bool(_SCIENTIFIC.match(text) or _FLOAT_TEXT.match(text) or (len(digits) == 16 and digits.isdigit() and digits.endswith("0000")))
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return " ".join(str(value).replace("\u00a0", " ").split())
+    text = str(value)
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        text = text[1:]  # the quote our CSV export puts before a formula-like text
+    return " ".join(text.replace("\u00a0", " ").split())
 
 
 class _Checker:
@@ -243,7 +267,7 @@ class _Checker:
         self.regions, self.cipher, self.today = regions, cipher, today
         self.errors: list[RowProblem] = []
         self.warnings: list[RowProblem] = []
-        self.by_nik: dict[str, tuple[int, str, dt.date | None]] = {}
+        self.by_nik: dict[str, tuple[int, str, Sex | None]] = {}
         self.by_identity: dict[tuple[str, dt.date | None, str], int] = {}
 
     def error(self, line: int, column: str, message: str, **params: Any) -> None:
@@ -256,6 +280,9 @@ class _Checker:
     def nik(self, line: int, raw: Any, column: str = "NIK") -> str | None:
         value = _text(raw).lstrip("'")
         if fold(value) in _NO_NUMBER:
+            return None
+        if excel_damaged(raw):
+            self.error(line, column, M.IMPORT_NIK_EXCEL, value=_text(raw))
             return None
         digits = re.sub(r"[\s.\-]", "", value)
         info = parse_nik(digits, reference_date=self.today) if digits.isdigit() else None
@@ -433,7 +460,7 @@ class _Checker:
             answers["1.7.kecamatan"] = region
         if len(self.errors) > before or region is None:
             return None
-        self._duplicates(line, name, nik, born, region)
+        self._duplicates(line, name, nik, born, region, sex)
         if len(self.errors) > before:
             return None
         identity = ChildIdentity(name=name, region_code=region, nik=nik, nisn=nisn, sex=sex,
@@ -441,12 +468,12 @@ class _Checker:
                                  rt=rt, rw=rw)
         return _Row(line, identity, category, answers)
 
-    def _duplicates(self, line: int, name: str, nik: str | None, born: dt.date | None, region: str) -> None:
+    def _duplicates(self, line: int, name: str, nik: str | None, born: dt.date | None, region: str, sex: Sex | None) -> None:
         folded = normalize_name(name)
         if nik and nik in self.by_nik:
-            first, first_name, first_born = self.by_nik[nik]
-            if first_name != folded and first_born != born:
-                self.error(line, "NIK", M.IMPORT_NIK_CLASH, row=str(first))
+            first, first_name, first_sex = self.by_nik[nik]
+            if (first_sex is not None and sex is not None and first_sex != sex) or not names_agree(first_name, name):
+                self.warn(line, "NIK", M.IMPORT_NIK_CLASH, row=str(first))
             else:
                 self.warn(line, "NIK", M.IMPORT_DUPLICATE_ROW, row=str(first))
             return
@@ -454,7 +481,7 @@ class _Checker:
         if born is not None and key in self.by_identity:
             self.warn(line, "NAMA LENGKAP", M.IMPORT_DUPLICATE_ROW, row=str(self.by_identity[key]))
         if nik:
-            self.by_nik[nik] = (line, folded, born)
+            self.by_nik[nik] = (line, name, sex)
         if born is not None:
             self.by_identity.setdefault(key, line)
 
@@ -508,8 +535,10 @@ def _save(db: Database, parsed: list[_Row], report: ImportReport, actor_id: int 
             session.execute(text("LOCK TABLE children IN SHARE ROW EXCLUSIVE MODE"))
         submitter = actor_id if actor_id is not None else _command_line_person(session)
         for done, row in enumerate(parsed, start=1):
-            child, created = find_or_create_child(session, db.cipher, row.identity, actor_id, lock=False)
-            report.created += created
+            resolution = resolve_child(session, db.cipher, row.identity, actor_id, source="import", lock=False)
+            child, created = resolution.child, resolution.created
+            report.conflicts += resolution.conflict is not None
+            report.created += created and resolution.conflict is None
             report.merged += not created
             case = session.scalars(
                 select(Case).where(Case.child_id == child.id, Case.status.not_in(CLOSED), Case.duplicate_of.is_(None))
@@ -530,7 +559,7 @@ def _save(db: Database, parsed: list[_Row], report: ImportReport, actor_id: int 
         session.flush()
         add_entry(session, "import.file", "import", report.filename[:40], actor_id=actor_id, region_code=report.scope or None,
                   detail={"rows": report.rows, "created": report.created, "merged": report.merged,
-                          "cases_opened": report.cases_opened, "warnings": len(report.warnings), "filename": report.filename})
+                          "cases_opened": report.cases_opened, "conflicts": report.conflicts, "warnings": len(report.warnings), "filename": report.filename})
         if report.dry_run:
             raise _DryRun
 

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from flows.schema import FieldClass
 from reports.sql import IMPORT_INSTRUMENT
 from reports.vocab import fold, node
 
@@ -23,6 +24,12 @@ COLUMNS = (
 
 EXTRA_COLUMNS = ("NISN", "KODE DESA", "NO KASUS", "STATUS KASUS", "FORMULIR")
 """Added after the guide's columns by the export (the import reads NISN and KODE DESA when present)."""
+COLUMN_CLASSES = {
+    "NIK": FieldClass.NIK, "NISN": FieldClass.NIK, "NAMA LENGKAP": FieldClass.IDENTITY, "TEMPAT LAHIR": FieldClass.IDENTITY,
+    "TANGGAL LAHIR": FieldClass.IDENTITY, "NAMA AYAH": FieldClass.IDENTITY, "NAMA IBU": FieldClass.IDENTITY,
+    "ALAMAT": FieldClass.LOCATION, "RT": FieldClass.LOCATION, "RW": FieldClass.LOCATION,
+}
+"""The personal columns and their field class (``app.visibility``); the others are plain record data."""
 
 FORM_FIELDS: dict[str, tuple[str, str | None]] = {
     "NAMA AYAH": ("2.1", "C.1"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from cases.messages import STATUS_LABELS  # noqa: F401 - the case statuses, named once
 from flows.messages import N_
+from flows.schema import FieldClass
 
 # -- recap text --------------------------------------------------------------------------------------------
 RECAP_TITLE = N_("ATS recap · {region} · {date}")
@@ -75,6 +76,7 @@ RISK_UNSURE = N_("unsure about continuing school")
 RISK_LOW_GRADES = N_("low marks")
 RISK_NO_PARENT_SUPPORT = N_("no support from the parents")
 RISK_DISABILITY = N_("disability without accessible facilities or transport")
+RISK_NOT_SHOWN = N_("a reason only the pendamping sees")
 RISK_LONG_TRAVEL = N_("an hour or more to school")
 RISK_LARGE_POOR_FAMILY = N_("many siblings and a low family income")
 RISK_LOW_PARENT_EDUCATION = N_("parents with at most primary schooling")
@@ -98,12 +100,14 @@ IMPORT_OUT_OF_SCOPE = N_('region {value} is outside {scope}')
 IMPORT_BAD_CATEGORY = N_('unknown category "{value}" (1 never schooled, 2 dropped out, 3 did not continue)')
 IMPORT_BAD_YEAR = N_('not a year: "{value}"')
 IMPORT_BAD_NUMBER = N_('write digits only, not "{value}"')
-IMPORT_NIK_CLASH = N_("same NIK as row {row}, but another child")
+IMPORT_NIK_EXCEL = N_('"{value}" is a NIK damaged by Excel (stored as a number, its last digits are lost). In Excel select '
+                      'the NIK column, Format Cells → Text, type or paste the NIKs again, save and send the file again.')
 IMPORT_NOT_ALLOWED = N_("Only the kabupaten team may import lists into {scope}.")
 # warnings: the row is imported
 IMPORT_AGE = N_("{age} years old: ATS are 7 to 18 years old")
 IMPORT_NIK_DATE = N_("the NIK says born {nik_date}")
 IMPORT_DUPLICATE_ROW = N_("same child as row {row}: merged")
+IMPORT_NIK_CLASH = N_("same NIK as row {row}, but another name or sex: kept apart for the team to review")
 IMPORT_OTHER_CHOICE = N_('"{value}" kept as "Lainnya"')
 IMPORT_UNKNOWN_CHOICE = N_('"{value}" is not an option of the form: kept as written')
 # summaries
@@ -112,6 +116,8 @@ IMPORT_DRY_RUN = N_("Checked {rows} rows: {created} would be new children, {merg
 IMPORT_REJECTED = N_("File rejected, nothing was saved: {count} problem(s). Correct them and send the file again.")
 IMPORT_ROW_PROBLEM = N_("row {row}, {column}: {problem}")
 IMPORT_WARNINGS = N_("Notes ({count}):")
+IMPORT_CONFLICTS = N_("{count} row(s) carry the NIK of another child with another name or sex: not merged, kept apart "
+                      "for review (ats-bot cases conflicts, or /konflik in chat).")
 
 # -- reconciliation -------------------------------------------------------------------------------------------
 MATCH_BY = {
@@ -125,4 +131,8 @@ RECONCILE_NO_COLUMNS = N_("No NIK, NISN or name and birth date columns found in 
 
 # -- export ---------------------------------------------------------------------------------------------------
 EXPORT_NOT_ALLOWED = N_("Only the teams may export the data of {scope}.")
+EXPORT_FULL_NIK_NOT_ALLOWED = N_("Full NIKs are exported only for the kabupaten team, to reconcile with Dapodik or Disdukcapil. Export without a reason to get the masked NIKs.")
 EXPORT_UNKNOWN_INSTRUMENT = N_('No form "{name}".')
+
+RISK_FIELD_CLASSES = {RISK_DISABILITY: FieldClass.HEALTH}
+"""Risk reasons that reveal a field class of ``app.visibility`` (not named where that class is hidden)."""

@@ -20,6 +20,7 @@ from sqlalchemy import Select, and_, case, distinct, func, literal, select, tupl
 from sqlalchemy.orm import Session, aliased
 
 from app.i18n import Translator, translator
+from app.visibility import HIDDEN, FieldClass, Policy
 from reports import messages as M
 from reports.early_warning import Risk, at_risk
 from reports.sql import (
@@ -34,7 +35,7 @@ from reports.sql import (
     tune,
     years_before,
 )
-from reports.targets import Targets, load_targets
+from reports.targets import Targets, targets_for
 from reports.vocab import AGE_GROUPS, normalize_category, reason_codes, reason_label
 from storage.db import Database
 from storage.models import Case, CaseEvent, Child, Region, Response
@@ -107,19 +108,21 @@ class Recap:
     data: RecapData
 
 
-def build_recap(db: Database, region_code: str, today: dt.date, language: str, *, targets: Targets | None = None) -> Recap:
-    """The recap of ``region_code`` (``""`` for every region) on ``today``, in ``language`` (id, en, jv)."""
+def build_recap(db: Database, region_code: str, today: dt.date, language: str, *, targets: Targets | None = None,
+                view: Policy | None = None) -> Recap:
+    """The recap of ``region_code`` (``""`` for every region) on ``today``, in ``language`` (id, en, jv), as the
+    reader's field visibility ``view`` allows (None: everything, the command line)."""
     from reports.chart import render_chart  # matplotlib is imported only when a chart is drawn
 
     data = recap_data(db, region_code, today, targets=targets)
     risks = at_risk(db, region_code, today)
     t = translator(language)
-    return Recap(text=render_text(data, risks, t), chart_png=render_chart(data, t), at_risk=risks, data=data)
+    return Recap(text=render_text(data, risks, t, view), chart_png=render_chart(data, t), at_risk=risks, data=data)
 
 
 def recap_data(db: Database, region_code: str, today: dt.date, *, targets: Targets | None = None) -> RecapData:
+    """``targets`` replaces the stored ones (tests, benchmarks); by default they are read in the same transaction."""
     region_code = (region_code or "").strip()
-    targets = targets if targets is not None else load_targets()
     with db.read() as session:
         tune(session)
         name = session.scalar(select(Region.name).where(Region.code == region_code)) if region_code else None
@@ -127,7 +130,8 @@ def recap_data(db: Database, region_code: str, today: dt.date, *, targets: Targe
         _counts(session, data)
         data.area_names = region_names(session, set(data.by_area) | set(data.by_kecamatan()))
         zone = region_timezone(session, region_code)
-        data.returned = _returned(session, region_code, today, zone, targets.for_region(region_code))
+        goals = targets.for_region(region_code) if targets is not None else targets_for(session, region_code)
+        data.returned = _returned(session, region_code, today, zone, goals)
         data.quarters = _quarters(session, region_code, today, zone)
     return data
 
@@ -354,8 +358,9 @@ def area_label(data: RecapData, code: str, t: Translator) -> str:
     return name
 
 
-def render_text(data: RecapData, risks: list[Risk], t: Translator) -> str:
-    """The short text sent with the chart (a Telegram caption holds 1,024 characters: keep it compact)."""
+def render_text(data: RecapData, risks: list[Risk], t: Translator, view: Policy | None = None) -> str:
+    """The short text sent with the chart (a Telegram caption holds 1,024 characters: keep it compact). A risk
+    reason of a field class the reader may not see (a disability) is not named, only said to exist."""
     region = data.region_name if data.region_code else t(M.NATIONAL)
     lines = [t(M.RECAP_TITLE, region=region, date=t.date(data.today, "medium"))]
     if data.total == 0:
@@ -392,8 +397,8 @@ def render_text(data: RecapData, risks: list[Risk], t: Translator) -> str:
     room = CAPTION_LIMIT - len("\n".join(lines)) - len(t(M.RECAP_MORE, count=len(risks))) - 2
     shown = 0
     for risk in risks[:AT_RISK_LISTED]:
-        item = t(M.RECAP_AT_RISK_ITEM, name=risk.child_name, reference=risk.reference,
-                 reasons=", ".join(t(r) for r in risk.reasons))
+        item = t(M.RECAP_AT_RISK_ITEM, name=_seen(view, FieldClass.IDENTITY, risk.child_name), reference=risk.reference,
+                 reasons=", ".join(_reasons(view, risk.reasons, t)))
         if len(item) + 1 > room:
             break
         lines.append(item)
@@ -402,6 +407,16 @@ def render_text(data: RecapData, risks: list[Risk], t: Translator) -> str:
     if len(risks) > shown:
         lines.append(t(M.RECAP_MORE, count=len(risks) - shown))
     return "\n".join(lines)
+
+
+def _seen(view: Policy | None, field_class: FieldClass, value: str) -> str:
+    shown = value if view is None else view.present(field_class, value)
+    return "—" if shown is HIDDEN else str(shown)
+
+
+def _reasons(view: Policy | None, reasons: list[str], t: Translator) -> list[str]:
+    named = [t(r) for r in reasons if view is None or view.shows(M.RISK_FIELD_CLASSES.get(r))]
+    return named if len(named) == len(reasons) else [*named, t(M.RISK_NOT_SHOWN)]
 
 
 __all__ = ["AGE_GROUPS", "QuarterCount", "Recap", "RecapData", "YearCount", "build_recap", "recap_data", "render_text"]

@@ -32,7 +32,7 @@ from app.i18n import DOMAINS, LANGUAGES, LOCALES_DIR
 from flows.loader import instrument_names, load_instrument
 from flows.structure import OTHER_LABEL, build_layout
 
-PACKAGES = ("app", "bot", "cases", "flows", "reminders", "reports", "storage")
+PACKAGES = ("app", "bot", "cases", "flows", "reminders", "reports", "storage", "web")
 KEYWORDS = {"N_": None, "_": None, "ngettext": (1, 2), "plural": (1, 2)}
 PROJECT, VERSION = "ATS Bot", "1"
 SOURCE_LANGUAGE = {"messages": "en", "instruments": "id"}

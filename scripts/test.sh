@@ -4,10 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages: the PostgreSQL server binaries for the storage tests, a font for the PDFs.
+# System packages: the PostgreSQL server binaries for the storage tests, a font for the PDFs, Debian's Chromium
+# for the dashboard's browser tests (Playwright drives /usr/bin/chromium; its own browser download is never used).
 need_apt=()
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need_apt+=(postgresql); fi
 if ! ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1; then need_apt+=(fonts-dejavu-core); fi
+if ! [ -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
 if [ ${#need_apt[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi

@@ -2,7 +2,7 @@
 
 from storage.models.base import Base
 from storage.models.cases import Assignment, Case, CaseEvent, Enrolment, SchoolChoice, Visit
-from storage.models.children import Child, Household, School
+from storage.models.children import Child, Household, IdentityConflict, School
 from storage.models.enums import (
     DataRequestKind,
     DataRequestStatus,
@@ -19,7 +19,8 @@ from storage.models.enums import (
 from storage.models.instruments import InstrumentSession, ReferenceCounter, Response
 from storage.models.operations import AuditLog, ProcessedUpdate, Reminder, StoredFile
 from storage.models.people import ButtonToken, Consent, DataRequest, Invitation, Person
-from storage.models.regions import Region
+from storage.models.regions import Region, RegionTarget
+from storage.models.web import WebLogin, WebSession
 
 __all__ = [
     "Assignment",
@@ -36,6 +37,7 @@ __all__ = [
     "DraftStatus",
     "Enrolment",
     "Household",
+    "IdentityConflict",
     "InstrumentSession",
     "Invitation",
     "Language",
@@ -44,6 +46,7 @@ __all__ = [
     "ReferenceCounter",
     "Region",
     "RegionLevel",
+    "RegionTarget",
     "Reminder",
     "ReminderState",
     "Response",
@@ -56,4 +59,6 @@ __all__ = [
     "StoredFile",
     "TimeZone",
     "Visit",
+    "WebLogin",
+    "WebSession",
 ]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, Timestamps, str_enum
 from storage.models.enums import SchoolLevel, SchoolStatus, Sex
+from storage.types import utcnow
 
 
 class Household(Timestamps, Base):
@@ -63,3 +64,28 @@ class School(Timestamps, Base):
     status: Mapped[SchoolStatus] = mapped_column(str_enum(SchoolStatus, "school_status"))
     address: Mapped[str | None] = mapped_column(Text)
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
+
+
+class IdentityConflict(Base):
+    """Two records that share a NIK but not a name or sex: kept apart until the team decides.
+
+    ``held_child_id`` is the record the new submission or imported row created (without the NIK, which the
+    existing child keeps); ``nik_hash``/``nik_encrypted`` are the NIK it gave."""
+
+    __tablename__ = "identity_conflicts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    existing_child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"), index=True)
+    held_child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id", ondelete="SET NULL"), index=True)
+    nik_hash: Mapped[str] = mapped_column(String(64))
+    nik_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    source: Mapped[str] = mapped_column(String(20))
+    """``chat`` or ``import``."""
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    """Where the held record lives: its desa and kecamatan teams review it."""
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    """``open``, then ``merged``, ``kept_apart`` or ``nik_fixed``."""
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import getpass
+import os
+import socket
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select
@@ -9,6 +13,17 @@ from sqlalchemy.orm import Session
 
 from storage.db import Database
 from storage.models import AuditLog
+
+
+@cache
+def os_actor() -> dict[str, str]:
+    """Who runs this process, for entries without a person (the command line, a scheduled job): the operating
+    system's user and the host, so ``ats-bot db restore`` or an export is never anonymous."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (some containers)
+        user = str(os.getuid())
+    return {"os_user": user, "host": socket.gethostname()}
 
 
 def add_entry(
@@ -21,7 +36,10 @@ def add_entry(
     region_code: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Audit inside the caller's transaction, so the entry exists exactly when the change does."""
+    """Audit inside the caller's transaction, so the entry exists exactly when the change does. Without a person
+    (``actor_id`` None) the entry names the operating-system user and host (:func:`os_actor`)."""
+    if actor_id is None:
+        detail = {**os_actor(), **(detail or {})}
     session.add(
         AuditLog(
             action=action,

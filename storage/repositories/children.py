@@ -6,13 +6,16 @@ import re
 import unicodedata
 from dataclasses import dataclass, fields
 from datetime import date
+from difflib import SequenceMatcher
+from enum import Enum
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from storage.crypto import NikCipher
 from storage.db import Database
-from storage.models import Child, Sex
+from storage.models import Child, IdentityConflict, Sex
+from storage.repositories.audit import add_entry
 from storage.repositories.sql import lock_keys
 
 
@@ -65,12 +68,94 @@ def find_duplicate_children(db: Database, identity: ChildIdentity) -> list[Child
         return _candidates(session, db.cipher, identity)
 
 
-def find_or_create_child(
-    session: Session, cipher: NikCipher, identity: ChildIdentity, created_by: int | None, *, lock: bool = True
-) -> tuple[Child, bool]:
-    """The existing record of this child, completed with anything new, or a new record; (child, created).
+class Match(str, Enum):
+    SAME = "same"
+    """The same child: use the existing record."""
+    CLASH = "clash"
+    """The NIK of an existing child whose name or sex disagrees: never merged, the team decides."""
+    NEW = "new"
 
-    A NIK match wins. A name match is the same child unless the two records carry different NIKs.
+
+@dataclass(frozen=True)
+class Decision:
+    match: Match
+    child: Child | None = None
+    """The existing record (SAME: this child; CLASH: the one that holds the NIK)."""
+    held: Child | None = None
+    """CLASH only: a record kept apart earlier for this same description (a repeated submission or row)."""
+
+
+def names_agree(first: str, second: str) -> bool:
+    """Whether two written names can be the same person: spelling (Akhmad/Ahmad), initials (Ayu L.), a short
+    form (Muh/Muhammad), a missing part (Siti Aminah/Siti Aminah Putri) or a joined name (Nurhayati/Nur Hayati)."""
+    a, b = normalize_name(first), normalize_name(second)
+    if a == b or a.replace(" ", "") == b.replace(" ", ""):
+        return True
+    short, long = sorted((a.split(), b.split()), key=len)
+    if not short:
+        return False
+    remaining = list(long)
+    for word in short:
+        found = next((w for w in remaining if _words_agree(word, w)), None)
+        if found is None:
+            return False
+        remaining.remove(found)
+    return True
+
+
+def _words_agree(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    shorter, longer = sorted((a, b), key=len)
+    if (len(shorter) == 1 or len(shorter) >= 3) and longer.startswith(shorter):
+        return True
+    return len(shorter) >= 3 and SequenceMatcher(None, a, b).ratio() >= 0.8
+
+
+def same_person(child: Child, identity: ChildIdentity) -> bool:
+    """A record and a description agree on what identifies a person besides the NIK: the name, and the sex
+    when both give it."""
+    if child.sex is not None and identity.sex is not None and child.sex != identity.sex:
+        return False
+    return names_agree(child.name, identity.name)
+
+
+def decide_child(session: Session, cipher: NikCipher, identity: ChildIdentity, candidates: list[Child] | None = None) -> Decision:
+    """Same child, clash or new: the one rule imports, chat submissions and household rosters share.
+
+    A NIK match is the same child only if the name and sex agree (else CLASH). Without a NIK match, a record
+    with the same name, birth date and desa is the same child unless both carry different NIKs.
+    ``candidates`` lets a bulk caller pass records it fetched for many rows in one query."""
+    nik_hash = cipher.nik_hash(identity.nik) if identity.nik else None
+    if candidates is None:
+        candidates = _candidates(session, cipher, identity)
+    folded = normalize_name(identity.name)
+    by_name = next((c for c in candidates if identity.birth_date is not None and c.name_normalized == folded
+                    and c.birth_date == identity.birth_date and c.region_code == identity.region_code
+                    and (nik_hash is None or c.nik_hash is None)), None)
+    by_nik = next((c for c in candidates if nik_hash and c.nik_hash == nik_hash), None)
+    if by_nik is not None:
+        if same_person(by_nik, identity):
+            return Decision(Match.SAME, by_nik)
+        return Decision(Match.CLASH, by_nik, by_name)
+    return Decision(Match.SAME, by_name) if by_name is not None else Decision(Match.NEW)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    child: Child
+    created: bool
+    conflict: IdentityConflict | None = None
+    """Set when the NIK clashed: ``child`` is then a new record held apart, without the NIK."""
+
+
+def resolve_child(
+    session: Session, cipher: NikCipher, identity: ChildIdentity, created_by: int | None, *, source: str = "chat",
+    lock: bool = True, candidates: list[Child] | None = None,
+) -> Resolution:
+    """The existing record of this child (completed with anything new), or a new record; on a NIK clash a new
+    record kept apart, without the NIK, and an open :class:`IdentityConflict` for the team to decide.
+
     Concurrent submissions about one child are serialized (see ``lock_keys``), so they cannot both create it.
     A bulk import that already holds a table lock passes ``lock=False``: thousands of per-child advisory
     locks in one transaction would exhaust PostgreSQL's lock table.
@@ -79,18 +164,38 @@ def find_or_create_child(
     if lock:
         name_key = f"child:{normalize_name(identity.name)}|{identity.birth_date}|{identity.region_code}"
         lock_keys(session, name_key, *([f"child-nik:{nik_hash}"] if nik_hash else []))
-    candidates = _candidates(session, cipher, identity)
-    match = next((c for c in candidates if nik_hash and c.nik_hash == nik_hash), None)
-    if match is None:  # a name match, unless both records have a NIK and they differ
-        match = next((c for c in candidates if nik_hash is None or c.nik_hash in (None, nik_hash)), None)
-    if match is not None:
-        _complete(match, cipher, identity, nik_hash)
-        return match, False
+    decision = decide_child(session, cipher, identity, candidates)
+    if decision.match is Match.SAME and decision.child is not None:
+        _complete(decision.child, cipher, identity, nik_hash)
+        return Resolution(decision.child, False)
+    clash = decision.match is Match.CLASH
+    if clash and decision.held is not None:  # already kept apart, its conflict open or decided
+        _complete(decision.held, cipher, identity, None)
+        return Resolution(decision.held, False)
     child = Child(name=identity.name.strip(), name_normalized=normalize_name(identity.name), created_by=created_by)
-    _complete(child, cipher, identity, nik_hash)
+    _complete(child, cipher, identity, None if clash else nik_hash)
     session.add(child)
     session.flush()
-    return child, True
+    if not clash or decision.child is None or nik_hash is None:
+        return Resolution(child, True)
+    conflict = IdentityConflict(
+        existing_child_id=decision.child.id, held_child_id=child.id, nik_hash=nik_hash,
+        nik_encrypted=cipher.encrypt_nik(identity.nik or ""), source=source, region_code=identity.region_code,
+        status="open", created_by=created_by,
+    )
+    session.add(conflict)
+    session.flush()
+    add_entry(session, "identity.conflict", "child", decision.child.id, actor_id=created_by, region_code=identity.region_code,
+              detail={"conflict": conflict.id, "held_child": child.id, "source": source})
+    return Resolution(child, True, conflict)
+
+
+def find_or_create_child(
+    session: Session, cipher: NikCipher, identity: ChildIdentity, created_by: int | None, *, lock: bool = True
+) -> tuple[Child, bool]:
+    """(child, created) by :func:`resolve_child` (a NIK clash gives a new record held apart)."""
+    resolution = resolve_child(session, cipher, identity, created_by, lock=lock)
+    return resolution.child, resolution.created
 
 
 def _complete(child: Child, cipher: NikCipher, identity: ChildIdentity, nik_hash: str | None) -> None:

@@ -8,21 +8,30 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session
 
 from storage.db import Database
-from storage.models import Invitation, Person, Role
+from storage.models import Child, Invitation, Person, Role
 from storage.repositories.audit import add_entry
 from storage.types import utcnow
 
 DEFAULT_VALIDITY = timedelta(days=7)
 
 
-class InvitationError(Exception):
-    """Why an invitation cannot be used: ``unknown``, ``used`` or ``expired``."""
+ESCALATED = frozenset({"other_role", "other_family"})
+"""Refusals the invitation's sender hears about: their link reached someone who is not that family."""
 
-    def __init__(self, reason: str) -> None:
+
+class InvitationError(Exception):
+    """Why an invitation cannot be used: ``unknown``, ``used``, ``expired``, or (a parent's link) ``other_role``
+    (the person already works with another role) or ``other_family`` (the parent of an unrelated child).
+    For the last two, ``created_by``, ``child_id`` and ``region_code`` say whom to alert, about whom."""
+
+    def __init__(self, reason: str, *, created_by: int | None = None, child_id: int | None = None,
+                 region_code: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.created_by, self.child_id, self.region_code = created_by, child_id, region_code
 
 
 @dataclass(frozen=True)
@@ -64,11 +73,17 @@ def create_invitation(
 
 
 def redeem_invitation(db: Database, token: str, person_id: int) -> Redeemed:
-    """Use an invitation for ``person_id``: one winner even if two people open the link at the same moment."""
+    """Use an invitation for ``person_id``: one winner even if two people open the link at the same moment.
+
+    A link grants exactly what it says: a parent's link makes its user that child's parent only if they have no
+    other role and are not the parent of an unrelated child; otherwise it is refused (and stays usable for the
+    real family) and the caller alerts its sender. No refusal changes the person."""
     now = utcnow()
     digest = token_hash(token)
     with db.write() as session:
         invitation = session.scalars(select(Invitation).where(Invitation.token_hash == digest)).one_or_none()
+        person = session.get(Person, person_id)
+        assert person is not None
         reason = None
         if invitation is None:
             reason = "unknown"
@@ -76,6 +91,8 @@ def redeem_invitation(db: Database, token: str, person_id: int) -> Redeemed:
             reason = "used"
         elif invitation.expires_at <= now:
             reason = "expired"
+        elif invitation.role is Role.ORANG_TUA and (reason := _not_that_family(session, person, invitation)) is not None:
+            pass
         else:
             claimed = session.execute(
                 update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
@@ -85,8 +102,6 @@ def redeem_invitation(db: Database, token: str, person_id: int) -> Redeemed:
                 reason = "used"
         if reason is None:
             assert invitation is not None
-            person = session.get(Person, person_id)
-            assert person is not None
             if invitation.role is not Role.ORANG_TUA or person.role is Role.MASYARAKAT:
                 person.role, person.region_code = invitation.role, invitation.region_code
                 person.school_id = invitation.school_id
@@ -95,8 +110,24 @@ def redeem_invitation(db: Database, token: str, person_id: int) -> Redeemed:
             return Redeemed(invitation.role, invitation.region_code, invitation.child_id, invitation.case_id)
         # The refusal is recorded (committed with this block), then reported.
         add_entry(session, "invitation.refused", "invitation", invitation.id if invitation else None, actor_id=person_id,
-                  detail={"reason": reason})
-    raise InvitationError(reason)
+                  region_code=invitation.region_code if invitation else None,
+                  detail={"reason": reason, "role": person.role.value, "region": person.region_code,
+                          "child_id": invitation.child_id if invitation else None})
+        about = {"created_by": invitation.created_by, "child_id": invitation.child_id, "region_code": invitation.region_code} \
+            if invitation is not None and reason in ESCALATED else {}
+    raise InvitationError(reason, **about)
+
+
+def _not_that_family(session: Session, person: Person, invitation: Invitation) -> str | None:
+    """Why ``person`` may not become the parent the invitation names, or None when they may: anyone new, or a
+    parent whose children already linked live in the same household as this child (siblings)."""
+    if person.role not in (Role.MASYARAKAT, Role.ORANG_TUA):
+        return "other_role"
+    linked = set(session.scalars(children_of_parent(person.id)))
+    if not linked or invitation.child_id in linked:
+        return None
+    households = set(session.scalars(select(Child.household_id).where(Child.id.in_(linked | {invitation.child_id}))))
+    return None if len(households) == 1 and None not in households else "other_family"
 
 
 def children_of_parent(person_id: int) -> Select[int | None]:

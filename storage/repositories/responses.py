@@ -12,7 +12,7 @@ from storage.errors import DraftClosedError
 from storage.models import Case, DraftStatus, Response
 from storage.repositories.audit import add_entry
 from storage.repositories.cases import add_case
-from storage.repositories.children import ChildIdentity, find_or_create_child
+from storage.repositories.children import ChildIdentity, resolve_child
 from storage.repositories.drafts import close_draft, load_draft
 from storage.repositories.references import allocate_reference
 
@@ -46,6 +46,8 @@ class SubmitResult:
     case_id: int | None
     already_submitted: bool = False
     """The draft had been submitted before (a double tap): this is the earlier response, nothing was written."""
+    conflict_id: int | None = None
+    """The NIK given belongs to another child whose name or sex disagrees: the child was kept apart for review."""
 
 
 def submit_response(db: Database, submission: Submission) -> SubmitResult:
@@ -71,12 +73,11 @@ def submit_response(db: Database, submission: Submission) -> SubmitResult:
                     f"not {submission.instrument} v{submission.instrument_version}"
                 )
 
-        child_id, child_created = None, False
+        child_id, child_created, conflict_id = None, False, None
         if submission.child is not None:
-            child, child_created = find_or_create_child(
-                session, db.cipher, submission.child, created_by=submission.submitted_by
-            )
-            child_id = child.id
+            resolution = resolve_child(session, db.cipher, submission.child, submission.submitted_by)
+            child_id, child_created = resolution.child.id, resolution.created
+            conflict_id = resolution.conflict.id if resolution.conflict else None
 
         case_id = submission.case_id or (draft.case_id if draft else None)
         if case_id is None and submission.open_case_status and child_id is not None:
@@ -118,7 +119,7 @@ def submit_response(db: Database, submission: Submission) -> SubmitResult:
             region_code=submission.region_code,
             detail={"reference": response.reference, "instrument": response.instrument, "child_created": child_created},
         )
-        return SubmitResult(response.id, response.reference, child_id, child_created, case_id)
+        return SubmitResult(response.id, response.reference, child_id, child_created, case_id, conflict_id=conflict_id)
 
 
 def get_response(db: Database, reference: str) -> Response | None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from app.cases_cli import register
+from app.cli import main
 from app.settings import get_settings
 from cases import service
 from storage.db import Database
@@ -19,22 +18,19 @@ SAMPLE = Path(__file__).resolve().parents[2] / "cases" / "data" / "sekolah-conto
 
 
 @pytest.fixture
-def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[argparse.ArgumentParser]:
+def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("DATA_KEY", TEST_KEY)
     get_settings.cache_clear()
-    parser = argparse.ArgumentParser(prog="ats-bot")
-    register(parser.add_subparsers(required=True))
-    yield parser
+    yield
     get_settings.cache_clear()
 
 
-def run(parser: argparse.ArgumentParser, *argv: str) -> int:
-    args = parser.parse_args(argv)
-    return int(args.func(args))
+def run(_cli: None, *argv: str) -> int:
+    return main(list(argv))
 
 
-def test_schools_import(cli: argparse.ArgumentParser, db: Database, regions: None, tmp_path: Path,
+def test_schools_import(cli: None, db: Database, regions: None, tmp_path: Path,
                         capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "sekolah.csv"
     bad.write_text("NPSN,NAMA,JENJANG,STATUS,ALAMAT,KODE_WILAYAH\n123,SD,SD,negeri,,33.26.01\n99260101,SD,TK,negeri,,33.26.01\n")
@@ -51,7 +47,7 @@ def test_schools_import(cli: argparse.ArgumentParser, db: Database, regions: Non
     assert SAMPLE.is_file()
 
 
-def test_cases_show_and_history(cli: argparse.ArgumentParser, db: Database, people: People,
+def test_cases_show_and_history(cli: None, db: Database, people: People,
                                 capsys: pytest.CaptureFixture[str]) -> None:
     proposal = service.propose(db, people.proposer, "Ahmad Fauzi", 14, DESA, "Membantu di sawah")
     service.take_proposal(db, proposal.case_id, people.volunteer)

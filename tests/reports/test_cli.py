@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import io
 from pathlib import Path
@@ -11,16 +10,14 @@ import pytest
 from openpyxl import load_workbook
 
 from app import reports_cli
+from app.cli import main
 from storage.db import Database
 from tests.reports.conftest import DESA_A1, KABUPATEN, People, Seed
 from tests.reports.test_imports import GOOD, xlsx
 
 
 def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="ats-bot")
-    reports_cli.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    return main(argv)
 
 
 @pytest.fixture(autouse=True)

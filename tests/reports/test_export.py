@@ -61,7 +61,7 @@ def region_data(seed: Seed, world: People) -> dict[str, int]:
 
 
 def test_region_export_lampiran2_columns(db: Database, region_data: dict[str, int], world: People) -> None:
-    filename, content = export_region(db, KABUPATEN, "xlsx", world.kabupaten_team)
+    filename, content = export_region(db, KABUPATEN, "xlsx", world.kabupaten_team, reason="rekonsiliasi Dapodik")
     assert filename.startswith("ats-3326-") and filename.endswith(".xlsx")
     sheets = sheets_of(content)
     assert list(sheets) == [LAMPIRAN2_SHEET, "Rumah Tangga", "Anggota Rumah Tangga", "Kunjungan", "Riwayat Status"]
@@ -123,7 +123,7 @@ def test_every_answer_is_exported(db: Database, region_data: dict[str, int]) -> 
 
 
 def test_csv_is_a_zip_of_sheets(db: Database, region_data: dict[str, int]) -> None:
-    filename, content = export_region(db, KEC_A, "csv", None)
+    filename, content = export_region(db, KEC_A, "csv", None, reason="rekonsiliasi Disdukcapil")
     assert filename.endswith(".zip")
     archive = zipfile.ZipFile(io.BytesIO(content))
     assert sorted(archive.namelist()) == sorted(f"{s}.csv" for s in

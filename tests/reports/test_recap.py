@@ -4,12 +4,11 @@ back in school against the target; the quarterly recap; text and chart."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
 from reports.recap import build_recap, recap_data
-from reports.targets import Targets, TargetsFileError, load_targets
+from reports.targets import Targets
 from storage.db import Database
 from tests.reports.conftest import DESA_A1, DESA_A2, DESA_B1, KABUPATEN, KEC_A, KEC_B, MAKASSAR_DESA, TODAY, Seed, at
 
@@ -130,17 +129,3 @@ def test_empty_region(db: Database, seed: Seed) -> None:
     assert "No child is recorded in Paninggaran yet." in recap.text
     assert recap.chart_png.startswith(b"\x89PNG")
     assert recap.at_risk == []
-
-
-def test_targets_file(tmp_path: Path) -> None:
-    default = load_targets()
-    assert default.for_region(KABUPATEN) == {2019: 389, 2020: 680, 2021: 1025, 2022: 2392}
-    assert default.for_region("")[2022] == 2392  # national: the sum over the kabupaten
-    assert default.for_region(KEC_A) == {}
-    path = tmp_path / "t.yaml"
-    path.write_text('targets:\n  "33.26.01": {2026: 5}\n  "33.26.02": {2026: 7, 2027: 1}\n', encoding="utf-8")
-    assert load_targets(path).for_region(KABUPATEN) == {2026: 12, 2027: 1}
-    path.write_text("targets: [1, 2]\n", encoding="utf-8")
-    with pytest.raises(TargetsFileError):
-        load_targets(path)
-    assert load_targets(tmp_path / "missing.yaml").for_region(KABUPATEN) == {}

@@ -2,36 +2,30 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from app.db_cli import register, register_regions
+from app.cli import main
 from app.settings import get_settings
 from storage.schema_state import current_revision, head_revision
 
 
 @pytest.fixture
-def cli(fresh_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[argparse.ArgumentParser]:
+def cli(fresh_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("DATABASE_URL", fresh_url)
     get_settings.cache_clear()
-    parser = argparse.ArgumentParser(prog="ats-bot")
-    subparsers = parser.add_subparsers(required=True)
-    register(subparsers)
-    register_regions(subparsers)
-    yield parser
+    yield
     get_settings.cache_clear()
 
 
-def run(parser: argparse.ArgumentParser, *argv: str) -> int:
-    args = parser.parse_args(argv)
-    return int(args.func(args))
+def run(_cli: None, *argv: str) -> int:
+    return main(list(argv))
 
 
 def test_db_commands(
-    cli: argparse.ArgumentParser, fresh_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cli: None, fresh_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run(cli, "db", "current") == 1
     assert "Run: ats-bot db upgrade" in capsys.readouterr().out
@@ -54,7 +48,7 @@ def test_db_commands(
 
 
 def test_regions_commands_report_errors(
-    cli: argparse.ArgumentParser, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cli: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run(cli, "db", "upgrade")
     assert run(cli, "regions", "load", "99.99") == 1
@@ -65,6 +59,6 @@ def test_regions_commands_report_errors(
     assert "1 new region(s)" in capsys.readouterr().out
 
 
-def test_requires_a_subcommand(cli: argparse.ArgumentParser) -> None:
+def test_requires_a_subcommand(cli: None) -> None:
     with pytest.raises(SystemExit):
-        cli.parse_args(["db"])
+        main(["db"])

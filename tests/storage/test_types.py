@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from storage.db import Database
 from storage.models import AuditLog, ProcessedUpdate
-from storage.repositories.audit import record
+from storage.repositories.audit import os_actor, record
 from storage.types import utcnow
 
 WITA = timezone(timedelta(hours=8))
@@ -50,5 +50,5 @@ def test_json_round_trip(db: Database) -> None:
     record(db, "test", "thing", 7, detail=detail)
     with db.read() as session:
         entry = session.scalars(select(AuditLog)).one()
-    assert entry.detail == detail
+    assert entry.detail == {**detail, **os_actor()}  # no person: the command line's OS user and host
     assert abs(entry.at - utcnow()) < timedelta(minutes=1)

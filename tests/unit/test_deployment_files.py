@@ -26,3 +26,13 @@ def test_compose_runs_the_bot_on_postgresql_after_the_database_is_healthy() -> N
     assert bot["depends_on"]["db"]["condition"] == "service_healthy" and "healthcheck" in db
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert "ats-bot db upgrade" in dockerfile and "HEALTHCHECK" in dockerfile and "/health" in dockerfile
+
+
+def test_compose_serves_the_dashboard_after_the_bot_migrated() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    web = compose["services"]["web"]
+    assert web["command"] == ["ats-bot", "web"] and web["build"] == compose["services"]["bot"]["build"]
+    assert web["environment"]["WEB_HOST"] == "0.0.0.0" and web["environment"]["DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert f"{web['environment']['WEB_PORT']}:{web['environment']['WEB_PORT']}" in web["ports"]
+    assert web["depends_on"]["bot"]["condition"] == "service_healthy"
+    assert "/health" in " ".join(web["healthcheck"]["test"]) and str(web["environment"]["WEB_PORT"]) in " ".join(web["healthcheck"]["test"])

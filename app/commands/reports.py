@@ -1,0 +1,48 @@
+"""``ats-bot report | export | import | reconcile`` (implementation: ``app.reports_cli``).
+
+REGION ``nasional`` (or ``all``) is every region.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from app.commands import handler
+from app.languages import LANGUAGES
+
+IMPL = "app.reports_cli"
+REGION_HELP = "Kemendagri code (33.26, 33.26.01, 33.26.01.2001) or 'nasional' for every region"
+LANG_HELP = "language of the output and progress (default id)"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    report = subparsers.add_parser("report", help="recap of a region (text; --chart writes the PNG)")
+    report.add_argument("region", metavar="REGION", help=REGION_HELP)
+    report.add_argument("--lang", default="id", choices=LANGUAGES, help=LANG_HELP)
+    report.add_argument("--today", default=None, help="YYYY-MM-DD (default: today)")
+    report.add_argument("--chart", type=Path, default=None, metavar="FILE", help="write the chart to this PNG file")
+    handler(report, f"{IMPL}:_report")
+
+    export = subparsers.add_parser("export", help="a region's data (Lampiran 2) or an instrument's responses")
+    export.add_argument("region", metavar="REGION", help=REGION_HELP)
+    export.add_argument("--format", dest="fmt", choices=("xlsx", "csv"), required=True, help="xlsx, or csv (a .zip of one CSV per sheet)")
+    export.add_argument("--instrument", default=None, help="NAME or 'all' for the responses of forms (default: Lampiran 2)")
+    export.add_argument("--out", type=Path, required=True, metavar="FILE", help="the file to write (its folder is created)")
+    export.add_argument("--lang", default="id", choices=LANGUAGES, help=LANG_HELP)
+    export.add_argument("--full-nik-reason", default=None, metavar="REASON",
+                        help="export full NIKs (masked otherwise), e.g. 'rekonsiliasi Dapodik'; audited with the reason")
+    handler(export, f"{IMPL}:_export")
+
+    imp = subparsers.add_parser("import", help="import a Lampiran 2 list (BDT, DAPODIK, EMIS, LTM, DO) from XLSX or CSV")
+    imp.add_argument("file", type=Path, metavar="FILE", help="the XLSX or CSV file")
+    imp.add_argument("--region", required=True, help="the scope whose desa and kecamatan the list names")
+    imp.add_argument("--dry-run", action="store_true", help="check and count, save nothing")
+    imp.add_argument("--lang", default="id", choices=LANGUAGES, help=LANG_HELP)
+    handler(imp, f"{IMPL}:_import")
+
+    rec = subparsers.add_parser("reconcile", help="match a Dapodik/EMIS enrolment export against the ATS list")
+    rec.add_argument("file", type=Path, metavar="FILE", help="the XLSX or CSV enrolment export")
+    rec.add_argument("--region", required=True, help=REGION_HELP)
+    rec.add_argument("--lang", default="id", choices=LANGUAGES, help=LANG_HELP)
+    handler(rec, f"{IMPL}:_reconcile")
