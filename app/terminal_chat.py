@@ -11,6 +11,7 @@ import json
 from typing import TextIO
 
 from app.i18n import Translator
+from app.places import lokal_name, typed_place
 from app.presenting import describe_problem, display_value, question_header, subject_name, summary_lines
 from flows.engine import Accepted, Complete, Engine, NeedsConfirmation, Refused, State
 from flows.messages import N_
@@ -33,7 +34,7 @@ def _ask(engine: Engine, state: State, t: Translator, out: TextIO, today: dt.dat
     if prompt.node.type in SELECTS:
         out.writelines(f"   {choice.code}. {t.label(choice.label)}\n" for choice in prompt.node.choices)
     if prompt.current is not None:
-        out.write(f"   [{display_value(t, prompt.node, prompt.current)}]\n")
+        out.write(f"   [{display_value(t, prompt.node, prompt.current, lokal_name)}]\n")
     if prompt.can_skip:
         out.write(f"   {t(OPTIONAL)}\n")
     out.write("> ")
@@ -56,9 +57,12 @@ def run_chat(engine: Engine, t: Translator, inp: TextIO, out: TextIO, today: dt.
             state = engine.back(state, day)
             continue
         if text == "?":
-            out.write("\n".join(summary_lines(t, engine, state.answers, engine.summary(state, day))) + "\n")
+            out.write("\n".join(summary_lines(t, engine, state.answers, engine.summary(state, day), lokal_name)) + "\n")
             continue
         node = engine.current(state, day)
+        regions = node.node.question.regions if not isinstance(node, Complete) else None
+        if regions is not None and regions.within:
+            text = typed_place(regions, text, state.answers.get(regions.within))
         outcome = engine.skip(state, day) if text == "-" else engine.answer(state, text, day)
         if isinstance(outcome, NeedsConfirmation):
             out.writelines("⚠ " + describe_problem(t, warning) + "\n" for warning in outcome.warnings)
@@ -71,8 +75,8 @@ def run_chat(engine: Engine, t: Translator, inp: TextIO, out: TextIO, today: dt.
             continue
         assert isinstance(outcome, Accepted)
         if not isinstance(node, Complete) and outcome.value is not None:
-            out.write("✓ " + t(SAVED, value=display_value(t, node.node, outcome.value)) + "\n")
+            out.write("✓ " + t(SAVED, value=display_value(t, node.node, outcome.value, lokal_name)) + "\n")
         state = outcome.state
-    out.write("\n" + t(REVIEW) + "\n" + "\n".join(summary_lines(t, engine, state.answers, engine.summary(state, day))) + "\n")
+    out.write("\n" + t(REVIEW) + "\n" + "\n".join(summary_lines(t, engine, state.answers, engine.summary(state, day), lokal_name)) + "\n")
     out.write(t(FINISHED) + "\n" + json.dumps(state.answers, ensure_ascii=False, indent=2) + "\n")
     return 0

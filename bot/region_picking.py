@@ -10,12 +10,12 @@ keyboard so a button can only pick what the server offered.
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from app.places import Place, matching
 from bot import render as R
 from bot import texts as T
 from bot.model import Button
@@ -34,29 +34,6 @@ else:
 
 LIST_LIMIT = 60
 """At most this many places as buttons (30 rows of two); more are reached by typing part of the name."""
-_PREFIX = re.compile(r"^\s*(desa|kelurahan|kel\.?|ds\.?|kecamatan|kec\.?)\s+", re.IGNORECASE)
-
-Place = tuple[str, str]
-"""``(code, name)`` of a region."""
-
-
-def _key(text: str) -> str:
-    return " ".join(_PREFIX.sub("", text).casefold().split())
-
-
-def matching(places: list[Place], typed: str) -> list[Place]:
-    """The places whose name contains what was typed, else those close to it (a typo), best first."""
-    wanted = _key(typed)
-    if not wanted:
-        return []
-    exact = [p for p in places if _key(p[1]) == wanted]
-    if exact:
-        return exact
-    found = [p for p in places if wanted in _key(p[1])]
-    if found:
-        return found
-    names = {_key(name): (code, name) for code, name in places}
-    return [names[n] for n in difflib.get_close_matches(wanted, list(names), n=5, cutoff=0.75)]
 
 
 class RegionPicking(Base):
