@@ -58,6 +58,15 @@ ACTION_LABELS = {
 }
 """What a person reads for an event: short imperative phrases, usable as button labels (``Refusal.allowed``)."""
 
+CHECK_PROBLEMS = {
+    "no_birth_date": N_("no birth date"),
+    "no_address": N_("no address"),
+    "no_nik": N_("no NIK"),
+    "duplicate": N_("same name and birth date twice"),
+    "age": N_("age outside 7–18"),
+}
+"""What the kecamatan's completeness check points out in a desa's list (:mod:`cases.checks`)."""
+
 # -- refusals of the service ----------------------------------------------------------------------------------
 CASE_NOT_FOUND = N_("There is no case {reference}.")
 ALREADY_TAKEN = N_("Proposal {reference} has already been taken by {name}.")

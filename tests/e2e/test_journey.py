@@ -77,9 +77,12 @@ DISTRICTS = [
 ]
 
 
-def start_from_notice(deployment: Deployment, user: User, button: str, instrument: str) -> Volunteer:
-    """Press a notice button that opens a form about the child; the form may start prefilled."""
+def start_from_notice(deployment: Deployment, user: User, button: str, instrument: str, *, consent: str | None = None) -> Volunteer:
+    """Press a notice button that opens a form about the child (a parent first answers the consent question
+    with the button ``consent``); the form may start prefilled."""
     user.press(button)
+    if consent is not None:
+        user.press(consent, user.wait_for(lambda m: consent in m.button_texts()))
     user.wait_text(t(T.STARTED, title=t.label(engine(instrument).compiled.instrument.title))[:25])
     return Volunteer(user, engine(instrument), state=deployment.active_state(user.id))
 
@@ -190,7 +193,7 @@ def test_from_a_neighbours_tip_to_a_child_back_in_class(emulator: BotApiEmulator
     parent = emulator.user(2004, "Ibu Dimas")
     parent.send("/start " + link.text.split("start=")[1].split()[0])
     parent.wait_text(t(T.FILL_STATEMENT))
-    statement = start_from_notice(deployment, parent, t(T.FILL_STATEMENT), "kesediaan")
+    statement = start_from_notice(deployment, parent, t(T.FILL_STATEMENT), "kesediaan", consent=t(T.CONSENT_ALL))
     assert statement.state.answers.get("B.1") == visit.state.answers["B.2"]  # filled with the child's data
     statement.fill({**fixture_answers("kesediaan", "full"), "C.6": None})  # no place written: the capital is printed
     statement.submit()
