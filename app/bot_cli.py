@@ -8,8 +8,9 @@ import logging
 import sys
 
 from app.settings import Settings, get_settings
+from app.telegram_check import TelegramRefused, wait_for_telegram
 from bot.app import ALLOWED_UPDATES, build_application, serve_health
-from storage.crypto import MissingDataKeyError
+from storage.crypto import DataKeyError
 from storage.schema_state import SchemaBehindError
 from storage.startup import open_database
 
@@ -31,9 +32,18 @@ def _prepare(settings: Settings):  # type: ignore[no-untyped-def]
         return None
     try:
         db = open_database(settings)
-    except (SchemaBehindError, MissingDataKeyError) as exc:
+    except (SchemaBehindError, DataKeyError) as exc:
         print(str(exc), file=sys.stderr)
         return None
+    try:
+        username = wait_for_telegram(settings)
+    except TelegramRefused as exc:
+        print(str(exc), file=sys.stderr)
+        return None
+    except KeyboardInterrupt:
+        print("Stopped before Telegram could be reached.", file=sys.stderr)
+        return None
+    logging.getLogger(__name__).info("Telegram answers: this is @%s", username)
     return db
 
 

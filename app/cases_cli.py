@@ -13,6 +13,7 @@ from cases.schools import SchoolImportError, import_schools_file
 from cases.service import CaseError, case_by_reference, case_history, case_summary, proposal_details
 from storage.db import Database
 from storage.models import Case, Region
+from storage.repositories.audit import record
 from storage.startup import open_database
 
 
@@ -42,6 +43,8 @@ def cmd_cases_show(args: argparse.Namespace) -> int:
     try:
         case_id = case_by_reference(db, args.reference)
         summary = case_summary(db, case_id)
+        record(db, "child.read", "child", summary.child_id, region_code=summary.region_code,
+               detail={"case": summary.reference, "via": "cli"})  # the OS user and host are the actor
         print("\n".join(summary_lines(t, summary)))
         if summary.proposed_by is not None:
             proposal = proposal_details(db, case_id)

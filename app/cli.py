@@ -13,12 +13,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-from app.commands import resolve
+from app.commands import CommandError, resolve
 
 COMMAND_GROUPS = (
     "app.commands.instruments",
     "app.commands.bot",
     "app.commands.db",
+    "app.commands.keys",
     "app.commands.people",
     "app.commands.cases",
     "app.commands.reminders",
@@ -40,10 +41,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(resolve(args.handler)(args) or 0)
+    except CommandError as exc:
+        print(f"ats-bot: {exc}", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         # The reader went away (`ats-bot instruments show x | head`): not an error of ours, and nothing to tell.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor a complaint when Python exits
+        except (AttributeError, OSError, ValueError):
+            pass
         return 0
 
 

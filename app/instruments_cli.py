@@ -10,9 +10,11 @@ from typing import Any
 
 from app.i18n import translator
 from app.presenting import describe_problem
+from app.walk_steps import walk_steps
 from flows.compiler import END
 from flows.diagram import mermaid
 from flows.loader import instrument_names
+from flows.messages import N_
 from flows.registry import engine
 from flows.schema import QuestionType
 from flows.xlsform import xlsform_sheets
@@ -33,10 +35,10 @@ def describe(name: str) -> dict[str, Any]:
     questions = []
     for node in compiled.layout.nodes.values():
         q = node.question
-        routes = [
-            {"to": t.dest if t.dest != END else None, "when": code}
-            for code, target in (q.jumps or {}).items()
-            for t in compiled.machine.events["next"].transitions[q.id] if t.dest == target
+        compiled_to = {t.dest for t in compiled.machine.events["next"].transitions.get(q.id, [])}
+        routes = [  # one per answer code, as the machine has it (two codes may lead to the same question)
+            {"to": target if target != END else None, "when": code}
+            for code, target in (q.jumps or {}).items() if target in compiled_to
         ]
         questions.append({
             "id": q.id,
@@ -70,15 +72,37 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+NOT_AN_OBJECT = N_("The answers must be one JSON object {{\"question id\": answer, ...}}: {problem}")
+NOT_JSON = N_("not JSON ({error})")
+A_LIST = N_("a JSON list was given")
+UNREADABLE = N_("Cannot read {file}: {error}")
+
+
 def cmd_walk(args: argparse.Namespace) -> int:
-    raw = json.load(sys.stdin)
+    t = translator(args.lang)
+    try:
+        source = args.answers.open(encoding="utf-8") if args.answers else sys.stdin
+    except OSError as exc:
+        print(t(UNREADABLE, file=str(args.answers), error=exc.strerror or str(exc)), file=sys.stderr)
+        return 2
+    with source:
+        if args.steps:
+            return walk_steps(engine(args.name), t, source, sys.stdout, args.today)
+        text = source.read()
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        print(t(NOT_AN_OBJECT, problem=t(NOT_JSON, error=str(exc))), file=sys.stderr)
+        return 2
+    if not isinstance(raw, dict):
+        print(t(NOT_AN_OBJECT, problem=t(A_LIST) if isinstance(raw, list) else type(raw).__name__), file=sys.stderr)
+        return 2
     eng = engine(args.name)
     for node in eng.layout.nodes.values():
         if node.type is QuestionType.PHOTO and isinstance(raw.get(node.id), str):
             path = Path(raw[node.id])
             raw[node.id] = {"path": str(path), "size": path.stat().st_size if path.exists() else None}
     report = eng.check(raw, args.today)
-    t = translator(args.lang)
     print(json.dumps({
         "visited": report.visited,
         "stopped_at": report.stopped_at,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 from app.i18n import Translator
@@ -19,7 +20,7 @@ from flows.schema import QuestionType
 from flows.structure import Node
 
 NAME_PLACEHOLDER = "(Nama)"
-PROGRESS = N_("{answered}/{expected}")
+PROGRESS = N_("part {section}/{sections} · {answered} answered")
 PHOTO_KEPT = N_("photo received")
 SKIPPED = N_("(skipped)")
 YEARS_OLD = N_("{age} years old")
@@ -47,11 +48,43 @@ def question_label(t: Translator, node: Node, name: str | None) -> str:
     return text.replace(NAME_PLACEHOLDER, name) if name else text
 
 
-def question_header(t: Translator, prompt: Prompt, name: str | None) -> str:
-    """``1.4 · Jenis kelamin  (4/52)``: the code the volunteers were trained on, and where they are."""
+def section_title(t: Translator, engine: Engine, node: Node) -> str:
+    """The title of the part of the paper form a question belongs to, in the person's language."""
+    return t.label(next(s.title for s in engine.compiled.instrument.sections if s.id == node.section))
+
+
+@cache
+def _repeated_labels(engine: Engine) -> frozenset[str]:
+    """Labels that more than one section asks ("Nama" of the parent and of the child): alone they are ambiguous."""
+    sections: dict[str, set[str]] = {}
+    for node in engine.layout.nodes.values():
+        sections.setdefault(node.question.label.casefold(), set()).add(node.section)
+    return frozenset(label for label, where in sections.items() if len(where) > 1)
+
+
+def qualified_label(t: Translator, engine: Engine, node: Node, name: str | None) -> str:
+    """The question's label, followed by its section's title when the label alone could be another section's
+    question: "Nama — IDENTITAS ORANGTUA"."""
+    label = question_label(t, node, name)
+    if node.question.label.casefold() in _repeated_labels(engine):
+        return f"{label} — {section_title(t, engine, node)}"
+    return label
+
+
+def starts_section(engine: Engine, answers: Mapping[str, Any], node: Node) -> bool:
+    """Whether nothing of this question's section is answered yet: its title is shown before it."""
+    nodes = engine.layout.nodes
+    return not any(nodes[qid].section == node.section for qid in answers if qid in nodes)
+
+
+def question_header(t: Translator, engine: Engine, prompt: Prompt, name: str | None) -> str:
+    """``1.4 · Jenis kelamin  (part 1/4 · 3 answered)``: the code the volunteers were trained on, and where they
+    are. The part of the paper form is a total that never moves; the number of questions still to come does,
+    with every answer that opens or closes a branch, so it is not shown."""
     code = prompt.position.qid + (f" #{prompt.position.instance}" if prompt.position.instance else "")
-    progress = t(PROGRESS, answered=prompt.progress.answered + 1, expected=prompt.progress.expected)
-    return f"{code} · {question_label(t, prompt.node, name)}  ({progress})"
+    sections = [s.id for s in engine.compiled.instrument.sections]
+    progress = t(PROGRESS, section=sections.index(prompt.node.section) + 1, sections=len(sections), answered=prompt.progress.answered)
+    return f"{code} · {qualified_label(t, engine, prompt.node, name)}  ({progress})"
 
 
 def describe_problem(t: Translator, problem: Problem) -> str:

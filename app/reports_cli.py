@@ -14,13 +14,37 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import zipfile
 from typing import Any
 
+from flows.messages import N_
+
 NATIONAL = ("nasional", "national", "all", "*", "")
+UNKNOWN_REGION = N_("Region {region} is not loaded: check the Kemendagri code (e.g. 33.26), or load it with: "
+                    "ats-bot regions load {kabupaten}. Nothing was written.")
+UNREADABLE_FILE = N_("Cannot read {file}: it is not a spreadsheet (XLSX) or a CSV file ({problem}).")
+CHECKING = N_("checking")
+SAVING = N_("saving")
+ROWS = N_("rows")
 
 
 def _region(value: str) -> str:
     return "" if value.strip().lower() in NATIONAL else value.strip()
+
+
+def _unknown_region(db: Any, args: argparse.Namespace) -> bool:
+    """Whether REGION names no loaded region (then say so, in the command's language)."""
+    from app.i18n import translator
+    from storage.models import Region
+
+    code = _region(args.region)
+    if not code:
+        return False
+    with db.read() as session:
+        if session.get(Region, code) is not None:
+            return False
+    print(translator(args.lang)(UNKNOWN_REGION, region=code, kabupaten=".".join(code.split(".")[:2])), file=sys.stderr)
+    return True
 
 
 def _database() -> Any:
@@ -36,6 +60,8 @@ def _report(args: argparse.Namespace) -> int:
     today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
     db = _database()
     try:
+        if _unknown_region(db, args):
+            return 2
         recap = build_recap(db, _region(args.region), today, args.lang)
     finally:
         db.dispose()
@@ -53,6 +79,8 @@ def _export(args: argparse.Namespace) -> int:
 
     db = _database()
     try:
+        if _unknown_region(db, args):
+            return 2
         if args.instrument:
             _, content = export_responses(db, _region(args.region), args.instrument, args.fmt, None, reason=args.full_nik_reason)
         else:
@@ -64,6 +92,7 @@ def _export(args: argparse.Namespace) -> int:
         db.dispose()
     from storage.private_files import write_private
 
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     write_private(args.out, content)
     print(f"{args.out} ({len(content):,} bytes)")
     return 0
@@ -72,8 +101,11 @@ def _export(args: argparse.Namespace) -> int:
 class _Bars:
     """tqdm progress bars for the two passes of an import (plain lines when tqdm is not installed)."""
 
-    def __init__(self) -> None:
+    def __init__(self, language: str) -> None:
+        from app.i18n import translator
+
         self.bars: dict[str, Any] = {}
+        self.t = translator(language)
 
     def __call__(self, done: int, total: int, stage: str) -> None:
         try:
@@ -84,8 +116,8 @@ class _Bars:
             return
         bar = self.bars.get(stage)
         if bar is None:
-            label = {"check": "memeriksa", "save": "menyimpan"}.get(stage, stage)
-            bar = self.bars[stage] = tqdm(total=total, desc=label, unit="baris", file=sys.stderr)
+            label = {"check": self.t(CHECKING), "save": self.t(SAVING)}.get(stage, stage)
+            bar = self.bars[stage] = tqdm(total=total, desc=label, unit=f" {self.t(ROWS)}", file=sys.stderr)
         bar.update(done - bar.n)
         if done >= total:
             bar.close()
@@ -100,7 +132,7 @@ def _import(args: argparse.Namespace) -> int:
     from reports.imports import import_file
 
     db = _database()
-    bars = _Bars()
+    bars = _Bars(args.lang)
     try:
         report = import_file(db, args.file, args.file.name, actor_id=None, region_scope=_region(args.region),
                              dry_run=args.dry_run, progress=bars)
@@ -122,6 +154,9 @@ def _reconcile(args: argparse.Namespace) -> int:
         matches = reconcile(db, args.file, args.file.name, _region(args.region))
     except EnrolmentFileError:
         print(t(M.RECONCILE_NO_COLUMNS), file=sys.stderr)
+        return 2
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:  # a damaged or mislabelled file
+        print(t(UNREADABLE_FILE, file=str(args.file), problem=str(exc) or type(exc).__name__), file=sys.stderr)
         return 2
     finally:
         db.dispose()

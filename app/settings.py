@@ -28,7 +28,9 @@ class Settings(BaseSettings):
     """File downloads; derived from ``bot_api_base_url`` (``.../bot`` → ``.../file/bot``) when empty."""
     database_url: str = "sqlite:///data/ats-bot.db"
     data_key: str = ""
-    """Secret for encrypting NIKs and keying their hashes. Required outside development."""
+    """Data key(s), comma-separated, the first encrypting; when empty, the keys are read from ``key_file``."""
+    key_file: Path = Path("data/ats-bot.key")
+    """Where the data keys live (created 0600 by ``ats-bot db upgrade`` on first start when ``data_key`` is empty)."""
     files_dir: Path = Path("data/files")
     default_language: str = "id"
     webhook_url: str = ""

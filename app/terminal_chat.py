@@ -12,10 +12,11 @@ from typing import TextIO
 
 from app.i18n import Translator
 from app.places import lokal_name, typed_place
-from app.presenting import describe_problem, display_value, question_header, subject_name, summary_lines
+from app.presenting import describe_problem, display_value, question_header, section_title, starts_section, subject_name, summary_lines
 from flows.engine import Accepted, Complete, Engine, NeedsConfirmation, Refused, State
 from flows.messages import N_
 from flows.schema import SELECTS
+from flows.structure import Node
 
 HELP = N_("Type the answer (for options: the number; several: 1,3). Commands: < back, - skip, ? summary, q quit.")
 OPTIONAL = N_("(optional: type - to skip)")
@@ -30,15 +31,32 @@ YES_WORDS = ("y", "ya", "yes", "iya", "nggih", "inggih")
 def _ask(engine: Engine, state: State, t: Translator, out: TextIO, today: dt.date) -> None:
     prompt = engine.current(state, today)
     assert not isinstance(prompt, Complete)
-    out.write("\n" + question_header(t, prompt, subject_name(engine, state.answers)) + "\n")
+    if starts_section(engine, state.answers, prompt.node):
+        out.write(f"\n【{section_title(t, engine, prompt.node)}】")
+    out.write("\n" + question_header(t, engine, prompt, subject_name(engine, state.answers)) + "\n")
     if prompt.node.type in SELECTS:
-        out.writelines(f"   {choice.code}. {t.label(choice.label)}\n" for choice in prompt.node.choices)
+        numbered = _numbered(prompt.node)
+        out.writelines(f"   {i if numbered else choice.code}. {t.label(choice.label)}\n" for i, choice in enumerate(prompt.node.choices, 1))
     if prompt.current is not None:
         out.write(f"   [{display_value(t, prompt.node, prompt.current, lokal_name)}]\n")
     if prompt.can_skip:
         out.write(f"   {t(OPTIONAL)}\n")
     out.write("> ")
     out.flush()
+
+
+def _numbered(node: Node) -> bool:
+    """Options whose codes are not short numbers (Kemendagri codes of kecamatan, say) are listed 1, 2, 3…: the
+    help asks for the number shown, and nobody should have to type 33.26.08."""
+    return node.type in SELECTS and any(not choice.code.isdigit() for choice in node.choices)
+
+
+def _codes_for_numbers(node: Node, text: str) -> str:
+    """``2`` or ``1,3`` as typed against a numbered list → the options' codes; anything else as it was typed."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isdigit() and 1 <= int(part) <= len(node.choices) for part in parts):
+        return text
+    return ",".join(node.choices[int(part) - 1].code for part in parts)
 
 
 def run_chat(engine: Engine, t: Translator, inp: TextIO, out: TextIO, today: dt.date | None = None) -> int:
@@ -63,6 +81,8 @@ def run_chat(engine: Engine, t: Translator, inp: TextIO, out: TextIO, today: dt.
         regions = node.node.question.regions if not isinstance(node, Complete) else None
         if regions is not None and regions.within:
             text = typed_place(regions, text, state.answers.get(regions.within))
+        if not isinstance(node, Complete) and _numbered(node.node):
+            text = _codes_for_numbers(node.node, text)
         outcome = engine.skip(state, day) if text == "-" else engine.answer(state, text, day)
         if isinstance(outcome, NeedsConfirmation):
             out.writelines("⚠ " + describe_problem(t, warning) + "\n" for warning in outcome.warnings)

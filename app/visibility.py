@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from flows.schema import FieldClass
-from storage.models.enums import Role
+from storage.enums import Role
 
 __all__ = ["FULL", "HIDDEN", "MASKED", "MATRIX", "FieldClass", "Level", "Policy", "filter_answers", "mask", "mask_nik",
            "mask_phone", "policy"]

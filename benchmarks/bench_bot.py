@@ -185,7 +185,7 @@ def build_script() -> list[Step]:
             state = settle(eng.answer(state, text, today), steps)
         if steps[-1].expect == ("any", ""):
             steps[-1] = Step(steps[-1].kind, steps[-1].value, ends(state), steps[-1].personal)
-    steps.append(Step("press", t(T.SUBMIT), ("contains", "ATS-")))
+    steps.append(Step("press", t(T.SUBMIT), ("contains", "F-3326-")))
     return steps
 
 

@@ -1,19 +1,24 @@
-"""Reminders benchmark: one sweep over 1,000,000 cases — how long it takes to find and claim the due reminders,
-and its peak memory.
+"""Reminders benchmark over 1,000,000 cases: claiming a sweep's due rows (product and plain SQL side by side),
+the materialisation and the daily reconciliation, one whole sweep, and peak memory.
 
     python benchmarks/bench_reminders.py [--cases 1000000] [--url postgresql+psycopg://...] [--keep]
 
 Seeds a district-sized synthetic database on PostgreSQL (COPY, foreign keys off while loading): 1,000,000
 children and cases with a realistic mix of statuses, two status events per case, an active pendamping for every
 case being accompanied or monitored, visits, monitoring forms, 20,000 pendamping (1 % unreachable) and the
-desa/kecamatan/kabupaten teams in WIB, WITA and WIT; and every reminder a bot running until Monday 23 Nov 2026
-17:00 WIB would have sent (the rules' own output, recorded as sent). The clock is Tue 24 Nov 2026 09:00 WIB:
-what came due since Monday evening is due now. Then, each phase in a fresh child process (so its peak RSS is its own):
+desa/kecamatan/kabupaten teams in WIB, WITA and WIT; every reminder a bot running until Monday 23 Nov 2026
+17:00 WIB would have sent (the rules' own output, recorded as sent) and each open case's next check
+(``case_reminder_due``) as that bot left it. The clock is Tue 24 Nov 2026 09:00 WIB: what came due since Monday
+evening is due now. Then, each phase in a fresh child process (so its peak RSS is its own):
 
-1. ``materialise``: the rules over every open case, inserting what is due (the job does this every 10 minutes);
-2. ``sweep``: ``deliver_due`` with a bot that sends nothing, no rate limit — finds and claims every due row in
-   batches of 25 (``claim_batch``), each batch one transaction that records the rows as sent;
-3. ``claim``: the steady-state cost: find and claim one batch of 25 due rows among them (median of 200).
+1. ``reconcile``: the daily set-based reconciliation of the next checks (a few statements, no loop over cases);
+2. ``materialise``: the rules over the cases whose next check is due (an index range), inserting what is due
+   (the job does this every 10 minutes); a second pass right after it (nothing due any more);
+3. ``claim``: claiming one sweep's due rows (``max_per_sweep`` = 700): the product's ``claim`` (one
+   ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING`` and one joined read of what the
+   messages need) against the plain-SQL baseline (one statement: the same UPDATE in a CTE joined with the
+   data to render, through psycopg), alternately, median of 15 each;
+4. ``sweep``: ``deliver_due`` with a bot that sends nothing, no rate limit: claims and renders every due row.
 
 Peak memory is the child process's peak RSS (the interpreter and libraries are about 90 MB of it); the sweep is
 run a second time on the same rows under tracemalloc for the Python heap's peak (``--tracemalloc`` does the same
@@ -159,7 +164,7 @@ def seed(url: str, cases: int, rng: random.Random) -> dict[str, int]:
             for cid, status, _, since in open_cases:
                 if status in BEFORE and rng.random() < 0.4:
                     day = max((NOW - dt.timedelta(days=rng.randint(1, 90))).date(), since.date())
-                    copy.write_row((cid, assigned[cid], day, NOW))
+                    copy.write_row((cid, assigned[cid], day, dt.datetime.combine(day, dt.time(10), tzinfo=dt.UTC)))
                     last_visit[cid] = day
                     visits += 1
         with conn.cursor().copy(
@@ -171,8 +176,10 @@ def seed(url: str, cases: int, rng: random.Random) -> dict[str, int]:
                     copy.write_row((f"M-{cid:07d}", "monitoring", 1, "{}", cid, assigned[cid], at, desa))
                     last_form[cid] = at
                     responses += 1
-        # What a bot running until Monday evening has sent: the rules' own output, each row sent when it was due.
+        # What a bot running until Monday evening has sent: the rules' own output, each row sent when it was due;
+        # and each case's next check as that bot left it.
         settings = ReminderSettings(_env_file=None)
+        checks: list[tuple[int, dt.datetime]] = []
         with conn.cursor().copy(
             "COPY reminders (kind, case_id, person_id, region_code, period, due_at, state, attempts, claimed_by, claimed_at, sent_at, "
             "token, timezone, subject_person_id, detail, snoozes, created_at, updated_at) FROM STDIN"
@@ -193,6 +200,13 @@ def seed(url: str, cases: int, rng: random.Random) -> dict[str, int]:
                         copy.write_row((str(d.kind), cid, d.person_id, desa, d.period, d.due_at, "sent", 1, "history", d.due_at, d.due_at,
                                         new_token(), d.timezone, d.subject_person_id, json.dumps(dict(d.detail)), 0, d.due_at, d.due_at))
                         history += 1
+                check = rules.next_check(snapshot, settings, PREVIOUS_EVENING, PREVIOUS_EVENING, stored)
+                if check is not None:
+                    checks.append((cid, check))
+        with conn.cursor().copy("COPY case_reminder_due (case_id, due_at, updated_at) FROM STDIN") as copy:
+            for cid, check in checks:
+                copy.write_row((cid, check, PREVIOUS_EVENING))
+        counts["checks_due_now"] = sum(1 for _, check in checks if check <= NOW)
         counts.update(visits=visits, responses=responses, reminders_history=history, cases=cases)
         for table in ("children", "cases", "case_events", "assignments", "visits", "responses", "reminders"):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))")
@@ -217,7 +231,24 @@ def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+BASELINE_CLAIM = """
+WITH claimed AS (
+  UPDATE reminders SET state = 'sent', claimed_by = %(by)s, claimed_at = %(now)s, sent_at = %(now)s,
+         attempts = attempts + 1, updated_at = %(now)s
+  WHERE id IN (SELECT id FROM reminders WHERE state IN ('pending', 'snoozed') AND due_at <= %(now)s
+               AND timezone = ANY(%(zones)s) ORDER BY due_at, id LIMIT %(n)s FOR UPDATE SKIP LOCKED)
+  RETURNING *)
+SELECT c.id, c.kind, c.token, c.period, c.detail, p.telegram_chat_id, p.language, ch.name, v.name, s.display_name, a.name
+FROM claimed c JOIN people p ON p.id = c.person_id
+LEFT JOIN cases k ON k.id = c.case_id LEFT JOIN children ch ON ch.id = k.child_id LEFT JOIN regions v ON v.code = k.region_code
+LEFT JOIN people s ON s.id = c.subject_person_id LEFT JOIN regions a ON a.code = c.region_code
+"""
+ZONES_ALL = ["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"]
+CLAIM_RUNS = 15
+
+
 def run_phase(url: str, phase: str, trace: bool) -> dict[str, Any]:
+    from reminders.next_due import reconcile
     from reminders.schedule import materialise
     from reminders.settings import ReminderSettings
     from reminders.sweep import claim, deliver_due
@@ -229,22 +260,34 @@ def run_phase(url: str, phase: str, trace: bool) -> dict[str, Any]:
         tracemalloc.start()
     started = time.perf_counter()
     result: dict[str, Any] = {"phase": phase, "tracemalloc": trace}
-    if phase == "materialise":
+    if phase == "reconcile":
+        result.update(reconcile(db, NOW).__dict__)
+    elif phase == "materialise":
         report = materialise(db, settings, NOW)
         result.update(report.as_dict())
+        again = materialise(db, settings, NOW)
+        result.update(again_seconds=round(again.seconds, 3), again_cases_seen=again.cases_seen)
     elif phase == "sweep":
         report = asyncio.run(deliver_due(NullBot(), db, settings, NOW, claimed_by="bench-sweep"))  # type: ignore[arg-type]
         result.update(claimed=report.claimed, sent=report.sent, skipped=report.skipped)
     elif phase == "claim":
-        zones = ["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"]
-        timings = []
-        for _ in range(200):
-            t = time.perf_counter()
-            batch = claim(db, NOW, zones, settings.claim_batch, "bench-claim")
-            timings.append(time.perf_counter() - t)
-            assert len(batch) == settings.claim_batch
-        result.update(batches=len(timings), median_ms=round(statistics.median(timings) * 1000, 2),
-                      p95_ms=round(sorted(timings)[int(len(timings) * 0.95)] * 1000, 2))
+        product, baseline = [], []
+        with psycopg.connect(_pg(url)) as plain:
+            due = plain.execute("SELECT count(*) FROM reminders WHERE state = 'pending' AND due_at <= %s", (NOW,)).fetchone()[0]
+            per_sweep = min(ReminderSettings(_env_file=None).max_per_sweep, max(1, due // (2 * CLAIM_RUNS)))  # small runs: less
+            for _ in range(CLAIM_RUNS):
+                t = time.perf_counter()
+                batch = claim(db, NOW, ZONES_ALL, per_sweep, "bench-claim")
+                product.append(time.perf_counter() - t)
+                assert len(batch) == per_sweep, len(batch)
+                t = time.perf_counter()
+                rows = plain.execute(BASELINE_CLAIM, {"by": "bench-plain", "now": NOW, "zones": ZONES_ALL, "n": per_sweep}).fetchall()
+                plain.commit()
+                baseline.append(time.perf_counter() - t)
+                assert len(rows) == per_sweep, len(rows)
+        result.update(rows=per_sweep, runs=CLAIM_RUNS, product_ms=round(statistics.median(product) * 1000, 1),
+                      baseline_ms=round(statistics.median(baseline) * 1000, 1),
+                      product_max_ms=round(max(product) * 1000, 1), baseline_max_ms=round(max(baseline) * 1000, 1))
     result["seconds"] = round(time.perf_counter() - started, 2)
     if trace:
         result["tracemalloc_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
@@ -265,6 +308,8 @@ def reset(url: str, phase: str) -> None:
     with psycopg.connect(_pg(url), autocommit=True) as conn:
         if phase == "materialise":
             conn.execute("DELETE FROM reminders WHERE claimed_by IS NULL AND state = 'pending'")
+            conn.execute("DELETE FROM case_reminder_due")
+            conn.execute("INSERT INTO case_reminder_due SELECT * FROM bench_checks")
         elif phase in ("sweep", "claim"):
             conn.execute("UPDATE reminders SET state = 'pending', claimed_by = NULL, claimed_at = NULL, sent_at = NULL, attempts = 0 "
                          "WHERE claimed_by LIKE 'bench-%'")
@@ -299,37 +344,37 @@ def main() -> int:
         t = time.perf_counter()
         counts = seed(url, args.cases, random.Random(args.seed))
         print(f"seeded in {time.perf_counter() - t:.0f}s: {json.dumps(counts)}", flush=True)
-        results = []
-        for phase in ("materialise", "sweep", "claim"):
-            if phase == "claim":  # the steady state: a backlog of due rows to claim from
-                with psycopg.connect(_pg(url), autocommit=True) as conn:
-                    due = conn.execute("SELECT count(*) FROM reminders WHERE state = 'pending' AND due_at <= %s", (NOW,)).fetchone()[0]
-                if due < 200 * 25:
-                    print("claim: not enough due rows for 200 batches, skipped")
-                    continue
+        with psycopg.connect(_pg(url), autocommit=True) as conn:  # the checks as seeded, to run a pass again
+            conn.execute("CREATE TABLE bench_checks AS SELECT * FROM case_reminder_due")
+        results = {}
+        for phase in ("reconcile", "materialise", "claim", "sweep"):
             timed = child(url, phase, False)
             if phase == "sweep" or (phase == "materialise" and args.tracemalloc):
                 reset(url, phase)  # the same work again, under tracemalloc (several times slower: timed apart)
                 traced = child(url, phase, True)
                 timed["tracemalloc_peak_mb"] = traced["tracemalloc_peak_mb"]
                 timed["seconds_with_tracemalloc"] = traced["seconds"]
-            if phase != "materialise":
-                reset(url, phase)  # materialised rows stay: the sweep claims them
-            results.append(timed)
+            if phase in ("claim", "sweep"):
+                reset(url, phase)  # materialised rows stay: the claims and the sweep take them
+            results[phase] = timed
             print(json.dumps(timed), flush=True)
+        with psycopg.connect(_pg(url), autocommit=True) as conn:
+            due = conn.execute("SELECT count(*) FROM reminders WHERE state = 'pending' AND due_at <= %s", (NOW,)).fetchone()[0]
+        r, m, c, w = results["reconcile"], results["materialise"], results["claim"], results["sweep"]
         print()
-        print(f"{args.cases:,} cases ({counts['open_cases']:,} open), PostgreSQL, clock Tue 24 Nov 2026 09:00 WIB")
-        for r in results:
-            if r["phase"] == "materialise":
-                traced = f", tracemalloc peak {r['tracemalloc_peak_mb']:.0f} MB" if "tracemalloc_peak_mb" in r else ""
-                print(f"  materialise (rules over every open case, insert what is due): {r['seconds']:.1f} s, "
-                      f"{r['cases_due']:,} cases in a due period, {r['inserted']:,} rows inserted, peak RSS {r['peak_rss_mb']:.0f} MB{traced}")
-            elif r["phase"] == "sweep":
-                print(f"  sweep (find and claim every due row, batches of 25, null bot): {r['seconds']:.1f} s for {r['claimed']:,} rows "
-                      f"({r['claimed'] / max(r['seconds'], 1e-9):,.0f} rows/s), peak RSS {r['peak_rss_mb']:.0f} MB, "
-                      f"tracemalloc peak {r['tracemalloc_peak_mb']:.1f} MB")
-            else:
-                print(f"  claim one batch of 25 among them: median {r['median_ms']} ms, p95 {r['p95_ms']} ms")
+        print(f"{args.cases:,} cases ({counts['open_cases']:,} open, {counts['checks_due_now']:,} next checks due), PostgreSQL, "
+              f"clock Tue 24 Nov 2026 09:00 WIB, {due:,} reminders due")
+        print(f"  claim one sweep's due rows ({c['rows']} rows, median of {c['runs']}): product {c['product_ms']} ms "
+              f"(max {c['product_max_ms']}), plain SQL one statement {c['baseline_ms']} ms (max {c['baseline_max_ms']}), "
+              f"ratio {c['product_ms'] / max(c['baseline_ms'], 1e-9):.2f}x")
+        print(f"  reconciliation (daily, set-based): {r['seconds']:.2f} s (added {r['added']}, brought forward {r['touched']}, "
+              f"removed {r['removed']}, cancelled {r['cancelled']})")
+        print(f"  materialise (cases whose check is due): {m['seconds']:.2f} s, {m['cases_seen']:,} cases looked at, "
+              f"{m['inserted']:,} rows inserted, peak RSS {m['peak_rss_mb']:.0f} MB; the pass right after: "
+              f"{m['again_seconds']:.3f} s, {m['again_cases_seen']} cases")
+        print(f"  sweep (claim and render every due row, null bot): {w['seconds']:.1f} s for {w['claimed']:,} rows "
+              f"({w['claimed'] / max(w['seconds'], 1e-9):,.0f} rows/s), peak RSS {w['peak_rss_mb']:.0f} MB, "
+              f"tracemalloc peak {w['tracemalloc_peak_mb']:.1f} MB")
         print(f"total {time.perf_counter() - total:.0f}s")
     finally:
         if not args.keep:

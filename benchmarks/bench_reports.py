@@ -14,10 +14,17 @@ generate_series``), so seeding 4 million cases takes minutes, not hours:
   a Monitoring (absence, obstacles) for 60 % of the pupils.
 
 The kabupaten database holds only Pekalongan's 5,000 cases; the national one holds 4,000,000 cases of which
-5,000 are Pekalongan's, so the kabupaten recap is also timed inside the national database. Timings are
-medians of ``--repeat`` runs after one warm-up: ``recap_data`` (the SQL aggregation), ``at_risk`` (early
-warning) and the text + chart PNG; ``build_recap`` is their sum. The indexes of the bulk-loaded tables are
-dropped before loading and rebuilt after it (faster than maintaining them row by row).
+5,000 are Pekalongan's, so the kabupaten recap is also timed inside the national database. After loading, the
+recap summary is filled by the product's own backfill (:func:`reports.summary.rebuild`, what the migration
+runs), timed. The indexes of the bulk-loaded tables are dropped before loading and rebuilt after it.
+
+Timings are medians of ``--repeat`` runs after one warm-up, product and baseline side by side:
+
+* ``counts``: the recap's counts from the summary (every dimension by sex, and the areas) against the plain
+  ``GROUP BY`` over the cases (status by sex, joined with the children, in the region), one statement;
+* ``recap_data``: the counts, targets and quarters; ``at_risk`` (early warning);
+* ``chart``: drawing the PNG (first draw, on a cold cache) and the chart asked again (cached per content);
+  ``build_recap`` is recap_data + at_risk + text + first draw.
 """
 
 from __future__ import annotations
@@ -40,9 +47,11 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from app.i18n import translator
+from reports import chart as chart_module
 from reports.chart import render_chart
 from reports.early_warning import at_risk
-from reports.recap import recap_data, render_text
+from reports.recap import RecapData, fill_counts, recap_data, render_text
+from reports.summary import rebuild
 from reports.targets import Targets
 from storage.crypto import NikCipher
 from storage.db import Database
@@ -234,6 +243,39 @@ def seed(url: str, total: int, pekalongan: int, synthetic: int) -> float:
     return time.perf_counter() - started
 
 
+def backfill(db: Database) -> float:
+    """The product's summary backfill (what the migration runs on an existing database)."""
+    started = time.perf_counter()
+    with db.engine.begin() as conn:
+        rebuild(conn)
+    with psycopg.connect(libpq(db.engine.url.render_as_string(hide_password=False)), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE recap_facts")
+        conn.execute("VACUUM ANALYZE recap_counts")
+    return time.perf_counter() - started
+
+
+PLAIN_GROUP_BY = """
+SELECT c.status, ch.sex, count(*) FROM cases c JOIN children ch ON ch.id = c.child_id
+WHERE c.duplicate_of IS NULL AND (%(region)s = '' OR c.region_code = %(region)s OR c.region_code LIKE %(region)s || '.%%')
+GROUP BY c.status, ch.sex
+"""
+
+
+def plain_group_by(url: str, region: str) -> None:
+    with psycopg.connect(libpq(url)) as conn:
+        conn.execute(PLAIN_GROUP_BY, {"region": region}).fetchall()
+
+
+def product_counts(db: Database, region: str) -> None:
+    with db.read() as session:
+        fill_counts(session, RecapData(region, region, TODAY))
+
+
+def first_draw(data: RecapData, t: object) -> None:
+    chart_module._cache.clear()
+    chart_module.render_chart(data, t)  # type: ignore[arg-type]
+
+
 def timed(label: str, fn: Callable[[], object], repeat: int) -> float:
     fn()  # warm-up: caches, plans
     times = []
@@ -246,20 +288,23 @@ def timed(label: str, fn: Callable[[], object], repeat: int) -> float:
     return median
 
 
-def measure(db: Database, region: str, name: str, repeat: int) -> dict[str, float]:
-    """recap_data (counts, targets, quarters) and at_risk, timed; then the text and the chart on their data.
-    build_recap = the three together (it is exactly recap_data + at_risk + render_text + render_chart)."""
+def measure(db: Database, url: str, region: str, name: str, repeat: int) -> dict[str, float]:
+    """Product and baseline side by side (see the module docstring)."""
     data = recap_data(db, region, TODAY, targets=TARGETS)
     print(f"{name}: {data.total:,} cases; {len(data.by_area):,} areas", flush=True)
     label = region or "national"
     times = {
+        "counts": timed(f"recap counts from the summary ({label!r})", lambda: product_counts(db, region), repeat),
+        "plain": timed(f"baseline: plain GROUP BY over the cases ({label!r})", lambda: plain_group_by(url, region), repeat),
         "recap_data": timed(f"recap_data({label!r})", lambda: recap_data(db, region, TODAY, targets=TARGETS), repeat),
         "at_risk": timed(f"at_risk({label!r})", lambda: at_risk(db, region, TODAY), repeat),
     }
     risks = at_risk(db, region, TODAY)
     t = translator("id")
-    times["render"] = timed("render_text + render_chart (PNG)", lambda: (render_text(data, risks, t), render_chart(data, t)), repeat)
-    times["build_recap"] = times["recap_data"] + times["at_risk"] + times["render"]
+    times["chart"] = timed("render_chart, first draw (PNG)", lambda: first_draw(data, t), repeat)
+    times["chart_cached"] = timed("render_chart, asked again (cached)", lambda: render_chart(data, t), repeat)
+    times["text"] = timed("render_text", lambda: render_text(data, risks, t), repeat)
+    times["build_recap"] = times["recap_data"] + times["at_risk"] + times["text"] + times["chart"]
     print(f"  {'build_recap = the three':<46} {times['build_recap']:8.3f} s   ({len(risks):,} pupils at risk)", flush=True)
     return times
 
@@ -282,9 +327,10 @@ def main(argv: list[str] | None = None) -> int:
         names.append(name)
         url = create_database(server, name)
         seconds = seed(url, args.kabupaten, args.kabupaten, 0)
-        print(f"seeded {args.kabupaten:,} cases of Kabupaten Pekalongan in {seconds:.1f} s", flush=True)
         db = Database.from_url(url, cipher)
-        results.append((f"kabupaten, {args.kabupaten:,} cases", measure(db, KABUPATEN, "kabupaten database", args.repeat), seconds))
+        filled = backfill(db)
+        print(f"seeded {args.kabupaten:,} cases of Kabupaten Pekalongan in {seconds:.1f} s; summary backfill {filled:.1f} s", flush=True)
+        results.append((f"kabupaten, {args.kabupaten:,} cases", measure(db, url, KABUPATEN, "kabupaten database", args.repeat), filled))
         db.dispose()
 
         if args.national:
@@ -292,19 +338,24 @@ def main(argv: list[str] | None = None) -> int:
             names.append(name)
             url = create_database(server, name)
             seconds = seed(url, args.national, args.kabupaten, SYNTHETIC_KABUPATEN)
-            print(f"seeded {args.national:,} cases in {SYNTHETIC_KABUPATEN + 1} kabupaten in {seconds:.1f} s", flush=True)
             db = Database.from_url(url, cipher)
-            results.append((f"national, {args.national:,} cases", measure(db, "", "national database", args.repeat_national), seconds))
-            results.append(("kabupaten inside the national database", measure(db, KABUPATEN, "national database", args.repeat), 0.0))
+            filled = backfill(db)
+            print(f"seeded {args.national:,} cases in {SYNTHETIC_KABUPATEN + 1} kabupaten in {seconds:.1f} s; "
+                  f"summary backfill {filled:.1f} s", flush=True)
+            results.append((f"national, {args.national:,} cases", measure(db, url, "", "national database", args.repeat_national), filled))
+            results.append(("kabupaten inside the national database", measure(db, url, KABUPATEN, "national database", args.repeat), 0.0))
             db.dispose()
     finally:
         if not args.keep:
             for name in names:
                 drop_database(server, name)
-    print("\nrecap on PostgreSQL (median seconds)")
-    print(f"{'scenario':<42} {'recap_data':>11} {'at_risk':>9} {'build_recap':>12}")
-    for label, times, _ in results:
-        print(f"{label:<42} {times['recap_data']:>11.3f} {times['at_risk']:>9.3f} {times['build_recap']:>12.3f}")
+    print("\nrecap on PostgreSQL (median seconds; counts: product vs plain GROUP BY in the same run)")
+    print(f"{'scenario':<40} {'counts':>8} {'GROUP BY':>9} {'ratio':>6} {'recap_data':>11} {'at_risk':>8} {'chart':>7} "
+          f"{'cached':>7} {'build_recap':>12} {'backfill':>9}")
+    for label, times, filled in results:
+        print(f"{label:<40} {times['counts']:>8.3f} {times['plain']:>9.3f} {times['counts'] / max(times['plain'], 1e-9):>6.2f} "
+              f"{times['recap_data']:>11.3f} {times['at_risk']:>8.3f} {times['chart']:>7.3f} {times['chart_cached']:>7.3f} "
+              f"{times['build_recap']:>12.3f} {filled:>9.1f}")
     return 0
 
 

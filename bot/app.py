@@ -15,8 +15,8 @@ from app.i18n import LANGUAGES, translator
 from app.settings import Settings
 from bot import texts as T
 from bot.alerts import install as install_alerts
-from bot.dashboard import CMD_DASHBOARD
 from bot.conversation import Conversations
+from bot.dashboard import CMD_DASHBOARD
 from bot.processor import PerPersonUpdateProcessor
 from bot.router import route
 from bot.store import BotStore
@@ -28,7 +28,7 @@ MAX_CONCURRENT_UPDATES = 64
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 COMMANDS = [("start", T.CMD_START), ("usul", T.CMD_PROPOSE), ("isi", T.CMD_FILL), ("lanjut", T.CMD_CONTINUE), ("draf", T.CMD_DRAFTS),
             ("batal", T.CMD_CANCEL), ("bahasa", T.CMD_LANGUAGE), ("undang", T.CMD_INVITE), ("dataku", T.CMD_MYDATA),
-            ("kasus", T.CMD_CASES), ("tugaskan", T.CMD_ASSIGN), ("rekap", T.CMD_RECAP), ("ekspor", T.CMD_EXPORT),
+            ("kasus", T.CMD_CASES), ("tugaskan", T.CMD_ASSIGN), ("periksa", T.CMD_CHECK), ("rekap", T.CMD_RECAP), ("ekspor", T.CMD_EXPORT),
             ("impor", T.CMD_IMPORT), ("dasbor", CMD_DASHBOARD), ("help", T.CMD_HELP)]
 
 

@@ -14,7 +14,7 @@ from app.authz import TEAM, Action, allowed
 from app.visibility import HIDDEN, FieldClass, Policy, policy
 from bot import render as R
 from bot import texts as T
-from bot.model import Button, Reply
+from bot.model import Button, Kind, Reply
 from cases import service
 from cases.documents import pemilihan_sekolah_pdf, surat_pernyataan_pdf
 from cases.errors import CaseError, DuplicateCase
@@ -74,8 +74,9 @@ class Casework(Base):
         self.say(self.t(T.PROPOSAL_SENT, reference=proposal.reference))
         for recipient in service.proposal_recipients(self.db, proposal.case_id):
             t = self.translator_for(recipient.language)
-            text = t(T.NEW_PROPOSAL, reference=proposal.reference, name=details.child_name, age=details.approx_age,
-                     village=details.village, note=details.note)
+            view = policy(self.store.role_of(recipient.person_id) or Role.MASYARAKAT).for_chat()
+            text = t(T.NEW_PROPOSAL, reference=proposal.reference, name=shown(view, FieldClass.IDENTITY, details.child_name),
+                     age=details.approx_age, village=details.village, note=shown(view, FieldClass.FREE_TEXT, details.note))
             take = self.notice_button(recipient.person_id, "take_proposal", t(T.TAKE), case_id=proposal.case_id)
             self.result.notifications.append((recipient.chat_id, Reply(text, [[take]])))
 
@@ -143,7 +144,7 @@ class Casework(Base):
             return
         recap = build_recap(self.db, region or "", self.today, self.person.language, view=policy(self.person.role).for_chat())
         self.result.replies.append(Reply("", photo=recap.chart_png))
-        self.say(recap.text)
+        self.say(recap.text + "\n" + self.programme_recap_lines(region or ""))
         self.result.outcome = "recap"
 
     def cmd_import(self, _: str) -> None:
@@ -325,19 +326,66 @@ class Casework(Base):
         self.send_case(pendamping_id, case_id, intro=T.YOU_ACCOMPANY)
 
     # -- the pendamping -------------------------------------------------------------------------------------
-    def cmd_cases(self, _: str) -> None:
-        """/kasus: the children a person follows (a pendamping's, a school's pupils, a parent's own child)."""
-        cases = self.store.cases_of(self.person.id)
-        if not cases:
+    def cmd_cases(self, reference: str) -> None:
+        """/kasus: the children a person follows (a pendamping's, a school's pupils, a parent's own child); a team
+        gets every case of its area, a page at a time. ``/kasus ATS-3326-000142`` (or a form receipt ``F-…``)
+        opens one case."""
+        if reference.strip():
+            self.open_case_by_reference(reference)
+        elif self.actor.role in TEAM:
+            self.list_area_cases(0)
+        else:
+            cases = self.store.cases_of(self.person.id)
+            if not cases:
+                self.say(self.t(T.NO_CASES))
+                return
+            nonce = self.nonce("case", cases=[c[0] for c in cases])
+            self.say(self.t(T.CHOOSE_CASE), self.case_rows(nonce, cases), live=True)
+
+    def list_area_cases(self, page: int) -> None:
+        """One page of the team's area, with ◀ ▶ to move; a press on a page button edits the list in place."""
+        page = min(page, MAX_PAGE)
+        cases, total = self.store.area_cases(self.actor.region_code, page * CASES_PER_PAGE, CASES_PER_PAGE)
+        if not total:
             self.say(self.t(T.NO_CASES))
             return
-        nonce = self.nonce("case", cases=[c[0] for c in cases])
+        pages = (total + CASES_PER_PAGE - 1) // CASES_PER_PAGE
+        if page >= pages:  # the list shrank since it was shown: the last page
+            page = pages - 1
+            cases, total = self.store.area_cases(self.actor.region_code, page * CASES_PER_PAGE, CASES_PER_PAGE)
+        nonce = self.nonce("case", cases=[c[0] for c in cases], page=page)
+        moves = ([Button("◀", R.data(nonce, R.PAGE, page - 1))] if page > 0 else []) + \
+                ([Button("▶", R.data(nonce, R.PAGE, page + 1))] if page + 1 < pages else [])
+        text = self.t(T.AREA_CASES, region=self.store.region_name(self.actor.region_code), total=total, page=page + 1, pages=pages)
+        reply = Reply(text, self.case_rows(nonce, cases) + ([moves] if moves else []), live=True)
+        if self.incoming.message_id and self.incoming.kind is Kind.CALLBACK:
+            reply.edit_message_id = self.incoming.message_id
+            self.edited.add(self.incoming.message_id)
+        self.result.replies.append(reply)
+
+    def case_rows(self, nonce: str, cases: list[tuple[int, str, str, str]]) -> list[list[Button]]:
         view = policy(self.person.role).for_chat()
-        rows = [[Button(f"{ref} · {shown(view, FieldClass.IDENTITY, name)} · {self.t(STATUS_LABELS[status])}", R.data(nonce, R.CHOICE, i))]
+        return [[Button(f"{ref} · {shown(view, FieldClass.IDENTITY, name)} · {self.t(STATUS_LABELS[status])}", R.data(nonce, R.CHOICE, i))]
                 for i, (_, ref, name, status) in enumerate(cases)]
-        self.say(self.t(T.CHOOSE_CASE), rows, live=True)
+
+    def open_case_by_reference(self, reference: str) -> None:
+        """A case by its reference or by the receipt of one of its forms, if this person may open it."""
+        try:
+            case_id = service.case_by_reference(self.db, reference)
+        except CaseError:
+            self.say(self.t(T.NO_SUCH_CASE, reference=reference.strip()[:40]))
+            return
+        if not self.follows(case_id):
+            self.deny("read_child", "case", case_id, self.store.case_region(case_id))
+            return
+        self.send_case(self.person.id, case_id)
 
     def menu_case(self, action: str, index: int, menu: dict[str, Any]) -> None:
+        if action == R.PAGE and "page" in menu:
+            self.list_area_cases(index)
+            return
+        if action != R.CHOICE:
+            return
         case_id = menu["cases"][index]
         if not self.follows(case_id):  # handed over meanwhile
             self.deny("read_child", "case", case_id)
@@ -413,6 +461,10 @@ class Casework(Base):
         summary = service.case_summary(self.db, case_id)
         text = t(message, name=summary.child_name, reference=summary.reference, status=t(STATUS_LABELS[status_key]) if status_key else "")
         self.result.notifications.append((target[0], Reply(text, document=pdf)))
+
+
+CASES_PER_PAGE = 10
+MAX_PAGE = 100_000
 
 
 def shown(view: Policy, field_class: FieldClass, value: str | None) -> str:

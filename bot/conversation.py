@@ -18,16 +18,25 @@ import segno
 
 from app.authz import Actor, forms_for, may_invite
 from app.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, translator
-from app.presenting import describe_problem, display_value, question_label, subject_name, summary_lines
+from app.presenting import (
+    describe_problem,
+    display_value,
+    qualified_label,
+    section_title,
+    starts_section,
+    subject_name,
+    summary_lines,
+)
 from bot import render as R
 from bot import texts as T
 from bot.casework import CASE_NOTICES, Casework
 from bot.conflict_review import ConflictReview
 from bot.dashboard import cmd_dashboard
+from bot.kecamatan_check import KecamatanCheck
 from bot.model import Button, Incoming, Kind, Reply, TurnResult
+from bot.privacy import Privacy
 from bot.programme import Programme
 from bot.region_picking import RegionPicking
-from bot.privacy import Privacy
 from bot.school_picking import SchoolPicking
 from bot.store import KEEP, BotStore, Changes, Context, DraftView, SubmitRefused
 from cases.schools import school_by_id, search_schools
@@ -72,7 +81,7 @@ class Conversations:
         self.store.remember_message(person_id, nonce, message_id)
 
 
-class _Turn(Casework, Programme, SchoolPicking, RegionPicking, ConflictReview, Privacy):
+class _Turn(Casework, Programme, KecamatanCheck, SchoolPicking, RegionPicking, ConflictReview, Privacy):
     """The work of one update for one person."""
 
     def __init__(self, owner: Conversations, context: Context, incoming: Incoming) -> None:
@@ -102,6 +111,8 @@ class _Turn(Casework, Programme, SchoolPicking, RegionPicking, ConflictReview, P
             self.on_reason_text(self.incoming.text)
         elif self.menu and self.menu.get("kind") == "invite_school" and kind is Kind.TEXT:
             self.ask_invite_school(" ".join(self.incoming.text.split()))
+        elif self.menu and kind is Kind.TEXT and self.menu.get("kind") in self.programme_texts():
+            self.programme_texts()[self.menu["kind"]](self.incoming.text)
         elif self.menu and self.menu.get("kind") == "import" and kind is Kind.DOCUMENT:
             self.on_import_file()
         elif self.draft is not None:
@@ -120,7 +131,7 @@ class _Turn(Casework, Programme, SchoolPicking, RegionPicking, ConflictReview, P
             "undang": self.cmd_invite, "dataku": self.cmd_mydata, "koreksi": self.cmd_correction, "hapus": self.cmd_deletion,
             "kasus": self.cmd_cases, "tugaskan": self.cmd_assign, "usul": lambda _: self.cmd_fill("usulan"),
             "rekap": self.cmd_recap, "ekspor": self.cmd_export, "impor": self.cmd_import, "konflik": self.cmd_conflicts,
-            "dasbor": lambda args: cmd_dashboard(self, args),
+            "dasbor": lambda args: cmd_dashboard(self, args), **self.programme_commands(),
         }
         handlers.get(command, lambda _: self.say(self.t(T.DIDNT_UNDERSTAND)))(args)
 
@@ -143,7 +154,7 @@ class _Turn(Casework, Programme, SchoolPicking, RegionPicking, ConflictReview, P
             return
         _, action, index = parsed
         self.result.outcome = f"button:{menu['kind']}:{action}"
-        handler = getattr(self, f"menu_{menu['kind']}")
+        handler = self.programme_menus().get(menu["kind"]) or getattr(self, f"menu_{menu['kind']}")
         try:
             handler(action, index, menu)
         except (IndexError, KeyError):  # an index or action no button of ours carries: a forged press
@@ -156,6 +167,7 @@ class _Turn(Casework, Programme, SchoolPicking, RegionPicking, ConflictReview, P
         """Undo whatever the press started and say it did nothing; the live keyboard stays."""
         self.changes = Changes()
         self.result = TurnResult(callback_notice=self.t(T.BUTTON_NOT_VALID), outcome="forged-button")
+        self.store.audit("button.refused", self.person.id, "button", self.incoming.data[:40], None, {"reason": "forged"})
 
     def on_notice_button(self, token: str) -> None:
         """A button of a notice (not the live keyboard): valid once, for its recipient only."""
@@ -559,7 +571,7 @@ class _Turn(Casework, Programme, SchoolPicking, RegionPicking, ConflictReview, P
 
     def acknowledge(self, prompt: Prompt, value: Any) -> None:
         """Turn the question message into a record of the answer: "1.4 · Jenis kelamin: Perempuan ✓"."""
-        header = f"{prompt.position.qid} · {question_label(self.t, prompt.node, subject_name(self.engine, self.state.answers))}"
+        header = f"{prompt.position.qid} · {qualified_label(self.t, self.engine, prompt.node, subject_name(self.engine, self.state.answers))}"
         text = self.t(T.ANSWERED, header=header, value=display_value(self.t, prompt.node, value, self.place_name))
         target = self.incoming.message_id if self.incoming.kind is Kind.CALLBACK else (self.menu or {}).get("message_id")
         if prompt.node.type is QuestionType.LOCATION:
@@ -604,6 +616,8 @@ class _Turn(Casework, Programme, SchoolPicking, RegionPicking, ConflictReview, P
         places, region_line = self.offered_regions(prompt, search) if prompt.node.question.regions else ([], None)
         if region_line is not None:
             lookup = {"regions": [code for code, _ in places]}
+        if edit is None and starts_section(self.engine, self.state.answers, prompt.node):
+            self.say(f"【{section_title(self.t, self.engine, prompt.node)}】")
         nonce = self.nonce("question", position=prompt.position.key, selected=selected or [], **lookup)
         reply = R.question(self.t, self.engine, dict(self.state.answers), prompt, nonce, selected or [])
         if school_line is not None:
@@ -645,7 +659,8 @@ class _Turn(Casework, Programme, SchoolPicking, RegionPicking, ConflictReview, P
         except SubmitRefused as refused:
             self.say(self.t(T.SUBMIT_FAILED, reason=self.t(refused.reason)))
             return
-        self.edit_pressed(self.t(T.SUBMITTED, reference=submitted.reference))
+        self.close_pressed()  # the review stays readable above the receipt
+        self.say(self.t(T.SUBMITTED, reference=submitted.reference))
         self.changes.active_draft_id = None
         self.changes.menu = None
         self.result.outcome = "submitted"

@@ -109,7 +109,7 @@ class KecamatanCheck(Base):
         self.tell_desa_team(desa or "", T.CHECK_RETURNED_FOR_DESA, reference=moved.reference, note=moved.reason or "")
         self.result.outcome = "check:returned"
 
-    def tell_desa_team(self, desa: str, message: str, **params: Any) -> None:
-        for chat_id, language in self.store.coordinators(desa):
+    def tell_desa_team(self, area: str, message: str, **params: Any) -> None:
+        for chat_id, language in self.store.coordinators(area):
             if chat_id != self.incoming.chat_id:
                 self.result.notifications.append((chat_id, Reply(self.translator_for(language)(message, **params))))

@@ -70,7 +70,7 @@ class Privacy(Base):
             self.result.outcome = "consent:refused"
             return
         consents.give(self.db, self.person.id, menu["child"], set(purposes))
-        self.say(self.t(T.CONSENT_RECORDED, purposes=self.purpose_list(purposes)))
+        self.say(self.t(T.CONSENT_GIVEN, purposes=self.purpose_list(purposes)))
         self.result.outcome = "consent:given"
         self.start_form(menu["form"], case_id=menu["case"], prefill=self.parent_prefill(menu["form"], menu["case"]))
 
@@ -114,7 +114,7 @@ class Privacy(Base):
         withdrawn = consents.withdraw(self.db, self.person.id, child_id)
         if not withdrawn:
             return
-        children = set(c for c, _ in withdrawn)
+        children = {c for c, _ in withdrawn}
         for draft in self.store.drafts(self.person.id):  # the parent's unfinished forms about the child stop here
             child = self.store.child_of_case(draft.case_id) if draft.case_id is not None else None
             if child is not None and child.id in children:

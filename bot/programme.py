@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot import texts as T
 from bot.model import Reply
+from cases.checks import awaiting_count
 from cases.roster import cases_from_roster
 from reports.early_warning import due_alerts, mark_alerted
 from storage.repositories.responses import SubmitResult
@@ -38,6 +39,20 @@ class Programme(Base):
 
     def programme_notices(self) -> dict[str, Callable[[dict[str, Any]], None]]:
         return {"risk_indicators": self.notice_risk_indicators}
+
+    def programme_commands(self) -> dict[str, Callable[[str], None]]:
+        return {"periksa": self.cmd_check}
+
+    def programme_menus(self) -> dict[str, Callable[[str, int, dict[str, Any]], None]]:
+        return {"check_desa": self.menu_check_desa, "check_cases": self.menu_check_cases, "check_note": self.menu_check_note}
+
+    def programme_texts(self) -> dict[str, Callable[[str], None]]:
+        """Live keyboards that wait for typed text (a note), by their kind."""
+        return {"check_note": self.on_check_note}
+
+    def programme_recap_lines(self, region: str) -> str:
+        """What the recap adds for the programme's steps: cases awaiting the kecamatan's check."""
+        return self.t(T.CHECK_AWAITING_RECAP, count=awaiting_count(self.db, region))
 
     # -- roster → cases ------------------------------------------------------------------------------------
     def after_roster(self, submitted: SubmitResult, case_id: int | None) -> None:

@@ -19,7 +19,7 @@ from flows.schema import QuestionType
 
 CHOICE, TOGGLE, DONE, BACK, SKIP, CANCEL = "c", "t", "d", "b", "s", "x"
 YES, NO, KEEP, FIX, SUBMIT, EDIT, OPEN, RESUME, LANGUAGE = "y", "n", "k", "f", "v", "e", "o", "r", "l"
-PICK, TYPED = "p", "w"
+PICK, TYPED, PAGE = "p", "w", "g"
 
 
 def new_nonce() -> str:
@@ -60,7 +60,7 @@ def nav_row(t: Translator, nonce: str, prompt: Prompt) -> list[Button]:
 def question(t: Translator, engine: Engine, answers: dict[str, Any], prompt: Prompt, nonce: str, selected: list[str]) -> Reply:
     """The message asking ``prompt``; ``selected`` are the toggled options of a select-multiple."""
     node = prompt.node
-    lines = [question_header(t, prompt, subject_name(engine, answers))]
+    lines = [question_header(t, engine, prompt, subject_name(engine, answers))]
     if node.question.hint:
         lines.append(t.label(node.question.hint))
     buttons: list[list[Button]] = []

@@ -12,13 +12,14 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from bot.model import Incoming
 from bot.texts import NO_REGION
 from flows.engine import Engine, State
 from storage.db import Database
+from storage.derived import pendamping_changed
 from storage.models import (
     Assignment,
     ButtonToken,
@@ -38,9 +39,9 @@ from storage.models import (
     SchoolChoice,
     Sex,
 )
+from storage.repositories import consents
 from storage.repositories.audit import record
 from storage.repositories.children import ChildIdentity
-from storage.repositories import consents
 from storage.repositories.consents import Purpose
 from storage.repositories.drafts import cancel_draft, create_draft, list_drafts
 from storage.repositories.invitations import Redeemed, children_of_parent, create_invitation, redeem_invitation
@@ -234,7 +235,10 @@ class BotStore:
     def mark_unreachable(self, chat_ids: list[int]) -> None:
         """People who blocked the bot: reminders and notices go to their coordinator instead."""
         with self.db.write() as session:
-            session.execute(update(Person).where(Person.telegram_chat_id.in_(chat_ids)).values(unreachable=True, updated_at=utcnow()))
+            gone = session.scalars(
+                update(Person).where(Person.telegram_chat_id.in_(chat_ids)).values(unreachable=True, updated_at=utcnow()).returning(Person.id)
+            ).all()
+            pendamping_changed(session, gone)
 
     def audit(self, action: str, actor_id: int, subject_type: str, subject_id: object, region: str | None, detail: dict[str, Any]) -> None:
         record(self.db, action, subject_type, subject_id, actor_id=actor_id, region_code=region, detail=detail)
@@ -259,6 +263,18 @@ class BotStore:
                 .order_by(Case.id).limit(40)
             ).all()
             return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def area_cases(self, scope: str | None, offset: int, limit: int) -> tuple[list[tuple[int, str, str, str]], int]:
+        """A page of ``(case id, reference, child name, status)`` inside ``scope`` (every case for None), newest
+        first, and how many there are in all."""
+        inside = true() if scope is None else (Case.region_code == scope) | Case.region_code.like(scope + ".%")
+        with self.db.read() as session:
+            total = session.scalar(select(func.count(Case.id)).where(inside)) or 0
+            rows = session.execute(
+                select(Case.id, Case.reference, Child.name, Case.status).join(Child, Child.id == Case.child_id)
+                .where(inside).order_by(Case.id.desc()).offset(offset).limit(limit)
+            ).all()
+            return [(r[0], r[1], r[2], r[3]) for r in rows], int(total)
 
     def cases_of(self, person_id: int) -> list[tuple[int, str, str, str]]:
         """``(case id, reference, child name, status)`` of the children a person follows (the first 40)."""

@@ -21,6 +21,7 @@ from cases.lifecycle import TERMINAL
 from flows.messages import N_
 from storage.crypto import NikCipher, NikDecryptionError
 from storage.db import Database
+from storage.derived import cases_changed
 from storage.models import Case, Child, Consent, IdentityConflict, Invitation, Person, Region, Response, Role
 from storage.repositories.audit import add_entry, record
 from storage.types import utcnow
@@ -197,6 +198,7 @@ def _merge(session: Session, held: Child, existing: Child) -> None:
         select(Case.id).where(Case.child_id == existing.id, Case.status.not_in(TERMINAL), Case.duplicate_of.is_(None))
         .order_by(Case.id).limit(1)
     )
+    cases_changed(session, session.scalars(select(Case.id).where(Case.child_id.in_([held.id, existing.id]))))
     for model in (Response, Invitation, Consent):
         session.execute(update(model).where(model.child_id == held.id).values(child_id=existing.id))
     held_cases = update(Case).where(Case.child_id == held.id)
@@ -217,10 +219,10 @@ def _fix_nik(session: Session, cipher: NikCipher, conflict: IdentityConflict, he
     info = parse_nik(digits) if len(digits) == 16 else None
     if info is None or info.nik is None or not info.valid or digits.endswith("0000"):
         raise ConflictError(BAD_NIK, value=raw.strip())
-    nik_hash = cipher.nik_hash(info.nik)
-    if nik_hash == conflict.nik_hash:
+    nik_hash, same_nik = cipher.nik_hash(info.nik), cipher.nik_hashes(info.nik)
+    if conflict.nik_hash in same_nik:
         raise ConflictError(SAME_NIK)
-    owner = session.scalars(select(Child).where(Child.nik_hash == nik_hash, Child.id != held.id)).first()
+    owner = session.scalars(select(Child).where(Child.nik_hash.in_(same_nik), Child.id != held.id)).first()
     if owner is not None:
         reference = session.scalar(select(func.min(Case.reference)).where(Case.child_id == owner.id)) or "-"
         raise ConflictError(NIK_IN_USE, name=owner.name, reference=reference)

@@ -42,6 +42,7 @@ from cases.schools import NPSN
 from flows.values import age_on
 from storage.crypto import NikCipher
 from storage.db import Database
+from storage.derived import case_changed
 from storage.models import (
     Assignment,
     Case,
@@ -61,6 +62,7 @@ from storage.repositories.audit import add_entry
 from storage.repositories.cases import add_case
 from storage.repositories.children import ChildIdentity, find_duplicate_children, find_or_create_child, normalize_name
 from storage.repositories.invitations import create_invitation
+from storage.repositories.references import is_receipt, normalise
 from storage.types import utcnow
 
 MIN_AGE, MAX_AGE = 7, 18
@@ -203,10 +205,14 @@ class Recipient:
 
 # -- reading --------------------------------------------------------------------------------------------------
 def case_by_reference(db: Database, reference: str) -> int:
-    """The id of the case ``ATS-3326-000142`` (case and spaces are forgiven)."""
-    wanted = reference.strip().upper()
+    """The id of the case ``ATS-3326-000142``, or of the case a form receipt ``F-3326-000142`` belongs to
+    (letter case, spaces and leading zeros are forgiven)."""
+    wanted = normalise(reference)
     with db.read() as session:
-        case_id = session.scalar(select(Case.id).where(Case.reference == wanted))
+        if is_receipt(wanted):
+            case_id = session.scalar(select(Response.case_id).where(Response.reference == wanted))
+        else:
+            case_id = session.scalar(select(Case.id).where(Case.reference == wanted))
     if case_id is None:
         raise CaseNotFound(wanted)
     return int(case_id)
@@ -252,8 +258,8 @@ def find_duplicates(
     these instead; a bare name (no birth date, no NIK) matches nothing, as in ``storage``."""
     children = find_duplicate_children(db, identity)
     if identity.nik:
-        nik_hash = db.cipher.nik_hash(identity.nik)
-        children = [c for c in children if c.nik_hash in (None, nik_hash)]
+        same_nik = {None, *db.cipher.nik_hashes(identity.nik)}
+        children = [c for c in children if c.nik_hash in same_nik]
     if not children:
         return []
     with db.read() as session:
@@ -348,6 +354,7 @@ def propose_from_response(db: Database, response_id: int) -> Proposal:
         response.child_id = child.id
         proposal = _propose(session, db.cipher, response.submitted_by, child, region, age, note, photo_file_id, location)
         response.case_id = proposal.case_id
+        case_changed(session, proposal.case_id)
         return proposal
 
 
@@ -534,6 +541,7 @@ def log_visit(db: Database, case_id: int, pendamping_id: int, response_id: int) 
         visit_date = date_answer(response.answers, "V.1") or dt.date.today()
         visit = Visit(case_id=case.id, pendamping_id=pendamping_id, visit_date=visit_date, response_id=response.id)
         session.add(visit)
+        case_changed(session, case.id)
         session.flush()
         add_entry(session, "case.visit", "case", case.id, actor_id=pendamping_id, region_code=case.region_code,
                   detail={"visit_id": visit.id, "response": response.reference})
@@ -728,6 +736,7 @@ def _move(
     from_status = case.status
     case.status = outcome
     case.updated_at = utcnow()
+    case_changed(session, case.id)
     if event == "record":
         case.taken_by = actor_id
     session.add(CaseEvent(case_id=case.id, from_status=from_status, to_status=outcome, actor_id=actor_id, reason=reason,
@@ -778,6 +787,7 @@ def _attach(session: Session, response: Response, case: Case) -> None:
     response.case_id = case.id
     if response.child_id is None:
         response.child_id = case.child_id
+    case_changed(session, case.id)
 
 
 def _other_open_cases(session: Session, case: Case, response: Response) -> list[int]:

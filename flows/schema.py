@@ -33,6 +33,8 @@ class QuestionType(str, Enum):
     REPEAT = "repeat"
 
 
+ALWAYS_PERSONAL = frozenset({QuestionType.NIK, QuestionType.PHONE, QuestionType.LOCATION})
+"""Answers that identify or locate a person whatever the question says: they must be declared ``personal``."""
 ANSWERABLE = frozenset(QuestionType) - {QuestionType.NOTE, QuestionType.CALCULATE, QuestionType.REPEAT}
 SELECTS = frozenset({QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE})
 
@@ -56,6 +58,8 @@ class FieldClass(str, Enum):
 TYPE_FIELD_CLASS = {QuestionType.NIK: FieldClass.NIK, QuestionType.NISN: FieldClass.NIK, QuestionType.PHONE: FieldClass.CONTACT,
                     QuestionType.LOCATION: FieldClass.LOCATION, QuestionType.PHOTO: FieldClass.IDENTITY}
 """The class a question of these types has unless the instrument's ``field_classes`` says otherwise."""
+PERSONAL_CLASSES = frozenset({FieldClass.NIK, FieldClass.CONTACT})
+"""Questions declared in these classes (KK numbers, contacts) must also be declared ``personal`` (encrypted)."""
 
 
 class _Strict(BaseModel):
@@ -268,6 +272,8 @@ class Question(_Strict):
     """For text questions: offer the district's school list (see :class:`SchoolLookup`)."""
     regions: RegionLookup | None = None
     """For text questions: a kecamatan or desa of the person's kabupaten (see :class:`RegionLookup`)."""
+    personal: bool = False
+    """The answer identifies or locates a person (NIK, KK number, phone, GPS): it is encrypted at rest."""
 
     @model_validator(mode="before")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flows import errors as E
 from flows.errors import DefinitionProblem
-from flows.schema import SCHOOL_KINDS, SELECTS, Condition, Instrument, QuestionType, RegionLevel
+from flows.schema import ALWAYS_PERSONAL, PERSONAL_CLASSES, SCHOOL_KINDS, SELECTS, Condition, Instrument, QuestionType, RegionLevel
 from flows.structure import Layout, Node, build_layout
 from flows.values import MAX_TEXT_LENGTH
 
@@ -51,12 +51,17 @@ class _Checker:
                 elif ref in seen:
                     self.report(ref, E.TWO_FIELD_CLASSES.format(first=seen[ref], second=fc.value), E.TWO_FIELD_CLASSES_FIX)
                 seen.setdefault(ref, fc.value)
+                node = self.layout.nodes.get(ref)
+                if fc in PERSONAL_CLASSES and node is not None and not node.question.personal:
+                    self.report(ref, E.NOT_PERSONAL.format(type=fc.value), E.NOT_PERSONAL_FIX)
 
     # -- one question ---------------------------------------------------------------------------------------
     def check_node(self, node: Node) -> None:
         q = node.question
         if not q.label.strip():
             self.report(q.id, E.EMPTY_LABEL, E.EMPTY_LABEL_FIX)
+        if q.type in ALWAYS_PERSONAL and not q.personal:
+            self.report(q.id, E.NOT_PERSONAL.format(type=q.type.value), E.NOT_PERSONAL_FIX)
         if q.type in SELECTS:
             if not node.choices and not isinstance(q.choices, str):
                 self.report(q.id, E.NO_CHOICES.format(type=q.type.value), E.NO_CHOICES_FIX)

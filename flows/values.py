@@ -13,8 +13,6 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from lokal import parse_nik, parse_phone
-
 from flows import messages as M
 from flows.messages import Problem
 from flows.schema import REGION_CODE_PATTERNS, Choice, Constraint, QuestionType
@@ -112,6 +110,8 @@ _NIK_ISSUES = {
 
 def _parse_nik(raw: Any, today: dt.date) -> Parsed:
     text = _text(raw)
+    from lokal import parse_nik  # the package costs ~0.5 s (its PII detectors): load it when a NIK is first checked
+
     info = parse_nik(text, reference_date=today)
     if info.nik is None:
         return Problem(M.NIK_LENGTH, {"input": text, "count": sum(ch.isdigit() for ch in text)})
@@ -127,6 +127,8 @@ def _parse_nisn(raw: Any) -> Parsed:
 
 
 def _parse_phone(raw: Any) -> Parsed:
+    from lokal import parse_phone  # see _parse_nik
+
     info = parse_phone(_text(raw))
     return info.e164 if info.valid and info.e164 else Problem(M.PHONE_INVALID, {"input": _text(raw)})
 

@@ -21,6 +21,7 @@ from reminders.render import PREFIX
 from reminders.schedule import insert_dues, team_for
 from reminders.settings import ReminderSettings, get_reminder_settings
 from storage.db import Database
+from storage.derived import case_changed
 from storage.models import Case, Region, Reminder, ReminderState
 from storage.repositories.audit import add_entry
 from storage.types import utcnow
@@ -111,6 +112,7 @@ def handle_button(
                 return Invalid("snooze_limit")
             until = rules.snooze_until(now, tz, settings)
             reminder.state, reminder.due_at, reminder.snoozes, reminder.updated_at = ReminderState.SNOOZED, until, reminder.snoozes + 1, now
+            case_changed(session, reminder.case_id)
             add_entry(session, "reminder.snooze", "reminder", reminder.id, actor_id=person_id, region_code=reminder.region_code,
                       detail={"kind": reminder.kind, "until": until.isoformat(), "snoozes": reminder.snoozes})
             return Snoozed(until.astimezone(rules.zone(tz)))

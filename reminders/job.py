@@ -1,8 +1,10 @@
 """The one repeating job that keeps the accompaniment going, on PTB's job queue (APScheduler underneath).
 
 Reminders are rows, not scheduler jobs: every ``sweep_seconds`` the job claims and sends the due rows
-(:func:`reminders.sweep.deliver_due`), and every ``materialise_seconds`` it evaluates the rules over all open
-cases in a worker thread (:func:`reminders.schedule.materialise`) without holding up the sweeps. Several bot
+(:func:`reminders.sweep.deliver_due`), and every ``materialise_seconds`` it evaluates the rules over the cases
+whose next check is due in a worker thread (:func:`reminders.schedule.materialise`) without holding up the
+sweeps; once every ``reconcile_hours`` the pass starts with the set-based reconciliation
+(:func:`reminders.next_due.reconcile`). Several bot
 processes may run it on one PostgreSQL database: claims never overlap and only one materialises at a time.
 """
 
@@ -21,6 +23,7 @@ from typing import Any
 from telegram import Bot
 from telegram.ext import Application, ContextTypes, Job
 
+from reminders.next_due import reconcile
 from reminders.schedule import ScheduleReport, materialise
 from reminders.settings import ReminderSettings, get_reminder_settings
 from reminders.sweep import Clock, Sleep, SweepReport, deliver_due
@@ -54,6 +57,7 @@ class Runner:
         self.clock, self.sleep = clock, sleep
         """The pacing's clock (tests use a virtual one)."""
         self.last_materialised = float("-inf")
+        self.last_reconciled = float("-inf")
         self.materialising: asyncio.Task[ScheduleReport] | None = None
         self.last_sweep: SweepReport | None = None
 
@@ -63,9 +67,18 @@ class Runner:
         if time.monotonic() - self.last_materialised < self.settings.materialise_seconds:
             return None
         self.last_materialised = time.monotonic()
-        self.materialising = asyncio.create_task(asyncio.to_thread(materialise, self.db, self.settings, now))
+        reconcile_first = time.monotonic() - self.last_reconciled >= self.settings.reconcile_hours * 3600
+        if reconcile_first:
+            self.last_reconciled = time.monotonic()
+        self.materialising = asyncio.create_task(asyncio.to_thread(self._pass, now, reconcile_first))
         self.materialising.add_done_callback(_log_failure)
         return self.materialising
+
+    def _pass(self, now: dt.datetime, reconcile_first: bool) -> ScheduleReport:
+        """The background pass: the daily reconciliation when it is time, then the materialisation."""
+        if reconcile_first:
+            reconcile(self.db, now)
+        return materialise(self.db, self.settings, now)
 
     async def tick(self, bot: Bot, now: dt.datetime | None = None) -> SweepReport | None:
         """One tick: start the rules' pass when it is time (in the background), then sweep."""
@@ -81,7 +94,7 @@ class Runner:
     async def run_once(self, bot: Bot, now: dt.datetime | None = None, *, ignore_window: bool = False) -> tuple[ScheduleReport, SweepReport]:
         """Materialise, then send everything due (sweep after sweep), and wait for both (the CLI's ``run-once``, tests)."""
         now = now or utcnow()
-        scheduled = await asyncio.to_thread(materialise, self.db, self.settings, now)
+        scheduled = await asyncio.to_thread(self._pass, now, False)
         self.last_materialised = time.monotonic()
         total: SweepReport | None = None
         while True:

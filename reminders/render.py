@@ -64,20 +64,24 @@ def _date(value: Any) -> dt.date | str:
     return value if isinstance(value, dt.date) else ""
 
 
+PERIOD_MESSAGES = {
+    Kind.VISIT: (T.VISIT_FIRST, T.VISIT),
+    Kind.MONITORING: (T.MONITORING_FIRST, T.MONITORING),
+    Kind.VISIT_FOLLOWUP: (T.VISIT_FOLLOWUP_FIRST, T.VISIT_FOLLOWUP),
+    Kind.MONITORING_FOLLOWUP: (T.MONITORING_FOLLOWUP_FIRST, T.MONITORING_FOLLOWUP),
+}
+"""The message of a period's reminder: (when nothing was logged yet, counted from the assignment; otherwise)."""
+
+
 def render(c: Claimed) -> Message:
     t = translator(c.language)
     unknown = t(T.UNKNOWN_NAME)
     child, village = c.child or unknown, c.village or unknown
     since = _date(c.detail.get("since", ""))
     kind = c.kind
-    if kind == Kind.VISIT:
-        text = t(T.VISIT, child=child, village=village, since=since)
-    elif kind == Kind.MONITORING:
-        text = t(T.MONITORING, child=child, village=village, since=since)
-    elif kind == Kind.VISIT_FOLLOWUP:
-        text = t(T.VISIT_FOLLOWUP, child=child, village=village, since=since)
-    elif kind == Kind.MONITORING_FOLLOWUP:
-        text = t(T.MONITORING_FOLLOWUP, child=child, village=village, since=since)
+    if kind in PERIOD_MESSAGES:
+        first, later = PERIOD_MESSAGES[kind]
+        text = t(first if c.detail.get("first") else later, child=child, village=village, since=since)
     elif kind == Kind.ESCALATION:
         if c.detail.get("reason") != "no_log" or not c.subject_name:
             text = t(T.ESCALATION_NO_PENDAMPING, child=child, village=village, since=since)

@@ -285,6 +285,53 @@ def last_log(case: CaseSnapshot) -> dt.date | None:
     return max(dates) if dates else None
 
 
+def _months(kind: Kind, settings: ReminderSettings) -> int:
+    return settings.visit_months if kind is Kind.VISIT else settings.monitoring_months
+
+
+def first_cycle(case: CaseSnapshot, settings: ReminderSettings) -> Cycle | None:
+    """The first period after the case's latest log (what a change of the case starts from, whatever the clock)."""
+    kind = phase(case.status)
+    since = last_log(case)
+    if kind is None or since is None:
+        return None
+    due = add_months(since, _months(kind, settings))
+    return Cycle(kind, due.isoformat(), due, since)
+
+
+def next_cycle(current: Cycle, settings: ReminderSettings) -> Cycle:
+    """The period after ``current`` when no log arrives."""
+    months = _months(current.kind, settings)
+    k = ((current.due_date.year - current.since.year) * 12 + current.due_date.month - current.since.month) // months
+    due = add_months(current.since, (k + 1) * months)
+    return Cycle(current.kind, due.isoformat(), due, current.since)
+
+
+def next_check(
+    case: CaseSnapshot, settings: ReminderSettings, now: dt.datetime, horizon: dt.datetime, existing: Sequence[Existing]
+) -> dt.datetime | None:
+    """When the rules may next want a row of the case that ``existing`` does not hold (the materialisation looks
+    at the case again then); None when the case expects no log.
+
+    The candidates: the current period's reminders not stored yet (a follow-up is timed from its first
+    reminder's real ``sent_at``; while that one still waits to be sent, a day later), and the next period's
+    first reminder.
+    """
+    current = cycle(case, settings, horizon)
+    if current is None:
+        return None
+    mine = [e for e in existing if e.period == current.period]
+    stored = {(e.kind, e.person_id) for e in mine}
+    far = horizon + dt.timedelta(days=3660)
+    candidates = [d.due_at for d in case_reminders(case, settings, now, mine, far, current) if (str(d.kind), d.person_id) not in stored]
+    if any(e.state in ("pending", "snoozed") for e in mine):
+        candidates.append(horizon + dt.timedelta(days=1))
+    following = first_due(case, settings, next_cycle(current, settings))
+    if following is not None:
+        candidates.append(following)
+    return min(candidates) if candidates else None
+
+
 def cycle(case: CaseSnapshot, settings: ReminderSettings, horizon: dt.datetime) -> Cycle | None:
     """The case's current period: the latest ``since + k·months`` (k ≥ 1) already due by ``horizon``, or the
     first one (still in the future). None when the case expects no log or has no date to count from."""
@@ -292,7 +339,7 @@ def cycle(case: CaseSnapshot, settings: ReminderSettings, horizon: dt.datetime) 
     since = last_log(case)
     if kind is None or since is None:
         return None
-    months = settings.visit_months if kind is Kind.VISIT else settings.monitoring_months
+    months = _months(kind, settings)
     today = local_date(horizon, case.timezone)
     elapsed = (today.year - since.year) * 12 + today.month - since.month
     k = max(1, elapsed // months + 1)
@@ -319,7 +366,9 @@ def case_reminders(
     current = current or cycle(case, settings, horizon)
     if current is None:
         return []
-    detail = {"since": current.since.isoformat(), "base": current.kind.value}
+    detail: dict[str, Any] = {"since": current.since.isoformat(), "base": current.kind.value}
+    if case.last_visit is None and case.last_log_at is None:  # counted from the assignment, not from a log
+        detail["first"] = True
     rows = {(e.kind, e.person_id): e for e in existing if e.period == current.period}
     out: list[Due] = []
 

@@ -13,7 +13,6 @@ twice is harmless, only wasted work.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import hashlib
 import json
@@ -26,14 +25,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select, text, update
+from sqlalchemy import String, cast, delete, func, literal, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from reminders import rules
 from reminders.rules import CASE_KINDS, RELEVANT_STATUSES, TEAM_ROLES, WATCHED_ROLES, CaseSnapshot, Due, Existing, Recipient, TeamMember
 from reminders.settings import ReminderSettings
 from storage.db import Database
-from storage.models import Assignment, Case, CaseEvent, Person, Region, Reminder, ReminderState, Response, TimeZone, Visit
+from storage.models import Assignment, Case, CaseEvent, CaseReminderDue, Person, Region, Reminder, ReminderState, Response, TimeZone, Visit
 from storage.repositories.sql import upsert_insert
 
 log = logging.getLogger(__name__)
@@ -212,7 +211,8 @@ def materialise(
     dry_run: bool = False,
     horizon: dt.datetime | None = None,
 ) -> ScheduleReport:
-    """Evaluate the rules for every open case, every team member and every unreachable person; store what is due.
+    """Evaluate the rules for the cases whose next check is due (``case_reminder_due``, an indexed range), every
+    team member and every unreachable person; store what is due and each evaluated case's next check.
 
     ``horizon`` defaults to ``now + lookahead_minutes``. ``dry_run`` writes nothing and returns the rows it would
     insert in ``planned``.
@@ -226,119 +226,137 @@ def materialise(
             return report
         with db.read() as session:
             context = load_context(session)
-            open_rows = _open_case_rows(session)
-        _cases(db, settings, now, horizon, context, open_rows, report, dry_run)
+        _cases(db, settings, now, horizon, context, report, dry_run)
         _others(db, settings, now, horizon, context, report, dry_run)
     report.seconds = time.perf_counter() - started
     log.info("reminders materialised %s", report.as_dict())
     return report
 
 
-def _open_case_rows(session: Session) -> dict[int, list[_OpenRow]]:
-    """Pending and snoozed rows of case reminders, by case (few: they are sent within minutes or days)."""
+def _cases(
+    db: Database, settings: ReminderSettings, now: dt.datetime, horizon: dt.datetime, context: Context, report: ScheduleReport, dry_run: bool
+) -> None:
+    last: tuple[dt.datetime, int] | None = None
+    while True:
+        with db.read() as session:
+            due = select(CaseReminderDue.due_at, CaseReminderDue.case_id).where(CaseReminderDue.due_at <= horizon)
+            if last is not None:
+                due = due.where(tuple_(CaseReminderDue.due_at, CaseReminderDue.case_id) > tuple_(literal(last[0], CaseReminderDue.due_at.type), literal(last[1])))
+            batch = session.execute(due.order_by(CaseReminderDue.due_at, CaseReminderDue.case_id).limit(settings.materialise_batch)).all()
+            if not batch:
+                return
+            last = (batch[-1][0], batch[-1][1])
+            plan = evaluate(session, context, settings, now, horizon, [case_id for _, case_id in batch])
+        report.cases_seen += len(batch)
+        report.cases_due += plan.due_cases
+        if dry_run:
+            report.planned.extend(plan.wanted)
+            continue
+        with db.write() as session:
+            report.inserted += insert_dues(session, plan.wanted, now)
+            report.cancelled += cancel(session, plan.stale, now, "stale: the period's log arrived or the case moved on")
+            report.cancelled += cancel(session, plan.closed, now, "stale: the case is closed")
+            write_checks(session, plan.checks, now)
+
+
+@dataclass
+class Plan:
+    """What one evaluation of some cases wants written."""
+
+    wanted: list[Due] = field(default_factory=list)
+    stale: list[int] = field(default_factory=list)
+    closed: list[int] = field(default_factory=list)
+    checks: dict[int, dt.datetime | None] = field(default_factory=dict)
+    """Case → its next check (None: the case expects no log, its check row goes)."""
+    due_cases: int = 0
+
+
+def evaluate(
+    session: Session, context: Context, settings: ReminderSettings, now: dt.datetime, horizon: dt.datetime, case_ids: Sequence[int]
+) -> Plan:
+    """The rules over these cases: rows to insert, open rows no longer wanted, each case's next check."""
+    plan = Plan()
+    rows = session.connection().execute(select(Case.id, Case.status, Case.region_code).where(Case.id.in_(list(case_ids)))).all()
+    relevant = [r for r in rows if r[1] in RELEVANT_STATUSES]
+    open_rows = _open_rows(session, case_ids)
+    for case_id in set(case_ids) - {r[0] for r in relevant}:
+        plan.closed.extend(row.id for row in open_rows.get(case_id, ()))
+        plan.checks[case_id] = None
+    snapshots = snapshots_of(session, context, relevant)
+    currents = [(case, rules.cycle(case, settings, horizon)) for case in snapshots]
+    existing = _existing(session, [(c.case_id, cur.period) for c, cur in currents if cur is not None])
+    for case, current in currents:
+        stored = existing.get(case.case_id, [])
+        stored_keys = {(e.kind, e.person_id, e.period) for e in stored}
+        wanted_keys: set[tuple[str, int, str]] = set()
+        first = rules.first_due(case, settings, current)
+        if first is not None and first <= horizon:
+            plan.due_cases += 1
+            for due in rules.case_reminders(case, settings, now, stored, horizon, current):
+                key = (str(due.kind), due.person_id, due.period)
+                wanted_keys.add(key)
+                if key not in stored_keys:
+                    plan.wanted.append(due)
+                    stored.append(Existing(key[0], due.person_id, due.period, "pending"))
+        plan.stale.extend(row.id for row in open_rows.get(case.case_id, ()) if row.key not in wanted_keys)
+        plan.checks[case.case_id] = rules.next_check(case, settings, now, horizon, stored)
+    return plan
+
+
+def _open_rows(session: Session, case_ids: Sequence[int]) -> dict[int, list[_OpenRow]]:
+    """Pending and snoozed case reminders of these cases."""
     found: dict[int, list[_OpenRow]] = defaultdict(list)
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Reminder.id, Reminder.case_id, Reminder.kind, Reminder.person_id, Reminder.period)
-        .where(Reminder.state.in_(OPEN_STATES), Reminder.case_id.is_not(None), Reminder.kind.in_([str(k) for k in CASE_KINDS]))
+        .where(Reminder.case_id.in_(list(case_ids)), Reminder.state.in_(OPEN_STATES), Reminder.kind.in_([str(k) for k in CASE_KINDS]))
     )
     for rid, case_id, kind, person, period in rows:
         found[case_id].append(_OpenRow(rid, (kind, person, period)))
-    return dict(found)
+    return found
 
 
-def _cases(
-    db: Database,
-    settings: ReminderSettings,
-    now: dt.datetime,
-    horizon: dt.datetime,
-    context: Context,
-    open_rows: dict[int, list[_OpenRow]],
-    report: ScheduleReport,
-    dry_run: bool,
-) -> None:
-    open_ids = sorted(open_rows)
-    after = 0
-    while True:
-        with db.read() as session:
-            snapshots = _snapshots(session, context, after, settings.materialise_batch)
-            if not snapshots:
-                break
-            report.cases_seen += len(snapshots)
-            hi = snapshots[-1].case_id
-            due_cases = []
-            for case in snapshots:
-                current = rules.cycle(case, settings, horizon)
-                first = rules.first_due(case, settings, current)
-                if first is not None and first <= horizon:
-                    due_cases.append((case, current))
-            existing = _existing(session, [(c.case_id, cur.period) for c, cur in due_cases if cur is not None])
-        report.cases_due += len(due_cases)
-        wanted: list[Due] = []
-        wanted_keys: dict[int, set[tuple[str, int, str]]] = defaultdict(set)
-        for case, current in due_cases:
-            stored = existing.get(case.case_id, [])
-            stored_keys = {(e.kind, e.person_id, e.period) for e in stored}
-            for due in rules.case_reminders(case, settings, now, stored, horizon, current):
-                wanted_keys[case.case_id].add((str(due.kind), due.person_id, due.period))
-                if (str(due.kind), due.person_id, due.period) not in stored_keys:
-                    wanted.append(due)
-        # Open rows of cases in [after+1, hi] that the rules no longer want (or whose case left the open statuses).
-        stale: list[int] = []
-        start, stop = bisect.bisect_right(open_ids, after), bisect.bisect_right(open_ids, hi)
-        for case_id in open_ids[start:stop]:
-            stale.extend(row.id for row in open_rows[case_id] if row.key not in wanted_keys.get(case_id, ()))
-        _write(db, wanted, stale, now, report, dry_run, "stale: the period's log arrived or the case moved on")
-        after = hi
-    # Open rows of cases past the last open case.
-    stale = [row.id for case_id in open_ids[bisect.bisect_right(open_ids, after):] for row in open_rows[case_id]]
-    _write(db, [], stale, now, report, dry_run, "stale: the case is closed")
+def write_checks(session: Session, checks: dict[int, dt.datetime | None], now: dt.datetime) -> None:
+    """Store each case's next check (and drop the rows of cases that expect no log)."""
+    gone = [case_id for case_id, at in checks.items() if at is None]
+    if gone:
+        session.execute(delete(CaseReminderDue).where(CaseReminderDue.case_id.in_(gone)))
+    values = [{"case_id": case_id, "due_at": at, "updated_at": now} for case_id, at in sorted(checks.items()) if at is not None]
+    if values:
+        statement = upsert_insert(session, CaseReminderDue)
+        statement = statement.on_conflict_do_update(
+            index_elements=[CaseReminderDue.case_id], set_={"due_at": statement.excluded.due_at, "updated_at": statement.excluded.updated_at}
+        )
+        for start in range(0, len(values), INSERT_CHUNK):
+            session.execute(statement, values[start:start + INSERT_CHUNK])
 
 
-def _write(db: Database, wanted: list[Due], stale: list[int], now: dt.datetime, report: ScheduleReport, dry_run: bool, why: str) -> int:
-    if dry_run:
-        report.planned.extend(wanted)
-        return 0
-    if not wanted and not stale:
-        return 0
-    with db.write() as session:
-        inserted = insert_dues(session, wanted, now)
-        report.cancelled += cancel(session, stale, now, why)
-    report.inserted += inserted
-    return inserted
+def snapshots_of(session: Session, context: Context, cases: Sequence[Any]) -> list[CaseSnapshot]:
+    """These cases (rows of id, status, region) with their dates, pendamping and village team.
 
-
-def _snapshots(session: Session, context: Context, after: int, limit: int) -> list[CaseSnapshot]:
-    """The next ``limit`` open cases after id ``after``, with their dates, pendamping and village team.
-
-    Core queries on the session's connection (no ORM rows): this runs over every open case of the district.
+    Core queries on the session's connection (no ORM rows), one per input, over the id list.
     """
-    conn = session.connection()
-    cases = conn.execute(
-        select(Case.id, Case.status, Case.region_code)
-        .where(Case.id > after, Case.status.in_(RELEVANT_STATUSES))
-        .order_by(Case.id).limit(limit)
-    ).all()
     if not cases:
         return []
-    lo, hi = cases[0][0], cases[-1][0]
+    conn = session.connection()
+    ids = [c[0] for c in cases]
     events = dict(conn.execute(
         select(CaseEvent.case_id, func.max(CaseEvent.at))
-        .where(CaseEvent.case_id.between(lo, hi), or_(CaseEvent.event.is_(None), CaseEvent.event != rules.HANDOVER_EVENT))
+        .where(CaseEvent.case_id.in_(ids), or_(CaseEvent.event.is_(None), CaseEvent.event != rules.HANDOVER_EVENT))
         .group_by(CaseEvent.case_id)
     ).all())
     visits = dict(conn.execute(
-        select(Visit.case_id, func.max(Visit.visit_date)).where(Visit.case_id.between(lo, hi)).group_by(Visit.case_id)
+        select(Visit.case_id, func.max(Visit.visit_date)).where(Visit.case_id.in_(ids)).group_by(Visit.case_id)
     ).all())
     logs = dict(conn.execute(
         select(Response.case_id, func.max(Response.submitted_at))
-        .where(Response.case_id.between(lo, hi), Response.instrument.in_(rules.LOG_INSTRUMENTS))
+        .where(Response.case_id.in_(ids), Response.instrument.in_(rules.LOG_INSTRUMENTS))
         .group_by(Response.case_id)
     ).all())
     pendamping: dict[int, tuple[int, bool, str | None]] = {}
     for case_id, pid, unreachable, chat, region in conn.execute(
         select(Assignment.case_id, Assignment.pendamping_id, Person.unreachable, Person.telegram_chat_id, Person.region_code)
         .join(Person, Person.id == Assignment.pendamping_id)
-        .where(Assignment.case_id.between(lo, hi), Assignment.active.is_(True))
+        .where(Assignment.case_id.in_(ids), Assignment.active.is_(True))
         .order_by(Assignment.case_id, Assignment.id)
     ):
         pendamping[case_id] = (pid, not unreachable and chat is not None, region)

@@ -57,14 +57,17 @@ class ReminderSettings(BaseSettings):
     materialise_seconds: float = Field(default=600, gt=0)
     """How often the rules are evaluated over all open cases (in the background of the sweep)."""
     materialise_batch: int = Field(default=5000, ge=100)
+    reconcile_hours: float = Field(default=24, gt=0)
+    """How often the set-based safety net over the cases' next checks runs (:func:`reminders.next_due.reconcile`)."""
 
     # -- delivery ---------------------------------------------------------------------------------------------
     max_per_second: float = Field(default=25, gt=0)
     """Messages per second from this process (Telegram allows about 30 per bot; share it between processes)."""
     per_chat_seconds: float = Field(default=1.0, ge=0)
     """At most one message per chat this often."""
-    claim_batch: int = Field(default=25, ge=1, le=1000)
-    """Rows claimed per transaction: a crash can lose at most one batch (claimed = recorded as sent)."""
+    claim_batch: int = Field(default=700, ge=1, le=10_000)
+    """Rows claimed per statement: by default what one sweep may send (``max_per_sweep``), so a sweep claims once.
+    A crash can lose at most one batch (claimed = recorded as sent): lower it to lose fewer."""
     max_per_sweep: int = Field(default=700, ge=1)
     """At most this many reminders per sweep (700 at 25/s: about the 30 s between sweeps); the rest go in the next."""
     max_in_flight: int = Field(default=8, ge=1, le=100)

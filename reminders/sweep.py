@@ -1,10 +1,12 @@
 """Claim due reminder rows and send them: each due row goes out at most once, within Telegram's limits.
 
-Claiming is one short write transaction per batch of ``claim_batch`` rows: select the due rows (``state``
-pending or snoozed, ``due_at <= now``, the recipient's zone inside its daily window), lock them (PostgreSQL:
-``FOR UPDATE SKIP LOCKED``, so two processes take disjoint rows; SQLite: ``BEGIN IMMEDIATE`` excludes every
-other writer) and mark them ``sent`` with ``sent_at`` and ``claimed_by`` before committing. Only then is a
-message sent. A row is therefore sent by the one process that claimed it, once; a crash between the commit
+Claiming is one statement in one short write transaction per batch of ``claim_batch`` rows (by default all
+a sweep may send): ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING id`` finds the
+due rows (``state`` pending or snoozed, ``due_at <= now``, the recipient's zone inside its daily window) on the
+partial index ``ix_reminders_open_due``, locks them (PostgreSQL: ``SKIP LOCKED``, so two processes take
+disjoint rows; SQLite: ``BEGIN IMMEDIATE`` excludes every other writer) and marks them ``sent`` with
+``sent_at`` and ``claimed_by`` before committing. One joined read then gives what the messages need. Only
+then is a message sent. A row is therefore sent by the one process that claimed it, once; a crash between the commit
 and the send loses at most that batch (at-most-once, by design: a duplicate teaches volunteers to mute the
 bot, a missed reminder is followed by the follow-up and the escalation).
 
@@ -28,16 +30,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, or_, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from reminders import rules
 from reminders.render import Claimed, render
 from reminders.rules import Kind
-from reminders.schedule import OPEN_STATES, insert_dues, team_for
+from reminders.schedule import insert_dues, team_for
 from reminders.settings import ReminderSettings
 from storage.db import Database
+from storage.derived import pendamping_changed
 from storage.models import Case, Child, Person, Region, Reminder, ReminderState, TimeZone
 from storage.repositories.audit import add_entry
 from storage.types import utcnow
@@ -108,7 +111,8 @@ class Pacer:
 
 # -- claiming --------------------------------------------------------------------------------------------------
 def claim(db: Database, now: dt.datetime, zones: Sequence[str], limit: int, claimed_by: str) -> list[Claimed]:
-    """Take up to ``limit`` due rows and record them as sent, in one transaction; then read what their messages need."""
+    """Take up to ``limit`` due rows and record them as sent (one statement); then read what their messages need
+    (one joined read)."""
     ids = claim_ids(db, now, zones, limit, claimed_by)
     if not ids:
         return []
@@ -116,68 +120,71 @@ def claim(db: Database, now: dt.datetime, zones: Sequence[str], limit: int, clai
         return _describe(session, ids)
 
 
+def claim_statement(now: dt.datetime, zones: Sequence[str], limit: int, claimed_by: str) -> Any:
+    """``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING id``: find, lock and mark
+    sent in one statement. PostgreSQL skips rows another process holds; SQLite ignores the lock clause, its
+    ``BEGIN IMMEDIATE`` already excludes every other writer."""
+    due = (
+        select(Reminder.id)
+        .where(OPEN_ROWS, Reminder.due_at <= now, Reminder.timezone.in_([TimeZone(z) for z in zones]))
+        .order_by(Reminder.due_at, Reminder.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(Reminder)
+        .where(Reminder.id.in_(due.scalar_subquery()), OPEN_ROWS)
+        .values(state=ReminderState.SENT, claimed_by=claimed_by[:100], claimed_at=now, sent_at=now,
+                attempts=Reminder.attempts + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+        .returning(Reminder.id)
+    )
+
+
 def claim_ids(db: Database, now: dt.datetime, zones: Sequence[str], limit: int, claimed_by: str) -> list[int]:
-    """The claiming transaction: lock up to ``limit`` due rows nobody else holds and mark them sent."""
+    """The claiming transaction: one statement locks up to ``limit`` due rows nobody else holds and marks them sent."""
     with db.write() as session:
-        pick = (
-            select(Reminder.id)
-            .where(OPEN_ROWS, Reminder.due_at <= now, Reminder.timezone.in_([TimeZone(z) for z in zones]))
-            .order_by(Reminder.due_at, Reminder.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        ids = list(session.scalars(pick))
-        if not ids:
-            return []
-        return list(session.scalars(
-            update(Reminder)
-            .where(Reminder.id.in_(ids), Reminder.state.in_(OPEN_STATES))
-            .values(state=ReminderState.SENT, claimed_by=claimed_by[:100], claimed_at=now, sent_at=now,
-                    attempts=Reminder.attempts + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
-            .returning(Reminder.id)
-        ))
+        return sorted(session.scalars(claim_statement(now, zones, limit, claimed_by)))
 
 
 def _describe(session: Session, ids: list[int]) -> list[Claimed]:
+    """Everything the messages of the claimed rows need, in one joined read (recipient, case, child, village,
+    the person a notice is about, the region of a recap); the status counts of a recap's region come after it,
+    for those few rows only."""
     if not ids:
         return []
+    recipient, subject = aliased(Person, name="recipient"), aliased(Person, name="subject")
+    village, area = aliased(Region, name="village"), aliased(Region, name="area")
     rows = session.execute(
         select(Reminder.id, Reminder.kind, Reminder.token, Reminder.period, Reminder.person_id, Reminder.timezone,
-               Reminder.case_id, Reminder.region_code, Reminder.detail, Reminder.subject_person_id, Reminder.due_at,
-               Person.telegram_chat_id, Person.language, Person.unreachable, Person.region_code, Person.role)
-        .join(Person, Person.id == Reminder.person_id)
+               Reminder.case_id, Reminder.region_code, Reminder.detail, Reminder.subject_person_id,
+               recipient.telegram_chat_id, recipient.language, recipient.unreachable,
+               recipient.region_code.label("recipient_region"), recipient.role,
+               Child.name.label("child"), village.name.label("village"),
+               subject.display_name.label("subject_name"), subject.role.label("subject_role"), area.name.label("region_name"))
+        .join(recipient, recipient.id == Reminder.person_id)
+        .outerjoin(Case, Case.id == Reminder.case_id)
+        .outerjoin(Child, Child.id == Case.child_id)
+        .outerjoin(village, village.code == Case.region_code)
+        .outerjoin(subject, subject.id == Reminder.subject_person_id)
+        .outerjoin(area, area.code == Reminder.region_code)
         .where(Reminder.id.in_(ids))
         .order_by(Reminder.due_at, Reminder.id)
     ).all()
-    case_ids = {r.case_id for r in rows if r.case_id is not None}
-    cases = {
-        cid: (child, village)
-        for cid, child, village in session.execute(
-            select(Case.id, Child.name, Region.name).join(Child, Child.id == Case.child_id).join(Region, Region.code == Case.region_code)
-            .where(Case.id.in_(case_ids))
-        )
-    } if case_ids else {}
-    subject_ids = {r.subject_person_id for r in rows if r.subject_person_id is not None}
-    subjects = {
-        pid: (name, role.value)
-        for pid, name, role in session.execute(select(Person.id, Person.display_name, Person.role).where(Person.id.in_(subject_ids)))
-    } if subject_ids else {}
     periodic_regions = {r.region_code for r in rows if r.kind in (Kind.RECAP_QUARTERLY, Kind.EVALUATION_SEMESTER) and r.region_code}
-    region_names = dict(session.execute(select(Region.code, Region.name).where(Region.code.in_(periodic_regions))).all()) if periodic_regions else {}
     counts = {code: _counts(session, code) for code in periodic_regions}
-    claimed = []
-    for r in rows:
-        child, village = cases.get(r.case_id, (None, None)) if r.case_id is not None else (None, None)
-        subject_name, subject_role = subjects.get(r.subject_person_id, (None, None))
-        claimed.append(Claimed(
+    return [
+        Claimed(
             id=r.id, kind=r.kind, token=r.token, period=r.period, person_id=r.person_id, chat_id=r.telegram_chat_id,
             language=r.language.value, reachable=not r.unreachable, timezone=r.timezone.value, case_id=r.case_id,
-            region_code=r.region_code, recipient_region=r[14], recipient_role=r.role.value, detail=dict(r.detail or {}),
-            child=child, village=village, subject_name=subject_name, subject_role=subject_role,
-            region_name=region_names.get(r.region_code), counts=counts.get(r.region_code, {}),
-        ))
-    return claimed
+            region_code=r.region_code, recipient_region=r.recipient_region, recipient_role=r.role.value,
+            detail=dict(r.detail or {}), child=r.child if r.case_id is not None else None,
+            village=r.village if r.case_id is not None else None, subject_name=r.subject_name,
+            subject_role=r.subject_role.value if r.subject_role is not None else None,
+            region_name=r.region_name if r.region_code in periodic_regions else None, counts=counts.get(r.region_code, {}),
+        )
+        for r in rows
+    ]
 
 
 def _counts(session: Session, region_code: str) -> dict[str, int]:
@@ -323,6 +330,7 @@ def _mark_unreachable(session: Session, c: Claimed, now: dt.datetime, settings: 
     if first:
         person.unreachable = True
         person.updated_at = now
+        pendamping_changed(session, [person.id])
         add_entry(session, "person.unreachable", "person", person.id, region_code=person.region_code,
                   detail={"reminder_id": c.id, "kind": c.kind})
     tz = session.scalar(select(Region.timezone).where(Region.code == person.region_code)) if person.region_code else None

@@ -8,6 +8,22 @@ VISIT = N_(
     "🏠 Time for a visit: {child} ({village}). The last visit log is from {since}. "
     "Please visit the family and fill the visit log (Catatan Hasil Pendampingan)."
 )
+VISIT_FIRST = N_(
+    "🏠 Time for a first visit: {child} ({village}), assigned to you on {since}; no visit is logged yet. "
+    "Please visit the family and fill the visit log (Catatan Hasil Pendampingan)."
+)
+MONITORING_FIRST = N_(
+    "📋 Monthly monitoring: {child} ({village}) is back in school since {since}; no monitoring is logged yet. "
+    "Please check how the child is doing and fill the Monitoring form."
+)
+VISIT_FOLLOWUP_FIRST = N_(
+    "⏰ Reminder: {child} ({village}) was assigned to you on {since} and no visit is logged yet. "
+    "Please visit soon. If you cannot, ask for another pendamping."
+)
+MONITORING_FOLLOWUP_FIRST = N_(
+    "⏰ Reminder: {child} ({village}) is back in school since {since} and no monitoring is logged yet. "
+    "Please fill it soon. If you cannot, ask for another pendamping."
+)
 MONITORING = N_(
     "📋 Monthly monitoring: {child} ({village}) is back in school. The last monitoring is from {since}. "
     "Please check how the child is doing and fill the Monitoring form."

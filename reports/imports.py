@@ -41,7 +41,7 @@ from storage.models import Case, Language, Person, Region, Response, Role, Sex
 from storage.repositories.audit import add_entry, record
 from storage.repositories.cases import add_case
 from storage.repositories.children import ChildIdentity, names_agree, normalize_name, resolve_child
-from storage.repositories.references import allocate_reference
+from storage.repositories.references import RECEIPT, allocate_reference
 from storage.repositories.sql import insert_if_absent
 from storage.types import utcnow
 
@@ -550,7 +550,7 @@ def _save(db: Database, parsed: list[_Row], report: ImportReport, actor_id: int 
             elif case.category is None and row.category:
                 case.category = row.category
             session.add(Response(
-                reference=allocate_reference(session, row.identity.region_code), instrument=IMPORT_INSTRUMENT,
+                reference=allocate_reference(session, row.identity.region_code, RECEIPT), instrument=IMPORT_INSTRUMENT,
                 instrument_version=IMPORT_VERSION, answers=row.answers, case_id=case.id, child_id=child.id,
                 submitted_by=submitter, region_code=row.identity.region_code,
             ))

@@ -2,43 +2,40 @@
 
 Counts by status, ATS category, reason, sex, age group and village; children back in school against the
 yearly target; the quarterly "still in school / dropped out again" recap of Bab IV.B.2; the pupils at risk
-of dropping out again (:mod:`reports.early_warning`). Every count is a ``GROUP BY`` in the database (one
-scan with ``GROUPING SETS`` on PostgreSQL), so a national recap over millions of cases stays feasible; only
-aggregated rows come back to Python.
+of dropping out again (:mod:`reports.early_warning`). The counts come from the recap summary
+(:mod:`reports.summary`), kept current by every write that changes a case: a national recap sums a few
+thousand counters instead of scanning millions of cases and their forms.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import textwrap
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, case, distinct, func, literal, select, tuple_, union_all
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, case, distinct, func, literal, select, union_all
+from sqlalchemy.orm import Session
 
 from app.i18n import Translator, translator
 from app.visibility import HIDDEN, FieldClass, Policy
 from reports import messages as M
+from reports import summary
 from reports.early_warning import Risk, at_risk
 from reports.sql import (
-    IDENTIFYING,
-    IMPORT_INSTRUMENT,
     answer,
     in_scope,
     local_midnight,
-    quoted,
     region_names,
     region_timezone,
     tune,
     years_before,
 )
 from reports.targets import Targets, targets_for
-from reports.vocab import AGE_GROUPS, normalize_category, reason_codes, reason_label
+from reports.vocab import AGE_GROUPS, reason_codes, reason_label
 from storage.db import Database
-from storage.models import Case, CaseEvent, Child, Region, Response
+from storage.models import Case, CaseEvent, Region, Response
 
 DIMENSIONS = ("status", "category", "age_group", "area")
 YEARS_SHOWN = 6
@@ -127,7 +124,7 @@ def recap_data(db: Database, region_code: str, today: dt.date, *, targets: Targe
         tune(session)
         name = session.scalar(select(Region.name).where(Region.code == region_code)) if region_code else None
         data = RecapData(region_code, name or region_code, today)
-        _counts(session, data)
+        fill_counts(session, data)
         data.area_names = region_names(session, set(data.by_area) | set(data.by_kecamatan()))
         zone = region_timezone(session, region_code)
         goals = targets.for_region(region_code) if targets is not None else targets_for(session, region_code)
@@ -137,100 +134,36 @@ def recap_data(db: Database, region_code: str, today: dt.date, *, targets: Targe
 
 
 # -- counts -------------------------------------------------------------------------------------------------
-def _base(session: Session, region_code: str, today: dt.date) -> Any:
-    """One row per case in scope: status, category, sex, age group, area and the reasons' text."""
-    latest = select(Response.case_id.label("case_id"), func.max(Response.id).label("rid")).where(
-        Response.instrument.in_((*IDENTIFYING, IMPORT_INSTRUMENT)), Response.case_id.is_not(None)
-    )
-    if region_code:  # national: every response counts, no need to look at the case
-        latest = latest.join(Case, Case.id == Response.case_id).where(in_scope(Case.region_code, region_code))
-    latest = latest.group_by(Response.case_id).subquery("latest")
-    form = aliased(Response, name="form")
-    reasons = case((form.instrument == "rekonfirmasi", answer("D.1", form.answers)), else_=quoted(answer("3.1", form.answers)))
-    category = func.coalesce(Case.category, answer("3.6", form.answers), answer("D.4", form.answers))
-    born = Child.birth_date
-    age_group = case(
-        (born.is_(None), "unknown"),
-        (born > years_before(today, 7), "under-7"),
-        (born > years_before(today, 13), "7-12"),
-        (born > years_before(today, 16), "13-15"),
-        (born > years_before(today, 19), "16-18"),
-        else_="over-18",
-    )
-    query = (
-        select(
-            Case.status.label("status"),
-            category.label("category"),
-            Child.sex.label("sex"),
-            age_group.label("age_group"),
-            reasons.label("reasons"),
-        )
-        .join(Child, Child.id == Case.child_id)
-        .outerjoin(latest, latest.c.case_id == Case.id)
-        .outerjoin(form, form.id == latest.c.rid)
-        .where(Case.duplicate_of.is_(None), in_scope(Case.region_code, region_code))
-    )
-    if not region_code:
-        area = func.substr(Case.region_code, 1, 5)  # national: by kabupaten
-    else:
-        # Forms filled in chat record the child's kecamatan and the desa as typed; find that desa by name.
-        desa = (
-            select(Region.parent_code.label("parent"), func.lower(Region.name).label("name"), func.min(Region.code).label("code"))
-            .where(Region.level == "desa", in_scope(Region.code, region_code))
-            .group_by(Region.parent_code, func.lower(Region.name))
-            .subquery("desa")
-        )
-        typed = func.lower(func.trim(func.coalesce(answer("1.7.desa", form.answers), answer("B.10", form.answers))))
-        query = query.outerjoin(desa, and_(func.length(Case.region_code) < 13, desa.c.parent == Case.region_code, desa.c.name == typed))
-        area = func.coalesce(desa.c.code, Case.region_code)
-    return query.add_columns(area.label("area")).subquery("base")
+def age_group(birth_month: str, today: dt.date) -> str:
+    """The age group of a child born in ``YYYY-MM`` on ``today``. Ages count whole months: a child is a year
+    older from the first day of the birthday month (the summary keeps the month, not the day)."""
+    if not birth_month:
+        return "unknown"
+    born = dt.date(int(birth_month[:4]), int(birth_month[5:7]), 1)
+    for years, group in ((7, "under-7"), (13, "7-12"), (16, "13-15"), (19, "16-18")):
+        if born > years_before(today.replace(day=1), years):
+            return group
+    return "over-18"
 
 
-def _reason_codes(text: str | None) -> list[str]:
-    """``"8"`` (a select-one, quoted) or ``["8", "11"]`` (a select-multiple) → the codes."""
-    if not text:
-        return []
-    if text.startswith("["):
-        try:
-            return [str(code) for code in json.loads(text)]
-        except ValueError:
-            return []
-    return [text.strip('"')]
-
-
-def _counts(session: Session, data: RecapData) -> None:
-    base = _base(session, data.region_code, data.today)
-    dimensions = (*DIMENSIONS, "reasons")
-    count = func.count().label("n")
-    if session.get_bind().dialect.name == "postgresql":
-        keys = [base.c[d] for d in dimensions]
-        statement: Select[Any] = select(func.grouping(*keys).label("grp"), *keys, base.c.sex, count).group_by(
-            func.grouping_sets(*(tuple_(base.c[d], base.c.sex) for d in dimensions))
-        )
-        rows = session.execute(statement).mappings().all()
-        width = len(dimensions)
-        sets = {((1 << width) - 1) ^ (1 << (width - 1 - i)): d for i, d in enumerate(dimensions)}
-        tagged = [(sets[row["grp"]], row[sets[row["grp"]]], row) for row in rows]
-    else:
-        parts = [
-            select(literal(d).label("dim"), base.c[d].label("key"), base.c.sex, count).group_by(base.c[d], base.c.sex)
-            for d in dimensions
-        ]
-        tagged = [(row["dim"], row["key"], row) for row in session.execute(union_all(*parts)).mappings().all()]
-
+def fill_counts(session: Session, data: RecapData) -> None:
+    """Sum the recap summary (:mod:`reports.summary`): a few thousand counters, whatever the number of cases."""
+    dims, areas = summary.counts(session, data.region_code)
     tables: dict[str, dict[Any, Counter[str | None]]] = {d: defaultdict(Counter) for d in DIMENSIONS}
     reasons: dict[str, Counter[str | None]] = defaultdict(Counter)
-    for dim, key, row in tagged:
-        sex = row["sex"] if row["sex"] in ("L", "P") else None
-        if dim == "reasons":  # grouped by the answer's text: few distinct values, split into codes here
-            for code in dict.fromkeys(_reason_codes(key)):
-                reasons[code][sex] += row["n"]
-            continue
-        if dim == "category":
-            key = normalize_category(key)
-        tables[dim][key][sex] += row["n"]
-        if dim == "status":  # every case is in exactly one status group
-            data.by_sex[sex] += row["n"]
+    for dim, key, sex_key, n in dims:
+        sex = sex_key if sex_key in ("L", "P") else None
+        if dim == "reason":
+            reasons[key][sex] += n
+        elif dim == "birth_month":
+            tables["age_group"][age_group(key, data.today)][sex] += n
+        elif dim == "category":
+            tables["category"][key or None][sex] += n
+        elif dim == "status":
+            tables["status"][key][sex] += n
+            data.by_sex[sex] += n
+    for area, sex_key, n in areas:
+        tables["area"][area][sex_key if sex_key in ("L", "P") else None] += n
     data.total = sum(data.by_sex.values())
     data.by_status = dict(tables["status"])
     data.by_category = dict(tables["category"])

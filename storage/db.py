@@ -8,6 +8,8 @@ the unit of durability is :meth:`Database.write`. On SQLite a write transaction 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +20,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage import derived
 from storage.crypto import NikCipher
+from storage.sealing import bind_keyring
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "ats_write"
@@ -53,7 +57,7 @@ def make_engine(url: str | URL, *, pool_size: int = 10, max_overflow: int = 20) 
 def _sqlite_engine(url: URL, *, pool_size: int, max_overflow: int) -> Engine:
     path = sqlite_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
     engine = create_engine(
         url,
         pool_size=pool_size,
@@ -82,6 +86,18 @@ def _sqlite_engine(url: URL, *, pool_size: int, max_overflow: int) -> Engine:
     return engine
 
 
+def _create_private(path: Path) -> None:
+    """A new database file readable by its owner only (0600), in a directory created 0700; SQLite gives its
+    WAL and shared-memory files the database file's permissions."""
+    if path.exists():
+        return
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+        path.parent.chmod(0o700)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 class Database:
     """An engine, the NIK cipher and the two kinds of transaction the repositories use.
 
@@ -91,9 +107,12 @@ class Database:
     def __init__(self, engine: Engine, cipher: NikCipher | None = None) -> None:
         self.engine = engine
         self._cipher = cipher
+        if cipher is not None:
+            bind_keyring(engine, cipher)
         # Objects stay readable after commit: repositories hand them back as detached snapshots.
         self._writer = sessionmaker(engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
         self._reader = sessionmaker(engine, expire_on_commit=False)
+        derived.install(self._writer)
         # SQLite admits one writer at a time. Queueing this process's writers on a lock hands the database
         # over as soon as a commit ends, where SQLite's busy handler would poll with growing sleeps;
         # other processes (a CLI backup, a second bot) still wait on the busy timeout.

@@ -61,8 +61,21 @@ def current_revision(url: str | URL) -> str | None:
 
 
 def upgrade(url: str | URL, revision: str = "head") -> None:
-    """Create or upgrade the database schema (creating a SQLite file and its directory if needed)."""
+    """Create or upgrade the database schema (creating a SQLite file and its directory if needed); refuses a
+    database that a newer version of the bot migrated."""
+    current = current_revision(url)
+    if current is not None and current not in known_revisions():
+        raise SchemaUnknownError(_unknown(current))
     command.upgrade(alembic_config(url), revision)
+
+
+def known_revisions() -> set[str]:
+    return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
+def _unknown(current: str) -> str:
+    return (f"The database schema is at revision {current}, which this version of ATS Bot does not know "
+            f"(it needs {head_revision()}). Was the database upgraded by a newer version of the bot?")
 
 
 def ensure_current(url: str | URL) -> None:
@@ -70,10 +83,6 @@ def ensure_current(url: str | URL) -> None:
     current, head = current_revision(url), head_revision()
     if current == head:
         return
-    known = {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
-    if current is None or current in known:
+    if current is None or current in known_revisions():
         raise SchemaBehindError(current, head)
-    raise SchemaUnknownError(
-        f"The database schema is at revision {current}, which this version of ATS Bot does not know "
-        f"(it needs {head}). Was the database upgraded by a newer version of the bot?"
-    )
+    raise SchemaUnknownError(_unknown(current))

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from app.settings import Settings
-from storage.crypto import cipher_from_settings
 from storage.db import Database
+from storage.keys import keyring_from_settings
+from storage.keyring_check import verify_keyring
 from storage.schema_state import ensure_current
 
 
 def open_database(settings: Settings) -> Database:
-    """The bot's database, or a clear error: no data key outside development (``MissingDataKeyError``),
-    a schema behind this code (``SchemaBehindError``: run ``ats-bot db upgrade``)."""
-    cipher = cipher_from_settings(settings)
+    """The bot's database, or a clear error: no key or a weak one (``DataKeyError``), a key that is not the one
+    the data was encrypted with (``WrongKeyError``), a schema behind this code (``SchemaBehindError``: run
+    ``ats-bot db upgrade``)."""
+    keyring = keyring_from_settings(settings)
     ensure_current(settings.database_url)
-    return Database.from_url(settings.database_url, cipher)
+    database = Database.from_url(settings.database_url, keyring)
+    try:
+        verify_keyring(database)
+    except Exception:
+        database.dispose()
+        raise
+    return database
+

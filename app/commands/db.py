@@ -24,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     handler(current, f"{IMPL}:cmd_current")
     backup = commands.add_parser("backup", help="write a consistent snapshot to FILE (safe while the bot runs)")
     backup.add_argument("file", type=Path, metavar="FILE", help="the backup file to write")
+    backup.add_argument(
+        "--key-file", type=Path, metavar="KEYFILE", help="also write the data key to KEYFILE (0600), to keep apart from the backup"
+    )
     handler(backup, f"{IMPL}:cmd_backup")
     restore = commands.add_parser("restore", help="replace the database with the backup in FILE")
     restore.add_argument("file", type=Path, metavar="FILE", help="a file written by 'ats-bot db backup'")

@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.commands import LazyChoices, handler
+from app.commands import handler
+from storage.enums import Role
 
 IMPL = "app.people_cli"
 MAX_INVITE_DAYS = 90
 
 
-def _invitable_roles() -> list[str]:
-    from storage.models.enums import Role
-
-    return [r.value for r in Role if r is not Role.MASYARAKAT]
+INVITABLE = [r.value for r in Role if r is not Role.MASYARAKAT]
+"""Anyone may propose a child without an invitation (masyarakat); every other role is invited."""
 
 
 def _days(text: str) -> int:
@@ -29,8 +28,7 @@ def _days(text: str) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     invite = subparsers.add_parser("invite", help="create a one-time invitation link (and QR code) for a role in a region")
-    invite.add_argument("--role", required=True, choices=LazyChoices(_invitable_roles), metavar="ROLE",
-                        help="tim_kabupaten, tim_kecamatan, tim_desa, pendata, pendamping, operator_sekolah, orang_tua or admin")
+    invite.add_argument("--role", required=True, choices=INVITABLE, help="who the link is for")
     invite.add_argument("--region", required=True, help="Kemendagri code, e.g. 33.26 or 33.26.08 (loaded with 'ats-bot regions load')")
     invite.add_argument("--school", metavar="NPSN", help="for operator_sekolah: their school, from the district's list")
     invite.add_argument("--days", type=_days, default=7, help=f"validity in days, 1 to {MAX_INVITE_DAYS} (default 7)")

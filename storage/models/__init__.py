@@ -3,6 +3,7 @@
 from storage.models.base import Base
 from storage.models.cases import Assignment, Case, CaseEvent, Enrolment, SchoolChoice, Visit
 from storage.models.children import Child, Household, IdentityConflict, School
+from storage.models.derived import CaseReminderDue, RecapCount, RecapFact
 from storage.models.enums import (
     DataRequestKind,
     DataRequestStatus,
@@ -16,6 +17,7 @@ from storage.models.enums import (
     Sex,
     TimeZone,
 )
+from storage.models.keys import DataKey
 from storage.models.instruments import InstrumentSession, ReferenceCounter, Response
 from storage.models.operations import AuditLog, ProcessedUpdate, Reminder, StoredFile
 from storage.models.people import ButtonToken, Consent, DataRequest, Invitation, Person
@@ -29,10 +31,12 @@ __all__ = [
     "ButtonToken",
     "Case",
     "CaseEvent",
+    "CaseReminderDue",
     "Child",
     "Consent",
     "DataRequest",
     "DataRequestKind",
+    "DataKey",
     "DataRequestStatus",
     "DraftStatus",
     "Enrolment",
@@ -43,6 +47,8 @@ __all__ = [
     "Language",
     "Person",
     "ProcessedUpdate",
+    "RecapCount",
+    "RecapFact",
     "ReferenceCounter",
     "Region",
     "RegionLevel",

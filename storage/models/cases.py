@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, Timestamps
+from storage.sealing import SealedJSON
 from storage.types import utcnow
 
 
@@ -94,8 +95,8 @@ class CaseProposal(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     photo_file_id: Mapped[str | None] = mapped_column(String(200))
     """Telegram file id of the photo sent with the proposal."""
-    location: Mapped[dict[str, Any] | None]
-    """``{"latitude": -7.0, "longitude": 109.6}`` when the proposer shared where the child lives."""
+    location: Mapped[dict[str, Any] | None] = mapped_column(SealedJSON())
+    """Encrypted. ``{"latitude": -7.0, "longitude": 109.6}`` when the proposer shared where the child lives."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, Timestamps, str_enum
 from storage.models.enums import DraftStatus
+from storage.sealing import SealedAnswers, SealedJSON
 from storage.types import utcnow
 
 
@@ -28,8 +29,9 @@ class InstrumentSession(Timestamps, Base):
     instrument: Mapped[str] = mapped_column(String(60))
     instrument_version: Mapped[int]
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    """Opaque to storage: whatever the flow engine needs to resume (current question, answers so far)."""
+    state: Mapped[dict[str, Any]] = mapped_column(SealedJSON(), default=dict)
+    """Opaque to storage: whatever the flow engine needs to resume (current question, answers so far).
+    Encrypted as a whole: a draft holds answers not yet checked, pending ones included."""
     current_question: Mapped[str | None] = mapped_column(String(40))
     label: Mapped[str | None] = mapped_column(String(200))
     """A short human description for listing drafts, e.g. the child's name once known."""
@@ -47,7 +49,8 @@ class Response(Base):
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     instrument: Mapped[str] = mapped_column(String(60))
     instrument_version: Mapped[int]
-    answers: Mapped[dict[str, Any]]
+    answers: Mapped[dict[str, Any]] = mapped_column(SealedAnswers())
+    """Answers by question id; those the instrument declares ``personal`` are encrypted (storage.sealing)."""
     session_id: Mapped[int | None] = mapped_column(ForeignKey("instrument_sessions.id"), unique=True)
     """The draft it came from; unique, so a draft can be submitted only once."""
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -55,7 +58,7 @@ class Response(Base):
     submitted_by: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
-    location: Mapped[dict[str, Any] | None]
+    location: Mapped[dict[str, Any] | None] = mapped_column(SealedJSON())
     """Where it was answered, e.g. ``{"lat": -7.0, "lon": 109.6}`` from a shared Telegram location."""
 
 

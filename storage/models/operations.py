@@ -60,7 +60,6 @@ Index(
     Reminder.period,
     unique=True,
 )
-Index("ix_reminders_state_due", Reminder.state, Reminder.due_at)
 # The sweep's queue: only the rows still to send, in due order (a few thousand among millions of sent ones).
 _OPEN = Reminder.state.in_([ReminderState.PENDING.value, ReminderState.SNOOZED.value])
 Index("ix_reminders_open_due", Reminder.due_at, Reminder.id, postgresql_where=_OPEN, sqlite_where=_OPEN)

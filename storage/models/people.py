@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, Timestamps, str_enum
 from storage.models.enums import DataRequestKind, DataRequestStatus, Language, Role
+from storage.sealing import SealedText
 from storage.types import utcnow
 
 
@@ -25,7 +26,8 @@ class Person(Timestamps, Base):
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"), default=Role.MASYARAKAT)
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
     language: Mapped[Language] = mapped_column(str_enum(Language, "language"), default=Language.ID)
-    phone: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(SealedText())
+    """Encrypted (storage.sealing)."""
     unreachable: Mapped[bool] = mapped_column(default=False)
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
     """For a school operator: their school; they see only its pupils (and the children who chose it)."""

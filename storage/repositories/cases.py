@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.db import Database
+from storage.derived import case_changed
 from storage.errors import NotFoundError
 from storage.models import Case, CaseEvent
 from storage.repositories.audit import add_entry
@@ -26,6 +27,7 @@ def add_case(
     session.add(case)
     session.flush()
     session.add(CaseEvent(case_id=case.id, from_status=None, to_status=status, actor_id=actor_id))
+    case_changed(session, case.id)
     add_entry(session, "case.open", "case", case.id, actor_id=actor_id, region_code=region_code)
     return case
 
@@ -56,6 +58,7 @@ def change_case_status(
         )
         case.status = to_status
         session.add(event)
+        case_changed(session, case.id)
         add_entry(
             session,
             "case.status",

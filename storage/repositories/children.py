@@ -53,7 +53,7 @@ def _matching(cipher: NikCipher, identity: ChildIdentity) -> ColumnElement[bool]
     )
     if identity.nik is None:
         return by_name
-    return or_(Child.nik_hash == cipher.nik_hash(identity.nik), by_name)
+    return or_(Child.nik_hash.in_(cipher.nik_hashes(identity.nik)), by_name)
 
 
 def _candidates(session: Session, cipher: NikCipher, identity: ChildIdentity) -> list[Child]:
@@ -133,7 +133,8 @@ def decide_child(session: Session, cipher: NikCipher, identity: ChildIdentity, c
     by_name = next((c for c in candidates if identity.birth_date is not None and c.name_normalized == folded
                     and c.birth_date == identity.birth_date and c.region_code == identity.region_code
                     and (nik_hash is None or c.nik_hash is None)), None)
-    by_nik = next((c for c in candidates if nik_hash and c.nik_hash == nik_hash), None)
+    same_nik = set(cipher.nik_hashes(identity.nik)) if identity.nik else set()  # any key's hash, mid-rotation too
+    by_nik = next((c for c in candidates if c.nik_hash in same_nik), None)
     if by_nik is not None:
         if same_person(by_nik, identity):
             return Decision(Match.SAME, by_nik)

@@ -7,9 +7,10 @@ the record shows who agreed to what, when, and when they stopped. Every change i
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from storage.db import Database
 from storage.models import Consent
@@ -65,13 +66,13 @@ def _active(session: Session, person_id: int, child_id: int) -> set[Purpose]:
     return {Purpose(k) for k in kinds if k in {p.value for p in Purpose}}
 
 
-def withdrawn_children(purpose: Purpose) -> Select[tuple[int]]:
+def withdrawn_children(purpose: Purpose) -> Select[Any]:
     """Children for whom a parent withdrew ``purpose`` and has not given it again (a subquery)."""
     given_again = select(Consent.child_id).where(Consent.kind == purpose.value, Consent.withdrawn_at.is_(None))
     return select(Consent.child_id).where(Consent.kind == purpose.value, Consent.withdrawn_at.is_not(None),
                                           Consent.child_id.not_in(given_again))
 
 
-def allows(child_id: ColumnElement[int], purpose: Purpose) -> ColumnElement[bool]:
+def allows(child_id: ColumnElement[int] | InstrumentedAttribute[int], purpose: Purpose) -> ColumnElement[bool]:
     """A condition: no parent has withdrawn ``purpose`` for the child (processing allowed)."""
     return child_id.not_in(withdrawn_children(purpose))

@@ -113,9 +113,10 @@ def redeem_invitation(db: Database, token: str, person_id: int) -> Redeemed:
                   region_code=invitation.region_code if invitation else None,
                   detail={"reason": reason, "role": person.role.value, "region": person.region_code,
                           "child_id": invitation.child_id if invitation else None})
-        about = {"created_by": invitation.created_by, "child_id": invitation.child_id, "region_code": invitation.region_code} \
-            if invitation is not None and reason in ESCALATED else {}
-    raise InvitationError(reason, **about)
+        escalated = invitation if invitation is not None and reason in ESCALATED else None
+    if escalated is None:
+        raise InvitationError(reason)
+    raise InvitationError(reason, created_by=escalated.created_by, child_id=escalated.child_id, region_code=escalated.region_code)
 
 
 def _not_that_family(session: Session, person: Person, invitation: Invitation) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.db import Database
+from storage.derived import pendamping_changed
 from storage.errors import NotFoundError
 from storage.models import Language, Person, Role
 from storage.repositories.sql import insert_if_absent
@@ -43,6 +44,8 @@ def get_or_create_person(
         )
         person = session.scalars(select(Person).where(Person.telegram_user_id == telegram_user_id)).one()
         if chat_id is not None and person.telegram_chat_id != chat_id:
+            if person.unreachable:
+                pendamping_changed(session, [person.id])
             person.telegram_chat_id = chat_id
             person.unreachable = False
         if display_name and person.display_name != display_name:

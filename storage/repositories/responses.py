@@ -8,13 +8,14 @@ from typing import Any
 from sqlalchemy import select
 
 from storage.db import Database
+from storage.derived import case_changed
 from storage.errors import DraftClosedError
 from storage.models import Case, DraftStatus, Response
 from storage.repositories.audit import add_entry
 from storage.repositories.cases import add_case
 from storage.repositories.children import ChildIdentity, resolve_child
 from storage.repositories.drafts import close_draft, load_draft
-from storage.repositories.references import allocate_reference
+from storage.repositories.references import RECEIPT, allocate_reference
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def submit_response(db: Database, submission: Submission) -> SubmitResult:
                 ).id
 
         response = Response(
-            reference=allocate_reference(session, submission.region_code),
+            reference=allocate_reference(session, submission.region_code, RECEIPT),
             instrument=submission.instrument,
             instrument_version=submission.instrument_version,
             answers=submission.answers,
@@ -107,6 +108,7 @@ def submit_response(db: Database, submission: Submission) -> SubmitResult:
             location=submission.location,
         )
         session.add(response)
+        case_changed(session, case_id)
         if draft is not None:
             close_draft(session, draft, DraftStatus.SUBMITTED)
         session.flush()

@@ -169,3 +169,75 @@ def test_a_parent_link_opened_by_another_familys_parent_is_refused(db: Database,
     assert [label for m in parent.with_buttons() for label in m.labels() if "Ayu" in label] == [] and listing.replies
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "invitation.refused")) == 1
+
+
+def test_the_chosen_school_stops_seeing_the_child_when_sharing_is_withdrawn(db: Database, conversations: Conversations,
+                                                                            family: Family) -> None:
+    from storage.models import School, SchoolChoice, SchoolLevel, SchoolStatus
+    from storage.repositories import consents
+    from storage.repositories.consents import Purpose
+
+    with db.write() as session:
+        school = School(npsn="99260803", name="SMP Negeri 1 Kajen", level=SchoolLevel.SMP, status=SchoolStatus.NEGERI, region_code=DESA)
+        session.add(school)
+        session.flush()
+        session.add(SchoolChoice(case_id=family.case, pathway="formal", school_id=school.id, npsn="99260803", school_name=school.name))
+        school_id = school.id
+    operator = enrol(db, 7001, Role.OPERATOR_SEKOLAH, DESA)
+    with db.write() as session:
+        person = session.get(Person, operator)
+        assert person is not None
+        person.school_id = school_id
+    store = conversations.store
+    parent = Phone(conversations, 3001)
+    parent.send(f"/start {family.link}")
+    parent_id = enrol(db, 3001, Role.ORANG_TUA)
+    child = store.child_of_case(family.case)
+    assert child is not None
+    consents.give(db, parent_id, child.id, {Purpose.COLLECT, Purpose.SHARE_SCHOOL})
+    assert store.relations(operator, family.case) == {"school"}
+    consents.withdraw(db, parent_id, child.id)
+    assert store.relations(operator, family.case) == frozenset() and not store.follows(operator, family.case)
+    consents.give(db, parent_id, child.id, {Purpose.SHARE_SCHOOL})
+    assert store.relations(operator, family.case) == {"school"}
+
+
+def test_a_forged_button_is_refused_and_audited(db: Database, conversations: Conversations, regions: None) -> None:
+    enrol(db, 1001, Role.PENDATA)
+    phone = Phone(conversations, 1001)
+    phone.send("/bahasa")
+    phone.press_data("not-a-button")
+    phone.press_data("zzzz.c.0")
+    assert [a.detail["reason"] for a in audit(db, "button.refused")] == ["forged", "stale"]
+
+
+def test_ekspor_with_a_reason_gives_full_niks_only_to_the_kabupaten_team(db: Database, conversations: Conversations,
+                                                                           family: Family) -> None:
+    from reports import messages as M
+    from tests.storage.conftest import KABUPATEN
+
+    def document(result: object) -> bytes:
+        [content] = [reply.document[1] for reply in result.replies if reply.document]  # type: ignore[attr-defined]
+        return content
+
+    enrol(db, 8001, Role.TIM_KABUPATEN, KABUPATEN)
+    kabupaten = Phone(conversations, 8001)
+    assert NIK.encode() not in _cells(document(kabupaten.send("/ekspor")))
+    full = kabupaten.send("/ekspor rekonsiliasi Dapodik")
+    assert NIK.encode() in _cells(document(full))
+    assert any(t(T.EXPORT_FULL_NIK, reason="rekonsiliasi Dapodik") in text for text in kabupaten.texts(full))
+    village = family.team_phone
+    refused = village.send("/ekspor ingin tahu")
+    assert [r.document for r in refused.replies] == [None] and t(M.EXPORT_FULL_NIK_NOT_ALLOWED) in village.texts(refused)[0]
+    assert b"3326********0001" in _cells(document(village.send("/ekspor")))
+    assert [(a.detail["role"], a.detail["full_nik"]) for a in audit(db, "export.region")] == [
+        ("tim_kabupaten", False), ("tim_kabupaten", True), ("tim_desa", False)]
+    assert [a.detail["reason"] for a in audit(db, "export.full_nik.denied")] == ["ingin tahu"]
+
+
+def _cells(xlsx: bytes) -> bytes:
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as book:
+        return b"".join(book.read(name) for name in book.namelist() if name.startswith("xl/"))

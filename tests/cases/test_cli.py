@@ -6,11 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from app.cli import main
 from app.settings import get_settings
 from cases import service
 from storage.db import Database
+from storage.models import AuditLog
 from tests.cases.conftest import DESA, People
 from tests.storage.conftest import TEST_KEY
 
@@ -55,6 +57,9 @@ def test_cases_show_and_history(cli: None, db: Database, people: People,
     assert run(cli, "cases", "show", proposal.reference.lower()) == 0
     shown = capsys.readouterr().out
     assert f"Ahmad Fauzi · {proposal.reference}" in shown and "Status: not valid" in shown and "> Membantu di sawah" in shown
+    with db.read() as session:  # the read is audited, with the operating-system user and host as the actor
+        [read] = session.scalars(select(AuditLog).where(AuditLog.action == "child.read")).all()
+    assert read.detail["via"] == "cli" and read.detail["os_user"] and read.detail["host"] and read.actor_id is None
     assert run(cli, "cases", "history", proposal.reference, "--lang", "id") == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3

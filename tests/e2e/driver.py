@@ -116,10 +116,10 @@ class Volunteer:
             self.answer(value)
 
     def submit(self) -> str:
-        """Send the reviewed form; returns the reference number the bot gives."""
+        """Send the reviewed form; returns the form's receipt number (``F-…``) the bot gives."""
         review = self.user.wait_for(lambda m: self.t(T.SUBMIT) in m.button_texts())
         self.user.press(self.t(T.SUBMIT), review)
-        done = self.user.wait_for(lambda m: "ATS-" in m.text)
-        match = re.search(r"ATS-\d{4}-\d{6}", done.text)
+        done = self.user.wait_for(lambda m: re.search(r"\bF-\d{4}-", m.text or "") is not None)
+        match = re.search(r"F-\d{4}-\d{6}", done.text)
         assert match, done.text
         return match.group(0)

@@ -30,7 +30,7 @@ def test_pendataan_through_the_disability_branch_is_stored(emulator: BotApiEmula
     volunteer = begin(emulator, deployment, "pendataan")
     volunteer.fill(answers)
     reference = volunteer.submit()
-    assert reference.startswith("ATS-3326-")
+    assert reference.startswith("F-3326-")
     [stored] = deployment.responses()
     assert stored.reference == reference and stored.instrument == "pendataan" and stored.instrument_version == 1
     assert stored.answers == volunteer.state.answers

@@ -12,6 +12,7 @@ from telegram import InlineKeyboardMarkup
 from telegram.error import Forbidden, RetryAfter
 
 from storage.db import Database
+from storage.derived import case_changed
 from storage.models import (
     Assignment,
     Case,
@@ -92,6 +93,7 @@ class World:
                 previous = to_status
             if pendamping is not None:
                 session.add(Assignment(case_id=case.id, pendamping_id=pendamping, active=True, valid_from=since))
+            case_changed(session, case.id)
             return case.id
 
     def move(self, case_id: int, status: str, when: dt.datetime, event: str | None = None) -> None:
@@ -100,6 +102,7 @@ class World:
             assert case is not None
             session.add(CaseEvent(case_id=case_id, from_status=case.status, to_status=status, at=when, event=event))
             case.status = status
+            case_changed(session, case_id)
 
     def assign(self, case_id: int, pendamping: int, when: dt.datetime) -> None:
         with self.db.write() as session:
@@ -109,10 +112,12 @@ class World:
             case = session.get(Case, case_id)
             assert case is not None
             session.add(CaseEvent(case_id=case_id, from_status=case.status, to_status=case.status, at=when, event="reassign"))
+            case_changed(session, case_id)
 
     def visit(self, case_id: int, pendamping: int, day: dt.date) -> None:
         with self.db.write() as session:
             session.add(Visit(case_id=case_id, pendamping_id=pendamping, visit_date=day))
+            case_changed(session, case_id)
 
     def log(self, case_id: int, person: int, instrument: str, when: dt.datetime) -> None:
         with self.db.write() as session:
@@ -120,6 +125,7 @@ class World:
             assert case is not None
             session.add(Response(reference=f"ATS-R-{next(self._refs):06d}", instrument=instrument, instrument_version=1, answers={},
                                  case_id=case_id, submitted_by=person, submitted_at=when, region_code=case.region_code))
+            case_changed(session, case_id)
 
     def set_unreachable(self, person_id: int, value: bool = True, when: dt.datetime | None = None) -> None:
         with self.db.write() as session:

@@ -45,7 +45,7 @@ def test_visit_is_due_two_months_after_the_last_log_when_the_window_opens() -> N
     (due,) = rules.case_reminders(c, S, at(2026, 3, 16, 8, 0))
     assert (due.kind, due.person_id, due.period, due.case_id) == (Kind.VISIT, 10, "2026-03-15", 1)
     assert due.due_at == at(2026, 3, 16, 8) == dt.datetime(2026, 3, 16, 1, 0, tzinfo=dt.UTC)
-    assert due.detail == {"since": "2026-01-15", "base": "visit"}
+    assert due.detail == {"since": "2026-01-15", "base": "visit", "first": True}  # nothing logged since the assignment
     # A lookahead materialises it before the window opens, due exactly at the opening.
     (early,) = rules.case_reminders(c, S, at(2026, 3, 16, 7, 30), horizon=at(2026, 3, 16, 8, 30))
     assert early.due_at == at(2026, 3, 16, 8)

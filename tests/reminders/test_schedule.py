@@ -11,7 +11,7 @@ from sqlalchemy import select
 from reminders.schedule import materialise
 from reminders.settings import ReminderSettings
 from storage.db import Database
-from storage.models import Reminder, ReminderState, Role
+from storage.models import CaseReminderDue, Reminder, ReminderState, Role
 from tests.reminders.factory import DESA, JAYAPURA_DESA, KECAMATAN, MAKASSAR_DESA, World, at
 
 S = ReminderSettings(_env_file=None, lookahead_minutes=0)
@@ -36,13 +36,14 @@ def test_due_reminders_become_rows_once(world: World, db: Database) -> None:
     world.case("Eka", "verified", at(2026, 1, 1))
     now = at(2026, 3, 17, 10)  # Tue 17 Mar 2026, 10:00 WIB
     first = materialise(db, S, now)
-    assert (first.cases_seen, first.inserted) == (3, 2)
+    # Only the cases whose next check is due are looked at: Citra's first reminder is not due before 25 Mar.
+    assert (first.cases_seen, first.inserted) == (2, 2)
     assert rows(db) == [
         ("monitoring", budi, dewi, "2026-03-16", "pending", at(2026, 3, 16, 8, tz="Asia/Makassar")),
         ("visit", ayu, siti, "2026-03-15", "pending", at(2026, 3, 16, 8)),
     ]
     again = materialise(db, S, now)
-    assert again.inserted == 0 and again.cancelled == 0
+    assert again.inserted == 0 and again.cancelled == 0 and again.cases_seen == 0  # each case's next check moved on
     # Citra (WIT) is due on Fri 20 Mar, a holiday: the first working day is Wed 25 Mar, 08:00 WIT.
     materialise(db, S, at(2026, 3, 25, 8, tz="Asia/Jayapura"))
     assert ("visit", citra, yan, "2026-03-20", "pending", at(2026, 3, 25, 8, tz="Asia/Jayapura")) in rows(db)
@@ -66,10 +67,14 @@ def test_stale_rows_are_cancelled_before_they_are_sent(world: World, db: Databas
     ahead = ReminderSettings(_env_file=None, lookahead_minutes=120)
     assert materialise(db, ahead, at(2026, 3, 16, 7)).inserted == 2  # due at 08:00, stored at 07:00
     world.visit(ayu, siti, dt.date(2026, 3, 16))  # the visit was logged before the reminder went out
+    assert [r[4] for r in rows(db)] == ["pending", "cancelled"]  # in the visit's own transaction
     world.move(budi, "graduated", at(2026, 3, 16, 7, 10))
-    report = materialise(db, ahead, at(2026, 3, 16, 7, 20))
-    assert report.cancelled == 2
     assert [r[4] for r in rows(db)] == ["cancelled", "cancelled"]
+    report = materialise(db, ahead, at(2026, 3, 16, 7, 20))
+    assert report.cancelled == 0 and report.inserted == 0
+    with db.read() as session:  # the graduate expects no log: no next check; Ayu's is her next period
+        checks = dict(session.execute(select(CaseReminderDue.case_id, CaseReminderDue.due_at)).all())
+    assert list(checks) == [ayu] and checks[ayu] == at(2026, 5, 18, 8)
 
 
 def test_a_new_pendamping_gets_the_reminder_and_the_old_ones_pending_row_is_cancelled(world: World, db: Database) -> None:

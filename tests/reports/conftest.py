@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from storage.db import Database
+from storage.derived import case_changed
 from storage.models import Assignment, Case, CaseEvent, Child, Region, RegionLevel, Response, Role, Sex, TimeZone
 from storage.repositories.children import normalize_name
 from storage.repositories.people import get_or_create_person, set_role
@@ -115,6 +116,7 @@ class Seed:
                 previous = to_status
             if pendamping is not None:
                 session.add(Assignment(case_id=case.id, pendamping_id=pendamping, active=True))
+            case_changed(session, case.id)  # as every writer of cases does
             return child.id, case.id
 
     def response(
@@ -136,6 +138,7 @@ class Seed:
             )
             session.add(response)
             session.flush()
+            case_changed(session, case_id)
             return response.id
 
 

@@ -33,7 +33,9 @@ def test_import_export_report(world: People, seed: Seed, tmp_path: Path, capsys:
     assert run(["import", str(source), "--region", KABUPATEN, "--lang", "en"]) == 0
     out = capsys.readouterr()
     assert "Imported 5 rows: 4 new children, 1 merged" in out.out
-    assert "menyimpan" in out.err  # the progress bar
+    assert "saving" in out.err and "menyimpan" not in out.err  # the progress bar speaks --lang
+    assert run(["import", str(source), "--region", KABUPATEN, "--dry-run"]) == 0
+    assert "memeriksa" in capsys.readouterr().err
 
     target = tmp_path / "ats.xlsx"
     assert run(["export", KABUPATEN, "--format", "xlsx", "--out", str(target)]) == 0
@@ -63,3 +65,25 @@ def test_reconcile(seed: Seed, tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "Budi (SEED-000001) is enrolled at MI Klesem, class 4 (by NISN)" in capsys.readouterr().out
     source.write_text("x;y\n1;2\n", encoding="utf-8")
     assert run(["reconcile", str(source), "--region", KABUPATEN]) == 2
+
+
+def test_unknown_regions_missing_folders_and_damaged_files_get_a_clear_answer(
+    world: People, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "not" / "yet" / "ats.xlsx"
+    assert run(["export", KABUPATEN, "--format", "xlsx", "--out", str(target)]) == 0
+    assert load_workbook(io.BytesIO(target.read_bytes()), read_only=True).sheetnames[0] == "Format Pendataan ATS"
+    capsys.readouterr()
+
+    nowhere = tmp_path / "nowhere.xlsx"
+    assert run(["export", "99.99", "--format", "xlsx", "--out", str(nowhere), "--lang", "en"]) == 2
+    assert "Region 99.99 is not loaded" in capsys.readouterr().err and not nowhere.exists()
+    assert run(["report", "33.99", "--lang", "en"]) == 2
+    assert "Region 33.99 is not loaded" in capsys.readouterr().err
+
+    fake = tmp_path / "dapodik.xlsx"
+    fake.write_text("NISN;NAMA\n0098765432;Budi\n", encoding="utf-8")  # a CSV someone renamed
+    fake.write_bytes(b"PK\x03\x04 not really a zip")
+    assert run(["reconcile", str(fake), "--region", KABUPATEN, "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert "Cannot read" in err and "Traceback" not in err

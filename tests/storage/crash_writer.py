@@ -9,12 +9,13 @@ from __future__ import annotations
 import sys
 
 from storage.crypto import NikCipher
+from tests.storage.conftest import TEST_KEY
 from storage.db import Database
 from storage.repositories.drafts import save_state
 
 
 def main(url: str, draft_ids: list[int]) -> None:
-    db = Database.from_url(url, NikCipher("crash-test"))
+    db = Database.from_url(url, NikCipher(TEST_KEY))
     answers: dict[int, dict[str, int]] = {draft_id: {} for draft_id in draft_ids}
     n = 0
     while True:  # until killed

@@ -43,7 +43,7 @@ def test_backup_and_restore_round_trip(db: Database, db_url: str, pendata: int, 
         response = session.scalars(select(Response)).one()
     assert (response.reference, response.answers) == (submitted.reference, {"1.1": "Ayu"})
     # the restored database is fully usable, sequences included
-    assert submit_response(db, Submission("pendataan", 1, {}, pendata, DESA)).reference == "ATS-3326-000002"
+    assert submit_response(db, Submission("pendataan", 1, {}, pendata, DESA)).reference == "F-3326-000002"
     get_or_create_person(db, 3)
 
 

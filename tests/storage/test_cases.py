@@ -22,7 +22,7 @@ def child_id(db: Database, pendata: int) -> int:
 
 def test_open_case_and_follow_its_history(db: Database, pendata: int, child_id: int) -> None:
     case = open_case(db, child_id, DESA, "teridentifikasi", category="DO", actor_id=pendata)
-    assert case.reference == "ATS-3326-000002"  # the response before it took number 1
+    assert case.reference == "ATS-3326-000001"  # the response before it took receipt F-3326-000001
     change_case_status(db, case.id, "terverifikasi", actor_id=pendata)
     event = change_case_status(db, case.id, "kembali_sekolah", actor_id=pendata, reason="Masuk PKBM Paket B")
     assert (event.from_status, event.to_status, event.reason) == (

@@ -102,7 +102,7 @@ def test_reference_numbers_are_unique_and_gap_free(db: Database, pendata: int) -
         ]
 
     references = [ref for refs in run_together(submit) for ref in refs]
-    assert sorted(references) == [f"ATS-3326-{n:06d}" for n in range(1, THREADS * per_thread + 1)]
+    assert sorted(references) == [f"F-3326-{n:06d}" for n in range(1, THREADS * per_thread + 1)]
 
 
 def test_the_same_child_submitted_at_once_is_created_once(db: Database, pendata: int) -> None:

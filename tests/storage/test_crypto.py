@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.settings import Environment, Settings
-from storage.crypto import (
-    DEVELOPMENT_DATA_KEY,
-    MissingDataKeyError,
-    NikCipher,
-    NikDecryptionError,
-    cipher_from_settings,
-    require_key,
-)
+from storage.crypto import NikCipher, NikDecryptionError, key_id, token_key_id
 
 NIK = "3326014501120003"
 CIPHER = NikCipher("secret-one")
@@ -55,7 +45,7 @@ def test_wrong_key_or_tampering_is_detected() -> None:
     with pytest.raises(NikDecryptionError):
         CIPHER.decrypt_nik(tampered)
     with pytest.raises(NikDecryptionError, match="format"):
-        CIPHER.decrypt_nik(b"\x02" + token[1:])
+        CIPHER.decrypt_nik(b"\x01" + token[1:])
 
 
 def test_nik_without_digits_is_refused() -> None:
@@ -63,16 +53,27 @@ def test_nik_without_digits_is_refused() -> None:
         CIPHER.encrypt_nik("tidak punya")
 
 
-def test_key_required_outside_development() -> None:
-    with pytest.raises(MissingDataKeyError, match="DATA_KEY"):
-        require_key(Settings(environment=Environment.PRODUCTION, data_key="", _env_file=None))
-    assert require_key(Settings(environment=Environment.PRODUCTION, data_key="k" * 32, _env_file=None)) == "k" * 32
+def test_key_id_is_written_beside_the_ciphertext() -> None:
+    token = CIPHER.encrypt_nik(NIK)
+    assert token_key_id(token) == key_id("secret-one") == CIPHER.current_id
+    assert key_id("secret-one").startswith("k") and len(key_id("secret-one")) == 9
 
 
-def test_development_uses_a_named_development_key(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING):
-        key = require_key(Settings(environment=Environment.DEVELOPMENT, data_key="", _env_file=None))
-    assert key == DEVELOPMENT_DATA_KEY
-    assert "development key" in caplog.text
-    cipher = cipher_from_settings(Settings(environment=Environment.DEVELOPMENT, data_key="", _env_file=None))
-    assert cipher.nik_hash(NIK) == NikCipher(DEVELOPMENT_DATA_KEY).nik_hash(NIK)
+def test_a_ring_encrypts_with_its_first_key_and_reads_with_all() -> None:
+    old = NikCipher("secret-one")
+    ring = NikCipher(["secret-new", "secret-one"])
+    token = old.encrypt_nik(NIK)
+    assert ring.decrypt_nik(token) == NIK
+    assert token_key_id(ring.encrypt_nik(NIK)) == key_id("secret-new")
+    assert ring.nik_hash(NIK) == NikCipher("secret-new").nik_hash(NIK)
+    assert set(ring.nik_hashes(NIK)) == {old.nik_hash(NIK), ring.nik_hash(NIK)}
+
+
+def test_sealed_values_round_trip_and_name_their_key() -> None:
+    value = {"latitude": -7.05, "longitude": 109.6, "note": "rumah biru"}
+    sealed = CIPHER.seal(value)
+    assert sealed["$sealed"].startswith(CIPHER.current_id + ".")
+    assert "109.6" not in str(sealed) and "biru" not in str(sealed)
+    assert CIPHER.open(sealed) == value
+    with pytest.raises(NikDecryptionError):
+        NikCipher("secret-two").open(sealed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -77,11 +79,13 @@ def test_database_from_another_version_is_refused(fresh_url: str) -> None:
         ensure_current(fresh_url)
 
 
-def test_open_database_checks_key_and_schema(fresh_url: str) -> None:
-    production = Settings(environment=Environment.PRODUCTION, database_url=fresh_url, data_key="", _env_file=None)
+def test_open_database_checks_key_and_schema(fresh_url: str, tmp_path: Path) -> None:
+    production = Settings(
+        environment=Environment.PRODUCTION, database_url=fresh_url, data_key="", key_file=tmp_path / "none.key", _env_file=None
+    )
     with pytest.raises(MissingDataKeyError):
         open_database(production)
-    keyed = production.model_copy(update={"data_key": "k" * 32})
+    keyed = production.model_copy(update={"data_key": "Zq8vL2mX9pR4tY7wB1nC5kD3fG6hJ0sA"})
     with pytest.raises(SchemaBehindError):
         open_database(keyed)
     upgrade(fresh_url)

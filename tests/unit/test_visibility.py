@@ -6,10 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
-
-from app.visibility import FULL, HIDDEN, MASKED, MATRIX, FieldClass, Level, filter_answers, mask, mask_phone, policy
 import yaml
 
+from app.visibility import FULL, HIDDEN, MASKED, MATRIX, FieldClass, Level, filter_answers, mask, mask_phone, policy
 from flows.errors import InstrumentError
 from flows.loader import INSTRUMENT_DIR, instrument_names, parse_instrument
 from flows.registry import engine

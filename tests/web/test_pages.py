@@ -139,4 +139,20 @@ def test_pages_render_for_every_role(client: TestClient, dashboard: Dashboard) -
         assert client.get(path).status_code == 200, path
     overdue = client.get("/kasus?terlambat=1").text
     assert "Citra Dewi" in overdue and "Ayu Lestari" not in overdue
-    assert "SD Negeri 1 Bodas" in client.get(f"/sekolah/{dashboard.school_id}").text
+    school = client.get(f"/sekolah/{dashboard.school_id}").text
+    assert "SD Negeri 1 Bodas" in school and 'data-kpi="returned">2<' in school
+    assert 'data-kpi="bullying">1<' in school  # Dodi's monitoring reported bullying (C.6)
+    assert 'data-kpi="one-year">100%<' in school  # Dodi returned in 2025 and is still monitored
+    activity = client.get("/pendamping").text
+    assert 'data-person="Bu Pendamping" data-children="2" data-recent="1" data-due="1"' in activity
+
+
+def test_cookie_is_secure_behind_https(dashboard: Dashboard) -> None:
+    from app.settings import Settings
+    from web.app import create_app
+
+    behind_proxy = Settings(web_base_url="https://ats.pekalongankab.go.id")
+    with TestClient(create_app(dashboard.db, behind_proxy, dashboard.clock), base_url="https://ats.pekalongankab.go.id") as https:
+        link = dashboard.link_for(2001)
+        response = https.post("/" + link.split("/", 3)[3], follow_redirects=False)
+    assert response.status_code == 303 and "secure" in response.headers["set-cookie"].lower()
