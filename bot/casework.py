@@ -105,7 +105,7 @@ class Casework(Base):
             self.say(self.t(T.DECISION_RECORDED, reference=moved.reference, status=status))
             self.tell_pendamping(moved.pendamping_id, T.PARENT_DECIDED_NO_LETTER, None, case_id=case_id, status_key=moved.to_status)
             return
-        pdf = ("surat-pernyataan-" + moved.reference + ".pdf", surat_pernyataan_pdf(self.db, case_id, submitted.response_id))
+        pdf = ("surat-pernyataan-" + moved.reference + ".pdf", surat_pernyataan_pdf(self.db, case_id, submitted.response_id, link=self.case_link(moved.reference)))
         buttons = [[self.notice_button(self.person.id, "fill_pemilihan", self.t(T.CHOOSE_SCHOOL), case_id=case_id)]]
         self.result.replies.append(Reply(self.t(T.CONSENT_RECORDED, reference=moved.reference, status=status), buttons, document=pdf))
         self.tell_pendamping(moved.pendamping_id, T.PARENT_DECIDED, pdf, case_id=case_id, status_key=moved.to_status)
@@ -114,9 +114,10 @@ class Casework(Base):
         if case_id is None:
             return
         moved = service.record_school_choice(self.db, case_id, submitted.response_id)
-        pdf = ("pemilihan-sekolah-" + moved.reference + ".pdf", pemilihan_sekolah_pdf(self.db, case_id, submitted.response_id))
+        pdf = ("pemilihan-sekolah-" + moved.reference + ".pdf", pemilihan_sekolah_pdf(self.db, case_id, submitted.response_id, link=self.case_link(moved.reference)))
         self.result.replies.append(Reply(self.t(T.SCHOOL_RECORDED, reference=moved.reference), document=pdf))
         self.tell_pendamping(moved.pendamping_id, T.SCHOOL_RECORDED, pdf, case_id=case_id)
+        self.ask_school_acceptance(case_id)
 
     def after_kembali_sekolah(self, submitted: SubmitResult, case_id: int | None) -> None:
         if case_id is None:

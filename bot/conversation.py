@@ -35,8 +35,9 @@ from bot.dashboard import cmd_dashboard
 from bot.kecamatan_check import KecamatanCheck
 from bot.model import Button, Incoming, Kind, Reply, TurnResult
 from bot.privacy import Privacy
-from bot.programme import Programme
+from bot.programme import CASE_LINK_PREFIX, Programme
 from bot.region_picking import RegionPicking
+from bot.school_acceptance import SchoolAcceptance
 from bot.school_picking import SchoolPicking
 from bot.store import KEEP, BotStore, Changes, Context, DraftView, SubmitRefused
 from cases.schools import school_by_id, search_schools
@@ -81,7 +82,7 @@ class Conversations:
         self.store.remember_message(person_id, nonce, message_id)
 
 
-class _Turn(Casework, Programme, KecamatanCheck, SchoolPicking, RegionPicking, ConflictReview, Privacy):
+class _Turn(Casework, Programme, KecamatanCheck, SchoolAcceptance, SchoolPicking, RegionPicking, ConflictReview, Privacy):
     """The work of one update for one person."""
 
     def __init__(self, owner: Conversations, context: Context, incoming: Incoming) -> None:
@@ -204,6 +205,9 @@ class _Turn(Casework, Programme, KecamatanCheck, SchoolPicking, RegionPicking, C
 
     # -- commands -------------------------------------------------------------------------------------------
     def cmd_start(self, payload: str) -> None:
+        if payload.strip().startswith(CASE_LINK_PREFIX):
+            self.open_case_link(payload.strip().removeprefix(CASE_LINK_PREFIX))
+            return
         if payload:
             self.join(payload.strip())
             return

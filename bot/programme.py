@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 else:
     Base = object
 
+CASE_LINK_PREFIX = "kasus-"
+"""``/start kasus-ATS-3326-000142``: the QR code on the family's letters opens the child's case."""
 AfterSubmit = Callable[[SubmitResult, "int | None"], None]
 
 
@@ -38,21 +40,37 @@ class Programme(Base):
         return {"rumah-tangga": self.after_roster, "indikator-risiko": self.after_risk_indicators}
 
     def programme_notices(self) -> dict[str, Callable[[dict[str, Any]], None]]:
-        return {"risk_indicators": self.notice_risk_indicators}
+        return {"risk_indicators": self.notice_risk_indicators, "accept_school": self.notice_accept_school,
+                "refuse_school": self.notice_refuse_school}
 
     def programme_commands(self) -> dict[str, Callable[[str], None]]:
         return {"periksa": self.cmd_check}
 
     def programme_menus(self) -> dict[str, Callable[[str, int, dict[str, Any]], None]]:
-        return {"check_desa": self.menu_check_desa, "check_cases": self.menu_check_cases, "check_note": self.menu_check_note}
+        return {"check_desa": self.menu_check_desa, "check_cases": self.menu_check_cases, "check_note": self.menu_check_note,
+                "school_refusal": self.menu_school_refusal}
 
     def programme_texts(self) -> dict[str, Callable[[str], None]]:
         """Live keyboards that wait for typed text (a note), by their kind."""
-        return {"check_note": self.on_check_note}
+        return {"check_note": self.on_check_note, "school_refusal": self.on_school_refusal}
 
     def programme_recap_lines(self, region: str) -> str:
         """What the recap adds for the programme's steps: cases awaiting the kecamatan's check."""
         return self.t(T.CHECK_AWAITING_RECAP, count=awaiting_count(self.db, region))
+
+    # -- the QR code on the letters --------------------------------------------------------------------------
+    def case_link(self, reference: str) -> str:
+        return f"https://t.me/{self.owner.bot_username}?start={CASE_LINK_PREFIX}{reference}"
+
+    def open_case_link(self, reference: str) -> None:
+        """The link of a letter's QR code: the child's summary for someone who follows the child (the parent, the
+        pendamping, the school); anyone else is refused and the attempt audited — the link grants nothing."""
+        case_id = self.store.case_id_by_reference(reference)
+        if case_id is None or not self.follows(case_id):
+            self.deny("open_case_link", "case", reference[:20], self.store.case_region(case_id) if case_id else None)
+            return
+        self.send_case(self.person.id, case_id)
+        self.result.outcome = "case-link"
 
     # -- roster → cases ------------------------------------------------------------------------------------
     def after_roster(self, submitted: SubmitResult, case_id: int | None) -> None:

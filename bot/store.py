@@ -331,6 +331,10 @@ class BotStore:
         with self.db.read() as session:
             return session.scalar(select(Case.reference).where(Case.id == case_id)) or "?"
 
+    def case_id_by_reference(self, reference: str) -> int | None:
+        with self.db.read() as session:
+            return session.scalar(select(Case.id).where(Case.reference == reference))
+
     def case_region(self, case_id: int) -> str | None:
         with self.db.read() as session:
             return session.scalar(select(Case.region_code).where(Case.id == case_id))

@@ -20,11 +20,13 @@ parent (UU PDP), never to a group.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import segno
 from babel.dates import format_date
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -36,7 +38,8 @@ from cases.districts import District, district_of
 from cases.errors import CaseNotFound, InvalidInput
 from cases.forms import choice_label, date_answer, load_form, text_answer
 from storage.db import Database
-from storage.models import Assignment, Case, Person, Response
+from storage.models import Assignment, Case, Child, Person, Response, School, SchoolChoice
+from storage.types import utcnow
 
 FONT_DIRS: Sequence[Path] = (
     Path("/usr/share/fonts/truetype/dejavu"),
@@ -47,6 +50,7 @@ FONT_DIRS: Sequence[Path] = (
 )
 """Where DejaVuSans.ttf and DejaVuSans-Bold.ttf are looked for (Debian/Ubuntu, Fedora, Arch, others)."""
 STAMP_DUTY = "10.000"
+QR_CAPTION = "Pindai untuk membuka data anak ini di ATS Bot (hanya untuk orang tua/wali dan pendamping):"
 DOTS = "." * 60
 
 STATEMENT = (
@@ -59,8 +63,9 @@ CLOSING = (
 )
 
 
-def surat_pernyataan_pdf(db: Database, case_id: int, response_id: int, *, compress: bool = True) -> bytes:
-    """Lampiran 8 filled from the parent's ``kesediaan`` form of this case (only when the parent is willing)."""
+def surat_pernyataan_pdf(db: Database, case_id: int, response_id: int, *, compress: bool = True, link: str | None = None) -> bytes:
+    """Lampiran 8 filled from the parent's ``kesediaan`` form of this case (only when the parent is willing);
+    ``link`` (the bot's link to this case) is printed as a QR code for the parent."""
     with db.read() as session:
         case, response, district, _ = _load(session, case_id, response_id, "kesediaan")
     a = response.answers
@@ -94,11 +99,14 @@ def surat_pernyataan_pdf(db: Database, case_id: int, response_id: int, *, compre
         [("", None, False), ("Yang membuat pernyataan,", text_answer(a, "A.1"), True)],
     )
     doc.footer_reference(f"{case.reference} · {response.reference}")
+    if link:
+        doc.qr(link)
     return doc.output()
 
 
-def pemilihan_sekolah_pdf(db: Database, case_id: int, response_id: int, *, compress: bool = True) -> bytes:
-    """Lampiran 9 filled from the ``pemilihan-sekolah`` form of this case, signed by the parent (and pendamping)."""
+def pemilihan_sekolah_pdf(db: Database, case_id: int, response_id: int, *, compress: bool = True, link: str | None = None) -> bytes:
+    """Lampiran 9 filled from the ``pemilihan-sekolah`` form of this case, signed by the parent (and pendamping);
+    ``link`` is printed as a QR code, as on the statement."""
     with db.read() as session:
         case, response, district, pendamping = _load(session, case_id, response_id, "pemilihan-sekolah")
     a = response.answers
@@ -143,6 +151,40 @@ def pemilihan_sekolah_pdf(db: Database, case_id: int, response_id: int, *, compr
         [("Pendamping,", pendamping, False), ("Orang Tua/Wali,", text_answer(a, "B.1"), False)],
     )
     doc.footer_reference(f"{case.reference} · {response.reference}")
+    if link:
+        doc.qr(link)
+    return doc.output()
+
+
+def penerimaan_sekolah_pdf(db: Database, case_id: int, acceptor_id: int, *, compress: bool = True) -> bytes:
+    """The school's short statement that it accepts the child (Bab II.F), printed beside the parent's letter."""
+    with db.read() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise CaseNotFound(f"#{case_id}")
+        district = district_of(session, case.region_code)
+        if district is None:
+            raise InvalidInput(m.DISTRICT_NOT_LOADED, {"code": case.region_code})
+        child = session.get(Child, case.child_id)
+        acceptor = session.get(Person, acceptor_id)
+        choice = session.scalars(select(SchoolChoice).where(SchoolChoice.case_id == case_id).order_by(SchoolChoice.id.desc()).limit(1)).first()
+        school = session.get(School, choice.school_id) if choice and choice.school_id else None
+    day = _local_day(utcnow(), district.timezone)
+    doc = _Document(compress)
+    doc.title("SURAT KETERANGAN", "PENERIMAAN PESERTA DIDIK")
+    doc.paragraph("Yang bertanda tangan di bawah ini :")
+    doc.lines([("N a m a", acceptor.display_name if acceptor else None),
+               ("Atas nama", school.name if school else (choice.school_name if choice else None)),
+               ("NPSN", school.npsn if school else (choice.npsn if choice else None)),
+               ("Alamat sekolah", school.address if school else None)])
+    doc.paragraph("Menyatakan bersedia menerima sebagai peserta didik:")
+    doc.lines([("N a m a", child.name if child else None),
+               ("Tempat Tanggal Lahir", _born(child.birth_place if child else None, child.birth_date if child else None)),
+               ("Kelas/Tingkat", choice.class_level if choice else None)])
+    doc.paragraph(f"dalam program {district.programme} {district.name}. Demikian surat keterangan ini dibuat untuk "
+                  "dipergunakan sebagaimana mestinya.", justify=True)
+    doc.signatures(f"{district.capital}, {_long_date(day)}", [("", None, False), ("Kepala Sekolah/Operator,", acceptor.display_name if acceptor else None, False)])
+    doc.footer_reference(case.reference)
     return doc.output()
 
 
@@ -309,6 +351,17 @@ class _Document:
         pdf.set_text_color(120, 120, 120)
         pdf.cell(0, 4, self.text(text), align="R")
         pdf.set_text_color(0, 0, 0)
+
+    def qr(self, link: str) -> None:
+        """A QR code of ``link`` at the bottom left, for the parent to open the child's case in the bot."""
+        buffer = io.BytesIO()
+        segno.make(link, error="m").save(buffer, kind="png", scale=4, border=1)
+        pdf = self.pdf
+        pdf.set_auto_page_break(False)
+        pdf.image(io.BytesIO(buffer.getvalue()), x=pdf.l_margin, y=pdf.h - 42, w=22, h=22)
+        pdf.set_xy(pdf.l_margin + 25, pdf.h - 36)
+        pdf.set_font(self.family, size=7)
+        pdf.multi_cell(90, 3.5, self.text(QR_CAPTION + "\n" + link))
 
     def output(self) -> bytes:
         return bytes(self.pdf.output())

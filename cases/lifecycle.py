@@ -75,6 +75,9 @@ TRANSITIONS: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
     ("consent_undecided", (*_DECIDING, "school_chosen"), "undecided"),
     # Bab II.E.1 / Lampiran 9: the school (or PKBM) agreed with the family; it may be changed before enrolment.
     ("choose_school", ("willing", "school_chosen"), "school_chosen"),
+    # Bab II.F: the chosen school accepts the child (recorded), or refuses and the family chooses again.
+    ("accept_school", ("school_chosen",), None),
+    ("refuse_school", ("school_chosen",), "willing"),
     # Bab II.F–G: the child is received by the school.
     ("enrol", ("school_chosen",), "back_in_school"),
     # Bab II.H / IV: monitored every month until the child finishes the level.
@@ -89,7 +92,7 @@ TRANSITIONS: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
 """A child back in school does not age out: the guide follows them until they finish (Bab IV)."""
 
 EVENTS: tuple[str, ...] = tuple(dict.fromkeys(event for event, _, _ in TRANSITIONS))
-NEEDS_REASON: frozenset[str] = frozenset({"reject", "consent_not_willing", "drop_out", "move_away", "return_check"})
+NEEDS_REASON: frozenset[str] = frozenset({"reject", "consent_not_willing", "drop_out", "move_away", "return_check", "refuse_school"})
 """Moves that must say why (the guide asks the desa team to report who is not willing and why children leave)."""
 
 

@@ -44,6 +44,8 @@ ACTION_LABELS = {
     "add_source": N_("Record another source"),
     "accept_check": N_("Accept (kecamatan check)"),
     "return_check": N_("Return to the desa team"),
+    "accept_school": N_("School accepts the child"),
+    "refuse_school": N_("School refuses the child"),
     "consent_willing": N_("Record: parent willing"),
     "consent_not_willing": N_("Record: parent not willing"),
     "consent_undecided": N_("Record: parent undecided"),
@@ -68,6 +70,8 @@ CHECK_PROBLEMS = {
 """What the kecamatan's completeness check points out in a desa's list (:mod:`cases.checks`)."""
 
 # -- refusals of the service ----------------------------------------------------------------------------------
+NOT_THE_SCHOOL = N_("Only the chosen school's operator (or the kecamatan team, when the school has none) can answer for the school.")
+SCHOOL_ALREADY_ANSWERED = N_("The school has already answered about this choice.")
 CASE_NOT_FOUND = N_("There is no case {reference}.")
 ALREADY_TAKEN = N_("Proposal {reference} has already been taken by {name}.")
 REASON_REQUIRED = N_('Give a reason for "{action}".')

@@ -231,7 +231,7 @@ def test_from_a_neighbours_tip_to_a_child_back_in_class(emulator: BotApiEmulator
     operator.send("/kasus")
     operator.press(operator.wait_text(t(T.CHOOSE_CASE)).button_texts()[0])
     card = operator.wait_text(reference)
-    assert card.button_texts() == [t(T.RECORD_RETURN), t(T.MONITORING)]
+    assert card.button_texts() == [t(T.RECORD_RETURN), t(T.MONITORING), t(T.RISK_INDICATORS)]
     back = start_from_notice(deployment, operator, t(T.RECORD_RETURN), "kembali-sekolah")
     assert back.current_question().button_texts()[0] == f"{smp} · {smp_npsn}"  # the family's choice
     operator.send("12345678")  # an NPSN the district's list does not have is refused, nothing saved
