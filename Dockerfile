@@ -17,7 +17,7 @@ COPY locales locales
 COPY scripts scripts
 RUN pip install --no-cache-dir -e . && useradd --create-home ats && mkdir -p /data && chown ats /data
 USER ats
-ENV DATABASE_URL=sqlite:////data/ats-bot.db FILES_DIR=/data/files HEALTH_PORT=8080
+ENV DATABASE_URL=sqlite:////data/ats-bot.db FILES_DIR=/data/files KEY_FILE=/data/ats-bot.key HEALTH_PORT=8080
 EXPOSE 8080 8443 8000
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=4)"

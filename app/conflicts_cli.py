@@ -4,9 +4,6 @@ operating-system user and host who took them."""
 from __future__ import annotations
 
 import argparse
-import getpass
-import socket
-from typing import Any
 
 from app.i18n import Translator, translator
 from cases import conflicts as C
@@ -18,14 +15,6 @@ def _database() -> Database:
     from storage.startup import open_database
 
     return open_database(get_settings())
-
-
-def _operator() -> dict[str, Any]:
-    try:
-        user = getpass.getuser()
-    except Exception:  # noqa: BLE001  (no user name in this environment: still record the host)
-        user = "?"
-    return {"os_user": user, "host": socket.gethostname(), "via": "cli"}
 
 
 def cmd_conflicts(args: argparse.Namespace) -> int:
@@ -49,7 +38,7 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
         if decision == "fix_nik" and not args.nik:
             print(t(C.BAD_NIK, value=""))
             return 2
-        view = C.decide(db, args.number, decision, None, nik=args.nik, actor_detail=_operator())
+        view = C.decide(db, args.number, decision, None, nik=args.nik, actor_detail={"via": "cli"})
     except C.ConflictError as refused:
         print(refused.render(t))
         return 1

@@ -34,7 +34,7 @@ def cmd_upgrade(_args: argparse.Namespace) -> int:
     source = key_source(settings, create=True)
     keyring = source.keyring(settings)
     if source.created:
-        print(FIRST_START_NOTICE.format(kid=keyring.current_id, path=source.origin))
+        print(FIRST_START_NOTICE.format(kid=keyring.current_id, path=Path(source.origin).resolve()))
     before = current_revision(_url())
     try:
         upgrade(_url())

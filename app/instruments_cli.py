@@ -1,20 +1,16 @@
-"""``ats-bot instruments ...``: list, show, walk, diagram, export and chat through the questionnaires."""
+"""``ats-bot instruments list|show|diagram|export``: the questionnaires as data (``walk``: app.instruments_walk;
+``chat``: app.terminal_chat)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from app.i18n import translator
-from app.presenting import describe_problem
-from app.walk_steps import walk_steps
 from flows.compiler import END
 from flows.diagram import mermaid
 from flows.loader import instrument_names
-from flows.messages import N_
 from flows.registry import engine
 from flows.schema import QuestionType
 from flows.xlsform import xlsform_sheets
@@ -72,47 +68,6 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-NOT_AN_OBJECT = N_("The answers must be one JSON object {{\"question id\": answer, ...}}: {problem}")
-NOT_JSON = N_("not JSON ({error})")
-A_LIST = N_("a JSON list was given")
-UNREADABLE = N_("Cannot read {file}: {error}")
-
-
-def cmd_walk(args: argparse.Namespace) -> int:
-    t = translator(args.lang)
-    try:
-        source = args.answers.open(encoding="utf-8") if args.answers else sys.stdin
-    except OSError as exc:
-        print(t(UNREADABLE, file=str(args.answers), error=exc.strerror or str(exc)), file=sys.stderr)
-        return 2
-    with source:
-        if args.steps:
-            return walk_steps(engine(args.name), t, source, sys.stdout, args.today)
-        text = source.read()
-    try:
-        raw = json.loads(text)
-    except ValueError as exc:
-        print(t(NOT_AN_OBJECT, problem=t(NOT_JSON, error=str(exc))), file=sys.stderr)
-        return 2
-    if not isinstance(raw, dict):
-        print(t(NOT_AN_OBJECT, problem=t(A_LIST) if isinstance(raw, list) else type(raw).__name__), file=sys.stderr)
-        return 2
-    eng = engine(args.name)
-    for node in eng.layout.nodes.values():
-        if node.type is QuestionType.PHOTO and isinstance(raw.get(node.id), str):
-            path = Path(raw[node.id])
-            raw[node.id] = {"path": str(path), "size": path.stat().st_size if path.exists() else None}
-    report = eng.check(raw, args.today)
-    print(json.dumps({
-        "visited": report.visited,
-        "stopped_at": report.stopped_at,
-        "error": describe_problem(t, report.error) if report.error else None,
-        "complete": report.complete,
-        "warnings": [describe_problem(t, w) for w in report.warnings],
-    }, ensure_ascii=False, indent=2))
-    return 0
-
-
 def cmd_diagram(args: argparse.Namespace) -> int:
     print(mermaid(engine(args.name).compiled), end="")
     return 0
@@ -131,9 +86,3 @@ def cmd_export(args: argparse.Namespace) -> int:
     workbook.save(args.file)
     print(f"wrote {args.file}", file=sys.stderr)
     return 0
-
-
-def cmd_chat(args: argparse.Namespace) -> int:
-    from app.terminal_chat import run_chat
-
-    return run_chat(engine(args.name), translator(args.lang), sys.stdin, sys.stdout, args.today)

@@ -75,26 +75,32 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from reports.export import UnknownInstrument, export_region, export_responses
+    """Streams into a private (0600) temporary file beside ``--out``, renamed into place when complete: memory
+    stays flat at any size, and a refused or failed export leaves no file behind."""
+    import os
+
+    from reports.export import UnknownInstrument, export_region_to, export_responses_to
+    from storage.private_files import open_private
 
     db = _database()
+    partial = args.out.with_name(f".{args.out.name}.part")
     try:
         if _unknown_region(db, args):
             return 2
-        if args.instrument:
-            _, content = export_responses(db, _region(args.region), args.instrument, args.fmt, None, reason=args.full_nik_reason)
-        else:
-            _, content = export_region(db, _region(args.region), args.fmt, None, reason=args.full_nik_reason)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        with open_private(partial) as out:
+            if args.instrument:
+                export_responses_to(db, _region(args.region), args.instrument, args.fmt, None, out, reason=args.full_nik_reason)
+            else:
+                export_region_to(db, _region(args.region), args.fmt, None, out, reason=args.full_nik_reason)
+        os.replace(partial, args.out)
     except UnknownInstrument as exc:
         print(exc, file=sys.stderr)
         return 2
     finally:
+        partial.unlink(missing_ok=True)
         db.dispose()
-    from storage.private_files import write_private
-
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_private(args.out, content)
-    print(f"{args.out} ({len(content):,} bytes)")
+    print(f"{args.out} ({args.out.stat().st_size:,} bytes)")
     return 0
 
 
@@ -108,18 +114,15 @@ class _Bars:
         self.t = translator(language)
 
     def __call__(self, done: int, total: int, stage: str) -> None:
-        try:
-            from tqdm import tqdm
-        except ImportError:  # pragma: no cover - tqdm is a dependency, this only keeps the import usable without it
-            if done == total:
-                print(f"{stage}: {done}/{total}", file=sys.stderr)
-            return
+        """``total`` 0: not known yet (the check streams the file), the bar counts rows and their rate."""
+        from tqdm import tqdm
+
         bar = self.bars.get(stage)
         if bar is None:
             label = {"check": self.t(CHECKING), "save": self.t(SAVING)}.get(stage, stage)
-            bar = self.bars[stage] = tqdm(total=total, desc=label, unit=f" {self.t(ROWS)}", file=sys.stderr)
+            bar = self.bars[stage] = tqdm(total=total or None, desc=label, unit=f" {self.t(ROWS)}", file=sys.stderr)
         bar.update(done - bar.n)
-        if done >= total:
+        if total and done >= total:
             bar.close()
 
     def close(self) -> None:

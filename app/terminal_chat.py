@@ -6,15 +6,18 @@ as JSON at the end.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
+import sys
 from typing import TextIO
 
-from app.i18n import Translator
+from app.i18n import Translator, translator
 from app.places import lokal_name, lokal_places, typed_place
 from app.presenting import describe_problem, display_value, question_header, section_title, starts_section, subject_name, summary_lines
 from flows.engine import Accepted, Complete, Engine, NeedsConfirmation, Refused, State
 from flows.messages import N_
+from flows.registry import engine as engine_for
 from flows.schema import SELECTS
 from flows.structure import Node
 
@@ -103,3 +106,7 @@ def run_chat(engine: Engine, t: Translator, inp: TextIO, out: TextIO, today: dt.
     out.write("\n" + t(REVIEW) + "\n" + "\n".join(summary_lines(t, engine, state.answers, engine.summary(state, day), lokal_name)) + "\n")
     out.write(t(FINISHED) + "\n" + json.dumps(state.answers, ensure_ascii=False, indent=2) + "\n")
     return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    return run_chat(engine_for(args.name), translator(args.lang), sys.stdin, sys.stdout, args.today)

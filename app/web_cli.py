@@ -70,7 +70,7 @@ def cmd_link(args: argparse.Namespace) -> int:
         print(f"No person with Telegram id {args.telegram_id} has used the bot yet.", file=sys.stderr)
         return 1
     try:
-        token = issue_link(db, person_id, dt.datetime.now(dt.UTC), settings.web_link_minutes)
+        token = issue_link(db, person_id, dt.datetime.now(dt.UTC), settings.web_link_minutes, via="cli")
     except NotForDashboard as refused:
         print(f"This person's role ({refused}) has no dashboard: teams, school operators and pendamping do.", file=sys.stderr)
         return 1

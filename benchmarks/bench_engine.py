@@ -61,7 +61,8 @@ def engine_step(name: str, forms: int, reload: bool = False) -> float:
     """Seconds per step (answer + next question) over ``forms`` whole forms."""
     eng, raw = engine(name), full_answers(name)
     first = next(n.id for n in eng.layout.nodes.values()
-                 if n.type is QuestionType.TEXT and n.group is None and n.id in raw and n.question.constraint is None)
+                 if n.type is QuestionType.TEXT and n.group is None and n.id in raw
+                 and (n.question.constraint is None or n.question.constraint.pattern is None))
     fill(eng, raw)  # warm: lokal, catalogs
     total, started = 0, time.perf_counter()
     for run in range(forms):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from telegram import BotCommand, Update
+from telegram.error import Conflict
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from app.i18n import LANGUAGES, translator
@@ -72,7 +73,17 @@ async def _announce_commands(application: Application) -> None:  # type: ignore[
     await application.bot.set_my_commands([BotCommand(name, t(description)) for name, description in COMMANDS])
 
 
+ANOTHER_INSTANCE = ("Another process is polling Telegram with this BOT_TOKEN: only one may run at a time, and until "
+                    "the other stops, the two take turns receiving updates. Stop one of them.")
+CONFLICT_REPORTED = "conflict_reported"
+
+
 async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if isinstance(context.error, Conflict):  # repeats every few seconds while both poll: said once, without a traceback
+        if not context.bot_data.get(CONFLICT_REPORTED):
+            context.bot_data[CONFLICT_REPORTED] = True
+            log.warning(ANOTHER_INSTANCE)
+        return
     update_id = update.update_id if isinstance(update, Update) else None
     log.error(json.dumps({"update": update_id, "error": type(context.error).__name__}), exc_info=context.error)
 

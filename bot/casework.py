@@ -8,6 +8,7 @@ bound to their recipient (``notice_*`` handlers); each submitted form of a case 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from app.authz import TEAM, Action, allowed
@@ -16,12 +17,9 @@ from bot import render as R
 from bot import texts as T
 from bot.model import Button, Kind, Reply
 from cases import service
-from cases.documents import pemilihan_sekolah_pdf, surat_pernyataan_pdf
 from cases.errors import CaseError, DuplicateCase
 from cases.messages import STATUS_LABELS
-from reports.export import NotAllowed, export_region
-from reports.imports import import_file
-from reports.messages import IMPORT_CONFLICTS
+from reports.messages import IMPORT_CONFLICTS, IMPORT_PROGRESS_CHECK, IMPORT_PROGRESS_SAVE
 from reports.recap import build_recap
 from storage.models import Role
 from storage.repositories.responses import SubmitResult
@@ -105,6 +103,8 @@ class Casework(Base):
             self.say(self.t(T.DECISION_RECORDED, reference=moved.reference, status=status))
             self.tell_pendamping(moved.pendamping_id, T.PARENT_DECIDED_NO_LETTER, None, case_id=case_id, status_key=moved.to_status)
             return
+        from cases.documents import surat_pernyataan_pdf  # PDF (fpdf) loads on the first letter, not at start-up
+
         pdf = ("surat-pernyataan-" + moved.reference + ".pdf", surat_pernyataan_pdf(self.db, case_id, submitted.response_id, link=self.case_link(moved.reference)))
         buttons = [[self.notice_button(self.person.id, "fill_pemilihan", self.t(T.CHOOSE_SCHOOL), case_id=case_id)]]
         self.result.replies.append(Reply(self.t(T.CONSENT_RECORDED, reference=moved.reference, status=status), buttons, document=pdf))
@@ -113,6 +113,8 @@ class Casework(Base):
     def after_pemilihan_sekolah(self, submitted: SubmitResult, case_id: int | None) -> None:
         if case_id is None:
             return
+        from cases.documents import pemilihan_sekolah_pdf  # see after_kesediaan
+
         moved = service.record_school_choice(self.db, case_id, submitted.response_id)
         pdf = ("pemilihan-sekolah-" + moved.reference + ".pdf", pemilihan_sekolah_pdf(self.db, case_id, submitted.response_id, link=self.case_link(moved.reference)))
         self.result.replies.append(Reply(self.t(T.SCHOOL_RECORDED, reference=moved.reference), document=pdf))
@@ -169,8 +171,11 @@ class Casework(Base):
         if not allowed(self.actor, Action.IMPORT, scope):
             self.deny("import")
             return
+        from reports.imports import import_file  # spreadsheets (openpyxl) load with the first import
+
         upload = self.incoming.value
-        report = import_file(self.db, upload["content"], upload["filename"], actor_id=self.person.id, region_scope=scope)
+        report = import_file(self.db, upload["content"], upload["filename"], actor_id=self.person.id, region_scope=scope,
+                             progress=self._import_progress())
         self.changes.menu = None
         self.result.outcome = "import:" + ("saved" if report.saved else "rejected")
         if report.saved:
@@ -184,9 +189,23 @@ class Casework(Base):
         lines += [self.t(T.IMPORT_PROBLEM, row=p.row, column=p.column or "—", message=p.message.render(self.t)) for p in report.errors[:15]]
         self.say("\n".join(lines))
 
+    def _import_progress(self) -> Callable[[int, int, str], None] | None:
+        tell = self.incoming.progress
+        if tell is None:
+            return None
+
+        def progress(done: int, total: int, stage: str) -> None:
+            if stage == "save":
+                tell(self.t(IMPORT_PROGRESS_SAVE, done=done, total=total, percent=done * 100 // max(total, 1)))
+            elif total == 0:
+                tell(self.t(IMPORT_PROGRESS_CHECK, done=done))
+        return progress
+
     def cmd_export(self, reason: str) -> None:
         """/ekspor: the region's data as XLSX (Lampiran 2 columns); only teams, and every export is audited.
         ``/ekspor <reason>`` asks for full NIKs (the kabupaten team, reconciling with Dapodik/Disdukcapil)."""
+        from reports.export import NotAllowed, export_region  # spreadsheets (openpyxl) load with the first export
+
         region = self.person.region_code
         if not allowed(self.actor, Action.EXPORT, region):
             self.deny("export")

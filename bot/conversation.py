@@ -14,8 +14,6 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-import segno
-
 from app.authz import Actor, forms_for, may_invite
 from app.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, translator
 from app.presenting import (
@@ -521,6 +519,10 @@ class _Turn(Casework, Programme, KecamatanCheck, SchoolAcceptance, SchoolPicking
             self.ask()
             return
         incoming = self.incoming
+        navigation = R.typed_navigation(self.t, incoming.text) if prompt.node.type is QuestionType.LOCATION else None
+        if navigation is not None:  # ◀ / Skip / ✖ of the location question's keyboard
+            self.menu_question(navigation, 0, {"position": prompt.position.key})
+            return
         if not accepts(prompt, incoming.kind):
             self.say(self.t(T.NOT_AN_ANSWER))
             self.ask()
@@ -632,9 +634,6 @@ class _Turn(Casework, Programme, KecamatanCheck, SchoolAcceptance, SchoolPicking
             reply.buttons[:0] = self.region_rows(nonce, places)
         if prompt.current is not None and prompt.node.type is not QuestionType.SELECT_MULTIPLE:
             reply.text += "\n[" + display_value(self.t, prompt.node, prompt.current, self.place_name) + "]"
-        if reply.reply_keyboard:  # a reply keyboard cannot share a message with inline buttons
-            self.result.replies.append(Reply(reply.text, reply_keyboard=reply.reply_keyboard))
-            reply = Reply("⬇", reply.buttons, live=True)
         if edit is not None:
             reply.edit_message_id = edit
             self.edited.add(edit)
@@ -789,6 +788,8 @@ def _grid(buttons: list[Button], width: int = 2) -> list[list[Button]]:
 
 def qr_png(link: str) -> bytes:
     """The invitation as a QR code, for a volunteer to scan from the coordinator's phone."""
+    import segno  # loads with the first invitation shown
+
     buffer = io.BytesIO()
     segno.make(link, error="m").save(buffer, kind="png", scale=8, border=2)
     return buffer.getvalue()

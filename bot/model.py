@@ -7,6 +7,7 @@ dialogue run in a worker thread next to the database and keeps it testable.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -42,6 +43,8 @@ class Incoming:
     """A location dict, or a received photo (already downloaded) as the engine's photo value."""
     problem: str | None = None
     """Why a photo could not be received (message id), if it could not."""
+    progress: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
+    """Tells the person how a long turn (an import) is going: one message, edited as it goes (see the router)."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from telegram.error import NetworkError, TelegramError
 
 from bot import texts as T
 from storage.db import Database
-from storage.repositories.files import store_file
+from storage.repositories.files import keep_file
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
@@ -40,15 +40,9 @@ async def receive_photo(message: Message, files_dir: Path, db: Database) -> tupl
     except (NetworkError, TelegramError):
         return None, T.PHOTO_FAILED
     digest = hashlib.sha256(content).hexdigest()
-    path = files_dir / digest[:2] / f"{digest}.jpg"
 
-    def keep() -> int:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            path.write_bytes(content)
-        record = store_file(db, telegram_file_id=file_id, telegram_unique_id=unique_id, path=str(path), size=len(content),
-                            sha256=digest, mime=mime, owner_id=None)
-        return record.id
+    def keep() -> int:  # encrypted on disk (storage.repositories.files)
+        return keep_file(db, files_dir, content, telegram_file_id=file_id, telegram_unique_id=unique_id, mime=mime).id
 
     stored_id = await asyncio.to_thread(keep)
     return {"file_id": file_id, "stored_file": stored_id, "size": len(content), "sha256": digest}, None

@@ -74,14 +74,20 @@ def question(t: Translator, engine: Engine, answers: dict[str, Any], prompt: Pro
         buttons = _rows(toggles) + [[Button(t(T.DONE), data(nonce, DONE))]]
     elif kind is QuestionType.DATE:
         lines.append(t(T.DATE_HINT))
-    elif kind is QuestionType.LOCATION:
+    elif kind is QuestionType.LOCATION:  # one message: the location button and the way on under the text box
         lines.append(t(T.LOCATION_HINT))
-        reply_keyboard = [[Button(t(T.SEND_LOCATION), request_location=True)]]
+        reply_keyboard = [[Button(t(T.SEND_LOCATION), request_location=True)], [Button(b.text) for b in nav_row(t, nonce, prompt)]]
     elif kind is QuestionType.PHOTO:
         lines.append(t(T.PHOTO_HINT, max=node.question.max_size_mb or 5))
     else:
         lines.append(t(T.TYPE_HINT))
     if prompt.can_skip:
         lines.append(t(T.OPTIONAL_HINT))
-    buttons.append(nav_row(t, nonce, prompt))
+    if reply_keyboard is None:  # a reply keyboard cannot share a message with inline buttons
+        buttons.append(nav_row(t, nonce, prompt))
     return Reply("\n".join(lines), buttons, reply_keyboard, live=True)
+
+
+def typed_navigation(t: Translator, text: str) -> str | None:
+    """The action of a navigation button of a reply keyboard (its label comes back as typed text)."""
+    return {t(T.BACK): BACK, t(T.SKIP): SKIP, t(T.CANCEL): CANCEL}.get(text.strip())

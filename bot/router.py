@@ -10,11 +10,14 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from telegram import Update
-from telegram.error import Forbidden
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.conversation import Conversations
@@ -56,6 +59,34 @@ async def incoming_from(update: Update, files_dir: Path, db: Database) -> Incomi
     return base(kind=Kind.OTHER)
 
 
+PROGRESS_INTERVAL = 3.0
+"""Seconds between two edits of a progress message (Telegram limits edits per chat)."""
+
+
+def progress_message(bot: Any, chat_id: int, loop: asyncio.AbstractEventLoop) -> Callable[[str], None]:
+    """A callback for the worker thread: the first call sends a message, later ones edit it, at most every
+    few seconds. Fire and forget: a slow or failed send never holds up the work it reports on."""
+    state: dict[str, Any] = {"message_id": None, "last": -PROGRESS_INTERVAL, "pending": None}
+
+    async def show(text: str) -> None:
+        try:
+            if state["message_id"] is None:
+                state["message_id"] = (await bot.send_message(chat_id, text)).message_id
+            else:
+                await bot.edit_message_text(text, chat_id=chat_id, message_id=state["message_id"])
+        except TelegramError:
+            pass
+
+    def report(text: str) -> None:
+        now = time.monotonic()
+        if now - state["last"] < PROGRESS_INTERVAL or (state["pending"] is not None and not state["pending"].done()):
+            return
+        state["last"] = now
+        state["pending"] = asyncio.run_coroutine_threadsafe(show(text), loop)
+
+    return report
+
+
 async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Handle one update: one structured log line, no personal data in it."""
     started = time.perf_counter()
@@ -64,6 +95,8 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     incoming = await incoming_from(update, services.files_dir, services.db)
     if incoming is None:
         return
+    if incoming.kind is Kind.DOCUMENT:
+        incoming = replace(incoming, progress=progress_message(context.bot, incoming.chat_id, asyncio.get_running_loop()))
     result = await asyncio.to_thread(conversations.process, incoming)
     outcome = result.outcome
     if not result.duplicate:

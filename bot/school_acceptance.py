@@ -16,7 +16,6 @@ from bot import texts as T
 from bot.model import Button, Reply
 from cases import school_acceptance as acceptance
 from cases import service
-from cases.documents import penerimaan_sekolah_pdf
 from cases.errors import CaseError
 from cases.messages import SCHOOL_ALREADY_ANSWERED
 
@@ -52,6 +51,8 @@ class SchoolAcceptance(Base):
         except CaseError as refused:
             self.say("✗ " + refused.render(self.t))
             return
+        from cases.documents import penerimaan_sekolah_pdf  # PDF (fpdf) loads on the first letter, not at start-up
+
         summary = service.case_summary(self.db, case_id)
         pdf = (f"penerimaan-sekolah-{moved.reference}.pdf", penerimaan_sekolah_pdf(self.db, case_id, self.person.id))
         self.edit_pressed(self.t(T.SCHOOL_ACCEPTED, name=summary.child_name, reference=moved.reference))

@@ -294,7 +294,7 @@ class CompiledInstrument:
         result.missing = head.missing + ([(at + shift, *rest) for at, *rest in old.missing if at >= rejoined]  # type: ignore[misc]
                                           if rejoined is not None else [])
         answerable = self._answerable_qids
-        result.answerable = sum(p.qid in answerable for p in old.path[: index + 1]) + head.answerable + sum(p.qid in answerable for p in tail)
+        result.answerable = old.answerable - sum(p.qid in answerable for p in old.path[index + 1 : rejoined]) + head.answerable
         for qid, (first, last) in old.reads.items():
             in_tail = rejoined is not None and last >= rejoined
             if first <= index:

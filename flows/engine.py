@@ -12,7 +12,7 @@ storage is walked once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -21,6 +21,7 @@ from flows.compiler import CompiledInstrument, Position, Walk, read, write
 from flows.conditions import MISSING
 from flows.messages import Problem
 from flows.nik_checks import nik_warnings
+from flows.rules import broken, rules_by_question
 from flows.schema import ANSWERABLE, NikCheck
 from flows.structure import Node
 from flows.values import parse_answer
@@ -119,6 +120,9 @@ class Engine:
     def __init__(self, compiled: CompiledInstrument) -> None:
         self.compiled = compiled
         self.layout = compiled.layout
+        self._first: _Trail | None = None
+        """The walk of an empty form on the latest day asked."""
+        self._rules = rules_by_question(compiled.instrument.rules)
         self._checks_by_question: dict[str, list[NikCheck]] = {}
         for check in compiled.instrument.checks:
             for ref in (check.nik, check.birth_date, check.sex, check.kecamatan):
@@ -172,6 +176,9 @@ class Engine:
         if isinstance(value, Problem):
             return Refused(value)
         answers = _put(state.answers, node, position.instance, value)
+        refusals, _ = broken(self._rules.get(node.id, []), self._lookup(answers, position.instance), day)
+        if refusals:
+            return Refused(refusals[0])
         warnings = [w for w in self._warnings(node, answers, position.instance, day) if w.key not in state.confirmed]
         if warnings and not confirm:
             pending = {"position": position.key, "value": value}
@@ -255,22 +262,35 @@ class Engine:
         return walk.stop
 
     def _warnings(self, node: Node, answers: Mapping[str, Any], instance: int, today: dt.date) -> list[Problem]:
-        """NIK disagreements the answer at this position causes; inside a repeat group, within its instance."""
+        """NIK disagreements and the form's warning rules the answer at this position causes; inside a repeat
+        group, within its instance."""
+        lookup = self._lookup(answers, instance)
+        _, warnings = broken(self._rules.get(node.id, []), lookup, today)
+        return [w for check in self._checks_by_question.get(node.id, []) for w in nik_warnings(check, lookup, today)] + warnings
 
+    def _lookup(self, answers: Mapping[str, Any], instance: int) -> Callable[[str], Any]:
         def lookup(qid: str) -> Any:
             ref = self.layout.nodes[qid]
             return read(answers, ref, instance if ref.group else 0)
 
-        return [w for check in self._checks_by_question.get(node.id, []) for w in nik_warnings(check, lookup, today)]
+        return lookup
 
     def _trail(self, state: State, day: dt.date) -> _Trail:
         """The walk over the state's answers: the one it carries, or a new one it then carries."""
         trail: _Trail | None = getattr(state, "_trail", None)
         if trail is None or trail.today != day:
-            walk = self.compiled.walk(state.answers, day)
-            trail = _Trail(day, walk, self._kept(walk, state.answers) == state.answers)
+            if not state.answers:  # every new form starts with the same walk: made once a day
+                first = self._first
+                trail = first if first is not None and first.today == day else self._walked({}, day)
+                self._first = trail
+            else:
+                trail = self._walked(state.answers, day)
             _carry(state, trail)
         return trail
+
+    def _walked(self, answers: Mapping[str, Any], day: dt.date) -> _Trail:
+        walk = self.compiled.walk(answers, day)
+        return _Trail(day, walk, self._kept(walk, answers) == answers)
 
     def _answered(self, state: State, position: Position, answers: dict[str, Any], confirmed: tuple[str, ...], day: dt.date) -> State:
         """The state after an answer at ``position``: only answers on the new path are kept (an edit may make

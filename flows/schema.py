@@ -303,6 +303,39 @@ class NikCheck(_Strict):
     """A select-one whose choice codes are Kemendagri kecamatan codes (e.g. ``33.26.01``)."""
 
 
+class Rule(_Strict):
+    """An answer the paper rules out given other answers, checked when ``question`` is answered.
+
+    Exactly one test: ``when`` (a combination of answers that cannot be true), or a comparison of the answer
+    with another question's answer or ``today``: ``not_after`` / ``not_before`` (dates; a year is compared with
+    a date's year) or ``at_most`` (numbers). A missing answer on either side passes.
+    """
+
+    question: str
+    when: Condition | None = None
+    not_after: str | None = None
+    not_before: str | None = None
+    at_most: str | None = None
+    warn: bool = False
+    """A warning the person may confirm (unlikely but possible), instead of a refusal (impossible)."""
+    message: str
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Rule:
+        if sum(x is not None for x in (self.when, self.not_after, self.not_before, self.at_most)) != 1:
+            raise ValueError("a rule needs exactly one of 'when', 'not_after', 'not_before' or 'at_most'")
+        return self
+
+    def questions(self) -> list[str]:
+        """Every question id the rule reads."""
+        refs = [self.question, *(self.when.questions() if self.when else [])]
+        return refs + [r for r in (self.not_after, self.not_before, self.at_most) if r and r != TODAY]
+
+
+TODAY = "today"
+"""In a rule, the day of the answer instead of a question."""
+
+
 class Subject(_Strict):
     """Which answers identify the child, so storage can find and link the child's record."""
 
@@ -337,6 +370,8 @@ class Instrument(_Strict):
     choice_lists: dict[str, list[Choice]] = Field(default_factory=dict)
     sections: list[Section]
     checks: list[NikCheck] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+    """Answers the paper rules out in combination (a year of leaving school before the birth, ...)."""
     subject: Subject = Field(default_factory=Subject)
     field_classes: dict[FieldClass, list[str]] = Field(default_factory=dict)
     """Field class → question ids (NIK, phone, GPS and photo questions have their class by type)."""

@@ -29,6 +29,10 @@ class _Checker:
             self.check_node(node)
         for check in self.instrument.checks:
             self.check_nik_check(check)
+        for rule in self.instrument.rules:
+            for ref in rule.questions():
+                if ref not in self.layout.nodes:
+                    self.report(rule.question, E.RULE_UNKNOWN_QUESTION.format(ref=ref), E.RULE_UNKNOWN_QUESTION_FIX)
         subject = self.instrument.subject
         for field, ref in subject.model_dump(exclude_none=True, exclude={"category_codes"}).items():
             if ref not in self.layout.nodes:

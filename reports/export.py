@@ -14,9 +14,9 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -151,8 +151,10 @@ def _cell_text(value: Any) -> str:
     return csv_safe(str(value))
 
 
-def write(sheets: Iterable[Sheet], fmt: Format) -> tuple[bytes, dict[str, int]]:
-    """The file and the number of rows written per sheet."""
+def write(sheets: Iterable[Sheet], fmt: Format, out: IO[bytes]) -> dict[str, int]:
+    """Write the file to ``out`` as the rows stream from the database (memory stays flat however many rows:
+    openpyxl's write-only mode keeps each sheet in a temporary file, each CSV is deflated as it is written);
+    the number of rows written per sheet."""
     counts: dict[str, int] = {}
     used: set[str] = set()
     if fmt == "xlsx":
@@ -172,25 +174,29 @@ def write(sheets: Iterable[Sheet], fmt: Format) -> tuple[bytes, dict[str, int]]:
                 ws.append([_xlsx_value(ws, v) for v in row])
                 n += 1
             counts[title] = n
-        buffer = io.BytesIO()
-        book.save(buffer)
-        return buffer.getvalue(), counts
+        book.save(out)
+        return counts
     if fmt != "csv":
         raise ValueError(f"unknown format {fmt!r} (xlsx or csv)")
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for sheet in sheets:
             title = _sheet_title(sheet.title, used)
-            text = io.StringIO()
-            out = csv.writer(text)
-            out.writerow([_cell_text(h) for h in sheet.header])
-            n = 0
-            for row in sheet.rows:
-                out.writerow([_cell_text(v) for v in row])
-                n += 1
+            with archive.open(f"{title}.csv", "w", force_zip64=True) as member, \
+                    io.TextIOWrapper(member, encoding="utf-8-sig", newline="") as text:  # BOM: Excel opens UTF-8 correctly
+                writer = csv.writer(text)
+                writer.writerow([_cell_text(h) for h in sheet.header])
+                n = 0
+                for row in sheet.rows:
+                    writer.writerow([_cell_text(v) for v in row])
+                    n += 1
             counts[title] = n
-            archive.writestr(f"{title}.csv", "\ufeff" + text.getvalue())  # BOM: Excel opens UTF-8 correctly
-    return buffer.getvalue(), counts
+    return counts
+
+
+def _in_memory(export: Callable[[IO[bytes]], str]) -> tuple[str, bytes]:
+    buffer = io.BytesIO()
+    filename = export(buffer)
+    return filename, buffer.getvalue()
 
 
 def _text_cell(ws: Any, text: str) -> WriteOnlyCell:
@@ -351,7 +357,13 @@ def _visit_rows(db: Database, region_code: str) -> Iterator[list[Any]]:
 
 
 def export_region(db: Database, region_code: str, fmt: Format, actor_id: int | None, *, reason: str | None = None) -> tuple[str, bytes]:
-    """The region's children in Lampiran 2 columns (one row per case; extra columns NISN, KODE DESA, NO KASUS,
+    """(file name, content) of :func:`export_region_to` (for a chat reply and tests)."""
+    return _in_memory(lambda out: export_region_to(db, region_code, fmt, actor_id, out, reason=reason))
+
+
+def export_region_to(db: Database, region_code: str, fmt: Format, actor_id: int | None, out: IO[bytes], *,
+                     reason: str | None = None) -> str:
+    """Write the region's children in Lampiran 2 columns (one row per case; extra columns NISN, KODE DESA, NO KASUS,
     STATUS KASUS, FORMULIR after the guide's), with sheets for households and their members (rumah-tangga
     forms), visits and every status change, linked by NO KASUS / REFERENSI. Columns follow the exporter's
     field visibility; ``reason`` (reconciling with Dapodik/Disdukcapil) asks for full NIKs."""
@@ -367,11 +379,11 @@ def export_region(db: Database, region_code: str, fmt: Format, actor_id: int | N
         Sheet("Riwayat Status", ["NO KASUS", "DARI", "KE", "PERISTIWA", "WAKTU (UTC)", "KETERANGAN"], _history_rows(db, region_code),
               [None, None, None, None, None, FieldClass.FREE_TEXT]),
     ]
-    content, counts = write([visible_to(view, sheet) for sheet in sheets], fmt)
+    counts = write([visible_to(view, sheet) for sheet in sheets], fmt, out)
     filename = _filename("ats", region_code, fmt)
     record(db, "export.region", "region", region_code or "*", actor_id=actor_id, region_code=region_code or None,
            detail={"format": fmt, "filename": filename, "rows": counts, **_export_detail(view, reason)})
-    return filename, content
+    return filename
 
 
 # -- instrument responses ----------------------------------------------------------------------------------------
@@ -492,7 +504,13 @@ def _group_rows(db: Database, name: str, region_code: str, group: str, nodes: li
 
 def export_responses(db: Database, region_code: str, instrument: str | None, fmt: Format, actor_id: int | None, *,
                      reason: str | None = None) -> tuple[str, bytes]:
-    """Every response of ``instrument`` (every instrument when None or ``"all"``) in the region: one sheet per
+    """(file name, content) of :func:`export_responses_to`."""
+    return _in_memory(lambda out: export_responses_to(db, region_code, instrument, fmt, actor_id, out, reason=reason))
+
+
+def export_responses_to(db: Database, region_code: str, instrument: str | None, fmt: Format, actor_id: int | None,
+                        out: IO[bytes], *, reason: str | None = None) -> str:
+    """Write every response of ``instrument`` (every instrument when None or ``"all"``) in the region: one sheet per
     instrument, one more per repeat group (``REFERENSI`` + instance ``NO`` link it to its response). Columns
     follow the exporter's field visibility, as in :func:`export_region`."""
     region_code = (region_code or "").strip()
@@ -506,8 +524,8 @@ def export_responses(db: Database, region_code: str, instrument: str | None, fmt
     authorize(db, actor_id, Action.EXPORT, region_code)
     view = export_view(db, actor_id, region_code, reason)
     sheets = [visible_to(view, sheet) for name in chosen for sheet in _instrument_sheets(db, region_code, name)]
-    content, counts = write(sheets, fmt)
+    counts = write(sheets, fmt, out)
     filename = _filename(f"formulir-{chosen[0] if len(chosen) == 1 else 'semua'}", region_code, fmt)
     record(db, "export.responses", "region", region_code or "*", actor_id=actor_id, region_code=region_code or None,
            detail={"format": fmt, "filename": filename, "instruments": chosen, "rows": counts, **_export_detail(view, reason)})
-    return filename, content
+    return filename

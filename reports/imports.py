@@ -11,19 +11,20 @@ Duplicate rows inside the file merge into one child. ``dry_run`` runs both passe
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+import itertools
+import pickle
 import re
-from collections.abc import Callable, Iterable
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from lokal import parse_nik
-from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.authz import Action
@@ -32,16 +33,16 @@ from flows.messages import Problem
 from flows.values import age_on, parse_date
 from reports import messages as M
 from reports.export import FORMULA_STARTS, authorize
+from reports.import_publish import CHUNK, Publisher, Row, undo
 from reports.lampiran2 import CLASS_KEY, COLUMNS, SOURCE_KEY, TEXT_SUFFIX, column_for
-from reports.sql import CLOSED, IMPORT_INSTRUMENT, in_scope
+from reports.sql import in_scope
+from reports.tables import Limits, Rows, TableRefused, read_sheets
 from reports.vocab import fold, node, normalize_category
 from storage.crypto import NikCipher
 from storage.db import Database
-from storage.models import Case, Language, Person, Region, Response, Role, Sex
-from storage.repositories.audit import add_entry, record
-from storage.repositories.cases import add_case
-from storage.repositories.children import ChildIdentity, names_agree, normalize_name, resolve_child
-from storage.repositories.references import RECEIPT, allocate_reference
+from storage.models import Language, Person, Region, Role, Sex
+from storage.repositories.audit import record
+from storage.repositories.children import ChildIdentity, names_agree, normalize_name
 from storage.repositories.sql import insert_if_absent
 from storage.types import utcnow
 
@@ -49,7 +50,7 @@ Progress = Callable[[int, int, str], None]
 """``progress(done, total, stage)`` with stage ``"check"`` then ``"save"``."""
 
 HEADER_SCAN_ROWS = 20
-IMPORT_VERSION = 1
+LIMITS = Limits()
 COMMAND_LINE_TELEGRAM_ID = 0
 """The person imports from the command line are attributed to (Telegram never uses user id 0)."""
 COMMAND_LINE_NAME = "ats-bot (baris perintah)"
@@ -140,35 +141,16 @@ class ImportReport:
         return t(M.IMPORT_ROW_PROBLEM, row=str(problem.row), column=problem.column, problem=message)
 
 
-class _DryRun(Exception):
-    """Raised inside the save transaction to roll it back after a dry run."""
-
-
 # -- reading the file ---------------------------------------------------------------------------------------------
-def read_table(content: bytes, filename: str) -> list[list[Any]]:
-    """All rows of the first sheet (XLSX) or of a CSV (``,``, ``;`` or tab separated; UTF-8 or Windows-1252)."""
-    name = filename.lower()
-    if name.endswith((".xlsx", ".xlsm")) or content[:2] == b"PK":
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        try:
-            best: list[list[Any]] = []
-            for sheet in book.worksheets:
-                rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-                if _find_header(rows)[0] is not None:
-                    return rows
-                best = best or rows
-            return best
-        finally:
-            book.close()
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            decoded = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    sample = decoded[:4096]
-    delimiter = max((",", ";", "\t"), key=sample.count)
-    return [list(row) for row in csv.reader(io.StringIO(decoded), delimiter=delimiter)]
+def _header_of(sheets: Iterator[Rows]) -> tuple[int, dict[str, int], Rows] | None:
+    """The first sheet with a Lampiran 2 header among its first rows: (header line, column → index, the rows
+    after the header); None when no sheet has one."""
+    for sheet in sheets:
+        head = list(itertools.islice(sheet, HEADER_SCAN_ROWS))
+        index, columns = _find_header([row for _, row in head])
+        if index is not None:
+            return head[index][0], columns, itertools.chain(head[index + 1 :], sheet)
+    return None
 
 
 def _find_header(rows: list[list[Any]]) -> tuple[int | None, dict[str, int]]:
@@ -185,21 +167,7 @@ def _find_header(rows: list[list[Any]]) -> tuple[int | None, dict[str, int]]:
     return best
 
 
-def _content(path_or_bytes: str | Path | bytes) -> bytes:
-    if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
-        return bytes(path_or_bytes)
-    return Path(path_or_bytes).read_bytes()
-
-
 # -- checking the rows --------------------------------------------------------------------------------------------
-@dataclass
-class _Row:
-    line: int
-    identity: ChildIdentity
-    category: str | None
-    answers: dict[str, Any]
-
-
 class _Regions:
     """The regions of the import scope, found by name the way people write them (case, accents, "Desa ..." and
     spaces do not matter)."""
@@ -234,6 +202,7 @@ class _Regions:
         return entry[1] if entry else None
 
 
+_MASKED = re.compile(r"^\d{0,6}\*{4,}\d{0,6}$")
 _SCIENTIFIC = re.compile(r"^\s*'?\d[.,]\d*\s*e\s*\+?\s*\d+\s*$", re.IGNORECASE)
 _FLOAT_TEXT = re.compile(r"^\s*'?\d{15,}[.,]0+\s*$")
 
@@ -268,6 +237,7 @@ class _Checker:
         self.errors: list[RowProblem] = []
         self.warnings: list[RowProblem] = []
         self.by_nik: dict[str, tuple[int, str, Sex | None]] = {}
+        self._choices: dict[tuple[str, str], tuple[str | None, str | None, str | None]] = {}
         self.by_identity: dict[tuple[str, dt.date | None, str], int] = {}
 
     def error(self, line: int, column: str, message: str, **params: Any) -> None:
@@ -283,6 +253,9 @@ class _Checker:
             return None
         if excel_damaged(raw):
             self.error(line, column, M.IMPORT_NIK_EXCEL, value=_text(raw))
+            return None
+        if _MASKED.match(value):  # an export for a role that sees masked NIKs: the row is matched without it
+            self.warn(line, column, M.IMPORT_MASKED_NIK, value=value)
             return None
         digits = re.sub(r"[\s.\-]", "", value)
         info = parse_nik(digits, reference_date=self.today) if digits.isdigit() else None
@@ -396,25 +369,20 @@ class _Checker:
         value = _text(raw)
         if not value or value == "-":
             return
-        question_node = node("pendataan", question)
-        folded = fold(value)
-        match = next((c for c in question_node.choices if folded in (c.code, fold(c.label))), None)
-        if match is None and len(folded) >= 3:
-            partial = [c for c in question_node.choices if not c.other and folded in fold(c.label)]
-            match = partial[0] if len(partial) == 1 else None
-        if match is not None and not match.other:
-            answers[question] = match.code
-            return
-        other = next((c for c in question_node.choices if c.other), None)
-        if other is not None:
-            answers[question], answers[question + ".lainnya"] = other.code, value
-            if match is None:
-                self.warn(line, column, M.IMPORT_OTHER_CHOICE, value=value)
-            return
-        answers[question + TEXT_SUFFIX] = value
-        self.warn(line, column, M.IMPORT_UNKNOWN_CHOICE, value=value)
+        key = (question, value)
+        if key not in self._choices:  # each distinct value of a column is matched once per import
+            self._choices[key] = _match_choice(question, value)
+        code, other_code, warning = self._choices[key]
+        if code is not None:
+            answers[question] = code
+        elif other_code is not None:
+            answers[question], answers[question + ".lainnya"] = other_code, value
+        else:
+            answers[question + TEXT_SUFFIX] = value
+        if warning is not None:
+            self.warn(line, column, warning, value=value)
 
-    def row(self, line: int, cells: dict[str, Any]) -> _Row | None:
+    def row(self, line: int, cells: dict[str, Any]) -> Row | None:
         before = len(self.errors)
         name = _text(cells.get("NAMA LENGKAP"))
         if not name:
@@ -466,7 +434,7 @@ class _Checker:
         identity = ChildIdentity(name=name, region_code=region, nik=nik, nisn=nisn, sex=sex,
                                  birth_place=_text(cells.get("TEMPAT LAHIR")) or None, birth_date=born, address=address,
                                  rt=rt, rw=rw)
-        return _Row(line, identity, category, answers)
+        return Row(line, identity, category, answers)
 
     def _duplicates(self, line: int, name: str, nik: str | None, born: dt.date | None, region: str, sex: Sex | None) -> None:
         folded = normalize_name(name)
@@ -486,31 +454,78 @@ class _Checker:
             self.by_identity.setdefault(key, line)
 
 
-def _check(db: Database, rows: list[list[Any]], scope: str, today: dt.date,
-           progress: Progress | None) -> tuple[list[_Row], list[RowProblem], list[RowProblem], int]:
-    header_index, columns = _find_header(rows)
-    if header_index is None:
-        return [], [RowProblem(0, "", ImportMessage(M.IMPORT_NO_HEADER))], [], 0
+def _check(db: Database, sheets: Iterator[Rows], scope: str, today: dt.date, report: ImportReport, spool: IO[bytes],
+           progress: Progress | None) -> int:
+    """Read and check every row once, spooling the good ones (pickled, in chunks) for the publication; fills the
+    report's errors, warnings and row count. The number of rows spooled."""
+    found = _header_of(sheets)
+    if found is None:
+        report.errors.append(RowProblem(0, "", ImportMessage(M.IMPORT_NO_HEADER)))
+        return 0
+    header_line, columns, rows = found
     missing = [c for c in ("NAMA LENGKAP", "DESA") if c not in columns and not (c == "DESA" and "KODE DESA" in columns)]
     if missing:
-        return [], [RowProblem(header_index + 1, "", ImportMessage(M.IMPORT_MISSING_COLUMNS, columns=", ".join(missing)))], [], 0
+        report.errors.append(RowProblem(header_line, "", ImportMessage(M.IMPORT_MISSING_COLUMNS, columns=", ".join(missing))))
+        return 0
     with db.read() as session:
         checker = _Checker(_Regions(session, scope), db.cipher, today)
-    data = [(header_index + 2 + i, row) for i, row in enumerate(rows[header_index + 1 :])]
-    data = [(line, row) for line, row in data if any(_text(cell) for cell in row)]
-    parsed: list[_Row] = []
-    for done, (line, row) in enumerate(data, start=1):
+    checker.errors, checker.warnings = report.errors, report.warnings
+    spooled, chunk = 0, []
+    for line, row in rows:
         cells = {column: (row[index] if index < len(row) else None) for column, index in columns.items()}
-        if _is_numbering_row(cells):
+        if not any(_text(cell) for cell in cells.values()) or _is_numbering_row(cells):
             continue
+        report.rows += 1
         result = checker.row(line, cells)
-        if result is not None:
-            parsed.append(result)
-        if progress:
-            progress(done, len(data), "check")
-    if not data:
-        checker.errors.append(RowProblem(0, "", ImportMessage(M.IMPORT_EMPTY)))
-    return parsed, checker.errors, checker.warnings, len(data)
+        if result is not None and not report.errors:
+            chunk.append(result)
+            if len(chunk) == CHUNK:
+                pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
+                spooled, chunk = spooled + len(chunk), []
+        if progress and report.rows % 500 == 0:
+            progress(report.rows, 0, "check")
+    if chunk:
+        pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
+        spooled += len(chunk)
+    if progress:
+        progress(report.rows, report.rows, "check")
+    if not report.rows:
+        report.errors.append(RowProblem(0, "", ImportMessage(M.IMPORT_EMPTY)))
+    return spooled
+
+
+def _chunks(spool: IO[bytes]) -> Iterator[list[Row]]:
+    spool.seek(0)
+    while True:
+        try:
+            yield pickle.load(spool)
+        except EOFError:
+            return
+
+
+@cache
+def _labels(question: str) -> tuple[dict[str, Any], list[tuple[str, Any]], Any]:
+    """A Pendataan question's options by code and by folded label, the folded labels in order, its "other"
+    option: the labels are normalised once per process."""
+    choices = node("pendataan", question).choices
+    exact = {c.code: c for c in choices} | {fold(c.label): c for c in reversed(choices)}
+    return exact, [(fold(c.label), c) for c in choices if not c.other], next((c for c in choices if c.other), None)
+
+
+def _match_choice(question: str, value: str) -> tuple[str | None, str | None, str | None]:
+    """(option code, or the "other" option's code with the text kept, warning): an exact code or label, else the
+    one label containing the text, else "Lainnya" (or the text kept when the question has no such option)."""
+    exact, labels, other = _labels(question)
+    folded = fold(value)
+    match = exact.get(folded)
+    if match is None and len(folded) >= 3:
+        partial = [c for label, c in labels if folded in label]
+        match = partial[0] if len(partial) == 1 else None
+    if match is not None and not match.other:
+        return match.code, None, None
+    if other is not None:
+        return None, other.code, (M.IMPORT_OTHER_CHOICE if match is None else None)
+    return None, None, M.IMPORT_UNKNOWN_CHOICE
 
 
 def _is_numbering_row(cells: dict[str, Any]) -> bool:
@@ -528,45 +543,9 @@ def _command_line_person(session: Session) -> int:
     return session.scalars(select(Person.id).where(Person.telegram_user_id == COMMAND_LINE_TELEGRAM_ID)).one()
 
 
-def _save(db: Database, parsed: list[_Row], report: ImportReport, actor_id: int | None, progress: Progress | None) -> None:
-    with db.write() as session:
-        if session.get_bind().dialect.name == "postgresql":
-            # Keep concurrent submissions from creating a child while the import matches them (see above).
-            session.execute(text("LOCK TABLE children IN SHARE ROW EXCLUSIVE MODE"))
-        submitter = actor_id if actor_id is not None else _command_line_person(session)
-        for done, row in enumerate(parsed, start=1):
-            resolution = resolve_child(session, db.cipher, row.identity, actor_id, source="import", lock=False)
-            child, created = resolution.child, resolution.created
-            report.conflicts += resolution.conflict is not None
-            report.created += created and resolution.conflict is None
-            report.merged += not created
-            case = session.scalars(
-                select(Case).where(Case.child_id == child.id, Case.status.not_in(CLOSED), Case.duplicate_of.is_(None))
-                .order_by(Case.id.desc()).limit(1)
-            ).first()
-            if case is None:
-                case = add_case(session, child.id, row.identity.region_code, "recorded", category=row.category, actor_id=actor_id)
-                report.cases_opened += 1
-            elif case.category is None and row.category:
-                case.category = row.category
-            session.add(Response(
-                reference=allocate_reference(session, row.identity.region_code, RECEIPT), instrument=IMPORT_INSTRUMENT,
-                instrument_version=IMPORT_VERSION, answers=row.answers, case_id=case.id, child_id=child.id,
-                submitted_by=submitter, region_code=row.identity.region_code,
-            ))
-            if progress:
-                progress(done, len(parsed), "save")
-        session.flush()
-        add_entry(session, "import.file", "import", report.filename[:40], actor_id=actor_id, region_code=report.scope or None,
-                  detail={"rows": report.rows, "created": report.created, "merged": report.merged,
-                          "cases_opened": report.cases_opened, "conflicts": report.conflicts, "warnings": len(report.warnings), "filename": report.filename})
-        if report.dry_run:
-            raise _DryRun
-
-
 def import_file(
     db: Database,
-    path_or_bytes: str | Path | bytes,
+    source: str | Path | bytes,
     filename: str,
     *,
     actor_id: int | None,
@@ -574,32 +553,54 @@ def import_file(
     dry_run: bool = False,
     progress: Progress | None = None,
     today: dt.date | None = None,
+    limits: Limits = LIMITS,
 ) -> ImportReport:
-    """Check and (unless rejected or ``dry_run``) save a Lampiran 2 list into ``region_scope``.
+    """Check and (unless rejected or ``dry_run``) publish a Lampiran 2 list into ``region_scope``.
 
     ``actor_id`` None is the command line; a person must be the kabupaten team of the scope (or admin),
-    else :class:`reports.export.NotAllowed`. The report lists every problem as (row, column, message).
+    else :class:`reports.export.NotAllowed`. The report lists every problem as (row, column, message); a
+    rejected file (unreadable, beyond the limits, or with any bad row) writes nothing but an audit entry.
     """
     region_scope = (region_scope or "").strip()
     today = today or dt.date.today()
     authorize(db, actor_id, Action.IMPORT, region_scope)
     report = ImportReport(filename=filename, scope=region_scope, dry_run=dry_run)
-    try:
-        rows = read_table(_content(path_or_bytes), filename)
-    except Exception as exc:  # noqa: BLE001  (any unreadable file is a rejection, never a crash)
-        report.errors.append(RowProblem(0, "", ImportMessage(M.IMPORT_UNREADABLE, error=str(exc)[:200])))
-        return report
-    parsed, report.errors, report.warnings, report.rows = _check(db, rows, region_scope, today, progress)
-    if report.errors:
-        record(db, "import.rejected", "import", filename[:40], actor_id=actor_id, region_code=region_scope or None,
-               detail={"rows": report.rows, "errors": len(report.errors), "filename": filename})
-        return report
-    try:
-        _save(db, parsed, report, actor_id, progress)
-        report.saved = True
-    except _DryRun:
-        pass
+    with tempfile.TemporaryFile() as spool:  # created 0600 and unlinked: the rows never linger on disk
+        try:
+            spooled = _check(db, read_sheets(bytes(source) if isinstance(source, (bytearray, memoryview)) else source,
+                                             filename, limits), region_scope, today, report, spool, progress)
+        except TableRefused as refused:
+            report.errors.append(RowProblem(0, "", ImportMessage(refused.message, **refused.params)))
+        except Exception as exc:  # noqa: BLE001  (any unreadable file is a rejection, never a crash)
+            report.errors.append(RowProblem(0, "", ImportMessage(M.IMPORT_UNREADABLE, error=str(exc)[:200])))
+        if report.errors:
+            record(db, "import.rejected", "import", filename[:40], actor_id=actor_id, region_code=region_scope or None,
+                   detail={"rows": report.rows, "errors": len(report.errors), "filename": filename,
+                           "reason": report.errors[0].message.id})
+            return report
+        _publish(db, spool, spooled, report, actor_id, progress)
     return report
+
+
+def _publish(db: Database, spool: IO[bytes], total: int, report: ImportReport, actor_id: int | None,
+             progress: Progress | None) -> None:
+    with db.write() as session:
+        submitter = actor_id if actor_id is not None else _command_line_person(session)
+    publisher = Publisher(db, actor_id, submitter, dry_run=report.dry_run)
+    try:
+        publisher.publish(_chunks(spool), (lambda done: progress(done, total, "save")) if progress else None)
+    except BaseException:
+        undo(db, publisher.written)
+        raise
+    counts = publisher.counts
+    report.created, report.merged, report.cases_opened, report.conflicts = (
+        counts.created, counts.merged, counts.cases_opened, counts.conflicts)
+    if report.dry_run:
+        return
+    record(db, "import.file", "import", report.filename[:40], actor_id=actor_id, region_code=report.scope or None,
+           detail={"rows": report.rows, "created": report.created, "merged": report.merged, "cases_opened": report.cases_opened,
+                   "conflicts": report.conflicts, "warnings": len(report.warnings), "filename": report.filename})
+    report.saved = True
 
 
 def template_header() -> list[str]:

@@ -85,6 +85,12 @@ ALERT_TEXT = N_("Early warning: {name} ({reference}) may drop out again: {reason
 
 # -- import (Lampiran 2) --------------------------------------------------------------------------------------
 IMPORT_UNREADABLE = N_("The file cannot be read as XLSX or CSV: {error}")
+IMPORT_TOO_LARGE = N_("The file is too large once unpacked (more than {limit} MB). Split the list into smaller files.")
+IMPORT_ZIP_BOMB = N_("The file is not a normal spreadsheet: {name} unpacks to {ratio} times its size. Save it again from "
+                     "Excel or LibreOffice, or send it as CSV.")
+IMPORT_TOO_MANY_ROWS = N_("The list has more than {limit} rows. Split it into smaller files.")
+IMPORT_TOO_MANY_COLUMNS = N_("A row has more than {limit} columns: is this the Format Pendataan ATS?")
+IMPORT_TOO_MANY_CELLS = N_("The list has more than {limit} filled cells. Split it into smaller files.")
 IMPORT_NO_HEADER = N_("No header row of the Format Pendataan ATS found (NO, NIK, NAMA LENGKAP, …, DESA, KECAMATAN).")
 IMPORT_MISSING_COLUMNS = N_("Missing column(s): {columns}")
 IMPORT_EMPTY = N_("The file has no data rows.")
@@ -107,6 +113,7 @@ IMPORT_NOT_ALLOWED = N_("Only the kabupaten team may import lists into {scope}."
 # warnings: the row is imported
 IMPORT_AGE = N_("{age} years old: ATS are 7 to 18 years old")
 IMPORT_NIK_DATE = N_("the NIK says born {nik_date}")
+IMPORT_MASKED_NIK = N_('"{value}" is a masked NIK (from an export): the child is matched by name, birth date and desa')
 IMPORT_DUPLICATE_ROW = N_("same child as row {row}: merged")
 IMPORT_NIK_CLASH = N_("same NIK as row {row}, but another name or sex: kept apart for the team to review")
 IMPORT_OTHER_CHOICE = N_('"{value}" kept as "Lainnya"')
@@ -115,6 +122,8 @@ IMPORT_UNKNOWN_CHOICE = N_('"{value}" is not an option of the form: kept as writ
 IMPORT_DONE = N_("Imported {rows} rows: {created} new children, {merged} merged with children already recorded.")
 IMPORT_DRY_RUN = N_("Checked {rows} rows: {created} would be new children, {merged} would be merged. Nothing was saved.")
 IMPORT_REJECTED = N_("File rejected, nothing was saved: {count} problem(s). Correct them and send the file again.")
+IMPORT_PROGRESS_CHECK = N_("Checking the list: {done} rows…")
+IMPORT_PROGRESS_SAVE = N_("Saving: {done} of {total} rows ({percent}%)…")
 IMPORT_ROW_PROBLEM = N_("row {row}, {column}: {problem}")
 IMPORT_WARNINGS = N_("Notes ({count}):")
 IMPORT_CONFLICTS = N_("{count} row(s) carry the NIK of another child with another name or sex: not merged, kept apart "

@@ -18,9 +18,10 @@ from sqlalchemy import select
 
 from flows.messages import Problem
 from flows.values import parse_date
-from reports.imports import _content, _text, read_table
+from reports.imports import _text
 from reports.lampiran2 import header_key
 from reports.sql import OUT_OF_SCHOOL_OPEN, in_scope
+from reports.tables import read_table
 from storage.db import Database
 from storage.models import Case, Child
 from storage.repositories.children import normalize_name
@@ -103,7 +104,7 @@ def _school_from_title(rows: list[list[Any]], header_index: int, filename: str) 
     return stem if _SCHOOL_TITLE.search(stem) else None
 
 
-def read_enrolment(content: bytes, filename: str, today: dt.date | None = None) -> list[_Pupil]:
+def read_enrolment(content: str | Path | bytes, filename: str, today: dt.date | None = None) -> list[_Pupil]:
     rows = read_table(content, filename)
     header_index, columns = _header(rows)
     title_school = _school_from_title(rows, header_index, filename)
@@ -141,7 +142,7 @@ def reconcile(db: Database, path_or_bytes: str | Path | bytes, filename: str, re
 
     One proposal per case: the strongest key wins (NIK, then NISN, then name + birth date). Read only.
     """
-    pupils = read_enrolment(_content(path_or_bytes), filename)
+    pupils = read_enrolment(path_or_bytes, filename)
     region_scope = (region_scope or "").strip()
     cipher = db.cipher
     by_hash = {cipher.nik_hash(p.nik): p for p in pupils if p.nik}

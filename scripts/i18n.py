@@ -70,6 +70,8 @@ def extract_instruments() -> Catalog:
             where, q = f"{name}:{node.id}", node.question
             for text in (q.label, q.hint, q.constraint and q.constraint.message, *(c.label for c in node.choices)):
                 add(text, where)
+        for rule in instrument.rules:
+            add(rule.message, f"{name}:rule-{rule.question}")
     add(OTHER_LABEL, "flows/structure.py:OTHER_LABEL")
     return catalog
 

@@ -80,23 +80,22 @@ class KeySource:
     """True when this call generated the key file (the first start)."""
 
     def keyring(self, settings: Settings) -> Keyring:
-        reload = None
-        if self.origin != "DATA_KEY":
-            path = settings.key_file
-            reload = _file_reloader(path)
+        reload = None if self.origin == "DATA_KEY" else _FileReloader(settings.key_file)
         return Keyring(self.secrets, reload=reload)
 
 
-def _file_reloader(path: Path):  # type: ignore[no-untyped-def]
-    last = {"mtime": _mtime(path), "secrets": read_key_file(path) if path.exists() else []}
+class _FileReloader:
+    """The key file's keys, re-read only when its modification time changes."""
 
-    def reload() -> list[str]:
-        mtime = _mtime(path)
-        if mtime != last["mtime"] and mtime is not None:
-            last["mtime"], last["secrets"] = mtime, read_key_file(path)
-        return list(last["secrets"])  # type: ignore[call-overload]
+    def __init__(self, path: Path) -> None:
+        self.path, self.mtime = path, _mtime(path)
+        self.secrets = read_key_file(path) if path.exists() else []
 
-    return reload
+    def __call__(self) -> list[str]:
+        mtime = _mtime(self.path)
+        if mtime is not None and mtime != self.mtime:
+            self.mtime, self.secrets = mtime, read_key_file(self.path)
+        return list(self.secrets)
 
 
 def _mtime(path: Path) -> int | None:

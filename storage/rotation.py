@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import LargeBinary, Text, select, type_coerce, update
@@ -18,9 +19,11 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.crypto import Keyring, is_sealed, sealed_key_id, token_key_id
 from storage.db import Database
-from storage.models import Child, DataKey, Household, IdentityConflict, InstrumentSession, Person, Response
+from storage.keys import private_file
+from storage.models import Child, DataKey, Household, IdentityConflict, InstrumentSession, Person, Response, StoredFile
 from storage.models.cases import CaseProposal
 from storage.repositories.audit import add_entry
+from storage.repositories.files import FILE_AAD
 from storage.types import JSONType, utcnow
 
 MAX_PASSES = 10
@@ -67,6 +70,7 @@ def rotate(db: Database, *, batch: int = 200, progress: Callable[[str, int], Non
     while report.passes < MAX_PASSES:
         report.passes += 1
         rewritten = sum(_rotate_target(db, keyring, target, batch, report, progress) for target in TARGETS)
+        rewritten += _rotate_files(db, keyring, report)
         report.rows_rewritten += rewritten
         if rewritten == 0:
             break
@@ -85,7 +89,7 @@ def rotate(db: Database, *, batch: int = 200, progress: Callable[[str, int], Non
 def _rotate_target(db: Database, keyring: Keyring, target: _Target, batch: int, report: RotationReport,
                    progress: Callable[[str, int], None] | None) -> int:
     table = target.key.class_
-    raw = [type_coerce(c, JSONType).label(c.key) for c in target.json]
+    raw: list[Any] = [type_coerce(c, JSONType).label(c.key) for c in target.json]
     raw += [type_coerce(c, Text).label(c.key) for c in target.text]
     raw += [type_coerce(c, LargeBinary).label(c.key) for c, _ in target.number]
     last, rewritten = None, 0
@@ -99,13 +103,33 @@ def _rotate_target(db: Database, keyring: Keyring, target: _Target, batch: int, 
                 return rewritten
             last = rows[-1]["pk"]
             report.rows_scanned += len(rows)
+            changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for row in rows:
                 values = _reencrypted(keyring, target, row)
                 if values:
-                    session.execute(update(table).where(target.key == row["pk"]).values(values))
-                    rewritten += 1
+                    changes.setdefault(tuple(sorted(values)), []).append({target.key.key: row["pk"], **values})
+            for batch_rows in changes.values():  # one executemany per shape (by primary key)
+                session.execute(update(table), batch_rows)
+                rewritten += len(batch_rows)
         if progress:
             progress(table.__tablename__, rewritten)
+
+
+def _rotate_files(db: Database, keyring: Keyring, report: RotationReport) -> int:
+    """Kept files (photos) under an old key, re-encrypted and replaced atomically; a missing file is skipped."""
+    with db.read() as session:
+        paths = [Path(p) for p in session.scalars(select(StoredFile.path).where(StoredFile.path.like("%.enc")))]
+    rewritten = 0
+    for path in paths:
+        report.rows_scanned += 1
+        try:
+            token = path.read_bytes()
+        except FileNotFoundError:
+            continue
+        if token_key_id(token) not in (None, keyring.current_id):
+            private_file(path, keyring.encrypt(keyring.decrypt(token, FILE_AAD), FILE_AAD))
+            rewritten += 1
+    return rewritten
 
 
 def _reencrypted(keyring: Keyring, target: _Target, row: Any) -> dict[str, Any]:

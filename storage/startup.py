@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from app.settings import Settings
 from storage.db import Database
-from storage.keys import keyring_from_settings
 from storage.keyring_check import verify_keyring
+from storage.keys import keyring_from_settings
 from storage.schema_state import ensure_current
 
 

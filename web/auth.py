@@ -52,8 +52,10 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_link(db: Database, person_id: int, now: dt.datetime, minutes: int) -> str:
-    """A new one-time token for ``person_id`` (raises :class:`NotForDashboard` for roles without a dashboard)."""
+def issue_link(db: Database, person_id: int, now: dt.datetime, minutes: int, *, via: str = "chat") -> str:
+    """A new one-time token for ``person_id`` (raises :class:`NotForDashboard` for roles without a dashboard).
+    Audited: asked in the chat by the person themself, or printed by an operator (``via="cli"``: the entry names
+    the operating-system user and host)."""
     token = secrets.token_urlsafe(32)
     with db.write() as session:
         role = session.scalar(select(Person.role).where(Person.id == person_id))
@@ -63,6 +65,8 @@ def issue_link(db: Database, person_id: int, now: dt.datetime, minutes: int) -> 
             raise NotForDashboard(str(role))
         session.add(WebLogin(token_hash=_hash(token), person_id=person_id, created_at=now,
                              expires_at=now + dt.timedelta(minutes=minutes)))
+        add_entry(session, "web.link", "person", person_id, actor_id=person_id if via == "chat" else None,
+                  detail={"via": via, "minutes": minutes})
     return token
 
 
@@ -111,7 +115,7 @@ def viewer_for(db: Database, session_token: str, now: dt.datetime) -> Viewer | N
     if person.role not in DASHBOARD_ROLES:
         return None
     return Viewer(person.id, person.display_name or "", Role(person.role), person.region_code, person.school_id,
-                  str(person.language.value if hasattr(person.language, "value") else person.language),
+                  str(person.language),
                   web_session.csrf_token, web_session.id)
 
 

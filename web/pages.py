@@ -6,6 +6,7 @@ visibility (:mod:`app.visibility`)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -28,11 +29,12 @@ from reports.vocab import AGE_GROUPS
 from storage.models import Region, RegionLevel, Role
 from storage.models import Response as FormResponse
 from storage.repositories.audit import record
+from storage.repositories.files import read_kept_file
 from web import messages as W
 from web import queries as Q
 from web.app import Forbidden, NotFound, Web
 from web.auth import Viewer
-from web.present import SEX_LABELS, age_label, answer_rows, category_label, form_title, status_label
+from web.present import SEX_LABELS, age_label, answer_rows, category_label, form_title, photo_refs, status_label
 from web.scope import actor, case_condition, field_policy, home_region, is_team, may_open_case, may_see_region
 
 DOCUMENT_KINDS = {"kesediaan": ("surat-pernyataan", documents.surat_pernyataan_pdf),
@@ -69,26 +71,33 @@ def _bars(t: Any, rows: Sequence[tuple[str, int, str | None]]) -> list[dict[str,
 
 
 def _area_rows(data: RecapData, t: Any) -> list[dict[str, Any]]:
+    """Kecamatan of a kabupaten, desa of a kecamatan (children placed only by kecamatan marked so), kabupaten of
+    the nation; a row links one level down."""
     code = data.region_code
     table = data.by_kecamatan() if code.count(".") == 1 else data.by_area
     rows = []
     for area, by_sex in sorted(table.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])):
-        drill = area != code and (not code or area.startswith(code + ".")) and area.count(".") <= 3
-        rows.append({"code": area, "name": area_label(data, area, t) if area.count(".") == 3 or not code else data.area_names.get(area, area),
+        deeper = area.count(".") > code.count(".") if code else True
+        rows.append({"code": area, "name": area_label(data, area, t) if code.count(".") >= 2 else data.area_names.get(area, area),
                      "total": sum(by_sex.values()), "boys": by_sex.get("L", 0), "girls": by_sex.get("P", 0),
-                     "href": f"/ringkasan?wilayah={area}" if drill and area.count(".") > code.count(".") else None})
+                     "href": f"/ringkasan?wilayah={area}" if deeper else None})
     return rows
 
 
-def _overview_context(web: Web, viewer: Viewer, region: str, t: Any) -> dict[str, Any]:
-    today = web.today()
-    data = recap_data(web.db, region, today)
-    risks = at_risk(web.db, region, today)
-    statuses = data.totals(data.by_status)
+def _region_facts(web: Web, region: str) -> tuple[list[tuple[str, str]], RegionLevel | None, list[tuple[int, str, str, int]]]:
     with web.db.read() as session:
-        crumbs = Q.region_path(session, region)
         level = session.scalar(select(Region.level).where(Region.code == region)) if region else None
-        schools = Q.schools_in(session, region)
+        return Q.region_path(session, region), level, Q.schools_in(session, region)
+
+
+async def _overview_context(web: Web, viewer: Viewer, region: str, t: Any) -> dict[str, Any]:
+    """The recap, the early warning and the region's facts are read concurrently (three short read transactions):
+    the page costs about its slowest query, not their sum."""
+    today = web.today()
+    data, risks, (crumbs, level, schools) = await asyncio.gather(
+        run_in_threadpool(recap_data, web.db, region, today), run_in_threadpool(at_risk, web.db, region, today),
+        run_in_threadpool(_region_facts, web, region))
+    statuses = data.totals(data.by_status)
     funnel = _bars(t, [(status_label(t, s), statuses[s], f"/kasus?wilayah={region}&status={s}") for s in STATUS_ORDER if statuses.get(s)]
                    + [(status_label(t, s), n, f"/kasus?wilayah={region}&status={s}") for s, n in statuses.items() if s not in STATUS_ORDER])
     categories = data.totals(data.by_category)
@@ -124,7 +133,7 @@ async def overview(web: Web, request: Request, viewer: Viewer) -> Response:
         return await home(web, request, viewer)
     region = await _checked_region(web, request, viewer)
     t = web.t(request, viewer)
-    context = await run_in_threadpool(_overview_context, web, viewer, region, t)
+    context = await _overview_context(web, viewer, region, t)
     notice = None
     if request.query_params.get("disimpan"):
         notice = t(W.TARGET_SAVED, year=request.query_params["disimpan"])
@@ -251,10 +260,12 @@ async def case_page(web: Web, request: Request, viewer: Viewer) -> Response:
     }
     forms = [{"id": f.response_id, "reference": f.reference, "title": form_title(t, f.instrument), "instrument": f.instrument,
               "at": f.submitted_at, "rows": answer_rows(t, view, f.instrument, f.version, f.answers)} for f in rec.forms]
+    photos = [{"label": label, "url": f"/kasus/{summary.reference}/foto/{file_id}", "form": form_title(t, f.instrument)}
+              for f in rec.forms for label, file_id in photo_refs(t, view, f.instrument, f.version, f.answers)]
     docs = [{"kind": DOCUMENT_KINDS[f.instrument][0], "response_id": f.response_id, "title": form_title(t, f.instrument),
              "at": f.submitted_at} for f in rec.forms if f.instrument in DOCUMENT_KINDS]
     return web.render(request, "case.html", viewer, summary=summary, shown=shown, HIDDEN=HIDDEN, history=history, forms=forms,
-                      visits=rec.visits, reminders=rec.reminders, documents=docs, status_label=lambda s: status_label(t, s),
+                      visits=rec.visits, reminders=rec.reminders, documents=docs, photos=photos, status_label=lambda s: status_label(t, s),
                       category_label=lambda c: category_label(t, c))
 
 
@@ -286,6 +297,37 @@ async def case_document(web: Web, request: Request, viewer: Viewer) -> Response:
                             detail={"kind": kind, "response_id": response_id})
     return Response(content, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{documents.filename(kind, reference)}"', "Cache-Control": "no-store"})
+
+
+async def case_photo(web: Web, request: Request, viewer: Viewer) -> Response:
+    """A photo kept from a form of this case (decrypted on the way out), if the role may see that question."""
+    reference, file_id = request.path_params["reference"], int(request.path_params["file_id"])
+    t = web.t(request, viewer)
+    view = field_policy(viewer)
+
+    def load() -> tuple[str, Any]:
+        with web.db.read() as session:
+            found = Q.case_id_by_reference(session, reference)
+            if found is None:
+                return "missing", None
+            if not may_open_case(session, viewer, found[0]):
+                return "denied", found
+            record_ = Q.case_record(session, found[0])
+            shown = {fid for f in record_.forms for _, fid in photo_refs(t, view, f.instrument, f.version, f.answers)}
+            stored = Q.stored_file(session, file_id) if file_id in shown else None
+            return ("ok", (found, stored)) if stored is not None else ("missing", None)
+
+    outcome, found = await run_in_threadpool(load)
+    if outcome == "missing":
+        raise NotFound
+    if outcome == "denied":
+        await web.audit_denied(viewer, "case", found[0], found[1], "web_photo")
+        raise Forbidden
+    (case_id, region), stored = found
+    content = await run_in_threadpool(read_kept_file, web.db, stored)
+    await run_in_threadpool(record, web.db, "web.photo", "case", case_id, actor_id=viewer.person_id, region_code=region,
+                            detail={"file": file_id})
+    return Response(content, media_type=stored.mime or "image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 # -- school, pendamping, map ------------------------------------------------------------------------------------------------
@@ -361,6 +403,7 @@ ROUTES = [
     ("/kasus", cases, ["GET"]),
     ("/kasus/{reference}", case_page, ["GET"]),
     ("/kasus/{reference}/dokumen/{response_id:int}", case_document, ["GET"]),
+    ("/kasus/{reference}/foto/{file_id:int}", case_photo, ["GET"]),
     ("/sekolah/{school_id:int}", school_page, ["GET"]),
     ("/pendamping", pendamping_page, ["GET"]),
     ("/peta", map_page, ["GET"]),

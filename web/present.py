@@ -8,6 +8,7 @@ from app.i18n import Translator
 from app.visibility import Policy, filter_answers
 from cases.messages import STATUS_LABELS
 from flows.registry import engine
+from flows.schema import QuestionType
 from flows.structure import Layout
 from web import messages as W
 
@@ -73,3 +74,20 @@ def _plain(value: Any) -> str:
     if isinstance(value, dict):
         return "…"
     return "" if value is None else str(value)
+
+
+def photo_refs(t: Translator, view: Policy, instrument: str, version: int, answers: dict[str, Any]) -> list[tuple[str, int]]:
+    """(question, stored file id) of the form's photos that ``view`` may see (kept files only)."""
+    try:
+        layout = layout_for(instrument, version)
+    except KeyError:
+        return []
+    classes = layout.field_classes
+    found = []
+    for node in sorted(layout.nodes.values(), key=lambda n: n.index):
+        value = answers.get(node.id)
+        if node.type is QuestionType.PHOTO and node.group is None and isinstance(value, dict) and view.shows(classes.get(node.id)):
+            stored = value.get("stored_file")
+            if isinstance(stored, int):
+                found.append((t.label(node.question.label), stored))
+    return found

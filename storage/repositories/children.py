@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from difflib import SequenceMatcher
 from enum import Enum
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
@@ -68,6 +70,18 @@ def find_duplicate_children(db: Database, identity: ChildIdentity) -> list[Child
         return _candidates(session, db.cipher, identity)
 
 
+class ChildRecord(Protocol):
+    """What the identity rule reads of a recorded child (an ORM ``Child`` or a bulk import's lighter row)."""
+
+    id: int
+    name: str
+    name_normalized: str
+    nik_hash: str | None
+    sex: Sex | None
+    birth_date: date | None
+    region_code: str
+
+
 class Match(str, Enum):
     SAME = "same"
     """The same child: use the existing record."""
@@ -79,9 +93,9 @@ class Match(str, Enum):
 @dataclass(frozen=True)
 class Decision:
     match: Match
-    child: Child | None = None
+    child: ChildRecord | None = None
     """The existing record (SAME: this child; CLASH: the one that holds the NIK)."""
-    held: Child | None = None
+    held: ChildRecord | None = None
     """CLASH only: a record kept apart earlier for this same description (a repeated submission or row)."""
 
 
@@ -112,7 +126,7 @@ def _words_agree(a: str, b: str) -> bool:
     return len(shorter) >= 3 and SequenceMatcher(None, a, b).ratio() >= 0.8
 
 
-def same_person(child: Child, identity: ChildIdentity) -> bool:
+def same_person(child: ChildRecord, identity: ChildIdentity) -> bool:
     """A record and a description agree on what identifies a person besides the NIK: the name, and the sex
     when both give it."""
     if child.sex is not None and identity.sex is not None and child.sex != identity.sex:
@@ -120,7 +134,9 @@ def same_person(child: Child, identity: ChildIdentity) -> bool:
     return names_agree(child.name, identity.name)
 
 
-def decide_child(session: Session, cipher: NikCipher, identity: ChildIdentity, candidates: list[Child] | None = None) -> Decision:
+def decide_child(
+    session: Session | None, cipher: NikCipher, identity: ChildIdentity, candidates: Sequence[ChildRecord] | None = None
+) -> Decision:
     """Same child, clash or new: the one rule imports, chat submissions and household rosters share.
 
     A NIK match is the same child only if the name and sex agree (else CLASH). Without a NIK match, a record
@@ -128,6 +144,7 @@ def decide_child(session: Session, cipher: NikCipher, identity: ChildIdentity, c
     ``candidates`` lets a bulk caller pass records it fetched for many rows in one query."""
     nik_hash = cipher.nik_hash(identity.nik) if identity.nik else None
     if candidates is None:
+        assert session is not None, "pass the session or the candidates"
         candidates = _candidates(session, cipher, identity)
     folded = normalize_name(identity.name)
     by_name = next((c for c in candidates if identity.birth_date is not None and c.name_normalized == folded
@@ -166,11 +183,11 @@ def resolve_child(
         name_key = f"child:{normalize_name(identity.name)}|{identity.birth_date}|{identity.region_code}"
         lock_keys(session, name_key, *([f"child-nik:{nik_hash}"] if nik_hash else []))
     decision = decide_child(session, cipher, identity, candidates)
-    if decision.match is Match.SAME and decision.child is not None:
+    if decision.match is Match.SAME and isinstance(decision.child, Child):
         _complete(decision.child, cipher, identity, nik_hash)
         return Resolution(decision.child, False)
     clash = decision.match is Match.CLASH
-    if clash and decision.held is not None:  # already kept apart, its conflict open or decided
+    if clash and isinstance(decision.held, Child):  # already kept apart, its conflict open or decided
         _complete(decision.held, cipher, identity, None)
         return Resolution(decision.held, False)
     child = Child(name=identity.name.strip(), name_normalized=normalize_name(identity.name), created_by=created_by)
@@ -199,13 +216,22 @@ def find_or_create_child(
     return resolution.child, resolution.created
 
 
-def _complete(child: Child, cipher: NikCipher, identity: ChildIdentity, nik_hash: str | None) -> None:
-    """Fill what the record lacks; never overwrite what someone recorded before (responses keep both)."""
-    if nik_hash and child.nik_hash is None:
-        child.nik_hash, child.nik_encrypted = nik_hash, cipher.encrypt_nik(identity.nik or "")
+def missing_details(child: object, identity: ChildIdentity) -> dict[str, object]:
+    """What ``identity`` knows that the record lacks (never the name or NIK): filled, never overwritten
+    (responses keep both versions)."""
+    found: dict[str, object] = {}
     for field in fields(ChildIdentity):
         if field.name in ("name", "nik"):
             continue
         value = getattr(identity, field.name)
         if value is not None and getattr(child, field.name) is None:
-            setattr(child, field.name, value)
+            found[field.name] = value
+    return found
+
+
+def _complete(child: Child, cipher: NikCipher, identity: ChildIdentity, nik_hash: str | None) -> None:
+    """Fill what the record lacks; never overwrite what someone recorded before (responses keep both)."""
+    if nik_hash and child.nik_hash is None:
+        child.nik_hash, child.nik_encrypted = nik_hash, cipher.encrypt_nik(identity.nik or "")
+    for field, value in missing_details(child, identity).items():
+        setattr(child, field, value)

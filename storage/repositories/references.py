@@ -49,3 +49,20 @@ def normalise(reference: str) -> str:
     if len(parts) == 3 and parts[0].upper() in (CASE, RECEIPT) and parts[1].isdigit() and parts[2].isdigit():
         return f"{parts[0].upper()}-{parts[1]}-{int(parts[2]):06d}"
     return reference.strip().upper()
+
+
+def reserve_references(session: Session, region_code: str, count: int, series: str = CASE) -> list[str]:
+    """``count`` consecutive numbers of ``series`` in the region's kabupaten in ONE statement (a bulk import's
+    chunk), in order, inside the caller's transaction; the same guarantees as :func:`allocate_reference`."""
+    if count <= 0:
+        return []
+    kabupaten = kabupaten_of(region_code).replace(".", "")
+    counter = kabupaten if series == CASE else series + kabupaten
+    statement = (
+        upsert_insert(session, ReferenceCounter)
+        .values(kabupaten_code=counter, last_value=count)
+        .on_conflict_do_update(index_elements=["kabupaten_code"], set_={"last_value": ReferenceCounter.last_value + count})
+        .returning(ReferenceCounter.last_value)
+    )
+    last = session.execute(statement).scalar_one()
+    return [f"{series}-{kabupaten}-{number:06d}" for number in range(last - count + 1, last + 1)]

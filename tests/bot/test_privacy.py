@@ -196,6 +196,11 @@ def test_the_chosen_school_stops_seeing_the_child_when_sharing_is_withdrawn(db: 
     assert child is not None
     consents.give(db, parent_id, child.id, {Purpose.COLLECT, Purpose.SHARE_SCHOOL})
     assert store.relations(operator, family.case) == {"school"}
+    school_phone = Phone(conversations, 7001)
+    school_phone.send("/kasus")
+    school_phone.press("ATS-")
+    card = school_phone.texts()[0]  # a school sees the pupil, not where the family lives (location: masked)
+    assert "Ayu Lestari" in card and "3326********0001" in card and "Dukuh Krajan 3" not in card and "***" in card
     consents.withdraw(db, parent_id, child.id)
     assert store.relations(operator, family.case) == frozenset() and not store.follows(operator, family.case)
     consents.give(db, parent_id, child.id, {Purpose.SHARE_SCHOOL})

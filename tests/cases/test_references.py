@@ -33,15 +33,10 @@ def test_receipts_and_cases_have_formats_of_their_own(db: Database, people: Peop
     assert re.fullmatch(r"ATS-3326-\d{6}", case), case
 
 
-@pytest.mark.parametrize("typed", ["{receipt}", "{case}", " {receipt_lower} ", "{case_spaced}"])
-def test_a_case_is_found_by_its_reference_or_by_a_form_receipt(db: Database, people: People, typed: str) -> None:
+def test_a_case_is_found_by_its_reference_or_by_a_form_receipt(db: Database, people: People) -> None:
     receipt, case, case_id = _receipt_and_case(db, people)
-    text = typed.format(receipt=receipt, case=case, receipt_lower=receipt.lower(),
-                        case_spaced=case.replace("-", " ").replace(" 0000", " "))
-    assert service.case_by_reference(db, text) == case_id
-
-
-def test_an_unknown_receipt_is_no_case(db: Database, people: People) -> None:
+    for typed in (receipt, case, f" {receipt.lower()} ", case.replace("-", " ").replace(" 0000", " ")):
+        assert service.case_by_reference(db, typed) == case_id, typed
     with pytest.raises(CaseNotFound):
         service.case_by_reference(db, "F-3326-999999")
 

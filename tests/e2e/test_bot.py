@@ -6,6 +6,7 @@ Each test gets a fresh SQLite database prepared with the same commands an operat
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import urllib.error
@@ -20,6 +21,7 @@ from driver import header_of
 from app.i18n import translator
 from bot import texts as T
 from flows.engine import Prompt
+from storage.repositories.files import get_file, read_kept_file
 
 pytestmark = pytest.mark.e2e
 
@@ -49,8 +51,13 @@ def test_rekonfirmasi_guardian_branch_with_photo_and_location(emulator: BotApiEm
     assert {"C.9", "C.10", "C.11"} <= stored.answers.keys()  # the guardian branch
     photo = stored.answers["D.7"]
     assert photo["size"] > 1000 and len(photo["sha256"]) == 64
-    files = list((Path(deployment.env["FILES_DIR"])).rglob("*.jpg"))
-    assert len(files) == 1 and files[0].stat().st_size == photo["size"]
+    files = [p for p in Path(deployment.env["FILES_DIR"]).rglob("*") if p.is_file()]
+    assert len(files) == 1 and files[0].suffix == ".enc" and (files[0].stat().st_mode & 0o777) == 0o600
+    assert b"\xff\xd8\xff" not in files[0].read_bytes() and b"JFIF" not in files[0].read_bytes()  # no JPEG in clear
+    db = deployment.database()
+    kept = get_file(db, photo["stored_file"])
+    assert kept is not None and hashlib.sha256(read_kept_file(db, kept)).hexdigest() == photo["sha256"]
+    db.dispose()
     assert stored.answers["D.8"]["latitude"] == answers["D.8"]["latitude"]
     assert stored.location is not None and stored.location["longitude"] == answers["D.8"]["longitude"]
 

@@ -105,3 +105,15 @@ def test_the_command_line_asks_for_full_niks_by_a_named_option(db: Database, dat
     assert main(["export", KABUPATEN, "--format", "xlsx", "--out", str(full), "--full-nik-reason", "rekonsiliasi Dapodik"]) == 0
     assert [r["NIK"] for r in _rows(sheets_of(masked.read_bytes())[LAMPIRAN2_SHEET])] == [MASKED_NIK]
     assert [r["NIK"] for r in _rows(sheets_of(full.read_bytes())[LAMPIRAN2_SHEET])] == [NIK]
+
+
+
+def test_an_export_with_masked_niks_imported_again_matches_without_them(db: Database, data: None, world: People) -> None:
+    from reports import messages as M
+    from reports.imports import import_file
+    from tests.reports.conftest import TODAY
+
+    _, content = export_region(db, KEC_A, "xlsx", world.kecamatan_team)  # NIKs masked, the rest in full
+    report = import_file(db, content, "ekspor.xlsx", actor_id=world.kabupaten_team, region_scope=KABUPATEN, today=TODAY)
+    assert [(w.column, w.message.id) for w in report.warnings] == [("NIK", M.IMPORT_MASKED_NIK)]
+    assert report.created == 0  # the child is found again, no masked NIK is stored

@@ -16,7 +16,7 @@ from reports.export import NotAllowed, export_region
 from reports.imports import import_file
 from reports.lampiran2 import COLUMNS
 from storage.db import Database
-from storage.models import AuditLog, Case, Child, Person, Response
+from storage.models import AuditLog, Case, Child, Person, RecapCount, Response
 from tests.reports.conftest import DESA_A1, DESA_A2, DESA_B1, KABUPATEN, KEC_A, TODAY, People, Seed
 
 NIK_SITI = "3326014507120001"  # girl, 5 July 2012, Kandangserang
@@ -132,20 +132,34 @@ def test_validation_report_rejects_the_whole_file(db: Database, world: People) -
         assert session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "import.rejected")) == 1
 
 
-def test_failure_while_saving_leaves_nothing(db: Database, world: People, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_while_publishing_leaves_nothing(db: Database, world: People, seed: Seed, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of two rows: the third chunk fails after two were published; all of it is taken back."""
+    from reports import import_publish
+
+    siti, _ = seed.case("Siti Aminah", DESA_A1, sex="P", born=None, nik=NIK_SITI)  # the import would fill her birth date
+    before = counts(db)
+    with db.read() as session:
+        audit_before = session.scalar(select(func.count()).select_from(AuditLog))
+        recap_before = sorted(tuple(r) for r in session.execute(select(*RecapCount.__table__.c)))
     calls = {"n": 0}
-    original = imports.allocate_reference
+    original = import_publish.reserve_references
 
-    def failing(session: Any, region: str) -> str:
-        calls["n"] += 1
-        if calls["n"] == 4:
+    def failing(session: Any, region: str, count: int, series: str) -> list[str]:
+        calls["n"] += series == "F"  # once per chunk: its form receipts
+        if calls["n"] == 3:
             raise RuntimeError("disk full")
-        return original(session, region)
+        return original(session, region, count, series)
 
-    monkeypatch.setattr(imports, "allocate_reference", failing)
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    monkeypatch.setattr(import_publish, "reserve_references", failing)
     with pytest.raises(RuntimeError):
         import_file(db, xlsx(GOOD), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
-    assert counts(db) == (0, 0, 0)
+    assert calls["n"] == 3 and counts(db) == before
+    with db.read() as session:
+        child = session.get(Child, siti)
+        assert child is not None and child.birth_date is None and child.rt == "001"
+        assert session.scalar(select(func.count()).select_from(AuditLog)) == audit_before
+        assert sorted(tuple(r) for r in session.execute(select(*RecapCount.__table__.c))) == recap_before  # counts moved back
 
 
 def test_dry_run_saves_nothing(db: Database, world: People) -> None:
@@ -188,10 +202,10 @@ def test_only_the_kabupaten_team_imports(db: Database, world: People) -> None:
 
 def test_export_then_import_round_trip(db: Database, world: People) -> None:
     import_file(db, xlsx(GOOD), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
-    _, content = export_region(db, KABUPATEN, "xlsx", None)
+    _, content = export_region(db, KABUPATEN, "xlsx", None, reason="rekonsiliasi")  # full NIKs, to be read back
     report = import_file(db, content, "ekspor.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
     assert report.errors == [] and (report.rows, report.created, report.merged, report.cases_opened) == (4, 0, 4, 0)
-    _, content = export_region(db, KABUPATEN, "csv", None)
+    _, content = export_region(db, KABUPATEN, "csv", None, reason="rekonsiliasi")
     import zipfile
 
     archive = zipfile.ZipFile(io.BytesIO(content))

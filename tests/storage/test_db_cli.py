@@ -13,8 +13,10 @@ from storage.schema_state import current_revision, head_revision
 
 
 @pytest.fixture
-def cli(fresh_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def cli(fresh_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     monkeypatch.setenv("DATABASE_URL", fresh_url)
+    monkeypatch.setenv("KEY_FILE", str(tmp_path / "keys" / "ats-bot.key"))
+    monkeypatch.delenv("DATA_KEY", raising=False)
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

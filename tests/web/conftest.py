@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from starlette.testclient import TestClient
 from app.settings import Settings
 from storage.db import Database
 from storage.models import Case, Enrolment, Person, Reminder, Role, School, SchoolLevel, SchoolStatus, Visit
+from storage.repositories.files import keep_file
 from storage.repositories.people import get_or_create_person, set_role
 from tests.reports.conftest import (  # noqa: F401  (fixtures shared with the reports tests)
     DESA_A1,
@@ -48,6 +50,7 @@ NOW = dt.datetime(TODAY.year, TODAY.month, TODAY.day, 3, 0, tzinfo=dt.UTC)
 LINK = re.compile(r"https?://\S+/masuk/[\w-]+")
 DESA_TEAM_A1 = 2101
 DESA_TEAM_B1 = 2102
+PHOTO = b"\x89PNG\r\n\x1a\n" + b"a photo of the house" * 10
 
 
 class Clock:
@@ -85,12 +88,14 @@ def _person(db: Database, telegram_id: int, role: Role, region: str, name: str) 
 
 
 @pytest.fixture
-def dashboard(db: Database, seed: Seed) -> Dashboard:
+def dashboard(db: Database, seed: Seed, tmp_path: Path) -> Dashboard:
     people = seed.people
     ids: dict[str, int] = {}
     child, ids["ayu"] = seed.case("Ayu Lestari", DESA_A1, sex="P", born=dt.date(2014, 3, 1), category="2", pendamping=people.pendamping)
     seed.response("pendataan", {"1.1": "Ayu Lestari", "3.1": "8", "3.6": "2"}, case_id=ids["ayu"], child_id=child)
-    seed.response("rekonfirmasi", {"B.2": "Ayu Lestari", "D.1": ["8"], "D.4": "2", "D.8": {"latitude": -7.1234, "longitude": 109.6012}},
+    photo = keep_file(db, tmp_path / "files", PHOTO, telegram_file_id="f1", telegram_unique_id="u1", mime="image/png")
+    seed.response("rekonfirmasi", {"B.2": "Ayu Lestari", "D.1": ["8"], "D.4": "2", "D.8": {"latitude": -7.1234, "longitude": 109.6012},
+                                   "D.7": {"file_id": "f1", "stored_file": photo.id, "size": len(PHOTO)}},
                   case_id=ids["ayu"], child_id=child)
     seed.response("kesediaan", {"B.1": "Ayu Lestari", "C.2": "1"}, case_id=ids["ayu"], child_id=child)
     child, ids["budi"] = seed.case("Budi Santoso", DESA_A1, sex="L", born=dt.date(2012, 1, 1), status="verified", category="1")

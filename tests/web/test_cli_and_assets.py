@@ -8,10 +8,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from app import web_cli
 from app.cli import main
+from storage.models import AuditLog
 from tests.web.conftest import DESA_TEAM_A1, Dashboard, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +33,9 @@ def test_web_link_prints_a_link_that_signs_in(dashboard: Dashboard, client: Test
     assert re.fullmatch(r"https?://\S+/masuk/[\w-]{40,}", link)
     sign_in(client, link)
     assert client.get("/ringkasan").status_code == 200
+    with dashboard.db.read() as session:
+        issued = session.scalars(select(AuditLog).where(AuditLog.action == "web.link").order_by(AuditLog.id.desc())).first()
+    assert issued is not None and issued.actor_id is None and issued.detail["via"] == "cli" and issued.detail["os_user"]
     assert main(["web", "link", "--telegram-id", "2004"]) == 1  # a data collector has no dashboard
     assert "no dashboard" in capsys.readouterr().err
     assert main(["web", "link", "--telegram-id", "777"]) == 1

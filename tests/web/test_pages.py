@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from reports.recap import recap_data
 from storage.models import AuditLog, RegionTarget, WebSession
 from tests.reports.turns import Chat
-from tests.web.conftest import DESA_TEAM_B1, KABUPATEN, KEC_A, TODAY, Dashboard, sign_in
+from tests.web.conftest import DESA_TEAM_B1, KABUPATEN, KEC_A, PHOTO, TODAY, Dashboard, sign_in
 
 
 def csrf(page: str) -> str:
@@ -156,3 +156,17 @@ def test_cookie_is_secure_behind_https(dashboard: Dashboard) -> None:
         link = dashboard.link_for(2001)
         response = https.post("/" + link.split("/", 3)[3], follow_redirects=False)
     assert response.status_code == 303 and "secure" in response.headers["set-cookie"].lower()
+
+
+def test_a_form_photo_opens_for_who_may_see_it(client: TestClient, dashboard: Dashboard) -> None:
+    sign_in(client, dashboard.link_for(2001))
+    page = client.get(f"/kasus/{dashboard.references['ayu']}").text
+    found = re.search(r'src="(/kasus/[^"]+/foto/\d+)"', page)
+    assert found
+    photo = client.get(found.group(1))
+    assert photo.status_code == 200 and photo.content == PHOTO and photo.headers["content-type"] == "image/png"
+    assert audit(dashboard, "web.photo")[-1].actor_id == dashboard.people.kabupaten_team
+    assert client.get(found.group(1).rsplit("/", 1)[0] + "/999").status_code == 404
+    other = TestClient(client.app, base_url="http://127.0.0.1:8000")
+    sign_in(other, dashboard.link_for(DESA_TEAM_B1))
+    assert other.get(found.group(1)).status_code == 403

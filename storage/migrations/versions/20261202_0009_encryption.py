@@ -70,6 +70,7 @@ def _encrypt_existing(connection: sa.Connection) -> None:
         }.items()
     }
     keyring: Any = None
+    counts: dict[str, int] = {}
 
     def ring() -> Any:
         nonlocal keyring
@@ -110,6 +111,7 @@ def _encrypt_existing(connection: sa.Connection) -> None:
                     changes[column] = sealed
             if changes:
                 connection.execute(sa.update(table).where(table.c[key_column] == row[key_column]).values(**changes))
+                counts[name] = counts.get(name, 0) + 1
 
     for name, token_column, hash_column in (("children", "nik_encrypted", "nik_hash"), ("households", "kk_encrypted", "kk_hash"),
                                                ("identity_conflicts", "nik_encrypted", "nik_hash")):
@@ -121,11 +123,13 @@ def _encrypt_existing(connection: sa.Connection) -> None:
             if token_key_id(bytes(token)) is not None:
                 continue
             number = _legacy_decrypt(bytes(token), ring())
+            counts[name] = counts.get(name, 0) + 1
             connection.execute(
                 sa.update(table).where(table.c.id == row_id).values(
                     {token_column: ring().encrypt_nik(number), hash_column: ring().nik_hash(number)}
                 )
             )
+    counts["stored_files"] = _encrypt_kept_files(connection, ring)
     if keyring is not None:
         from storage.keyring_check import check_value
 
@@ -133,6 +137,33 @@ def _encrypt_existing(connection: sa.Connection) -> None:
         from storage.types import utcnow
 
         connection.execute(sa.insert(data_keys).values(key_id=keyring.current_id, check_value=check_value(keyring), added_at=utcnow()))
+        from storage.repositories.audit import os_actor
+
+        audit = sa.table("audit_log", sa.column("at", UTCDateTime()), sa.column("action"), sa.column("subject_type"),
+                         sa.column("subject_id"), sa.column("detail", JSONType))
+        connection.execute(sa.insert(audit).values(at=utcnow(), action="keys.encrypt_existing", subject_type="data_key",
+                                                   subject_id=keyring.current_id, detail={**os_actor(), "rows": counts}))
+
+
+def _encrypt_kept_files(connection: sa.Connection, ring: Any) -> int:
+    """Photos kept in clear by earlier versions: encrypted beside them (``.enc``), the clear file removed."""
+    import uuid
+    from pathlib import Path
+
+    from storage.keys import private_file
+
+    files = sa.table("stored_files", sa.column("id"), sa.column("path"))
+    done = 0
+    for file_id, name in connection.execute(sa.select(files.c.id, files.c.path)).all():
+        path = Path(name)
+        if name.endswith(".enc") or not path.is_file():
+            continue
+        target = path.with_name(f"{uuid.uuid4().hex}.enc")
+        private_file(target, ring().encrypt(path.read_bytes(), b"ats-bot:file"))
+        connection.execute(sa.update(files).where(files.c.id == file_id).values(path=str(target)))
+        path.unlink()
+        done += 1
+    return done
 
 
 def _batches(connection: sa.Connection, table: sa.Table, key_column: str) -> Any:

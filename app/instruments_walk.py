@@ -1,4 +1,8 @@
-"""``ats-bot instruments walk NAME --steps``: drive one conversation answer by answer over JSON lines.
+"""``ats-bot instruments walk NAME [FILE] [--steps]``: the skip logic over a set of answers, or answer by answer.
+
+Without ``--steps``: one JSON object ``{question id: answer}`` in, the path and where it stopped out.
+
+With ``--steps``: drive one conversation answer by answer over JSON lines.
 
 For a district's own tooling (a spreadsheet macro, a test script, another chat channel): one process answers
 a whole form, one request per input line, one reply per output line, with the engine the bot uses.
@@ -20,17 +24,61 @@ once complete. A line that is not a JSON object gets ``ok: false`` with the reas
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
+import sys
+from pathlib import Path
 from typing import Any, TextIO
 
-from app.i18n import Translator
+from app.i18n import Translator, translator
 from app.presenting import describe_problem
 from flows.engine import Accepted, Complete, Engine, NeedsConfirmation, Outcome, Refused, State
 from flows.messages import N_
+from flows.registry import engine
+from flows.schema import QuestionType
 
 NOT_A_REQUEST = N_('Line {line}: expected a JSON object such as {{"answer": "1"}}, got: {problem}')
 UNKNOWN_REQUEST = N_("Line {line}: unknown request; use answer, skip, back, confirm or goto.")
+NOT_AN_OBJECT = N_("The answers must be one JSON object {{\"question id\": answer, ...}}: {problem}")
+NOT_JSON = N_("not JSON ({error})")
+A_LIST = N_("a JSON list was given")
+UNREADABLE = N_("Cannot read {file}: {error}")
+
+
+def cmd_walk(args: argparse.Namespace) -> int:
+    t = translator(args.lang)
+    try:
+        source = args.answers.open(encoding="utf-8") if args.answers else sys.stdin
+    except OSError as exc:
+        print(t(UNREADABLE, file=str(args.answers), error=exc.strerror or str(exc)), file=sys.stderr)
+        return 2
+    with source:
+        if args.steps:
+            return walk_steps(engine(args.name), t, source, sys.stdout, args.today)
+        text = source.read()
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        print(t(NOT_AN_OBJECT, problem=t(NOT_JSON, error=str(exc))), file=sys.stderr)
+        return 2
+    if not isinstance(raw, dict):
+        print(t(NOT_AN_OBJECT, problem=t(A_LIST) if isinstance(raw, list) else type(raw).__name__), file=sys.stderr)
+        return 2
+    eng = engine(args.name)
+    for node in eng.layout.nodes.values():
+        if node.type is QuestionType.PHOTO and isinstance(raw.get(node.id), str):
+            path = Path(raw[node.id])
+            raw[node.id] = {"path": str(path), "size": path.stat().st_size if path.exists() else None}
+    report = eng.check(raw, args.today)
+    print(json.dumps({
+        "visited": report.visited,
+        "stopped_at": report.stopped_at,
+        "error": describe_problem(t, report.error) if report.error else None,
+        "complete": report.complete,
+        "warnings": [describe_problem(t, w) for w in report.warnings],
+    }, ensure_ascii=False, indent=2))
+    return 0
 
 
 def walk_steps(engine: Engine, t: Translator, lines: TextIO, out: TextIO, today: dt.date | None) -> int:

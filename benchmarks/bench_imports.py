@@ -1,0 +1,351 @@
+"""Import and export benchmark: a Lampiran 2 list of 100,000 rows as XLSX and as CSV, on SQLite and PostgreSQL.
+
+    python benchmarks/bench_imports.py [--rows 100000] [--backends sqlite,postgres] [--keep]
+
+Each measurement runs in a process of its own, so its peak RSS is its own. Side by side in one run:
+
+* ``import``: ``reports.imports.import_file`` on a database holding only Kabupaten Pekalongan's regions (every
+  row checked, NIKs validated and encrypted, identity rule, cases, reference numbers, ``impor`` responses with
+  sealed personal answers, recap summary and reminder checks kept current, audit) against the plain-SQL
+  baseline: the same file read with the same streaming reader, then the children, cases, their first events and
+  the responses inserted with ``executemany`` in one transaction (no checks, no encryption, no matching);
+* ``zip bomb``: a workbook of ~0.4 MB whose sheet inflates to ~147 MB of XML, refused (time and peak RSS);
+* ``export``: the kabupaten's Lampiran 2 export (XLSX, streamed to a file) against a plain ``SELECT`` of the
+  same columns written with the csv module.
+
+PostgreSQL databases are created on the test server (TEST_POSTGRES_URL, else ``scripts/pg-test-server.sh start``)
+and dropped afterwards unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+KABUPATEN = "33.26"
+TODAY = dt.date(2026, 11, 23)
+KEY = "bench-imports-key-0123456789abcdef"
+FIRST = ["Siti", "Ahmad", "Dewi", "Budi", "Rina", "Eko", "Nur", "Agus", "Putri", "Rizky", "Ayu", "Fajar", "Indah", "Joko"]
+LAST = ["Aminah", "Santoso", "Lestari", "Wijaya", "Hidayat", "Rahmawati", "Saputra", "Kurniawan", "Susanti", "Pratama"]
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# -- data -----------------------------------------------------------------------------------------------------
+def generate(rows: int, folder: Path) -> tuple[Path, Path]:
+    """The same list as XLSX (openpyxl, write-only) and CSV: valid NIKs, real desa and kecamatan names."""
+    from openpyxl import Workbook
+
+    from reports.lampiran2 import COLUMNS
+    from storage.regions import lokal_rows
+
+    regions = list(lokal_rows(KABUPATEN))
+    names = {r.code: r.name for r in regions}
+    desas = [(r.code, r.name, names[r.parent_code or ""]) for r in regions if r.level.value == "desa"]
+    rng = random.Random(7)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Format Pendataan ATS")
+    sheet.append(list(COLUMNS))
+    csv_path, xlsx_path = folder / "lampiran2.csv", folder / "lampiran2.xlsx"
+    with csv_path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(COLUMNS)
+        for n in range(rows):
+            code, desa, kecamatan = desas[n % len(desas)]
+            born = dt.date(2008, 1, 1) + dt.timedelta(days=rng.randrange(365 * 11))
+            female = n % 2 == 1
+            day = born.day + (40 if female else 0)
+            nik = f"{code[:2]}{code[3:5]}{code[6:8]}{day:02d}{born.month:02d}{born.year % 100:02d}{1 + n // 4000:04d}"
+            values = {
+                "NO": n + 1, "NIK": nik, "NAMA LENGKAP": f"{rng.choice(FIRST)} {rng.choice(LAST)} {n}", "TEMPAT LAHIR": "Pekalongan",
+                "TANGGAL LAHIR": born.strftime("%d/%m/%Y"), "L/P": "P" if female else "L", "NAMA AYAH": rng.choice(FIRST),
+                "NAMA IBU": rng.choice(FIRST), "PENDIDIKAN TERAKHIR": "Putus Kelas 8 (SMP/MTs)", "ALAMAT": f"Dukuh {rng.choice(LAST)}",
+                "RT": f"{1 + n % 9:03d}", "RW": f"{1 + n % 5:03d}", "DESA": desa, "KECAMATAN": kecamatan, "AGAMA": "Islam",
+                "ALASAN": "Tidak punya biaya", "KATEGORI": "Putus Sekolah", "TAHUN KELUAR": "2024", "KELUAR KELAS": "8",
+                "SEKOLAH SEBELUMNYA": "SMP N 1", "SUMBER DATA": "DO Dapodik 2026",
+            }
+            row = [values.get(c, "") for c in COLUMNS]
+            out.writerow(row)
+            sheet.append(row)
+    book.save(xlsx_path)
+    return xlsx_path, csv_path
+
+
+def zip_bomb(folder: Path, megabytes: int = 147) -> Path:
+    """A workbook whose sheet XML inflates from a few hundred kilobytes to ``megabytes`` MB."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["NO", "NIK", "NAMA LENGKAP", "DESA"])
+    plain = io.BytesIO()
+    book.save(plain)
+    base = zipfile.ZipFile(plain)
+    path = folder / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for info in base.infolist():
+            if info.filename != "xl/worksheets/sheet1.xml":
+                archive.writestr(info, base.read(info.filename))
+                continue
+            with archive.open(info.filename, "w", force_zip64=True) as sheet:
+                sheet.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+                row = b'<row><c t="inlineStr"><is><t>' + b"x" * 2000 + b"</t></is></c></row>"
+                for _ in range(megabytes * 1024 * 1024 // len(row)):
+                    sheet.write(row)
+                sheet.write(b"</sheetData></worksheet>")
+    return path
+
+
+# -- databases ------------------------------------------------------------------------------------------------
+def server_url() -> str:
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if url:
+        return url
+    return subprocess.run([str(ROOT / "scripts" / "pg-test-server.sh"), "start"], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def fresh_database(backend: str, folder: Path) -> str:
+    """A migrated database with Pekalongan's regions; its URL."""
+    from sqlalchemy import insert
+    from sqlalchemy.engine import make_url
+
+    from storage.db import Database
+    from storage.models import Region
+    from storage.regions import lokal_rows
+    from storage.schema_state import upgrade
+
+    if backend == "sqlite":
+        url = f"sqlite:///{folder / f'bench-{uuid.uuid4().hex[:8]}.db'}"
+    else:
+        import psycopg
+
+        server = server_url()
+        name = f"bench_imports_{uuid.uuid4().hex[:8]}"
+        admin = make_url(server).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    db = Database.from_url(url)
+    with db.write() as session:
+        session.execute(insert(Region), [{"code": r.code, "level": r.level, "kind": r.kind, "name": r.name,
+                                          "parent_code": r.parent_code, "timezone": r.timezone} for r in lokal_rows(KABUPATEN)])
+    db.dispose()
+    return url
+
+
+def drop(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(parsed.database) + suffix).unlink(missing_ok=True)
+        return
+    import psycopg
+
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+
+
+# -- one measurement per process ------------------------------------------------------------------------------
+def open_db(url: str) -> Any:
+    from storage.crypto import NikCipher
+    from storage.db import Database
+
+    return Database.from_url(url, NikCipher(KEY))
+
+
+def run_import(url: str, path: Path) -> dict[str, Any]:
+    from reports.imports import import_file
+
+    db = open_db(url)
+    started = time.perf_counter()
+    report = import_file(db, path, path.name, actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    seconds = time.perf_counter() - started
+    db.dispose()
+    assert report.saved, report.render(lambda m, **p: m.format(**p))  # type: ignore[arg-type]
+    return {"rows": report.rows, "created": report.created, "seconds": seconds}
+
+
+def run_baseline(url: str, path: Path) -> dict[str, Any]:
+    """Plain SQL: read the rows, insert children, cases, events and responses with executemany, one transaction."""
+    from sqlalchemy import create_engine, text
+
+    from reports.tables import read_sheets
+
+    started = time.perf_counter()
+    engine = create_engine(url)
+    sheets = read_sheets(path, path.name)  # kept referenced: it holds the file open
+    sheet = next(sheets)
+    header = [str(c) for c in next(sheet)[1]]
+    regions: dict[tuple[str, str], str] = {}
+    with engine.begin() as conn:
+        for code, name, parent in conn.execute(text("SELECT d.code, d.name, k.name FROM regions d JOIN regions k ON k.code = d.parent_code")):
+            regions[(name, parent)] = code
+        person = conn.execute(text("INSERT INTO people (telegram_user_id, display_name, role, language, unreachable, created_at, updated_at) "
+                                   "VALUES (999, 'bench', 'masyarakat', 'id', false, :now, :now) RETURNING id"),
+                              {"now": dt.datetime.now(dt.UTC)}).scalar_one()
+        rows = 0
+        batch: list[dict[str, Any]] = []
+
+        next_id = {"children": 1, "cases": 1}
+
+        def flush() -> None:
+            if not batch:
+                return
+            now = dt.datetime.now(dt.UTC)
+            for b in batch:
+                b["child"], b["case"] = next_id["children"], next_id["cases"]
+                next_id["children"] += 1
+                next_id["cases"] += 1
+            conn.execute(text("INSERT INTO children (id, name, name_normalized, region_code, created_at, updated_at) "
+                              "VALUES (:child, :name, :norm, :region, :now, :now)"),
+                         [{"child": b["child"], "name": b["NAMA LENGKAP"], "norm": b["NAMA LENGKAP"].lower(), "region": b["region"],
+                           "now": now} for b in batch])
+            conn.execute(text("INSERT INTO cases (id, reference, child_id, status, region_code, created_at, updated_at) "
+                              "VALUES (:case, :ref, :child, 'recorded', :region, :now, :now)"),
+                         [{"case": b["case"], "ref": f"ATS-3326-{b['n']:06d}", "child": b["child"], "region": b["region"], "now": now}
+                          for b in batch])
+            conn.execute(text("INSERT INTO case_events (case_id, to_status, at) VALUES (:case, 'recorded', :now)"),
+                         [{"case": b["case"], "now": now} for b in batch])
+            conn.execute(text("INSERT INTO responses (reference, instrument, instrument_version, answers, case_id, child_id, submitted_by, "
+                              "submitted_at, region_code) VALUES (:ref, 'impor', 1, :answers, :case, :child, :person, :now, :region)"),
+                         [{"ref": f"F-3326-{b['n']:06d}", "answers": json.dumps(b["answers"]), "case": b["case"], "child": b["child"],
+                           "person": person, "now": now, "region": b["region"]} for b in batch])
+            batch.clear()
+
+        for _, values in sheet:
+            cells = dict(zip(header, [("" if v is None else str(v)) for v in values], strict=False))
+            rows += 1
+            batch.append({"n": rows, "NAMA LENGKAP": cells["NAMA LENGKAP"], "region": regions[(cells["DESA"], cells["KECAMATAN"])],
+                          "answers": cells})
+            if len(batch) == 1000:
+                flush()
+        flush()
+    engine.dispose()
+    return {"rows": rows, "seconds": time.perf_counter() - started}
+
+
+def run_bomb(url: str, path: Path) -> dict[str, Any]:
+    from reports.imports import import_file
+
+    db = open_db(url)
+    started = time.perf_counter()
+    report = import_file(db, path, path.name, actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    seconds = time.perf_counter() - started
+    db.dispose()
+    return {"refused": report.rejected, "message": str(report.errors[0].message)[:80], "seconds": seconds}
+
+
+def run_export(url: str, out: Path) -> dict[str, Any]:
+    from reports.export import export_region_to
+
+    db = open_db(url)
+    started = time.perf_counter()
+    with out.open("wb") as handle:
+        export_region_to(db, KABUPATEN, "xlsx", None, handle)
+    seconds = time.perf_counter() - started
+    db.dispose()
+    return {"seconds": seconds, "bytes": out.stat().st_size}
+
+
+def run_export_baseline(url: str, out: Path) -> dict[str, Any]:
+    from sqlalchemy import create_engine, text
+
+    started = time.perf_counter()
+    engine = create_engine(url)
+    with engine.connect() as conn, out.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        result = conn.execution_options(yield_per=1000).execute(text(
+            "SELECT c.reference, ch.name, ch.birth_date, ch.sex, ch.address, ch.rt, ch.rw, c.region_code, c.status, c.category "
+            "FROM cases c JOIN children ch ON ch.id = c.child_id ORDER BY c.region_code, ch.name_normalized, c.id"))
+        for row in result:
+            writer.writerow(row)
+    engine.dispose()
+    return {"seconds": time.perf_counter() - started, "bytes": out.stat().st_size}
+
+
+MEASURES = {"import": run_import, "baseline": run_baseline, "bomb": run_bomb, "export": run_export,
+            "export_baseline": run_export_baseline}
+
+
+def measure(kind: str, url: str, path: Path) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, __file__, "--one", kind, url, str(path)], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{kind} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# -- the run --------------------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--one", nargs=3, metavar=("KIND", "URL", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        kind, url, path = args.one
+        result = MEASURES[kind](url, Path(path))
+        print(json.dumps({**result, "peak_mb": round(peak_mb(), 1)}))
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        started = time.perf_counter()
+        xlsx_path, csv_path = generate(args.rows, folder)
+        bomb = zip_bomb(folder)
+        print(f"data: {args.rows:,} rows; XLSX {xlsx_path.stat().st_size / 1e6:.1f} MB, CSV {csv_path.stat().st_size / 1e6:.1f} MB "
+              f"(generated in {time.perf_counter() - started:.0f} s); zip bomb {bomb.stat().st_size / 1e3:.0f} KB → "
+              f"{sum(i.file_size for i in zipfile.ZipFile(bomb).infolist()) / 1e6:.0f} MB")
+        print(f"{'backend':<9} {'file':<5} {'product rows/s':>15} {'s':>7} {'peak MB':>8} | {'baseline rows/s':>15} {'s':>7} {'peak MB':>8}")
+        for backend in args.backends.split(","):
+            export_url = None
+            for label, path in (("xlsx", xlsx_path), ("csv", csv_path)):
+                url = fresh_database(backend, folder)
+                product = measure("import", url, path)
+                base_url = fresh_database(backend, folder)
+                baseline = measure("baseline", base_url, path)
+                if not args.keep:
+                    drop(base_url)
+                print(f"{backend:<9} {label:<5} {product['rows'] / product['seconds']:>15,.0f} {product['seconds']:>7.1f} "
+                      f"{product['peak_mb']:>8.0f} | {baseline['rows'] / baseline['seconds']:>15,.0f} {baseline['seconds']:>7.1f} "
+                      f"{baseline['peak_mb']:>8.0f}")
+                if export_url is None:
+                    export_url = url
+                elif not args.keep:
+                    drop(url)
+            assert export_url is not None
+            refused = measure("bomb", export_url, bomb)
+            print(f"{backend:<9} zip bomb refused={refused['refused']} in {refused['seconds']:.2f} s, peak {refused['peak_mb']:.0f} MB "
+                  f"({refused['message']}…)")
+            exported = measure("export", export_url, folder / "export.xlsx")
+            plain = measure("export_baseline", export_url, folder / "export.csv")
+            print(f"{backend:<9} export {args.rows:,} cases: XLSX streamed {exported['seconds']:.1f} s, peak {exported['peak_mb']:.0f} MB, "
+                  f"{exported['bytes'] / 1e6:.1f} MB | plain SELECT → csv {plain['seconds']:.1f} s, peak {plain['peak_mb']:.0f} MB")
+            if not args.keep:
+                drop(export_url)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,389 @@
+"""Publishing a checked list in chunks: short write transactions, a few set-based statements per chunk.
+
+Per chunk of rows: one query finds the candidate children (by NIK hash, or by name in the rows' desa), the
+identity rule (:func:`storage.repositories.children.decide_child`) decides each row, one query finds their
+open cases, ONE statement reserves the chunk's reference numbers, and children, cases, their first events,
+conflicts and ``impor`` responses are inserted in bulk. Between chunks the database's write lock is free, so
+the bot and the reminder sweep keep working during a 100,000-row import.
+
+All or nothing for the person importing: everything a publication wrote is recorded in :class:`Written`; if a
+chunk fails, :func:`undo` deletes it again (and clears the details it filled in on children recorded before),
+so the import is either entirely there or not at all. (Reference numbers taken by the failed import are not
+given back: someone may have taken the next ones meanwhile.)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, or_, select, text, update
+from sqlalchemy.orm import Session
+
+from reports.sql import CLOSED, IMPORT_INSTRUMENT
+from storage.db import Database
+from storage.derived import cases_changed, flush_derived
+from storage.models import AuditLog, Case, CaseEvent, Child, IdentityConflict, Response
+from storage.regions import kabupaten_of
+from storage.repositories.audit import os_actor
+from storage.repositories.children import ChildIdentity, Match, decide_child, missing_details, normalize_name
+from storage.repositories.references import CASE, RECEIPT, reserve_references
+
+CHUNK = 1000
+PAUSE = 0.005
+"""Seconds between chunks on SQLite: a waiting writer (the bot) takes its turn before the next chunk."""
+IMPORT_VERSION = 1
+
+
+@dataclass
+class Known:
+    """A child as the identity rule reads it: from the database, or created by this import."""
+
+    id: int
+    name: str
+    name_normalized: str
+    nik_hash: str | None
+    sex: Any
+    birth_date: Any
+    region_code: str
+    details: dict[str, Any] = field(default_factory=dict)
+    """nisn, birth_place, address, rt, rw, household_id (for filling gaps)."""
+
+    def __getattr__(self, name: str) -> Any:  # the detail fields missing_details compares
+        try:
+            return self.__dict__["details"][name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+
+@dataclass
+class Index:
+    """Children seen so far by this import, by NIK hash and by (name, birth date, desa)."""
+
+    by_id: dict[int, Known] = field(default_factory=dict)
+    by_nik: dict[str, list[Known]] = field(default_factory=dict)
+    by_name: dict[tuple[str, Any, str], list[Known]] = field(default_factory=dict)
+    open_case: dict[int, tuple[int, str | None]] = field(default_factory=dict)
+    """child id → (open case id, its category), for children this import has looked at."""
+
+    def add(self, known: Known) -> None:
+        if known.id in self.by_id:
+            return
+        self.by_id[known.id] = known
+        if known.nik_hash:
+            self.by_nik.setdefault(known.nik_hash, []).append(known)
+        self.by_name.setdefault((known.name_normalized, known.birth_date, known.region_code), []).append(known)
+
+    def candidates(self, nik_hash: str | None, identity: ChildIdentity) -> list[Known]:
+        found = list(self.by_nik.get(nik_hash, [])) if nik_hash else []
+        key = (normalize_name(identity.name), identity.birth_date, identity.region_code)
+        return found + [k for k in self.by_name.get(key, []) if k not in found]
+
+
+@dataclass
+class Written:
+    """What a publication wrote, to undo it if a later chunk fails."""
+
+    children: list[int] = field(default_factory=list)
+    cases: list[int] = field(default_factory=list)
+    responses: list[int] = field(default_factory=list)
+    conflicts: list[int] = field(default_factory=list)
+    audit: list[int] = field(default_factory=list)
+    filled: list[tuple[int, str]] = field(default_factory=list)
+    """(child id, field) filled on children recorded before the import."""
+    categories: list[int] = field(default_factory=list)
+    """Cases recorded before whose empty category the import filled."""
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    merged: int = 0
+    cases_opened: int = 0
+    conflicts: int = 0
+
+
+@dataclass
+class Row:
+    """A checked row, as the check pass hands it over."""
+
+    line: int
+    identity: ChildIdentity
+    category: str | None
+    answers: dict[str, Any]
+
+
+@dataclass
+class _Plan:
+    """One chunk's decisions before anything is written."""
+
+    new_children: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    """(temporary negative id, row of ``children``)."""
+    conflicts: list[tuple[Known, Known, ChildIdentity, str]] = field(default_factory=list)
+    """(existing child, held child, identity, NIK hash): their ids are real once the chunk's children are inserted."""
+    fills: dict[int, dict[str, Any]] = field(default_factory=dict)
+    row_child: list[int] = field(default_factory=list)
+
+
+class Publisher:
+    """Publishes the checked rows of one import, chunk by chunk (``dry_run``: decides without writing)."""
+
+    def __init__(self, db: Database, actor_id: int | None, submitter: int, *, dry_run: bool = False) -> None:
+        self.db, self.cipher = db, db.cipher
+        self.actor_id, self.submitter, self.dry_run = actor_id, submitter, dry_run
+        self.index = Index()
+        self.written = Written()
+        self.counts = Counts()
+        self._temporary = 0
+        self._sqlite = db.engine.dialect.name == "sqlite"
+
+    def publish(self, chunks: Iterable[list[Row]], progress: Callable[[int], None] | None = None) -> None:
+        done = 0
+        for chunk in chunks:
+            if self.dry_run:
+                with self.db.read() as session:
+                    self._chunk(session, chunk)
+            else:
+                with self.db.write() as session:
+                    self._chunk(session, chunk)
+                if self._sqlite:
+                    time.sleep(PAUSE)
+            done += len(chunk)
+            if progress:
+                progress(done)
+
+    # -- one chunk ------------------------------------------------------------------------------------------
+    def _chunk(self, session: Session, rows: list[Row]) -> None:
+        if not self.dry_run and session.get_bind().dialect.name == "postgresql":
+            # No chat submission creates one of these children between our look-up and our insert.
+            session.execute(text("LOCK TABLE children IN SHARE ROW EXCLUSIVE MODE"))
+        hashes = [self.cipher.nik_hash(r.identity.nik) if r.identity.nik else None for r in rows]
+        self._load_candidates(session, rows, hashes)
+        plan = self._decide(rows, hashes)
+        ids = self._insert_children(session, plan)
+        self._fill(session, plan)
+        children = [ids.get(child, child) for child in plan.row_child]
+        self._load_open_cases(session, [c for c in set(children) if c > 0 and c not in self.index.open_case])
+        self._conflicts(session, plan)
+        self._cases_and_responses(session, rows, children)
+
+    def _load_candidates(self, session: Session, rows: list[Row], hashes: list[str | None]) -> None:
+        names = {normalize_name(r.identity.name) for r in rows if r.identity.birth_date is not None}
+        regions = {r.identity.region_code for r in rows}
+        wanted = [h for h in hashes if h]
+        conditions: list[Any] = []
+        if wanted:
+            conditions.append(Child.nik_hash.in_(wanted))
+        if names:
+            conditions.append(and_(Child.name_normalized.in_(names), Child.region_code.in_(regions)))
+        if not conditions:
+            return
+        columns = (Child.id, Child.name, Child.name_normalized, Child.nik_hash, Child.sex, Child.birth_date, Child.region_code,
+                   Child.nisn, Child.birth_place, Child.address, Child.rt, Child.rw, Child.household_id)
+        for row in session.execute(select(*columns).where(or_(*conditions))):
+            self.index.add(Known(row.id, row.name, row.name_normalized, row.nik_hash, row.sex, row.birth_date, row.region_code,
+                                 {"nisn": row.nisn, "birth_place": row.birth_place, "address": row.address, "rt": row.rt,
+                                  "rw": row.rw, "household_id": row.household_id}))
+
+    def _decide(self, rows: list[Row], hashes: list[str | None]) -> _Plan:
+        plan = _Plan()
+        for row, nik_hash in zip(rows, hashes, strict=True):
+            identity = row.identity
+            decision = decide_child(None, self.cipher, identity, self.index.candidates(nik_hash, identity))
+            same = decision.child if decision.match is Match.SAME else decision.held
+            if same is not None:
+                assert isinstance(same, Known)
+                self._fill_known(plan, same, identity, nik_hash if decision.match is Match.SAME else None)
+                plan.row_child.append(same.id)
+                self.counts.merged += 1
+                continue
+            clash = decision.match is Match.CLASH
+            known = self._new_child(plan, identity, None if clash else nik_hash)
+            plan.row_child.append(known.id)
+            if clash and isinstance(decision.child, Known) and nik_hash is not None:
+                plan.conflicts.append((decision.child, known, identity, nik_hash))
+                self.counts.conflicts += 1
+            else:
+                self.counts.created += 1
+        return plan
+
+    def _new_child(self, plan: _Plan, identity: ChildIdentity, nik_hash: str | None) -> Known:
+        self._temporary -= 1
+        folded = normalize_name(identity.name)
+        known = Known(self._temporary, identity.name.strip(), folded, nik_hash, identity.sex, identity.birth_date,
+                      identity.region_code, {"nisn": identity.nisn, "birth_place": identity.birth_place, "address": identity.address,
+                                             "rt": identity.rt, "rw": identity.rw, "household_id": identity.household_id})
+        self.index.add(known)
+        values = {"name": known.name, "name_normalized": folded, "nik_hash": nik_hash,
+                  "nik_encrypted": self.cipher.encrypt_nik(identity.nik or "") if nik_hash else None,
+                  "sex": identity.sex, "birth_date": identity.birth_date, "region_code": identity.region_code,
+                  "created_by": self.actor_id, **known.details}
+        plan.new_children.append((known.id, values))
+        return known
+
+    def _fill_known(self, plan: _Plan, known: Known, identity: ChildIdentity, nik_hash: str | None) -> None:
+        """Fill what the record lacks (as :func:`resolve_child` does), on the record and in the plan."""
+        gaps = missing_details(known, identity)
+        if nik_hash and known.nik_hash is None:
+            gaps["nik_hash"], gaps["nik_encrypted"] = nik_hash, self.cipher.encrypt_nik(identity.nik or "")
+        if not gaps:
+            return
+        for name, value in gaps.items():
+            if name in ("sex", "birth_date", "nik_hash"):
+                setattr(known, name, value)
+            elif name != "nik_encrypted":
+                known.details[name] = value
+        if known.nik_hash and "nik_hash" in gaps:
+            self.index.by_nik.setdefault(known.nik_hash, []).append(known)
+        if known.id < 0:  # created in this chunk: change the insert
+            target = next(values for temporary, values in plan.new_children if temporary == known.id)
+            target.update(gaps)
+        else:
+            plan.fills.setdefault(known.id, {}).update(gaps)
+
+    # -- writing --------------------------------------------------------------------------------------------
+    def _insert_children(self, session: Session, plan: _Plan) -> dict[int, int]:
+        """Temporary id → id of the inserted child (a dry run keeps the temporary ones)."""
+        if self.dry_run or not plan.new_children:
+            return {}
+        returned = _insert(session, Child, [values for _, values in plan.new_children])
+        ids = {temporary: real for (temporary, _), real in zip(plan.new_children, returned, strict=True)}
+        self.written.children += list(ids.values())
+        for temporary, real in ids.items():
+            known = self.index.by_id.pop(temporary)
+            known.id = real
+            self.index.by_id[real] = known
+        return ids
+
+    def _fill(self, session: Session, plan: _Plan) -> None:
+        if self.dry_run or not plan.fills:
+            return
+        for child_id, values in plan.fills.items():
+            session.execute(update(Child).where(Child.id == child_id).values(**values))
+            self.written.filled += [(child_id, name) for name in values]
+
+    def _load_open_cases(self, session: Session, child_ids: list[int]) -> None:
+        for start in range(0, len(child_ids), 5000):
+            part = child_ids[start : start + 5000]
+            rows = session.execute(
+                select(Case.child_id, Case.id, Case.category)
+                .where(Case.child_id.in_(part), Case.status.not_in(CLOSED), Case.duplicate_of.is_(None))
+                .order_by(Case.id)
+            )
+            for child_id, case_id, category in rows:  # the newest open case wins
+                self.index.open_case[child_id] = (case_id, category)
+
+    def _conflicts(self, session: Session, plan: _Plan) -> None:
+        if self.dry_run or not plan.conflicts:
+            return
+        values = [{"existing_child_id": existing.id, "held_child_id": held.id, "nik_hash": nik_hash,
+                   "nik_encrypted": self.cipher.encrypt_nik(identity.nik or ""), "source": "import",
+                   "region_code": identity.region_code, "status": "open", "created_by": self.actor_id}
+                  for existing, held, identity, nik_hash in plan.conflicts]
+        conflict_ids = _insert(session, IdentityConflict, values)
+        self.written.conflicts += conflict_ids
+        self._audit(session, [("identity.conflict", "child", v["existing_child_id"], v["region_code"],
+                               {"conflict": cid, "held_child": v["held_child_id"], "source": "import"})
+                              for v, cid in zip(values, conflict_ids, strict=True)])
+
+    def _cases_and_responses(self, session: Session, rows: list[Row], children: list[int]) -> None:
+        """Open a ``recorded`` case for children without one, then the rows' ``impor`` responses; case numbers and
+        form receipts reserved with one statement per kabupaten and series, handed out in row order."""
+        new_cases: dict[int, dict[str, Any]] = {}
+        category_fills: dict[int, str] = {}
+        for row, child in zip(rows, children, strict=True):
+            current = self.index.open_case.get(child)
+            if current is None and child not in new_cases:
+                new_cases[child] = {"child_id": child, "region_code": row.identity.region_code, "status": "recorded",
+                                    "category": row.category}
+            elif current is not None and current[1] is None and row.category:
+                category_fills[current[0]] = row.category
+                self.index.open_case[child] = (current[0], row.category)
+        self.counts.cases_opened += len(new_cases)
+        if self.dry_run:
+            for child, values in new_cases.items():
+                self.index.open_case[child] = (0, values["category"])
+            return
+        new_per_kabupaten: dict[str, int] = {}
+        rows_per_kabupaten: dict[str, int] = {}
+        for child, values in new_cases.items():
+            kabupaten = kabupaten_of(values["region_code"])
+            new_per_kabupaten[kabupaten] = new_per_kabupaten.get(kabupaten, 0) + 1
+        for row in rows:
+            kabupaten = kabupaten_of(row.identity.region_code)
+            rows_per_kabupaten[kabupaten] = rows_per_kabupaten.get(kabupaten, 0) + 1
+        case_numbers = {k: iter(reserve_references(session, k, n, CASE)) for k, n in new_per_kabupaten.items()}
+        receipts = {k: iter(reserve_references(session, k, n, RECEIPT)) for k, n in rows_per_kabupaten.items()}
+        for values in new_cases.values():
+            values["reference"] = next(case_numbers[kabupaten_of(values["region_code"])])
+        responses: list[dict[str, Any]] = [
+            {"reference": next(receipts[kabupaten_of(row.identity.region_code)]), "instrument": IMPORT_INSTRUMENT,
+             "instrument_version": IMPORT_VERSION, "answers": row.answers, "child_id": child, "submitted_by": self.submitter,
+             "region_code": row.identity.region_code}
+            for row, child in zip(rows, children, strict=True)
+        ]
+        if new_cases:
+            case_ids = _insert(session, Case, list(new_cases.values()))
+            self.written.cases += case_ids
+            for (child, values), case_id in zip(new_cases.items(), case_ids, strict=True):
+                self.index.open_case[child] = (case_id, values["category"])
+            session.connection().execute(insert(CaseEvent.__table__), [
+                {"case_id": case_id, "from_status": None, "to_status": "recorded", "actor_id": self.actor_id} for case_id in case_ids])
+            self._audit(session, [("case.open", "case", case_id, values["region_code"], {"import": True})
+                                  for values, case_id in zip(new_cases.values(), case_ids, strict=True)])
+        for case_id, category in category_fills.items():
+            session.execute(update(Case).where(Case.id == case_id, Case.category.is_(None)).values(category=category))
+            self.written.categories.append(case_id)
+        for response in responses:
+            response["case_id"] = self.index.open_case[response["child_id"]][0]
+        cases_changed(session, {response["case_id"] for response in responses})  # recap and reminder rows, at commit
+        self.written.responses += _insert(session, Response, responses)
+
+    def _audit(self, session: Session, entries: list[tuple[str, str, Any, Any, dict[str, Any]]]) -> None:
+        extra = os_actor() if self.actor_id is None else {}
+        values = [{"action": action, "subject_type": subject_type, "subject_id": str(subject_id), "actor_id": self.actor_id,
+                   "region_code": region, "detail": {**extra, **detail}}
+                  for action, subject_type, subject_id, region, detail in entries]
+        self.written.audit += _insert(session, AuditLog, values)
+
+
+def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert many rows with one statement (Core, ``insertmanyvalues``); their new ids, in the rows' order."""
+    table = model.__table__
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(session.connection().execute(statement, rows).scalars())
+
+
+def undo(db: Database, written: Written) -> None:
+    """Remove what a failed publication wrote, in short transactions of its own."""
+    def batches(ids: list[int]) -> Iterable[list[int]]:
+        for start in range(0, len(ids), CHUNK):
+            yield ids[start : start + CHUNK]
+
+    for part in batches(written.responses):
+        with db.write() as session:
+            session.execute(delete(Response).where(Response.id.in_(part)))
+    for part in batches(written.cases):
+        with db.write() as session:
+            # Out of the recap first (a duplicate is not counted), so the counts are moved back, then gone.
+            session.execute(update(Case).where(Case.id.in_(part)).values(duplicate_of=Case.id))
+            cases_changed(session, part)
+            flush_derived(session)
+            session.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(part)))
+            session.execute(delete(Case).where(Case.id.in_(part)))
+    with db.write() as session:
+        cases_changed(session, written.categories)
+        if written.conflicts:
+            session.execute(delete(IdentityConflict).where(IdentityConflict.id.in_(written.conflicts)))
+        for child_id, name in written.filled:
+            session.execute(update(Child).where(Child.id == child_id).values(**{name: None}))
+        if written.categories:
+            session.execute(update(Case).where(Case.id.in_(written.categories)).values(category=None))
+    for part in batches(written.children):
+        with db.write() as session:
+            session.execute(delete(Child).where(Child.id.in_(part)))
+    for part in batches(written.audit):
+        with db.write() as session:
+            session.execute(delete(AuditLog).where(AuditLog.id.in_(part)))

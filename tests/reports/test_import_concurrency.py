@@ -1,0 +1,103 @@
+"""A big import never blocks the others: while it publishes, the bot answers and the reminder sweep claims
+(SQLite and PostgreSQL; no "database is locked"). The chat shows the import's progress."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import threading
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.model import Kind
+from reminders.sweep import claim_ids
+from reports import import_publish
+from reports.imports import import_file
+from reports.lampiran2 import COLUMNS
+from storage.db import Database
+from storage.models import Reminder, ReminderState, Response, TimeZone
+from tests.reports.conftest import KABUPATEN, TODAY, People, Seed
+from tests.reports.turns import Chat
+
+ROWS = 3000
+
+
+def big_list(rows: int = ROWS) -> bytes:
+    buffer = io.StringIO()
+    out = csv.writer(buffer)
+    out.writerow(COLUMNS)
+    for n in range(rows):
+        values = {"NO": n + 1, "NAMA LENGKAP": f"Anak Nomor {n}", "TANGGAL LAHIR": "05/07/2012", "L/P": "LP"[n % 2],
+                  "DESA": "Klesem", "KECAMATAN": "Kandangserang", "KATEGORI": "Putus Sekolah", "SUMBER DATA": "DO 2026"}
+        out.writerow([values.get(c, "") for c in COLUMNS])
+    return buffer.getvalue().encode()
+
+
+def test_bot_and_sweep_work_during_an_import(db: Database, world: People, seed: Seed, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, case_id = seed.case("Ani", "33.26.01.2001", pendamping=world.pendamping)
+    now = dt.datetime(2026, 11, 23, 3, tzinfo=dt.UTC)
+    with db.write() as session:
+        for n in range(5):
+            session.add(Reminder(kind="visit", case_id=case_id, person_id=world.pendamping, region_code="33.26.01.2001",
+                                 period=f"2026-1{n}", due_at=now - dt.timedelta(hours=1), state=ReminderState.PENDING,
+                                 timezone=TimeZone.WIB))
+    monkeypatch.setattr(import_publish, "CHUNK", 200)
+    original = import_publish.Publisher._chunk
+    chunks_done = []
+
+    def slow_chunk(self: import_publish.Publisher, session: object, rows: list) -> None:  # room for the others to run
+        original(self, session, rows)  # type: ignore[arg-type]
+        chunks_done.append(len(rows))
+        time.sleep(0.02)
+
+    monkeypatch.setattr(import_publish.Publisher, "_chunk", slow_chunk)
+    failures: list[BaseException] = []
+    report_box = []
+
+    def run_import() -> None:
+        try:
+            report_box.append(import_file(db, big_list(), "besar.csv", actor_id=None, region_scope=KABUPATEN, today=TODAY))
+        except BaseException as exc:  # noqa: BLE001  (the assertion below shows it)
+            failures.append(exc)
+
+    importer = threading.Thread(target=run_import)
+    importer.start()
+    while not chunks_done and importer.is_alive():
+        time.sleep(0.01)
+    answers, claimed = [], []
+    chat = Chat(db, 2002, "Tim Kecamatan")
+    while importer.is_alive() and len(claimed) < 5:
+        answers.append(chat.command("help"))  # a turn: reads, then commits the update id
+        claimed += claim_ids(db, now, [TimeZone.WIB.value], 1, "test-sweep")
+    published_meanwhile = len(chunks_done)
+    importer.join(timeout=600)
+    assert not failures, failures
+    assert answers and all(a.replies for a in answers)
+    assert len(claimed) >= 1 and published_meanwhile < ROWS // 200  # claimed while chunks were still to come
+    [report] = report_box
+    assert report.saved and report.created == ROWS
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Response)) == ROWS
+
+
+def test_chat_import_reports_progress(db: Database, world: People, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(import_publish, "CHUNK", 100)
+    monkeypatch.setattr("reports.imports.CHUNK", 100)
+    shown: list[str] = []
+    chat = Chat(db, 2001, "Tim Kabupaten")
+    chat.command("impor")
+    original = chat._send
+
+    def with_progress(kind: Kind, **fields: object) -> object:
+        if kind is Kind.DOCUMENT:
+            fields["progress"] = shown.append
+        return original(kind, **fields)
+
+    monkeypatch.setattr(chat, "_send", with_progress)
+    result = chat.document(big_list(600), "daftar.csv")
+    assert result.outcome == "import:saved"
+    assert any("600" in text and "100%" in text for text in shown)  # Saving: 600 of 600 rows (100%)
+    assert len([t for t in shown if "%" in t]) == 6  # one per chunk
