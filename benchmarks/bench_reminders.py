@@ -232,12 +232,13 @@ def _peak_rss_mb() -> float:
 
 
 BASELINE_CLAIM = """
-WITH claimed AS (
+WITH due AS MATERIALIZED (SELECT id FROM reminders WHERE state IN ('pending', 'snoozed') AND due_at <= %(now)s
+                          AND timezone = ANY(%(zones)s) ORDER BY due_at, id LIMIT %(n)s FOR UPDATE SKIP LOCKED),
+claimed AS (
   UPDATE reminders SET state = 'sent', claimed_by = %(by)s, claimed_at = %(now)s, sent_at = %(now)s,
          attempts = attempts + 1, updated_at = %(now)s
-  WHERE id IN (SELECT id FROM reminders WHERE state IN ('pending', 'snoozed') AND due_at <= %(now)s
-               AND timezone = ANY(%(zones)s) ORDER BY due_at, id LIMIT %(n)s FOR UPDATE SKIP LOCKED)
-  RETURNING *)
+  FROM due WHERE reminders.id = due.id
+  RETURNING reminders.*)
 SELECT c.id, c.kind, c.token, c.period, c.detail, p.telegram_chat_id, p.language, ch.name, v.name, s.display_name, a.name
 FROM claimed c JOIN people p ON p.id = c.person_id
 LEFT JOIN cases k ON k.id = c.case_id LEFT JOIN children ch ON ch.id = k.child_id LEFT JOIN regions v ON v.code = k.region_code
@@ -274,6 +275,7 @@ def run_phase(url: str, phase: str, trace: bool) -> dict[str, Any]:
         product, baseline = [], []
         with psycopg.connect(_pg(url)) as plain:
             due = plain.execute("SELECT count(*) FROM reminders WHERE state = 'pending' AND due_at <= %s", (NOW,)).fetchone()[0]
+            plain.rollback()
             per_sweep = min(ReminderSettings(_env_file=None).max_per_sweep, max(1, due // (2 * CLAIM_RUNS)))  # small runs: less
             for _ in range(CLAIM_RUNS):
                 t = time.perf_counter()

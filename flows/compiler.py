@@ -272,7 +272,7 @@ class CompiledInstrument:
         self.machine.events["next"].trigger(cursor)
         if read is None and [cursor.state, cursor.instance] == skipped_to:
             return Walk(walk.path, walk.computed, walk.computed_at, walk.missing[1:], _merged(walk.reads, head.reads), walk.answerable,
-                        walk._index)
+                        _index=walk._index)
         rejoined = self._run(head, cursor, today, 10 * len(self.layout.nodes) * (1 + self._max_instances(answers)), (walk, stop))
         return self._joined(walk, index, head, rejoined)
 

@@ -230,7 +230,7 @@ class Engine:
         question whose answer is missing or invalid; an optional question left out, or ``null``, is skipped.
         Used by ``instruments walk`` and the path tests."""
         day = _today(today)
-        state, warnings = State(), []
+        state, warnings = State(), list[Problem]()
         for _ in range(len(self.layout.nodes) * (2 + _largest_repeat(raw_answers))):
             prompt = self.current(state, day)
             if isinstance(prompt, Complete):

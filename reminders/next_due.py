@@ -74,7 +74,8 @@ def refresh_cases(session: Session, case_ids: set[int], settings: ReminderSettin
         select(Reminder.id, Reminder.case_id, Reminder.period, Reminder.due_at)
         .where(Reminder.case_id.in_(ids), Reminder.state.in_(OPEN_STATES), Reminder.kind.in_(CASE_KIND_VALUES))
     ):
-        open_rows[case_id].append((rid, period, due_at))
+        if case_id is not None:
+            open_rows[case_id].append((rid, period, due_at))
     checks: dict[int, dt.datetime | None] = {}
     stale: list[int] = []
     for case in snapshots:
@@ -107,7 +108,8 @@ def context_for(session: Session, case_ids: list[int], regions: set[str]) -> Con
         select(Person.id, Person.role, Person.region_code, Person.created_at, Person.unreachable, Person.telegram_chat_id)
         .where(Person.role.in_(TEAM_ROLES), Person.region_code.in_(scopes))
     ):
-        teams[region].append(TeamMember(pid, role.value, region, zones.get(region, DEFAULT_ZONE), created, not unreachable and chat is not None))
+        code = str(region)  # in the scopes: never None
+        teams[code].append(TeamMember(pid, role.value, code, zones.get(code, DEFAULT_ZONE), created, not unreachable and chat is not None))
     return Context(zones, dict(teams))
 
 
@@ -160,22 +162,25 @@ def reconcile(db: Database, now: dt.datetime, since: dt.datetime | None = None) 
                                            Response.case_id.is_not(None)),
             select(Assignment.case_id).where(or_(Assignment.valid_from >= since, and_(Assignment.valid_to.is_not(None), Assignment.valid_to >= since))),
         ).subquery("changed")
-        report.touched = session.execute(
+        report.touched = len(session.execute(
             update(CaseReminderDue)
             .where(CaseReminderDue.due_at > now, CaseReminderDue.case_id.in_(select(changed.c[0])))
             .values(due_at=now, updated_at=now)
             .execution_options(synchronize_session=False)
-        ).rowcount or 0
+            .returning(CaseReminderDue.case_id)
+        ).all())
         closed = select(Case.id).where(~relevant)
-        report.cancelled = session.execute(
+        report.cancelled = len(session.execute(
             update(Reminder)
             .where(Reminder.state.in_(OPEN_STATES), Reminder.kind.in_(CASE_KIND_VALUES), Reminder.case_id.in_(closed))
             .values(state=ReminderState.CANCELLED, updated_at=now, last_error="stale: the case is closed")
             .execution_options(synchronize_session=False)
-        ).rowcount or 0
-        report.removed = session.execute(
+            .returning(Reminder.id)
+        ).all())
+        report.removed = len(session.execute(
             delete(CaseReminderDue).where(CaseReminderDue.case_id.in_(closed)).execution_options(synchronize_session=False)
-        ).rowcount or 0
+            .returning(CaseReminderDue.case_id)
+        ).all())
     report.seconds = time.perf_counter() - started
     log.info("reminder checks reconciled %s", report.__dict__)
     return report

@@ -85,7 +85,8 @@ def load_context(session: Session) -> Context:
         .where(Person.role.in_(TEAM_ROLES), Person.region_code.is_not(None))
     )
     for pid, role, region, created, unreachable, chat in rows:
-        teams[region].append(TeamMember(pid, role.value, region, zones.get(region, DEFAULT_ZONE), created, not unreachable and chat is not None))
+        code = str(region)  # filtered: never None
+        teams[code].append(TeamMember(pid, role.value, code, zones.get(code, DEFAULT_ZONE), created, not unreachable and chat is not None))
     return Context(zones, dict(teams))
 
 
@@ -101,7 +102,8 @@ def team_for(session: Session, region_code: str | None, *, exclude: int | None =
         .where(Person.role.in_(TEAM_ROLES), Person.region_code.in_(scope_list))
     )
     for pid, role, region, created, unreachable, chat in rows:
-        teams[region].append(TeamMember(pid, role.value, region, zones.get(region, DEFAULT_ZONE), created, not unreachable and chat is not None))
+        code = str(region)  # filtered: never None
+        teams[code].append(TeamMember(pid, role.value, code, zones.get(code, DEFAULT_ZONE), created, not unreachable and chat is not None))
     return rules.nearest_team(region_code, teams, exclude=exclude, above=above)
 
 
@@ -152,8 +154,7 @@ def _insert_postgres(session: Session, dues: Sequence[Due], now: dt.datetime) ->
 
 
 def _insert_portable(session: Session, dues: Sequence[Due], now: dt.datetime) -> int:
-    table = Reminder.__table__
-    statement = upsert_insert(session, table).on_conflict_do_nothing().returning(table.c.id)
+    statement = upsert_insert(session, Reminder).on_conflict_do_nothing().returning(Reminder.id)
     values = [
         {
             "kind": str(d.kind), "case_id": d.case_id, "person_id": d.person_id, "region_code": d.region_code,
@@ -311,7 +312,8 @@ def _open_rows(session: Session, case_ids: Sequence[int]) -> dict[int, list[_Ope
         .where(Reminder.case_id.in_(list(case_ids)), Reminder.state.in_(OPEN_STATES), Reminder.kind.in_([str(k) for k in CASE_KINDS]))
     )
     for rid, case_id, kind, person, period in rows:
-        found[case_id].append(_OpenRow(rid, (kind, person, period)))
+        if case_id is not None:
+            found[case_id].append(_OpenRow(rid, (kind, person, period)))
     return found
 
 

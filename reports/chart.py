@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import textwrap
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from functools import cache
@@ -29,9 +28,9 @@ GREEN, GREY, RED, INK, MUTED = "#5a9e6f", "#d9d9d9", "#d9534f", "#222222", "#777
 REASONS_SHOWN = 8
 AREAS_SHOWN = 10
 """Bars in the villages panel: the top ``AREAS_SHOWN - 1`` and one for all the others."""
-WIDTH, HEIGHT = 960, 1280
-PANEL_W, PANEL_H, TOP = WIDTH // 2, 300, 70
-LABEL_W = 170
+WIDTH, HEIGHT = 800, 1060
+PANEL_W, PANEL_H, TOP = WIDTH // 2, 245, 60
+LABEL_W = 150
 """Room for the bar labels on the left of each panel."""
 CACHED = 64
 _cache: OrderedDict[str, bytes] = OrderedDict()
@@ -47,7 +46,9 @@ def font(size: int) -> ImageFont.FreeTypeFont:
 
 
 def _short(text: str, width: int = 34) -> str:
-    return textwrap.shorten(text, width=width, placeholder="…")
+    """At most ``width`` characters, cut with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def top_areas(data: RecapData, t: Translator) -> list[tuple[str, Counter[Any]]]:
@@ -98,9 +99,9 @@ def _panel(canvas: ImageDraw.ImageDraw, x: int, y: int, title: str, rows: list[R
            legend: Sequence[tuple[str, str]] = (), *, last_apart: bool = False) -> None:
     """A titled panel of horizontal stacked bars with their totals, and a legend under them (only the colours
     used). ``last_apart``: the last bar (all the others) does not set the scale; it is cut at the panel's edge."""
-    canvas.text((x + 10, y + 4), _short(title, 60), fill=INK, font=font(15))
+    canvas.text((x + 10, y + 4), _short(title, 60), fill=INK, font=font(12))
     if not rows or not any(v for _, segments in rows for v, _ in segments):
-        canvas.text((x + PANEL_W // 2, y + PANEL_H // 2), t(M.CHART_NO_DATA), fill=MUTED, font=font(13), anchor="mm")
+        canvas.text((x + PANEL_W // 2, y + PANEL_H // 2), t(M.CHART_NO_DATA), fill=MUTED, font=font(12), anchor="mm")
         return
     top, bottom = y + 30, y + PANEL_H - (26 if legend else 8)
     step = (bottom - top) / len(rows)
@@ -110,20 +111,20 @@ def _panel(canvas: ImageDraw.ImageDraw, x: int, y: int, title: str, rows: list[R
     room = PANEL_W - LABEL_W - 60
     for i, (label, segments) in enumerate(rows):
         cy = int(top + step * i + step / 2)
-        canvas.text((x + LABEL_W - 6, cy), _short(label, 26), fill=INK, font=font(11), anchor="rm")
+        canvas.text((x + LABEL_W - 6, cy), _short(label, 26), fill=INK, font=font(10), anchor="rm")
         left = x + LABEL_W
         for value, colour in segments:
             if value:
                 width = max(1, min(round(room * value / largest), x + LABEL_W + room - left))
                 canvas.rectangle((left, cy - bar // 2, left + width, cy + bar // 2), fill=colour)
                 left += width
-        canvas.text((left + 4, cy), t.number(sum(v for v, _ in segments)), fill=INK, font=font(11), anchor="lm")
+        canvas.text((left + 4, cy), t.number(sum(v for v, _ in segments)), fill=INK, font=font(10), anchor="lm")
     lx = x + LABEL_W
     used = {colour for _, segments in rows for value, colour in segments if value}
     for name, colour in (entry for entry in legend if entry[1] in used):
         canvas.rectangle((lx, y + PANEL_H - 18, lx + 10, y + PANEL_H - 8), fill=colour)
-        canvas.text((lx + 14, y + PANEL_H - 13), name, fill=INK, font=font(11), anchor="lm")
-        lx += 24 + int(canvas.textlength(name, font=font(11)))
+        canvas.text((lx + 14, y + PANEL_H - 13), name, fill=INK, font=font(10), anchor="lm")
+        lx += 24 + int(canvas.textlength(name, font=font(10)))
 
 
 def draw(data: RecapData, t: Translator) -> bytes:
@@ -132,7 +133,7 @@ def draw(data: RecapData, t: Translator) -> bytes:
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     canvas = ImageDraw.Draw(image)
     region = data.region_name if data.region_code else t(M.NATIONAL)
-    canvas.text((WIDTH // 2, 30), t(M.RECAP_TITLE, region=region, date=t.date(data.today, "medium")), fill=INK, font=font(20),
+    canvas.text((WIDTH // 2, 25), t(M.RECAP_TITLE, region=region, date=t.date(data.today, "medium")), fill=INK, font=font(17),
                 anchor="mm")
     sexes = [(t(M.BOYS), BOY), (t(M.GIRLS), GIRL), (t(M.SEX_UNKNOWN), UNKNOWN)]
     statuses = sorted(data.totals(data.by_status).items(), key=lambda kv: (-kv[1], kv[0]))
@@ -160,7 +161,7 @@ def draw(data: RecapData, t: Translator) -> bytes:
         for code, by_sex in sorted(data.by_kecamatan().items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))[:12]:
             lines.append(f"{_short(data.area_names.get(code, code), 24)}: {t.number(sum(by_sex.values()))}")
     for n, line in enumerate(lines):
-        canvas.text((x, y + n * 20), line, fill=INK, font=font(13))
+        canvas.text((x, y + n * 17), line, fill=INK, font=font(12))
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False, compress_level=3)
+    image.save(buffer, format="PNG", optimize=False, compress_level=1)
     return buffer.getvalue()

@@ -13,6 +13,7 @@ import datetime as dt
 import textwrap
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, case, distinct, func, literal, select, union_all
@@ -134,14 +135,20 @@ def recap_data(db: Database, region_code: str, today: dt.date, *, targets: Targe
 
 
 # -- counts -------------------------------------------------------------------------------------------------
+@lru_cache(maxsize=8)
+def _age_bounds(today: dt.date) -> tuple[tuple[str, str], ...]:
+    """(``YYYY-MM`` born after which, group), youngest first: months compare as text."""
+    first = today.replace(day=1)
+    return tuple((f"{years_before(first, years):%Y-%m}", group) for years, group in ((7, "under-7"), (13, "7-12"), (16, "13-15"), (19, "16-18")))
+
+
 def age_group(birth_month: str, today: dt.date) -> str:
     """The age group of a child born in ``YYYY-MM`` on ``today``. Ages count whole months: a child is a year
     older from the first day of the birthday month (the summary keeps the month, not the day)."""
     if not birth_month:
         return "unknown"
-    born = dt.date(int(birth_month[:4]), int(birth_month[5:7]), 1)
-    for years, group in ((7, "under-7"), (13, "7-12"), (16, "13-15"), (19, "16-18")):
-        if born > years_before(today.replace(day=1), years):
+    for bound, group in _age_bounds(today):
+        if birth_month > bound:
             return group
     return "over-18"
 

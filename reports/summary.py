@@ -20,7 +20,7 @@ from dataclasses import astuple, dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, delete, func, insert, literal, select, text, update
+from sqlalchemy import Connection, bindparam, case, delete, func, insert, literal, select, text, union_all, update
 from sqlalchemy.orm import Session, aliased
 
 from reports.sql import IDENTIFYING, IMPORT_INSTRUMENT, answer, quoted
@@ -29,7 +29,9 @@ from storage.models import Case, Child, RecapCount, RecapFact, Region, Response
 from storage.repositories.sql import upsert_insert
 
 AREA, KABUPATEN = "area", "kabupaten"
-DIMENSIONS = ("status", "category", "birth_month", "reason")
+TOTAL = "total"
+"""The cases of an area by sex (what the area breakdown reads: one counter per area and sex)."""
+DIMENSIONS = (TOTAL, "status", "category", "birth_month", "reason")
 BATCH = 20_000
 
 
@@ -47,7 +49,7 @@ class Facts:
 
     def counted(self) -> Iterable[tuple[str, str, str, str, str, str]]:
         """The (grain, scope, region, dimension, key, sex) counters this case adds one to."""
-        keys = [("status", self.status), ("category", self.category), ("birth_month", self.birth_month)]
+        keys = [(TOTAL, ""), ("status", self.status), ("category", self.category), ("birth_month", self.birth_month)]
         keys += [("reason", code) for code in self.reasons.split(",") if code]
         for grain, scope, region in ((AREA, self.region_code, self.area), (KABUPATEN, self.kabupaten, self.kabupaten)):
             for dimension, key in keys:
@@ -215,11 +217,12 @@ def recount(conn: Connection) -> None:
     columns = ["grain", "scope", "kabupaten", "region_code", "dimension", "key", "sex", "n"]
     kabupaten = RecapFact.kabupaten
     for grain, scope, region in ((AREA, RecapFact.region_code, RecapFact.area), (KABUPATEN, kabupaten, kabupaten)):
-        for dimension in ("status", "category", "birth_month"):
-            key = RecapFact.__table__.c[dimension]
+        for dimension in (TOTAL, "status", "category", "birth_month"):
+            key = RecapFact.__table__.c[dimension] if dimension != TOTAL else None
             conn.execute(insert(RecapCount).from_select(columns, select(
-                literal(grain), scope, kabupaten, region, literal(dimension), key, RecapFact.sex, func.count()
-            ).group_by(scope, kabupaten, region, key, RecapFact.sex)))
+                literal(grain), scope, kabupaten, region, literal(dimension), literal("") if key is None else key, RecapFact.sex,
+                func.count(),
+            ).group_by(scope, kabupaten, region, *([] if key is None else [key]), RecapFact.sex)))
         for code in reason_codes():
             conn.execute(insert(RecapCount).from_select(columns, select(
                 literal(grain), scope, kabupaten, region, literal("reason"), literal(code), RecapFact.sex, func.count()
@@ -244,15 +247,21 @@ def counts(session: Session, region_code: str) -> tuple[list[tuple[str, str, str
     national = not region_code
     wide = region_code.count(".") <= 1  # national, a province or a kabupaten: the kabupaten counts suffice
     grain = KABUPATEN if wide else AREA
-    where = [RecapCount.grain == grain, *([] if national else _scope(region_code))]
-    n = func.sum(RecapCount.n)
-    dims = [(d, k, s, int(c)) for d, k, s, c in session.execute(
-        select(RecapCount.dimension, RecapCount.key, RecapCount.sex, n).where(*where)
-        .group_by(RecapCount.dimension, RecapCount.key, RecapCount.sex)
-    ) if c]
+    where = [RecapCount.grain == grain, RecapCount.dimension != TOTAL, *([] if national else _scope(region_code))]
+    n = func.sum(RecapCount.n).label("n")
     area_grain = KABUPATEN if national else AREA
-    area_where = [RecapCount.grain == area_grain, RecapCount.dimension == "status", *([] if national else _scope(region_code))]
-    areas = [(a, s, int(c)) for a, s, c in session.execute(
-        select(RecapCount.region_code, RecapCount.sex, n).where(*area_where).group_by(RecapCount.region_code, RecapCount.sex)
-    ) if c]
+    area_where = [RecapCount.grain == area_grain, RecapCount.dimension == TOTAL, *([] if national else _scope(region_code))]
+    both = union_all(  # one round trip: the dimensions, then the areas under the dimension name "" (never a real one)
+        select(RecapCount.dimension, RecapCount.key, RecapCount.sex, n).where(*where)
+        .group_by(RecapCount.dimension, RecapCount.key, RecapCount.sex),
+        select(literal(""), RecapCount.region_code, RecapCount.sex, n).where(*area_where)
+        .group_by(RecapCount.region_code, RecapCount.sex),
+    )
+    dims: list[tuple[str, str, str, int]] = []
+    areas: list[tuple[str, str, int]] = []
+    for d, k, s, c in session.connection().execute(both):
+        if c and d:
+            dims.append((d, k, s, int(c)))
+        elif c:
+            areas.append((k, s, int(c)))
     return dims, areas

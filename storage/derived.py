@@ -17,6 +17,8 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 CHANGED = "ats_changed_cases"
+CHUNK = 5000
+"""Cases per refresh call (a bulk import marks many: SQLite limits the parameters of one statement)."""
 REFRESHERS = ("reminders.next_due:refresh_cases", "reports.summary:refresh_cases")
 """``module:function(session, case_ids)``, imported on first use (storage imports neither package)."""
 
@@ -58,8 +60,11 @@ def flush_derived(session: Session) -> None:
     if not changed:
         return
     session.flush()
-    for refresh in refreshers():
-        refresh(session, set(changed))
+    ordered = sorted(changed)
+    for start in range(0, len(ordered), CHUNK):
+        chunk = set(ordered[start:start + CHUNK])
+        for refresh in refreshers():
+            refresh(session, chunk)
 
 
 def install(factory: sessionmaker[Session]) -> None:

@@ -7,10 +7,11 @@ visibility (:mod:`app.visibility`)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -26,7 +27,7 @@ from reports.recap import RecapData, area_label, recap_data, short_reason
 from reports.sql import IN_SCHOOL, OUT_OF_SCHOOL_OPEN
 from reports.targets import TargetError, set_target
 from reports.vocab import AGE_GROUPS
-from storage.models import Region, RegionLevel, Role
+from storage.models import Region, RegionLevel, Role, StoredFile
 from storage.models import Response as FormResponse
 from storage.repositories.audit import record
 from storage.repositories.files import read_kept_file
@@ -228,7 +229,13 @@ async def cases(web: Web, request: Request, viewer: Viewer) -> Response:
                       hide_names=hide_names, base_query=base, **context)
 
 
-async def case_page(web: Web, request: Request, viewer: Viewer) -> Response:
+T = TypeVar("T")
+
+
+async def _opened_case(web: Web, request: Request, viewer: Viewer, action: str,
+                       read: Callable[[Session, int], T | None]) -> tuple[int, str, T]:
+    """The case of ``{reference}`` if the viewer may open it, with ``read(session, case_id)`` from the same
+    transaction: 404 for an unknown case or nothing read, 403 (audited) for a case outside the viewer's reach."""
     reference = request.path_params["reference"]
 
     def load() -> tuple[str, Any]:
@@ -236,18 +243,22 @@ async def case_page(web: Web, request: Request, viewer: Viewer) -> Response:
             found = Q.case_id_by_reference(session, reference)
             if found is None:
                 return "missing", None
-            case_id, region = found
-            if not may_open_case(session, viewer, case_id):
-                return "denied", (case_id, region)
-            return "ok", (case_id, region, Q.case_record(session, case_id))
+            if not may_open_case(session, viewer, found[0]):
+                return "denied", found
+            extra = read(session, found[0])
+            return ("ok", (*found, extra)) if extra is not None else ("missing", None)
 
     outcome, found = await run_in_threadpool(load)
     if outcome == "missing":
         raise NotFound
     if outcome == "denied":
-        await web.audit_denied(viewer, "case", found[0], found[1], "web_case")
+        await web.audit_denied(viewer, "case", found[0], found[1], action)
         raise Forbidden
-    case_id, region, rec = found
+    return found  # type: ignore[no-any-return]
+
+
+async def case_page(web: Web, request: Request, viewer: Viewer) -> Response:
+    case_id, region, rec = await _opened_case(web, request, viewer, "web_case", Q.case_record)
     await run_in_threadpool(record, web.db, "web.case_read", "case", case_id, actor_id=viewer.person_id, region_code=region,
                             detail={"role": viewer.role.value})
     t = web.t(request, viewer)
@@ -272,25 +283,11 @@ async def case_page(web: Web, request: Request, viewer: Viewer) -> Response:
 async def case_document(web: Web, request: Request, viewer: Viewer) -> Response:
     reference, response_id = request.path_params["reference"], int(request.path_params["response_id"])
 
-    def load() -> tuple[str, Any]:
-        with web.db.read() as session:
-            found = Q.case_id_by_reference(session, reference)
-            if found is None:
-                return "missing", None
-            if not may_open_case(session, viewer, found[0]):
-                return "denied", found
-            form = session.get(FormResponse, response_id)
-            if form is None or form.case_id != found[0] or form.instrument not in DOCUMENT_KINDS:
-                return "missing", None
-            return "ok", (found[0], found[1], form.instrument)
+    def instrument_of(session: Session, case_id: int) -> str | None:
+        form = session.get(FormResponse, response_id)
+        return form.instrument if form is not None and form.case_id == case_id and form.instrument in DOCUMENT_KINDS else None
 
-    outcome, found = await run_in_threadpool(load)
-    if outcome == "missing":
-        raise NotFound
-    if outcome == "denied":
-        await web.audit_denied(viewer, "case", found[0], found[1], "web_document")
-        raise Forbidden
-    case_id, region, instrument = found
+    case_id, region, instrument = await _opened_case(web, request, viewer, "web_document", instrument_of)
     kind, make = DOCUMENT_KINDS[instrument]
     content = await run_in_threadpool(make, web.db, case_id, response_id)
     await run_in_threadpool(record, web.db, "web.document", "case", case_id, actor_id=viewer.person_id, region_code=region,
@@ -301,29 +298,16 @@ async def case_document(web: Web, request: Request, viewer: Viewer) -> Response:
 
 async def case_photo(web: Web, request: Request, viewer: Viewer) -> Response:
     """A photo kept from a form of this case (decrypted on the way out), if the role may see that question."""
-    reference, file_id = request.path_params["reference"], int(request.path_params["file_id"])
+    file_id = int(request.path_params["file_id"])
     t = web.t(request, viewer)
     view = field_policy(viewer)
 
-    def load() -> tuple[str, Any]:
-        with web.db.read() as session:
-            found = Q.case_id_by_reference(session, reference)
-            if found is None:
-                return "missing", None
-            if not may_open_case(session, viewer, found[0]):
-                return "denied", found
-            record_ = Q.case_record(session, found[0])
-            shown = {fid for f in record_.forms for _, fid in photo_refs(t, view, f.instrument, f.version, f.answers)}
-            stored = Q.stored_file(session, file_id) if file_id in shown else None
-            return ("ok", (found, stored)) if stored is not None else ("missing", None)
+    def shown_file(session: Session, case_id: int) -> StoredFile | None:
+        forms = Q.case_record(session, case_id).forms
+        shown = {fid for f in forms for _, fid in photo_refs(t, view, f.instrument, f.version, f.answers)}
+        return Q.stored_file(session, file_id) if file_id in shown else None
 
-    outcome, found = await run_in_threadpool(load)
-    if outcome == "missing":
-        raise NotFound
-    if outcome == "denied":
-        await web.audit_denied(viewer, "case", found[0], found[1], "web_photo")
-        raise Forbidden
-    (case_id, region), stored = found
+    case_id, region, stored = await _opened_case(web, request, viewer, "web_photo", shown_file)
     content = await run_in_threadpool(read_kept_file, web.db, stored)
     await run_in_threadpool(record, web.db, "web.photo", "case", case_id, actor_id=viewer.person_id, region_code=region,
                             detail={"file": file_id})

@@ -152,6 +152,11 @@ def test_a_parent_link_opened_by_someone_with_another_role_changes_nothing(db: D
     [refused] = audit(db, "invitation.refused")
     assert refused.detail["reason"] == "other_role" and refused.actor_id == stranger_id
     assert stranger.texts(stranger.send("/kasus")) == [t(T.NO_CASES)]
+    conversations.store.mark_unreachable([2002])  # the sender cannot be reached: the village team hears it instead
+    again = Phone(conversations, 4003)
+    enrol(db, 4003, Role.TIM_DESA, DESA_2)
+    result = again.send(f"/start {family.link}")
+    assert [chat for chat, _ in result.notifications] == [2001]
     # The link still works for the family it was made for.
     parent = Phone(conversations, 4002)
     parent.send(f"/start {family.link}")

@@ -17,6 +17,7 @@ from reports.imports import import_file
 from storage.backup import _postgres_tool, backup
 from storage.db import Database, sqlite_path
 from storage.models import Base, Child, InstrumentSession, Person, Response
+from storage.repositories.files import keep_file
 from tests.reports.conftest import KABUPATEN, KEC_A, TODAY, People
 from tests.reports.filling import FormFiller
 from tests.reports.test_imports import GOOD, NIK_BUDI, NIK_SITI, xlsx
@@ -56,7 +57,7 @@ def forms_in_our_area() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]
     return pendataan, roster, unfinished
 
 
-def _fill_everything(db: Database, world: People) -> None:
+def _fill_everything(db: Database, world: People, files_dir: Path) -> None:
     pendataan, roster, unfinished = forms_in_our_area()
     volunteer = FormFiller(Chat(db, 2004, "Pak Pendata"), TODAY)
     volunteer.fill("pendataan", pendataan)
@@ -64,6 +65,9 @@ def _fill_everything(db: Database, world: People) -> None:
     FormFiller(Chat(db, 2003, "Bu Pendamping"), TODAY).fill("pendataan", unfinished, until="1.4")
     report = import_file(db, xlsx(GOOD), "do-2026.xlsx", actor_id=world.kabupaten_team, region_scope=KABUPATEN, today=TODAY)
     assert report.saved, report.errors
+    # A photo of the family card as a volunteer sends it (its metadata carries the number in clear).
+    keep_file(db, files_dir, b"\xff\xd8\xff\xe0JFIF Exif ImageDescription KK " + ROSTER["R.1"].encode(),
+              telegram_file_id="AgAD-kk", telegram_unique_id="kk-photo", mime="image/jpeg")
     with db.write() as session:  # a phone on a person's record too
         person = session.get(Person, world.pendata)
         assert person is not None
@@ -125,8 +129,8 @@ def _files(root: Path) -> list[str]:
 
 
 @pytest.fixture
-def filled(db: Database, world: People) -> Database:
-    _fill_everything(db, world)
+def filled(db: Database, world: People, tmp_path: Path) -> Database:
+    _fill_everything(db, world, tmp_path / "files")
     _forms_were_written(db)
     return db
 
@@ -148,6 +152,8 @@ def test_nothing_personal_in_clear_anywhere(filled: Database, db_url: str, backe
         assert len(plain) > 10_000 and b"COPY public.responses" in plain  # the whole dump, as SQL text
         assert _leaks(plain, "pg_restore of the backup") == []
     assert _files(backups) == []
+    kept = [p for p in (tmp_path / "files").rglob("*") if p.is_file()]
+    assert len(kept) == 1 and _files(tmp_path / "files") == []
 
 
 def test_the_scan_would_see_a_nik_in_clear(filled: Database) -> None:

@@ -84,3 +84,17 @@ def test_duplicates_are_not_counted_and_national_sums_the_kabupaten(db: Database
 )
 def test_age_groups_count_whole_months(born: str, group: str) -> None:
     assert age_group(born, dt.date(2026, 11, 23)) == group
+
+
+def test_many_cases_in_one_transaction_are_refreshed_in_chunks(db: Database, cases: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    from storage import derived
+
+    monkeypatch.setattr(derived, "CHUNK", 2)  # a bulk import marks thousands: refreshed a chunk at a time
+    with db.write() as session:
+        for name in ("ayu", "budi", "citra", "dodi", "fajar"):
+            case = session.get(Case, cases[name])
+            assert case is not None
+            case.status = "aged_out"
+            case_changed(session, case.id)
+    assert snapshot(db) == rebuilt(db)
+    assert sum(recap_data(db, KABUPATEN, TODAY, targets=TARGETS).by_status["aged_out"].values()) == 5

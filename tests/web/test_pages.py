@@ -170,3 +170,14 @@ def test_a_form_photo_opens_for_who_may_see_it(client: TestClient, dashboard: Da
     other = TestClient(client.app, base_url="http://127.0.0.1:8000")
     sign_in(other, dashboard.link_for(DESA_TEAM_B1))
     assert other.get(found.group(1)).status_code == 403
+
+
+def test_the_statement_pdf_downloads_from_the_case_page(client: TestClient, dashboard: Dashboard) -> None:
+    sign_in(client, dashboard.link_for(2003))  # the pendamping of Ayu
+    page = client.get(f"/kasus/{dashboard.references['ayu']}").text
+    found = re.search(r'href="(/kasus/[^"]+/dokumen/\d+)"', page)
+    assert found
+    pdf = client.get(found.group(1))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and "attachment" in pdf.headers["content-disposition"]
+    assert audit(dashboard, "web.document")[-1].actor_id == dashboard.people.pendamping
+    assert client.get(found.group(1).rsplit("/", 1)[0] + "/999999").status_code == 404
