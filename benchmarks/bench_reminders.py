@@ -237,8 +237,8 @@ WITH due AS MATERIALIZED (SELECT id FROM reminders WHERE state IN ('pending', 's
 claimed AS (
   UPDATE reminders SET state = 'sent', claimed_by = %(by)s, claimed_at = %(now)s, sent_at = %(now)s,
          attempts = attempts + 1, updated_at = %(now)s
-  WHERE id IN (SELECT id FROM due)
-  RETURNING *)
+  FROM due WHERE reminders.id = due.id
+  RETURNING reminders.*)
 SELECT c.id, c.kind, c.token, c.period, c.detail, p.telegram_chat_id, p.language, ch.name, v.name, s.display_name, a.name
 FROM claimed c JOIN people p ON p.id = c.person_id
 LEFT JOIN cases k ON k.id = c.case_id LEFT JOIN children ch ON ch.id = k.child_id LEFT JOIN regions v ON v.code = k.region_code

@@ -63,7 +63,8 @@ PROGRESS_INTERVAL = 3.0
 """Seconds between two edits of a progress message (Telegram limits edits per chat)."""
 
 
-def progress_message(bot: Any, chat_id: int, loop: asyncio.AbstractEventLoop) -> Callable[[str], None]:
+def progress_message(bot: Any, chat_id: int, loop: asyncio.AbstractEventLoop,
+                     clock: Callable[[], float] = time.monotonic) -> Callable[[str], None]:
     """A callback for the worker thread: the first call sends a message, later ones edit it, at most every
     few seconds. Fire and forget: a slow or failed send never holds up the work it reports on."""
     state: dict[str, Any] = {"message_id": None, "last": -PROGRESS_INTERVAL, "pending": None}
@@ -78,7 +79,7 @@ def progress_message(bot: Any, chat_id: int, loop: asyncio.AbstractEventLoop) ->
             pass
 
     def report(text: str) -> None:
-        now = time.monotonic()
+        now = clock()
         if now - state["last"] < PROGRESS_INTERVAL or (state["pending"] is not None and not state["pending"].done()):
             return
         state["last"] = now

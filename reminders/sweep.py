@@ -125,9 +125,11 @@ def claim_statement(now: dt.datetime, zones: Sequence[str], limit: int, claimed_
     sent in one statement. PostgreSQL skips rows another process holds; SQLite ignores the lock clause, its
     ``BEGIN IMMEDIATE`` already excludes every other writer.
 
-    The locking subquery is a ``MATERIALIZED`` CTE on PostgreSQL: run once, whatever the statistics say. As a
-    plain ``IN (SELECT …)`` the planner may take it for the inner side of a nested loop and lock again for every
-    due row (seen with the statistics of a table that had no due rows at its last ``ANALYZE``)."""
+    Written as ``WITH due AS MATERIALIZED (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) UPDATE … FROM due WHERE
+    reminders.id = due.id``: the locking subquery runs once and the rows are found by primary key, whatever the
+    statistics say. As a plain ``IN (SELECT …)``, or with the open-state condition repeated outside, the planner
+    may scan every due row and compare it with the subquery's (seen when the table had no due rows at its last
+    ``ANALYZE``: 32 s instead of 0.1 s for 700 rows among 30,000)."""
     due = (
         select(Reminder.id)
         .where(OPEN_ROWS, Reminder.due_at <= now, Reminder.timezone.in_([TimeZone(z) for z in zones]))
@@ -138,7 +140,7 @@ def claim_statement(now: dt.datetime, zones: Sequence[str], limit: int, claimed_
     )
     return (
         update(Reminder)
-        .where(Reminder.id.in_(select(due.c.id)), OPEN_ROWS)
+        .where(Reminder.id == due.c.id)  # locked by ``due``, whose condition PostgreSQL rechecked under the lock
         .values(state=ReminderState.SENT, claimed_by=claimed_by[:100], claimed_at=now, sent_at=now,
                 attempts=Reminder.attempts + 1, updated_at=now)
         .execution_options(synchronize_session=False)

@@ -329,7 +329,7 @@ class Publisher:
             self.written.cases += case_ids
             for (child, values), case_id in zip(new_cases.items(), case_ids, strict=True):
                 self.index.open_case[child] = (case_id, values["category"])
-            session.connection().execute(insert(CaseEvent.__table__), [
+            session.connection().execute(insert(CaseEvent), [
                 {"case_id": case_id, "from_status": None, "to_status": "recorded", "actor_id": self.actor_id} for case_id in case_ids])
             self._audit(session, [("case.open", "case", case_id, values["region_code"], {"import": True})
                                   for values, case_id in zip(new_cases.values(), case_ids, strict=True)])

@@ -20,7 +20,7 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -67,7 +67,7 @@ Source = str | Path | bytes
 Rows = Iterator[tuple[int, list[Any]]]
 
 
-def read_sheets(source: Source, filename: str, limits: Limits = Limits()) -> Iterator[Rows]:
+def read_sheets(source: Source, filename: str, limits: Limits = Limits()) -> Generator[Rows, None, None]:
     """The sheets in the workbook's order (a CSV is one sheet), each read lazily as (line number as the
     spreadsheet program shows it, cell values) for every row that has a value (XLSX) or every record (CSV:
     ``,``, ``;`` or tab separated; UTF-8 or Windows-1252)."""

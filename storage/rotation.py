@@ -92,6 +92,7 @@ def _rotate_target(db: Database, keyring: Keyring, target: _Target, batch: int, 
     raw: list[Any] = [type_coerce(c, JSONType).label(c.key) for c in target.json]
     raw += [type_coerce(c, Text).label(c.key) for c in target.text]
     raw += [type_coerce(c, LargeBinary).label(c.key) for c, _ in target.number]
+    raw += [h for _, h in target.number]
     last, rewritten = None, 0
     while True:
         with db.write() as session:
@@ -145,8 +146,11 @@ def _reencrypted(keyring: Keyring, target: _Target, row: Any) -> dict[str, Any]:
             values[column.key] = "$sealed:" + keyring.seal(keyring.open({"$sealed": value[8:]}))["$sealed"]
     for column, hash_column in target.number:
         token = row[column.key]
-        if token is not None and token_key_id(bytes(token)) != current:
-            number = keyring.decrypt_nik(bytes(token))
+        if token is None:
+            continue
+        number = keyring.decrypt_nik(bytes(token))
+        # The hash is checked too: a writer may hash just before noticing the new key and encrypt just after.
+        if token_key_id(bytes(token)) != current or row[hash_column.key] != keyring.nik_hash(number):
             values[column.key], values[hash_column.key] = keyring.encrypt_nik(number), keyring.nik_hash(number)
     return values
 

@@ -74,7 +74,7 @@ async def test_english_and_javanese_recipients(world: World, db: Database) -> No
     bot = FakeBot()
     await Runner(db, S, "t").run_once(bot, at(2026, 3, 16, 9))  # type: ignore[arg-type]
     texts = {s.chat_id: s.text for s in bot.sent}
-    assert texts[chat_of(db, anna)].startswith("🏠 Time for a visit: Ayu (Klesem)")
+    assert texts[chat_of(db, anna)].startswith("🏠 Time for a first visit: Ayu (Klesem)")  # nothing logged since the assignment
     assert "Budi" in texts[chat_of(db, sri)] and "Monitoring" in texts[chat_of(db, sri)]
 
 

@@ -115,3 +115,10 @@ def test_chat_export_is_formula_safe(db: Database, hostile: list[str], world: Pe
     assert all(cell.data_type != "f" for cell in cells)
     names = {cell.value for cell in cells if cell.data_type == "s"}
     assert HOSTILE["="] + " nama" in names and HOSTILE["@"] + " nama" in names
+
+
+def test_control_characters_do_not_break_the_workbook(db: Database, seed: Seed, world: People) -> None:
+    seed.case("Ani\x01 Lestari\x0b", DESA_A1)
+    book = load_workbook(io.BytesIO(export_region(db, KABUPATEN, "xlsx", None)[1]))
+    names = [row[2] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)]
+    assert names == ["Ani Lestari"]
