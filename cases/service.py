@@ -209,10 +209,9 @@ def case_by_reference(db: Database, reference: str) -> int:
     (letter case, spaces and leading zeros are forgiven)."""
     wanted = normalise(reference)
     with db.read() as session:
-        if is_receipt(wanted):
+        case_id = None if is_receipt(wanted) else session.scalar(select(Case.id).where(Case.reference == wanted))
+        if case_id is None:  # a receipt, or one issued as ATS-… before receipts had a prefix of their own
             case_id = session.scalar(select(Response.case_id).where(Response.reference == wanted))
-        else:
-            case_id = session.scalar(select(Case.id).where(Case.reference == wanted))
     if case_id is None:
         raise CaseNotFound(wanted)
     return int(case_id)
