@@ -6,7 +6,7 @@ Only text: keyboards and buttons are the bot's business (``bot/render.py``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
@@ -95,11 +95,14 @@ def describe_problem(t: Translator, problem: Problem) -> str:
     return t(problem.message, **problem.params)
 
 
-def display_value(t: Translator, node: Node, value: Any) -> str:
-    """An answer as a person reads it back: labels for codes, long dates, place names."""
+def display_value(t: Translator, node: Node, value: Any, place_name: Callable[[str], str] | None = None) -> str:
+    """An answer as a person reads it back: labels for codes, long dates, place names (``place_name`` turns a
+    kecamatan or desa code into its name; without it the code is shown)."""
     if value is None or value is MISSING:
         return t(SKIPPED)
     kind = node.type
+    if node.question.regions is not None and place_name is not None:
+        return place_name(str(value))
     if kind is QuestionType.SELECT_ONE:
         choice = node.choice(str(value))
         return t.label(choice.label) if choice else str(value)
@@ -118,7 +121,8 @@ def display_value(t: Translator, node: Node, value: Any) -> str:
     return clip(t.format_value(value), ECHO_LIMIT)
 
 
-def summary_lines(t: Translator, engine: Engine, answers: Mapping[str, Any], rows: list[tuple[Position, Node, Any]]) -> list[str]:
+def summary_lines(t: Translator, engine: Engine, answers: Mapping[str, Any], rows: list[tuple[Position, Node, Any]],
+                  place_name: Callable[[str], str] | None = None) -> list[str]:
     """``1.4 · Jenis kelamin: Perempuan`` for each answered question, for the review before submitting."""
     name = subject_name(engine, answers)
-    return [f"{p.key} · {question_label(t, node, name)}: {display_value(t, node, value)}" for p, node, value in rows]
+    return [f"{p.key} · {question_label(t, node, name)}: {display_value(t, node, value, place_name)}" for p, node, value in rows]

@@ -13,6 +13,7 @@ import sys
 from typing import TextIO
 
 from app.i18n import Translator, translator
+from app.places import lokal_name, lokal_places, typed_place
 from app.presenting import describe_problem, display_value, question_header, section_title, starts_section, subject_name, summary_lines
 from flows.engine import Accepted, Complete, Engine, NeedsConfirmation, Refused, State
 from flows.messages import N_
@@ -39,8 +40,11 @@ def _ask(engine: Engine, state: State, t: Translator, out: TextIO, today: dt.dat
     if prompt.node.type in SELECTS:
         numbered = _numbered(prompt.node)
         out.writelines(f"   {i if numbered else choice.code}. {t.label(choice.label)}\n" for i, choice in enumerate(prompt.node.choices, 1))
+    regions = prompt.node.question.regions
+    if regions is not None:
+        out.writelines(f"   {i}. {name}\n" for i, (_, name) in enumerate(lokal_places(regions, state.answers), 1))
     if prompt.current is not None:
-        out.write(f"   [{display_value(t, prompt.node, prompt.current)}]\n")
+        out.write(f"   [{display_value(t, prompt.node, prompt.current, lokal_name)}]\n")
     if prompt.can_skip:
         out.write(f"   {t(OPTIONAL)}\n")
     out.write("> ")
@@ -77,9 +81,12 @@ def run_chat(engine: Engine, t: Translator, inp: TextIO, out: TextIO, today: dt.
             state = engine.back(state, day)
             continue
         if text == "?":
-            out.write("\n".join(summary_lines(t, engine, state.answers, engine.summary(state, day))) + "\n")
+            out.write("\n".join(summary_lines(t, engine, state.answers, engine.summary(state, day), lokal_name)) + "\n")
             continue
         node = engine.current(state, day)
+        regions = node.node.question.regions if not isinstance(node, Complete) else None
+        if regions is not None:
+            text = typed_place(lokal_places(regions, state.answers), text)
         if not isinstance(node, Complete) and _numbered(node.node):
             text = _codes_for_numbers(node.node, text)
         outcome = engine.skip(state, day) if text == "-" else engine.answer(state, text, day)
@@ -94,9 +101,9 @@ def run_chat(engine: Engine, t: Translator, inp: TextIO, out: TextIO, today: dt.
             continue
         assert isinstance(outcome, Accepted)
         if not isinstance(node, Complete) and outcome.value is not None:
-            out.write("✓ " + t(SAVED, value=display_value(t, node.node, outcome.value)) + "\n")
+            out.write("✓ " + t(SAVED, value=display_value(t, node.node, outcome.value, lokal_name)) + "\n")
         state = outcome.state
-    out.write("\n" + t(REVIEW) + "\n" + "\n".join(summary_lines(t, engine, state.answers, engine.summary(state, day))) + "\n")
+    out.write("\n" + t(REVIEW) + "\n" + "\n".join(summary_lines(t, engine, state.answers, engine.summary(state, day), lokal_name)) + "\n")
     out.write(t(FINISHED) + "\n" + json.dumps(state.answers, ensure_ascii=False, indent=2) + "\n")
     return 0
 

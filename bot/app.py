@@ -15,6 +15,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from app.i18n import LANGUAGES, translator
 from app.settings import Settings
 from bot import texts as T
+from bot.alerts import install as install_alerts
 from bot.conversation import Conversations
 from bot.dashboard import CMD_DASHBOARD
 from bot.processor import PerPersonUpdateProcessor
@@ -28,7 +29,7 @@ MAX_CONCURRENT_UPDATES = 64
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 COMMANDS = [("start", T.CMD_START), ("usul", T.CMD_PROPOSE), ("isi", T.CMD_FILL), ("lanjut", T.CMD_CONTINUE), ("draf", T.CMD_DRAFTS),
             ("batal", T.CMD_CANCEL), ("bahasa", T.CMD_LANGUAGE), ("undang", T.CMD_INVITE), ("dataku", T.CMD_MYDATA),
-            ("kasus", T.CMD_CASES), ("tugaskan", T.CMD_ASSIGN), ("rekap", T.CMD_RECAP), ("ekspor", T.CMD_EXPORT),
+            ("kasus", T.CMD_CASES), ("tugaskan", T.CMD_ASSIGN), ("periksa", T.CMD_CHECK), ("rekap", T.CMD_RECAP), ("ekspor", T.CMD_EXPORT),
             ("impor", T.CMD_IMPORT), ("dasbor", CMD_DASHBOARD), ("help", T.CMD_HELP)]
 
 
@@ -56,6 +57,7 @@ def build_application(settings: Settings, db: Database) -> Application:  # type:
     application.bot_data["services"] = Services(db, Conversations(BotStore(db, bot_id, settings.default_language)), settings.files_dir)
     application.add_handler(TypeHandler(Update, route))
     install_reminders(application, db)  # one repeating sweep job; reminders themselves are database rows
+    install_alerts(application, db)  # the early-warning pass (flagged pupils to their pendamping and teams)
     application.add_error_handler(_log_error)
     return application
 

@@ -19,7 +19,6 @@ from bot.model import Button, Kind, Reply
 from cases import service
 from cases.errors import CaseError, DuplicateCase
 from cases.messages import STATUS_LABELS
-from reports.early_warning import at_risk
 from reports.messages import IMPORT_CONFLICTS, IMPORT_PROGRESS_CHECK, IMPORT_PROGRESS_SAVE
 from reports.recap import build_recap
 from storage.models import Role
@@ -35,8 +34,8 @@ else:
 ASSIGNABLE = ("verified", "dropped_out_again")
 CASE_ACTIONS: dict[Role, tuple[tuple[str, str], ...]] = {
     Role.PENDAMPING: (("visit_log", T.VISIT_LOG), ("invite_parent", T.INVITE_PARENT), ("record_return", T.RECORD_RETURN),
-                      ("monitoring", T.MONITORING)),
-    Role.OPERATOR_SEKOLAH: (("record_return", T.RECORD_RETURN), ("monitoring", T.MONITORING)),
+                      ("monitoring", T.MONITORING), ("risk_indicators", T.RISK_INDICATORS)),
+    Role.OPERATOR_SEKOLAH: (("record_return", T.RECORD_RETURN), ("monitoring", T.MONITORING), ("risk_indicators", T.RISK_INDICATORS)),
     Role.ORANG_TUA: (("fill_kesediaan", T.FILL_STATEMENT), ("fill_pemilihan", T.CHOOSE_SCHOOL)),
 }
 """What a child's summary offers, by the role of the person reading it."""
@@ -59,7 +58,7 @@ class Casework(Base):
 
     # -- after a form is sent -------------------------------------------------------------------------------
     def after_submit(self, instrument: str, submitted: SubmitResult, case_id: int | None) -> None:
-        handler = getattr(self, "after_" + instrument.replace("-", "_"), None)
+        handler = self.after_submit_handlers().get(instrument) or getattr(self, "after_" + instrument.replace("-", "_"), None)
         if handler is None:
             return
         try:
@@ -106,7 +105,7 @@ class Casework(Base):
             return
         from cases.documents import surat_pernyataan_pdf  # PDF (fpdf) loads on the first letter, not at start-up
 
-        pdf = ("surat-pernyataan-" + moved.reference + ".pdf", surat_pernyataan_pdf(self.db, case_id, submitted.response_id))
+        pdf = ("surat-pernyataan-" + moved.reference + ".pdf", surat_pernyataan_pdf(self.db, case_id, submitted.response_id, link=self.case_link(moved.reference)))
         buttons = [[self.notice_button(self.person.id, "fill_pemilihan", self.t(T.CHOOSE_SCHOOL), case_id=case_id)]]
         self.result.replies.append(Reply(self.t(T.CONSENT_RECORDED, reference=moved.reference, status=status), buttons, document=pdf))
         self.tell_pendamping(moved.pendamping_id, T.PARENT_DECIDED, pdf, case_id=case_id, status_key=moved.to_status)
@@ -117,9 +116,10 @@ class Casework(Base):
         from cases.documents import pemilihan_sekolah_pdf  # see after_kesediaan
 
         moved = service.record_school_choice(self.db, case_id, submitted.response_id)
-        pdf = ("pemilihan-sekolah-" + moved.reference + ".pdf", pemilihan_sekolah_pdf(self.db, case_id, submitted.response_id))
+        pdf = ("pemilihan-sekolah-" + moved.reference + ".pdf", pemilihan_sekolah_pdf(self.db, case_id, submitted.response_id, link=self.case_link(moved.reference)))
         self.result.replies.append(Reply(self.t(T.SCHOOL_RECORDED, reference=moved.reference), document=pdf))
         self.tell_pendamping(moved.pendamping_id, T.SCHOOL_RECORDED, pdf, case_id=case_id)
+        self.ask_school_acceptance(case_id)
 
     def after_kembali_sekolah(self, submitted: SubmitResult, case_id: int | None) -> None:
         if case_id is None:
@@ -138,20 +138,6 @@ class Casework(Base):
         self.say(self.t(T.MONITORING_RECORDED, reference=moved.reference, status=self.t(STATUS_LABELS[moved.to_status])))
         self.warn_if_at_risk(case_id)
 
-    def warn_if_at_risk(self, case_id: int) -> None:
-        """Early warning (Lampiran 7, Bab IV): the latest monitoring flags a pupil → their pendamping is alerted."""
-        region = self.store.case_region(case_id) or ""
-        for risk in (r for r in at_risk(self.db, region, self.today) if r.case_id == case_id):
-            target = self.store.chat_of(risk.pendamping_id)
-            if target is None:
-                continue
-            t = self.translator_for(target[1])
-            text = t(T.AT_RISK_ALERT, name=risk.child_name, reference=risk.reference, reasons=", ".join(t(r) for r in risk.reasons))
-            if risk.pendamping_id == self.person.id:
-                self.say(text)
-            else:
-                self.result.notifications.append((target[0], Reply(text)))
-
     # -- the teams' recaps and exports ------------------------------------------------------------------------
     def cmd_recap(self, _: str) -> None:
         """/rekap: counts for the team's own region, as a chart and a short text."""
@@ -161,7 +147,7 @@ class Casework(Base):
             return
         recap = build_recap(self.db, region or "", self.today, self.person.language, view=policy(self.person.role).for_chat())
         self.result.replies.append(Reply("", photo=recap.chart_png))
-        self.say(recap.text)
+        self.say(recap.text + "\n" + self.programme_recap_lines(region or ""))
         self.result.outcome = "recap"
 
     def cmd_import(self, _: str) -> None:

@@ -30,8 +30,12 @@ from bot import texts as T
 from bot.casework import CASE_NOTICES, Casework
 from bot.conflict_review import ConflictReview
 from bot.dashboard import cmd_dashboard
+from bot.kecamatan_check import KecamatanCheck
 from bot.model import Button, Incoming, Kind, Reply, TurnResult
 from bot.privacy import Privacy
+from bot.programme import CASE_LINK_PREFIX, Programme
+from bot.region_picking import RegionPicking
+from bot.school_acceptance import SchoolAcceptance
 from bot.school_picking import SchoolPicking
 from bot.store import KEEP, BotStore, Changes, Context, DraftView, SubmitRefused
 from cases.schools import school_by_id, search_schools
@@ -76,7 +80,7 @@ class Conversations:
         self.store.remember_message(person_id, nonce, message_id)
 
 
-class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
+class _Turn(Casework, Programme, KecamatanCheck, SchoolAcceptance, SchoolPicking, RegionPicking, ConflictReview, Privacy):
     """The work of one update for one person."""
 
     def __init__(self, owner: Conversations, context: Context, incoming: Incoming) -> None:
@@ -106,6 +110,8 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
             self.on_reason_text(self.incoming.text)
         elif self.menu and self.menu.get("kind") == "invite_school" and kind is Kind.TEXT:
             self.ask_invite_school(" ".join(self.incoming.text.split()))
+        elif self.menu and kind is Kind.TEXT and self.menu.get("kind") in self.programme_texts():
+            self.programme_texts()[self.menu["kind"]](self.incoming.text)
         elif self.menu and self.menu.get("kind") == "import" and kind is Kind.DOCUMENT:
             self.on_import_file()
         elif self.draft is not None:
@@ -124,7 +130,7 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
             "undang": self.cmd_invite, "dataku": self.cmd_mydata, "koreksi": self.cmd_correction, "hapus": self.cmd_deletion,
             "kasus": self.cmd_cases, "tugaskan": self.cmd_assign, "usul": lambda _: self.cmd_fill("usulan"),
             "rekap": self.cmd_recap, "ekspor": self.cmd_export, "impor": self.cmd_import, "konflik": self.cmd_conflicts,
-            "dasbor": lambda args: cmd_dashboard(self, args),
+            "dasbor": lambda args: cmd_dashboard(self, args), **self.programme_commands(),
         }
         handlers.get(command, lambda _: self.say(self.t(T.DIDNT_UNDERSTAND)))(args)
 
@@ -147,7 +153,7 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
             return
         _, action, index = parsed
         self.result.outcome = f"button:{menu['kind']}:{action}"
-        handler = getattr(self, f"menu_{menu['kind']}")
+        handler = self.programme_menus().get(menu["kind"]) or getattr(self, f"menu_{menu['kind']}")
         try:
             handler(action, index, menu)
         except (IndexError, KeyError):  # an index or action no button of ours carries: a forged press
@@ -175,7 +181,8 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
         if kind in CASE_NOTICES and not self.may_act(kind, int(payload["case_id"])):
             self.deny(kind, "case", payload["case_id"], self.store.case_region(int(payload["case_id"])))
             return
-        getattr(self, f"notice_{kind}")(payload)
+        handler = self.programme_notices().get(kind) or getattr(self, f"notice_{kind}")
+        handler(payload)
 
     def on_reminder_button(self) -> None:
         """A reminder's button (``r.<token>.<action>``): fill the log now, snooze, or ask for another pendamping."""
@@ -196,6 +203,9 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
 
     # -- commands -------------------------------------------------------------------------------------------
     def cmd_start(self, payload: str) -> None:
+        if payload.strip().startswith(CASE_LINK_PREFIX):
+            self.open_case_link(payload.strip().removeprefix(CASE_LINK_PREFIX))
+            return
         if payload:
             self.join(payload.strip())
             return
@@ -438,7 +448,9 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
         if not isinstance(prompt, Prompt) or prompt.position.key != menu.get("position"):
             self.result.callback_notice = self.t(T.QUESTION_CLOSED)
             return
-        if action in (R.PICK, R.TYPED) and prompt.node.question.schools is not None:
+        if action == R.PICK and prompt.node.question.regions is not None:
+            self.menu_region(prompt, index, menu)
+        elif action in (R.PICK, R.TYPED) and prompt.node.question.schools is not None:
             self.menu_school(prompt, action, index, menu)
         elif action == R.CHOICE:
             self.apply(self.engine.answer(self.state, prompt.node.choices[index].code, self.today), prompt)
@@ -527,6 +539,10 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
         if lookup is not None and incoming.kind is Kind.TEXT:
             self.on_school_text(prompt, lookup, raw)
             return
+        regions = prompt.node.question.regions
+        if regions is not None and incoming.kind is Kind.TEXT:
+            self.on_region_text(prompt, regions, raw)
+            return
         self.apply(self.engine.answer(self.state, raw, self.today), prompt)
 
     def confirm_date(self, prompt: Prompt, raw: str) -> None:
@@ -562,7 +578,7 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
     def acknowledge(self, prompt: Prompt, value: Any) -> None:
         """Turn the question message into a record of the answer: "1.4 · Jenis kelamin: Perempuan ✓"."""
         header = f"{prompt.position.qid} · {qualified_label(self.t, self.engine, prompt.node, subject_name(self.engine, self.state.answers))}"
-        text = self.t(T.ANSWERED, header=header, value=display_value(self.t, prompt.node, value))
+        text = self.t(T.ANSWERED, header=header, value=display_value(self.t, prompt.node, value, self.place_name))
         target = self.incoming.message_id if self.incoming.kind is Kind.CALLBACK else (self.menu or {}).get("message_id")
         if prompt.node.type is QuestionType.LOCATION:
             self.result.replies.append(Reply(text, reply_keyboard=[]))  # also removes the location button
@@ -602,7 +618,10 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
         if prompt.node.type is QuestionType.SELECT_MULTIPLE and selected is None:
             selected = list(prompt.current or [])
         schools, school_line = self.offered_schools(prompt, search) if prompt.node.question.schools else ([], None)
-        lookup = {"schools": [s.id for s in schools], "typed": search} if school_line is not None else {}
+        lookup: dict[str, Any] = {"schools": [s.id for s in schools], "typed": search} if school_line is not None else {}
+        places, region_line = self.offered_regions(prompt, search) if prompt.node.question.regions else ([], None)
+        if region_line is not None:
+            lookup = {"regions": [code for code, _ in places]}
         if edit is None and starts_section(self.engine, self.state.answers, prompt.node):
             self.say(f"【{section_title(self.t, self.engine, prompt.node)}】")
         nonce = self.nonce("question", position=prompt.position.key, selected=selected or [], **lookup)
@@ -610,8 +629,11 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
         if school_line is not None:
             reply.text += "\n" + school_line
             reply.buttons[:0] = self.school_rows(prompt, nonce, schools, search)
+        if region_line is not None:
+            reply.text += "\n" + region_line
+            reply.buttons[:0] = self.region_rows(nonce, places)
         if prompt.current is not None and prompt.node.type is not QuestionType.SELECT_MULTIPLE:
-            reply.text += "\n[" + display_value(self.t, prompt.node, prompt.current) + "]"
+            reply.text += "\n[" + display_value(self.t, prompt.node, prompt.current, self.place_name) + "]"
         if edit is not None:
             reply.edit_message_id = edit
             self.edited.add(edit)
@@ -619,7 +641,7 @@ class _Turn(Casework, SchoolPicking, ConflictReview, Privacy):
         self.result.nonce = nonce
 
     def review(self) -> None:
-        lines = summary_lines(self.t, self.engine, self.state.answers, self.engine.summary(self.state, self.today))
+        lines = summary_lines(self.t, self.engine, self.state.answers, self.engine.summary(self.state, self.today), self.place_name)
         chunks, current = [], self.t(T.REVIEW)
         for line in lines:
             if len(current) + len(line) + 1 > MESSAGE_LIMIT:

@@ -331,6 +331,10 @@ class BotStore:
         with self.db.read() as session:
             return session.scalar(select(Case.reference).where(Case.id == case_id)) or "?"
 
+    def case_id_by_reference(self, reference: str) -> int | None:
+        with self.db.read() as session:
+            return session.scalar(select(Case.id).where(Case.reference == reference))
+
     def case_region(self, case_id: int) -> str | None:
         with self.db.read() as session:
             return session.scalar(select(Case.region_code).where(Case.id == case_id))
@@ -380,7 +384,8 @@ class BotStore:
         """Store a finished form; the result carries its reference number (``ATS-3326-000142``)."""
         subject = engine.compiled.instrument.subject
         answers = dict(state.answers)
-        region = self._region_for(person, answers.get(subject.kecamatan) if subject.kecamatan else None, draft.case_id)
+        answered = [answers.get(ref) for ref in (subject.desa, subject.kecamatan) if ref]
+        region = self._region_for(person, answered, draft.case_id)
         if region is None:
             raise SubmitRefused(NO_REGION)
         return submit_response(self.db, Submission(
@@ -398,11 +403,12 @@ class BotStore:
             case_category=_category(answers),
         ))
 
-    def _region_for(self, person: PersonView, answered: Any, case_id: int | None) -> str | None:
-        """Where a form belongs: the child's case, else the kecamatan the form gives, else the volunteer's region."""
+    def _region_for(self, person: PersonView, answered: list[Any], case_id: int | None) -> str | None:
+        """Where a form belongs: the child's case, else the desa (or kecamatan) the form gives, else the
+        volunteer's region."""
         with self.db.read() as session:
             case_region = session.scalar(select(Case.region_code).where(Case.id == case_id)) if case_id else None
-            for code in (case_region, answered, person.region_code):
+            for code in (case_region, *answered, person.region_code):
                 if isinstance(code, str) and session.scalar(select(Region.code).where(Region.code == code)):
                     return code
         return None

@@ -20,11 +20,13 @@ parent (UU PDP), never to a group.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import segno
 from babel.dates import format_date
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -32,10 +34,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases import messages as m
+from cases.districts import District, district_of
 from cases.errors import CaseNotFound, InvalidInput
 from cases.forms import choice_label, date_answer, load_form, text_answer
 from storage.db import Database
-from storage.models import Assignment, Case, Person, Region, Response
+from storage.models import Assignment, Case, Child, Person, Response, School, SchoolChoice
+from storage.types import utcnow
 
 FONT_DIRS: Sequence[Path] = (
     Path("/usr/share/fonts/truetype/dejavu"),
@@ -45,14 +49,13 @@ FONT_DIRS: Sequence[Path] = (
     Path("/Library/Fonts"),
 )
 """Where DejaVuSans.ttf and DejaVuSans-Bold.ttf are looked for (Debian/Ubuntu, Fedora, Arch, others)."""
-DEFAULT_PLACE = "Kajen"
-"""The capital of Kabupaten Pekalongan, printed before the date on the paper ("Kajen, ....20...")."""
 STAMP_DUTY = "10.000"
+QR_CAPTION = "Pindai untuk membuka data anak ini di ATS Bot (hanya untuk orang tua/wali dan pendamping):"
 DOTS = "." * 60
 
 STATEMENT = (
     "Dengan ini menyatakan sesungguhnya bahwa kami selaku orang tua berkeinginan mengembalikan anak tersebut "
-    'ke sekolah dengan sasaran sesuai kesepakatan untuk mengikuti program "KUDU Sekolah" {kabupaten} tahun {year}.'
+    'ke sekolah dengan sasaran sesuai kesepakatan untuk mengikuti program "{programme}" {kabupaten} tahun {year}.'
 )
 CLOSING = (
     "Demikian surat pernyataan ini dibuat agar dapat digunakan sebagaimana mestinya, apabila di kemudian hari "
@@ -60,14 +63,15 @@ CLOSING = (
 )
 
 
-def surat_pernyataan_pdf(db: Database, case_id: int, response_id: int, *, compress: bool = True) -> bytes:
-    """Lampiran 8 filled from the parent's ``kesediaan`` form of this case (only when the parent is willing)."""
+def surat_pernyataan_pdf(db: Database, case_id: int, response_id: int, *, compress: bool = True, link: str | None = None) -> bytes:
+    """Lampiran 8 filled from the parent's ``kesediaan`` form of this case (only when the parent is willing);
+    ``link`` (the bot's link to this case) is printed as a QR code for the parent."""
     with db.read() as session:
-        case, response, kabupaten, timezone, _ = _load(session, case_id, response_id, "kesediaan")
+        case, response, district, _ = _load(session, case_id, response_id, "kesediaan")
     a = response.answers
     if str(a.get("C.2")) != "1":
         raise InvalidInput(m.NOT_WILLING_NO_LETTER)
-    signed = date_answer(a, "C.7") or _local_day(response.submitted_at, timezone)
+    signed = date_answer(a, "C.7") or _local_day(response.submitted_at, district.timezone)
     year = a.get("C.5") if isinstance(a.get("C.5"), int) else signed.year
     doc = _Document(compress)
     doc.title("SURAT PERNYATAAN", "KESEDIAAN ORANG TUA UNTUK MENGEMBALIKAN ANAK KE SEKOLAH")
@@ -88,26 +92,29 @@ def surat_pernyataan_pdf(db: Database, case_id: int, response_id: int, *, compre
         ("Agama", choice_label(response, "B.6")),
         ("Alamat", text_answer(a, "B.7")),
     ])
-    doc.paragraph(STATEMENT.format(kabupaten=kabupaten, year=year), justify=True)
+    doc.paragraph(STATEMENT.format(programme=district.programme, kabupaten=district.name, year=year), justify=True)
     doc.paragraph(CLOSING, justify=True)
     doc.signatures(
-        f"{text_answer(a, 'C.6') or DEFAULT_PLACE}, {_long_date(signed)}",
+        f"{text_answer(a, 'C.6') or district.capital}, {_long_date(signed)}",
         [("", None, False), ("Yang membuat pernyataan,", text_answer(a, "A.1"), True)],
     )
     doc.footer_reference(f"{case.reference} · {response.reference}")
+    if link:
+        doc.qr(link)
     return doc.output()
 
 
-def pemilihan_sekolah_pdf(db: Database, case_id: int, response_id: int, *, compress: bool = True) -> bytes:
-    """Lampiran 9 filled from the ``pemilihan-sekolah`` form of this case, signed by the parent (and pendamping)."""
+def pemilihan_sekolah_pdf(db: Database, case_id: int, response_id: int, *, compress: bool = True, link: str | None = None) -> bytes:
+    """Lampiran 9 filled from the ``pemilihan-sekolah`` form of this case, signed by the parent (and pendamping);
+    ``link`` is printed as a QR code, as on the statement."""
     with db.read() as session:
-        case, response, kabupaten, timezone, pendamping = _load(session, case_id, response_id, "pemilihan-sekolah")
+        case, response, district, pendamping = _load(session, case_id, response_id, "pemilihan-sekolah")
     a = response.answers
-    day = _local_day(response.submitted_at, timezone)
+    day = _local_day(response.submitted_at, district.timezone)
     pathway = choice_label(response, "C.1")
     level = choice_label(response, "C.2") or choice_label(response, "C.3")
     doc = _Document(compress, line=6.0)  # 24 lines: one page
-    doc.title("PEMILIHAN SEKOLAH YANG DITUJU", f"{kabupaten.upper()} TAHUN {day.year}")
+    doc.title("PEMILIHAN SEKOLAH YANG DITUJU", f"{district.name.upper()} TAHUN {day.year}")
     doc.heading("A. IDENTITAS ANAK")
     doc.lines([
         ("Nama", text_answer(a, "A.1")),
@@ -140,10 +147,44 @@ def pemilihan_sekolah_pdf(db: Database, case_id: int, response_id: int, *, compr
         ("Kelas/Tingkat", text_answer(a, "C.8")),
     ])
     doc.signatures(
-        f"{DEFAULT_PLACE}, {_long_date(day)}",
+        f"{district.capital}, {_long_date(day)}",
         [("Pendamping,", pendamping, False), ("Orang Tua/Wali,", text_answer(a, "B.1"), False)],
     )
     doc.footer_reference(f"{case.reference} · {response.reference}")
+    if link:
+        doc.qr(link)
+    return doc.output()
+
+
+def penerimaan_sekolah_pdf(db: Database, case_id: int, acceptor_id: int, *, compress: bool = True) -> bytes:
+    """The school's short statement that it accepts the child (Bab II.F), printed beside the parent's letter."""
+    with db.read() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise CaseNotFound(f"#{case_id}")
+        district = district_of(session, case.region_code)
+        if district is None:
+            raise InvalidInput(m.DISTRICT_NOT_LOADED, {"code": case.region_code})
+        child = session.get(Child, case.child_id)
+        acceptor = session.get(Person, acceptor_id)
+        choice = session.scalars(select(SchoolChoice).where(SchoolChoice.case_id == case_id).order_by(SchoolChoice.id.desc()).limit(1)).first()
+        school = session.get(School, choice.school_id) if choice and choice.school_id else None
+    day = _local_day(utcnow(), district.timezone)
+    doc = _Document(compress)
+    doc.title("SURAT KETERANGAN", "PENERIMAAN PESERTA DIDIK")
+    doc.paragraph("Yang bertanda tangan di bawah ini :")
+    doc.lines([("N a m a", acceptor.display_name if acceptor else None),
+               ("Atas nama", school.name if school else (choice.school_name if choice else None)),
+               ("NPSN", school.npsn if school else (choice.npsn if choice else None)),
+               ("Alamat sekolah", school.address if school else None)])
+    doc.paragraph("Menyatakan bersedia menerima sebagai peserta didik:")
+    doc.lines([("N a m a", child.name if child else None),
+               ("Tempat Tanggal Lahir", _born(child.birth_place if child else None, child.birth_date if child else None)),
+               ("Kelas/Tingkat", choice.class_level if choice else None)])
+    doc.paragraph(f"dalam program {district.programme} {district.name}. Demikian surat keterangan ini dibuat untuk "
+                  "dipergunakan sebagaimana mestinya.", justify=True)
+    doc.signatures(f"{district.capital}, {_long_date(day)}", [("", None, False), ("Kepala Sekolah/Operator,", acceptor.display_name if acceptor else None, False)])
+    doc.footer_reference(case.reference)
     return doc.output()
 
 
@@ -153,8 +194,8 @@ def filename(kind: str, reference: str) -> str:
 
 
 # -- internals ------------------------------------------------------------------------------------------------
-def _load(session: Session, case_id: int, response_id: int, instrument: str) -> tuple[Case, Response, str, str, str | None]:
-    """The case, its form, the kabupaten's name and time zone, and the active pendamping's name."""
+def _load(session: Session, case_id: int, response_id: int, instrument: str) -> tuple[Case, Response, District, str | None]:
+    """The case, its form, its district (name, capital, programme, time zone), and the active pendamping's name."""
     case = session.get(Case, case_id)
     if case is None:
         raise CaseNotFound(f"#{case_id}")
@@ -162,14 +203,14 @@ def _load(session: Session, case_id: int, response_id: int, instrument: str) -> 
     if response.case_id not in (None, case.id):
         other = session.get(Case, response.case_id)
         raise InvalidInput(m.FORM_OF_OTHER_CASE, {"reference": response.reference, "other": other.reference if other else "?"})
-    kabupaten = session.get(Region, ".".join(case.region_code.split(".")[:2]))
+    district = district_of(session, case.region_code)
+    if district is None:
+        raise InvalidInput(m.DISTRICT_NOT_LOADED, {"code": case.region_code})
     pendamping = session.scalar(
         select(Person.display_name).join(Assignment, Assignment.pendamping_id == Person.id)
         .where(Assignment.case_id == case.id, Assignment.active.is_(True)).order_by(Assignment.id.desc()).limit(1)
     )
-    name = kabupaten.name if kabupaten else "Kabupaten Pekalongan"
-    timezone = kabupaten.timezone.value if kabupaten else "Asia/Jakarta"
-    return case, response, name, timezone, pendamping
+    return case, response, district, pendamping
 
 
 def _local_day(instant: dt.datetime, timezone: str) -> dt.date:
@@ -310,6 +351,17 @@ class _Document:
         pdf.set_text_color(120, 120, 120)
         pdf.cell(0, 4, self.text(text), align="R")
         pdf.set_text_color(0, 0, 0)
+
+    def qr(self, link: str) -> None:
+        """A QR code of ``link`` at the bottom left, for the parent to open the child's case in the bot."""
+        buffer = io.BytesIO()
+        segno.make(link, error="m").save(buffer, kind="png", scale=4, border=1)
+        pdf = self.pdf
+        pdf.set_auto_page_break(False)
+        pdf.image(io.BytesIO(buffer.getvalue()), x=pdf.l_margin, y=pdf.h - 42, w=22, h=22)
+        pdf.set_xy(pdf.l_margin + 25, pdf.h - 36)
+        pdf.set_font(self.family, size=7)
+        pdf.multi_cell(90, 3.5, self.text(QR_CAPTION + "\n" + link))
 
     def output(self) -> bytes:
         return bytes(self.pdf.output())

@@ -50,6 +50,8 @@ IN_SCHOOL: tuple[str, ...] = ("back_in_school", "monitored")
 OPEN: tuple[str, ...] = tuple(s for s in STATES if s not in TERMINAL)
 _ACCOMPANYING = ("accompanied", "willing", "not_willing", "undecided", "school_chosen", *IN_SCHOOL)
 _DECIDING = ("accompanied", "willing", "not_willing", "undecided")
+_CHECKABLE = ("verified", *_ACCOMPANYING, "dropped_out_again")
+"""Verified cases (whatever happened since) can be accepted by the kecamatan's check."""
 
 # (event, sources, destination); a destination of None is an internal move: the status stays as it is.
 TRANSITIONS: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
@@ -60,13 +62,22 @@ TRANSITIONS: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
     # Bab II.D: a pendamping is assigned; a child who dropped out again is accompanied again (by a new one with
     # ``assign``, or by the same one with ``return_to_accompaniment``). ``reassign`` hands a case over.
     ("assign", ("verified", "dropped_out_again"), "accompanied"),
+    # Bab I.G.2: the kecamatan team checks each desa's verified cases (complete? duplicate? plausible?) before
+    # they count at kabupaten level; it accepts them (recorded on the case) or returns them to the desa team.
+    ("accept_check", _CHECKABLE, None),
+    ("return_check", ("verified",), "recorded"),
     ("reassign", _ACCOMPANYING, None),
+    # Another form found a child the case already follows (a household roster, SIPBM): kept in the history.
+    ("add_source", OPEN, None),
     # Bab II.E.3 / Lampiran 8: the parent's answer; parents change their minds until the child is enrolled.
     ("consent_willing", _DECIDING, "willing"),
     ("consent_not_willing", (*_DECIDING, "school_chosen"), "not_willing"),
     ("consent_undecided", (*_DECIDING, "school_chosen"), "undecided"),
     # Bab II.E.1 / Lampiran 9: the school (or PKBM) agreed with the family; it may be changed before enrolment.
     ("choose_school", ("willing", "school_chosen"), "school_chosen"),
+    # Bab II.F: the chosen school accepts the child (recorded), or refuses and the family chooses again.
+    ("accept_school", ("school_chosen",), None),
+    ("refuse_school", ("school_chosen",), "willing"),
     # Bab II.F–G: the child is received by the school.
     ("enrol", ("school_chosen",), "back_in_school"),
     # Bab II.H / IV: monitored every month until the child finishes the level.
@@ -81,7 +92,7 @@ TRANSITIONS: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
 """A child back in school does not age out: the guide follows them until they finish (Bab IV)."""
 
 EVENTS: tuple[str, ...] = tuple(dict.fromkeys(event for event, _, _ in TRANSITIONS))
-NEEDS_REASON: frozenset[str] = frozenset({"reject", "consent_not_willing", "drop_out", "move_away"})
+NEEDS_REASON: frozenset[str] = frozenset({"reject", "consent_not_willing", "drop_out", "move_away", "return_check", "refuse_school"})
 """Moves that must say why (the guide asks the desa team to report who is not willing and why children leave)."""
 
 

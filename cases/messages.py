@@ -41,6 +41,11 @@ ACTION_LABELS = {
     "reject": N_("Declare not valid"),
     "assign": N_("Assign a pendamping"),
     "reassign": N_("Hand over to another pendamping"),
+    "add_source": N_("Record another source"),
+    "accept_check": N_("Accept (kecamatan check)"),
+    "return_check": N_("Return to the desa team"),
+    "accept_school": N_("School accepts the child"),
+    "refuse_school": N_("School refuses the child"),
     "consent_willing": N_("Record: parent willing"),
     "consent_not_willing": N_("Record: parent not willing"),
     "consent_undecided": N_("Record: parent undecided"),
@@ -55,7 +60,18 @@ ACTION_LABELS = {
 }
 """What a person reads for an event: short imperative phrases, usable as button labels (``Refusal.allowed``)."""
 
+CHECK_PROBLEMS = {
+    "no_birth_date": N_("no birth date"),
+    "no_address": N_("no address"),
+    "no_nik": N_("no NIK"),
+    "duplicate": N_("same name and birth date twice"),
+    "age": N_("age outside 7–18"),
+}
+"""What the kecamatan's completeness check points out in a desa's list (:mod:`cases.checks`)."""
+
 # -- refusals of the service ----------------------------------------------------------------------------------
+NOT_THE_SCHOOL = N_("Only the chosen school's operator (or the kecamatan team, when the school has none) can answer for the school.")
+SCHOOL_ALREADY_ANSWERED = N_("The school has already answered about this choice.")
 CASE_NOT_FOUND = N_("There is no case {reference}.")
 ALREADY_TAKEN = N_("Proposal {reference} has already been taken by {name}.")
 REASON_REQUIRED = N_('Give a reason for "{action}".')
@@ -63,6 +79,7 @@ NAME_REQUIRED = N_("Write the child's name.")
 NAME_TOO_LONG = N_("The name is too long: at most {max} characters.")
 NOTE_TOO_LONG = N_("The note is too long: at most {max} characters.")
 AGE_RANGE = N_("KUDU Sekolah follows children aged {min} to {max}; {age} is outside that range.")
+DISTRICT_NOT_LOADED = N_("The kabupaten of {code} is not loaded: ask the administrator to run `ats-bot regions load`.")
 UNKNOWN_VILLAGE = N_("{code} is not a known village (desa or kelurahan).")
 BAD_LOCATION = N_("Latitude must be between -90 and 90 and longitude between -180 and 180.")
 UNKNOWN_PERSON = N_("That person is not registered.")

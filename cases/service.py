@@ -209,10 +209,9 @@ def case_by_reference(db: Database, reference: str) -> int:
     (letter case, spaces and leading zeros are forgiven)."""
     wanted = normalise(reference)
     with db.read() as session:
-        if is_receipt(wanted):
+        case_id = None if is_receipt(wanted) else session.scalar(select(Case.id).where(Case.reference == wanted))
+        if case_id is None:  # a receipt, or one issued as ATS-… before receipts had a prefix of their own
             case_id = session.scalar(select(Response.case_id).where(Response.reference == wanted))
-        else:
-            case_id = session.scalar(select(Case.id).where(Case.reference == wanted))
     if case_id is None:
         raise CaseNotFound(wanted)
     return int(case_id)
@@ -324,9 +323,10 @@ def propose(
 
 
 def propose_from_response(db: Database, response_id: int) -> Proposal:
-    """:func:`propose` from a submitted ``usulan`` form (U.1 name, U.2 age, U.3 kecamatan, U.4 desa name, U.5
-    address, U.6 what the proposer knows, U.7 photo, U.8 location); the form joins the new case. The desa name
-    is matched within the kecamatan (:func:`resolve_desa`); when it matches no village the case is placed in the
+    """:func:`propose` from a submitted ``usulan`` form (U.1 name, U.2 age, U.3 kecamatan, U.4 desa, U.5
+    address, U.6 what the proposer knows, U.7 photo, U.8 location); the form joins the new case. The desa is
+    the picked code, or (forms of before the list) a name matched within the kecamatan (:func:`resolve_desa`);
+    when it matches no village the case is placed in the
     kecamatan. Recording the same form again returns the same proposal."""
     with db.write() as session:
         response = load_form(session, response_id, ("usulan",))
@@ -336,7 +336,7 @@ def propose_from_response(db: Database, response_id: int) -> Proposal:
             region = session.get(Region, case.region_code)
             return Proposal(case.id, case.reference, case.child_id, case.region_code, region.name if region else case.region_code)
         kecamatan = str(answers.get("U.3") or "")
-        desa = _find_desa(session, kecamatan, text_answer(answers, "U.4") or "") or kecamatan
+        desa = _desa_code(session, kecamatan, answers.get("U.4")) or _find_desa(session, kecamatan, text_answer(answers, "U.4") or "") or kecamatan
         photo = answers.get("U.7")
         photo_file_id = photo.get("file_id") if isinstance(photo, dict) else None
         location = answers.get("U.8") if isinstance(answers.get("U.8"), dict) else None
@@ -403,6 +403,13 @@ def _propose(
     ))
     possible = tuple(_summaries(session, cipher, similar, dt.date.today()))
     return Proposal(case.id, case.reference, child.id, region.code, region.name, possible)
+
+
+def _desa_code(session: Session, kecamatan_code: str, answer: Any) -> str | None:
+    """The desa picked from the list (its code), when it is a loaded desa of the kecamatan."""
+    if not isinstance(answer, str) or not kecamatan_code or not answer.startswith(kecamatan_code + "."):
+        return None
+    return session.scalar(select(Region.code).where(Region.code == answer, Region.level == RegionLevel.DESA))
 
 
 def _find_desa(session: Session, kecamatan_code: str, name: str) -> str | None:

@@ -46,6 +46,7 @@ NIK_BIRTH_DATE = N_("This NIK cannot be right: digits 7–12 are not a real birt
 NIK_SERIAL = N_("This NIK cannot be right: its last four digits cannot be 0000.")
 NISN_FORMAT = N_('A NISN has exactly 10 digits; "{input}" has {count}.')
 PHONE_INVALID = N_('"{input}" is not an Indonesian phone number. Write it like 0812-3456-7890.')
+NOT_A_REGION_CODE = N_("Choose the {level} from the list: tap a button or type part of its name.")
 NOT_A_CHOICE = N_('"{input}" is not one of the options. Tap a button or type its number.')
 NOTHING_SELECTED = N_("Choose at least one option.")
 EXCLUSIVE = N_('"{label}" cannot be combined with other options.')

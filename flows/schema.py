@@ -217,6 +217,32 @@ class SchoolLookup(_Strict):
         return data
 
 
+class RegionLevel(str, Enum):
+    """The levels of a Kemendagri region a form question can ask for."""
+
+    KECAMATAN = "kecamatan"
+    DESA = "desa"
+
+
+REGION_CODE_PATTERNS: Mapping[RegionLevel, str] = {
+    RegionLevel.KECAMATAN: r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}$",
+    RegionLevel.DESA: r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$",
+}
+"""The shape of a kecamatan code (``33.26.08``) and of a desa/kelurahan code (``33.26.08.2002``)."""
+
+
+class RegionLookup(_Strict):
+    """A text question answered by picking a kecamatan or desa of the person's own kabupaten (loaded regions).
+
+    The answer is the Kemendagri code; the form itself holds no list, so one instrument serves every district.
+    The bot offers the regions as buttons and searches them by name; the engine only checks the code's shape.
+    """
+
+    level: RegionLevel
+    within: str | None = None
+    """For a desa: the earlier kecamatan question whose answer narrows the list."""
+
+
 class Question(_Strict):
     """One item of the paper form, or a repeat group of items."""
 
@@ -244,6 +270,8 @@ class Question(_Strict):
     """The paper's CATATAN column or a transcription remark; not shown to respondents."""
     schools: SchoolLookup | None = None
     """For text questions: offer the district's school list (see :class:`SchoolLookup`)."""
+    regions: RegionLookup | None = None
+    """For text questions: a kecamatan or desa of the person's kabupaten (see :class:`RegionLookup`)."""
     personal: bool = False
     """The answer identifies or locates a person (NIK, KK number, phone, GPS): it is encrypted at rest."""
 
@@ -320,6 +348,11 @@ class Subject(_Strict):
     kecamatan: str | None = None
     desa: str | None = None
     address: str | None = None
+    category: str | None = None
+    """The select question saying whether and how the child is out of school (a roster member's status)."""
+    category_codes: dict[str, str] = Field(default_factory=dict)
+    """Answer codes of ``category`` that mean out of school → the ATS category of the case (Pendataan 3.6:
+    1 never schooled, 2 dropped out, 3 did not continue); other answers (in school) open no case."""
 
 
 class Instrument(_Strict):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flows import errors as E
 from flows.errors import DefinitionProblem
-from flows.schema import ALWAYS_PERSONAL, PERSONAL_CLASSES, SCHOOL_KINDS, SELECTS, Condition, Instrument, QuestionType
+from flows.schema import ALWAYS_PERSONAL, PERSONAL_CLASSES, SCHOOL_KINDS, SELECTS, Condition, Instrument, QuestionType, RegionLevel
 from flows.structure import Layout, Node, build_layout
 from flows.values import MAX_TEXT_LENGTH
 
@@ -33,9 +33,14 @@ class _Checker:
             for ref in rule.questions():
                 if ref not in self.layout.nodes:
                     self.report(rule.question, E.RULE_UNKNOWN_QUESTION.format(ref=ref), E.RULE_UNKNOWN_QUESTION_FIX)
-        for field, ref in self.instrument.subject.model_dump(exclude_none=True).items():
+        subject = self.instrument.subject
+        for field, ref in subject.model_dump(exclude_none=True, exclude={"category_codes"}).items():
             if ref not in self.layout.nodes:
                 self.report(None, E.UNKNOWN_QUESTION.format(field=f"subject.{field}", ref=ref), E.UNKNOWN_QUESTION_FIX)
+        category = self.layout.nodes.get(subject.category or "")
+        for code in subject.category_codes:
+            if category is None or category.choice(code) is None:
+                self.report(subject.category, E.UNKNOWN_CODE.format(field="subject.category_codes", code=code, ref=subject.category), E.UNKNOWN_CODE_FIX)
         self.check_field_classes()
         if not self.problems:
             self.check_reachable()
@@ -87,6 +92,8 @@ class _Checker:
             self.check_calculation(node)
         if q.schools is not None:
             self.check_school_lookup(node)
+        if q.regions is not None:
+            self.check_region_lookup(node)
         limit = q.constraint.max_length if q.constraint else None
         if q.type is QuestionType.TEXT and limit is not None and not 1 <= limit <= MAX_TEXT_LENGTH:
             self.report(q.id, E.TEXT_TOO_LONG_LIMIT.format(max=limit, limit=MAX_TEXT_LENGTH), E.TEXT_TOO_LONG_LIMIT_FIX)
@@ -179,6 +186,17 @@ class _Checker:
                     if kind not in SCHOOL_KINDS:
                         self.report(node.id, E.UNKNOWN_SCHOOL_KIND.format(kind=kind), E.UNKNOWN_SCHOOL_KIND_FIX.format(kinds=", ".join(sorted(SCHOOL_KINDS))))
 
+    def check_region_lookup(self, node: Node) -> None:
+        lookup = node.question.regions
+        assert lookup is not None
+        if node.type is not QuestionType.TEXT or node.question.schools is not None:
+            self.report(node.id, E.BAD_REGION_LOOKUP, E.BAD_REGION_LOOKUP_FIX)
+        if lookup.within is not None:
+            dest = self.layout.nodes.get(lookup.within)
+            within = dest.question.regions if dest is not None else None
+            if dest is None or within is None or within.level is not RegionLevel.KECAMATAN or dest.index >= node.index or lookup.level is not RegionLevel.DESA:
+                self.report(node.id, E.BAD_REGION_WITHIN.format(ref=lookup.within), E.BAD_REGION_WITHIN_FIX)
+
     def check_nik_check(self, check) -> None:  # type: ignore[no-untyped-def]
         wanted = {"nik": QuestionType.NIK, "birth_date": QuestionType.DATE, "sex": QuestionType.SELECT_ONE, "kecamatan": QuestionType.SELECT_ONE}
         for field, expected in wanted.items():
@@ -188,6 +206,8 @@ class _Checker:
             dest = self.layout.nodes.get(ref)
             if dest is None:
                 self.report(None, E.UNKNOWN_QUESTION.format(field=f"checks.{field}", ref=ref), E.UNKNOWN_QUESTION_FIX)
+            elif field == "kecamatan" and dest.question.regions is not None and dest.question.regions.level is RegionLevel.KECAMATAN:
+                continue
             elif dest.type is not expected:
                 self.report(ref, E.NOT_A_TYPE.format(field=f"checks.{field}", ref=ref, actual=dest.type.value, expected=expected.value), E.NOT_A_TYPE_FIX)
             elif field == "sex":

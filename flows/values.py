@@ -15,7 +15,7 @@ from typing import Any
 
 from flows import messages as M
 from flows.messages import Problem
-from flows.schema import Choice, Constraint, QuestionType
+from flows.schema import REGION_CODE_PATTERNS, Choice, Constraint, QuestionType
 from flows.structure import Node
 
 Parsed = Any | Problem
@@ -249,6 +249,9 @@ def parse_answer(node: Node, raw: Any, today: dt.date) -> Parsed:
     value = parser(raw, node, today)
     if isinstance(value, Problem):
         return value
+    regions = node.question.regions
+    if regions is not None and not re.match(REGION_CODE_PATTERNS[regions.level], str(value)):
+        return Problem(M.NOT_A_REGION_CODE, {"level": regions.level.value})
     constraint = node.question.constraint
     if node.type is QuestionType.TEXT and (constraint is None or constraint.max_length is None) and len(value) > DEFAULT_TEXT_LENGTH:
         return Problem(M.TOO_LONG, {"max": DEFAULT_TEXT_LENGTH})

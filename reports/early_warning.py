@@ -38,7 +38,7 @@ from app.i18n import translator
 from reports import messages as M
 from reports.sql import IN_SCHOOL, answer, has_code, in_scope, tune
 from storage.db import Database
-from storage.models import Assignment, AuditLog, Case, Child, Person, Response
+from storage.models import Assignment, AuditLog, Case, Child, Person, Response, Role
 from storage.repositories.audit import add_entry
 
 LOW_MARK = 60.0
@@ -228,10 +228,11 @@ def _decode(values: dict[str, Any]) -> dict[str, Any]:
     return decoded
 
 
-# -- alerting the pendamping ----------------------------------------------------------------------------------------
+# -- alerting the people around the pupil ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class Alert:
-    """A message for a pendamping about one flagged pupil, in the pendamping's language."""
+    """A message for one person (the pendamping, the desa team, the kecamatan coordinator) about one flagged
+    pupil, in that person's language."""
 
     person_id: int
     chat_id: int | None
@@ -240,40 +241,54 @@ class Alert:
     reasons: tuple[str, ...]
     text: str
     period: str
+    region_code: str = ""
+    """The pupil's region (its time zone decides when a scheduled pass may send the alert)."""
 
 
-def due_alerts(db: Database, region_code: str, today: dt.date) -> list[Alert]:
-    """Alerts not yet sent this month for the same reasons (see :func:`mark_alerted`): one per flagged pupil
-    with an active pendamping. Pupils without a pendamping appear in the team's recap only."""
-    period = f"{today:%Y-%m}"
-    risks = [r for r in at_risk(db, region_code, today) if r.pendamping_id is not None]
+ALERTED_ROLES = (Role.TIM_DESA, Role.TIM_KECAMATAN)
+"""Besides the pendamping, Bab II.H: the school reports signs to the kecamatan coordinator and the desa team."""
+
+
+def due_alerts(db: Database, region_code: str, today: dt.date, *, case_id: int | None = None) -> list[Alert]:
+    """Alerts to send now: for each flagged pupil (of ``region_code``, or only ``case_id``), one per person who
+    follows them — the active pendamping, the desa team of the pupil's desa and the kecamatan team — unless that
+    person was already alerted to exactly these signs (:func:`mark_alerted`): repeated signs are not re-sent,
+    a new sign is."""
+    risks = [r for r in at_risk(db, region_code, today) if case_id is None or r.case_id == case_id]
     if not risks:
         return []
-    alerts = []
     with db.read() as session:
         sent = {
-            (int(subject), tuple((detail or {}).get("reasons", ())))
+            (int(subject), (detail or {}).get("to"), tuple((detail or {}).get("reasons", ())))
             for subject, detail in session.execute(
                 select(AuditLog.subject_id, AuditLog.detail).where(
                     AuditLog.action == ALERT_ACTION, AuditLog.subject_type == "case",
                     AuditLog.subject_id.in_([str(r.case_id) for r in risks]),
                 )
             )
-            if (detail or {}).get("period") == period
         }
-        people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_({r.pendamping_id for r in risks})))}
+        areas = {r.region_code for r in risks} | {".".join(r.region_code.split(".")[:3]) for r in risks}
+        teams = session.scalars(select(Person).where(Person.role.in_(ALERTED_ROLES), Person.region_code.in_(areas))).all()
+        pendamping = session.scalars(select(Person).where(Person.id.in_({r.pendamping_id for r in risks if r.pendamping_id}))).all()
+    people = {p.id: p for p in [*teams, *pendamping]}
+    alerts = []
     for risk in risks:
-        if (risk.case_id, tuple(risk.reasons)) in sent or risk.pendamping_id not in people:
-            continue
-        person = people[risk.pendamping_id]  # type: ignore[index]
-        t = translator(str(person.language.value if hasattr(person.language, "value") else person.language))
-        text = t(M.ALERT_TEXT, name=risk.child_name, reference=risk.reference, reasons=", ".join(t(r) for r in risk.reasons))
-        alerts.append(Alert(person.id, person.telegram_chat_id, t.language, risk.case_id, tuple(risk.reasons), text, period))
+        kecamatan = ".".join(risk.region_code.split(".")[:3])
+        recipients = [risk.pendamping_id] if risk.pendamping_id in people else []
+        recipients += [p.id for p in teams if p.region_code == (risk.region_code if p.role is Role.TIM_DESA else kecamatan)]
+        for person_id in dict.fromkeys(recipients):
+            if (risk.case_id, person_id, tuple(risk.reasons)) in sent:
+                continue
+            person = people[person_id]
+            t = translator(str(person.language.value if hasattr(person.language, "value") else person.language))
+            text = t(M.ALERT_TEXT, name=risk.child_name, reference=risk.reference, reasons=", ".join(t(r) for r in risk.reasons))
+            alerts.append(Alert(person.id, person.telegram_chat_id, t.language, risk.case_id, tuple(risk.reasons), text, f"{today:%Y-%m}",
+                                risk.region_code))
     return alerts
 
 
 def mark_alerted(db: Database, alert: Alert) -> None:
-    """Record that an alert was delivered (audited), so :func:`due_alerts` does not repeat it this month."""
+    """Record that an alert was delivered (audited), so :func:`due_alerts` does not send the same signs again."""
     with db.write() as session:
         region = session.scalar(select(Case.region_code).where(Case.id == alert.case_id))
         add_entry(session, ALERT_ACTION, "case", alert.case_id, actor_id=None, region_code=region,

@@ -418,13 +418,13 @@ class _Checker:
             answers["1.6"] = born.isoformat()
         address = _text(cells.get("ALAMAT")) or None
         details: tuple[tuple[str, Any], ...] = (
-            ("1.7.jalan", address), ("1.7.rt", rt), ("1.7.rw", rw), ("1.7.desa", _text(cells.get("DESA")) or None), ("3.4", year),
+            ("1.7.jalan", address), ("1.7.rt", rt), ("1.7.rw", rw), ("3.4", year),
             ("3.6", category), (CLASS_KEY, _text(cells.get("KELUAR KELAS")) or None), (SOURCE_KEY, _text(cells.get("SUMBER DATA")) or None))
         for key, value in details:
             if value is not None:
                 answers[key] = value
         if region and self.regions.level(region) == "desa":
-            answers["1.7.kecamatan"] = self.regions.codes[region][2]
+            answers["1.7.kecamatan"], answers["1.7.desa"] = self.regions.codes[region][2], region
         elif region:
             answers["1.7.kecamatan"] = region
         if len(self.errors) > before or region is None:

@@ -96,6 +96,10 @@ class Volunteer:
         """Press ``button`` of the current question (a school of the district's list), which answers ``answers``
         (the question and those the pick also fills, in order)."""
         self.user.press(button, self.current_question())
+        first = next(iter(answers.values()))
+        if isinstance(self.engine.answer(self.state, first, self.today), NeedsConfirmation):
+            warning = self.user.wait_for(lambda m: self.t(T.KEEP_ANYWAY) in m.button_texts())
+            self.user.press(self.t(T.KEEP_ANYWAY), warning)  # e.g. a NIK issued elsewhere: the volunteer checked
         for value in answers.values():
             outcome = self.engine.answer(self.state, value, self.today, confirm=True)
             assert isinstance(outcome, Accepted), outcome

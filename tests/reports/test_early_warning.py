@@ -94,10 +94,13 @@ def test_recap_lists_pupils_at_risk(db: Database, pupils: dict[str, int]) -> Non
     assert "• Ani (SEED-" in recap.text and "absent more than half of the school days" in recap.text
 
 
-def test_alerts_reach_the_pendamping_once_a_month(db: Database, pupils: dict[str, int], world: People) -> None:
-    [alert] = due_alerts(db, KABUPATEN, TODAY)
-    assert (alert.person_id, alert.chat_id, alert.case_id, alert.language) == (world.pendamping, 2003, pupils["absent"], "id")
-    assert "Ani" in alert.text
-    mark_alerted(db, alert)
+def test_alerts_reach_the_pendamping_and_the_kecamatan_team_once_per_sign(db: Database, pupils: dict[str, int], world: People) -> None:
+    alerts = due_alerts(db, KABUPATEN, TODAY)
+    assert sorted((a.person_id, a.chat_id, a.case_id, a.language) for a in alerts) == [
+        (world.kecamatan_team, 2002, pupils["absent"], "id"), (world.pendamping, 2003, pupils["absent"], "id")]
+    assert all("Ani" in alert.text for alert in alerts)
+    mark_alerted(db, alerts[0])
+    assert [a.person_id for a in due_alerts(db, KABUPATEN, TODAY)] == [alerts[1].person_id]
+    mark_alerted(db, alerts[1])
     assert due_alerts(db, KABUPATEN, TODAY) == []
-    assert len(due_alerts(db, KABUPATEN, dt.date(2026, 12, 2))) == 1  # a new month
+    assert due_alerts(db, KABUPATEN, dt.date(2026, 12, 2)) == []  # the same signs next month: not re-sent

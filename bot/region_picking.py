@@ -1,0 +1,119 @@
+"""Picking a kecamatan or desa of the person's own kabupaten inside a form (1.7, B.9–B.10, U.3–U.4, R.3–R.4).
+
+A question with a ``regions`` lookup lists the loaded regions as buttons: the kecamatan of the kabupaten the
+form is about (the case's, else the person's), or the desa of the kecamatan answered before. Typing searches
+the list by name ("kutorojo", "Desa Kutorojo", a small typo); a Kemendagri code is accepted only when it is one
+of the listed places, so a desa of another kabupaten is refused. The pick is answered through the engine with
+the region's code, exactly as if it had been typed, and the offered codes are kept in the person's live
+keyboard so a button can only pick what the server offered.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from app.places import Place, matching
+from bot import render as R
+from bot import texts as T
+from bot.model import Button
+from flows.engine import Prompt
+from flows.schema import RegionLevel, RegionLookup
+from storage.models import Region
+from storage.models import RegionLevel as StoredLevel
+from storage.regions import kabupaten_of
+
+if TYPE_CHECKING:
+    from bot.conversation import _Turn
+
+    Base = _Turn
+else:
+    Base = object
+
+LIST_LIMIT = 60
+"""At most this many places as buttons (30 rows of two); more are reached by typing part of the name."""
+
+
+class RegionPicking(Base):
+    """Kecamatan and desa lists as buttons and search in a form."""
+
+    def region_scope(self) -> str | None:
+        """The kabupaten whose places a form offers: the case's, else the person's; None offers every loaded one."""
+        case_id = self.draft.case_id if self.draft else None
+        region = self.store.case_region(case_id) if case_id is not None else None
+        region = region or self.person.region_code
+        return kabupaten_of(region) if region and region.count(".") >= 1 else None
+
+    def allowed_places(self, lookup: RegionLookup) -> list[Place]:
+        """Every place the question may be answered with, by name (the person's own kecamatan first)."""
+        scope = self.region_scope()
+        with self.db.read() as session:
+            if lookup.level is RegionLevel.KECAMATAN:
+                query = select(Region.code, Region.name, Region.parent_code).where(Region.level == StoredLevel.KECAMATAN)
+                if scope:
+                    query = query.where(Region.parent_code == scope)
+                rows = session.execute(query.order_by(Region.name)).all()
+                kabupaten = {r[2] for r in rows}
+                names = dict(session.execute(select(Region.code, Region.name).where(Region.code.in_(kabupaten))).all()) if len(kabupaten) > 1 else {}
+                places = [(code, f"{name} ({names[parent]})" if parent in names else name) for code, name, parent in rows]
+                own = ".".join((self.person.region_code or "").split(".")[:3])
+                return sorted(places, key=lambda p: p[0] != own)
+            parent = self.state.answers.get(lookup.within) if lookup.within else None
+            desa = select(Region.code, Region.name).where(Region.level == StoredLevel.DESA)
+            if isinstance(parent, str):
+                desa = desa.where(Region.parent_code == parent)
+            if scope:
+                desa = desa.where(Region.code.like(scope + ".%"))
+            return [(c, n) for c, n in session.execute(desa.order_by(Region.name)).all()]
+
+    def offered_regions(self, prompt: Prompt, search: str | None) -> tuple[list[Place], str]:
+        """The places to show as buttons at ``prompt`` and the line that explains them."""
+        lookup = prompt.node.question.regions
+        assert lookup is not None
+        places = self.allowed_places(lookup)
+        if search:
+            return matching(places, search)[:LIST_LIMIT], self.t(T.REGION_RESULTS, text=search)
+        hint = T.REGION_PICK_HINT if len(places) <= LIST_LIMIT else T.REGION_PICK_MANY
+        return places[:LIST_LIMIT], self.t(hint, level=lookup.level.value, count=len(places))
+
+    def region_rows(self, nonce: str, places: list[Place]) -> list[list[Button]]:
+        buttons = [Button(name, R.data(nonce, R.PICK, i)) for i, (_, name) in enumerate(places)]
+        return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+
+    def on_region_text(self, prompt: Prompt, lookup: RegionLookup, text: str) -> None:
+        """Typed text at a kecamatan/desa question: a listed code or one matching name picks it; else a search."""
+        typed = " ".join(text.split())
+        places = self.allowed_places(lookup)
+        if re.fullmatch(r"[0-9]{2}(\.[0-9]{2,4}){1,3}", typed):
+            chosen = [p for p in places if p[0] == typed]
+            if not chosen:
+                self.store.audit("region.refused", self.person.id, "region", typed, self.region_scope(), {"question": prompt.position.qid})
+                self.say("✗ " + self.t(T.REGION_NOT_HERE, code=typed, level=lookup.level.value, area=self.store.region_name(self.region_scope())))
+                self.ask()
+                return
+        else:
+            chosen = matching(places, typed)
+        if len(chosen) == 1:
+            self.pick_region(prompt, chosen[0][0])
+        elif chosen:
+            self.ask(search=typed)
+        else:
+            self.say("✗ " + self.t(T.REGION_NONE_FOUND, text=typed, level=lookup.level.value))
+            self.ask()
+
+    def menu_region(self, prompt: Prompt, index: int, menu: dict[str, Any]) -> None:
+        """A place button of the question's keyboard."""
+        codes = menu.get("regions", [])
+        if index >= len(codes):
+            self.result.callback_notice = self.t(T.QUESTION_CLOSED)
+            return
+        self.pick_region(prompt, codes[index])
+
+    def pick_region(self, prompt: Prompt, code: str) -> None:
+        self.apply(self.engine.answer(self.state, code, self.today), prompt)
+
+    def place_name(self, code: str) -> str:
+        """A region code as people read it (for answers shown back): ``Kutorojo``."""
+        return self.store.region_name(code)

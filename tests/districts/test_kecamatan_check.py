@@ -1,0 +1,77 @@
+"""The kecamatan's completeness check through the chat (issue 19, item 4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from app.i18n import translator
+from bot import texts as T
+from cases import service
+from cases.checks import awaiting_count
+from cases.messages import CHECK_PROBLEMS
+from storage.models import Case, CaseEvent, Role
+from tests.districts.chat import Chat
+from tests.districts.conftest import KAJEN, KUTOROJO, PURWOREJO_KEC
+from tests.districts.helpers import case_at
+
+t = translator("id")
+KUTOREJO = "33.26.08.2015"
+
+
+def verified(chat: Chat, name: str, desa: str, by: int, born: dt.date | None = None) -> Case:
+    case = case_at(chat.db, name, desa, "recorded", born=born)
+    service.verify(chat.db, case.id, by, True, None)
+    return case
+
+
+def test_the_kecamatan_accepts_a_desa_and_returns_a_case_with_a_note(chat: Chat) -> None:
+    kades = chat.member(5001, "Bu Kades", Role.TIM_DESA, KUTOROJO)
+    korwil = chat.member(5002, "Pak Korwil", Role.TIM_KECAMATAN, KAJEN)
+    one = verified(chat, "Ahmad Fauzi", KUTOROJO, kades.person_id, dt.date(2012, 3, 5))
+    two = verified(chat, "Budi", KUTOROJO, kades.person_id)
+    three = verified(chat, "Citra", KUTOREJO, kades.person_id, dt.date(2013, 1, 1))
+    assert awaiting_count(chat.db, KAJEN) == 3
+
+    korwil.send("/periksa")
+    menu = korwil.last(t(T.CHECK_CHOOSE_DESA))
+    assert menu.button_texts() == [t(T.CHECK_DESA_BUTTON, desa="Kutorejo", count=1), t(T.CHECK_DESA_BUTTON, desa="Kutorojo", count=2)]
+    korwil.press(t(T.CHECK_DESA_BUTTON, desa="Kutorojo", count=2))
+    listing = korwil.last(t(T.CHECK_LIST, desa="Kutorojo", count=2))
+    assert one.reference in listing.text and two.reference in listing.text and three.reference not in listing.text
+    assert t(CHECK_PROBLEMS["no_birth_date"]) in listing.text  # Budi has no birth date
+
+    korwil.press(t(T.CHECK_RETURN, reference=two.reference))
+    korwil.send("Tanggal lahir kosong, mohon dilengkapi")
+    assert korwil.last().text == t(T.CHECK_RETURNED, reference=two.reference)
+    assert "Tanggal lahir kosong" in kades.last(two.reference).text  # the desa team hears why
+
+    korwil.send("/periksa")
+    korwil.press(t(T.CHECK_DESA_BUTTON, desa="Kutorojo", count=1))
+    korwil.press(t(T.CHECK_ACCEPT_ALL, count=1))
+    assert t(T.CHECK_ACCEPTED_FOR_DESA, count=1, desa="Kutorojo") in kades.last().text
+    with chat.db.read() as session:
+        statuses = {c.id: c.status for c in session.scalars(select(Case))}
+        events = [(e.case_id, e.event, e.reason) for e in session.scalars(select(CaseEvent).where(CaseEvent.event.in_(["accept_check", "return_check"])))]
+    assert statuses == {one.id: "verified", two.id: "recorded", three.id: "verified"}
+    assert sorted(events) == sorted([(two.id, "return_check", "Tanggal lahir kosong, mohon dilengkapi"), (one.id, "accept_check", None)])
+    assert awaiting_count(chat.db, KAJEN) == 1  # Citra of Kutorejo still waits
+
+    korwil.send("/rekap")
+    assert t(T.CHECK_AWAITING_RECAP, count=1) in korwil.last(t(T.CHECK_AWAITING_RECAP, count=1)).text
+
+
+def test_only_the_kecamatan_team_of_that_kecamatan_checks(chat: Chat) -> None:
+    kades = chat.member(5101, "Bu Kades", Role.TIM_DESA, KUTOROJO)
+    verified(chat, "Ahmad Fauzi", KUTOROJO, kades.person_id)
+    kades.send("/periksa")  # the desa team verifies; it does not check its own work
+    assert kades.last_outcome == "denied:check"
+    far = chat.member(5102, "Pak Camat Purworejo", Role.TIM_KECAMATAN, PURWOREJO_KEC)
+    far.send("/periksa")
+    assert far.last().text == t(T.CHECK_NOTHING)  # nothing of Kajen is shown elsewhere
+    korwil = chat.member(5103, "Pak Korwil", Role.TIM_KECAMATAN, KAJEN)
+    korwil.send("/periksa")
+    menu = korwil.last(t(T.CHECK_CHOOSE_DESA))
+    far.press(menu.button_texts()[0], menu)  # another person's button does nothing for them
+    assert far.last_outcome == "stale-button"
