@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, text, update
+from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from reports.sql import CLOSED, IMPORT_INSTRUMENT
@@ -350,10 +350,21 @@ class Publisher:
 
 
 def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert many rows with one statement (Core, ``insertmanyvalues``); their new ids, in the rows' order."""
+    """Insert many rows with one ``executemany``; their new ids, in the rows' order. The ids are reserved first
+    in one statement (PostgreSQL: the sequence; SQLite: above the largest, safe inside its exclusive write
+    transaction): ``INSERT … RETURNING`` in the rows' order would make the driver insert them one at a time."""
+    if not rows:
+        return []
     table = model.__table__
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(session.connection().execute(statement, rows).scalars())
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(session.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+            {"table": table.name, "n": len(rows)}).scalars())
+    else:
+        last = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+        ids = list(range(last + 1, last + 1 + len(rows)))
+    session.connection().execute(insert(table), [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)])
+    return ids
 
 
 def undo(db: Database, written: Written) -> None:
