@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from app.authz import Action, allowed
 from bot import texts as T
 from bot.model import Reply
 from cases.checks import awaiting_count
 from cases.roster import cases_from_roster
 from reports.early_warning import due_alerts, mark_alerted
+from reports.targets import TargetError, set_target, targets_for
 from storage.repositories.responses import SubmitResult
 
 if TYPE_CHECKING:
@@ -44,7 +46,7 @@ class Programme(Base):
                 "refuse_school": self.notice_refuse_school}
 
     def programme_commands(self) -> dict[str, Callable[[str], None]]:
-        return {"periksa": self.cmd_check}
+        return {"periksa": self.cmd_check, "target": self.cmd_target}
 
     def programme_menus(self) -> dict[str, Callable[[str, int, dict[str, Any]], None]]:
         return {"check_desa": self.menu_check_desa, "check_cases": self.menu_check_cases, "check_note": self.menu_check_note,
@@ -57,6 +59,30 @@ class Programme(Base):
     def programme_recap_lines(self, region: str) -> str:
         """What the recap adds for the programme's steps: cases awaiting the kecamatan's check."""
         return self.t(T.CHECK_AWAITING_RECAP, count=awaiting_count(self.db, region))
+
+    # -- yearly targets ---------------------------------------------------------------------------------------
+    def cmd_target(self, args: str) -> None:
+        """/target [YEAR CHILDREN]: the kabupaten team reads or sets its yearly target (Bab I.F); "-" removes one."""
+        region = self.person.region_code
+        if not allowed(self.actor, Action.SET_TARGETS, region) or not region or region.count(".") != 1:
+            self.deny("set_targets")
+            return
+        words = args.split()
+        if words:
+            if len(words) != 2 or not words[0].isdigit() or not (words[1].isdigit() or words[1] == "-"):
+                self.say(self.t(T.TARGET_USAGE))
+                return
+            try:
+                with self.db.write() as session:
+                    set_target(session, region, int(words[0]), None if words[1] == "-" else int(words[1]), actor_id=self.person.id)
+            except TargetError as refused:
+                self.say("✗ " + self.t(T.TARGET_REFUSED[refused.reason]) + "\n" + self.t(T.TARGET_USAGE))
+                return
+            self.result.outcome = "target:set"
+        with self.db.read() as session:
+            years = targets_for(session, region)
+        lines = [self.t(T.TARGET_LINE, year=year, count=count) for year, count in sorted(years.items())]
+        self.say(self.t(T.TARGETS_OF, region=self.store.region_name(region)) + "\n" + ("\n".join(lines) or "—") + "\n\n" + self.t(T.TARGET_USAGE))
 
     # -- the QR code on the letters --------------------------------------------------------------------------
     def case_link(self, reference: str) -> str:

@@ -181,6 +181,15 @@ CMD_RECAP = N_("Recap of your area")
 CMD_EXPORT = N_("Export your area's data (XLSX)")
 EXPORT_READY = N_("Data of {region} in the Format Pendataan ATS (Lampiran 2), with households, visits and status changes on their own sheets. This export is recorded in the audit log.")
 RISK_INDICATORS = N_("Risk indicators")
+CMD_TARGET = N_("Kabupaten: yearly targets")
+TARGETS_OF = N_("Yearly targets of {region} (children to bring back to school):")
+TARGET_LINE = N_("{year}: {count}")
+TARGET_USAGE = N_("To set one, type /target YEAR CHILDREN, for example /target 2027 350 (/target 2027 - removes it).")
+TARGET_REFUSED = {
+    "region": N_("Targets are set for a kabupaten or kota."),
+    "year": N_("That year is outside the programme's years."),
+    "count": N_("That is not a plausible number of children."),
+}
 SCHOOL_ACCEPT = N_("✓ Accept")
 SCHOOL_REFUSE = N_("✗ Cannot accept")
 SCHOOL_ACCEPT_ASK = N_("The family of {name} ({reference}) chose {school}. Does the school accept the child? Your answer is recorded; accepting gives a short statement to print beside the parent's letter.")
