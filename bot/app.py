@@ -29,8 +29,9 @@ MAX_CONCURRENT_UPDATES = 64
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 COMMANDS = [("start", T.CMD_START), ("usul", T.CMD_PROPOSE), ("isi", T.CMD_FILL), ("lanjut", T.CMD_CONTINUE), ("draf", T.CMD_DRAFTS),
             ("batal", T.CMD_CANCEL), ("bahasa", T.CMD_LANGUAGE), ("undang", T.CMD_INVITE), ("dataku", T.CMD_MYDATA),
-            ("kasus", T.CMD_CASES), ("tugaskan", T.CMD_ASSIGN), ("periksa", T.CMD_CHECK), ("target", T.CMD_TARGET), ("rekap", T.CMD_RECAP), ("ekspor", T.CMD_EXPORT),
-            ("impor", T.CMD_IMPORT), ("dasbor", CMD_DASHBOARD), ("help", T.CMD_HELP)]
+            ("kasus", T.CMD_CASES), ("tugaskan", T.CMD_ASSIGN), ("periksa", T.CMD_CHECK), ("konflik", T.CMD_CONFLICTS),
+            ("target", T.CMD_TARGET), ("rekap", T.CMD_RECAP), ("ekspor", T.CMD_EXPORT), ("impor", T.CMD_IMPORT),
+            ("dasbor", CMD_DASHBOARD), ("help", T.CMD_HELP)]
 
 
 @dataclass(frozen=True)

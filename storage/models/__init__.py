@@ -17,8 +17,8 @@ from storage.models.enums import (
     Sex,
     TimeZone,
 )
-from storage.models.keys import DataKey
 from storage.models.instruments import InstrumentSession, ReferenceCounter, Response
+from storage.models.keys import DataKey
 from storage.models.operations import AuditLog, ProcessedUpdate, Reminder, StoredFile
 from storage.models.people import ButtonToken, Consent, DataRequest, Invitation, Person
 from storage.models.regions import Region, RegionTarget
@@ -34,9 +34,9 @@ __all__ = [
     "CaseReminderDue",
     "Child",
     "Consent",
+    "DataKey",
     "DataRequest",
     "DataRequestKind",
-    "DataKey",
     "DataRequestStatus",
     "DraftStatus",
     "Enrolment",

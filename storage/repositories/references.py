@@ -13,7 +13,6 @@ from storage.models import ReferenceCounter
 from storage.regions import kabupaten_of
 from storage.repositories.sql import upsert_insert
 
-
 CASE = "ATS"
 RECEIPT = "F"
 

@@ -68,7 +68,7 @@ class Volunteer:
             for code in value:
                 label = self.t.label(node.choice(str(code)).label)  # type: ignore[union-attr]
                 self.user.press(label)
-                self.user.wait_for(lambda m: any(b.startswith("✓ " + label) for b in m.button_texts()))
+                self.user.wait_for(lambda m, label=label: any(b.startswith("✓ " + label) for b in m.button_texts()))
             self.user.press(self.t(T.DONE))
             outcome = self.engine.answer(self.state, value, self.today, confirm=True)
         elif node.type is QuestionType.DATE:

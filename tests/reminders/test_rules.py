@@ -23,7 +23,7 @@ P = Recipient(10, WIB)
 TEAM = (Recipient(20, WIB), Recipient(21, WIB))
 
 
-def case(status: str = "accompanied", since: dt.datetime = at(2026, 1, 15, 10), tz: str = WIB, pendamping: Recipient | None = P,
+def case(status: str = "accompanied", since: dt.datetime = at(2026, 1, 15, 10), tz: str = WIB, pendamping: Recipient | None = P,  # noqa: B008
          team: tuple[Recipient, ...] = TEAM, **dates: object) -> CaseSnapshot:
     return CaseSnapshot(1, status, "33.26.01.2001", tz, since, pendamping=pendamping, team=team, **dates)  # type: ignore[arg-type]
 

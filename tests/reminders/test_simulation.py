@@ -4,6 +4,7 @@ down for five days in April. Every reminder goes out once, on time, inside its z
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter, defaultdict
 
 from sqlalchemy import select
@@ -118,7 +119,7 @@ async def test_seven_months_across_three_time_zones(world: World, db: Database, 
     assert [k for k, _, _ in monitoring] == ["monitoring"] * len(monitoring) and 4 <= len(monitoring) <= 5
     assert all(d < dt.date(2026, 5, 20) for _, _, d in monitoring)
     # Yan (WIT) snoozed the first one: it came back 3 working days later, then he visited.
-    assert [r.snoozes for r in rows if r.case_id == snoozer and r.kind == "visit"][0] == 1
+    assert next(r.snoozes for r in rows if r.case_id == snoozer and r.kind == "visit") == 1
     assert not [k for k, _, _ in sent(snoozer) if k != "visit"]
     # Due on Mon 13 Apr while the bot was down (10–14 Apr): sent once when it came back on Wed 15 Apr.
     assert sent(during_outage)[0] == ("visit", "2026-04-13", dt.date(2026, 4, 15))
@@ -150,4 +151,4 @@ async def test_an_outage_spanning_due_dates_sends_once_on_restart(world: World, 
     assert per_case == {c: 1 for c in cases}
     # One chat, four messages after the restart: one per second.
     clocks = [s.clock for s in bot.sent[1:]]
-    assert all(b - a >= 1.0 - 1e-9 for a, b in zip(clocks, clocks[1:], strict=False))
+    assert all(b - a >= 1.0 - 1e-9 for a, b in itertools.pairwise(clocks))

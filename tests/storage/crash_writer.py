@@ -9,9 +9,9 @@ from __future__ import annotations
 import sys
 
 from storage.crypto import NikCipher
-from tests.storage.conftest import TEST_KEY
 from storage.db import Database
 from storage.repositories.drafts import save_state
+from tests.storage.conftest import TEST_KEY
 
 
 def main(url: str, draft_ids: list[int]) -> None:

@@ -63,18 +63,7 @@ def test_diagram_is_mermaid_and_the_docs_are_current(name: str) -> None:
 
 
 def test_terminal_chat_fills_a_form_with_back_skip_and_warnings() -> None:
-    script = "\n".join([
-        "Rina",          # 1.1
-        "1",             # 1.2 punya NIK
-        "3326014503120001",
-        "<",             # back to the NIK
-        "3326014503120001",
-        "2",             # 1.3 tidak punya NISN
-        "1",             # 1.4 laki-laki: the NIK says girl → warning
-        "n",             # do not keep
-        "2",             # perempuan
-        "q",
-    ]) + "\n"
+    script = "Rina\n1\n3326014503120001\n<\n3326014503120001\n2\n1\nn\n2\nq" + "\n"
     out = io.StringIO()
     code = run_chat(engine("pendataan"), translator("en"), io.StringIO(script), out, TODAY)
     text = out.getvalue()

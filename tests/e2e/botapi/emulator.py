@@ -42,7 +42,7 @@ class BotApiEmulator:
     def stop(self) -> None:
         self._server.stop()
 
-    def __enter__(self) -> BotApiEmulator:
+    def __enter__(self) -> BotApiEmulator:  # noqa: PYI034  (start() returns the running emulator)
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:

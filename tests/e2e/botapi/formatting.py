@@ -103,7 +103,7 @@ def _html(text: str) -> tuple[str, list[dict[str, Any]]]:
                 i += 1
                 continue
             name = ref.group(1)
-            out.add(_NAMED.get(name) or chr(int(name[2:], 16) if name.startswith("#x") else int(name[1:])))
+            out.add(_NAMED.get(name) or chr(int(name, 0) if name.startswith("#x") else int(name[1:])))
             i = ref.end()
             continue
         tag = _TAG.match(text, i)

@@ -68,7 +68,7 @@ class Server:
         asyncio.set_event_loop(loop)
         try:
             loop.run_until_complete(self._open())
-        except BaseException as exc:  # reported to start() in the caller's thread
+        except BaseException as exc:  # noqa: BLE001  reported to start() in the caller's thread
             self._error = exc
             self._ready.set()
             loop.close()
@@ -122,7 +122,7 @@ class Server:
         except ApiError as exc:
             self.st.finish_call(call, error=exc)
             return _json(exc.payload(), exc.code)
-        except Exception as exc:  # malformed input the emulator does not model, or an emulator bug
+        except Exception as exc:  # noqa: BLE001  malformed input the emulator does not model, or an emulator bug
             _LOG.exception("emulator failed on %s %s", name, params)
             error = ApiError(500, f"Internal Server Error: emulator failed on {name}: {exc!r}")
             self.st.finish_call(call, error=error)
