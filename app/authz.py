@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from storage.models.enums import Role
+from storage.enums import Role
 
 
 class Action(StrEnum):

@@ -1,10 +1,6 @@
 """All tables. Importing this package registers every model on ``Base.metadata`` (Alembic relies on it)."""
 
-from storage.models.base import Base
-from storage.models.cases import Assignment, Case, CaseEvent, Enrolment, SchoolChoice, Visit
-from storage.models.children import Child, Household, IdentityConflict, School
-from storage.models.derived import CaseReminderDue, RecapCount, RecapFact
-from storage.models.enums import (
+from storage.enums import (
     DataRequestKind,
     DataRequestStatus,
     DraftStatus,
@@ -17,6 +13,10 @@ from storage.models.enums import (
     Sex,
     TimeZone,
 )
+from storage.models.base import Base
+from storage.models.cases import Assignment, Case, CaseEvent, Enrolment, SchoolChoice, Visit
+from storage.models.children import Child, Household, IdentityConflict, School
+from storage.models.derived import CaseReminderDue, RecapCount, RecapFact
 from storage.models.instruments import InstrumentSession, ReferenceCounter, Response
 from storage.models.keys import DataKey
 from storage.models.operations import AuditLog, ProcessedUpdate, Reminder, StoredFile

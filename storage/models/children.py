@@ -7,8 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage.enums import SchoolLevel, SchoolStatus, Sex
 from storage.models.base import Base, Timestamps, str_enum
-from storage.models.enums import SchoolLevel, SchoolStatus, Sex
 from storage.types import utcnow
 
 

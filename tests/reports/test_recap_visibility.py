@@ -9,7 +9,7 @@ from app.visibility import policy
 from reports import messages as M
 from reports.early_warning import Risk
 from reports.recap import RecapData, render_text
-from storage.models.enums import Role
+from storage.enums import Role
 
 RISKS = [Risk(1, 1, [M.RISK_ABSENCE, M.RISK_DISABILITY], "ATS-3326-000001", "Ayu Lestari", "33.26.01.2001", None)]
 

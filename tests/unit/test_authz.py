@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.authz import Action, Actor, allowed, covers, forms_for, may_invite
-from storage.models.enums import Role
+from storage.enums import Role
 
 KAJEN = "33.26.08"
 KUTOROJO = "33.26.08.2002"

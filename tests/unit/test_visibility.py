@@ -12,7 +12,7 @@ from app.visibility import FULL, HIDDEN, MASKED, MATRIX, FieldClass, Level, filt
 from flows.errors import InstrumentError
 from flows.loader import INSTRUMENT_DIR, instrument_names, parse_instrument
 from flows.registry import engine
-from storage.models.enums import Role
+from storage.enums import Role
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "privacy.md"
 NIK = "3326081234560001"
