@@ -18,7 +18,7 @@ from storage.backup import _postgres_tool, backup
 from storage.db import Database, sqlite_path
 from storage.models import Base, Child, InstrumentSession, Person, Response
 from storage.repositories.files import keep_file
-from tests.reports.conftest import KABUPATEN, KEC_A, TODAY, People
+from tests.reports.conftest import DESA_A1, KABUPATEN, KEC_A, TODAY, People
 from tests.reports.filling import FormFiller
 from tests.reports.test_imports import GOOD, NIK_BUDI, NIK_SITI, xlsx
 from tests.reports.turns import Chat
@@ -50,9 +50,9 @@ def secrets_written() -> dict[str, str]:
 
 
 def forms_in_our_area() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    pendataan = {**PENDATAAN, "1.7.kecamatan": KEC_A, "1.7.desa": "Klesem"}
+    pendataan = {**PENDATAAN, "1.7.kecamatan": KEC_A, "1.7.desa": DESA_A1}
     roster = copy.deepcopy(ROSTER)
-    roster.update({"R.3": KEC_A, "R.4": "Klesem"})
+    roster.update({"R.3": KEC_A, "R.4": DESA_A1})
     unfinished = {**pendataan, "1.1": "Rina Wulandari", "1.2.nik": DRAFT_NIK}
     return pendataan, roster, unfinished
 

@@ -23,7 +23,7 @@ NIK = "3326014507120001"  # a girl born 5 July 2012, Kandangserang
 
 def rumah_tangga(members: int) -> dict:
     """A complete household roster with ``members`` children aged 7–18, as the engine stores it."""
-    raw = {"R.1": "3326010101010001", "R.2": "Tarno", "R.3": KEC_A, "R.4": "Klesem", "R.5": "001", "R.6": "002",
+    raw = {"R.1": "3326010101010001", "R.2": "Tarno", "R.3": KEC_A, "R.4": DESA_A1, "R.5": "001", "R.6": "002",
            "R.7": "Dukuh Krajan 3", "R.9": members,
            "ART": [{"ART.1": f"Anak {i}", "ART.3": str(1 + i % 2), "ART.4": f"201{i}-01-0{i + 1}", "ART.6": "3", "ART.7": "1",
                     "ART.10": "1"}
