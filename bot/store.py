@@ -12,23 +12,23 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
+from sqlalchemy import func, select, true, update
 from sqlalchemy.orm import Session
 
 from bot.model import Incoming
 from bot.texts import NO_REGION
+from cases.relations import followed as followed_by
+from cases.relations import relations as relations_of
 from flows.engine import Engine, State
 from storage.db import Database
 from storage.derived import pendamping_changed
 from storage.models import (
-    Assignment,
     ButtonToken,
     Case,
     Child,
     DataRequest,
     DataRequestKind,
     DraftStatus,
-    Enrolment,
     InstrumentSession,
     Language,
     Person,
@@ -36,13 +36,10 @@ from storage.models import (
     Region,
     Response,
     Role,
-    SchoolChoice,
     Sex,
 )
-from storage.repositories import consents
 from storage.repositories.audit import record
 from storage.repositories.children import ChildIdentity
-from storage.repositories.consents import Purpose
 from storage.repositories.drafts import cancel_draft, create_draft, list_drafts
 from storage.repositories.invitations import Redeemed, children_of_parent, create_invitation, redeem_invitation
 from storage.repositories.people import get_or_create_person
@@ -279,7 +276,7 @@ class BotStore:
     def cases_of(self, person_id: int) -> list[tuple[int, str, str, str]]:
         """``(case id, reference, child name, status)`` of the children a person follows (the first 40)."""
         with self.db.read() as session:
-            followed = _followed(session, person_id)
+            followed = followed_by(session, person_id)
             if followed is None:
                 return []
             query = select(Case.id, Case.reference, Child.name, Case.status).join(Child, Child.id == Case.child_id).where(followed)
@@ -288,7 +285,7 @@ class BotStore:
     def follows(self, person_id: int, case_id: int) -> bool:
         """Whether the person follows this case (any of their cases, not only the 40 that ``/kasus`` lists)."""
         with self.db.read() as session:
-            followed = _followed(session, person_id)
+            followed = followed_by(session, person_id)
             return followed is not None and session.scalar(select(Case.id).where(Case.id == case_id, followed)) is not None
 
     def relations(self, person_id: int, case_id: int) -> frozenset[str]:
@@ -298,7 +295,7 @@ class BotStore:
             person = session.get(Person, person_id)
             if person is None:
                 return frozenset()
-            return frozenset(name for name, condition in _relations(session, person).items()
+            return frozenset(name for name, condition in relations_of(session, person).items()
                              if session.scalar(select(Case.id).where(Case.id == case_id, condition)) is not None)
 
     def pendamping_near(self, region_code: str) -> list[tuple[int, str]]:
@@ -412,28 +409,6 @@ class BotStore:
                 if isinstance(code, str) and session.scalar(select(Region.code).where(Region.code == code)):
                     return code
         return None
-
-
-def _relations(session: Session, person: Person) -> dict[str, ColumnElement[bool]]:
-    """The person's relations to cases, by their role: ``assigned`` (a pendamping's active assignments),
-    ``school`` (a school operator's pupils and the children whose family chose the school) and, for anyone,
-    ``parent`` (the children they are the parent of, linked by the pendamping's invitation)."""
-    relations: dict[str, ColumnElement[bool]] = {"parent": Case.child_id.in_(children_of_parent(person.id))}
-    if person.role is Role.PENDAMPING:
-        relations["assigned"] = Case.id.in_(select(Assignment.case_id).where(Assignment.pendamping_id == person.id, Assignment.active.is_(True)))
-    elif person.role is Role.OPERATOR_SEKOLAH and person.school_id is not None:
-        enrolled = select(Enrolment.case_id).where(Enrolment.school_id == person.school_id, Enrolment.active.is_(True))
-        latest = select(func.max(SchoolChoice.id)).group_by(SchoolChoice.case_id)
-        chose = select(SchoolChoice.case_id).where(SchoolChoice.id.in_(latest), SchoolChoice.school_id == person.school_id)
-        # Before enrolment, the chosen school sees the child only while the family consents to share with it.
-        relations["school"] = or_(Case.id.in_(enrolled), and_(Case.id.in_(chose), consents.allows(Case.child_id, Purpose.SHARE_SCHOOL)))
-    return relations
-
-
-def _followed(session: Session, person_id: int) -> ColumnElement[bool] | None:
-    """The cases a person follows: any of their relations to a case (nobody else's). None for an unknown person."""
-    person = session.get(Person, person_id)
-    return None if person is None else or_(*_relations(session, person).values())
 
 
 def _category(answers: dict[str, Any]) -> str | None:

@@ -1,7 +1,7 @@
 """What a signed-in person may see: the chat's role × region × relation rules, as SQL conditions and checks.
 
 Teams (and the administrator) see every case of their region (``app.authz``: ``READ_CHILD``/``RECAP``);
-pendamping and school operators see the children they follow (the chat's own rule, ``bot.store._followed``).
+pendamping and school operators see the children they follow (the chat's own rule, ``cases.relations.followed``).
 Field visibility is :func:`app.visibility.policy` of the role, capped for the browser like the chat."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.authz import TEAM, Action, Actor, allowed, covers
 from app.visibility import Policy, policy
-from bot.store import _followed as followed_cases  # the chat's rule, shared
+from cases.relations import followed as followed_cases  # the chat's rule, shared
 from reports.sql import in_scope
 from storage.models import Case, Role
 from web.auth import Viewer
