@@ -67,10 +67,10 @@ class Casework(Base):
             self.say("✗ " + refused.render(self.t))
 
     def after_usulan(self, submitted: SubmitResult, case_id: int | None) -> None:
-        proposal = service.propose_from_response(self.db, submitted.response_id)
-        details = service.proposal_details(self.db, proposal.case_id)
+        proposal = service.propose_from_response(self.uow, submitted.response_id)
+        details = service.proposal_details(self.uow, proposal.case_id)
         self.say(self.t(T.PROPOSAL_SENT, reference=proposal.reference))
-        for recipient in service.proposal_recipients(self.db, proposal.case_id):
+        for recipient in service.proposal_recipients(self.uow, proposal.case_id):
             t = self.translator_for(recipient.language)
             view = policy(self.store.role_of(recipient.person_id) or Role.MASYARAKAT).for_chat()
             text = t(T.NEW_PROPOSAL, reference=proposal.reference, name=shown(view, FieldClass.IDENTITY, details.child_name),
@@ -81,7 +81,7 @@ class Casework(Base):
     def after_rekonfirmasi(self, submitted: SubmitResult, case_id: int | None) -> None:
         if case_id is None:
             return
-        summary = service.case_summary(self.db, case_id)
+        summary = service.case_summary(self.uow, case_id)
         if summary.status != "recorded":
             return
         nonce = self.nonce("verify", case=case_id, response=submitted.response_id)
@@ -91,13 +91,13 @@ class Casework(Base):
     def after_pendampingan(self, submitted: SubmitResult, case_id: int | None) -> None:
         if case_id is None:
             return
-        logged = service.log_visit(self.db, case_id, self.person.id, submitted.response_id)
-        self.say(self.t(T.VISIT_LOGGED, date=logged.visit_date, reference=service.case_summary(self.db, case_id).reference))
+        logged = service.log_visit(self.uow, case_id, self.person.id, submitted.response_id)
+        self.say(self.t(T.VISIT_LOGGED, date=logged.visit_date, reference=service.case_summary(self.uow, case_id).reference))
 
     def after_kesediaan(self, submitted: SubmitResult, case_id: int | None) -> None:
         if case_id is None:
             return
-        moved = service.record_consent_response(self.db, case_id, submitted.response_id)
+        moved = service.record_consent_response(self.uow, case_id, submitted.response_id)
         status = self.t(STATUS_LABELS[moved.to_status])
         if moved.to_status != "willing":  # no statement to sign: the pendamping keeps accompanying the family
             self.say(self.t(T.DECISION_RECORDED, reference=moved.reference, status=status))
@@ -115,7 +115,7 @@ class Casework(Base):
             return
         from cases.documents import pemilihan_sekolah_pdf  # see after_kesediaan
 
-        moved = service.record_school_choice(self.db, case_id, submitted.response_id)
+        moved = service.record_school_choice(self.uow, case_id, submitted.response_id)
         pdf = ("pemilihan-sekolah-" + moved.reference + ".pdf", pemilihan_sekolah_pdf(self.db, case_id, submitted.response_id, link=self.case_link(moved.reference)))
         self.result.replies.append(Reply(self.t(T.SCHOOL_RECORDED, reference=moved.reference), document=pdf))
         self.tell_pendamping(moved.pendamping_id, T.SCHOOL_RECORDED, pdf, case_id=case_id)
@@ -125,16 +125,16 @@ class Casework(Base):
         if case_id is None:
             return
         answers = self.draft.state.answers if self.draft else {}
-        moved = service.record_return(self.db, case_id, self.person.id, school_npsn=str(answers["K.1"]),
+        moved = service.record_return(self.uow, case_id, self.person.id, school_npsn=str(answers["K.1"]),
                                       class_level=str(answers["K.2"]), year=int(answers["K.3"]))
-        summary = service.case_summary(self.db, case_id)
+        summary = service.case_summary(self.uow, case_id)
         monitoring = self.notice_button(self.person.id, "monitoring", self.t(T.MONITORING), case_id=case_id)
         self.say(self.t(T.BACK_IN_SCHOOL, name=summary.child_name, reference=moved.reference), [[monitoring]])
 
     def after_monitoring(self, submitted: SubmitResult, case_id: int | None) -> None:
         if case_id is None:
             return
-        moved = service.record_monitoring(self.db, case_id, submitted.response_id)
+        moved = service.record_monitoring(self.uow, case_id, submitted.response_id)
         self.say(self.t(T.MONITORING_RECORDED, reference=moved.reference, status=self.t(STATUS_LABELS[moved.to_status])))
         self.warn_if_at_risk(case_id)
 
@@ -171,12 +171,16 @@ class Casework(Base):
         if not allowed(self.actor, Action.IMPORT, scope):
             self.deny("import")
             return
+        self.changes.menu = None
+        upload = self.incoming.value
+        # An import publishes in short transactions of its own, so the bot keeps answering: after the turn's commit.
+        self.after_commit.append(lambda: self._import(upload, scope))
+
+    def _import(self, upload: dict[str, Any], scope: str) -> None:
         from reports.imports import import_file  # spreadsheets (openpyxl) load with the first import
 
-        upload = self.incoming.value
-        report = import_file(self.db, upload["content"], upload["filename"], actor_id=self.person.id, region_scope=scope,
+        report = import_file(self.owner.store.db, upload["content"], upload["filename"], actor_id=self.person.id, region_scope=scope,
                              progress=self._import_progress())
-        self.changes.menu = None
         self.result.outcome = "import:" + ("saved" if report.saved else "rejected")
         if report.saved:
             done = self.t(T.IMPORT_DONE, filename=report.filename, rows=report.rows, created=report.created, merged=report.merged,
@@ -226,7 +230,7 @@ class Casework(Base):
     def notice_take_proposal(self, payload: dict[str, Any]) -> None:
         case_id = int(payload["case_id"])
         try:
-            details = service.take_proposal(self.db, case_id, self.person.id)
+            details = service.take_proposal(self.uow, case_id, self.person.id)
         except CaseError as refused:
             self.say("✗ " + refused.render(self.t))
             return
@@ -238,7 +242,7 @@ class Casework(Base):
 
     def notice_monitoring(self, payload: dict[str, Any]) -> None:
         case_id = int(payload["case_id"])
-        summary = service.case_summary(self.db, case_id)
+        summary = service.case_summary(self.uow, case_id)
         self.start_form("monitoring", case_id=case_id, prefill={"B.3": summary.child_name})
 
     def notice_record_return(self, payload: dict[str, Any]) -> None:
@@ -246,9 +250,9 @@ class Casework(Base):
 
     def notice_invite_parent(self, payload: dict[str, Any]) -> None:
         case_id = int(payload["case_id"])
-        token = service.invite_parent(self.db, case_id, self.person.id, dt.timedelta(days=INVITATION_DAYS))
+        token = service.invite_parent(self.uow, case_id, self.person.id, dt.timedelta(days=INVITATION_DAYS))
         link = f"https://t.me/{self.owner.bot_username}?start={token}"
-        name = service.case_summary(self.db, case_id).child_name
+        name = service.case_summary(self.uow, case_id).child_name
         self.result.replies.append(Reply(self.t(T.PARENT_INVITATION, name=name, days=INVITATION_DAYS, link=link), photo=self.qr(link)))
 
     def notice_fill_kesediaan(self, payload: dict[str, Any]) -> None:
@@ -260,7 +264,7 @@ class Casework(Base):
         self.start_form("pemilihan-sekolah", case_id=case_id, prefill=self.parent_prefill("pemilihan-sekolah", case_id))
 
     def notice_use_existing(self, payload: dict[str, Any]) -> None:
-        moved = service.mark_duplicate(self.db, int(payload["case_id"]), int(payload["existing_id"]), self.person.id, payload.get("response_id"))
+        moved = service.mark_duplicate(self.uow, int(payload["case_id"]), int(payload["existing_id"]), self.person.id, payload.get("response_id"))
         self.edit_pressed(self.t(T.VERIFIED, reference=moved.reference, status=self.t(STATUS_LABELS[moved.to_status])))
         self.tell_proposer(moved.proposer_id, T.VERDICT_DUPLICATE, reference=moved.reference, existing=moved.duplicate_of or "")
 
@@ -284,7 +288,7 @@ class Casework(Base):
 
     def verify(self, case_id: int, response_id: int, valid: bool, reason: str | None) -> None:
         try:
-            moved = service.verify(self.db, case_id, self.person.id, valid, reason, response_id)
+            moved = service.verify(self.uow, case_id, self.person.id, valid, reason, response_id)
         except DuplicateCase as duplicate:
             existing = duplicate.existing[0]
             use = self.notice_button(self.person.id, "use_existing", self.t(T.USE_EXISTING, reference=existing.reference),
@@ -322,7 +326,7 @@ class Casework(Base):
             self.deny("assign", "case", case_id, region)
             return
         people = self.store.pendamping_near(region or "")
-        summary = service.case_summary(self.db, case_id)
+        summary = service.case_summary(self.uow, case_id)
         self.edit_pressed(f"{summary.reference} · {summary.child_name} ✓")
         if not people:
             self.say(self.t(T.NO_PENDAMPING))
@@ -336,11 +340,11 @@ class Casework(Base):
             self.deny("assign", "case", case_id)
             return
         try:
-            moved = service.assign_pendamping(self.db, case_id, pendamping_id, self.person.id)
+            moved = service.assign_pendamping(self.uow, case_id, pendamping_id, self.person.id)
         except CaseError as refused:
             self.say("✗ " + refused.render(self.t))
             return
-        summary = service.case_summary(self.db, case_id)
+        summary = service.case_summary(self.uow, case_id)
         self.edit_pressed(self.t(T.ASSIGNED, name=summary.pendamping_name or "", child=summary.child_name, reference=moved.reference))
         self.changes.menu = None
         self.send_case(pendamping_id, case_id, intro=T.YOU_ACCOMPANY)
@@ -391,7 +395,7 @@ class Casework(Base):
     def open_case_by_reference(self, reference: str) -> None:
         """A case by its reference or by the receipt of one of its forms, if this person may open it."""
         try:
-            case_id = service.case_by_reference(self.db, reference)
+            case_id = service.case_by_reference(self.uow, reference)
         except CaseError:
             self.say(self.t(T.NO_SUCH_CASE, reference=reference.strip()[:40]))
             return
@@ -421,7 +425,7 @@ class Casework(Base):
             return
         chat_id, language = target
         t = self.translator_for(language)
-        s = service.case_summary(self.db, case_id)
+        s = service.case_summary(self.uow, case_id)
         self.store.audit("child.read", person_id, "child", s.child_id, s.region_code, {"case": s.reference, "via": "summary"})
         view = policy(self.store.role_of(person_id) or Role.MASYARAKAT).for_chat()
         text = t(T.CASE_SUMMARY, reference=s.reference, name=shown(view, FieldClass.IDENTITY, s.child_name), status=t(STATUS_LABELS[s.status]),
@@ -478,7 +482,7 @@ class Casework(Base):
         if target is None or pendamping_id == self.person.id:
             return
         t = self.translator_for(target[1])
-        summary = service.case_summary(self.db, case_id)
+        summary = service.case_summary(self.uow, case_id)
         text = t(message, name=summary.child_name, reference=summary.reference, status=t(STATUS_LABELS[status_key]) if status_key else "")
         self.result.notifications.append((target[0], Reply(text, document=pdf)))
 

@@ -38,8 +38,8 @@ class ConflictReview(Base):
     def announce_conflict(self, conflict_id: int) -> None:
         """Tell the submitter, and send the area's desa and kecamatan teams the two records with decision buttons."""
         self.say(self.t(SUBMITTER_NOTICE))
-        view = C.conflict_view(self.db, conflict_id)
-        for person_id, chat_id, language in C.reviewers(self.db, view.region_code):
+        view = C.conflict_view(self.uow, conflict_id)
+        for person_id, chat_id, language in C.reviewers(self.uow, view.region_code):
             if chat_id is None:
                 continue
             t = self.translator_for(language)
@@ -54,7 +54,7 @@ class ConflictReview(Base):
         if len(parts) == 2 and parts[0].isdigit():
             self._decide(int(parts[0]), "fix_nik", parts[1])
             return
-        views = C.open_conflicts(self.db, self.person.region_code or "")
+        views = C.open_conflicts(self.uow, self.person.region_code or "")
         if not views:
             self.say(self.t(NO_CONFLICTS))
         for view in views[:LIST_LIMIT]:
@@ -66,7 +66,7 @@ class ConflictReview(Base):
 
     def _decide(self, conflict_id: int, decision: str, nik: str | None) -> None:
         try:
-            view = C.decide(self.db, conflict_id, decision, self.person.id, nik=nik)
+            view = C.decide(self.uow, conflict_id, decision, self.person.id, nik=nik)
         except C.ConflictError as refused:
             self.say("✗ " + refused.render(self.t))
             self.result.outcome = "conflict-refused"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from app.authz import Actor, forms_for, may_invite
@@ -49,6 +50,7 @@ from reminders.actions import describe as describe_reminder_action
 from reminders.actions import handle_button as handle_reminder_button
 from storage.models import DataRequestKind, Role
 from storage.repositories.invitations import ESCALATED, InvitationError
+from storage.uow import UnitOfWork, unit_of_work
 
 NOTICE_PREFIX = "a."
 MESSAGE_LIMIT = 3500
@@ -63,30 +65,51 @@ class Conversations:
         self.today = today
         self.bot_username = "ats_bot"
         """Set from ``getMe`` at start-up; invitation links point at it."""
+        self._sent: dict[int, tuple[str, int]] = {}
+        """Per person, the live keyboard's nonce and the id of the message that carries it, once sent: written by
+        the person's next turn (no transaction of its own; after a restart the old keyboard simply stays open,
+        its buttons refused by nonce)."""
 
     def process(self, incoming: Incoming) -> TurnResult:
-        context = self.store.load(incoming)
-        if context is None:
-            return TurnResult(duplicate=True, outcome="duplicate")
-        turn = _Turn(self, context, incoming)
-        result = turn.run()
-        if not self.store.commit(incoming.update_id, context.person.id, turn.changes):
-            return TurnResult(duplicate=True, outcome="duplicate")
+        """One update in ONE transaction: the update id, everything the turn changed, then the commit; the
+        replies in the result are sent after it (work that commits by itself runs after it too)."""
+        with unit_of_work(self.store.db) as uow:
+            store = self.store.joined(uow)
+            context = store.load(incoming)
+            if context is None:
+                return TurnResult(duplicate=True, outcome="duplicate")
+            context, remembered = self._with_sent_message(context)
+            turn = _Turn(self, store, uow, context, incoming)
+            result = turn.run()
+            if remembered and turn.changes.menu is KEEP:
+                turn.changes.menu = context.menu
+            store.save(context.person.id, turn.changes)
+        self._sent.pop(context.person.id, None)
+        for step in turn.after_commit:
+            step()
         result.person_id = context.person.id
         return result
 
     def remember_message(self, person_id: int, nonce: str, message_id: int) -> None:
         """Note which message carries the live keyboard, so its buttons can be closed later."""
-        self.store.remember_message(person_id, nonce, message_id)
+        self._sent[person_id] = (nonce, message_id)
+
+    def _with_sent_message(self, context: Context) -> tuple[Context, bool]:
+        sent = self._sent.get(context.person.id)
+        if sent is None or not context.menu or context.menu.get("nonce") != sent[0]:
+            return context, False
+        return replace(context, menu={**context.menu, "message_id": sent[1]}), True
 
 
 class _Turn(Casework, Programme, KecamatanCheck, SchoolAcceptance, SchoolPicking, RegionPicking, ConflictReview, Privacy):
     """The work of one update for one person."""
 
-    def __init__(self, owner: Conversations, context: Context, incoming: Incoming) -> None:
+    def __init__(self, owner: Conversations, store: BotStore, uow: UnitOfWork, context: Context, incoming: Incoming) -> None:
         self.owner = owner
-        self.store = owner.store
-        self.db = owner.store.db
+        self.store = store
+        self.uow = uow
+        self.db = store.db
+        """The turn's unit of work as a database: every read and write of the turn joins its one transaction."""
         self.today = owner.today()
         self.incoming = incoming
         self.person = context.person
@@ -96,6 +119,8 @@ class _Turn(Casework, Programme, KecamatanCheck, SchoolAcceptance, SchoolPicking
         self.changes = Changes()
         self.result = TurnResult()
         self.edited: set[int] = set()
+        self.after_commit: list[Callable[[], None]] = []
+        """Work that commits by itself (a file import): run after the turn's commit, it may add replies."""
 
     # -- dispatch -------------------------------------------------------------------------------------------
     def run(self) -> TurnResult:
@@ -155,7 +180,8 @@ class _Turn(Casework, Programme, KecamatanCheck, SchoolAcceptance, SchoolPicking
         self.result.outcome = f"button:{menu['kind']}:{action}"
         handler = self.programme_menus().get(menu["kind"]) or getattr(self, f"menu_{menu['kind']}")
         try:
-            handler(action, index, menu)
+            with self.uow.attempt():
+                handler(action, index, menu)
         except (IndexError, KeyError):  # an index or action no button of ours carries: a forged press
             self.refuse_forged_press()
             return

@@ -38,7 +38,7 @@ class KecamatanCheck(Base):
         if not self.may_check(kecamatan):
             self.deny("check")
             return
-        waiting = checks.desa_awaiting(self.db, kecamatan or "")
+        waiting = checks.desa_awaiting(self.uow, kecamatan or "")
         if not waiting:
             self.say(self.t(T.CHECK_NOTHING))
             return
@@ -55,7 +55,7 @@ class KecamatanCheck(Base):
         self.show_check_list(desa)
 
     def show_check_list(self, desa: str) -> None:
-        items = checks.review_list(self.db, desa, self.today)
+        items = checks.review_list(self.uow, desa, self.today)
         if not items:
             self.changes.menu = None
             self.say(self.t(T.CHECK_NOTHING))
@@ -77,7 +77,7 @@ class KecamatanCheck(Base):
             self.deny("check", "region", desa, desa)
             return
         if action == R.YES:
-            accepted = checks.accept(self.db, menu["cases"], self.person.id)
+            accepted = checks.accept(self.uow, menu["cases"], self.person.id)
             self.edit_pressed(self.t(T.CHECK_ACCEPTED, count=len(accepted), desa=self.store.region_name(desa)))
             self.changes.menu = None
             self.tell_desa_team(desa, T.CHECK_ACCEPTED_FOR_DESA, count=len(accepted), desa=self.store.region_name(desa))
@@ -100,7 +100,7 @@ class KecamatanCheck(Base):
             self.deny("check", "region", desa, desa)
             return
         try:
-            moved = checks.return_to_desa(self.db, case_id, self.person.id, text.strip()[:500])
+            moved = checks.return_to_desa(self.uow, case_id, self.person.id, text.strip()[:500])
         except CaseError as refused:
             self.say("✗ " + refused.render(self.t))
             return

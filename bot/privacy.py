@@ -89,7 +89,7 @@ class Privacy(Base):
         cases = self.store.parent_cases(self.person.id)
         withdrawable: list[int] = []
         for case_id in cases:
-            s = service.case_summary(self.db, case_id)
+            s = service.case_summary(self.uow, case_id)
             self.store.audit("child.read", self.person.id, "child", s.child_id, s.region_code, {"case": s.reference, "via": "dataku"})
             given = consents.active(self.db, self.person.id, s.child_id)
             self.say(self.t(T.MYDATA_CHILD, reference=s.reference, name=shown(view, FieldClass.IDENTITY, s.child_name),

@@ -58,7 +58,7 @@ class Programme(Base):
 
     def programme_recap_lines(self, region: str) -> str:
         """What the recap adds for the programme's steps: cases awaiting the kecamatan's check."""
-        return self.t(T.CHECK_AWAITING_RECAP, count=awaiting_count(self.db, region))
+        return self.t(T.CHECK_AWAITING_RECAP, count=awaiting_count(self.uow, region))
 
     # -- yearly targets ---------------------------------------------------------------------------------------
     def cmd_target(self, args: str) -> None:
@@ -101,7 +101,7 @@ class Programme(Base):
     # -- roster → cases ------------------------------------------------------------------------------------
     def after_roster(self, submitted: SubmitResult, case_id: int | None) -> None:
         """Each out-of-school member of the household opens a case (or joins the child's existing one)."""
-        found = cases_from_roster(self.db, submitted.response_id, self.person.id)
+        found = cases_from_roster(self.uow, submitted.response_id, self.person.id)
         if not found:
             self.say(self.t(T.ROSTER_NONE))
             return

@@ -31,8 +31,8 @@ class SchoolAcceptance(Base):
     """Asking the chosen school, and its answer."""
 
     def ask_school_acceptance(self, case_id: int) -> None:
-        summary = service.case_summary(self.db, case_id)
-        for person in acceptance.acceptors(self.db, case_id):
+        summary = service.case_summary(self.uow, case_id)
+        for person in acceptance.acceptors(self.uow, case_id):
             if person.chat_id is None:
                 continue
             t = self.translator_for(person.language)
@@ -43,17 +43,17 @@ class SchoolAcceptance(Base):
 
     def notice_accept_school(self, payload: dict[str, Any]) -> None:
         case_id = int(payload["case_id"])
-        if not acceptance.may_answer(self.db, case_id, self.person.id):
+        if not acceptance.may_answer(self.uow, case_id, self.person.id):
             self.deny("accept_school", "case", case_id, self.store.case_region(case_id))
             return
         try:
-            moved = acceptance.accept(self.db, case_id, self.person.id)
+            moved = acceptance.accept(self.uow, case_id, self.person.id)
         except CaseError as refused:
             self.say("✗ " + refused.render(self.t))
             return
         from cases.documents import penerimaan_sekolah_pdf  # PDF (fpdf) loads on the first letter, not at start-up
 
-        summary = service.case_summary(self.db, case_id)
+        summary = service.case_summary(self.uow, case_id)
         pdf = (f"penerimaan-sekolah-{moved.reference}.pdf", penerimaan_sekolah_pdf(self.db, case_id, self.person.id))
         self.edit_pressed(self.t(T.SCHOOL_ACCEPTED, name=summary.child_name, reference=moved.reference))
         self.result.replies.append(Reply(self.t(T.SCHOOL_ACCEPTED_PDF), document=pdf))
@@ -65,10 +65,10 @@ class SchoolAcceptance(Base):
 
     def notice_refuse_school(self, payload: dict[str, Any]) -> None:
         case_id = int(payload["case_id"])
-        if not acceptance.may_answer(self.db, case_id, self.person.id):
+        if not acceptance.may_answer(self.uow, case_id, self.person.id):
             self.deny("refuse_school", "case", case_id, self.store.case_region(case_id))
             return
-        if acceptance.answered(self.db, case_id):
+        if acceptance.answered(self.uow, case_id):
             self.say("✗ " + self.t(SCHOOL_ALREADY_ANSWERED))
             self.result.outcome = "school:already-answered"
             return
@@ -85,12 +85,12 @@ class SchoolAcceptance(Base):
             self.say(self.t(T.SCHOOL_REFUSE_ASK))
             return
         try:
-            moved = acceptance.refuse(self.db, case_id, self.person.id, text[:500])
+            moved = acceptance.refuse(self.uow, case_id, self.person.id, text[:500])
         except CaseError as refused:
             self.say("✗ " + refused.render(self.t))
             return
         self.changes.menu = None
-        summary = service.case_summary(self.db, case_id)
+        summary = service.case_summary(self.uow, case_id)
         self.say(self.t(T.SCHOOL_REFUSED, reference=moved.reference))
         self.result.outcome = "school:refused"
         target = self.store.chat_of(moved.pendamping_id)
@@ -100,7 +100,7 @@ class SchoolAcceptance(Base):
                                                                  reference=moved.reference, reason=moved.reason or ""))))
 
     def family_and_pendamping(self, pendamping_id: int | None, child_id: int) -> list[tuple[int, str]]:
-        targets = acceptance.parents(self.db, child_id)
+        targets = acceptance.parents(self.uow, child_id)
         pendamping = self.store.chat_of(pendamping_id)
         if pendamping is not None:
             targets.append(pendamping)

@@ -1,8 +1,9 @@
-"""What the conversation reads and writes, over :mod:`storage`: one short transaction per turn.
+"""What the conversation reads and writes, over :mod:`storage`: one transaction per turn.
 
-The turn's changes (the draft's new state, the live keyboard, the active draft, the language) are written
-together with the update id in :meth:`BotStore.commit`, so a redelivered update finds its id and changes
-nothing, and a crash before the commit leaves the person exactly where the last reply said.
+A turn works on a store :meth:`BotStore.joined` to its unit of work: the update id is claimed first, and it
+commits together with everything the turn changed (the draft's new state, the live keyboard, the active draft,
+the language, a submitted form and what it moved), so a redelivered update finds its id and changes nothing,
+and a crash before the commit leaves the person exactly where the last reply said.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from storage.repositories.people import get_or_create_person
 from storage.repositories.responses import Submission, SubmitResult, submit_response
 from storage.repositories.sql import insert_if_absent
 from storage.types import utcnow
+from storage.uow import UnitOfWork
 
 KEEP: Any = object()
 RECORDING_FORMS = ("pendataan", "rekonfirmasi")
@@ -105,7 +107,7 @@ def _draft_view(row: InstrumentSession) -> DraftView:
 
 
 class BotStore:
-    """The bot's reads and writes; every method is one transaction."""
+    """The bot's reads and writes; joined to a turn's unit of work, they all go through its one transaction."""
 
     def __init__(self, db: Database, bot_id: int = 0, default_language: str = "id") -> None:
         self.db = db
@@ -113,13 +115,16 @@ class BotStore:
         """Update ids are per bot: two bots may share a database."""
         self.default_language = Language(default_language)
 
-    def load(self, incoming: Incoming) -> Context | None:
-        """The person's saved state for this update, or None when the update was handled already.
+    def joined(self, uow: UnitOfWork) -> BotStore:
+        """This store inside a unit of work: every read and write of the turn goes through its one transaction."""
+        return BotStore(uow.database, self.bot_id, self.default_language.value)
 
-        For a known person whose chat and name are unchanged (nearly every update) this is one read
-        transaction; only a new person or a changed chat id or name takes a write turn."""
-        with self.db.read() as session:
-            if session.get(ProcessedUpdate, (self.bot_id, incoming.update_id)) is not None:
+    def load(self, incoming: Incoming) -> Context | None:
+        """Claim the update and read the person's saved state, or None when the update was handled already
+        (nothing is written then). Call it first in the turn's unit of work: the claim commits with the turn."""
+        with self.db.write() as session:
+            row = {"bot_id": self.bot_id, "update_id": incoming.update_id, "processed_at": utcnow()}
+            if not insert_if_absent(session, ProcessedUpdate, row, ["bot_id", "update_id"]):
                 return None
             person = session.scalars(select(Person).where(Person.telegram_user_id == incoming.user_id)).one_or_none()
             if person is not None and person.telegram_chat_id == incoming.chat_id and person.display_name == (incoming.name or person.display_name):
@@ -140,12 +145,10 @@ class BotStore:
         view = PersonView(person.id, person.display_name, person.language.value, person.role.value, person.region_code)
         return Context(view, draft, person.menu)
 
-    def commit(self, update_id: int, person_id: int, changes: Changes) -> bool:
-        """Write the turn; False (and nothing written) when this update was already processed."""
+    def save(self, person_id: int, changes: Changes) -> None:
+        """Write what the turn changed in the person's conversation (the draft, the live keyboard, the active
+        draft, the language)."""
         with self.db.write() as session:
-            row = {"bot_id": self.bot_id, "update_id": update_id, "processed_at": utcnow()}
-            if not insert_if_absent(session, ProcessedUpdate, row, ["bot_id", "update_id"]):
-                return False
             if changes.draft is not None:
                 d = changes.draft
                 done = session.execute(
@@ -165,13 +168,6 @@ class BotStore:
             if values:
                 values["updated_at"] = utcnow()
                 session.execute(update(Person).where(Person.id == person_id).values(**values))
-        return True
-
-    def remember_message(self, person_id: int, nonce: str, message_id: int) -> None:
-        with self.db.write() as session:
-            person = session.get(Person, person_id)
-            if person is not None and person.menu and person.menu.get("nonce") == nonce:
-                person.menu = {**person.menu, "message_id": message_id}
 
     # -- people, roles and personal data (issue 6) -----------------------------------------------------------
     def redeem(self, token: str, person_id: int) -> Redeemed:

@@ -7,6 +7,7 @@ visibility (:mod:`app.visibility`)."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypeVar
 
@@ -20,17 +21,19 @@ from app.authz import Action, covers
 from app.authz import allowed as authz_allowed
 from app.visibility import HIDDEN, F
 from cases import documents
-from cases.service import case_history, case_summary
+from cases.service import CaseSummary, HistoryEntry, case_history, case_summary
 from reports.early_warning import at_risk
 from reports.export import NotAllowed, export_region, export_responses
 from reports.recap import RecapData, area_label, recap_data, short_reason
 from reports.sql import IN_SCHOOL, OUT_OF_SCHOOL_OPEN
 from reports.targets import TargetError, set_target
 from reports.vocab import AGE_GROUPS
+from storage.db import Database
 from storage.models import Region, RegionLevel, Role, StoredFile
 from storage.models import Response as FormResponse
 from storage.repositories.audit import record
 from storage.repositories.files import read_kept_file
+from storage.uow import reading
 from web import messages as W
 from web import queries as Q
 from web.app import Forbidden, NotFound, Web
@@ -257,13 +260,17 @@ async def _opened_case(web: Web, request: Request, viewer: Viewer, action: str,
     return found  # type: ignore[no-any-return]
 
 
+def _case_and_history(db: Database, case_id: int, today: dt.date) -> tuple[CaseSummary, list[HistoryEntry]]:
+    with reading(db) as uow:
+        return case_summary(uow, case_id, today), case_history(uow, case_id)
+
+
 async def case_page(web: Web, request: Request, viewer: Viewer) -> Response:
     case_id, region, rec = await _opened_case(web, request, viewer, "web_case", Q.case_record)
     await run_in_threadpool(record, web.db, "web.case_read", "case", case_id, actor_id=viewer.person_id, region_code=region,
                             detail={"role": viewer.role.value})
     t = web.t(request, viewer)
-    summary = await run_in_threadpool(case_summary, web.db, case_id, web.today())
-    history = await run_in_threadpool(case_history, web.db, case_id)
+    summary, history = await run_in_threadpool(_case_and_history, web.db, case_id, web.today())
     view = field_policy(viewer)
     shown = {
         "name": view.present(F.IDENTITY, summary.child_name), "nik": view.present(F.NIK, summary.nik_masked),

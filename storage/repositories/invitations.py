@@ -57,18 +57,34 @@ def create_invitation(
     case_id: int | None = None,
     school_id: int | None = None,
 ) -> str:
+    """:func:`add_invitation` in a transaction of its own (the command line's ``invite``)."""
+    with db.write() as session:
+        return add_invitation(session, role, region_code, created_by=created_by, validity=validity, child_id=child_id,
+                              case_id=case_id, school_id=school_id)
+
+
+def add_invitation(
+    session: Session,
+    role: Role,
+    region_code: str | None,
+    *,
+    created_by: int | None = None,
+    validity: timedelta = DEFAULT_VALIDITY,
+    child_id: int | None = None,
+    case_id: int | None = None,
+    school_id: int | None = None,
+) -> str:
     """A new invitation; returns the token (shown once: only its hash is kept). A school operator's names their
     school."""
     token = secrets.token_urlsafe(18)
-    with db.write() as session:
-        invitation = Invitation(
-            token_hash=token_hash(token), role=role, region_code=region_code, created_by=created_by,
-            expires_at=utcnow() + validity, child_id=child_id, case_id=case_id, school_id=school_id,
-        )
-        session.add(invitation)
-        session.flush()
-        add_entry(session, "invitation.create", "invitation", invitation.id, actor_id=created_by, region_code=region_code,
-                  detail={"role": role.value, "child_id": child_id, "school_id": school_id})
+    invitation = Invitation(
+        token_hash=token_hash(token), role=role, region_code=region_code, created_by=created_by,
+        expires_at=utcnow() + validity, child_id=child_id, case_id=case_id, school_id=school_id,
+    )
+    session.add(invitation)
+    session.flush()
+    add_entry(session, "invitation.create", "invitation", invitation.id, actor_id=created_by, region_code=region_code,
+              detail={"role": role.value, "child_id": child_id, "school_id": school_id})
     return token
 
 

@@ -12,6 +12,7 @@ from storage.repositories.cases import open_case
 from storage.repositories.children import ChildIdentity
 from tests.cases.conftest import DESA, People, path_answers, submit
 from tests.cases.pdftext import pdf_text
+from tests.uow import committed
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def case_id(db: Database, people: People) -> int:
     with db.read() as session:
         child_id = session.get(Response, result).child_id  # type: ignore[union-attr]
     case = open_case(db, child_id, DESA, "verified", actor_id=people.volunteer)
-    service.assign_pendamping(db, case.id, people.pendamping, people.team)
+    committed(db, service.assign_pendamping, case.id, people.pendamping, people.team)
     return case.id
 
 

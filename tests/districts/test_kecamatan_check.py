@@ -15,6 +15,7 @@ from storage.models import Case, CaseEvent, Role
 from tests.districts.chat import Chat
 from tests.districts.conftest import KAJEN, KUTOROJO, PURWOREJO_KEC
 from tests.districts.helpers import case_at
+from tests.uow import committed
 
 t = translator("id")
 KUTOREJO = "33.26.08.2015"
@@ -22,7 +23,7 @@ KUTOREJO = "33.26.08.2015"
 
 def verified(chat: Chat, name: str, desa: str, by: int, born: dt.date | None = None) -> Case:
     case = case_at(chat.db, name, desa, "recorded", born=born)
-    service.verify(chat.db, case.id, by, True, None)
+    committed(chat.db, service.verify, case.id, by, True, None)
     return case
 
 
@@ -32,7 +33,7 @@ def test_the_kecamatan_accepts_a_desa_and_returns_a_case_with_a_note(chat: Chat)
     one = verified(chat, "Ahmad Fauzi", KUTOROJO, kades.person_id, dt.date(2012, 3, 5))
     two = verified(chat, "Budi", KUTOROJO, kades.person_id)
     three = verified(chat, "Citra", KUTOREJO, kades.person_id, dt.date(2013, 1, 1))
-    assert awaiting_count(chat.db, KAJEN) == 3
+    assert committed(chat.db, awaiting_count, KAJEN) == 3
 
     korwil.send("/periksa")
     menu = korwil.last(t(T.CHECK_CHOOSE_DESA))
@@ -56,7 +57,7 @@ def test_the_kecamatan_accepts_a_desa_and_returns_a_case_with_a_note(chat: Chat)
         events = [(e.case_id, e.event, e.reason) for e in session.scalars(select(CaseEvent).where(CaseEvent.event.in_(["accept_check", "return_check"])))]
     assert statuses == {one.id: "verified", two.id: "recorded", three.id: "verified"}
     assert sorted(events) == sorted([(two.id, "return_check", "Tanggal lahir kosong, mohon dilengkapi"), (one.id, "accept_check", None)])
-    assert awaiting_count(chat.db, KAJEN) == 1  # Citra of Kutorejo still waits
+    assert committed(chat.db, awaiting_count, KAJEN) == 1  # Citra of Kutorejo still waits
 
     korwil.send("/rekap")
     assert t(T.CHECK_AWAITING_RECAP, count=1) in korwil.last(t(T.CHECK_AWAITING_RECAP, count=1)).text

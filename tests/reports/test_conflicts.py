@@ -14,6 +14,7 @@ from storage.db import Database
 from storage.models import AuditLog, Case, Child, IdentityConflict, Response, Sex
 from storage.repositories.children import ChildIdentity
 from storage.repositories.responses import Submission, submit_response
+from storage.uow import unit_of_work
 from tests.reports.conftest import DESA_A1, People, Seed
 from tests.reports.test_imports import NIK_SITI
 from tests.reports.turns import Chat
@@ -79,8 +80,8 @@ def test_other_roles_and_areas_cannot_decide(db: Database, seed: Seed, world: Pe
     assert Chat(db, 2004, "Pak Pendata").command("konflik").outcome == "denied:conflicts"
     from cases import conflicts as C
 
-    with pytest.raises(C.ConflictError):
-        C.decide(db, conflict_id, "merge", world.pendamping)
+    with unit_of_work(db) as uow, pytest.raises(C.ConflictError):  # the refusal is kept when the work commits
+        C.decide(uow, conflict_id, "merge", world.pendamping)
     assert state(db) == before
     assert "identity.denied" in audit_actions(db)
 
