@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import argparse
 
-from app.i18n import Translator, translator
 from cases import conflicts as C
+from core.i18n import Translator, translator
 from storage.db import Database
 from storage.uow import UnitOfWork, unit_of_work
 
 
 def _database() -> Database:
-    from app.settings import get_settings
+    from core.settings import get_settings
     from storage.startup import open_database
 
     return open_database(get_settings())

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import and_, case, distinct, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from app.i18n import Translator, translator
-from app.visibility import HIDDEN, FieldClass, Policy
+from core.i18n import Translator, translator
+from core.visibility import HIDDEN, FieldClass, Policy
 from reports import messages as M
 from reports import summary
 from reports.early_warning import Risk, at_risk
