@@ -16,6 +16,7 @@ from bot import texts as T
 from bot.alerts import install as install_alerts
 from bot.conversation import Conversations
 from bot.dashboard import CMD_DASHBOARD
+from bot.housekeeping import install as install_housekeeping
 from bot.processor import PerPersonUpdateProcessor
 from bot.router import route
 from bot.store import BotStore
@@ -59,6 +60,7 @@ def build_application(settings: Settings, db: Database) -> Application:  # type:
     application.add_handler(TypeHandler(Update, route))
     install_reminders(application, db)  # one repeating sweep job; reminders themselves are database rows
     install_alerts(application, db)  # the early-warning pass (flagged pupils to their pendamping and teams)
+    install_housekeeping(application, db, settings.update_ids_hours)  # handled update ids forgotten after two days
     application.add_error_handler(_log_error)
     return application
 

@@ -28,6 +28,7 @@ from bot.region_picking import RegionPicking
 from bot.school_acceptance import SchoolAcceptance
 from bot.school_picking import SchoolPicking
 from bot.store import KEEP, BotStore, Changes, Context, DraftView, SubmitRefused
+from cases.opening import submit_form
 from cases.schools import school_by_id, search_schools
 from core.authz import ROLE_NAMES, Actor, forms_for, may_invite
 from core.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, translator
@@ -684,7 +685,7 @@ class _Turn(Casework, Programme, KecamatanCheck, SchoolAcceptance, SchoolPicking
     def submit(self) -> None:
         assert self.draft is not None
         try:
-            submitted = self.store.submit(self.person, self.draft, self.engine, self.state, self.today)
+            submitted = submit_form(self.uow, self.store.submission(self.person, self.draft, self.engine, self.state))
         except SubmitRefused as refused:
             self.say(self.t(T.SUBMIT_FAILED, reason=self.t(refused.reason)))
             return

@@ -44,15 +44,12 @@ from storage.repositories.children import ChildIdentity
 from storage.repositories.drafts import cancel_draft, create_draft, list_drafts
 from storage.repositories.invitations import Redeemed, children_of_parent, create_invitation, redeem_invitation
 from storage.repositories.people import get_or_create_person
-from storage.repositories.responses import Submission, SubmitResult, submit_response
+from storage.repositories.responses import Submission
 from storage.repositories.sql import insert_if_absent
 from storage.types import utcnow
 from storage.uow import UnitOfWork
 
 KEEP: Any = object()
-RECORDING_FORMS = ("pendataan", "rekonfirmasi")
-CATEGORY_QUESTIONS = ("3.6", "D.4")
-"""Pendataan 3.6 and Rekonfirmasi D.4: the ATS category (1 never schooled, 2 dropped out, 3 did not continue)."""
 """A change that was not made this turn."""
 
 
@@ -373,15 +370,15 @@ class BotStore:
     def cancel(self, draft_id: int) -> None:
         cancel_draft(self.db, draft_id)
 
-    def submit(self, person: PersonView, draft: DraftView, engine: Engine, state: State, today: dt.date) -> SubmitResult:
-        """Store a finished form; the result carries its reference number (``ATS-3326-000142``)."""
+    def submission(self, person: PersonView, draft: DraftView, engine: Engine, state: State) -> Submission:
+        """A finished form as storage takes it (``cases.opening.submit_form`` stores it)."""
         subject = engine.compiled.instrument.subject
         answers = dict(state.answers)
         answered = [answers.get(ref) for ref in (subject.desa, subject.kecamatan) if ref]
         region = self._region_for(person, answered, draft.case_id)
         if region is None:
             raise SubmitRefused(NO_REGION)
-        return submit_response(self.db, Submission(
+        return Submission(
             instrument=draft.instrument,
             instrument_version=draft.instrument_version,
             answers=answers,
@@ -390,11 +387,7 @@ class BotStore:
             draft_id=draft.id,
             child=_child_identity(engine, answers, region),
             location=next((v for v in answers.values() if isinstance(v, dict) and "latitude" in v), None),
-            # A child found by a data collection is followed by a case: the child's existing case when the same
-            # NIK, or the same name, birth date and kecamatan, is already known (no second case), else a new one.
-            open_case_status="recorded" if draft.instrument in RECORDING_FORMS and draft.case_id is None else None,
-            case_category=_category(answers),
-        ))
+        )
 
     def _region_for(self, person: PersonView, answered: list[Any], case_id: int | None) -> str | None:
         """Where a form belongs: the child's case, else the desa (or kecamatan) the form gives, else the
@@ -405,10 +398,6 @@ class BotStore:
                 if isinstance(code, str) and session.scalar(select(Region.code).where(Region.code == code)):
                     return code
         return None
-
-
-def _category(answers: dict[str, Any]) -> str | None:
-    return next((str(answers[q]) for q in CATEGORY_QUESTIONS if answers.get(q) is not None), None)
 
 
 def _child_identity(engine: Engine, answers: dict[str, Any], region: str) -> ChildIdentity | None:

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import update
 
 from bot.conversation import Conversations
-from bot.limits import TEXT_LIMIT, units
+from core.limits import TEXT_LIMIT, units
 from bot.model import Kind, TurnResult
 from flows.conditions import MISSING
 from flows.engine import Accepted, Complete, Engine, Prompt, State

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.limits import TEXT_LIMIT, units
+from core.limits import TEXT_LIMIT, units
 from core.i18n import translator
 from flows.engine import State
 from flows.loader import instrument_names

@@ -9,11 +9,12 @@ from sqlalchemy import func, select
 from bot import texts as T
 from bot.conversation import Conversations
 from cases import service
+from cases.opening import submit_form
 from core.i18n import translator
 from storage.db import Database
 from storage.models import AuditLog, Consent, Person, Role
 from storage.repositories.children import ChildIdentity
-from storage.repositories.responses import Submission, submit_response
+from storage.repositories.responses import Submission
 from tests.bot.conftest import Phone, enrol
 from tests.storage.conftest import DESA, DESA_2
 from tests.uow import committed
@@ -29,9 +30,9 @@ class Family:
         self.db = db
         self.team = enrol(db, 2001, Role.TIM_DESA, DESA)
         self.pendamping = enrol(db, 2002, Role.PENDAMPING, DESA)
-        submitted = submit_response(db, Submission(
+        submitted = committed(db, submit_form, Submission(
             instrument="pendataan", instrument_version=1, answers={"1.1": "Ayu Lestari", "1.2.nik": NIK}, submitted_by=self.pendamping,
-            region_code=DESA, child=ChildIdentity("Ayu Lestari", DESA, nik=NIK, address="Dukuh Krajan 3"), open_case_status="recorded"))
+            region_code=DESA, child=ChildIdentity("Ayu Lestari", DESA, nik=NIK, address="Dukuh Krajan 3")))
         assert submitted.case_id is not None
         self.case = submitted.case_id
         committed(db, service.transition, self.case, "verify", self.team)

@@ -8,10 +8,11 @@ import pytest
 
 from cases import service
 from cases.errors import CaseNotFound
+from cases.opening import submit_form
 from storage.db import Database
 from storage.models import Response
 from storage.repositories.children import ChildIdentity
-from storage.repositories.responses import Submission, submit_response
+from storage.repositories.responses import Submission
 from tests.cases.conftest import DESA, People, path_answers
 from tests.cases.test_cli import cli, run  # noqa: F401
 from tests.uow import committed
@@ -19,8 +20,8 @@ from tests.uow import committed
 
 def _receipt_and_case(db: Database, people: People) -> tuple[str, str, int]:
     submission = Submission("pendataan", 1, path_answers("pendataan", "full"), people.volunteer, DESA,
-                            child=ChildIdentity("Ayu Lestari", DESA), open_case_status="tercatat", case_category="DO")
-    response_id = submit_response(db, submission).response_id
+                            child=ChildIdentity("Ayu Lestari", DESA))
+    response_id = committed(db, submit_form, submission).response_id
     with db.read() as session:
         response = session.get(Response, response_id)
         assert response is not None and response.case_id is not None

@@ -24,9 +24,8 @@ from storage.db import Database
 from storage.models import Assignment, Case, CaseEvent, Child, Invitation, Response, School, SchoolLevel, SchoolStatus, Sex, Visit
 from storage.models.cases import CaseProposal, Enrolment, SchoolChoice
 from storage.repositories.audit import history
-from storage.repositories.cases import open_case
 from storage.repositories.children import ChildIdentity
-from tests.cases.conftest import DESA, DESA_2, People, path_answers, submit
+from tests.cases.conftest import DESA, DESA_2, People, case_at, path_answers, submit
 from tests.uow import committed
 
 TODAY = dt.date(2026, 11, 23)
@@ -71,7 +70,7 @@ def at_status(db: Database, people: People, status: str) -> int:
         session.add(child)
         session.flush()
         child_id = child.id
-    case = open_case(db, child_id, DESA, status, actor_id=people.team)
+    case = case_at(db, child_id, status, actor_id=people.team)
     return case.id
 
 
@@ -432,7 +431,7 @@ def test_find_duplicates_by_nik_or_name_birth_date_and_village(db: Database, peo
     submit(db, "pendataan", {}, people.volunteer, child=ChildIdentity("Ahmad Fauzi", DESA, nik=nik, birth_date=born))
     with db.read() as session:
         child_id = session.scalars(select(Child.id)).one()
-    existing = open_case(db, child_id, DESA, "recorded", actor_id=people.volunteer)
+    existing = case_at(db, child_id, "recorded", actor_id=people.volunteer)
 
     by_nik = committed(db, service.find_duplicates, ChildIdentity("Akhmad", DESA_2, nik=nik))
     by_name = committed(db, service.find_duplicates, ChildIdentity("  ahmad  FAUZI. ", DESA, birth_date=born))
