@@ -15,6 +15,7 @@ from flows.schema import FieldClass
 RECAP_TITLE = N_("ATS recap · {region} · {date}")
 RECAP_EMPTY = N_("No child is recorded in {region} yet.")
 RECAP_TOTAL = N_("Children: {total} (boys {boys}, girls {girls})")
+RECAP_AWAITING_CHECK = N_("Awaiting kecamatan check: {count} verified children (not yet in the kabupaten's counts)")
 RECAP_CATEGORIES = N_("Never schooled {never} · dropped out {dropped} · did not continue {not_continued}")
 RECAP_STATUS = N_("Status: {list}")
 RECAP_AGES = N_("Age 7–12: {young} · 13–15: {middle} · 16–18: {old}")
