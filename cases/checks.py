@@ -38,9 +38,8 @@ class CheckItem:
     """Keys of :data:`cases.messages.CHECK_PROBLEMS` (``no_birth_date``, ``duplicate`` …)."""
 
 
-def awaiting(scope: str | None = None) -> ColumnElement[bool]:
-    """Cases (inside ``scope``; anywhere when None) whose latest verification the kecamatan has not accepted
-    (correlated to ``Case``: also what the recap summary counts as awaiting)."""
+def _awaiting(scope: str | None) -> ColumnElement[bool]:
+    """Cases (inside ``scope``; anywhere when None) whose latest verification the kecamatan has not accepted."""
     verified = select(func.max(CaseEvent.id)).where(CaseEvent.case_id == Case.id, CaseEvent.event == "verify").scalar_subquery()
     accepted = select(func.max(CaseEvent.id)).where(CaseEvent.case_id == Case.id, CaseEvent.event == "accept_check").scalar_subquery()
     waiting = Case.status.in_(AWAITING_STATUSES) & verified.is_not(None) & (accepted.is_(None) | (accepted < verified))
@@ -50,13 +49,13 @@ def awaiting(scope: str | None = None) -> ColumnElement[bool]:
 def awaiting_count(db: Database, scope: str) -> int:
     """How many verified cases in ``scope`` still wait for the kecamatan's check (for the recap)."""
     with db.read() as session:
-        return int(session.scalar(select(func.count()).select_from(Case).where(awaiting(scope))) or 0)
+        return int(session.scalar(select(func.count()).select_from(Case).where(_awaiting(scope))) or 0)
 
 
 def desa_awaiting(db: Database, kecamatan: str) -> list[tuple[str, str, int]]:
     """``(desa code, desa name, cases waiting)`` in a kecamatan, by name."""
     with db.read() as session:
-        rows = session.execute(select(Case.region_code, func.count()).where(awaiting(kecamatan)).group_by(Case.region_code)).all()
+        rows = session.execute(select(Case.region_code, func.count()).where(_awaiting(kecamatan)).group_by(Case.region_code)).all()
         names = dict(session.execute(select(Region.code, Region.name).where(Region.code.in_([r[0] for r in rows]))).all())
     return sorted(((code, names.get(code, code), count) for code, count in rows), key=lambda r: r[1])
 
@@ -67,7 +66,7 @@ def review_list(db: Database, desa: str, today: dt.date) -> list[CheckItem]:
     with db.read() as session:
         rows = session.execute(
             select(Case.id, Case.reference, Child.name, Child.name_normalized, Child.birth_date, Child.address, Child.nik_hash)
-            .join(Child, Child.id == Case.child_id).where(awaiting(desa), Case.region_code == desa).order_by(Case.id)
+            .join(Child, Child.id == Case.child_id).where(_awaiting(desa), Case.region_code == desa).order_by(Case.id)
         ).all()
         name = _region_name(session, desa)
     twins = Counter((r.name_normalized, r.birth_date) for r in rows)
@@ -85,7 +84,7 @@ def review_list(db: Database, desa: str, today: dt.date) -> list[CheckItem]:
 def accept(db: Database, case_ids: list[int], actor_id: int, note: str | None = None) -> list[Moved]:
     """The kecamatan accepts those of these cases that still wait; they now count at kabupaten level."""
     with db.read() as session:
-        waiting = list(session.scalars(select(Case.id).where(Case.id.in_(case_ids), awaiting(None)).order_by(Case.id)))
+        waiting = list(session.scalars(select(Case.id).where(Case.id.in_(case_ids), _awaiting(None)).order_by(Case.id)))
     return [transition(db, case_id, "accept_check", actor_id, note) for case_id in waiting]
 
 

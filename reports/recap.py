@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import and_, case, distinct, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from app.i18n import Translator, translator
-from app.visibility import HIDDEN, FieldClass, Policy
+from core.i18n import Translator, translator
+from core.visibility import HIDDEN, FieldClass, Policy
 from reports import messages as M
 from reports import summary
 from reports.early_warning import Risk, at_risk
@@ -85,9 +85,6 @@ class RecapData:
     area_names: dict[str, str] = field(default_factory=dict)
     returned: list[YearCount] = field(default_factory=list)
     quarters: list[QuarterCount] = field(default_factory=list)
-    awaiting_check: int = 0
-    """Verified cases the kecamatan has not accepted yet (:mod:`cases.checks`): in a kabupaten (or wider) recap
-    they are in no other count; in a kecamatan or desa recap they are counted as usual and also here."""
 
     @staticmethod
     def totals(table: dict[Any, Counter[str | None]]) -> dict[Any, int]:
@@ -172,8 +169,6 @@ def fill_counts(session: Session, data: RecapData) -> None:
         elif dim == "status":
             tables["status"][key][sex] += n
             data.by_sex[sex] += n
-        elif dim == summary.CHECK:
-            data.awaiting_check += n
     for area, sex_key, n in areas:
         tables["area"][area][sex_key if sex_key in ("L", "P") else None] += n
     data.total = sum(data.by_sex.values())
@@ -324,8 +319,6 @@ def render_text(data: RecapData, risks: list[Risk], t: Translator, view: Policy 
             lines.append(t(M.RECAP_REASONS, list=", ".join(f"{short_reason(c, t)} {t.number(n)}" for c, n in reasons)))
         areas = sorted(data.totals(data.by_area).items(), key=lambda kv: (-kv[1], kv[0]))[:TEXT_LIST]
         lines.append(t(M.RECAP_AREAS, list=", ".join(f"{area_label(data, c, t)} {t.number(n)}" for c, n in areas)))
-    if data.awaiting_check:
-        lines.append(t(M.RECAP_AWAITING_CHECK, count=data.awaiting_check))
     for year in data.returned:  # the chart shows every year; the text this year and the last
         if year.year < data.today.year - 1 or (year.year != data.today.year and not year.target and not year.returned):
             continue

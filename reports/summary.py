@@ -9,11 +9,6 @@ those counts: a few thousand rows for the whole country instead of millions of c
 :func:`refresh_cases` runs before a write transaction commits for the cases it changed
 (:mod:`storage.derived`): it recomputes their facts and moves their counts by the difference. :func:`rebuild`
 recomputes everything from the cases, set-based (the migration's backfill and the repair command).
-
-The kecamatan's check (:mod:`cases.checks`): a case the desa verified and the kecamatan has not yet accepted
-(``stage`` ``awaiting``) is counted in its area as usual — its TOTAL key there is ``awaiting`` rather than
-``""`` — but at kabupaten level only under the ``check`` dimension: a kabupaten (or wider) recap counts the
-accepted cases and shows how many wait.
 """
 
 from __future__ import annotations
@@ -28,7 +23,6 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, case, delete, func, insert, literal, select, text, union_all, update
 from sqlalchemy.orm import Session, aliased
 
-from cases.checks import AWAITING_STATUSES, awaiting
 from reports.sql import IDENTIFYING, IMPORT_INSTRUMENT, answer, quoted
 from reports.vocab import normalize_category, reason_codes
 from storage.models import Case, Child, RecapCount, RecapFact, Region, Response
@@ -37,9 +31,7 @@ from storage.repositories.sql import upsert_insert
 AREA, KABUPATEN = "area", "kabupaten"
 TOTAL = "total"
 """The cases of an area by sex (what the area breakdown reads: one counter per area and sex)."""
-CHECK, AWAITING = "check", "awaiting"
-"""The dimension and key counting the verified cases that wait for the kecamatan's check."""
-DIMENSIONS = (TOTAL, "status", "category", "birth_month", "reason", CHECK)
+DIMENSIONS = (TOTAL, "status", "category", "birth_month", "reason")
 BATCH = 20_000
 
 
@@ -54,18 +46,14 @@ class Facts:
     sex: str
     birth_month: str
     reasons: str
-    stage: str = ""
 
     def counted(self) -> Iterable[tuple[str, str, str, str, str, str]]:
         """The (grain, scope, region, dimension, key, sex) counters this case adds one to."""
-        keys = [(TOTAL, self.stage), ("status", self.status), ("category", self.category), ("birth_month", self.birth_month)]
+        keys = [(TOTAL, ""), ("status", self.status), ("category", self.category), ("birth_month", self.birth_month)]
         keys += [("reason", code) for code in self.reasons.split(",") if code]
-        if self.stage == AWAITING:
-            keys.append((CHECK, AWAITING))
         for grain, scope, region in ((AREA, self.region_code, self.area), (KABUPATEN, self.kabupaten, self.kabupaten)):
             for dimension, key in keys:
-                if grain == AREA or self.stage != AWAITING or dimension == CHECK:
-                    yield grain, scope, region, dimension, key, self.sex
+                yield grain, scope, region, dimension, key, self.sex
 
 
 def reason_list(text: str | None) -> list[str]:
@@ -107,7 +95,6 @@ def _facts_query(where: Any) -> Any:
             Child.sex,
             Child.birth_date,
             case((form.instrument == "rekonfirmasi", answer("D.1", form.answers)), else_=quoted(answer("3.1", form.answers))).label("reasons"),
-            case((awaiting(), AWAITING), else_="").label("stage"),
         )
         .join(Child, Child.id == Case.child_id)
         .outerjoin(latest, latest.c.case_id == Case.id)
@@ -123,11 +110,11 @@ _category = lru_cache(maxsize=4096)(normalize_category)
 def compute(conn: Connection, where: Any) -> list[Facts]:
     """The facts of the cases ``where(id_column)`` selects (one query, then normalised here)."""
     facts = []
-    for case_id, region, desa, status, category, sex, born, reasons, stage in conn.execute(_facts_query(where)):
+    for case_id, region, desa, status, category, sex, born, reasons in conn.execute(_facts_query(where)):
         codes = reason_list(reasons)
         facts.append(Facts(
             case_id, region, region[:5], desa or region, status, _category(category) or "",
-            getattr(sex, "value", sex) or "", born.strftime("%Y-%m") if born else "", ",".join(codes)[:80], stage,
+            getattr(sex, "value", sex) or "", born.strftime("%Y-%m") if born else "", ",".join(codes)[:80],
         ))
     return facts
 
@@ -181,7 +168,7 @@ def rebuild(conn: Connection, batch: int = BATCH) -> int:
 
 
 _FACTS_POSTGRES = text("""
-INSERT INTO recap_facts (case_id, region_code, kabupaten, area, status, category, sex, birth_month, reasons, stage)
+INSERT INTO recap_facts (case_id, region_code, kabupaten, area, status, category, sex, birth_month, reasons)
 SELECT c.id, c.region_code, substr(c.region_code, 1, 5), coalesce(d.code, c.region_code), c.status,
        CASE WHEN r.category IN ('1', '2', '3') THEN r.category ELSE '' END,
        coalesce(ch.sex, ''), coalesce(to_char(ch.birth_date, 'YYYY-MM'), ''),
@@ -191,14 +178,9 @@ SELECT c.id, c.region_code, substr(c.region_code, 1, 5), coalesce(d.code, c.regi
              SELECT DISTINCT ON (v) v, o FROM jsonb_array_elements_text(f.answers -> 'D.1') WITH ORDINALITY AS e(v, o)
              ORDER BY v, o) AS firsts)
          WHEN f.instrument = 'rekonfirmasi' THEN btrim(f.answers ->> 'D.1', '"')
-         ELSE btrim(f.answers ->> '3.1', '"') END, ''), 80),
-       CASE WHEN c.status IN ({awaiting}) AND ck.verified IS NOT NULL AND (ck.accepted IS NULL OR ck.accepted < ck.verified)
-            THEN 'awaiting' ELSE '' END
+         ELSE btrim(f.answers ->> '3.1', '"') END, ''), 80)
 FROM cases c
 JOIN children ch ON ch.id = c.child_id
-LEFT JOIN (SELECT case_id, max(id) FILTER (WHERE event = 'verify') AS verified,
-                  max(id) FILTER (WHERE event = 'accept_check') AS accepted
-           FROM case_events WHERE event IN ('verify', 'accept_check') GROUP BY case_id) ck ON ck.case_id = c.id
 LEFT JOIN (SELECT case_id, max(id) AS rid FROM responses
            WHERE instrument IN ('pendataan', 'rekonfirmasi', 'impor') AND case_id IS NOT NULL GROUP BY case_id) l ON l.case_id = c.id
 LEFT JOIN responses f ON f.id = l.rid
@@ -207,7 +189,7 @@ CROSS JOIN LATERAL (SELECT coalesce(c.category, f.answers ->> '3.6', f.answers -
 LEFT JOIN (SELECT parent_code, lower(name) AS name, min(code) AS code FROM regions WHERE level = 'desa'
            GROUP BY parent_code, lower(name)) d ON length(c.region_code) < 13 AND d.parent_code = c.region_code AND d.name = r.typed
 WHERE c.duplicate_of IS NULL
-""".replace("{awaiting}", ", ".join(f"'{status}'" for status in AWAITING_STATUSES)))
+""")
 _RAW_CATEGORIES = text("""
 SELECT c.id, coalesce(c.category, f.answers ->> '3.6', f.answers ->> 'D.4')
 FROM recap_facts rf JOIN cases c ON c.id = rf.case_id
@@ -235,20 +217,17 @@ def recount(conn: Connection) -> None:
     columns = ["grain", "scope", "kabupaten", "region_code", "dimension", "key", "sex", "n"]
     kabupaten = RecapFact.kabupaten
     for grain, scope, region in ((AREA, RecapFact.region_code, RecapFact.area), (KABUPATEN, kabupaten, kabupaten)):
-        counted = [] if grain == AREA else [RecapFact.stage != AWAITING]  # awaiting: not at kabupaten level
         for dimension in (TOTAL, "status", "category", "birth_month"):
-            key = RecapFact.__table__.c["stage" if dimension == TOTAL else dimension]
+            key = RecapFact.__table__.c[dimension] if dimension != TOTAL else None
             conn.execute(insert(RecapCount).from_select(columns, select(
-                literal(grain), scope, kabupaten, region, literal(dimension), key, RecapFact.sex, func.count(),
-            ).where(*counted).group_by(scope, kabupaten, region, key, RecapFact.sex)))
+                literal(grain), scope, kabupaten, region, literal(dimension), literal("") if key is None else key, RecapFact.sex,
+                func.count(),
+            ).group_by(scope, kabupaten, region, *([] if key is None else [key]), RecapFact.sex)))
         for code in reason_codes():
             conn.execute(insert(RecapCount).from_select(columns, select(
                 literal(grain), scope, kabupaten, region, literal("reason"), literal(code), RecapFact.sex, func.count()
-            ).where((literal(",") + RecapFact.reasons + literal(",")).like(f"%,{code},%"), *counted)
+            ).where((literal(",") + RecapFact.reasons + literal(",")).like(f"%,{code},%"))
              .group_by(scope, kabupaten, region, RecapFact.sex)))
-        conn.execute(insert(RecapCount).from_select(columns, select(
-            literal(grain), scope, kabupaten, region, literal(CHECK), literal(AWAITING), RecapFact.sex, func.count()
-        ).where(RecapFact.stage == AWAITING).group_by(scope, kabupaten, region, RecapFact.sex)))
 
 
 # -- reading ----------------------------------------------------------------------------------------------------------
@@ -272,8 +251,6 @@ def counts(session: Session, region_code: str) -> tuple[list[tuple[str, str, str
     n = func.sum(RecapCount.n).label("n")
     area_grain = KABUPATEN if national else AREA
     area_where = [RecapCount.grain == area_grain, RecapCount.dimension == TOTAL, *([] if national else _scope(region_code))]
-    if wide and not national:  # a kabupaten's villages: the cases it counts (not those awaiting the kecamatan)
-        area_where.append(RecapCount.key == "")
     both = union_all(  # one round trip: the dimensions, then the areas under the dimension name "" (never a real one)
         select(RecapCount.dimension, RecapCount.key, RecapCount.sex, n).where(*where)
         .group_by(RecapCount.dimension, RecapCount.key, RecapCount.sex),

@@ -46,9 +46,6 @@ class RecapFact(Base):
     """``YYYY-MM``; ``""`` when unknown."""
     reasons: Mapped[str] = mapped_column(String(80), default="")
     """Reason codes, comma separated, each once."""
-    stage: Mapped[str] = mapped_column(String(10), default="", server_default="")
-    """``awaiting`` while the kecamatan has not accepted the desa's verification (``cases.checks``): such a case
-    is counted in its area but not at kabupaten level; ``""`` otherwise."""
 
 
 class RecapCount(Base):

@@ -1,4 +1,4 @@
-"""recap summary: each case's recap facts and the counts a recap sums (filled by 0010_programme)
+"""recap summary: each case's recap facts and the counts a recap sums, filled from the existing cases
 
 Revision ID: 0008_recap_summary
 Revises: 0007_reminder_checks
@@ -46,8 +46,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("grain", "scope", "region_code", "dimension", "key", "sex", name=op.f("pk_recap_counts")),
     )
     op.create_index("ix_recap_counts_kabupaten", "recap_counts", ["grain", "kabupaten", "dimension"], unique=False)
-    # Filled from the existing cases by 0010_programme, which changes what the summary holds: a rebuild here would
-    # run today's code against the columns of this revision.
+    from reports.summary import rebuild
+
+    rebuild(op.get_bind())
 
 
 def downgrade() -> None:

@@ -1,4 +1,4 @@
-"""referrals, assistance and their history; the recap's kecamatan-check stage
+"""referrals to agencies, assistance to returned children, and their history in the case
 
 Revision ID: 0010_programme
 Revises: 0009_encryption
@@ -90,16 +90,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_programme_events")),
     )
     op.create_index(op.f("ix_programme_events_case_id"), "programme_events", ["case_id"], unique=False)
-    with op.batch_alter_table("recap_facts") as batch:
-        batch.add_column(sa.Column("stage", sa.String(length=10), nullable=False, server_default=""))
-    from reports.summary import rebuild
-
-    rebuild(op.get_bind())
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("recap_facts") as batch:
-        batch.drop_column("stage")
     op.drop_index(op.f("ix_programme_events_case_id"), table_name="programme_events")
     op.drop_table("programme_events")
     op.drop_index("ix_assistance_case_programme", table_name="assistance")
