@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from zoneinfo import ZoneInfo
 
-from app.i18n import translator
-from app.settings import get_settings
 from cases import messages as m
 from cases.presenting import action_label, status_label, summary_lines
 from cases.schools import SchoolImportError, import_schools_file
 from cases.service import CaseError, case_by_reference, case_history, case_summary, proposal_details
+from core.i18n import translator
+from core.settings import get_settings
 from storage.db import Database
 from storage.models import Case, Region
 from storage.repositories.audit import record

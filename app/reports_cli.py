@@ -34,7 +34,7 @@ def _region(value: str) -> str:
 
 def _unknown_region(db: Any, args: argparse.Namespace) -> bool:
     """Whether REGION names no loaded region (then say so, in the command's language)."""
-    from app.i18n import translator
+    from core.i18n import translator
     from storage.models import Region
 
     code = _region(args.region)
@@ -48,7 +48,7 @@ def _unknown_region(db: Any, args: argparse.Namespace) -> bool:
 
 
 def _database() -> Any:
-    from app.settings import get_settings
+    from core.settings import get_settings
     from storage.startup import open_database
 
     return open_database(get_settings())
@@ -108,7 +108,7 @@ class _Bars:
     """tqdm progress bars for the two passes of an import (plain lines when tqdm is not installed)."""
 
     def __init__(self, language: str) -> None:
-        from app.i18n import translator
+        from core.i18n import translator
 
         self.bars: dict[str, Any] = {}
         self.t = translator(language)
@@ -131,7 +131,7 @@ class _Bars:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from app.i18n import translator
+    from core.i18n import translator
     from reports.imports import import_file
 
     db = _database()
@@ -147,7 +147,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _reconcile(args: argparse.Namespace) -> int:
-    from app.i18n import translator
+    from core.i18n import translator
     from reports import messages as M
     from reports.reconcile import EnrolmentFileError, reconcile
 

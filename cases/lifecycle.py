@@ -132,7 +132,7 @@ class Refusal:
     allowed: tuple[str, ...] = ()
 
     def render(self, translate: Callable[..., str]) -> str:
-        """The refusal in a person's language; ``translate`` is e.g. ``app.i18n.translator("id")``."""
+        """The refusal in a person's language; ``translate`` is e.g. ``core.i18n.translator("id")``."""
         return render_message(translate, self.message, self.params)
 
 

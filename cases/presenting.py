@@ -1,6 +1,6 @@
 """Words for a case, in a person's language: the child's summary the pendamping receives, status names.
 
-``t`` is a translator as :func:`app.i18n.translator` returns it (callable with a message id and parameters,
+``t`` is a translator as :func:`core.i18n.translator` returns it (callable with a message id and parameters,
 with ``t.date``); nothing here sends anything.
 """
 

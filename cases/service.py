@@ -8,7 +8,7 @@ sees the first one's move and is refused if it no longer applies). Every change 
 Errors for people are :class:`CaseError` subclasses carrying a message id of :mod:`cases.messages` and its
 parameters (:meth:`CaseError.render` translates them). ``ValueError`` means the caller broke the contract.
 
-Who may call what (checked by the bot with :mod:`app.authz`, not here): proposing — anyone; taking,
+Who may call what (checked by the bot with :mod:`core.authz`, not here): proposing — anyone; taking,
 verifying, assigning, marking duplicates — ``Action.VERIFY`` / ``Action.ASSIGN`` on ``case.region_code``;
 consent and school choice — the parent or the pendamping (``Action.FILL``); return and monitoring — the
 pendamping or the school operator; :func:`transition` — the desa team and the pendamping.
@@ -25,8 +25,6 @@ from typing import Any, Literal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.authz import TEAM, covers
-from app.visibility import mask_nik
 from cases import lifecycle
 from cases import messages as m
 from cases.errors import (  # noqa: F401  (re-exported: the bot needs one import)
@@ -39,6 +37,8 @@ from cases.errors import (  # noqa: F401  (re-exported: the bot needs one import
 )
 from cases.forms import choice_label, choice_labels, date_answer, load_form, text_answer
 from cases.schools import NPSN
+from core.authz import TEAM, covers
+from core.visibility import mask_nik
 from flows.values import age_on
 from storage.crypto import NikCipher
 from storage.db import Database

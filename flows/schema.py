@@ -40,7 +40,7 @@ SELECTS = frozenset({QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE})
 
 
 class FieldClass(str, Enum):
-    """What kind of personal data an answer is, for field visibility by role (``app.visibility``)."""
+    """What kind of personal data an answer is, for field visibility by role (``core.visibility``)."""
 
     IDENTITY = "identity"
     """Names, birth place and date, photos of a person."""

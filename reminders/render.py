@@ -10,8 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.i18n import Translator, translator
-from bot.texts import ROLE_NAMES
+from core.authz import ROLE_NAMES
+from core.i18n import Translator, translator
 from reminders import texts as T
 from reminders.rules import BUTTONS, FILL, REASSIGN, SNOOZE, Kind, instrument_for
 

@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Float, and_, cast, func, or_, select
 from sqlalchemy.orm import aliased
 
-from app.i18n import translator
+from core.i18n import translator
 from reports import messages as M
 from reports.sql import IN_SCHOOL, answer, has_code, in_scope, tune
 from storage.db import Database

@@ -25,8 +25,8 @@ from openpyxl.styles import Font
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from app.authz import Action, Actor, allowed
-from app.visibility import FieldClass, Policy, policy
+from core.authz import Action, Actor, allowed
+from core.visibility import FieldClass, Policy, policy
 from flows.loader import instrument_names
 from flows.registry import engine
 from flows.schema import QuestionType
@@ -70,7 +70,7 @@ class Sheet:
 
 
 def visible_to(view: Policy, sheet: Sheet) -> Sheet:
-    """The sheet as ``view`` may see it (``app.visibility``): hidden columns left out, masked ones masked."""
+    """The sheet as ``view`` may see it (``core.visibility``): hidden columns left out, masked ones masked."""
     classes = sheet.classes
     if classes is None:
         return sheet
@@ -104,7 +104,7 @@ def _export_detail(view: Policy, reason: str | None) -> dict[str, Any]:
 
 def authorize(db: Database, actor_id: int | None, action: Action, region_code: str) -> None:
     """``actor_id`` None is the command line (whoever can read the database); a person must be allowed by
-    :func:`app.authz.allowed`. A refusal is audited and raised as :class:`NotAllowed`."""
+    :func:`core.authz.allowed`. A refusal is audited and raised as :class:`NotAllowed`."""
     if actor_id is None:
         return
     with db.read() as session:

@@ -27,8 +27,8 @@ from openpyxl.utils.datetime import from_excel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.authz import Action
-from app.i18n import Translator
+from core.authz import Action
+from core.i18n import Translator
 from flows.messages import Problem
 from flows.values import age_on, parse_date
 from reports import messages as M

@@ -29,7 +29,7 @@ COLUMN_CLASSES = {
     "TANGGAL LAHIR": FieldClass.IDENTITY, "NAMA AYAH": FieldClass.IDENTITY, "NAMA IBU": FieldClass.IDENTITY,
     "ALAMAT": FieldClass.LOCATION, "RT": FieldClass.LOCATION, "RW": FieldClass.LOCATION,
 }
-"""The personal columns and their field class (``app.visibility``); the others are plain record data."""
+"""The personal columns and their field class (``core.visibility``); the others are plain record data."""
 
 FORM_FIELDS: dict[str, tuple[str, str | None]] = {
     "NAMA AYAH": ("2.1", "C.1"),

@@ -1,7 +1,7 @@
 """Every text the reports show a person, as Babel message ids (English; translated in ``locales/``).
 
 Functions here never format text for a language themselves: the recap renders with a
-:class:`app.i18n.Translator`; import errors, risk reasons and reconciliation matches carry message ids with
+:class:`core.i18n.Translator`; import errors, risk reasons and reconciliation matches carry message ids with
 parameters, so whoever shows them (the bot, the command line) translates them.
 """
 
@@ -146,4 +146,4 @@ EXPORT_FULL_NIK_NOT_ALLOWED = N_("Full NIKs are exported only for the kabupaten 
 EXPORT_UNKNOWN_INSTRUMENT = N_('No form "{name}".')
 
 RISK_FIELD_CLASSES = {RISK_DISABILITY: FieldClass.HEALTH}
-"""Risk reasons that reveal a field class of ``app.visibility`` (not named where that class is hidden)."""
+"""Risk reasons that reveal a field class of ``core.visibility`` (not named where that class is hidden)."""

@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 
 from app.commands import handler
-from app.languages import LANGUAGES
+from core.languages import LANGUAGES
 
 IMPL = "app.reports_cli"
 REGION_HELP = "Kemendagri code (33.26, 33.26.01, 33.26.01.2001) or 'nasional' for every region"

@@ -1,6 +1,6 @@
 """All tables. Importing this package registers every model on ``Base.metadata`` (Alembic relies on it)."""
 
-from storage.enums import (
+from core.enums import (
     DataRequestKind,
     DataRequestStatus,
     DraftStatus,
