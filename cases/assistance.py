@@ -88,7 +88,7 @@ def programmes(region_code: str | None) -> list[Programme]:
     """The programmes of ``region_code``'s kabupaten, in the file's order."""
     return [Programme(code, str(e["name"]), str(e.get("source") or ""), _int(e.get("amount")),
                       {str(k): int(v) for k, v in (e.get("amounts") or {}).items()})
-            for code, e in entries("programmes.yaml", "programmes", region_code, "PROGRAMMES_FILE").items()]
+            for code, e in entries(SUBJECT, region_code).items()]
 
 
 def find_programme(region_code: str | None, text: str | None) -> Programme:

@@ -40,8 +40,16 @@ def _load(path: str, key: str) -> tuple[dict[str, dict[str, Any]], dict[str, dic
             {str(k): {str(c): (dict(e) if e else None) for c, e in (v or {}).items()} for k, v in districts.items()})
 
 
-def entries(filename: str, key: str, region_code: str | None, setting: str) -> dict[str, dict[str, Any]]:
+CATALOGUES = {
+    "referral": ("agencies.yaml", "agencies", "AGENCIES_FILE"),
+    "assistance": ("programmes.yaml", "programmes", "PROGRAMMES_FILE"),
+}
+"""subject → (file in cases/data, top-level key, the environment setting naming another file)."""
+
+
+def entries(subject: str, region_code: str | None) -> dict[str, dict[str, Any]]:
     """The catalogue as it applies in ``region_code``'s kabupaten (the common list without one), in file order."""
+    filename, key, setting = CATALOGUES[subject]
     common, districts = _load(os.environ.get(setting) or str(DATA / filename), key)
     result = dict(common)
     changes = districts.get(kabupaten_of(region_code), {}) if region_code and "." in region_code else {}
@@ -51,3 +59,8 @@ def entries(filename: str, key: str, region_code: str | None, setting: str) -> d
         else:
             result[code] = {**result.get(code, {}), **entry}
     return result
+
+
+def name_of(subject: str, region_code: str | None, code: str) -> str:
+    """An agency's or programme's name as the kabupaten writes it; its code when it left the list since."""
+    return str(entries(subject, region_code).get(code, {}).get("name") or code)

@@ -173,3 +173,6 @@ ASSISTANCE_NOT_VERIFIED = N_("The kecamatan (Korwil) has not verified this child
 ASSISTANCE_RECEIPT_NEEDED = N_("The spending report needs a photo of the receipt.")
 ASSISTANCE_NOT_FOUND = N_("There is no assistance #{id}.")
 ASSISTANCE_NOTE_REQUIRED = N_("Say why it is not approved (a short note).")
+HISTORY_REFERRAL = N_("Referral to {agency}: {step}")
+HISTORY_ASSISTANCE = N_("{programme}: {step}")
+ASSISTANCE_VERIFIED = N_("verified by the kecamatan")

@@ -67,7 +67,7 @@ def reminder_period(referral_id: int) -> str:
 def agencies(region_code: str | None) -> list[Agency]:
     """The agencies of ``region_code``'s kabupaten, in the file's order."""
     return [Agency(code, str(e["name"]), str(e.get("for") or ""))
-            for code, e in entries("agencies.yaml", "agencies", region_code, "AGENCIES_FILE").items()]
+            for code, e in entries(SUBJECT, region_code).items()]
 
 
 def find_agency(region_code: str | None, text: str | None) -> Agency:

@@ -30,6 +30,11 @@ RECAP_AT_RISK_NONE = N_("No pupil is flagged at risk of dropping out again.")
 RECAP_AT_RISK_ITEM = N_("• {name} ({reference}): {reasons}")
 RECAP_MORE = N_("…and {count} more.")
 NATIONAL = N_("all regions")
+REFERRALS_LINE = N_("Referrals: {list}")
+REFERRALS_ITEM = N_("{agency} {total} (open {open}, done {done}, overdue {overdue})")
+ASSISTANCE_LINE = N_("Assistance: {list}")
+ASSISTANCE_ITEM = N_("{programme}: {children} children, {approved} approved, Rp{paid} disbursed")
+PROGRAMME_LIST_NOT_ALLOWED = N_("Only the kabupaten team of this kabupaten (or the administrator) may take this list.")
 AREA_WITHOUT_DESA = N_("{region} (desa not known)")
 
 # -- chart ---------------------------------------------------------------------------------------------------
