@@ -158,7 +158,7 @@ def verify(session: Session, assistance_id: int, actor_id: int | None) -> Assist
     """The kecamatan (Korwil) verified the child and the proposal (Bab III.C): disbursement may follow."""
     row, case = _locked(session, assistance_id)
     if row.status not in ("proposed", "approved") or row.verified_at is not None:
-        raise InvalidInput(m.ASSISTANCE_MOVE, {"status": m.ASSISTANCE_STATUS[row.status], "action": "verify"})
+        raise InvalidInput(m.ASSISTANCE_MOVE, {"state": m.ASSISTANCE_STATUS[row.status]})
     row.verified_by, row.verified_at = actor_id, utcnow()
     record_step(session, case, SUBJECT, row.id, "verified", row.programme, actor_id)
     return _view(session, row, case)
@@ -168,7 +168,7 @@ def decide(session: Session, assistance_id: int, actor_id: int | None, approve: 
     """The kabupaten team approves the proposal, or refuses it with a note."""
     row, case = _locked(session, assistance_id)
     to = "approved" if approve else "refused"
-    check_move(MOVES, row.status, to, m.ASSISTANCE_MOVE, {"status": m.ASSISTANCE_STATUS[row.status], "action": to})
+    check_move(MOVES, row.status, to, m.ASSISTANCE_MOVE, {"state": m.ASSISTANCE_STATUS[row.status]})
     text = note_text(note)
     if not approve and text is None:
         raise InvalidInput(m.ASSISTANCE_NOTE_REQUIRED)
@@ -180,7 +180,7 @@ def decide(session: Session, assistance_id: int, actor_id: int | None, approve: 
 def disburse(session: Session, assistance_id: int, actor_id: int | None) -> AssistanceView:
     """The money reached the family: only approved, and only after the kecamatan's verification."""
     row, case = _locked(session, assistance_id)
-    check_move(MOVES, row.status, "disbursed", m.ASSISTANCE_MOVE, {"status": m.ASSISTANCE_STATUS[row.status], "action": "disbursed"})
+    check_move(MOVES, row.status, "disbursed", m.ASSISTANCE_MOVE, {"state": m.ASSISTANCE_STATUS[row.status]})
     if row.verified_at is None:
         raise InvalidInput(m.ASSISTANCE_NOT_VERIFIED)
     row.status, row.disbursed_at = "disbursed", utcnow()
@@ -192,7 +192,7 @@ def report_spending(session: Session, assistance_id: int, actor_id: int | None, 
                     note: str | None = None) -> AssistanceView:
     """The family's report of how the money was spent, with the photo of the receipt (kept encrypted)."""
     row, case = _locked(session, assistance_id)
-    check_move(MOVES, row.status, "reported", m.ASSISTANCE_MOVE, {"status": m.ASSISTANCE_STATUS[row.status], "action": "reported"})
+    check_move(MOVES, row.status, "reported", m.ASSISTANCE_MOVE, {"state": m.ASSISTANCE_STATUS[row.status]})
     if receipt_file_id is None:
         raise InvalidInput(m.ASSISTANCE_RECEIPT_NEEDED)
     row.status, row.receipt_file_id, row.report_note, row.reported_at = "reported", receipt_file_id, note_text(note), utcnow()

@@ -151,7 +151,7 @@ REFERRAL_DUE_PAST = N_("The due date {due} has already passed: give a date from 
 REFERRAL_DUE_FAR = N_("The due date {due} is more than a year away: give a nearer date.")
 REFERRAL_CLOSED_CASE = N_('Case {reference} is closed ("{status}"): it cannot be referred any more.')
 REFERRAL_ALREADY_OPEN = N_("{reference} already has an open referral to {agency} (due {due}).")
-REFERRAL_MOVE = N_('This referral is "{status}": it cannot become "{to}".')
+REFERRAL_MOVE = N_('This referral is "{state}": it cannot become "{to}".')
 REFERRAL_NOTE_REQUIRED = N_("Say why the agency refused (a short note).")
 REFERRAL_NOT_FOUND = N_("There is no referral #{id}.")
 
@@ -168,7 +168,7 @@ ASSISTANCE_NOT_RETURNED = N_('Assistance is for children going back to school; c
 ASSISTANCE_ALREADY = N_("{reference} already has {programme} for {year}.")
 ASSISTANCE_BAD_AMOUNT = N_('"{amount}" is not an amount in rupiah (for example 500000).')
 ASSISTANCE_AMOUNT_NEEDED = N_("{programme} has no fixed amount for level {level}: give the amount in rupiah.")
-ASSISTANCE_MOVE = N_('This assistance is "{status}": it cannot be {action} now.')
+ASSISTANCE_MOVE = N_('This assistance is "{state}": that step is not possible now.')
 ASSISTANCE_NOT_VERIFIED = N_("The kecamatan (Korwil) has not verified this child yet: it cannot be disbursed.")
 ASSISTANCE_RECEIPT_NEEDED = N_("The spending report needs a photo of the receipt.")
 ASSISTANCE_NOT_FOUND = N_("There is no assistance #{id}.")

@@ -136,7 +136,7 @@ def update_referral(session: Session, referral_id: int, status: str, actor_id: i
     if referral is None:
         raise InvalidInput(m.REFERRAL_NOT_FOUND, {"id": referral_id})
     check_move(MOVES, referral.status, status, m.REFERRAL_MOVE,
-               {"status": m.REFERRAL_STATUS.get(referral.status, referral.status), "to": m.REFERRAL_STATUS.get(status, status)})
+               {"state": m.REFERRAL_STATUS.get(referral.status, referral.status), "to": m.REFERRAL_STATUS.get(status, status)})
     text = note_text(note)
     if status == "refused" and text is None:
         raise InvalidInput(m.REFERRAL_NOTE_REQUIRED)
