@@ -30,7 +30,7 @@ def prune(db: Database, keep: dt.timedelta, now: dt.datetime | None = None) -> i
     return prune_processed_updates(db, (now or utcnow()) - keep)
 
 
-def install(application: Application, db: Database, keep_hours: int) -> Job[Any] | None:  # type: ignore[type-arg]
+def install(application: Application, db: Database, keep_hours: int) -> Job[Any] | None:
     """Register the hourly pruning on ``application.job_queue`` (the first run a minute after start)."""
     if application.job_queue is None:
         return None

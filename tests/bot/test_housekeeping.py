@@ -46,7 +46,7 @@ def test_the_bot_prunes_hourly_on_its_job_queue(db: Database) -> None:
     job = install(application, db, keep_hours=48)
     assert job is not None and [j.name for j in application.job_queue.jobs()] == [JOB_NAME]  # type: ignore[union-attr]
     assert job.job.trigger.interval == dt.timedelta(seconds=PRUNE_INTERVAL)
-    asyncio.run(job.callback(None))  # type: ignore[arg-type]  # what the scheduler runs every hour
+    asyncio.run(job.callback(None))  # what the scheduler runs every hour
     assert kept(db) == [2]
 
 

@@ -21,6 +21,7 @@ def case_id(db: Database, people: People) -> int:
 
     with db.read() as session:
         child_id = session.get(Response, result).child_id  # type: ignore[union-attr]
+    assert child_id is not None
     case = case_at(db, child_id, "verified", actor_id=people.volunteer)
     committed(db, service.assign_pendamping, case.id, people.pendamping, people.team)
     return case.id
@@ -79,6 +80,7 @@ def test_a_form_of_another_case_is_refused(db: Database, people: People, case_id
 
     with db.read() as session:
         child_id = session.get(Response, other).child_id  # type: ignore[union-attr]
+    assert child_id is not None
     other_case = case_at(db, child_id, "verified")
     response = submit(db, "kesediaan", path_answers("kesediaan", "full"), people.parent, case_id=other_case.id)
     with pytest.raises(InvalidInput) as refused:

@@ -324,7 +324,7 @@ def test_proposal_is_checked(db: Database, people: People) -> None:
         ({"location": {"latitude": 100, "longitude": 0}}, m.BAD_LOCATION),
         ({"note": "x" * 2001}, m.NOTE_TOO_LONG),
     ]:
-        arguments = {"proposer_id": people.proposer, "name": "Rina", "approx_age": 12, "desa_code": DESA, "note": "", **kwargs}
+        arguments: dict[str, Any] = {"proposer_id": people.proposer, "name": "Rina", "approx_age": 12, "desa_code": DESA, "note": "", **kwargs}
         with pytest.raises(InvalidInput) as refused:
             committed(db, service.propose, **arguments)
         assert refused.value.message == message, kwargs
