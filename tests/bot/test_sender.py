@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest
 
-from core.limits import CAPTION_LIMIT, NOTICE_LIMIT, TEXT_LIMIT, shorten, split, units
 from bot.model import Button, Reply, TurnResult
 from bot.sender import deliver
+from core.limits import CAPTION_LIMIT, NOTICE_LIMIT, TEXT_LIMIT, shorten, split, units
 
 
 @dataclass
