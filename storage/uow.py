@@ -77,7 +77,7 @@ class _Joined(Database):
         bind = uow.session.get_bind()
         self.engine = bind.engine
         self._cipher = uow.cipher
-        self._write_lock = None
+        self.group_commit = None
         self._uow = uow
 
     @contextmanager
