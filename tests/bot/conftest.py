@@ -151,7 +151,7 @@ def head(text: str) -> str:
 def question(text: str) -> str:
     """The question in a message, without the lines carried above it (an answer's record, a section title)."""
     lines = text.split("\n")
-    start = next((i for i, line in enumerate(lines) if re.match(r"^[0-9A-Z]+(\.[0-9a-z]+)* · ", line)), 0)
+    start = max((i for i, line in enumerate(lines) if re.match(r"^[0-9A-Z]+(\.[0-9a-z]+)*( #[0-9]+)? · ", line)), default=0)
     return "\n".join(lines[start:])
 
 
