@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from app.authz import TEAM
 from bot import texts as T
 from bot.handlers import (
     account,
@@ -27,6 +26,7 @@ from bot.handlers import (
 )
 from bot.handlers.dashboard import CMD_DASHBOARD, cmd_dashboard
 from bot.turn import AfterSubmit, CommandHandler, FileHandler, MenuHandler, NoticeHandler, TextHandler, Turn
+from core.authz import TEAM
 from storage.models import Role
 from web.auth import DASHBOARD_ROLES
 

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.authz import TEAM, Action, Actor, allowed
-from app.i18n import Translator, translator
-from app.presenting import subject_name
 from bot import render as R
 from bot import texts as T
 from bot.model import Button, Incoming, Kind, Reply, TurnResult
 from bot.store import KEEP, BotStore, Changes, Context, DraftView, PersonView
+from core.authz import TEAM, Action, Actor, allowed
+from core.i18n import Translator, translator
+from core.presenting import subject_name
 from flows.engine import Complete, Engine, Prompt, State
 from flows.registry import engine as engine_for
 from storage.db import Database

@@ -3,8 +3,6 @@ over their own data (``/dataku``, ``/koreksi``, ``/hapus``; UU PDP 27/2022)."""
 
 from __future__ import annotations
 
-from app.authz import may_invite
-from app.i18n import LANGUAGE_NAMES, LANGUAGES
 from bot import render as R
 from bot import texts as T
 from bot.handlers.asking import ask
@@ -14,6 +12,8 @@ from bot.model import Button, Kind, Reply
 from bot.qr import qr_png
 from bot.turn import CASE_LINK_PREFIX, Menu, Turn
 from cases.schools import school_by_id, search_schools
+from core.authz import ROLE_NAMES, may_invite
+from core.i18n import LANGUAGE_NAMES, LANGUAGES
 from storage.models import DataRequestKind, Role
 from storage.repositories.invitations import ESCALATED, InvitationError
 
@@ -45,7 +45,7 @@ def join(turn: Turn, token: str) -> None:
         if joined.case_id is not None:
             joined_parent(turn, joined.case_id)
     else:
-        turn.say(turn.t(T.JOINED, role=turn.t(T.ROLE_NAMES[joined.role.value]), region=turn.store.region_name(joined.region_code)))
+        turn.say(turn.t(T.JOINED, role=turn.t(ROLE_NAMES[joined.role.value]), region=turn.store.region_name(joined.region_code)))
     turn.result.outcome = "joined"
 
 
@@ -57,7 +57,7 @@ def alert_inviter(turn: Turn, refused: InvitationError) -> None:
     for chat_id, language in [sender] if sender else turn.store.coordinators(refused.region_code):
         t = turn.translator_for(language)
         text = t(T.INVITATION_MISUSED, child=turn.store.child_name(refused.child_id), name=turn.person.name or "—",
-                 role=t(T.ROLE_NAMES[turn.person.role]), region=turn.store.region_name(turn.person.region_code))
+                 role=t(ROLE_NAMES[turn.person.role]), region=turn.store.region_name(turn.person.region_code))
         turn.notify(chat_id, Reply(text))
 
 
@@ -107,7 +107,7 @@ def cmd_invite(turn: Turn, _: str) -> None:
         turn.deny("invite")
         return
     nonce = turn.nonce("invite_role", roles=[r.value for r in roles])
-    buttons = [[Button(turn.t(T.ROLE_NAMES[r.value]), R.data(nonce, R.CHOICE, i))] for i, r in enumerate(roles)]
+    buttons = [[Button(turn.t(ROLE_NAMES[r.value]), R.data(nonce, R.CHOICE, i))] for i, r in enumerate(roles)]
     turn.say(turn.t(T.INVITE_WHICH_ROLE), buttons, live=True)
 
 
@@ -120,10 +120,10 @@ def menu_invite_role(turn: Turn, action: str, index: int, menu: Menu) -> None:
         if areas:
             nonce = turn.nonce("invite_region", role=role.value, regions=[c for c, _ in areas])
             buttons = [Button(name, R.data(nonce, R.CHOICE, i)) for i, (_, name) in enumerate(areas)]
-            turn.edit_pressed(turn.t(T.ROLE_NAMES[role.value]) + " ✓")
+            turn.edit_pressed(turn.t(ROLE_NAMES[role.value]) + " ✓")
             turn.say(turn.t(T.INVITE_WHICH_REGION), [buttons[i : i + 2] for i in range(0, len(buttons), 2)], live=True)
             return
-    turn.edit_pressed(turn.t(T.ROLE_NAMES[role.value]) + " ✓")
+    turn.edit_pressed(turn.t(ROLE_NAMES[role.value]) + " ✓")
     if role is Role.OPERATOR_SEKOLAH:
         ask_invite_school(turn, None)
         return
@@ -170,7 +170,7 @@ def send_invitation(turn: Turn, role: Role, region: str, school_id: int | None =
         return
     token = turn.store.invite(turn.person.id, role, region, INVITATION_DAYS, school_id)
     link = turn.start_link(token)
-    caption = turn.t(T.INVITE_READY, role=turn.t(T.ROLE_NAMES[role.value]), region=turn.store.region_name(region), days=INVITATION_DAYS, link=link)
+    caption = turn.t(T.INVITE_READY, role=turn.t(ROLE_NAMES[role.value]), region=turn.store.region_name(region), days=INVITATION_DAYS, link=link)
     turn.reply(Reply(caption, photo=qr_png(link)))
     turn.changes.menu = None
     turn.result.outcome = "invited"
@@ -179,7 +179,7 @@ def send_invitation(turn: Turn, role: Role, region: str, school_id: int | None =
 # -- the person's own data ----------------------------------------------------------------------------------
 def cmd_mydata(turn: Turn, _: str) -> None:
     data = turn.store.my_data(turn.person.id)
-    turn.say(turn.t(T.MYDATA, name=data["name"], role=turn.t(T.ROLE_NAMES[data["role"]]), region=turn.store.region_name(data["region"]),
+    turn.say(turn.t(T.MYDATA, name=data["name"], role=turn.t(ROLE_NAMES[data["role"]]), region=turn.store.region_name(data["region"]),
                     language=LANGUAGE_NAMES[data["language"]], since=data["since"], drafts=data["drafts"], responses=data["responses"]))
     my_children(turn)
 
@@ -202,7 +202,7 @@ def data_request(turn: Turn, kind: DataRequestKind, detail: str) -> None:
     turn.say(turn.t(T.REQUEST_RECEIVED, number=number))
     for chat_id, language in turn.store.coordinators(turn.person.region_code):
         t = turn.translator_for(language)
-        text = t(T.REQUEST_FOR_TEAM, number=number, name=turn.person.name, role=t(T.ROLE_NAMES[turn.person.role]),
+        text = t(T.REQUEST_FOR_TEAM, number=number, name=turn.person.name, role=t(ROLE_NAMES[turn.person.role]),
                  region=turn.store.region_name(turn.person.region_code), kind=t(T.REQUEST_KIND[kind.value]), detail=detail)
         turn.notify(chat_id, Reply(text))
     turn.result.outcome = f"data-request:{kind.value}"

@@ -11,8 +11,6 @@ import datetime as dt
 import re
 from typing import Any
 
-from app.places import matching
-from app.presenting import display_value, question_label, subject_name
 from bot import render as R
 from bot import texts as T
 from bot.handlers.asking import acknowledge, apply, ask
@@ -23,6 +21,8 @@ from bot.model import Button, Kind
 from bot.store import SubmitRefused
 from bot.turn import Menu, Submitted, Turn
 from cases.schools import school_by_id, school_by_npsn
+from core.places import matching
+from core.presenting import display_value, question_label, subject_name
 from flows.engine import Accepted, Prompt, Refused, State
 from flows.schema import QuestionType, RegionLookup, SchoolField, SchoolLookup
 from flows.values import age_on, parse_answer

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.presenting import describe_problem, display_value, qualified_label, section_title, starts_section, subject_name, summary_lines
 from bot import render as R
 from bot import texts as T
 from bot.handlers.consent import consent_missing, privacy_notice
@@ -18,6 +17,7 @@ from bot.handlers.places import offered_regions, region_rows
 from bot.handlers.school_list import offered_schools, school_rows
 from bot.model import Button, Kind, Reply
 from bot.turn import Turn
+from core.presenting import describe_problem, display_value, qualified_label, section_title, starts_section, subject_name, summary_lines
 from flows.engine import Accepted, Complete, NeedsConfirmation, Prompt, Refused, State
 from flows.registry import engine as engine_for
 from flows.schema import QuestionType

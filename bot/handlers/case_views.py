@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.authz import TEAM
-from app.visibility import HIDDEN, FieldClass, Policy, policy
 from bot import render as R
 from bot import texts as T
 from bot.model import Button, Kind, Reply
@@ -16,6 +14,8 @@ from bot.turn import Menu, Turn
 from cases import service
 from cases.errors import CaseError
 from cases.messages import STATUS_LABELS
+from core.authz import TEAM
+from core.visibility import HIDDEN, FieldClass, Policy, policy
 from storage.models import Role
 
 CASE_ACTIONS: dict[Role, tuple[tuple[str, str], ...]] = {
@@ -41,7 +41,7 @@ MAX_PAGE = 100_000
 
 
 def shown(view: Policy, field_class: FieldClass, value: str | None) -> str:
-    """A field of a child's record as the reader's role sees it in chat (``app.visibility``); "—" for none."""
+    """A field of a child's record as the reader's role sees it in chat (``core.visibility``); "—" for none."""
     seen = view.present(field_class, value)
     return "—" if seen is HIDDEN or seen is None or seen == "" else str(seen)
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from app.authz import Action, allowed
-from app.visibility import FieldClass, policy
 from bot import render as R
 from bot import texts as T
 from bot.handlers.asking import start_form
@@ -25,6 +23,8 @@ from bot.turn import Menu, Submitted, Turn
 from cases import service
 from cases.errors import CaseError, DuplicateCase
 from cases.messages import STATUS_LABELS
+from core.authz import Action, allowed
+from core.visibility import FieldClass, policy
 from storage.models import Role
 from storage.repositories.responses import SubmitResult
 

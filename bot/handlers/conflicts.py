@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from app.authz import TEAM
 from bot.model import Reply
 from bot.turn import Turn
 from cases import conflicts as C
+from core.authz import TEAM
 from flows.messages import N_
 from storage.models import Role
 

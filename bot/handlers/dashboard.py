@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app.settings import get_settings
 from bot.turn import Turn
+from core.settings import get_settings
 from flows.messages import N_
 from web.auth import NotForDashboard, end_all_sessions, issue_link
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from app.authz import forms_for
 from bot import render as R
 from bot import texts as T
 from bot.handlers.asking import ask, start_form
 from bot.model import Button
 from bot.turn import Menu, Turn
+from core.authz import forms_for
 from flows.loader import instrument_names
 from flows.registry import engine as engine_for
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.authz import Action, allowed
 from bot import render as R
 from bot import texts as T
 from bot.model import Button, Reply
@@ -17,6 +16,7 @@ from bot.turn import Menu, Turn
 from cases import checks
 from cases.errors import CaseError
 from cases.messages import CHECK_PROBLEMS
+from core.authz import Action, allowed
 from storage.models import Role
 
 

@@ -4,7 +4,6 @@ art. 20–21, 25, 32). The notice and the consent question themselves are asked 
 
 from __future__ import annotations
 
-from app.visibility import FieldClass, policy
 from bot import render as R
 from bot import texts as T
 from bot.handlers.asking import start_form
@@ -14,6 +13,7 @@ from bot.model import Button, Reply
 from bot.turn import Menu, Turn
 from cases import service
 from cases.messages import STATUS_LABELS
+from core.visibility import FieldClass, policy
 from storage.models import Role
 from storage.repositories import consents
 from storage.repositories.consents import Purpose

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.authz import Action, allowed
 from bot import texts as T
 from bot.handlers.asking import start_form
 from bot.model import Reply
 from bot.turn import Submitted, Turn
 from cases.roster import cases_from_roster
+from core.authz import Action, allowed
 from reports.early_warning import due_alerts, mark_alerted
 from reports.targets import TargetError, set_target, targets_for
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from app.authz import Action, allowed
-from app.visibility import policy
 from bot import render as R
 from bot import texts as T
 from bot.model import Button, Reply
 from bot.turn import Menu, Turn
 from cases.checks import awaiting_count
+from core.authz import Action, allowed
+from core.visibility import policy
 from reports.messages import IMPORT_CONFLICTS, IMPORT_PROGRESS_CHECK, IMPORT_PROGRESS_SAVE
 from reports.recap import build_recap
 

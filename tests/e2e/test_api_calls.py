@@ -14,8 +14,8 @@ import pytest
 from botapi import BotApiEmulator
 from deployment import Deployment, begin, fixture_answers
 
-from app.i18n import translator
 from bot import texts as T
+from core.i18n import translator
 
 pytestmark = pytest.mark.e2e
 
