@@ -21,16 +21,16 @@ from typing import IO, Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from app.authz import Action, Actor, allowed
-from app.visibility import FieldClass, Policy, policy
-from flows.loader import instrument_names
+from core.authz import Action, Actor, allowed
+from core.visibility import FieldClass, Policy, policy
+from flows.loader import bound, instrument_names
 from flows.registry import engine
 from flows.schema import QuestionType
 from flows.structure import Layout, Node
 from reports import messages as M
 from reports.lampiran2 import COLUMN_CLASSES, COLUMNS, EXTRA_COLUMNS, class_left, form_value, source_of
 from reports.sql import IDENTIFYING, IMPORT_INSTRUMENT, in_scope
-from reports.vocab import node, normalize_category
+from reports.vocab import child_answer, child_form, normalize_category, pendataan_node
 from reports.xlsx_stream import XlsxWriter
 from storage.crypto import NikDecryptionError
 from storage.db import Database
@@ -67,7 +67,7 @@ class Sheet:
 
 
 def visible_to(view: Policy, sheet: Sheet) -> Sheet:
-    """The sheet as ``view`` may see it (``app.visibility``): hidden columns left out, masked ones masked."""
+    """The sheet as ``view`` may see it (``core.visibility``): hidden columns left out, masked ones masked."""
     classes = sheet.classes
     if classes is None:
         return sheet
@@ -101,7 +101,7 @@ def _export_detail(view: Policy, reason: str | None) -> dict[str, Any]:
 
 def authorize(db: Database, actor_id: int | None, action: Action, region_code: str) -> None:
     """``actor_id`` None is the command line (whoever can read the database); a person must be allowed by
-    :func:`app.authz.allowed`. A refusal is audited and raised as :class:`NotAllowed`."""
+    :func:`core.authz.allowed`. A refusal is audited and raised as :class:`NotAllowed`."""
     if actor_id is None:
         return
     with db.read() as session:
@@ -235,11 +235,9 @@ def _lampiran2_rows(db: Database, region_code: str) -> Iterator[list[Any]]:
                     nik = cipher.decrypt_nik(row.nik_encrypted)
                 except NikDecryptionError:
                     nik = None
-            nik = nik or answers.get("1.2.nik") or answers.get("B.3")
+            nik = nik or child_answer(answers, "nik")
             desa_name, kecamatan_name = _place(row.region_code, regions, instrument, answers)
-            category = normalize_category(row.category) or normalize_category(
-                answers.get("D.4") if instrument == "rekonfirmasi" else answers.get("3.6")
-            )
+            category = normalize_category(row.category) or normalize_category(answers.get(bound(child_form(instrument), "category")))
             yield [
                 number,
                 nik,
@@ -266,7 +264,7 @@ def _lampiran2_rows(db: Database, region_code: str) -> Iterator[list[Any]]:
                 class_left(instrument, answers),
                 form_value("SEKOLAH SEBELUMNYA", instrument, answers),
                 source_of(instrument, answers, reference),
-                row.nisn or answers.get("1.3.nisn") or answers.get("B.4"),
+                row.nisn or child_answer(answers, "nisn"),
                 row.region_code,
                 row.case_reference,
                 row.status,
@@ -277,7 +275,7 @@ def _lampiran2_rows(db: Database, region_code: str) -> Iterator[list[Any]]:
 def _category_label(code: str | None) -> str | None:
     if code is None:
         return None
-    choice = node("pendataan", "3.6").choice(code)
+    choice = pendataan_node("category").choice(code)
     return choice.label if choice else code
 
 
@@ -287,7 +285,7 @@ def _place(code: str, regions: dict[str, tuple[str, str | None, str]], instrumen
     if level == "desa":
         return name, regions.get(parent or "", (parent, None, ""))[0]
     if level == "kecamatan":
-        return answers.get("1.7.desa") or answers.get("B.10"), name
+        return child_answer(answers, "desa"), name
     return None, None
 
 

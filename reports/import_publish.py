@@ -17,9 +17,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import Table, and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from reports.sql import CLOSED, IMPORT_INSTRUMENT
@@ -331,7 +331,7 @@ class Publisher:
             self.written.cases += case_ids
             for (child, values), case_id in zip(new_cases.items(), case_ids, strict=True):
                 self.index.open_case[child] = (case_id, values["category"])
-            insert_rows(session.connection(), CaseEvent.__table__, [{"case_id": case_id} for case_id in case_ids],
+            insert_rows(session.connection(), cast(Table, CaseEvent.__table__), [{"case_id": case_id} for case_id in case_ids],
                         {"to_status": "recorded", "actor_id": self.actor_id})
             self._audit(session, [("case.open", "case", case_id, values["region_code"], {"import": True})
                                   for values, case_id in zip(new_cases.values(), case_ids, strict=True)])

@@ -35,8 +35,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], 
               for row in rows]
     if dialect.name == "postgresql":
         quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
+        raw: Any = conn.connection.dbapi_connection  # psycopg's connection: COPY is its own API
         with raw.cursor() as cursor, cursor.copy(f"COPY {dialect.identifier_preparer.format_table(table)} ({quoted}) FROM STDIN") as copy:
             for row in values:
                 copy.write_row(row)
@@ -50,11 +49,11 @@ def _default(column: Column[Any]) -> Any:
     default = column.default
     if default is None or not getattr(default, "is_scalar", False) and not getattr(default, "is_callable", False):
         return _MISSING
-    return default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined, operator]
+    return default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
 
 
 def _processor(column: Column[Any], dialect: Any) -> Callable[[Any], Any] | None:
-    return column.type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
 
 
 def _apply(process: Callable[[Any], Any] | None, value: Any) -> Any:
