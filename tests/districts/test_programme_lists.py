@@ -111,7 +111,8 @@ def test_the_recipients_list_is_safe_to_open_and_shows_what_the_role_may_see(cha
         aid = assistance.propose(session, case.id, "kkc", korwil.person_id, TODAY)
         assert (aid.level, aid.amount) == ("SMP", 750000)  # the KKC amount for SMP (guide Bab III.A)
         assistance.decide(session, aid.id, kabupaten.person_id, approve=True)
-    _, content = recipients_xlsx(chat.db, PEKALONGAN, 2026, kabupaten.person_id)
+    _, content, count = recipients_xlsx(chat.db, PEKALONGAN, 2026, kabupaten.person_id)
+    assert count == 1
     book = load_workbook(io.BytesIO(content))
     sheet = book.worksheets[0]
     header = [c.value for c in sheet[1]]
