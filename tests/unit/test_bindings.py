@@ -17,7 +17,7 @@ from flows.roles import ROLES, required_roles
 from flows.structure import build_layout
 
 ROOT = Path(__file__).resolve().parents[2]
-SCANNED = ("cases", "reports", "web", "reminders", "bot")
+SCANNED = ("cases", "reports", "web", "reminders")
 """The code that reads submitted forms; flows/ is the engine and reads instruments generically."""
 
 
