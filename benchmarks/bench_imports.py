@@ -95,7 +95,7 @@ def zip_bomb(folder: Path, megabytes: int = 147) -> Path:
     from openpyxl import Workbook
 
     book = Workbook()
-    book.active.append(["NO", "NIK", "NAMA LENGKAP", "DESA"])
+    book.worksheets[0].append(["NO", "NIK", "NAMA LENGKAP", "DESA"])
     plain = io.BytesIO()
     book.save(plain)
     base = zipfile.ZipFile(plain)

@@ -20,7 +20,7 @@ from typing import IO, Any, Literal
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
@@ -199,7 +199,7 @@ def _in_memory(export: Callable[[IO[bytes]], str]) -> tuple[str, bytes]:
     return filename, buffer.getvalue()
 
 
-def _text_cell(ws: Any, text: str) -> WriteOnlyCell:
+def _text_cell(ws: Any, text: str) -> Cell:
     """A cell that holds ``text`` as text: openpyxl would store a string starting with ``=`` as a formula."""
     cell = WriteOnlyCell(ws, value=text)
     cell.data_type = "s"
@@ -213,7 +213,8 @@ def _xlsx_value(ws: Any, value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None) if value.tzinfo else value
     if isinstance(value, dt.date):
-        cell = WriteOnlyCell(ws, value=value)
+        cell = WriteOnlyCell(ws)
+        cell.value = value
         cell.number_format = "DD/MM/YYYY"
         return cell
     if isinstance(value, (dict, list)):
@@ -405,7 +406,7 @@ def _value(node_: Node | None, value: Any) -> Any:
         return None
     if node_ is not None and node_.choices:
         codes = value if isinstance(value, list) else [value]
-        labels = [(node_.choice(str(c)).label if node_.choice(str(c)) else str(c)) for c in codes]
+        labels = [(choice.label if (choice := node_.choice(str(c))) else str(c)) for c in codes]
         return "; ".join(labels)
     if node_ is not None and node_.type is QuestionType.DATE and isinstance(value, str):
         try:
