@@ -73,7 +73,7 @@ def surat_pernyataan_pdf(db: Database, case_id: int, response_id: int, *, compre
         raise InvalidInput(m.NOT_WILLING_NO_LETTER)
     signed = f.date("signed_date") or _local_day(response.submitted_at, district.timezone)
     year = f.raw("programme_year") if isinstance(f.raw("programme_year"), int) else signed.year
-    doc = _Document(compress)
+    doc = Document(compress)
     doc.title("SURAT PERNYATAAN", "KESEDIAAN ORANG TUA UNTUK MENGEMBALIKAN ANAK KE SEKOLAH")
     doc.paragraph("Yang bertanda tangan di bawah ini :")
     doc.lines([
@@ -113,7 +113,7 @@ def pemilihan_sekolah_pdf(db: Database, case_id: int, response_id: int, *, compr
     day = _local_day(response.submitted_at, district.timezone)
     pathway = f.label("pathway")
     level = f.label("formal_level") or f.label("nonformal_level")
-    doc = _Document(compress, line=6.0)  # 24 lines: one page
+    doc = Document(compress, line=6.0)  # 24 lines: one page
     doc.title("PEMILIHAN SEKOLAH YANG DITUJU", f"{district.name.upper()} TAHUN {day.year}")
     doc.heading("A. IDENTITAS ANAK")
     doc.lines([
@@ -170,7 +170,7 @@ def penerimaan_sekolah_pdf(db: Database, case_id: int, acceptor_id: int, *, comp
         choice = session.scalars(select(SchoolChoice).where(SchoolChoice.case_id == case_id).order_by(SchoolChoice.id.desc()).limit(1)).first()
         school = session.get(School, choice.school_id) if choice and choice.school_id else None
     day = _local_day(utcnow(), district.timezone)
-    doc = _Document(compress)
+    doc = Document(compress)
     doc.title("SURAT KETERANGAN", "PENERIMAAN PESERTA DIDIK")
     doc.paragraph("Yang bertanda tangan di bawah ini :")
     doc.lines([("N a m a", acceptor.display_name if acceptor else None),
@@ -248,15 +248,16 @@ def latin1(text: str) -> str:
     return "".join(out)
 
 
-class _Document:
-    """An A4 page in the lampiran's layout: label column, colon, value."""
+class Document:
+    """An A4 page in the lampiran's layout: label column, colon, value (also the base of the lists printed
+    elsewhere, e.g. the Bupati's list in :mod:`reports.programme_lists`)."""
 
     LABEL_WIDTH = 48.0
     SIGNATURE_SPACE = 28.0
 
-    def __init__(self, compress: bool, line: float = 7.0) -> None:
+    def __init__(self, compress: bool, line: float = 7.0, *, landscape: bool = False) -> None:
         self.LINE = line
-        self.pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+        self.pdf = FPDF(orientation="landscape" if landscape else "portrait", unit="mm", format="A4")
         self.pdf.set_compression(compress)
         self.pdf.set_margins(25, 20, 25)
         self.pdf.set_auto_page_break(True, margin=20)

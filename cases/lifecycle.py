@@ -136,6 +136,10 @@ class Refusal:
         return render_message(translate, self.message, self.params)
 
 
+LABEL_PARAMS = ("state", "to")
+"""Parameters that hold a message id themselves (a referral's or an assistance's step): translated first."""
+
+
 def render_message(translate: Callable[..., str], message: str, params: dict[str, Any]) -> str:
     """Translate ``message`` after translating the status and action names among its parameters."""
     words = dict(params)
@@ -143,6 +147,9 @@ def render_message(translate: Callable[..., str], message: str, params: dict[str
         words["status"] = translate(m.STATUS_LABELS[words["status"]])
     if words.get("action") in m.ACTION_LABELS:
         words["action"] = translate(m.ACTION_LABELS[words["action"]])
+    for key in LABEL_PARAMS:
+        if isinstance(words.get(key), str):
+            words[key] = translate(words[key])
     return translate(message, **words)
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from cases import lifecycle
 from cases import messages as m
+from cases.catalogue import name_of
 from cases.errors import (  # noqa: F401  (re-exported: the bot needs one import)
     AlreadyTaken,
     CaseError,
@@ -36,6 +37,7 @@ from cases.errors import (  # noqa: F401  (re-exported: the bot needs one import
     InvalidInput,
 )
 from cases.forms import FormReader, load_form
+from cases.programme_steps import history_rows
 from cases.schools import NPSN
 from core.authz import TEAM, covers
 from core.visibility import mask_nik
@@ -184,6 +186,10 @@ class HistoryEntry:
     actor_name: str | None
     reason: str | None
     response_reference: str | None
+    subject: str | None = None
+    """``referral`` or ``assistance`` for a step of those (``event`` is then the step reached, ``what`` the agency
+    or programme code); None for a move of the case itself."""
+    what: str | None = None
 
 
 @dataclass(frozen=True)
@@ -227,7 +233,7 @@ def case_summary(db: Database, case_id: int, today: dt.date | None = None) -> Ca
 
 
 def case_history(db: Database, case_id: int) -> list[HistoryEntry]:
-    """Every move of a case, oldest first, with who made it and why."""
+    """Every move of a case, and every step of its referrals and assistance, oldest first, with who made it and why."""
     with db.read() as session:
         if session.get(Case, case_id) is None:
             raise CaseNotFound(f"#{case_id}")
@@ -238,9 +244,11 @@ def case_history(db: Database, case_id: int) -> list[HistoryEntry]:
             .where(CaseEvent.case_id == case_id)
             .order_by(CaseEvent.at, CaseEvent.id)
         ).all()
-    return [
-        HistoryEntry(e.at, e.event, e.from_status, e.to_status, e.actor_id, name, e.reason, ref) for e, name, ref in rows
-    ]
+        region = session.scalar(select(Case.region_code).where(Case.id == case_id))
+        steps = [HistoryEntry(e.at, e.step, None, e.step, e.actor_id, name, e.note, None, e.subject, name_of(e.subject, region, e.what))
+                 for e, name in history_rows(session, case_id)]
+    moves = [HistoryEntry(e.at, e.event, e.from_status, e.to_status, e.actor_id, name, e.reason, ref) for e, name, ref in rows]
+    return sorted(moves + steps, key=lambda entry: entry.at)
 
 
 def proposal_details(db: Database, case_id: int) -> ProposalDetails:

@@ -27,14 +27,14 @@ _LETTERS = ("kesediaan", "pemilihan-sekolah")
 ROLES: Mapping[str, Role] = {
     # -- the child's identity (declared under subject:) ------------------------------------------------------
     "name": Role("the child's name", ("pendataan", "rekonfirmasi", "monitoring", "kesediaan", "pemilihan-sekolah", "usulan")),
-    "nik": Role("the child's NIK", _CHILD_FORMS),
-    "nisn": Role("the child's NISN", _CHILD_FORMS),
-    "sex": Role("the child's sex", _LETTERS),
-    "birth_place": Role("the child's place of birth", _LETTERS),
-    "birth_date": Role("the child's date of birth", _LETTERS),
+    "nik": Role("the child's NIK", (*_CHILD_FORMS, "pemilihan-sekolah")),
+    "nisn": Role("the child's NISN", (*_CHILD_FORMS, "pemilihan-sekolah")),
+    "sex": Role("the child's sex", ("pendataan", *_LETTERS)),
+    "birth_place": Role("the child's place of birth", ("pendataan", *_LETTERS)),
+    "birth_date": Role("the child's date of birth", ("pendataan", *_LETTERS)),
     "kecamatan": Role("the kecamatan the child lives in (a region code)", ("usulan",)),
     "desa": Role("the desa the child lives in (a region code, or a typed name in older answers)", (*_CHILD_FORMS, "usulan")),
-    "address": Role("the child's street address", (*_LETTERS, "usulan")),
+    "address": Role("the child's street address", ("pendataan", *_LETTERS, "usulan")),
     # -- about the child -------------------------------------------------------------------------------------
     "has_nik": Role("whether the child has a NIK (code 1: yes, the number follows)", ("pendataan",)),
     "has_nisn": Role("whether the child has a NISN (code 1: yes, the number follows)", ("pendataan",)),

@@ -27,14 +27,14 @@ from sqlalchemy.orm import Session, aliased
 
 from core.authz import Action, Actor, allowed
 from core.visibility import FieldClass, Policy, policy
-from flows.loader import instrument_names
+from flows.loader import bound, instrument_names
 from flows.registry import engine
 from flows.schema import QuestionType
 from flows.structure import Layout, Node
 from reports import messages as M
 from reports.lampiran2 import COLUMN_CLASSES, COLUMNS, EXTRA_COLUMNS, class_left, form_value, source_of
 from reports.sql import IDENTIFYING, IMPORT_INSTRUMENT, in_scope
-from reports.vocab import node, normalize_category
+from reports.vocab import child_answer, child_form, normalize_category, pendataan_node
 from storage.crypto import NikDecryptionError
 from storage.db import Database
 from storage.models import Case, CaseEvent, Child, Person, Region, Response, Role, Visit
@@ -271,11 +271,9 @@ def _lampiran2_rows(db: Database, region_code: str) -> Iterator[list[Any]]:
                     nik = cipher.decrypt_nik(child.nik_encrypted)
                 except NikDecryptionError:
                     nik = None
-            nik = nik or answers.get("1.2.nik") or answers.get("B.3")
+            nik = nik or child_answer(answers, "nik")
             desa_name, kecamatan_name = _place(case.region_code, regions, instrument, answers)
-            category = normalize_category(case.category) or normalize_category(
-                answers.get("D.4") if instrument == "rekonfirmasi" else answers.get("3.6")
-            )
+            category = normalize_category(case.category) or normalize_category(answers.get(bound(child_form(instrument), "category")))
             yield [
                 number,
                 nik,
@@ -302,7 +300,7 @@ def _lampiran2_rows(db: Database, region_code: str) -> Iterator[list[Any]]:
                 class_left(instrument, answers),
                 form_value("SEKOLAH SEBELUMNYA", instrument, answers),
                 source_of(instrument, answers, reference),
-                child.nisn or answers.get("1.3.nisn") or answers.get("B.4"),
+                child.nisn or child_answer(answers, "nisn"),
                 case.region_code,
                 case.reference,
                 case.status,
@@ -313,7 +311,7 @@ def _lampiran2_rows(db: Database, region_code: str) -> Iterator[list[Any]]:
 def _category_label(code: str | None) -> str | None:
     if code is None:
         return None
-    choice = node("pendataan", "3.6").choice(code)
+    choice = pendataan_node("category").choice(code)
     return choice.label if choice else code
 
 
@@ -323,7 +321,7 @@ def _place(code: str, regions: dict[str, tuple[str, str | None, str]], instrumen
     if level == "desa":
         return name, regions.get(parent or "", (parent, None, ""))[0]
     if level == "kecamatan":
-        return answers.get("1.7.desa") or answers.get("B.10"), name
+        return child_answer(answers, "desa"), name
     return None, None
 
 
