@@ -368,7 +368,7 @@ def _value(node_: Node | None, value: Any) -> Any:
         return None
     if node_ is not None and node_.choices:
         codes = value if isinstance(value, list) else [value]
-        labels = [(node_.choice(str(c)).label if node_.choice(str(c)) else str(c)) for c in codes]
+        labels = [(choice.label if (choice := node_.choice(str(c))) else str(c)) for c in codes]
         return "; ".join(labels)
     if node_ is not None and node_.type is QuestionType.DATE and isinstance(value, str):
         try:
