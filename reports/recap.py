@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import and_, case, distinct, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from app.i18n import Translator, translator
-from app.visibility import HIDDEN, FieldClass, Policy
+from core.i18n import Translator, translator
+from core.visibility import HIDDEN, FieldClass, Policy
+from flows.loader import bound
 from reports import messages as M
 from reports import summary
 from reports.early_warning import Risk, at_risk
@@ -147,8 +148,8 @@ def age_group(birth_month: str, today: dt.date) -> str:
     older from the first day of the birthday month (the summary keeps the month, not the day)."""
     if not birth_month:
         return "unknown"
-    for bound, group in _age_bounds(today):
-        if birth_month > bound:
+    for born_after, group in _age_bounds(today):
+        if birth_month > born_after:
             return group
     return "over-18"
 
@@ -233,7 +234,7 @@ def _quarters(session: Session, region_code: str, today: dt.date, zone: Any) -> 
     def bucket(column: Any) -> Any:
         return case(*[(and_(column >= s, column < e), y * 10 + q) for (y, q), (s, e) in bounds.items()], else_=None)
 
-    still_answer = answer("C.1")
+    still_answer = answer(bound("monitoring", "still_in_school"))
     monitored = (
         select(
             bucket(Response.submitted_at).label("quarter"),

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, case, delete, func, insert, literal, select, text, union_all, update
 from sqlalchemy.orm import Session, aliased
 
+from flows.loader import bound
 from reports.sql import IDENTIFYING, IMPORT_INSTRUMENT, answer, quoted
 from reports.vocab import normalize_category, reason_codes
 from storage.models import Case, Child, RecapCount, RecapFact, Region, Response
@@ -78,7 +79,13 @@ def _facts_query(where: Any) -> Any:
     )
     form = aliased(Response, name="form")
     desa = aliased(Region, name="desa")
-    typed = func.lower(func.trim(func.coalesce(answer("1.7.desa", form.answers), answer("B.10", form.answers))))
+    def p(role: str) -> str:
+        return bound("pendataan", role)
+
+    def r(role: str) -> str:
+        return bound("rekonfirmasi", role)
+
+    typed = func.lower(func.trim(func.coalesce(answer(p("desa"), form.answers), answer(r("desa"), form.answers))))
     resolved = (
         select(func.min(desa.code))
         .where(desa.level == "desa", desa.parent_code == Case.region_code, func.lower(desa.name) == typed)
@@ -91,10 +98,10 @@ def _facts_query(where: Any) -> Any:
             Case.region_code,
             case((func.length(Case.region_code) < 13, resolved), else_=None).label("desa"),
             Case.status,
-            func.coalesce(Case.category, answer("3.6", form.answers), answer("D.4", form.answers)).label("category"),
+            func.coalesce(Case.category, answer(p("category"), form.answers), answer(r("category"), form.answers)).label("category"),
             Child.sex,
             Child.birth_date,
-            case((form.instrument == "rekonfirmasi", answer("D.1", form.answers)), else_=quoted(answer("3.1", form.answers))).label("reasons"),
+            case((form.instrument == "rekonfirmasi", answer(r("reasons"), form.answers)), else_=quoted(answer(p("reasons"), form.answers))).label("reasons"),
         )
         .join(Child, Child.id == Case.child_id)
         .outerjoin(latest, latest.c.case_id == Case.id)
@@ -173,38 +180,40 @@ SELECT c.id, c.region_code, substr(c.region_code, 1, 5), coalesce(d.code, c.regi
        CASE WHEN r.category IN ('1', '2', '3') THEN r.category ELSE '' END,
        coalesce(ch.sex, ''), coalesce(to_char(ch.birth_date, 'YYYY-MM'), ''),
        left(coalesce(CASE
-         WHEN f.instrument = 'rekonfirmasi' AND jsonb_typeof(f.answers -> 'D.1') = 'array' THEN (
+         WHEN f.instrument = 'rekonfirmasi' AND jsonb_typeof(f.answers -> CAST(:reasons_r AS text)) = 'array' THEN (
            SELECT string_agg(v, ',' ORDER BY o) FROM (
-             SELECT DISTINCT ON (v) v, o FROM jsonb_array_elements_text(f.answers -> 'D.1') WITH ORDINALITY AS e(v, o)
+             SELECT DISTINCT ON (v) v, o FROM jsonb_array_elements_text(f.answers -> CAST(:reasons_r AS text)) WITH ORDINALITY AS e(v, o)
              ORDER BY v, o) AS firsts)
-         WHEN f.instrument = 'rekonfirmasi' THEN btrim(f.answers ->> 'D.1', '"')
-         ELSE btrim(f.answers ->> '3.1', '"') END, ''), 80)
+         WHEN f.instrument = 'rekonfirmasi' THEN btrim(f.answers ->> CAST(:reasons_r AS text), '"')
+         ELSE btrim(f.answers ->> CAST(:reasons_p AS text), '"') END, ''), 80)
 FROM cases c
 JOIN children ch ON ch.id = c.child_id
 LEFT JOIN (SELECT case_id, max(id) AS rid FROM responses
            WHERE instrument IN ('pendataan', 'rekonfirmasi', 'impor') AND case_id IS NOT NULL GROUP BY case_id) l ON l.case_id = c.id
 LEFT JOIN responses f ON f.id = l.rid
-CROSS JOIN LATERAL (SELECT coalesce(c.category, f.answers ->> '3.6', f.answers ->> 'D.4') AS category,
-                           lower(btrim(coalesce(f.answers ->> '1.7.desa', f.answers ->> 'B.10'))) AS typed) r
+CROSS JOIN LATERAL (SELECT coalesce(c.category, f.answers ->> CAST(:category_p AS text), f.answers ->> CAST(:category_r AS text)) AS category,
+                           lower(btrim(coalesce(f.answers ->> CAST(:desa_p AS text), f.answers ->> CAST(:desa_r AS text)))) AS typed) r
 LEFT JOIN (SELECT parent_code, lower(name) AS name, min(code) AS code FROM regions WHERE level = 'desa'
            GROUP BY parent_code, lower(name)) d ON length(c.region_code) < 13 AND d.parent_code = c.region_code AND d.name = r.typed
 WHERE c.duplicate_of IS NULL
 """)
 _RAW_CATEGORIES = text("""
-SELECT c.id, coalesce(c.category, f.answers ->> '3.6', f.answers ->> 'D.4')
+SELECT c.id, coalesce(c.category, f.answers ->> CAST(:category_p AS text), f.answers ->> CAST(:category_r AS text))
 FROM recap_facts rf JOIN cases c ON c.id = rf.case_id
 LEFT JOIN (SELECT case_id, max(id) AS rid FROM responses
            WHERE instrument IN ('pendataan', 'rekonfirmasi', 'impor') AND case_id IS NOT NULL GROUP BY case_id) l ON l.case_id = c.id
 LEFT JOIN responses f ON f.id = l.rid
-WHERE rf.category = '' AND coalesce(c.category, f.answers ->> '3.6', f.answers ->> 'D.4') IS NOT NULL
+WHERE rf.category = '' AND coalesce(c.category, f.answers ->> CAST(:category_p AS text), f.answers ->> CAST(:category_r AS text)) IS NOT NULL
 """)
 
 
 def _rebuild_postgres(conn: Connection) -> int:
     """Every case's facts in one ``INSERT … SELECT`` (the same rules as :func:`compute`); the few categories
     typed as labels rather than codes are then normalised here."""
-    total = conn.execute(_FACTS_POSTGRES).rowcount or 0
-    fixes = [{"fixed_id": case_id, "fixed": _category(raw) or ""} for case_id, raw in conn.execute(_RAW_CATEGORIES)]
+    questions = {f"{role}_{tag}": bound(form, role) for form, tag in (("pendataan", "p"), ("rekonfirmasi", "r"))
+                 for role in ("category", "reasons", "desa")}
+    total = conn.execute(_FACTS_POSTGRES, questions).rowcount or 0
+    fixes = [{"fixed_id": case_id, "fixed": _category(raw) or ""} for case_id, raw in conn.execute(_RAW_CATEGORIES, questions)]
     fixes = [f for f in fixes if f["fixed"]]
     if fixes:
         conn.execute(update(RecapFact).where(RecapFact.case_id == bindparam("fixed_id")).values(category=bindparam("fixed")), fixes)
