@@ -12,6 +12,7 @@ from app.telegram_check import TelegramRefused, wait_for_telegram
 from bot.app import ALLOWED_UPDATES, WORKER_THREADS, build_application, serve_health
 from core.settings import Settings, get_settings
 from storage.crypto import DataKeyError
+from storage.db import Database
 from storage.schema_state import SchemaBehindError
 from storage.startup import open_database
 
@@ -25,7 +26,7 @@ To try the questionnaires without Telegram: ats-bot chat pendataan
 """
 
 
-def _prepare(settings: Settings):  # type: ignore[no-untyped-def]
+def _prepare(settings: Settings) -> Database | None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stdout)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Bot API call would drown the update log
     if not settings.bot_token:
@@ -81,7 +82,7 @@ def cmd_webhook(args: argparse.Namespace) -> int:
     return 0
 
 
-def _prepare_loop(db, port: int) -> None:  # type: ignore[no-untyped-def]
+def _prepare_loop(db: Database, port: int) -> None:
     """The event loop the application is about to run on: turns on WORKER_THREADS threads, /health served."""
     loop = asyncio.new_event_loop()
     loop.set_default_executor(ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="turn"))

@@ -86,7 +86,7 @@ def serve_bot(argv: list[str]) -> int:
 
     import bot.app
 
-    class RaisedLimiter(AIORateLimiter):  # type: ignore[misc]
+    class RaisedLimiter(AIORateLimiter):
         def __init__(self, *a: Any, **kw: Any) -> None:
             kw.setdefault("overall_max_rate", args.overall_rate)
             kw.setdefault("overall_time_period", 1)

@@ -46,7 +46,7 @@ class Services:
     files_dir: Path
 
 
-def build_application(settings: Settings, db: Database) -> Application:  # type: ignore[type-arg]
+def build_application(settings: Settings, db: Database) -> Application:
     application = (
         ApplicationBuilder()
         .token(settings.bot_token)
@@ -66,7 +66,7 @@ def build_application(settings: Settings, db: Database) -> Application:  # type:
     return application
 
 
-async def _announce_commands(application: Application) -> None:  # type: ignore[type-arg]
+async def _announce_commands(application: Application) -> None:
     """The command menu in each language (Indonesian for everyone else); invitation links need our username."""
     application.bot_data["services"].conversations.bot_username = application.bot.username
     for language in LANGUAGES:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -12,6 +10,7 @@ from flows.loader import bound
 from flows.registry import engine
 from flows.roles import required_roles
 from flows.structure import Node
+from storage.repositories.children import normalize_name
 
 CATEGORIES = ("1", "2", "3")
 AGE_GROUPS = ("7-12", "13-15", "16-18", "under-7", "over-18", "unknown")
@@ -27,9 +26,7 @@ _CATEGORY_WORDS = {
 
 def fold(text: str) -> str:
     """Lower case, no accents or punctuation, single spaces: how names and labels are compared."""
-    decomposed = unicodedata.normalize("NFKD", str(text))
-    letters = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return " ".join(re.sub(r"[^\w\s]|_", " ", letters).split())
+    return normalize_name(str(text))
 
 
 def normalize_category(value: object) -> str | None:
