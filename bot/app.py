@@ -26,6 +26,9 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 MAX_CONCURRENT_UPDATES = 64
+WORKER_THREADS = 12
+"""Threads that run turns (``asyncio.to_thread``): the database pool is sized for them. More than the cores, since a
+turn also waits for its commit; on SQLite the turns queued behind one another share that commit."""
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 COMMANDS = [("start", T.CMD_START), ("usul", T.CMD_PROPOSE), ("isi", T.CMD_FILL), ("lanjut", T.CMD_CONTINUE), ("draf", T.CMD_DRAFTS),
             ("batal", T.CMD_CANCEL), ("bahasa", T.CMD_LANGUAGE), ("undang", T.CMD_INVITE), ("dataku", T.CMD_MYDATA),
