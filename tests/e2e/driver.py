@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 from botapi import BotMessage, User, sample_jpeg
@@ -20,10 +21,23 @@ from flows.schema import QuestionType
 HEADER = re.compile(r"^(?P<qid>\S+?)(?: #(?P<n>\d+))? · ")
 
 
+def question_part(text: str) -> str:
+    """A question message from its question's header on: above it may ride the record of the answer just typed
+    ("1.4 · Jenis kelamin: Perempuan ✓"), why an answer was refused, and a section's title."""
+    lines = text.split("\n")
+    start = max((i for i, line in enumerate(lines) if HEADER.match(line)), default=0)
+    return "\n".join(lines[start:])
+
+
 def header_of(prompt: Prompt) -> str:
     pos = prompt.position
     return f"{pos.qid}{f' #{pos.instance}' if pos.instance else ''} · "
 
+
+
+def _shows_ticked(label: str) -> Callable[[BotMessage], bool]:
+    """Whether a message's keyboard shows ``label`` as chosen (multi-select questions tick what was pressed)."""
+    return lambda m: any(b.startswith("✓ " + label) for b in m.button_texts())
 
 class Volunteer:
     """A person filling ``engine``'s form through the bot, in ``language``."""
@@ -39,12 +53,12 @@ class Volunteer:
     def expect_question(self, timeout: float = 15.0) -> BotMessage:
         """Wait until the bot asks the question that must come next."""
         prefix = self._prefix()
-        return self.user.wait_for(lambda m: m.text.startswith(prefix) and not m.edited, timeout=timeout)
+        return self.user.wait_for(lambda m: question_part(m.text).startswith(prefix) and not m.edited, timeout=timeout)
 
     def current_question(self) -> BotMessage:
         """The newest message asking the current question, already sent or still to come."""
         prefix = self._prefix()
-        shown = [m for m in self.user.messages() if m.text.startswith(prefix) and not m.edited]
+        shown = [m for m in self.user.messages() if question_part(m.text).startswith(prefix) and not m.edited]
         return shown[-1] if shown else self.expect_question()
 
     def _prefix(self) -> str:
@@ -68,7 +82,7 @@ class Volunteer:
             for code in value:
                 label = self.t.label(node.choice(str(code)).label)  # type: ignore[union-attr]
                 self.user.press(label)
-                self.user.wait_for(lambda m, label=label: any(b.startswith("✓ " + label) for b in m.button_texts()))
+                self.user.wait_for(_shows_ticked(label))
             self.user.press(self.t(T.DONE))
             outcome = self.engine.answer(self.state, value, self.today, confirm=True)
         elif node.type is QuestionType.DATE:
@@ -119,7 +133,7 @@ class Volunteer:
         """Send the reviewed form; returns the form's receipt number (``F-…``) the bot gives."""
         review = self.user.wait_for(lambda m: self.t(T.SUBMIT) in m.button_texts())
         self.user.press(self.t(T.SUBMIT), review)
-        done = self.user.wait_for(lambda m: re.search(r"\bF-\d{4}-", m.text or "") is not None)
+        done = self.user.wait_for(lambda m: re.search(r"\bF-\d{4}-", m.text) is not None)
         match = re.search(r"F-\d{4}-\d{6}", done.text)
         assert match, done.text
         return match.group(0)
