@@ -92,12 +92,11 @@ def _region_facts(web: Web, region: str) -> tuple[list[tuple[str, str]], RegionL
 
 
 async def _overview_context(web: Web, viewer: Viewer, region: str, t: Any) -> dict[str, Any]:
-    """The recap, the early warning and the region's facts are read concurrently (three short read transactions):
-    the page costs about its slowest query, not their sum."""
+    """The recap (from its summary, pupils at risk included) and the region's facts are read concurrently (two
+    short read transactions): the page costs about its slowest query, not their sum."""
     today = web.today()
-    data, risks, (crumbs, level, schools) = await asyncio.gather(
-        run_in_threadpool(recap_data, web.db, region, today), run_in_threadpool(at_risk, web.db, region, today),
-        run_in_threadpool(_region_facts, web, region))
+    data, (crumbs, level, schools) = await asyncio.gather(
+        run_in_threadpool(recap_data, web.db, region, today), run_in_threadpool(_region_facts, web, region))
     statuses = data.totals(data.by_status)
     funnel = _bars(t, [(status_label(t, s), statuses[s], f"/kasus?wilayah={region}&status={s}") for s in STATUS_ORDER if statuses.get(s)]
                    + [(status_label(t, s), n, f"/kasus?wilayah={region}&status={s}") for s, n in statuses.items() if s not in STATUS_ORDER])
@@ -110,7 +109,7 @@ async def _overview_context(web: Web, viewer: Viewer, region: str, t: Any) -> di
         "today": today, "kpi": {
             "total": data.total, "boys": data.by_sex.get("L", 0), "girls": data.by_sex.get("P", 0),
             "back": sum(statuses.get(s, 0) for s in IN_SCHOOL), "open": sum(statuses.get(s, 0) for s in OUT_OF_SCHOOL_OPEN),
-            "dropped": statuses.get("dropped_out_again", 0), "at_risk": len(risks)},
+            "dropped": statuses.get("dropped_out_again", 0), "at_risk": data.at_risk_total},
         "funnel": funnel,
         "categories": _bars(t, [(category_label(t, c), categories.get(c, 0), f"/kasus?wilayah={region}&kategori={c}" if c else None)
                                 for c in ("1", "2", "3", None) if categories.get(c)]),
