@@ -6,6 +6,7 @@ RUN apt-get update \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY app app
+COPY core core
 COPY bot bot
 COPY flows flows
 COPY storage storage

@@ -7,9 +7,9 @@ import asyncio
 import logging
 import sys
 
-from app.settings import Settings, get_settings
 from app.telegram_check import TelegramRefused, wait_for_telegram
 from bot.app import ALLOWED_UPDATES, build_application, serve_health
+from core.settings import Settings, get_settings
 from storage.crypto import DataKeyError
 from storage.schema_state import SchemaBehindError
 from storage.startup import open_database

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from zoneinfo import ZoneInfo
 
-from app.i18n import translator
-from app.settings import get_settings
 from cases import messages as m
-from cases.presenting import action_label, status_label, summary_lines
+from cases.presenting import action_label, status_label, step_label, summary_lines
 from cases.schools import SchoolImportError, import_schools_file
 from cases.service import CaseError, case_by_reference, case_history, case_summary, proposal_details
+from core.i18n import translator
+from core.settings import get_settings
 from storage.db import Database
 from storage.models import Case, Region
 from storage.repositories.audit import record
@@ -74,8 +74,8 @@ def cmd_cases_history(args: argparse.Namespace) -> int:
         moved = f"{status_label(t, entry.from_status)} → " if entry.from_status else "→ "
         parts = [
             entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
-            moved + status_label(t, entry.to_status),
-            action_label(t, entry.event) if entry.event else "",
+            step_label(t, entry) if entry.subject else moved + status_label(t, entry.to_status),
+            action_label(t, entry.event) if entry.event and not entry.subject else "",
             entry.actor_name or (f"#{entry.actor_id}" if entry.actor_id else "-"),
             entry.reason or "",
             entry.response_reference or "",

@@ -13,7 +13,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from app.commands import CommandError, resolve
+from app.commands import resolve
+from core.errors import OperatorError
 
 COMMAND_GROUPS = (
     "app.commands.instruments",
@@ -41,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(resolve(args.handler)(args) or 0)
-    except CommandError as exc:
+    except OperatorError as exc:
         print(f"ats-bot: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:

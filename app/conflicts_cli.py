@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import argparse
 
-from app.i18n import Translator, translator
 from cases import conflicts as C
+from core.i18n import Translator, translator
 from storage.db import Database
 
 
 def _database() -> Database:
-    from app.settings import get_settings
+    from core.settings import get_settings
     from storage.startup import open_database
 
     return open_database(get_settings())

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from app.settings import get_settings
+from core.settings import get_settings
 from storage.backup import BackupError, backup, restore
 from storage.db import Database
 from storage.keyring_check import verify_keyring

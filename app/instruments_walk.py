@@ -31,8 +31,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from app.i18n import Translator, translator
-from app.presenting import describe_problem
+from core.i18n import Translator, translator
+from core.presenting import describe_problem
 from flows.engine import Accepted, Complete, Engine, NeedsConfirmation, Outcome, Refused, State
 from flows.messages import N_
 from flows.registry import engine

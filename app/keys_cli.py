@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy import select
 
-from app.settings import get_settings
+from core.settings import get_settings
 from storage.crypto import RELOAD_SECONDS
 from storage.db import Database
 from storage.keyring_check import register_current_key, verify_keyring

@@ -9,10 +9,10 @@ import sys
 import segno
 from sqlalchemy import select
 
-from app.authz import covers
-from app.settings import get_settings
 from app.telegram_check import TelegramRefused, TelegramUnreachable, bot_username
 from cases.schools import school_by_npsn
+from core.authz import covers
+from core.settings import get_settings
 from storage.models import DataRequest, DataRequestStatus, Region, Role
 from storage.repositories.audit import record
 from storage.repositories.invitations import create_invitation

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.settings import get_settings
+from core.settings import get_settings
 from reminders import rules
 from reminders.schedule import OPEN_STATES, materialise
 from reminders.settings import get_reminder_settings

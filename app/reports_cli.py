@@ -1,7 +1,10 @@
-"""``ats-bot report | export | import | reconcile``: the teams' recaps, exports and list imports on the command line.
+"""``ats-bot report | export | list | import | reconcile``: the teams' recaps, exports, the programme's lists and
+list imports on the command line.
 
     ats-bot report 33.26 [--lang id|en|jv] [--today 2026-11-23] [--chart rekap.png]
     ats-bot export 33.26 --format xlsx|csv [--instrument NAME|all] --out FILE
+    ats-bot list recipients 33.26 [--year 2026] --out penerima.xlsx
+    ats-bot list bupati 33.26 --decree-date 2026-12-01 --out daftar.xlsx|daftar.pdf
     ats-bot import daftar-do.xlsx --region 33.26 [--dry-run] [--lang id]
     ats-bot reconcile dapodik.xlsx --region 33.26 [--lang id]
 
@@ -15,7 +18,8 @@ import argparse
 import datetime as dt
 import sys
 import zipfile
-from typing import Any
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 from flows.messages import N_
 
@@ -36,7 +40,7 @@ def _region(value: str) -> str:
 
 def _unknown_region(db: Any, args: argparse.Namespace) -> bool:
     """Whether REGION names no loaded region (then say so, in the command's language)."""
-    from app.i18n import translator
+    from core.i18n import translator
     from storage.models import Region
 
     code = _region(args.region)
@@ -50,7 +54,7 @@ def _unknown_region(db: Any, args: argparse.Namespace) -> bool:
 
 
 def _database() -> Any:
-    from app.settings import get_settings
+    from core.settings import get_settings
     from storage.startup import open_database
 
     return open_database(get_settings())
@@ -77,11 +81,42 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from reports.export import UnknownInstrument, export_region_to, export_responses_to
+
+    def produce(db: Any, out: BinaryIO) -> None:
+        if args.instrument:
+            export_responses_to(db, _region(args.region), args.instrument, args.fmt, None, out, reason=args.full_nik_reason)
+        else:
+            export_region_to(db, _region(args.region), args.fmt, None, out, reason=args.full_nik_reason)
+
+    try:
+        return _write_private_file(args, produce)
+    except UnknownInstrument as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
+def _list(args: argparse.Namespace) -> int:
+    """The recipients of assistance (XLSX) or the Bupati's list (XLSX, or PDF when ``--out`` ends in .pdf)."""
+    from reports.programme_lists import bupati_pdf, bupati_xlsx, write_recipients
+
+    if args.kind == "recipients":
+        year = args.year or dt.date.today().year
+        return _write_private_file(args, lambda db, out: write_recipients(db, _region(args.region), year, None, out))
+    try:
+        decree = dt.date.fromisoformat(args.decree_date or "")
+    except ValueError:
+        print("--decree-date YYYY-MM-DD is needed for the Bupati's list (the deadline is 2 months after it)", file=sys.stderr)
+        return 2
+    make = bupati_pdf if args.out.suffix.lower() == ".pdf" else bupati_xlsx
+    return _write_private_file(args, lambda db, out: out.write(make(db, _region(args.region), decree, None)[1]))
+
+
+def _write_private_file(args: argparse.Namespace, produce: Callable[[Any, BinaryIO], object]) -> int:
     """Streams into a private (0600) temporary file beside ``--out``, renamed into place when complete: memory
     stays flat at any size, and a refused or failed export leaves no file behind."""
     import os
 
-    from reports.export import UnknownInstrument, export_region_to, export_responses_to
     from storage.private_files import open_private
 
     db = _database()
@@ -91,14 +126,8 @@ def _export(args: argparse.Namespace) -> int:
             return 2
         args.out.parent.mkdir(parents=True, exist_ok=True)
         with open_private(partial) as out:
-            if args.instrument:
-                export_responses_to(db, _region(args.region), args.instrument, args.fmt, None, out, reason=args.full_nik_reason)
-            else:
-                export_region_to(db, _region(args.region), args.fmt, None, out, reason=args.full_nik_reason)
+            produce(db, out)
         os.replace(partial, args.out)
-    except UnknownInstrument as exc:
-        print(exc, file=sys.stderr)
-        return 2
     finally:
         partial.unlink(missing_ok=True)
         db.dispose()
@@ -110,7 +139,7 @@ class _Bars:
     """tqdm progress bars for the two passes of an import (plain lines when tqdm is not installed)."""
 
     def __init__(self, language: str) -> None:
-        from app.i18n import translator
+        from core.i18n import translator
 
         self.bars: dict[str, Any] = {}
         self.t = translator(language)
@@ -133,7 +162,7 @@ class _Bars:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from app.i18n import translator
+    from core.i18n import translator
     from reports.imports import import_file
 
     db = _database()
@@ -149,7 +178,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _reconcile(args: argparse.Namespace) -> int:
-    from app.i18n import translator
+    from core.i18n import translator
     from reports import messages as M
     from reports.reconcile import EnrolmentFileError, reconcile
 
@@ -176,7 +205,7 @@ def _reconcile(args: argparse.Namespace) -> int:
 def _recap_summary(args: argparse.Namespace) -> int:
     """Recompute the recap summary from the cases in one transaction (set-based on PostgreSQL): committed as a
     repair, rolled back with ``--check``. Exit 1 when ``--check`` finds a difference (for a nightly cron)."""
-    from app.i18n import translator
+    from core.i18n import translator
     from reports.summary import reconcile
 
     db = _database()

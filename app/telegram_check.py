@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 
-from app.settings import Settings
+from core.settings import Settings
 
 MAX_DELAY_SECONDS = 60
 

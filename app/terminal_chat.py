@@ -12,9 +12,9 @@ import json
 import sys
 from typing import TextIO
 
-from app.i18n import Translator, translator
-from app.places import lokal_name, lokal_places, typed_place
-from app.presenting import describe_problem, display_value, question_header, section_title, starts_section, subject_name, summary_lines
+from core.i18n import Translator, translator
+from core.places import lokal_name, lokal_places, typed_place
+from core.presenting import describe_problem, display_value, question_header, section_title, starts_section, subject_name, summary_lines
 from flows.engine import Accepted, Complete, Engine, NeedsConfirmation, Refused, State
 from flows.messages import N_
 from flows.registry import engine as engine_for

@@ -9,7 +9,7 @@ import sys
 
 from sqlalchemy import select
 
-from app.settings import get_settings
+from core.settings import get_settings
 from storage.crypto import MissingDataKeyError
 from storage.db import Database
 from storage.models import Person

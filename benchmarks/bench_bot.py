@@ -134,8 +134,8 @@ class Step:
 
 def build_script() -> list[Step]:
     """One Pendataan form as the bot will walk it today, from the ``full`` fixture path."""
-    from app.i18n import translator
     from bot import texts as T
+    from core.i18n import translator
     from flows.engine import Accepted, Complete, NeedsConfirmation, Prompt, State
     from flows.registry import engine
     from flows.schema import QuestionType

@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg
 from sqlalchemy.engine import make_url
 
-from app.i18n import translator
+from core.i18n import translator
 from reports import chart as chart_module
 from reports.chart import render_chart
 from reports.early_warning import at_risk

@@ -32,7 +32,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from app.settings import Settings
+from core.settings import Settings
 from reports.early_warning import at_risk
 from reports.recap import recap_data
 from storage.crypto import NikCipher

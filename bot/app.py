@@ -12,8 +12,6 @@ from telegram import BotCommand, Update
 from telegram.error import Conflict
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from app.i18n import LANGUAGES, translator
-from app.settings import Settings
 from bot import texts as T
 from bot.alerts import install as install_alerts
 from bot.conversation import Conversations
@@ -21,6 +19,8 @@ from bot.dashboard import CMD_DASHBOARD
 from bot.processor import PerPersonUpdateProcessor
 from bot.router import route
 from bot.store import BotStore
+from core.i18n import LANGUAGES, translator
+from core.settings import Settings
 from reminders.job import install as install_reminders
 from storage.db import Database
 

@@ -11,14 +11,14 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from app.authz import TEAM, Action, allowed
-from app.visibility import HIDDEN, FieldClass, Policy, policy
 from bot import render as R
 from bot import texts as T
 from bot.model import Button, Kind, Reply
 from cases import service
 from cases.errors import CaseError, DuplicateCase
 from cases.messages import STATUS_LABELS
+from core.authz import TEAM, Action, allowed
+from core.visibility import HIDDEN, FieldClass, Policy, policy
 from reports.messages import IMPORT_CONFLICTS, IMPORT_PROGRESS_CHECK, IMPORT_PROGRESS_SAVE
 from reports.recap import build_recap
 from storage.models import Role
@@ -488,6 +488,6 @@ MAX_PAGE = 100_000
 
 
 def shown(view: Policy, field_class: FieldClass, value: str | None) -> str:
-    """A field of a child's record as the reader's role sees it in chat (``app.visibility``); "—" for none."""
+    """A field of a child's record as the reader's role sees it in chat (``core.visibility``); "—" for none."""
     seen = view.present(field_class, value)
     return "—" if seen is HIDDEN or seen is None or seen == "" else str(seen)

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from app.authz import TEAM
 from bot.model import Reply
 from cases import conflicts as C
+from core.authz import TEAM
 from flows.messages import N_
 from storage.models import Role
 

@@ -14,17 +14,6 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from app.authz import Actor, forms_for, may_invite
-from app.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, translator
-from app.presenting import (
-    describe_problem,
-    display_value,
-    qualified_label,
-    section_title,
-    starts_section,
-    subject_name,
-    summary_lines,
-)
 from bot import render as R
 from bot import texts as T
 from bot.casework import CASE_NOTICES, Casework
@@ -39,6 +28,17 @@ from bot.school_acceptance import SchoolAcceptance
 from bot.school_picking import SchoolPicking
 from bot.store import KEEP, BotStore, Changes, Context, DraftView, SubmitRefused
 from cases.schools import school_by_id, search_schools
+from core.authz import ROLE_NAMES, Actor, forms_for, may_invite
+from core.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, translator
+from core.presenting import (
+    describe_problem,
+    display_value,
+    qualified_label,
+    section_title,
+    starts_section,
+    subject_name,
+    summary_lines,
+)
 from flows.engine import Accepted, Complete, Engine, NeedsConfirmation, Prompt, Refused, State
 from flows.loader import instrument_names
 from flows.registry import engine as engine_for
@@ -225,7 +225,7 @@ class _Turn(Casework, Programme, KecamatanCheck, SchoolAcceptance, SchoolPicking
             if joined.case_id is not None:
                 self.joined_parent(joined.case_id)
         else:
-            self.say(self.t(T.JOINED, role=self.t(T.ROLE_NAMES[joined.role.value]), region=self.store.region_name(joined.region_code)))
+            self.say(self.t(T.JOINED, role=self.t(ROLE_NAMES[joined.role.value]), region=self.store.region_name(joined.region_code)))
         self.result.outcome = "joined"
 
     def alert_inviter(self, refused: InvitationError) -> None:
@@ -236,7 +236,7 @@ class _Turn(Casework, Programme, KecamatanCheck, SchoolAcceptance, SchoolPicking
         for chat_id, language in [sender] if sender else self.store.coordinators(refused.region_code):
             t = translator(language)
             text = t(T.INVITATION_MISUSED, child=self.store.child_name(refused.child_id), name=self.person.name or "—",
-                     role=t(T.ROLE_NAMES[self.person.role]), region=self.store.region_name(self.person.region_code))
+                     role=t(ROLE_NAMES[self.person.role]), region=self.store.region_name(self.person.region_code))
             self.result.notifications.append((chat_id, Reply(text)))
 
     @property
@@ -326,12 +326,12 @@ class _Turn(Casework, Programme, KecamatanCheck, SchoolAcceptance, SchoolPicking
             self.deny("invite")
             return
         nonce = self.nonce("invite_role", roles=[r.value for r in roles])
-        buttons = [[Button(self.t(T.ROLE_NAMES[r.value]), R.data(nonce, R.CHOICE, i))] for i, r in enumerate(roles)]
+        buttons = [[Button(self.t(ROLE_NAMES[r.value]), R.data(nonce, R.CHOICE, i))] for i, r in enumerate(roles)]
         self.say(self.t(T.INVITE_WHICH_ROLE), buttons, live=True)
 
     def cmd_mydata(self, _: str) -> None:
         data = self.store.my_data(self.person.id)
-        self.say(self.t(T.MYDATA, name=data["name"], role=self.t(T.ROLE_NAMES[data["role"]]), region=self.store.region_name(data["region"]),
+        self.say(self.t(T.MYDATA, name=data["name"], role=self.t(ROLE_NAMES[data["role"]]), region=self.store.region_name(data["region"]),
                         language=LANGUAGE_NAMES[data["language"]], since=data["since"], drafts=data["drafts"], responses=data["responses"]))
         self.my_children()
 
@@ -351,7 +351,7 @@ class _Turn(Casework, Programme, KecamatanCheck, SchoolAcceptance, SchoolPicking
         self.say(self.t(T.REQUEST_RECEIVED, number=number))
         for chat_id, language in self.store.coordinators(self.person.region_code):
             t = translator(language)
-            text = t(T.REQUEST_FOR_TEAM, number=number, name=self.person.name, role=t(T.ROLE_NAMES[self.person.role]),
+            text = t(T.REQUEST_FOR_TEAM, number=number, name=self.person.name, role=t(ROLE_NAMES[self.person.role]),
                      region=self.store.region_name(self.person.region_code), kind=t(T.REQUEST_KIND[kind.value]), detail=detail)
             self.result.notifications.append((chat_id, Reply(text)))
         self.result.outcome = f"data-request:{kind.value}"
@@ -366,10 +366,10 @@ class _Turn(Casework, Programme, KecamatanCheck, SchoolAcceptance, SchoolPicking
             if areas:
                 nonce = self.nonce("invite_region", role=role.value, regions=[c for c, _ in areas])
                 buttons = _grid([Button(name, R.data(nonce, R.CHOICE, i)) for i, (_, name) in enumerate(areas)])
-                self.edit_pressed(self.t(T.ROLE_NAMES[role.value]) + " ✓")
+                self.edit_pressed(self.t(ROLE_NAMES[role.value]) + " ✓")
                 self.say(self.t(T.INVITE_WHICH_REGION), buttons, live=True)
                 return
-        self.edit_pressed(self.t(T.ROLE_NAMES[role.value]) + " ✓")
+        self.edit_pressed(self.t(ROLE_NAMES[role.value]) + " ✓")
         if role is Role.OPERATOR_SEKOLAH:
             self.ask_invite_school(None)
             return
@@ -408,7 +408,7 @@ class _Turn(Casework, Programme, KecamatanCheck, SchoolAcceptance, SchoolPicking
         days = 7
         token = self.store.invite(self.person.id, role, region, days, school_id)
         link = f"https://t.me/{self.owner.bot_username}?start={token}"
-        caption = self.t(T.INVITE_READY, role=self.t(T.ROLE_NAMES[role.value]), region=self.store.region_name(region), days=days, link=link)
+        caption = self.t(T.INVITE_READY, role=self.t(ROLE_NAMES[role.value]), region=self.store.region_name(region), days=days, link=link)
         self.result.replies.append(Reply(caption, photo=qr_png(link)))
         self.changes.menu = None
         self.result.outcome = "invited"

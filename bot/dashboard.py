@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Protocol
 
-from app.i18n import Translator
-from app.settings import get_settings
 from bot.model import TurnResult
+from core.i18n import Translator
+from core.settings import get_settings
 from flows.messages import N_
 from storage.db import Database
 from web.auth import NotForDashboard, end_all_sessions, issue_link

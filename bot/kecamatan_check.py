@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from app.authz import Action, allowed
 from bot import render as R
 from bot import texts as T
 from bot.model import Button, Reply
 from cases import checks
 from cases.errors import CaseError
 from cases.messages import CHECK_PROBLEMS
+from core.authz import Action, allowed
 from storage.models import Role
 
 if TYPE_CHECKING:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from app.i18n import translator
-from app.visibility import FieldClass, policy
 from bot import render as R
 from bot import texts as T
 from bot.casework import shown
 from bot.model import Button, Reply
 from cases import service
 from cases.messages import STATUS_LABELS
+from core.i18n import translator
+from core.visibility import FieldClass, policy
 from flows.engine import Engine
 from storage.models import Role
 from storage.repositories import consents

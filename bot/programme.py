@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from app.authz import Action, allowed
 from bot import texts as T
 from bot.model import Reply
 from cases.checks import awaiting_count
 from cases.roster import cases_from_roster
+from core.authz import Action, allowed
 from reports.early_warning import due_alerts, mark_alerted
 from reports.targets import TargetError, set_target, targets_for
 from storage.repositories.responses import SubmitResult

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from app.places import Place, matching
 from bot import render as R
 from bot import texts as T
 from bot.model import Button
+from core.places import Place, matching
 from flows.engine import Prompt
 from flows.schema import RegionLevel, RegionLookup
 from storage.models import Region

@@ -10,10 +10,10 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from app.i18n import Translator
-from app.presenting import question_header, subject_name
 from bot import texts as T
 from bot.model import Button, Reply
+from core.i18n import Translator
+from core.presenting import question_header, subject_name
 from flows.engine import Engine, Prompt
 from flows.schema import QuestionType
 

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from app.presenting import display_value, question_label, subject_name
 from bot import render as R
 from bot import texts as T
 from bot.model import Button
 from cases.schools import school_by_id, school_by_npsn, schools_near, search_schools
+from core.presenting import display_value, question_label, subject_name
 from flows.engine import Accepted, Prompt
 from flows.schema import SchoolField, SchoolLookup
 from storage.models import School, SchoolChoice, SchoolLevel

@@ -89,17 +89,6 @@ LANGUAGE_SET = N_("Language: {language}.")
 DIDNT_UNDERSTAND = N_("I did not understand. Use /isi to fill a form or /help for help.")
 
 # People, roles and personal data (UU PDP 27/2022)
-ROLE_NAMES = {
-    "admin": N_("administrator"),
-    "tim_kabupaten": N_("kabupaten team"),
-    "tim_kecamatan": N_("kecamatan team"),
-    "tim_desa": N_("village team"),
-    "pendata": N_("data volunteer"),
-    "pendamping": N_("accompaniment volunteer"),
-    "operator_sekolah": N_("school operator"),
-    "orang_tua": N_("parent"),
-    "masyarakat": N_("community member"),
-}
 JOINED = N_("Welcome! You are now registered as {role} for {region}.")
 JOINED_PARENT = N_("Welcome! You are now linked to your child {child}. The accompaniment volunteer will guide you.")
 INVITATION_REFUSED = {

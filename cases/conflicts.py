@@ -15,9 +15,9 @@ from lokal import parse_nik
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.authz import Action, Actor, allowed
-from app.presenting import mask_nik
 from cases.lifecycle import TERMINAL
+from core.authz import Action, Actor, allowed
+from core.presenting import mask_nik
 from flows.messages import N_
 from storage.crypto import NikCipher, NikDecryptionError
 from storage.db import Database

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from cases import messages as m
 from cases.districts import District, district_of
 from cases.errors import CaseNotFound, InvalidInput
-from cases.forms import choice_label, date_answer, load_form, text_answer
+from cases.forms import FormReader, load_form
 from storage.db import Database
 from storage.models import Assignment, Case, Child, Person, Response, School, SchoolChoice
 from storage.types import utcnow
@@ -68,35 +68,35 @@ def surat_pernyataan_pdf(db: Database, case_id: int, response_id: int, *, compre
     ``link`` (the bot's link to this case) is printed as a QR code for the parent."""
     with db.read() as session:
         case, response, district, _ = _load(session, case_id, response_id, "kesediaan")
-    a = response.answers
-    if str(a.get("C.2")) != "1":
+    f = FormReader(response)
+    if str(f.raw("willingness")) != "1":
         raise InvalidInput(m.NOT_WILLING_NO_LETTER)
-    signed = date_answer(a, "C.7") or _local_day(response.submitted_at, district.timezone)
-    year = a.get("C.5") if isinstance(a.get("C.5"), int) else signed.year
-    doc = _Document(compress)
+    signed = f.date("signed_date") or _local_day(response.submitted_at, district.timezone)
+    year = f.raw("programme_year") if isinstance(f.raw("programme_year"), int) else signed.year
+    doc = Document(compress)
     doc.title("SURAT PERNYATAAN", "KESEDIAAN ORANG TUA UNTUK MENGEMBALIKAN ANAK KE SEKOLAH")
     doc.paragraph("Yang bertanda tangan di bawah ini :")
     doc.lines([
-        ("N a m a", text_answer(a, "A.1")),
-        ("Tempat Tanggal Lahir", _born(text_answer(a, "A.2"), date_answer(a, "A.3"))),
-        ("Pekerjaan", choice_label(response, "A.4")),
-        ("Agama", choice_label(response, "A.5")),
-        ("Alamat", text_answer(a, "A.6")),
+        ("N a m a", f.text("parent_name")),
+        ("Tempat Tanggal Lahir", _born(f.text("parent_birth_place"), f.date("parent_birth_date"))),
+        ("Pekerjaan", f.label("parent_occupation")),
+        ("Agama", f.label("parent_religion")),
+        ("Alamat", f.text("parent_address")),
     ])
     doc.paragraph("Adalah orangtua/wali dari:")
     doc.lines([
-        ("N a m a", text_answer(a, "B.1")),
-        ("Tempat Tanggal Lahir", _born(text_answer(a, "B.2"), date_answer(a, "B.3"))),
-        ("Jenis Kelamin", choice_label(response, "B.4")),
-        ("Pendidikan", choice_label(response, "B.5")),
-        ("Agama", choice_label(response, "B.6")),
-        ("Alamat", text_answer(a, "B.7")),
+        ("N a m a", f.text("name")),
+        ("Tempat Tanggal Lahir", _born(f.text("birth_place"), f.date("birth_date"))),
+        ("Jenis Kelamin", f.label("sex")),
+        ("Pendidikan", f.label("last_education")),
+        ("Agama", f.label("religion")),
+        ("Alamat", f.text("address")),
     ])
     doc.paragraph(STATEMENT.format(programme=district.programme, kabupaten=district.name, year=year), justify=True)
     doc.paragraph(CLOSING, justify=True)
     doc.signatures(
-        f"{text_answer(a, 'C.6') or district.capital}, {_long_date(signed)}",
-        [("", None, False), ("Yang membuat pernyataan,", text_answer(a, "A.1"), True)],
+        f"{f.text('signed_place') or district.capital}, {_long_date(signed)}",
+        [("", None, False), ("Yang membuat pernyataan,", f.text("parent_name"), True)],
     )
     doc.footer_reference(f"{case.reference} · {response.reference}")
     if link:
@@ -109,46 +109,46 @@ def pemilihan_sekolah_pdf(db: Database, case_id: int, response_id: int, *, compr
     ``link`` is printed as a QR code, as on the statement."""
     with db.read() as session:
         case, response, district, pendamping = _load(session, case_id, response_id, "pemilihan-sekolah")
-    a = response.answers
+    f = FormReader(response)
     day = _local_day(response.submitted_at, district.timezone)
-    pathway = choice_label(response, "C.1")
-    level = choice_label(response, "C.2") or choice_label(response, "C.3")
-    doc = _Document(compress, line=6.0)  # 24 lines: one page
+    pathway = f.label("pathway")
+    level = f.label("formal_level") or f.label("nonformal_level")
+    doc = Document(compress, line=6.0)  # 24 lines: one page
     doc.title("PEMILIHAN SEKOLAH YANG DITUJU", f"{district.name.upper()} TAHUN {day.year}")
     doc.heading("A. IDENTITAS ANAK")
     doc.lines([
-        ("Nama", text_answer(a, "A.1")),
-        ("NIK", text_answer(a, "A.2")),
-        ("Tempat Tanggal Lahir", _born(text_answer(a, "A.3"), date_answer(a, "A.4"))),
-        ("Jenis Kelamin", choice_label(response, "A.5")),
-        ("Pendidikan", choice_label(response, "A.6")),
-        ("Agama", choice_label(response, "A.7")),
-        ("Alamat", text_answer(a, "A.8")),
-        ("NPSN", text_answer(a, "A.9")),
-        ("NISN", text_answer(a, "A.10")),
+        ("Nama", f.text("name")),
+        ("NIK", f.text("nik")),
+        ("Tempat Tanggal Lahir", _born(f.text("birth_place"), f.date("birth_date"))),
+        ("Jenis Kelamin", f.label("sex")),
+        ("Pendidikan", f.label("last_education")),
+        ("Agama", f.label("religion")),
+        ("Alamat", f.text("address")),
+        ("NPSN", f.text("previous_npsn")),
+        ("NISN", f.text("nisn")),
     ])
     doc.heading("B. IDENTITAS ORANGTUA")
     doc.lines([
-        ("Nama", text_answer(a, "B.1")),
-        ("NIK", text_answer(a, "B.2")),
-        ("Tempat Tanggal Lahir", _born(text_answer(a, "B.3"), date_answer(a, "B.4"))),
-        ("Pekerjaan", choice_label(response, "B.5")),
-        ("Agama", choice_label(response, "B.6")),
-        ("Alamat", text_answer(a, "B.7")),
-        ("Telepon/HP", text_answer(a, "B.8")),
+        ("Nama", f.text("parent_name")),
+        ("NIK", f.text("parent_nik")),
+        ("Tempat Tanggal Lahir", _born(f.text("parent_birth_place"), f.date("parent_birth_date"))),
+        ("Pekerjaan", f.label("parent_occupation")),
+        ("Agama", f.label("parent_religion")),
+        ("Alamat", f.text("parent_address")),
+        ("Telepon/HP", f.text("parent_phone")),
     ])
     doc.heading("C. SATUAN PENDIDIKAN YANG DITUJU")
     doc.lines([
         ("Jalur / Jenjang", " – ".join(x for x in (pathway, level) if x) or None),
-        ("Nama Sekolah /PKBM", text_answer(a, "C.4")),
-        ("NPSN", text_answer(a, "C.5")),
-        ("Alamat", text_answer(a, "C.6")),
-        ("Nama Pimpinan", text_answer(a, "C.7")),
-        ("Kelas/Tingkat", text_answer(a, "C.8")),
+        ("Nama Sekolah /PKBM", f.text("school_name")),
+        ("NPSN", f.text("school_npsn")),
+        ("Alamat", f.text("school_address")),
+        ("Nama Pimpinan", f.text("school_head")),
+        ("Kelas/Tingkat", f.text("class_level")),
     ])
     doc.signatures(
         f"{district.capital}, {_long_date(day)}",
-        [("Pendamping,", pendamping, False), ("Orang Tua/Wali,", text_answer(a, "B.1"), False)],
+        [("Pendamping,", pendamping, False), ("Orang Tua/Wali,", f.text("parent_name"), False)],
     )
     doc.footer_reference(f"{case.reference} · {response.reference}")
     if link:
@@ -170,7 +170,7 @@ def penerimaan_sekolah_pdf(db: Database, case_id: int, acceptor_id: int, *, comp
         choice = session.scalars(select(SchoolChoice).where(SchoolChoice.case_id == case_id).order_by(SchoolChoice.id.desc()).limit(1)).first()
         school = session.get(School, choice.school_id) if choice and choice.school_id else None
     day = _local_day(utcnow(), district.timezone)
-    doc = _Document(compress)
+    doc = Document(compress)
     doc.title("SURAT KETERANGAN", "PENERIMAAN PESERTA DIDIK")
     doc.paragraph("Yang bertanda tangan di bawah ini :")
     doc.lines([("N a m a", acceptor.display_name if acceptor else None),
@@ -248,15 +248,16 @@ def latin1(text: str) -> str:
     return "".join(out)
 
 
-class _Document:
-    """An A4 page in the lampiran's layout: label column, colon, value."""
+class Document:
+    """An A4 page in the lampiran's layout: label column, colon, value (also the base of the lists printed
+    elsewhere, e.g. the Bupati's list in :mod:`reports.programme_lists`)."""
 
     LABEL_WIDTH = 48.0
     SIGNATURE_SPACE = 28.0
 
-    def __init__(self, compress: bool, line: float = 7.0) -> None:
+    def __init__(self, compress: bool, line: float = 7.0, *, landscape: bool = False) -> None:
         self.LINE = line
-        self.pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+        self.pdf = FPDF(orientation="landscape" if landscape else "portrait", unit="mm", format="A4")
         self.pdf.set_compression(compress)
         self.pdf.set_margins(25, 20, 25)
         self.pdf.set_auto_page_break(True, margin=20)

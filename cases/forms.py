@@ -65,3 +65,31 @@ def _labels(response: Response, qid: str, values: list[Any]) -> list[str]:
         else:
             labels.append(choice.label if choice else str(value))
     return labels
+
+
+class FormReader:
+    """A submitted form read by role (``flows.roles``) through the bindings of the instrument version that
+    was filled, so no code here names a paper code."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+        self.instrument = instrument_engine(response.instrument, response.instrument_version).compiled.instrument
+
+    def qid(self, role: str) -> str:
+        """The question id bound to ``role`` in this form."""
+        return self.instrument.bound(role)
+
+    def raw(self, role: str) -> Any:
+        return self.response.answers.get(self.qid(role))
+
+    def text(self, role: str) -> str | None:
+        return text_answer(self.response.answers, self.qid(role))
+
+    def date(self, role: str) -> dt.date | None:
+        return date_answer(self.response.answers, self.qid(role))
+
+    def label(self, role: str) -> str | None:
+        return choice_label(self.response, self.qid(role))
+
+    def labels(self, role: str) -> list[str]:
+        return choice_labels(self.response, self.qid(role))

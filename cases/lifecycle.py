@@ -132,8 +132,12 @@ class Refusal:
     allowed: tuple[str, ...] = ()
 
     def render(self, translate: Callable[..., str]) -> str:
-        """The refusal in a person's language; ``translate`` is e.g. ``app.i18n.translator("id")``."""
+        """The refusal in a person's language; ``translate`` is e.g. ``core.i18n.translator("id")``."""
         return render_message(translate, self.message, self.params)
+
+
+LABEL_PARAMS = ("state", "to")
+"""Parameters that hold a message id themselves (a referral's or an assistance's step): translated first."""
 
 
 def render_message(translate: Callable[..., str], message: str, params: dict[str, Any]) -> str:
@@ -143,6 +147,9 @@ def render_message(translate: Callable[..., str], message: str, params: dict[str
         words["status"] = translate(m.STATUS_LABELS[words["status"]])
     if words.get("action") in m.ACTION_LABELS:
         words["action"] = translate(m.ACTION_LABELS[words["action"]])
+    for key in LABEL_PARAMS:
+        if isinstance(words.get(key), str):
+            words[key] = translate(words[key])
     return translate(message, **words)
 
 

@@ -136,3 +136,43 @@ SUMMARY_LAST_VISIT = N_("Last visit")
 SUMMARY_SCHOOL = N_("School")
 SUMMARY_SCHOOL_CHOSEN = N_("{school} (chosen)")
 SUMMARY_NONE = N_("none yet")
+
+# -- referrals to other agencies (Bab II.D) and assistance (Bab III) ------------------------------------------
+REFERRAL_STATUS = {
+    "sent": N_("sent"),
+    "accepted": N_("accepted by the agency"),
+    "done": N_("done"),
+    "refused": N_("refused by the agency"),
+}
+REFERRAL_NO_AGENCY = N_("Name the agency to refer to: {agencies}.")
+REFERRAL_UNKNOWN_AGENCY = N_('"{agency}" is not an agency of this kabupaten\'s list: {agencies}.')
+REFERRAL_BAD_DUE = N_('"{due}" is not a date. Write it like 20/12/2026, or a number of days like 14.')
+REFERRAL_DUE_PAST = N_("The due date {due} has already passed: give a date from today on.")
+REFERRAL_DUE_FAR = N_("The due date {due} is more than a year away: give a nearer date.")
+REFERRAL_CLOSED_CASE = N_('Case {reference} is closed ("{status}"): it cannot be referred any more.')
+REFERRAL_ALREADY_OPEN = N_("{reference} already has an open referral to {agency} (due {due}).")
+REFERRAL_MOVE = N_('This referral is "{state}": it cannot become "{to}".')
+REFERRAL_NOTE_REQUIRED = N_("Say why the agency refused (a short note).")
+REFERRAL_NOT_FOUND = N_("There is no referral #{id}.")
+
+ASSISTANCE_STATUS = {
+    "proposed": N_("proposed"),
+    "approved": N_("approved"),
+    "refused": N_("not approved"),
+    "disbursed": N_("disbursed"),
+    "reported": N_("spending reported"),
+}
+ASSISTANCE_UNKNOWN_PROGRAMME = N_('"{programme}" is not a programme of this kabupaten: {programmes}.')
+ASSISTANCE_NO_PROGRAMME = N_("Name the programme: {programmes}.")
+ASSISTANCE_NOT_RETURNED = N_('Assistance is for children going back to school; case {reference} is "{status}".')
+ASSISTANCE_ALREADY = N_("{reference} already has {programme} for {year}.")
+ASSISTANCE_BAD_AMOUNT = N_('"{amount}" is not an amount in rupiah (for example 500000).')
+ASSISTANCE_AMOUNT_NEEDED = N_("{programme} has no fixed amount for level {level}: give the amount in rupiah.")
+ASSISTANCE_MOVE = N_('This assistance is "{state}": that step is not possible now.')
+ASSISTANCE_NOT_VERIFIED = N_("The kecamatan (Korwil) has not verified this child yet: it cannot be disbursed.")
+ASSISTANCE_RECEIPT_NEEDED = N_("The spending report needs a photo of the receipt.")
+ASSISTANCE_NOT_FOUND = N_("There is no assistance #{id}.")
+ASSISTANCE_NOTE_REQUIRED = N_("Say why it is not approved (a short note).")
+HISTORY_REFERRAL = N_("Referral to {agency}: {step}")
+HISTORY_ASSISTANCE = N_("{programme}: {step}")
+ASSISTANCE_VERIFIED = N_("verified by the kecamatan")

@@ -1,6 +1,6 @@
 """Words for a case, in a person's language: the child's summary the pendamping receives, status names.
 
-``t`` is a translator as :func:`app.i18n.translator` returns it (callable with a message id and parameters,
+``t`` is a translator as :func:`core.i18n.translator` returns it (callable with a message id and parameters,
 with ``t.date``); nothing here sends anything.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from cases import messages as m
-from cases.service import CaseSummary
+from cases.service import CaseSummary, HistoryEntry
 
 
 def status_label(t: Any, status: str) -> str:
@@ -18,6 +18,15 @@ def status_label(t: Any, status: str) -> str:
 
 def action_label(t: Any, event: str) -> str:
     return t(m.ACTION_LABELS[event]) if event in m.ACTION_LABELS else event
+
+
+def step_label(t: Any, entry: HistoryEntry) -> str:
+    """A history line for a referral's or an assistance's step: ``Referral to Dinas Sosial: accepted by the agency``."""
+    step = entry.event or ""
+    if entry.subject == "referral":
+        return t(m.HISTORY_REFERRAL, agency=entry.what, step=t(m.REFERRAL_STATUS[step]) if step in m.REFERRAL_STATUS else step)
+    label = m.ASSISTANCE_VERIFIED if step == "verified" else m.ASSISTANCE_STATUS.get(step)
+    return t(m.HISTORY_ASSISTANCE, programme=entry.what, step=t(label) if label else step)
 
 
 def summary_lines(t: Any, summary: CaseSummary) -> list[str]:

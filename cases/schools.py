@@ -18,8 +18,8 @@ from pathlib import Path
 
 from sqlalchemy import func, or_, select
 
-from app.authz import covers
 from cases import messages as m
+from core.authz import covers
 from storage.db import Database
 from storage.models import Region, RegionLevel, School, SchoolLevel, SchoolStatus
 from storage.repositories.audit import add_entry

@@ -8,7 +8,7 @@ sees the first one's move and is refused if it no longer applies). Every change 
 Errors for people are :class:`CaseError` subclasses carrying a message id of :mod:`cases.messages` and its
 parameters (:meth:`CaseError.render` translates them). ``ValueError`` means the caller broke the contract.
 
-Who may call what (checked by the bot with :mod:`app.authz`, not here): proposing — anyone; taking,
+Who may call what (checked by the bot with :mod:`core.authz`, not here): proposing — anyone; taking,
 verifying, assigning, marking duplicates — ``Action.VERIFY`` / ``Action.ASSIGN`` on ``case.region_code``;
 consent and school choice — the parent or the pendamping (``Action.FILL``); return and monitoring — the
 pendamping or the school operator; :func:`transition` — the desa team and the pendamping.
@@ -25,10 +25,9 @@ from typing import Any, Literal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.authz import TEAM, covers
-from app.visibility import mask_nik
 from cases import lifecycle
 from cases import messages as m
+from cases.catalogue import name_of
 from cases.errors import (  # noqa: F401  (re-exported: the bot needs one import)
     AlreadyTaken,
     CaseError,
@@ -37,8 +36,11 @@ from cases.errors import (  # noqa: F401  (re-exported: the bot needs one import
     IllegalTransition,
     InvalidInput,
 )
-from cases.forms import choice_label, choice_labels, date_answer, load_form, text_answer
+from cases.forms import FormReader, load_form
+from cases.programme_steps import history_rows
 from cases.schools import NPSN
+from core.authz import TEAM, covers
+from core.visibility import mask_nik
 from flows.values import age_on
 from storage.crypto import NikCipher
 from storage.db import Database
@@ -184,6 +186,10 @@ class HistoryEntry:
     actor_name: str | None
     reason: str | None
     response_reference: str | None
+    subject: str | None = None
+    """``referral`` or ``assistance`` for a step of those (``event`` is then the step reached, ``what`` the agency
+    or programme code); None for a move of the case itself."""
+    what: str | None = None
 
 
 @dataclass(frozen=True)
@@ -227,7 +233,7 @@ def case_summary(db: Database, case_id: int, today: dt.date | None = None) -> Ca
 
 
 def case_history(db: Database, case_id: int) -> list[HistoryEntry]:
-    """Every move of a case, oldest first, with who made it and why."""
+    """Every move of a case, and every step of its referrals and assistance, oldest first, with who made it and why."""
     with db.read() as session:
         if session.get(Case, case_id) is None:
             raise CaseNotFound(f"#{case_id}")
@@ -238,9 +244,11 @@ def case_history(db: Database, case_id: int) -> list[HistoryEntry]:
             .where(CaseEvent.case_id == case_id)
             .order_by(CaseEvent.at, CaseEvent.id)
         ).all()
-    return [
-        HistoryEntry(e.at, e.event, e.from_status, e.to_status, e.actor_id, name, e.reason, ref) for e, name, ref in rows
-    ]
+        region = session.scalar(select(Case.region_code).where(Case.id == case_id))
+        steps = [HistoryEntry(e.at, e.step, None, e.step, e.actor_id, name, e.note, None, e.subject, name_of(e.subject, region, e.what))
+                 for e, name in history_rows(session, case_id)]
+    moves = [HistoryEntry(e.at, e.event, e.from_status, e.to_status, e.actor_id, name, e.reason, ref) for e, name, ref in rows]
+    return sorted(moves + steps, key=lambda entry: entry.at)
 
 
 def proposal_details(db: Database, case_id: int) -> ProposalDetails:
@@ -330,20 +338,20 @@ def propose_from_response(db: Database, response_id: int) -> Proposal:
     kecamatan. Recording the same form again returns the same proposal."""
     with db.write() as session:
         response = load_form(session, response_id, ("usulan",))
-        answers = response.answers
+        f = FormReader(response)
         if response.case_id is not None:
             case = _get_case(session, response.case_id)
             region = session.get(Region, case.region_code)
             return Proposal(case.id, case.reference, case.child_id, case.region_code, region.name if region else case.region_code)
-        kecamatan = str(answers.get("U.3") or "")
-        desa = _desa_code(session, kecamatan, answers.get("U.4")) or _find_desa(session, kecamatan, text_answer(answers, "U.4") or "") or kecamatan
-        photo = answers.get("U.7")
+        kecamatan = str(f.raw("kecamatan") or "")
+        desa = _desa_code(session, kecamatan, f.raw("desa")) or _find_desa(session, kecamatan, f.text("desa") or "") or kecamatan
+        photo = f.raw("photo")
         photo_file_id = photo.get("file_id") if isinstance(photo, dict) else None
-        location = answers.get("U.8") if isinstance(answers.get("U.8"), dict) else None
-        age = answers.get("U.2")
-        name, note, location = _checked_proposal(text_answer(answers, "U.1") or "", age, text_answer(answers, "U.6") or "", location)
+        location = f.raw("home_location") if isinstance(f.raw("home_location"), dict) else None
+        age = f.raw("estimated_age")
+        name, note, location = _checked_proposal(f.text("name") or "", age, f.text("note") or "", location)
         region = _proposal_region(session, desa)
-        address = text_answer(answers, "U.5")
+        address = f.text("address")
         child = session.get(Child, response.child_id) if response.child_id is not None else None
         if child is None or child.birth_date is not None or child.nik_hash is not None:
             child, _ = find_or_create_child(session, db.cipher, ChildIdentity(name=name, region_code=region.code, address=address),
@@ -537,17 +545,17 @@ def log_visit(db: Database, case_id: int, pendamping_id: int, response_id: int) 
             return VisitLogged(earlier.id, earlier.visit_date, (), replayed=True)
         response = load_form(session, response_id, ("pendampingan",))
         _attach(session, response, case)
-        visit_date = date_answer(response.answers, "V.1") or dt.date.today()
+        f = FormReader(response)
+        visit_date = f.date("visit_date") or dt.date.today()
         visit = Visit(case_id=case.id, pendamping_id=pendamping_id, visit_date=visit_date, response_id=response.id)
         session.add(visit)
         case_changed(session, case.id)
         session.flush()
         add_entry(session, "case.visit", "case", case.id, actor_id=pendamping_id, region_code=case.region_code,
                   detail={"visit_id": visit.id, "response": response.reference})
-        answers = response.answers
-        hints = {"4": "drop_out", "5": "move_away"}.get(str(answers.get("V.4"))), {
+        hints = {"4": "drop_out", "5": "move_away"}.get(str(f.raw("situation"))), {
             "1": "consent_willing", "2": "consent_undecided", "3": "consent_not_willing"
-        }.get(str(answers.get("V.6")))
+        }.get(str(f.raw("willingness")))
         allowed = lifecycle.allowed_events(case.status)
         suggested = tuple(e for e in dict.fromkeys(hints) if e is not None and e in allowed and lifecycle.next_status(case.status, e) != case.status)
         return VisitLogged(visit.id, visit_date, suggested)
@@ -602,13 +610,12 @@ def record_school_choice(db: Database, case_id: int, response_id: int) -> Moved:
         if (earlier := _replay(session, case, response_id)) is not None:
             return earlier
         response = load_form(session, response_id, ("pemilihan-sekolah",))
-        answers = response.answers
-        pathway = {"1": "formal", "2": "nonformal"}.get(str(answers.get("C.1")))
-        name = text_answer(answers, "C.4")
+        f = FormReader(response)
+        pathway = {"1": "formal", "2": "nonformal"}.get(str(f.raw("pathway")))
+        name = f.text("school_name")
         if pathway is None or name is None:
-            raise InvalidInput(m.FORM_INCOMPLETE, {"reference": response.reference, "question": "C.1" if pathway is None else "C.4"})
-        level_question = "C.2" if pathway == "formal" else "C.3"
-        npsn = (text_answer(answers, "C.5") or "").upper() or None
+            raise InvalidInput(m.FORM_INCOMPLETE, {"reference": response.reference, "question": f.qid("pathway" if pathway is None else "school_name")})
+        npsn = (f.text("school_npsn") or "").upper() or None
         npsn = npsn if npsn and NPSN.match(npsn) else None
         school = session.scalar(select(School).where(School.npsn == npsn)) if npsn else None
         if school is None and npsn is None:
@@ -618,9 +625,9 @@ def record_school_choice(db: Database, case_id: int, response_id: int) -> Moved:
         moved = _move(session, case, "choose_school", response.submitted_by, reason, response.id)
         session.add(SchoolChoice(
             case_id=case.id, response_id=response.id, pathway=pathway,
-            level=choice_label(response, level_question), school_id=school.id if school else None,
+            level=f.label("formal_level" if pathway == "formal" else "nonformal_level"), school_id=school.id if school else None,
             npsn=npsn or (school.npsn if school else None), school_name=(school.name if school else name)[:200],
-            class_level=(text_answer(answers, "C.8") or "")[:MAX_CLASS] or None, chosen_by=response.submitted_by,
+            class_level=(f.text("class_level") or "")[:MAX_CLASS] or None, chosen_by=response.submitted_by,
         ))
         return moved
 
@@ -669,9 +676,10 @@ def record_monitoring(db: Database, case_id: int, response_id: int) -> Moved:
         if (earlier := _replay(session, case, response_id)) is not None:
             return earlier
         response = load_form(session, response_id, ("monitoring",))
-        still = str(response.answers.get("C.1"))
+        f = FormReader(response)
+        still = str(f.raw("still_in_school"))
         if still not in ("1", "2"):
-            raise InvalidInput(m.FORM_INCOMPLETE, {"reference": response.reference, "question": "C.1"})
+            raise InvalidInput(m.FORM_INCOMPLETE, {"reference": response.reference, "question": f.qid("still_in_school")})
         _attach(session, response, case)
         if still == "1":
             return _move(session, case, "monitor", response.submitted_by, None, response.id)
@@ -893,17 +901,20 @@ def _checked_location(location: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _consent_of(response: Response) -> tuple[ConsentAnswer, str | None]:
-    answer = KESEDIAAN_CODES.get(str(response.answers.get("C.2")))
+    f = FormReader(response)
+    answer = KESEDIAAN_CODES.get(str(f.raw("willingness")))
     if answer is None:
-        raise InvalidInput(m.FORM_INCOMPLETE, {"reference": response.reference, "question": "C.2"})
-    reason = text_answer(response.answers, {"not_willing": "C.3", "undecided": "C.4"}.get(answer, ""))
+        raise InvalidInput(m.FORM_INCOMPLETE, {"reference": response.reference, "question": f.qid("willingness")})
+    role = {"not_willing": "reason_not_willing", "undecided": "what_would_help"}.get(answer)
+    reason = f.text(role) if role else None
     return answer, reason  # type: ignore[return-value]
 
 
 def _dropout_reason(response: Response) -> str:
     """``10/08/2026: Tidak Punya Biaya (Faktor Ekonomi Keluarga); Menikah`` from Monitoring C.10 and C.11."""
-    day = date_answer(response.answers, "C.10")
-    reasons = "; ".join(choice_labels(response, "C.11")) or "Putus sekolah lagi"
+    f = FormReader(response)
+    day = f.date("dropout_date")
+    reasons = "; ".join(f.labels("dropout_reasons")) or "Putus sekolah lagi"
     return f"{day:%d/%m/%Y}: {reasons}" if day else reasons
 
 

@@ -20,7 +20,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from transitions import EventData, Machine
 
@@ -119,9 +119,15 @@ Callback = Callable[[EventData], None]
 _Route = tuple[str, list[Condition], list[Callback]]
 
 
+def _cursor(ev: EventData) -> _Cursor:
+    """The model a transition runs for: always a :class:`_Cursor` (the machine has no models of its own)."""
+    return cast(_Cursor, ev.model)
+
+
 def _set_instance(value: int | None) -> Callback:
     def apply(ev: EventData) -> None:
-        ev.model.instance = ev.model.instance + 1 if value is None else value
+        cursor = _cursor(ev)
+        cursor.instance = cursor.instance + 1 if value is None else value
 
     return apply
 
@@ -204,7 +210,7 @@ class CompiledInstrument:
         if node.group is None:
             return [(END, [], [])]
         group = node.group
-        more: Condition = lambda ev: ev.model.instance < ev.model.count(group)
+        more: Condition = lambda ev: _cursor(ev).instance < _cursor(ev).count(group)
         leave = [(dest, conds, [*after, _set_instance(0)]) for dest, conds, after in self._continuation(group)]
         return [(seq[0], [more], [_set_instance(None)]), *leave]
 
@@ -213,21 +219,22 @@ class CompiledInstrument:
         q = node.question
         routes: list[_Route] = []
         if node.type is QuestionType.REPEAT:
-            entered: Condition = lambda ev: ev.model.count(qid) > 0
+            entered: Condition = lambda ev: _cursor(ev).count(qid) > 0
             routes.append((self.layout.children[qid][0], [entered], [_set_instance(1)]))
         jump_codes = [c.code for c in node.choices if c.code in (q.jumps or {})]
         for code in jump_codes:
             routes.append(((q.jumps or {})[code], [self._selected(qid, code)], []))
         routes += [(q.jump, [], [])] if q.jump else self._continuation(qid)
+        # [*list] copies into the stub's wider list type (str | callable), which a list of callables is not.
         for dest, conditions, after in routes:
-            self.machine.add_transition("next", qid, dest, conditions=conditions, after=after)
+            self.machine.add_transition("next", qid, dest, conditions=[*conditions], after=[*after])
         for dest, conditions, after in self._continuation(qid):
-            self.machine.add_transition("skip", qid, dest, conditions=conditions, after=after)
+            self.machine.add_transition("skip", qid, dest, conditions=[*conditions], after=[*after])
 
     @staticmethod
     def _selected(qid: str, code: str) -> Condition:
         def test(ev: EventData) -> bool:
-            value = ev.model.lookup(qid)
+            value = _cursor(ev).lookup(qid)
             return value == code or (isinstance(value, list) and code in value)
 
         return test

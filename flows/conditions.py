@@ -22,7 +22,7 @@ def holds(cond: Condition, lookup: Lookup) -> bool:
         return any(holds(c, lookup) for c in cond.any)
     if cond.not_ is not None:
         return not holds(cond.not_, lookup)
-    value = lookup(cond.q or "")
+    value: object = lookup(cond.q or "")
     if cond.answered is not None:
         return (value is not MISSING and value is not None) == cond.answered
     if value is MISSING or value is None:

@@ -33,15 +33,15 @@ def mermaid(compiled: CompiledInstrument) -> str:
         drawn: set[str] = set()
         for transition in compiled.machine.events["next"].transitions[qid]:
             dest = transition.dest
-            if dest in drawn:
+            if dest is None or dest in drawn:  # None: an internal transition (the form has none)
                 continue
             drawn.add(dest)
             codes = [c for c, t in (node.question.jumps or {}).items() if t == dest]
-            label = ", ".join(_quote(node.choice(c).label if node.choice(c) else c, 20) for c in codes) if dest in jumps else ""
+            label = ", ".join(_quote(choice.label if (choice := node.choice(c)) else c, 20) for c in codes) if dest in jumps else ""
             arrow = f' -->|"{label}"| ' if label else " --> "
             lines.append(f"  {_node_id(qid)}{arrow}{_node_id(dest)}")
         if node.question.relevant is not None:
             for transition in compiled.machine.events["skip"].transitions[qid]:
-                if transition.dest not in drawn:
+                if transition.dest is not None and transition.dest not in drawn:
                     lines.append(f"  {_node_id(qid)} -.-> {_node_id(transition.dest)}")
     return "\n".join(lines) + "\n"

@@ -26,9 +26,11 @@ class DefinitionProblem:
 class InstrumentError(ValueError):
     """An instrument definition that cannot be served; lists every problem found, not only the first."""
 
-    def __init__(self, problems: list[DefinitionProblem]) -> None:
+    def __init__(self, problems: list[DefinitionProblem], source: str | None = None) -> None:
         self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        self.source = source
+        """The file the definition was read from, when it came from one."""
+        super().__init__("\n".join([f"{source}:"] * bool(source) + [str(p) for p in problems]))
 
 
 # Message templates, one place for all of them.
@@ -86,5 +88,11 @@ BAD_REGION_WITHIN = "regions.within names {ref!r}, which is not an earlier kecam
 BAD_REGION_WITHIN_FIX = "a desa question names the kecamatan question asked before it (regions: {{level: desa, within: ID}})"
 UNKNOWN_SCHOOL_KIND = "schools.kinds names {kind!r}, which is not a kind of school"
 UNKNOWN_SCHOOL_KIND_FIX = "use one of: {kinds}"
+UNKNOWN_ROLE = "bindings.{role} is not a role the code reads"
+UNKNOWN_ROLE_FIX = "use one of the roles of flows/roles.py: {known}"
+ROLE_IN_BINDINGS = "bindings.{role} is part of the child's identity"
+ROLE_IN_BINDINGS_FIX = "declare it under 'subject:' instead"
+MISSING_ROLE = "{where}.{role} is missing: the code reads {meaning} from this form"
+MISSING_ROLE_FIX = "add '{where}: {{{role}: QUESTION_ID}}' naming the question that asks it"
 SCHEMA = "{message}"
 SCHEMA_FIX = "see flows/instruments/README.md for the format"

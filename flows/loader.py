@@ -18,7 +18,7 @@ from flows.validate import validate
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's safe loader when present: ten times faster than the pure-Python one on the instrument files."""
 
-__all__ = ["INSTRUMENT_DIR", "instrument_names", "load_file", "load_instrument", "parse_instrument"]
+__all__ = ["INSTRUMENT_DIR", "bound", "instrument_names", "load_file", "load_instrument", "parse_instrument"]
 
 
 def _question_at(raw: Any, loc: tuple[Any, ...]) -> str | None:
@@ -74,7 +74,10 @@ def load_file(path: Path) -> Instrument:
     """Load and validate one instrument file."""
     with path.open(encoding="utf-8") as fh:
         raw = yaml.load(fh, Loader=SAFE_LOADER)
-    return parse_instrument(raw, path.stem)
+    try:
+        return parse_instrument(raw, path.stem)
+    except InstrumentError as exc:
+        raise InstrumentError(exc.problems, str(path)) from None
 
 
 @cache
@@ -84,3 +87,9 @@ def load_instrument(name: str) -> Instrument:
     if not path.exists():
         raise KeyError(f"unknown instrument {name!r}; known: {', '.join(instrument_names())}")
     return load_file(path)
+
+
+def bound(instrument: str, role: str) -> str:
+    """The question id a shipped instrument binds to ``role`` (see ``flows.roles``), e.g. ``bound("pendataan",
+    "category")`` → ``"3.6"``: how code outside ``flows/`` reaches a question without naming its paper code."""
+    return load_instrument(instrument).bound(role)

@@ -40,7 +40,7 @@ SELECTS = frozenset({QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE})
 
 
 class FieldClass(str, Enum):
-    """What kind of personal data an answer is, for field visibility by role (``app.visibility``)."""
+    """What kind of personal data an answer is, for field visibility by role (``core.visibility``)."""
 
     IDENTITY = "identity"
     """Names, birth place and date, photos of a person."""
@@ -355,6 +355,10 @@ class Subject(_Strict):
     1 never schooled, 2 dropped out, 3 did not continue); other answers (in school) open no case."""
 
 
+SUBJECT_ROLES: frozenset[str] = frozenset(Subject.model_fields) - {"category", "category_codes"}
+"""Roles an instrument binds under ``subject:`` (the child's identity) rather than under ``bindings:``."""
+
+
 class Instrument(_Strict):
     """A whole questionnaire as the guide prints it."""
 
@@ -375,3 +379,12 @@ class Instrument(_Strict):
     subject: Subject = Field(default_factory=Subject)
     field_classes: dict[FieldClass, list[str]] = Field(default_factory=dict)
     """Field class → question ids (NIK, phone, GPS and photo questions have their class by type)."""
+    bindings: dict[str, str] = Field(default_factory=dict)
+    """Role → question id: how code finds the questions it reads (roles are listed in ``flows.roles``)."""
+
+    def bound(self, role: str) -> str:
+        """The question id bound to ``role``: from ``bindings``, or ``subject`` for the child's identity."""
+        ref = getattr(self.subject, role) if role in SUBJECT_ROLES else self.bindings.get(role)
+        if ref is None:
+            raise KeyError(f"instrument {self.name!r} binds no question to the role {role!r}")
+        return str(ref)

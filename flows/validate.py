@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from flows import errors as E
 from flows.errors import DefinitionProblem
-from flows.schema import ALWAYS_PERSONAL, PERSONAL_CLASSES, SCHOOL_KINDS, SELECTS, Condition, Instrument, QuestionType, RegionLevel
+from flows.roles import ROLES, required_roles
+from flows.schema import (
+    ALWAYS_PERSONAL,
+    PERSONAL_CLASSES,
+    SCHOOL_KINDS,
+    SELECTS,
+    SUBJECT_ROLES,
+    Condition,
+    Instrument,
+    QuestionType,
+    RegionLevel,
+)
 from flows.structure import Layout, Node, build_layout
 from flows.values import MAX_TEXT_LENGTH
 
@@ -42,6 +53,7 @@ class _Checker:
             if category is None or category.choice(code) is None:
                 self.report(subject.category, E.UNKNOWN_CODE.format(field="subject.category_codes", code=code, ref=subject.category), E.UNKNOWN_CODE_FIX)
         self.check_field_classes()
+        self.check_bindings()
         if not self.problems:
             self.check_reachable()
         return self.problems
@@ -58,6 +70,24 @@ class _Checker:
                 node = self.layout.nodes.get(ref)
                 if fc in PERSONAL_CLASSES and node is not None and not node.question.personal:
                     self.report(ref, E.NOT_PERSONAL.format(type=fc.value), E.NOT_PERSONAL_FIX)
+
+    def check_bindings(self) -> None:
+        """Every bound role is known and points at a question; every role code reads from this form is bound."""
+        for role, ref in self.instrument.bindings.items():
+            if role in SUBJECT_ROLES:
+                self.report(None, E.ROLE_IN_BINDINGS.format(role=role), E.ROLE_IN_BINDINGS_FIX)
+            elif role not in ROLES:
+                known = ", ".join(r for r in ROLES if r not in SUBJECT_ROLES)
+                self.report(None, E.UNKNOWN_ROLE.format(role=role), E.UNKNOWN_ROLE_FIX.format(known=known))
+            if ref not in self.layout.nodes:
+                self.report(None, E.UNKNOWN_QUESTION.format(field=f"bindings.{role}", ref=ref), E.UNKNOWN_QUESTION_FIX)
+        for role in required_roles(self.instrument.name):
+            try:
+                self.instrument.bound(role)
+            except KeyError:
+                where = "subject" if role in SUBJECT_ROLES else "bindings"
+                self.report(None, E.MISSING_ROLE.format(where=where, role=role, meaning=ROLES[role].meaning),
+                            E.MISSING_ROLE_FIX.format(where=where, role=role))
 
     # -- one question ---------------------------------------------------------------------------------------
     def check_node(self, node: Node) -> None:

@@ -62,15 +62,15 @@ def parse_date(raw: Any, today: dt.date) -> Parsed:
     if isinstance(raw, dt.date):
         return raw.isoformat()
     text = _text(raw).lower()
-    day = month = year = None
+    ymd: tuple[int, int, int] | None = None
     if m := _ISO_DATE.match(text):
-        year, month, day = int(m[1]), int(m[2]), int(m[3])
+        ymd = int(m[1]), int(m[2]), int(m[3])
     elif m := _NUMERIC_DATE.match(text):
-        day, month, year = int(m[1]), int(m[2]), _full_year(m[3], today)
+        ymd = _full_year(m[3], today), int(m[2]), int(m[1])
     elif (m := _WORD_DATE.match(text)) and m[2] in _MONTHS:
-        day, month, year = int(m[1]), _MONTHS[m[2]], _full_year(m[3], today)
+        ymd = _full_year(m[3], today), _MONTHS[m[2]], int(m[1])
     try:
-        return dt.date(year, month, day).isoformat() if year else Problem(M.NOT_A_DATE, {"input": _text(raw)})
+        return dt.date(*ymd).isoformat() if ymd else Problem(M.NOT_A_DATE, {"input": _text(raw)})
     except ValueError:
         return Problem(M.NOT_A_DATE, {"input": _text(raw)})
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from app.i18n import translator
+from core.i18n import translator
 from reminders import rules
 from reminders import texts as T
 from reminders.render import PREFIX

@@ -10,8 +10,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.i18n import Translator, translator
-from bot.texts import ROLE_NAMES
+from cases.catalogue import name_of
+from core.authz import ROLE_NAMES
+from core.i18n import Translator, translator
 from reminders import texts as T
 from reminders.rules import BUTTONS, FILL, REASSIGN, SNOOZE, Kind, instrument_for
 
@@ -95,6 +96,9 @@ def render(c: Claimed) -> Message:
         text = t(T.UNREACHABLE, name=c.subject_name or unknown, role=t(ROLE_NAMES[role]) if role in ROLE_NAMES else role)
     elif kind == Kind.REASSIGN_REQUEST:
         text = t(T.REASSIGN_REQUEST, name=c.subject_name or unknown, child=child, village=village)
+    elif kind == Kind.REFERRAL_DUE:
+        text = t(T.REFERRAL_DUE, child=child, village=village, agency=name_of("referral", c.region_code, str(c.detail.get("agency", ""))),
+                 due=_date(c.detail.get("due", "")), referral=c.detail.get("referral", ""))
     else:  # a kind written by a newer version: say nothing wrong
         raise ValueError(f"unknown reminder kind {kind!r}")
     return Message(text, _buttons(t, c))

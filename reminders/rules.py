@@ -11,7 +11,9 @@ Every rule is tied to the case's own dates, never to one global cron:
   after the follow-up; a case without a reachable pendamping is escalated at once;
 * a recap to every kecamatan team member each ``recap_months`` and an evaluation prompt to every kabupaten team
   member each ``evaluation_months`` (Bab IV), on the first working day after the period;
-* a notice to the coordinators of a person the bot cannot reach, and a request to reassign a child.
+* a notice to the coordinators of a person the bot cannot reach, and a request to reassign a child;
+* a referral to an agency still open on its due date: one reminder to whoever referred the child (else the
+  case's pendamping), at the opening of that day's window; closing the referral cancels it.
 
 "The last log" of a case is the latest of: a status change (not a handover), a visit (``visits``), a submitted
 ``pendampingan`` or ``monitoring`` form. A new log starts a new period, so reminders of the old one stop.
@@ -51,6 +53,7 @@ class Kind(StrEnum):
     EVALUATION_SEMESTER = "evaluation_semester"
     UNREACHABLE_NOTICE = "unreachable_notice"
     REASSIGN_REQUEST = "reassign_request"
+    REFERRAL_DUE = "referral_due"
 
 
 BEFORE_RETURN = ("accompanied", "willing", "undecided", "not_willing", "school_chosen")
@@ -494,6 +497,31 @@ def periodic_reminders(member: TeamMember, settings: ReminderSettings, now: dt.d
 
 
 # -- notices -----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReferralSnapshot:
+    """An open referral (``cases.referrals``) and whom to remind of it."""
+
+    referral_id: int
+    case_id: int
+    region_code: str
+    due_date: dt.date
+    agency: str
+    recipient: Recipient | None
+
+
+def referral_reminders(referral: ReferralSnapshot, settings: ReminderSettings, horizon: dt.datetime) -> list[Due]:
+    """One reminder on the due date of a referral that is still open, inside the recipient's window."""
+    to = referral.recipient
+    if to is None or not to.reachable:
+        return []
+    at = window_opening(referral.due_date, to.timezone, settings)
+    if at > horizon:
+        return []
+    return [Due(Kind.REFERRAL_DUE, to.person_id, f"R{referral.referral_id}", at, to.timezone, referral.case_id,
+                referral.region_code, None, {"referral": referral.referral_id, "agency": referral.agency,
+                                             "due": referral.due_date.isoformat()})]
+
+
 def unreachable_period(person_id: int, marked_at: dt.datetime, tz: str) -> str:
     """One notice per unreachable person and local day it was found out (≤ 20 characters)."""
     return f"p{person_id}:{local_date(marked_at, tz):%Y%m%d}"

@@ -26,13 +26,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import String, cast, delete, func, literal, or_, select, text, tuple_, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from cases.referrals import OPEN as OPEN_REFERRALS
 from reminders import rules
 from reminders.rules import CASE_KINDS, RELEVANT_STATUSES, TEAM_ROLES, WATCHED_ROLES, CaseSnapshot, Due, Existing, Recipient, TeamMember
 from reminders.settings import ReminderSettings
 from storage.db import Database
-from storage.models import Assignment, Case, CaseEvent, CaseReminderDue, Person, Region, Reminder, ReminderState, Response, TimeZone, Visit
+from storage.models import (
+    Assignment,
+    Case,
+    CaseEvent,
+    CaseReminderDue,
+    Person,
+    Referral,
+    Region,
+    Reminder,
+    ReminderState,
+    Response,
+    TimeZone,
+    Visit,
+)
 from storage.repositories.sql import upsert_insert
 
 log = logging.getLogger(__name__)
@@ -437,7 +451,7 @@ def _existing(session: Session, current: list[tuple[int, str]]) -> dict[int, lis
 def _others(
     db: Database, settings: ReminderSettings, now: dt.datetime, horizon: dt.datetime, context: Context, report: ScheduleReport, dry_run: bool
 ) -> None:
-    """Recaps and evaluations for the teams, notices about people the bot cannot reach."""
+    """Recaps and evaluations for the teams, notices about people the bot cannot reach, referrals due."""
     periodic = [due for members in context.teams.values() for m in members for due in rules.periodic_reminders(m, settings, now, horizon)]
     with db.read() as session:
         unreachable = session.execute(
@@ -452,6 +466,8 @@ def _others(
             settings, now, context.zone_of(region),
         )
     ]
+    with db.read() as session:
+        notices += [due for referral in _open_referrals(session, context, horizon) for due in rules.referral_reminders(referral, settings, horizon)]
     if dry_run:
         with db.read() as session:
             known = _known_keys(session, periodic + notices)
@@ -463,6 +479,27 @@ def _others(
         report.periodic += insert_dues(session, periodic, now)
         report.notices += insert_dues(session, notices, now)
     report.inserted += report.periodic + report.notices
+
+
+def _open_referrals(session: Session, context: Context, horizon: dt.datetime) -> list[rules.ReferralSnapshot]:
+    """Open referrals due by ``horizon`` (a day of slack for the time zones), each with whom to remind: the
+    person who referred the child, else the case's active pendamping."""
+    pendamping = aliased(Person)
+    rows = session.execute(
+        select(Referral.id, Referral.case_id, Case.region_code, Referral.due_date, Referral.agency,
+               func.coalesce(Person.id, pendamping.id), func.coalesce(Person.region_code, pendamping.region_code),
+               func.coalesce(Person.unreachable, pendamping.unreachable), func.coalesce(Person.telegram_chat_id, pendamping.telegram_chat_id))
+        .join(Case, Case.id == Referral.case_id)
+        .outerjoin(Person, Person.id == Referral.referred_by)
+        .outerjoin(Assignment, (Assignment.case_id == Referral.case_id) & Assignment.active.is_(True) & Referral.referred_by.is_(None))
+        .outerjoin(pendamping, pendamping.id == Assignment.pendamping_id)
+        .where(Referral.status.in_(OPEN_REFERRALS), Referral.due_date <= (horizon + dt.timedelta(days=1)).date())
+    ).all()
+    return [
+        rules.ReferralSnapshot(rid, case_id, region, due, agency, None if pid is None else
+                               Recipient(pid, context.zone_of(home or region), not unreachable and chat is not None))
+        for rid, case_id, region, due, agency, pid, home, unreachable, chat in rows
+    ]
 
 
 def _known_keys(session: Session, dues: Sequence[Due]) -> set[tuple[str, int, int, str]]:

@@ -67,6 +67,11 @@ REASSIGN_REQUEST = N_(
     "Please assign a new pendamping."
 )
 
+REFERRAL_DUE = N_(
+    "📨 The referral of {child} ({village}) to {agency} was due on {due}. Has the agency answered? "
+    "Record it with /rujukan {referral}."
+)
+
 BUTTON_FILL_VISIT = N_("📝 Fill the visit log")
 BUTTON_FILL_MONITORING = N_("📝 Fill the monitoring")
 BUTTON_SNOOZE = N_("⏰ Remind me later")

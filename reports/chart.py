@@ -18,7 +18,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from app.i18n import Translator
+from core.i18n import Translator
 from reports import messages as M
 from reports.recap import RecapData, area_label, short_reason
 from reports.vocab import AGE_GROUPS

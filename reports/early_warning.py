@@ -27,14 +27,15 @@ pupils, not of cases.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Float, and_, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from app.i18n import translator
+from core.i18n import translator
+from flows.loader import bound
 from reports import messages as M
 from reports.sql import IN_SCHOOL, answer, has_code, in_scope, tune
 from storage.db import Database
@@ -49,8 +50,12 @@ LONG_TRAVEL_MINUTES = 60
 MANY_SIBLINGS = 3
 ALERT_ACTION = "risk.alert"
 
-MONITORING_FIELDS = ("C.1", "C.2", "C.3", "C.6", "C.7", "C.9", "D.1")
-INDICATOR_FIELDS = ("I.1a", "I.1b", "I.1c", "I.2a", "I.2b", "I.3", "I.4", "I.5", "I.6a", "I.6b", "I.7a", "I.8", "I.9")
+MONITORING = "monitoring"
+INDICATORS = "indikator-risiko"
+MONITORING_ROLES = ("still_in_school", "absence_band", "average_mark", "obstacles", "bullying_count", "will_continue", "parent_support")
+INDICATOR_ROLES = ("days_absent", "school_days", "absence_percent", "travel_hours", "travel_minutes", "siblings", "parent_education",
+                   "parent_income", "average_mark", "attitude_mark", "disability", "disability_support", "accessible_transport")
+"""The questions read, by role (``flows.roles``): each form's bindings say which question that is."""
 
 
 @dataclass(frozen=True)
@@ -84,39 +89,48 @@ def _has(value: Any, code: str) -> bool:
 
 
 def absence_percent(ind: Mapping[str, Any]) -> float | None:
-    """I.1c, or a/H × 100 from I.1a and I.1b when the calculation was not stored."""
-    stored = _number(ind.get("I.1c"))
+    """A = a/H × 100 as stored, or computed from a and H when the calculation was not stored."""
+    stored = _number(ind.get("absence_percent"))
     if stored is not None:
         return stored
-    absent, days = _number(ind.get("I.1a")), _number(ind.get("I.1b"))
+    absent, days = _number(ind.get("days_absent")), _number(ind.get("school_days"))
     return round(absent * 100 / days, 1) if absent is not None and days else None
 
 
 Rule = tuple[str, Callable[[Mapping[str, Any], Mapping[str, Any]], bool]]
 
 SIGNALS: list[Rule] = [
-    (M.RISK_ABSENCE, lambda m, i: m.get("C.2") == "2" or (absence_percent(i) or 0) > ABSENCE_LIMIT),
-    (M.RISK_BULLYING, lambda m, i: _has(m.get("C.6"), "6") and m.get("C.7") != "1"),
-    (M.RISK_COST, lambda m, i: _has(m.get("C.6"), "5")),
-    (M.RISK_LEARNING, lambda m, i: _has(m.get("C.6"), "2") or _has(m.get("C.6"), "3")),
-    (M.RISK_WONT_CONTINUE, lambda m, i: m.get("C.9") == "2"),
-    (M.RISK_UNSURE, lambda m, i: m.get("C.9") == "3"),
-    (M.RISK_LOW_GRADES, lambda m, i: any(v is not None and v < LOW_MARK for v in (_number(m.get("C.3")), _number(i.get("I.6a"))))
-     or i.get("I.6b") == "4"),
-    (M.RISK_NO_PARENT_SUPPORT, lambda m, i: _has(m.get("D.1"), "1")),
-    (M.RISK_DISABILITY, lambda m, i: i.get("I.7a") in ("2", "3") and (_has(i.get("I.8"), "5") or i.get("I.9") == "2")),
+    (M.RISK_ABSENCE, lambda m, i: m.get("absence_band") == "2" or (absence_percent(i) or 0) > ABSENCE_LIMIT),
+    (M.RISK_BULLYING, lambda m, i: _has(m.get("obstacles"), "6") and m.get("bullying_count") != "1"),
+    (M.RISK_COST, lambda m, i: _has(m.get("obstacles"), "5")),
+    (M.RISK_LEARNING, lambda m, i: _has(m.get("obstacles"), "2") or _has(m.get("obstacles"), "3")),
+    (M.RISK_WONT_CONTINUE, lambda m, i: m.get("will_continue") == "2"),
+    (M.RISK_UNSURE, lambda m, i: m.get("will_continue") == "3"),
+    (M.RISK_LOW_GRADES, lambda m, i: any(v is not None and v < LOW_MARK for v in (_number(m.get("average_mark")), _number(i.get("average_mark"))))
+     or i.get("attitude_mark") == "4"),
+    (M.RISK_NO_PARENT_SUPPORT, lambda m, i: _has(m.get("parent_support"), "1")),
+    (M.RISK_DISABILITY, lambda m, i: i.get("disability") in ("2", "3") and (_has(i.get("disability_support"), "5") or i.get("accessible_transport") == "2")),
 ]
 CONTEXT: list[Rule] = [
-    (M.RISK_LONG_TRAVEL, lambda m, i: (_number(i.get("I.2a")) or 0) * 60 + (_number(i.get("I.2b")) or 0) >= LONG_TRAVEL_MINUTES),
-    (M.RISK_LARGE_POOR_FAMILY, lambda m, i: (_number(i.get("I.3")) or 0) >= MANY_SIBLINGS and i.get("I.5") in ("1", "6")),
-    (M.RISK_LOW_PARENT_EDUCATION, lambda m, i: i.get("I.4") in ("1", "2")),
+    (M.RISK_LONG_TRAVEL, lambda m, i: (_number(i.get("travel_hours")) or 0) * 60 + (_number(i.get("travel_minutes")) or 0) >= LONG_TRAVEL_MINUTES),
+    (M.RISK_LARGE_POOR_FAMILY, lambda m, i: (_number(i.get("siblings")) or 0) >= MANY_SIBLINGS and i.get("parent_income") in ("1", "6")),
+    (M.RISK_LOW_PARENT_EDUCATION, lambda m, i: i.get("parent_education") in ("1", "2")),
 ]
+"""Each test reads the answers by role: ``m`` of the Monitoring, ``i`` of the Indikator Risiko."""
+
+
+def _by_role(instrument: str, answers: Mapping[str, Any], roles: tuple[str, ...]) -> dict[str, Any]:
+    return {role: answers.get(bound(instrument, role)) for role in roles}
 
 
 def assess(monitoring: Mapping[str, Any] | None, indicators: Mapping[str, Any] | None) -> tuple[list[str], list[str]]:
-    """(signals, context) for one pupil's latest Monitoring and Indikator Risiko answers. Pure."""
-    m, i = monitoring or {}, indicators or {}
-    if m.get("C.1") == "2":  # already out of school again: the lifecycle follows that, not the early warning
+    """(signals, context) for one pupil's latest Monitoring and Indikator Risiko answers (as stored). Pure."""
+    return _assess(_by_role(MONITORING, monitoring or {}, MONITORING_ROLES), _by_role(INDICATORS, indicators or {}, INDICATOR_ROLES))
+
+
+def _assess(m: Mapping[str, Any], i: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """:func:`assess` on answers keyed by role."""
+    if m.get("still_in_school") == "2":  # already out of school again: the lifecycle follows that, not the early warning
         m = {}
     signals = [reason for reason, test in SIGNALS if test(m, i)]
     context = [reason for reason, test in CONTEXT if test(m, i)] if signals else []
@@ -126,27 +140,30 @@ def assess(monitoring: Mapping[str, Any] | None, indicators: Mapping[str, Any] |
 def _candidates(mon: Any, ind: Any) -> ColumnElement[bool]:
     """SQL superset of the signals, so only possibly flagged pupils leave the database."""
 
-    def number(form: Any, key: str) -> ColumnElement[float]:
-        return cast(answer(key, form.answers), Float)
+    def m(role: str) -> ColumnElement[str]:
+        return answer(bound(MONITORING, role), mon.answers)
 
-    c6 = answer("C.6", mon.answers)
+    def i(role: str) -> ColumnElement[str]:
+        return answer(bound(INDICATORS, role), ind.answers)
+
+    obstacles = m("obstacles")
     absence = func.coalesce(
-        number(ind, "I.1c"), number(ind, "I.1a") * 100 / func.nullif(number(ind, "I.1b"), 0)
+        cast(i("absence_percent"), Float), cast(i("days_absent"), Float) * 100 / func.nullif(cast(i("school_days"), Float), 0)
     )
     return or_(
-        and_(mon.id.is_not(None), func.coalesce(answer("C.1", mon.answers), "") != "2", or_(
-            answer("C.2", mon.answers) == "2",
-            has_code(c6, "2"), has_code(c6, "3"), has_code(c6, "5"), has_code(c6, "6"),
-            answer("C.9", mon.answers).in_(("2", "3")),
-            number(mon, "C.3") < LOW_MARK,
-            has_code(answer("D.1", mon.answers), "1"),
+        and_(mon.id.is_not(None), func.coalesce(m("still_in_school"), "") != "2", or_(
+            m("absence_band") == "2",
+            has_code(obstacles, "2"), has_code(obstacles, "3"), has_code(obstacles, "5"), has_code(obstacles, "6"),
+            m("will_continue").in_(("2", "3")),
+            cast(m("average_mark"), Float) < LOW_MARK,
+            has_code(m("parent_support"), "1"),
         )),
         and_(ind.id.is_not(None), or_(
             absence > ABSENCE_LIMIT,
-            number(ind, "I.6a") < LOW_MARK,
-            answer("I.6b", ind.answers) == "4",
-            and_(answer("I.7a", ind.answers).in_(("2", "3")),
-                 or_(has_code(func.coalesce(answer("I.8", ind.answers), ""), "5"), answer("I.9", ind.answers) == "2")),
+            cast(i("average_mark"), Float) < LOW_MARK,
+            i("attitude_mark") == "4",
+            and_(i("disability").in_(("2", "3")),
+                 or_(has_code(func.coalesce(i("disability_support"), ""), "5"), i("accessible_transport") == "2")),
         )),
     )
 
@@ -164,7 +181,7 @@ def _statement(condition: ColumnElement[bool]) -> Any:
             .subquery(f"latest_{instrument.replace('-', '_')}")
         )
 
-    lm, li = latest("monitoring"), latest("indikator-risiko")
+    lm, li = latest(MONITORING), latest(INDICATORS)
     mon, ind = aliased(Response, name="mon"), aliased(Response, name="ind")
     pendamping = (
         select(Assignment.case_id.label("case_id"), func.max(Assignment.pendamping_id).label("pendamping_id"))
@@ -175,8 +192,8 @@ def _statement(condition: ColumnElement[bool]) -> Any:
     return (
         select(
             Case.id, Case.child_id, Case.reference, Case.region_code, Child.name, pendamping.c.pendamping_id,
-            *(answer(k, mon.answers).label(f"m:{k}") for k in MONITORING_FIELDS),
-            *(answer(k, ind.answers).label(f"i:{k}") for k in INDICATOR_FIELDS),
+            *(answer(bound(MONITORING, r), mon.answers).label(f"m:{r}") for r in MONITORING_ROLES),
+            *(answer(bound(INDICATORS, r), ind.answers).label(f"i:{r}") for r in INDICATOR_ROLES),
         )
         .join(Child, Child.id == Case.child_id)
         .outerjoin(lm, lm.c.case_id == Case.id)
@@ -197,19 +214,14 @@ def _statement(condition: ColumnElement[bool]) -> Any:
 def assessed(conn: Session | Connection, condition: ColumnElement[bool]) -> Iterator[Risk]:
     """The flagged pupils among the cases ``condition`` selects, unordered (the recap summary stores them)."""
     for row in conn.execute(_statement(condition)).mappings():
-        m = {k: row[f"m:{k}"] for k in MONITORING_FIELDS}
-        i = {k: row[f"i:{k}"] for k in INDICATOR_FIELDS}
-        signals, context = assess(_decode(m), _decode(i))
+        m = {r: row[f"m:{r}"] for r in MONITORING_ROLES}
+        i = {r: row[f"i:{r}"] for r in INDICATOR_ROLES}
+        signals, context = _assess(_decode(m), _decode(i))
         if signals:
             yield Risk(
                 child_id=row["child_id"], case_id=row["id"], reasons=signals + context, reference=row["reference"],
                 child_name=row["name"], region_code=row["region_code"], pendamping_id=row["pendamping_id"], context=context,
             )
-
-
-def ordered(risks: Iterable[Risk]) -> list[Risk]:
-    """Most signals first, then by reference."""
-    return sorted(risks, key=lambda r: (-(len(r.reasons) - len(r.context)), r.reference))
 
 
 def at_risk(db: Database, region_code: str, today: dt.date) -> list[Risk]:
@@ -221,7 +233,8 @@ def at_risk(db: Database, region_code: str, today: dt.date) -> list[Risk]:
     """
     with db.read() as session:
         tune(session)
-        return ordered(assessed(session, in_scope(Case.region_code, (region_code or "").strip())))
+        risks = list(assessed(session, in_scope(Case.region_code, (region_code or "").strip())))
+    return sorted(risks, key=lambda r: (-(len(r.reasons) - len(r.context)), r.reference))
 
 
 def _decode(values: dict[str, Any]) -> dict[str, Any]:

@@ -25,16 +25,16 @@ from openpyxl.styles import Font
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from app.authz import Action, Actor, allowed
-from app.visibility import FieldClass, Policy, policy
-from flows.loader import instrument_names
+from core.authz import Action, Actor, allowed
+from core.visibility import FieldClass, Policy, policy
+from flows.loader import bound, instrument_names
 from flows.registry import engine
 from flows.schema import QuestionType
 from flows.structure import Layout, Node
 from reports import messages as M
 from reports.lampiran2 import COLUMN_CLASSES, COLUMNS, EXTRA_COLUMNS, class_left, form_value, source_of
 from reports.sql import IDENTIFYING, IMPORT_INSTRUMENT, in_scope
-from reports.vocab import node, normalize_category
+from reports.vocab import child_answer, child_form, normalize_category, pendataan_node
 from storage.crypto import NikDecryptionError
 from storage.db import Database
 from storage.models import Case, CaseEvent, Child, Person, Region, Response, Role, Visit
@@ -70,7 +70,7 @@ class Sheet:
 
 
 def visible_to(view: Policy, sheet: Sheet) -> Sheet:
-    """The sheet as ``view`` may see it (``app.visibility``): hidden columns left out, masked ones masked."""
+    """The sheet as ``view`` may see it (``core.visibility``): hidden columns left out, masked ones masked."""
     classes = sheet.classes
     if classes is None:
         return sheet
@@ -104,7 +104,7 @@ def _export_detail(view: Policy, reason: str | None) -> dict[str, Any]:
 
 def authorize(db: Database, actor_id: int | None, action: Action, region_code: str) -> None:
     """``actor_id`` None is the command line (whoever can read the database); a person must be allowed by
-    :func:`app.authz.allowed`. A refusal is audited and raised as :class:`NotAllowed`."""
+    :func:`core.authz.allowed`. A refusal is audited and raised as :class:`NotAllowed`."""
     if actor_id is None:
         return
     with db.read() as session:
@@ -270,11 +270,9 @@ def _lampiran2_rows(db: Database, region_code: str) -> Iterator[list[Any]]:
                     nik = cipher.decrypt_nik(child.nik_encrypted)
                 except NikDecryptionError:
                     nik = None
-            nik = nik or answers.get("1.2.nik") or answers.get("B.3")
+            nik = nik or child_answer(answers, "nik")
             desa_name, kecamatan_name = _place(case.region_code, regions, instrument, answers)
-            category = normalize_category(case.category) or normalize_category(
-                answers.get("D.4") if instrument == "rekonfirmasi" else answers.get("3.6")
-            )
+            category = normalize_category(case.category) or normalize_category(answers.get(bound(child_form(instrument), "category")))
             yield [
                 number,
                 nik,
@@ -301,7 +299,7 @@ def _lampiran2_rows(db: Database, region_code: str) -> Iterator[list[Any]]:
                 class_left(instrument, answers),
                 form_value("SEKOLAH SEBELUMNYA", instrument, answers),
                 source_of(instrument, answers, reference),
-                child.nisn or answers.get("1.3.nisn") or answers.get("B.4"),
+                child.nisn or child_answer(answers, "nisn"),
                 case.region_code,
                 case.reference,
                 case.status,
@@ -312,7 +310,7 @@ def _lampiran2_rows(db: Database, region_code: str) -> Iterator[list[Any]]:
 def _category_label(code: str | None) -> str | None:
     if code is None:
         return None
-    choice = node("pendataan", "3.6").choice(code)
+    choice = pendataan_node("category").choice(code)
     return choice.label if choice else code
 
 
@@ -322,7 +320,7 @@ def _place(code: str, regions: dict[str, tuple[str, str | None, str]], instrumen
     if level == "desa":
         return name, regions.get(parent or "", (parent, None, ""))[0]
     if level == "kecamatan":
-        return answers.get("1.7.desa") or answers.get("B.10"), name
+        return child_answer(answers, "desa"), name
     return None, None
 
 

@@ -27,8 +27,8 @@ from openpyxl.utils.datetime import from_excel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.authz import Action
-from app.i18n import Translator
+from core.authz import Action
+from core.i18n import Translator
 from flows.messages import Problem
 from flows.values import age_on, parse_date
 from reports import messages as M
@@ -37,7 +37,7 @@ from reports.import_publish import CHUNK, Publisher, Row, undo
 from reports.lampiran2 import CLASS_KEY, COLUMNS, SOURCE_KEY, TEXT_SUFFIX, column_for
 from reports.sql import in_scope
 from reports.tables import Limits, Rows, TableRefused, read_sheets
-from reports.vocab import fold, node, normalize_category
+from reports.vocab import fold, node, normalize_category, pendataan_ids
 from storage.crypto import NikCipher
 from storage.db import Database
 from storage.models import Language, Person, Region, Role, Sex
@@ -56,10 +56,11 @@ COMMAND_LINE_TELEGRAM_ID = 0
 COMMAND_LINE_NAME = "ats-bot (baris perintah)"
 
 SELECTS = {
-    "PENDIDIKAN TERAKHIR": "3.2", "AGAMA": "1.8", "STATUS PERKAWINAN": "1.9", "PEKERJAAN": "1.10",
-    "PEKERJAAN AYAH": "2.2", "PEKERJAAN IBU": "2.5", "ALASAN": "3.1",
+    "PENDIDIKAN TERAKHIR": "last_education", "AGAMA": "religion", "STATUS PERKAWINAN": "marital_status", "PEKERJAAN": "occupation",
+    "PEKERJAAN AYAH": "father_occupation", "PEKERJAAN IBU": "mother_occupation", "ALASAN": "reasons",
 }
-TEXTS = {"NAMA AYAH": "2.1", "NAMA IBU": "2.4", "SEKOLAH SEBELUMNYA": "3.5", "TEMPAT LAHIR": "1.5"}
+TEXTS = {"NAMA AYAH": "father_name", "NAMA IBU": "mother_name", "SEKOLAH SEBELUMNYA": "previous_school", "TEMPAT LAHIR": "birth_place"}
+"""Lampiran 2 column → the role (``flows.roles``) of the Pendataan question an imported row answers."""
 _NO_NUMBER = {"", "-", "0", "tidak ada", "belum ada", "tidak punya", "belum punya", "tdk ada", "none", "null", "n a"}
 _SEX = {
     "L": {"l", "lk", "laki laki", "laki", "pria", "1", "m", "male", "boy"},
@@ -399,27 +400,28 @@ class _Checker:
         category = normalize_category(category_text) if category_text and category_text != "-" else None
         if category_text and category_text != "-" and category is None:
             self.error(line, "KATEGORI", M.IMPORT_BAD_CATEGORY, value=category_text)
-        answers: dict[str, Any] = {"1.1": name}
-        for column, question in SELECTS.items():
-            self.choice(line, column, question, cells.get(column), answers)
-        for column, question in TEXTS.items():
+        q = pendataan_ids()
+        answers: dict[str, Any] = {q["name"]: name}
+        for column, role in SELECTS.items():
+            self.choice(line, column, q[role], cells.get(column), answers)
+        for column, role in TEXTS.items():
             if value := _text(cells.get(column)):
-                answers[question] = value
+                answers[q[role]] = value
         if nik:
-            answers["1.2"], answers["1.2.nik"] = "1", nik
+            answers[q["has_nik"]], answers[q["nik"]] = "1", nik
             info = parse_nik(nik, reference_date=self.today)
             if born and info.birth_date and dt.date.fromisoformat(info.birth_date) != born:
                 self.warn(line, "NIK", M.IMPORT_NIK_DATE, nik_date=dt.date.fromisoformat(info.birth_date))
         if nisn:
-            answers["1.3"], answers["1.3.nisn"] = "1", nisn
+            answers[q["has_nisn"]], answers[q["nisn"]] = "1", nisn
         if sex:
-            answers["1.4"] = "1" if sex is Sex.L else "2"
+            answers[q["sex"]] = "1" if sex is Sex.L else "2"
         if born:
-            answers["1.6"] = born.isoformat()
+            answers[q["birth_date"]] = born.isoformat()
         address = _text(cells.get("ALAMAT")) or None
         details: tuple[tuple[str, Any], ...] = (
-            ("1.7.jalan", address), ("1.7.rt", rt), ("1.7.rw", rw), ("3.4", year),
-            ("3.6", category), (CLASS_KEY, _text(cells.get("KELUAR KELAS")) or None), (SOURCE_KEY, _text(cells.get("SUMBER DATA")) or None))
+            (q["address"], address), (q["rt"], rt), (q["rw"], rw), (q["year_left"], year),
+            (q["category"], category), (CLASS_KEY, _text(cells.get("KELUAR KELAS")) or None), (SOURCE_KEY, _text(cells.get("SUMBER DATA")) or None))
         for key, value in details:
             if value is not None:
                 answers[key] = value

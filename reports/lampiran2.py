@@ -12,7 +12,7 @@ from typing import Any
 
 from flows.schema import FieldClass
 from reports.sql import IMPORT_INSTRUMENT
-from reports.vocab import fold, node
+from reports.vocab import child_question, fold, node
 
 COLUMNS = (
     "NO", "NIK", "NAMA LENGKAP", "TEMPAT LAHIR", "TANGGAL LAHIR", "L/P", "NAMA AYAH", "NAMA IBU",
@@ -29,23 +29,24 @@ COLUMN_CLASSES = {
     "TANGGAL LAHIR": FieldClass.IDENTITY, "NAMA AYAH": FieldClass.IDENTITY, "NAMA IBU": FieldClass.IDENTITY,
     "ALAMAT": FieldClass.LOCATION, "RT": FieldClass.LOCATION, "RW": FieldClass.LOCATION,
 }
-"""The personal columns and their field class (``app.visibility``); the others are plain record data."""
+"""The personal columns and their field class (``core.visibility``); the others are plain record data."""
 
-FORM_FIELDS: dict[str, tuple[str, str | None]] = {
-    "NAMA AYAH": ("2.1", "C.1"),
-    "NAMA IBU": ("2.4", "C.4"),
-    "PENDIDIKAN TERAKHIR": ("3.2", "D.2"),
-    "AGAMA": ("1.8", "B.13"),
-    "STATUS PERKAWINAN": ("1.9", "B.12a"),
-    "PEKERJAAN": ("1.10", "B.13a"),
-    "PEKERJAAN AYAH": ("2.2", "C.2"),
-    "PEKERJAAN IBU": ("2.5", "C.5"),
-    "ALASAN": ("3.1", "D.1"),
-    "KATEGORI": ("3.6", "D.4"),
-    "TAHUN KELUAR": ("3.4", None),
-    "SEKOLAH SEBELUMNYA": ("3.5", None),
+FORM_FIELDS: dict[str, str] = {
+    "NAMA AYAH": "father_name",
+    "NAMA IBU": "mother_name",
+    "PENDIDIKAN TERAKHIR": "last_education",
+    "AGAMA": "religion",
+    "STATUS PERKAWINAN": "marital_status",
+    "PEKERJAAN": "occupation",
+    "PEKERJAAN AYAH": "father_occupation",
+    "PEKERJAAN IBU": "mother_occupation",
+    "ALASAN": "reasons",
+    "KATEGORI": "category",
+    "TAHUN KELUAR": "year_left",
+    "SEKOLAH SEBELUMNYA": "previous_school",
 }
-"""Lampiran 2 column → (Pendataan question, Rekonfirmasi question). Imported rows use the Pendataan ids."""
+"""Lampiran 2 column → the role (``flows.roles``) of its question in Pendataan and Rekonfirmasi (which does
+not ask the last two). Imported rows use the Pendataan ids."""
 
 SOURCE_KEY = "sumber_data"
 CLASS_KEY = "keluar_kelas"
@@ -98,8 +99,7 @@ def column_for(header: Any) -> str | None:
 
 # -- values from a form ----------------------------------------------------------------------------------------------
 def question_for(column: str, instrument: str) -> str | None:
-    pendataan, rekonfirmasi = FORM_FIELDS[column]
-    return rekonfirmasi if instrument == "rekonfirmasi" else pendataan
+    return child_question(instrument, FORM_FIELDS[column])
 
 
 def form_value(column: str, instrument: str | None, answers: Mapping[str, Any] | None) -> Any:

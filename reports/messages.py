@@ -1,7 +1,7 @@
 """Every text the reports show a person, as Babel message ids (English; translated in ``locales/``).
 
 Functions here never format text for a language themselves: the recap renders with a
-:class:`app.i18n.Translator`; import errors, risk reasons and reconciliation matches carry message ids with
+:class:`core.i18n.Translator`; import errors, risk reasons and reconciliation matches carry message ids with
 parameters, so whoever shows them (the bot, the command line) translates them.
 """
 
@@ -15,6 +15,7 @@ from flows.schema import FieldClass
 RECAP_TITLE = N_("ATS recap · {region} · {date}")
 RECAP_EMPTY = N_("No child is recorded in {region} yet.")
 RECAP_TOTAL = N_("Children: {total} (boys {boys}, girls {girls})")
+RECAP_AWAITING_CHECK = N_("Awaiting kecamatan check: {count} verified children (not yet in the kabupaten's counts)")
 RECAP_CATEGORIES = N_("Never schooled {never} · dropped out {dropped} · did not continue {not_continued}")
 RECAP_STATUS = N_("Status: {list}")
 RECAP_AGES = N_("Age 7–12: {young} · 13–15: {middle} · 16–18: {old}")
@@ -29,6 +30,11 @@ RECAP_AT_RISK_NONE = N_("No pupil is flagged at risk of dropping out again.")
 RECAP_AT_RISK_ITEM = N_("• {name} ({reference}): {reasons}")
 RECAP_MORE = N_("…and {count} more.")
 NATIONAL = N_("all regions")
+REFERRALS_LINE = N_("Referrals: {list}")
+REFERRALS_ITEM = N_("{agency} {total} (open {open}, done {done}, overdue {overdue})")
+ASSISTANCE_LINE = N_("Assistance: {list}")
+ASSISTANCE_ITEM = N_("{programme}: {children} children, {approved} approved, Rp{paid} disbursed")
+PROGRAMME_LIST_NOT_ALLOWED = N_("Only the kabupaten team of this kabupaten (or the administrator) may take this list.")
 AREA_WITHOUT_DESA = N_("{region} (desa not known)")
 
 # -- chart ---------------------------------------------------------------------------------------------------
@@ -145,4 +151,4 @@ EXPORT_FULL_NIK_NOT_ALLOWED = N_("Full NIKs are exported only for the kabupaten 
 EXPORT_UNKNOWN_INSTRUMENT = N_('No form "{name}".')
 
 RISK_FIELD_CLASSES = {RISK_DISABILITY: FieldClass.HEALTH}
-"""Risk reasons that reveal a field class of ``app.visibility`` (not named where that class is hidden)."""
+"""Risk reasons that reveal a field class of ``core.visibility`` (not named where that class is hidden)."""

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.i18n import Translator, translator
-from app.visibility import HIDDEN, FieldClass, Policy
+from core.i18n import Translator, translator
+from core.visibility import HIDDEN, FieldClass, Policy
 from reports import messages as M
 from reports import summary
 from reports.early_warning import Risk
@@ -149,8 +149,8 @@ def age_group(birth_month: str, today: dt.date) -> str:
     older from the first day of the birthday month (the summary keeps the month, not the day)."""
     if not birth_month:
         return "unknown"
-    for bound, group in _age_bounds(today):
-        if birth_month > bound:
+    for born_after, group in _age_bounds(today):
+        if birth_month > born_after:
             return group
     return "over-18"
 

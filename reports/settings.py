@@ -1,4 +1,4 @@
-"""The settings of the reports package (same ``.env`` as :mod:`app.settings`)."""
+"""The settings of the reports package (same ``.env`` as :mod:`core.settings`)."""
 
 from __future__ import annotations
 

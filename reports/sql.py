@@ -38,7 +38,7 @@ def in_scope(column: KeyedColumnElement[Any] | Any, region_code: str | None) -> 
 
 
 def covers(scope: str | None, region: str | None) -> bool:
-    """Same rule as :func:`app.authz.covers`, with ``None``/``""`` as the national scope."""
+    """Same rule as :func:`core.authz.covers`, with ``None``/``""`` as the national scope."""
     if not scope:
         return True
     return region is not None and (region == scope or region.startswith(scope + "."))

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, bindparam, case, delete, func, insert, literal, select, text, true, union_all, update
 from sqlalchemy.orm import Session, aliased
 
+from flows.loader import bound
 from reports.early_warning import Risk, assessed
 from reports.sql import IDENTIFYING, IMPORT_INSTRUMENT, answer, quoted
 from reports.vocab import normalize_category
@@ -110,7 +111,14 @@ def _facts_query(where: Any) -> Any:
     form = aliased(Response, name="form")
     desa = aliased(Region, name="desa")
     own = aliased(Region, name="own")
-    typed = func.lower(func.trim(func.coalesce(answer("1.7.desa", form.answers), answer("B.10", form.answers))))
+
+    def p(role: str) -> str:
+        return bound("pendataan", role)
+
+    def r(role: str) -> str:
+        return bound("rekonfirmasi", role)
+
+    typed = func.lower(func.trim(func.coalesce(answer(p("desa"), form.answers), answer(r("desa"), form.answers))))
     resolved = (
         select(func.min(desa.code))
         .where(desa.level == "desa", desa.parent_code == Case.region_code, func.lower(desa.name) == typed)
@@ -127,10 +135,10 @@ def _facts_query(where: Any) -> Any:
             Case.region_code,
             case((func.length(Case.region_code) < 13, resolved), else_=None).label("desa"),
             Case.status,
-            func.coalesce(Case.category, answer("3.6", form.answers), answer("D.4", form.answers)).label("category"),
+            func.coalesce(Case.category, answer(p("category"), form.answers), answer(r("category"), form.answers)).label("category"),
             Child.sex,
             Child.birth_date,
-            case((form.instrument == "rekonfirmasi", answer("D.1", form.answers)), else_=quoted(answer("3.1", form.answers))).label("reasons"),
+            case((form.instrument == "rekonfirmasi", answer(r("reasons"), form.answers)), else_=quoted(answer(p("reasons"), form.answers))).label("reasons"),
             own.timezone,
             last("verify").label("verified"),
             last("accept_check").label("accepted"),
@@ -189,12 +197,13 @@ def _histories(conn: Connection, where: Any) -> dict[int, _History]:
             history.dropped.append(at)
         elif history.returned is None or at < history.returned:
             history.returned = at
-    still = answer("C.1")
-    for case_id, submitted, value in conn.execute(
+    still = answer(bound("monitoring", "still_in_school"))
+    for owner, submitted, value in conn.execute(
         select(Response.case_id, Response.submitted_at, still)
         .where(Response.instrument == "monitoring", still.in_(("1", "2")), where(Response.case_id))
     ):
-        histories[case_id].monitored.append((submitted, value == "1"))
+        if owner is not None:
+            histories[owner].monitored.append((submitted, value == "1"))
     return histories
 
 
@@ -301,12 +310,12 @@ SELECT c.id, c.region_code, substr(c.region_code, 1, 5), coalesce(d.code, c.regi
        CASE WHEN r.category IN ('1', '2', '3') THEN r.category ELSE '' END,
        coalesce(ch.sex, ''), coalesce(to_char(ch.birth_date, 'YYYY-MM'), ''),
        left(coalesce(CASE
-         WHEN f.instrument = 'rekonfirmasi' AND jsonb_typeof(f.answers -> 'D.1') = 'array' THEN (
+         WHEN f.instrument = 'rekonfirmasi' AND jsonb_typeof(f.answers -> CAST(:reasons_r AS text)) = 'array' THEN (
            SELECT string_agg(v, ',' ORDER BY o) FROM (
-             SELECT DISTINCT ON (v) v, o FROM jsonb_array_elements_text(f.answers -> 'D.1') WITH ORDINALITY AS e(v, o)
+             SELECT DISTINCT ON (v) v, o FROM jsonb_array_elements_text(f.answers -> CAST(:reasons_r AS text)) WITH ORDINALITY AS e(v, o)
              ORDER BY v, o) AS firsts)
-         WHEN f.instrument = 'rekonfirmasi' THEN btrim(f.answers ->> 'D.1', '"')
-         ELSE btrim(f.answers ->> '3.1', '"') END, ''), 80),
+         WHEN f.instrument = 'rekonfirmasi' THEN btrim(f.answers ->> CAST(:reasons_r AS text), '"')
+         ELSE btrim(f.answers ->> CAST(:reasons_p AS text), '"') END, ''), 80),
        coalesce(to_char(ev.returned_at AT TIME ZONE {_ZONE}, 'YYYY'), ''),
        coalesce(q.quarters, ''), '', 0,
        CASE WHEN c.status IN :checkable AND ev.verified IS NOT NULL AND (ev.accepted IS NULL OR ev.accepted < ev.verified)
@@ -325,26 +334,26 @@ LEFT JOIN (SELECT case_id, string_agg(quarter || ':' || CASE WHEN still THEN '{S
                                       ORDER BY quarter COLLATE "C") AS quarters
            FROM (SELECT m.case_id, to_char(m.at AT TIME ZONE coalesce(z.timezone, 'Asia/Jakarta'), 'YYYY-Q') AS quarter,
                         bool_and(m.still) AS still
-                 FROM (SELECT case_id, submitted_at AS at, answers ->> 'C.1' = '1' AS still FROM responses
-                       WHERE instrument = 'monitoring' AND answers ->> 'C.1' IN ('1', '2') AND case_id IS NOT NULL
+                 FROM (SELECT case_id, submitted_at AS at, answers ->> CAST(:still_m AS text) = '1' AS still FROM responses
+                       WHERE instrument = 'monitoring' AND answers ->> CAST(:still_m AS text) IN ('1', '2') AND case_id IS NOT NULL
                        UNION ALL
                        SELECT case_id, at, false FROM case_events WHERE to_status = 'dropped_out_again') m
                  JOIN cases mc ON mc.id = m.case_id LEFT JOIN regions z ON z.code = mc.region_code
                  GROUP BY 1, 2) per_quarter
            GROUP BY case_id) q ON q.case_id = c.id
-CROSS JOIN LATERAL (SELECT coalesce(c.category, f.answers ->> '3.6', f.answers ->> 'D.4') AS category,
-                           lower(btrim(coalesce(f.answers ->> '1.7.desa', f.answers ->> 'B.10'))) AS typed) r
+CROSS JOIN LATERAL (SELECT coalesce(c.category, f.answers ->> CAST(:category_p AS text), f.answers ->> CAST(:category_r AS text)) AS category,
+                           lower(btrim(coalesce(f.answers ->> CAST(:desa_p AS text), f.answers ->> CAST(:desa_r AS text)))) AS typed) r
 LEFT JOIN (SELECT parent_code, lower(name) AS name, min(code) AS code FROM regions WHERE level = 'desa'
            GROUP BY parent_code, lower(name)) d ON length(c.region_code) < 13 AND d.parent_code = c.region_code AND d.name = r.typed
 WHERE c.duplicate_of IS NULL
 """).bindparams(bindparam("checkable", value=CHECKABLE, expanding=True))
 _RAW_CATEGORIES = text("""
-SELECT c.id, coalesce(c.category, f.answers ->> '3.6', f.answers ->> 'D.4')
+SELECT c.id, coalesce(c.category, f.answers ->> CAST(:category_p AS text), f.answers ->> CAST(:category_r AS text))
 FROM recap_facts rf JOIN cases c ON c.id = rf.case_id
 LEFT JOIN (SELECT case_id, max(id) AS rid FROM responses
            WHERE instrument IN ('pendataan', 'rekonfirmasi', 'impor') AND case_id IS NOT NULL GROUP BY case_id) l ON l.case_id = c.id
 LEFT JOIN responses f ON f.id = l.rid
-WHERE rf.category = '' AND coalesce(c.category, f.answers ->> '3.6', f.answers ->> 'D.4') IS NOT NULL
+WHERE rf.category = '' AND coalesce(c.category, f.answers ->> CAST(:category_p AS text), f.answers ->> CAST(:category_r AS text)) IS NOT NULL
 """)
 
 
@@ -352,8 +361,10 @@ def _rebuild_postgres(conn: Connection) -> int:
     """Every case's facts in one ``INSERT … SELECT`` (the same rules as :func:`compute`); the few categories
     typed as labels rather than codes are then normalised here, and the pupils at risk marked (the early
     warning's rules are Python: only its candidates leave the database)."""
-    total = conn.execute(_FACTS_POSTGRES).rowcount or 0
-    fixes = [{"fixed_id": case_id, "fixed": _category(raw) or ""} for case_id, raw in conn.execute(_RAW_CATEGORIES)]
+    questions = {f"{role}_{tag}": bound(form, role) for form, tag in (("pendataan", "p"), ("rekonfirmasi", "r"))
+                 for role in ("category", "reasons", "desa")}
+    total = conn.execute(_FACTS_POSTGRES, {**questions, "still_m": bound("monitoring", "still_in_school")}).rowcount or 0
+    fixes = [{"fixed_id": case_id, "fixed": _category(raw) or ""} for case_id, raw in conn.execute(_RAW_CATEGORIES, questions)]
     fixes = [f for f in fixes if f["fixed"]]
     if fixes:
         conn.execute(update(RecapFact).where(RecapFact.case_id == bindparam("fixed_id")).values(category=bindparam("fixed")), fixes)

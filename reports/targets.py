@@ -73,7 +73,7 @@ def targets_for(session: Session, region_code: str | None) -> dict[int, int]:
 
 def set_target(session: Session, region_code: str, year: int, children: int | None, *, actor_id: int | None) -> None:
     """Store (or, with ``children=None``, remove) a kabupaten's target for a year, audited in the same
-    transaction. Authorisation is the caller's (``app.authz.Action.SET_TARGETS``)."""
+    transaction. Authorisation is the caller's (``core.authz.Action.SET_TARGETS``)."""
     level = session.scalar(select(Region.level).where(Region.code == region_code))
     if level is not RegionLevel.KABUPATEN:
         raise TargetError("region", f"{region_code!r} is not a loaded kabupaten/kota")

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 
+from flows.loader import bound
 from flows.registry import engine
+from flows.roles import required_roles
 from flows.structure import Node
 
 CATEGORIES = ("1", "2", "3")
@@ -39,7 +43,7 @@ def normalize_category(value: object) -> str | None:
     for code, words in _CATEGORY_WORDS.items():
         if text in words:
             return code
-    for code, label in ((c.code, c.label) for c in node("pendataan", "3.6").choices):
+    for code, label in ((c.code, c.label) for c in pendataan_node("category").choices):
         if text == fold(label):
             return code
     return None
@@ -50,12 +54,46 @@ def node(instrument: str, question: str) -> Node:
     return engine(instrument).layout.nodes[question]
 
 
+def pendataan_node(role: str) -> Node:
+    """The Pendataan question bound to ``role``: its options are the codes reports count by."""
+    return node("pendataan", bound("pendataan", role))
+
+
+@cache
+def pendataan_ids() -> dict[str, str]:
+    """Every role Pendataan is read by → its question id (imported rows are written under these ids)."""
+    return {role: bound("pendataan", role) for role in required_roles("pendataan")}
+
+
+CHILD_FORMS = ("pendataan", "rekonfirmasi")
+"""The forms that describe an out-of-school child (Lampiran 4 and 5); imported rows use Pendataan's ids."""
+
+
+def child_form(instrument: str | None) -> str:
+    """The child form whose question ids a response of ``instrument`` uses."""
+    return "rekonfirmasi" if instrument == "rekonfirmasi" else "pendataan"
+
+
+def child_question(instrument: str | None, role: str) -> str | None:
+    """The question ``instrument``'s child form binds to ``role``; None when that form does not ask it."""
+    try:
+        return bound(child_form(instrument), role)
+    except KeyError:
+        return None
+
+
+def child_answer(answers: Mapping[str, Any], role: str) -> Any:
+    """The answer to ``role`` in the answers of either child form (a response holds the ids of one of them)."""
+    values = [answers.get(bound(form, role)) for form in CHILD_FORMS]
+    return next((v for v in values if v), values[-1])
+
+
 def reason_codes() -> list[str]:
-    """Pendataan 3.1 codes (Rekonfirmasi D.1 uses the same numbering)."""
-    return [c.code for c in node("pendataan", "3.1").choices]
+    """The codes of Pendataan's reasons for leaving school (Rekonfirmasi uses the same numbering)."""
+    return [c.code for c in pendataan_node("reasons").choices]
 
 
 def reason_label(code: str) -> str:
     """The Indonesian label of a reason code (translate with ``Translator.label``)."""
-    choice = node("pendataan", "3.1").choice(code)
+    choice = pendataan_node("reasons").choice(code)
     return choice.label if choice else code

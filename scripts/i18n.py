@@ -28,11 +28,11 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.i18n import DOMAINS, LANGUAGES, LOCALES_DIR
+from core.i18n import DOMAINS, LANGUAGES, LOCALES_DIR
 from flows.loader import instrument_names, load_instrument
 from flows.structure import OTHER_LABEL, build_layout
 
-PACKAGES = ("app", "bot", "cases", "flows", "reminders", "reports", "storage", "web")
+PACKAGES = ("app", "bot", "cases", "core", "flows", "reminders", "reports", "storage", "web")
 KEYWORDS = {"N_": None, "_": None, "ngettext": (1, 2), "plural": (1, 2)}
 PROJECT, VERSION = "ATS Bot", "1"
 SOURCE_LANGUAGE = {"messages": "en", "instruments": "id"}

@@ -16,6 +16,11 @@ fi
 
 bash scripts/install.sh test
 
+# Gates before any test: the project's lint rules, and types (mypy's strict flags for the modules pyproject.toml
+# lists, its defaults for the rest). Either failing stops the run.
+.venv/bin/ruff check .
+.venv/bin/mypy
+
 # A throwaway PostgreSQL server as an unprivileged user (initdb refuses root); the tests use its URL.
 TEST_POSTGRES_URL=$(bash scripts/pg-test-server.sh start)
 export TEST_POSTGRES_URL

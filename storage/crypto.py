@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from app.commands import CommandError
+from core.errors import OperatorError
 
 _FORMAT = b"\x02"
 _NONCE_BYTES = 12
@@ -42,7 +42,7 @@ RELOAD_SECONDS = 1.0
 """How often a key ring backed by a file looks for a new key (so a rotation reaches a running bot)."""
 
 
-class DataKeyError(CommandError):
+class DataKeyError(OperatorError):
     """A key problem an operator must fix: the message is one clear line saying what and how."""
 
 
@@ -54,7 +54,7 @@ class WeakDataKeyError(DataKeyError):
     """A production key too short or too simple to resist guessing."""
 
 
-class NikDecryptionError(CommandError, ValueError):
+class NikDecryptionError(OperatorError, ValueError):
     """The ciphertext was not made with a key of this ring (wrong key, or tampered data)."""
 
 

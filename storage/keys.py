@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.settings import Environment, Settings
+from core.settings import Environment, Settings
 from storage.crypto import Keyring, MissingDataKeyError, WeakDataKeyError, key_id
 
 MIN_PRODUCTION_KEY_CHARS = 32

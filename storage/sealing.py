@@ -61,7 +61,7 @@ def seal_answers(value: Any, keyring: Keyring, personal: frozenset[str] | None =
 
 def open_answers(value: Any, keyring: Keyring | Callable[[], Keyring]) -> Any:
     """Answers with every sealed value opened (``keyring`` may be a function, asked only if something is sealed)."""
-    ring = (lambda: keyring) if isinstance(keyring, Keyring) else keyring
+    ring: Callable[[], Keyring] = (lambda: keyring) if isinstance(keyring, Keyring) else keyring
     return _walk(value, lambda _key, item: ring().open(item) if is_sealed(item) else None)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.settings import Settings
+from core.settings import Settings
 from storage.db import Database
 from storage.keyring_check import verify_keyring
 from storage.keys import keyring_from_settings

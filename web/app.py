@@ -15,8 +15,8 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from app.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, translator
-from app.settings import Settings
+from core.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, translator
+from core.settings import Settings
 from storage.db import Database
 from storage.repositories.audit import record
 from web import auth

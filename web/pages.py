@@ -2,7 +2,7 @@
 
 Aggregates are :func:`reports.recap.recap_data` (the same numbers as ``/rekap``); lists and records come from
 :mod:`web.queries` under :func:`web.scope.case_condition`; every value about a child passes the role's field
-visibility (:mod:`app.visibility`)."""
+visibility (:mod:`core.visibility`)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from app.authz import Action, covers
-from app.authz import allowed as authz_allowed
-from app.visibility import HIDDEN, F
 from cases import documents
 from cases.service import case_history, case_summary
+from core.authz import Action, covers
+from core.authz import allowed as authz_allowed
+from core.visibility import HIDDEN, F
 from reports.early_warning import at_risk
 from reports.export import NotAllowed, export_region, export_responses
 from reports.recap import RecapData, area_label, recap_data, short_reason

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.i18n import Translator
-from app.visibility import Policy, filter_answers
 from cases.messages import STATUS_LABELS
+from core.i18n import Translator
+from core.visibility import Policy, filter_answers
 from flows.registry import engine
 from flows.schema import QuestionType
 from flows.structure import Layout

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from flows.loader import bound
 from reminders.rules import CASE_KINDS
 from reports.sql import IN_SCHOOL, answer, has_code, in_scope
 from storage.models import (
@@ -209,7 +210,7 @@ def school_view(session: Session, school_id: int, condition: ColumnElement[bool]
     case_ids = [r[0] for r in rows] or [-1]
     bullying = int(session.scalar(
         select(func.count(func.distinct(Response.case_id))).where(
-            Response.instrument == "monitoring", Response.case_id.in_(case_ids), has_code(answer("C.6"), BULLYING_CODE))
+            Response.instrument == "monitoring", Response.case_id.in_(case_ids), has_code(answer(bound("monitoring", "obstacles")), BULLYING_CODE))
     ) or 0)
     pupils = [CaseRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6] or r[5], r[7], False, r[0] in at_risk_ids) for r in rows]
     return SchoolView(school.id, school.name, school.npsn, str(school.level), school.region_code, len(rows), len(old),
@@ -257,7 +258,7 @@ class MapPoint:
 
 
 def located_cases(session: Session, condition: ColumnElement[bool], limit: int = 5000) -> list[tuple[str, str, dict[str, Any]]]:
-    """(reference, status, GPS answer) of the latest Rekonfirmasi with a location (D.8), or the form's own location."""
+    """(reference, status, GPS answer) of the latest Rekonfirmasi with a location (the child's home), or the form's own location."""
     form = aliased(Response)
     latest = select(form.case_id, func.max(form.id).label("rid")).where(
         form.instrument == "rekonfirmasi", form.case_id.is_not(None)).group_by(form.case_id).subquery()
@@ -268,7 +269,7 @@ def located_cases(session: Session, condition: ColumnElement[bool], limit: int =
     ).all()
     found = []
     for reference, status, answers, location in rows:
-        gps = (answers or {}).get("D.8") or location
+        gps = (answers or {}).get(bound("rekonfirmasi", "home_location")) or location
         if isinstance(gps, dict) and gps.get("latitude") is not None and gps.get("longitude") is not None:
             found.append((reference, status, gps))
     return found

@@ -1,17 +1,17 @@
 """What a signed-in person may see: the chat's role × region × relation rules, as SQL conditions and checks.
 
-Teams (and the administrator) see every case of their region (``app.authz``: ``READ_CHILD``/``RECAP``);
+Teams (and the administrator) see every case of their region (``core.authz``: ``READ_CHILD``/``RECAP``);
 pendamping and school operators see the children they follow (the chat's own rule, ``cases.relations.followed``).
-Field visibility is :func:`app.visibility.policy` of the role, capped for the browser like the chat."""
+Field visibility is :func:`core.visibility.policy` of the role, capped for the browser like the chat."""
 
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Session
 
-from app.authz import TEAM, Action, Actor, allowed, covers
-from app.visibility import Policy, policy
 from cases.relations import followed as followed_cases  # the chat's rule, shared
+from core.authz import TEAM, Action, Actor, allowed, covers
+from core.visibility import Policy, policy
 from reports.sql import in_scope
 from storage.models import Case, Role
 from web.auth import Viewer

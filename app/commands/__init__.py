@@ -23,14 +23,10 @@ import importlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-CHEAP = ("app.commands", "app.languages", "flows.shipped", "storage", "storage.enums")
+CHEAP = ("app.commands", "core", "core.enums", "core.errors", "core.languages", "flows.shipped")
 """Project modules the argument declarations may import (besides the standard library)."""
 
 Handler = Callable[[argparse.Namespace], "int | None"]
-
-
-class CommandError(Exception):
-    """A failure whose message is all an operator needs: ``ats-bot`` prints it as one line (exit 2), no traceback."""
 
 
 def handler(parser: argparse.ArgumentParser, target: str) -> None:

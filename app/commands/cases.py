@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from app.commands import handler
-from app.languages import LANGUAGES
+from core.languages import LANGUAGES
 
 IMPL = "app.cases_cli"
 

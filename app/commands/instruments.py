@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from app.commands import LazyChoices, handler
-from app.languages import LANGUAGES
+from core.languages import LANGUAGES
 from flows.shipped import instrument_names
 
 IMPL = "app.instruments_cli"

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from app.commands import handler
-from storage.enums import Role
+from core.enums import Role
 
 IMPL = "app.people_cli"
 MAX_INVITE_DAYS = 90

@@ -1,4 +1,4 @@
-"""``ats-bot report | export | import | reconcile | recap-summary`` (implementation: ``app.reports_cli``).
+"""``ats-bot report | export | list | import | reconcile | recap-summary`` (implementation: ``app.reports_cli``).
 
 REGION ``nasional`` (or ``all``) is every region.
 """
@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 
 from app.commands import handler
-from app.languages import LANGUAGES
+from core.languages import LANGUAGES
 
 IMPL = "app.reports_cli"
 REGION_HELP = "Kemendagri code (33.26, 33.26.01, 33.26.01.2001) or 'nasional' for every region"
@@ -33,6 +33,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     export.add_argument("--full-nik-reason", default=None, metavar="REASON",
                         help="export full NIKs (masked otherwise), e.g. 'rekonsiliasi Dapodik'; audited with the reason")
     handler(export, f"{IMPL}:_export")
+
+    lists = subparsers.add_parser("list", help="the kabupaten's programme lists: recipients of assistance (XLSX), the Bupati's list")
+    lists.add_argument("kind", choices=("recipients", "bupati"), help="recipients: assistance of a year; bupati: children to handle")
+    lists.add_argument("region", metavar="REGION", help="the kabupaten (or a kecamatan of it)")
+    lists.add_argument("--year", type=int, default=None, help="recipients: the year (default: this year)")
+    lists.add_argument("--decree-date", default=None, metavar="YYYY-MM-DD", help="bupati: the decree's date (deadline 2 months after)")
+    lists.add_argument("--out", type=Path, required=True, metavar="FILE", help="FILE.xlsx (bupati: or FILE.pdf), written 0600")
+    handler(lists, f"{IMPL}:_list")
 
     imp = subparsers.add_parser("import", help="import a Lampiran 2 list (BDT, DAPODIK, EMIS, LTM, DO) from XLSX or CSV")
     imp.add_argument("file", type=Path, metavar="FILE", help="the XLSX or CSV file")

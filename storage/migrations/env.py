@@ -19,7 +19,7 @@ def _url() -> str:
     url = config.attributes.get("url") or context.get_x_argument(as_dictionary=True).get("url")
     if url:
         return str(url)
-    from app.settings import get_settings
+    from core.settings import get_settings
 
     return get_settings().database_url
 

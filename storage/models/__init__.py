@@ -1,6 +1,6 @@
 """All tables. Importing this package registers every model on ``Base.metadata`` (Alembic relies on it)."""
 
-from storage.enums import (
+from core.enums import (
     DataRequestKind,
     DataRequestStatus,
     DraftStatus,
@@ -21,11 +21,13 @@ from storage.models.instruments import InstrumentSession, ReferenceCounter, Resp
 from storage.models.keys import DataKey
 from storage.models.operations import AuditLog, ProcessedUpdate, Reminder, StoredFile
 from storage.models.people import ButtonToken, Consent, DataRequest, Invitation, Person
+from storage.models.programme import Assistance, ProgrammeEvent, Referral
 from storage.models.regions import Region, RegionTarget
 from storage.models.web import WebLogin, WebSession
 
 __all__ = [
     "Assignment",
+    "Assistance",
     "AuditLog",
     "Base",
     "ButtonToken",
@@ -47,9 +49,11 @@ __all__ = [
     "Language",
     "Person",
     "ProcessedUpdate",
+    "ProgrammeEvent",
     "RecapCount",
     "RecapFact",
     "ReferenceCounter",
+    "Referral",
     "Region",
     "RegionLevel",
     "RegionTarget",

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.enums import SchoolLevel, SchoolStatus, Sex
+from core.enums import SchoolLevel, SchoolStatus, Sex
 from storage.models.base import Base, Timestamps, str_enum
 from storage.types import utcnow
 

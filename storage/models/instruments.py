@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.enums import DraftStatus
+from core.enums import DraftStatus
 from storage.models.base import Base, Timestamps, str_enum
 from storage.sealing import SealedAnswers, SealedJSON
 from storage.types import utcnow

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.enums import ReminderState, TimeZone
+from core.enums import ReminderState, TimeZone
 from storage.models.base import Base, Timestamps, str_enum
 from storage.types import utcnow
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.enums import DataRequestKind, DataRequestStatus, Language, Role
+from core.enums import DataRequestKind, DataRequestStatus, Language, Role
 from storage.models.base import Base, Timestamps, str_enum
 from storage.sealing import SealedText
 from storage.types import utcnow

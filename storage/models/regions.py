@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.enums import RegionLevel, TimeZone
+from core.enums import RegionLevel, TimeZone
 from storage.models.base import Base, str_enum
 from storage.types import utcnow
 

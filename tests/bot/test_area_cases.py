@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.i18n import translator
 from bot import texts as T
 from bot.conversation import Conversations
+from core.i18n import translator
 from storage.db import Database
 from storage.models import Role
 from storage.repositories.children import ChildIdentity

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from app.i18n import translator
 from app.terminal_chat import run_chat
+from core.i18n import translator
 from flows.registry import engine
 from storage.models import Role
 from tests.bot.conftest import Phone, enrol, path_state, resume_at

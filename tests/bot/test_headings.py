@@ -8,10 +8,10 @@ import json
 import re
 from typing import Any
 
-from app.i18n import translator
-from app.presenting import question_header
 from app.terminal_chat import run_chat
 from bot import texts as T
+from core.i18n import translator
+from core.presenting import question_header
 from flows.engine import Accepted, Complete, State
 from flows.registry import engine
 from storage.models import Role

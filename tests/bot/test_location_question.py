@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from app.i18n import translator
 from bot import texts as T
 from bot.model import Kind
+from core.i18n import translator
 from storage.models import Role
 from tests.bot.conftest import Phone, enrol, path_state, resume_at
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from app.i18n import translator
 from bot import texts as T
+from core.i18n import translator
 from flows.engine import Accepted, NeedsConfirmation, Prompt, Refused, State
 from flows.registry import engine
 from storage.models import Role

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.i18n import LANGUAGE_NAMES, translator
 from bot import texts as T
 from bot.model import Kind
+from core.i18n import LANGUAGE_NAMES, translator
 from tests.bot.conftest import Phone
 
 ID = translator("id")

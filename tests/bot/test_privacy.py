@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from app.i18n import translator
 from bot import texts as T
 from bot.conversation import Conversations
 from cases import service
+from core.i18n import translator
 from storage.db import Database
 from storage.models import AuditLog, Consent, Person, Role
 from storage.repositories.children import ChildIdentity

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from app.cli import main
-from app.settings import get_settings
 from cases import service
+from core.settings import get_settings
 from storage.db import Database
 from storage.models import AuditLog
 from tests.cases.conftest import DESA, People

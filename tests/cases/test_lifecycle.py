@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.i18n import translator
 from cases import lifecycle
 from cases import messages as m
 from cases.lifecycle import EVENTS, MACHINE, STATES, Refusal, allowed_events, mermaid, next_status
+from core.i18n import translator
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = yaml.safe_load((Path(__file__).parent / "fixtures" / "lifecycle.yaml").read_text(encoding="utf-8"))

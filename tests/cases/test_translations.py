@@ -7,8 +7,8 @@ import string
 import pytest
 from babel.messages.pofile import read_po
 
-from app.i18n import LOCALES_DIR
 from cases import messages
+from core.i18n import LOCALES_DIR
 
 IDS = sorted(
     {v for k, v in vars(messages).items() if k.isupper() and isinstance(v, str)}

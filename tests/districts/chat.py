@@ -135,8 +135,8 @@ class Member:
 def fill(member: Member, instrument: str, answers: dict[str, Any], *, until: str | None = None) -> None:
     """Answer the form ``member`` is filling from ``answers`` (the ``instruments walk`` format) as a person
     would: tap options, type text and dates, send photos; stop at the review (or at question ``until``)."""
-    from app.i18n import translator
     from bot import texts as T
+    from core.i18n import translator
     from flows.engine import Complete, NeedsConfirmation, Prompt, State
     from flows.registry import engine as engine_for
     from flows.schema import QuestionType
@@ -180,8 +180,8 @@ def fill(member: Member, instrument: str, answers: dict[str, Any], *, until: str
 
 
 def submit(member: Member) -> None:
-    from app.i18n import translator
     from bot import texts as T
+    from core.i18n import translator
 
     member.press(translator(member.language)(T.SUBMIT))
 

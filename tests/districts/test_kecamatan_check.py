@@ -6,11 +6,11 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from app.i18n import translator
 from bot import texts as T
 from cases import service
 from cases.checks import awaiting_count
 from cases.messages import CHECK_PROBLEMS
+from core.i18n import translator
 from storage.models import Case, CaseEvent, Role
 from tests.districts.chat import Chat
 from tests.districts.conftest import KAJEN, KUTOROJO, PURWOREJO_KEC

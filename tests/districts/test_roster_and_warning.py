@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.i18n import translator
 from bot import texts as T
+from core.i18n import translator
 from storage.models import AuditLog, Case, CaseEvent, Role
 from tests.districts.chat import Chat, fill, submit
 from tests.districts.conftest import KAJEN, answers

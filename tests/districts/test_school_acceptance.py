@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.i18n import translator
 from bot import texts as T
 from cases import service
+from core.i18n import translator
 from storage.models import Case, CaseEvent, Role, School, SchoolLevel, SchoolStatus
 from tests.districts.chat import Chat, Member, Message, fill, submit
 from tests.districts.conftest import KAJEN, KUTOROJO, answers

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.i18n import translator
 from bot import texts as T
+from core.i18n import translator
 from reports.targets import targets_for
 from storage.models import AuditLog, Role
 from tests.districts.chat import Chat

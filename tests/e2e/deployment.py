@@ -14,8 +14,8 @@ from typing import Any
 from botapi import BotApiEmulator
 from driver import Volunteer
 
-from app.i18n import translator
-from bot import texts as T
+from core.authz import ROLE_NAMES
+from core.i18n import translator
 from flows.engine import State
 from flows.registry import engine
 from storage.db import Database
@@ -65,13 +65,13 @@ class Deployment:
     def enrol(self, user: Any, role: str, region: str, school: str | None = None) -> None:
         """The volunteer opens the invitation link her coordinator shared."""
         user.send(f"/start {self.invitation(role, region, school=school)}")
-        user.wait_text(translator(user.language_code or "id")(T.ROLE_NAMES[role]))
+        user.wait_text(translator(user.language_code or "id")(ROLE_NAMES[role]))
 
     def start(self, *args: str, ready: bool = True) -> Any:
         return self._start_bot("-m", "app.cli", *(args or ("run",)), env=self.env, ready=ready)
 
     def database(self) -> Database:
-        from app.settings import Settings
+        from core.settings import Settings
         from storage.crypto import cipher_from_settings
 
         return Database.from_url(self.db_url, cipher_from_settings(Settings(data_key=DATA_KEY, environment="development")))

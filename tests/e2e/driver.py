@@ -12,8 +12,8 @@ from typing import Any
 
 from botapi import BotMessage, User, sample_jpeg
 
-from app.i18n import translator
 from bot import texts as T
+from core.i18n import translator
 from flows.engine import Accepted, Complete, Engine, NeedsConfirmation, Prompt, State
 from flows.schema import QuestionType
 

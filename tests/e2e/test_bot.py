@@ -19,9 +19,9 @@ from botapi import BotApiEmulator
 from deployment import Deployment, begin, fixture_answers, free_port
 from driver import header_of
 
-from app.i18n import translator
 from bot import texts as T
 from bot.app import COMMANDS
+from core.i18n import translator
 from flows.engine import Prompt
 from storage.repositories.files import get_file, read_kept_file
 

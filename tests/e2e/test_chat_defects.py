@@ -6,8 +6,8 @@ import pytest
 from botapi import BotApiEmulator
 from deployment import Deployment, begin
 
-from app.i18n import LANGUAGE_NAMES, translator
 from bot import texts as T
+from core.i18n import LANGUAGE_NAMES, translator
 from flows.messages import TOO_LONG
 
 pytestmark = pytest.mark.e2e

@@ -12,9 +12,9 @@ from deployment import Deployment, fixture_answers
 from driver import Volunteer
 from sqlalchemy import select
 
-from app.i18n import translator
 from bot import conflict_review as CR
 from cases import conflicts as C
+from core.i18n import translator
 from flows.registry import engine
 from storage.models import AuditLog, Child, IdentityConflict, Response
 

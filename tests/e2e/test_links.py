@@ -12,9 +12,10 @@ from botapi import BotApiEmulator, BotMessage, User
 from deployment import Deployment
 from sqlalchemy import select
 
-from app.i18n import translator
 from bot import texts as T
 from cases import service
+from core.authz import ROLE_NAMES
+from core.i18n import translator
 from storage.models import AuditLog, Person, Region
 
 pytestmark = pytest.mark.e2e
@@ -113,7 +114,7 @@ def test_forwarded_links_replayed_buttons_and_other_areas_references(emulator: B
     team_link = deployment.invitation("tim_desa", KUTOROJO)
     newcomer = emulator.user(6012, "Pak Sekdes Kutorojo")
     newcomer.send(f"/start {team_link}")
-    newcomer.wait_text(t(T.ROLE_NAMES["tim_desa"]))
+    newcomer.wait_text(t(ROLE_NAMES["tim_desa"]))
     kades_b.send(f"/start {team_link}")
     kades_b.wait_text(t(T.INVITATION_REFUSED["used"]))
     assert person(deployment, kades_b.id).region_code == desa_b

@@ -13,8 +13,9 @@ from botapi import BotApiEmulator, BotMessage, User
 from deployment import Deployment, begin
 from sqlalchemy import select
 
-from app.i18n import translator
 from bot import texts as T
+from core.authz import ROLE_NAMES
+from core.i18n import translator
 from storage.models import AuditLog, DataRequest, Invitation, Person, Region
 from storage.repositories.invitations import token_hash
 from storage.types import utcnow
@@ -55,7 +56,7 @@ def test_invitation_is_single_use_and_expires(emulator: BotApiEmulator, deployme
     token = deployment.invitation("pendata", "33.26.08")
     siti, budi = emulator.user(1001, "Siti"), emulator.user(1002, "Budi")
     siti.send(f"/start {token}")
-    siti.wait_text(t(T.JOINED, role=t(T.ROLE_NAMES["pendata"]), region="Kajen"))
+    siti.wait_text(t(T.JOINED, role=t(ROLE_NAMES["pendata"]), region="Kajen"))
     budi.send(f"/start {token}")
     budi.wait_text(t(T.INVITATION_REFUSED["used"]))
     budi.send(f"/start {expired(deployment, deployment.invitation('pendata', '33.26.08', days=1))}")
@@ -91,15 +92,15 @@ def test_team_invites_only_below_itself_and_inside_its_region(emulator: BotApiEm
     deployment.enrol(camat, "tim_kecamatan", "33.26.08")
     camat.send("/undang")
     roles = camat.wait_text(t(T.INVITE_WHICH_ROLE))
-    assert t(T.ROLE_NAMES["tim_kecamatan"]) not in roles.button_texts() and t(T.ROLE_NAMES["tim_kabupaten"]) not in roles.button_texts()
-    camat.press(t(T.ROLE_NAMES["tim_desa"]), roles)
+    assert t(ROLE_NAMES["tim_kecamatan"]) not in roles.button_texts() and t(ROLE_NAMES["tim_kabupaten"]) not in roles.button_texts()
+    camat.press(t(ROLE_NAMES["tim_desa"]), roles)
     areas = camat.wait_text(t(T.INVITE_WHICH_REGION))
     camat.press(areas.button_texts()[0], areas)
     invitation = camat.wait_for(lambda m: m.kind == "photo" and "start=" in m.text)
     token = invitation.text.split("start=")[1].split()[0]
     village = emulator.user(1011, "Bu Kades")
     village.send(f"/start {token}")
-    village.wait_text(t(T.ROLE_NAMES["tim_desa"]))
+    village.wait_text(t(ROLE_NAMES["tim_desa"]))
     desa = person(deployment, 1011).region_code
     assert desa is not None and desa.startswith("33.26.08.")  # a desa of Kajen, nowhere else
     volunteer = emulator.user(1012, "Siti")
@@ -114,7 +115,7 @@ def test_a_school_operator_is_invited_for_one_school_of_the_area(emulator: BotAp
     camat = emulator.user(1013, "Pak Camat")
     deployment.enrol(camat, "tim_kecamatan", "33.26.08")
     camat.send("/undang")
-    camat.press(t(T.ROLE_NAMES["operator_sekolah"]), camat.wait_text(t(T.INVITE_WHICH_ROLE)))
+    camat.press(t(ROLE_NAMES["operator_sekolah"]), camat.wait_text(t(T.INVITE_WHICH_ROLE)))
     offered = camat.wait_text(t(T.INVITE_WHICH_SCHOOL))
     assert all("Kajen" in b for b in offered.button_texts()[:-1])  # only schools of Kecamatan Kajen
     camat.send("smp")  # typing searches the area's list
@@ -123,7 +124,7 @@ def test_a_school_operator_is_invited_for_one_school_of_the_area(emulator: BotAp
     invitation = camat.wait_for(lambda m: m.kind == "photo" and "start=" in m.text)
     operator = emulator.user(1014, "Pak Operator")
     operator.send("/start " + invitation.text.split("start=")[1].split()[0])
-    operator.wait_text(t(T.ROLE_NAMES["operator_sekolah"]))
+    operator.wait_text(t(ROLE_NAMES["operator_sekolah"]))
     joined = person(deployment, 1014)
     assert joined.role.value == "operator_sekolah" and joined.school_id is not None
     operator.send("/kasus")
@@ -158,7 +159,7 @@ def test_my_data_and_requests_reach_the_coordinator(emulator: BotApiEmulator, de
     deployment.enrol(siti, "pendata", "33.26.08")
     siti.send("/dataku")
     mine = siti.wait_text("Siti")
-    assert t(T.ROLE_NAMES["pendata"]) in mine.text and "Kajen" in mine.text
+    assert t(ROLE_NAMES["pendata"]) in mine.text and "Kajen" in mine.text
     siti.send("/koreksi nama saya Siti Aminah")
     siti.wait_text(t(T.REQUEST_RECEIVED, number=1))
     notice = coordinator.wait_text("Siti Aminah")

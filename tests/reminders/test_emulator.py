@@ -124,7 +124,7 @@ async def test_cli_lists_what_is_due_and_sends_it(emu: BotApiEmulator, world: Wo
     monkeypatch.setenv("BOT_API_BASE_URL", emu.base_url)
     monkeypatch.setenv("BOT_API_FILE_URL", emu.base_file_url)
     monkeypatch.setattr(reminders_cli, "_open", lambda: Database.from_url(db_url))
-    from app.settings import get_settings
+    from core.settings import get_settings
 
     get_settings.cache_clear()
     try:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from app.i18n import translator
+from core.i18n import translator
 from reminders import rules
 from reminders import texts as T
 from reminders.render import Claimed, render

@@ -11,9 +11,9 @@ import itertools
 import re
 from typing import Any
 
-from app.i18n import translator
 from bot import texts as T
 from bot.model import Kind, TurnResult
+from core.i18n import translator
 from flows.engine import Accepted, Complete, NeedsConfirmation, State
 from flows.registry import engine
 from flows.schema import QuestionType

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from PIL import Image
 
-from app.i18n import translator
+from core.i18n import translator
 from reports import chart
 from reports.recap import QuarterCount, RecapData, YearCount
 

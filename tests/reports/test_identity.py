@@ -107,7 +107,7 @@ def test_excel_cut_niks_are_refused_naming_excel(db: Database, world: People) ->
     out.writerow([2, "3326014507120000", "Budi", "Klesem", "Kandangserang"])
     report = import_file(db, buffer.getvalue().encode(), "do.csv", actor_id=None, region_scope=KABUPATEN, today=TODAY)
     assert report.rejected and len(report.errors) == 2 and all("Excel" in e.message for e in report.errors)
-    from app.i18n import translator
+    from core.i18n import translator
 
     assert "Excel" in report.render(translator("id"))
     assert snapshot(db) == before

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from app.i18n import translator
+from core.i18n import translator
 from reports import imports
 from reports.export import NotAllowed, export_region
 from reports.imports import import_file

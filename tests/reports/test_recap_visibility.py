@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app.i18n import translator
-from app.visibility import policy
+from core.enums import Role
+from core.i18n import translator
+from core.visibility import policy
 from reports import messages as M
 from reports.early_warning import Risk
 from reports.recap import RecapData, render_text
-from storage.enums import Role
 
 RISKS = [Risk(1, 1, [M.RISK_ABSENCE, M.RISK_DISABILITY], "ATS-3326-000001", "Ayu Lestari", "33.26.01.2001", None)]
 

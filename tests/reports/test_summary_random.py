@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cases import lifecycle
 from cases.checks import AWAITING_STATUSES, awaiting_count
@@ -147,6 +147,7 @@ class Walk:
         return "open"
 
     def identify(self, case_id: int, child: int | None = None) -> str:
+        answers: dict[str, object]
         if self.rng.random() < 0.5:
             answers = {"1.1": "Anak", "3.1": str(self.rng.randint(1, 11)), "3.6": self.rng.choice(["1", "2", "3", "Putus Sekolah"]),
                        "1.7.desa": self.rng.choice(["Bodas", " klesem ", "Entah"])}
@@ -245,7 +246,7 @@ def test_reconcile_repairs_what_a_plain_sql_write_left_behind(db: Database, seed
     for _ in range(6):
         walk.open_case()
     with db.write() as session:  # a repair made with plain SQL: nobody marks the case
-        session.execute(Case.__table__.update().where(Case.id == walk.cases[0]).values(status="graduated"))
+        session.execute(update(Case).where(Case.id == walk.cases[0]).values(status="graduated"))
     with db.engine.connect() as conn:
         conn.begin()
         cases, differ = reconcile(conn)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select
 
-from app.authz import Action, Actor, allowed
+from core.authz import Action, Actor, allowed
 from reports.recap import recap_data
 from reports.settings import get_report_settings
 from reports.targets import TargetError, TargetsFileError, read_targets_file, set_target, stored_targets, targets_for

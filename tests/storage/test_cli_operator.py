@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from app import telegram_check
 from app.cli import main
-from app.settings import get_settings
+from core.settings import get_settings
 from storage.models import Invitation
 from storage.schema_state import current_revision, head_revision
 from tests.storage.conftest import TEST_KEY

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from app.settings import get_settings
+from core.settings import get_settings
 from storage.schema_state import current_revision, head_revision
 
 

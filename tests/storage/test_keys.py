@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.cli import main
-from app.settings import Environment, Settings, get_settings
+from core.settings import Environment, Settings, get_settings
 from storage.crypto import RELOAD_SECONDS, Keyring, MissingDataKeyError, WeakDataKeyError, key_id, token_key_id
 from storage.db import Database, sqlite_path
 from storage.keyring_check import register_current_key

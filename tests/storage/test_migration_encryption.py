@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from app.settings import get_settings
+from core.settings import get_settings
 from storage.crypto import DataKeyError, Keyring, _derive, token_key_id
 from storage.db import Database, make_engine
 from storage.models import AuditLog, Child, DataKey, InstrumentSession, Person, Response, StoredFile

@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from app.settings import Environment, Settings
+from core.settings import Environment, Settings
 from storage.crypto import MissingDataKeyError
 from storage.db import make_engine
 from storage.models import Base

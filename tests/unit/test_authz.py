@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.authz import Action, Actor, allowed, covers, forms_for, may_invite
-from storage.enums import Role
+from core.authz import Action, Actor, allowed, covers, forms_for, may_invite
+from core.enums import Role
 
 KAJEN = "33.26.08"
 KUTOROJO = "33.26.08.2002"

@@ -17,8 +17,8 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from app.i18n import DOMAINS, LANGUAGES, LOCALES_DIR, translator
 from bot import texts
+from core.i18n import DOMAINS, LANGUAGES, LOCALES_DIR, translator
 from flows import messages
 from flows.loader import instrument_names, load_instrument
 from flows.structure import OTHER_LABEL

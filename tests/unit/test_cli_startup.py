@@ -10,7 +10,7 @@ import sys
 from app.cli import build_parser
 from app.commands import CHEAP, resolve
 
-PROJECT_PACKAGES = ("app", "bot", "flows", "storage", "reminders", "cases", "reports", "web")
+PROJECT_PACKAGES = ("app", "core", "bot", "flows", "storage", "reminders", "cases", "reports", "web")
 HEAVY = ("telegram", "sqlalchemy", "fpdf", "matplotlib", "openpyxl", "babel", "pydantic", "yaml", "transitions", "segno")
 
 PROBE = """

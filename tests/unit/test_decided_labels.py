@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.i18n import translator
+from core.i18n import translator
 from flows.registry import engine
 
 RESOLUTIONS = Path(__file__).resolve().parents[2] / "flows" / "instruments" / "RESOLUTIONS.md"

@@ -13,8 +13,8 @@ import pytest
 from pyxform.xls2xform import convert
 
 from app.cli import main
-from app.i18n import translator
 from app.terminal_chat import run_chat
+from core.i18n import translator
 from flows.loader import instrument_names
 from flows.registry import engine
 from flows.xlsform import xml_name

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.visibility import FULL, HIDDEN, MASKED, MATRIX, FieldClass, Level, filter_answers, mask, mask_phone, policy
+from core.enums import Role
+from core.visibility import FULL, HIDDEN, MASKED, MATRIX, FieldClass, Level, filter_answers, mask, mask_phone, policy
 from flows.errors import InstrumentError
 from flows.loader import INSTRUMENT_DIR, instrument_names, parse_instrument
 from flows.registry import engine
-from storage.enums import Role
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "privacy.md"
 NIK = "3326081234560001"

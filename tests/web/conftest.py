@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from app.settings import Settings
+from core.settings import Settings
 from storage.db import Database
 from storage.models import Case, Enrolment, Person, Reminder, Role, School, SchoolLevel, SchoolStatus, Visit
 from storage.repositories.files import keep_file

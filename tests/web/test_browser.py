@@ -18,7 +18,7 @@ import uvicorn
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from app.i18n import translator
+from core.i18n import translator
 from reports import messages as RM
 from reports.recap import recap_data
 from storage.models import AuditLog, RegionTarget

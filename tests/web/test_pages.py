@@ -148,7 +148,7 @@ def test_pages_render_for_every_role(client: TestClient, dashboard: Dashboard) -
 
 
 def test_cookie_is_secure_behind_https(dashboard: Dashboard) -> None:
-    from app.settings import Settings
+    from core.settings import Settings
     from web.app import create_app
 
     behind_proxy = Settings(web_base_url="https://ats.pekalongankab.go.id")

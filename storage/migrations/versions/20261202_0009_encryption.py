@@ -75,7 +75,7 @@ def _encrypt_existing(connection: sa.Connection) -> None:
     def ring() -> Any:
         nonlocal keyring
         if keyring is None:
-            from app.settings import get_settings
+            from core.settings import get_settings
             from storage.keys import key_source
 
             settings = get_settings()

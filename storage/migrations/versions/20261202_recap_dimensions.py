@@ -3,8 +3,8 @@
 Adds the columns to ``recap_facts`` and recomputes the summary from the cases (set-based on PostgreSQL), so a
 recap reads only the summary.
 
-Revision ID: 0010_recap_dimensions
-Revises: 0009_encryption
+Revision ID: 0011_recap_dimensions
+Revises: 0010_programme
 Create Date: 2026-12-02 08:10:00
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_recap_dimensions"
-down_revision: str | None = "0009_encryption"
+revision: str = "0011_recap_dimensions"
+down_revision: str | None = "0010_programme"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

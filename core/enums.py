@@ -1,6 +1,6 @@
-"""The closed vocabularies stored in the database (values are what is written to the columns).
+"""The closed vocabularies of the product, stored in the database (values are what is written to the columns).
 
-A plain module outside ``storage.models`` so argument checks and the visibility matrix import it without SQLAlchemy.
+A plain module below ``storage.models`` so argument checks and the visibility matrix import it without SQLAlchemy.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
-from app.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES
+from core.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES
 
 __all__ = ["DEFAULT_LANGUAGE", "DOMAINS", "LANGUAGES", "LANGUAGE_NAMES", "LOCALES_DIR", "Translator", "translator"]
 

@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
-from app.i18n import Translator
-from app.visibility import mask_nik
+from core.i18n import Translator
+from core.visibility import mask_nik
 from flows.compiler import Position
 from flows.conditions import MISSING
 from flows.engine import Engine, Prompt

@@ -1,6 +1,6 @@
 """Who sees which kind of personal field: a declared matrix of role × field class (UU PDP 27/2022, least privilege).
 
-Authorisation (:mod:`app.authz`) decides *whose* records a person may read; this module decides *which fields*
+Authorisation (:mod:`core.authz`) decides *whose* records a person may read; this module decides *which fields*
 of those records they see, and how: in full, masked, or not at all. Every surface that shows a child's data
 (chat summaries, ``/kasus``, ``/dataku``, exports, recaps, the web) asks the same :func:`policy`.
 
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from core.enums import Role
 from flows.schema import FieldClass
-from storage.enums import Role
 
 __all__ = ["FULL", "HIDDEN", "MASKED", "MATRIX", "FieldClass", "Level", "Policy", "filter_answers", "mask", "mask_nik",
            "mask_phone", "policy"]

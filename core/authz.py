@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from storage.enums import Role
+from core.enums import Role
+from flows.messages import N_
 
 
 class Action(StrEnum):
@@ -28,6 +29,18 @@ class Action(StrEnum):
 TEAM = (Role.ADMIN, Role.TIM_KABUPATEN, Role.TIM_KECAMATAN, Role.TIM_DESA)
 RANK = {Role.ADMIN: 0, Role.TIM_KABUPATEN: 1, Role.TIM_KECAMATAN: 2, Role.TIM_DESA: 3}
 WORKERS = (Role.PENDATA, Role.PENDAMPING, Role.OPERATOR_SEKOLAH)
+ROLE_NAMES = {
+    "admin": N_("administrator"),
+    "tim_kabupaten": N_("kabupaten team"),
+    "tim_kecamatan": N_("kecamatan team"),
+    "tim_desa": N_("village team"),
+    "pendata": N_("data volunteer"),
+    "pendamping": N_("accompaniment volunteer"),
+    "operator_sekolah": N_("school operator"),
+    "orang_tua": N_("parent"),
+    "masyarakat": N_("community member"),
+}
+"""What each role is called (English message ids), in chat and in reminders."""
 
 FORMS_BY_ROLE: dict[Role, frozenset[str]] = {
     Role.PENDATA: frozenset({"pendataan", "rekonfirmasi", "rumah-tangga", "usulan"}),
