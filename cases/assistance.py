@@ -26,12 +26,13 @@ from cases import lifecycle
 from cases import messages as m
 from cases.catalogue import entries
 from cases.errors import InvalidInput
-from cases.programme_steps import check_move, locked_case, note_text, record_step
+from cases.programme_steps import check_move, inside, locked_case, note_text, record_step
 from storage.models import Assistance, Case, Child, Enrolment, Region, Role, School, SchoolChoice
 from storage.types import utcnow
 
 STATUSES = ("proposed", "approved", "refused", "disbursed", "reported")
 MOVES = {"proposed": ("approved", "refused"), "approved": ("disbursed",), "disbursed": ("reported",)}
+CLOSED = ("refused", "reported")
 ELIGIBLE = ("school_chosen", *lifecycle.IN_SCHOOL)
 """Assistance goes to children on their way back or back in school."""
 SUBJECT = "assistance"
@@ -223,7 +224,7 @@ def waiting_for(session: Session, role: Role, scope: str, limit: int = 20) -> li
         return []
     rows = session.execute(
         select(Assistance, Case).join(Case, Case.id == Assistance.case_id)
-        .where(wanted, (Case.region_code == scope) | Case.region_code.like(scope + ".%"))
+        .where(wanted, inside(scope))
         .order_by(Assistance.id).limit(limit)
     ).all()
     return [_view(session, a, c) for a, c in rows]
@@ -235,7 +236,7 @@ def recipients(session: Session, scope: str, year: int) -> list[tuple[Assistance
     rows = session.execute(
         select(Assistance, Case, Child).join(Case, Case.id == Assistance.case_id).join(Child, Child.id == Case.child_id)
         .where(Assistance.status.in_(("approved", "disbursed", "reported")), Assistance.year == year,
-               (Case.region_code == scope) | Case.region_code.like(scope + ".%"))
+               inside(scope))
     ).all()
     names = _region_names(session, {c.region_code for _, c, _ in rows})
     out = []
@@ -247,11 +248,10 @@ def recipients(session: Session, scope: str, year: int) -> list[tuple[Assistance
 
 def counts(session: Session, scope: str) -> dict[str, dict[str, tuple[int, int]]]:
     """For the recap: programme code → status → (children, rupiah) in ``scope`` (``""``: everywhere)."""
-    inside = [] if not scope else [(Case.region_code == scope) | Case.region_code.like(scope + ".%")]
     out: dict[str, dict[str, tuple[int, int]]] = {}
     for programme, status, n, total in session.execute(
         select(Assistance.programme, Assistance.status, func.count(), func.sum(Assistance.amount))
-        .join(Case, Case.id == Assistance.case_id).where(*inside).group_by(Assistance.programme, Assistance.status)
+        .join(Case, Case.id == Assistance.case_id).where(inside(scope)).group_by(Assistance.programme, Assistance.status)
     ):
         out.setdefault(programme, {})[status] = (int(n), int(total or 0))
     return out

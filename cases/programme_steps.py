@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
 from cases import messages as m
@@ -18,6 +18,11 @@ from storage.repositories.audit import add_entry
 from storage.types import utcnow
 
 MAX_NOTE = 500
+
+
+def inside(scope: str) -> ColumnElement[bool]:
+    """Cases of ``scope`` and below (``""``: every case, for the administrator)."""
+    return true() if not scope else (Case.region_code == scope) | Case.region_code.like(scope + ".%")
 
 
 def locked_case(session: Session, case_id: int) -> Case:
@@ -56,3 +61,11 @@ def history_rows(session: Session, case_id: int) -> list[tuple[ProgrammeEvent, s
         select(ProgrammeEvent, Person.display_name).outerjoin(Person, Person.id == ProgrammeEvent.actor_id)
         .where(ProgrammeEvent.case_id == case_id).order_by(ProgrammeEvent.at, ProgrammeEvent.id)
     ).all()]
+
+
+def mermaid(moves: Mapping[str, tuple[str, ...]], initial: str, closed: tuple[str, ...]) -> str:
+    """A referral's or an assistance's statuses as a Mermaid state diagram (``docs/cases.md`` embeds both)."""
+    lines = ["stateDiagram-v2", f"    [*] --> {initial}"]
+    lines += [f"    {source} --> {dest}" for source, dests in moves.items() for dest in dests]
+    lines += [f"    {state} --> [*]" for state in closed]
+    return "\n".join(lines) + "\n"

@@ -21,13 +21,14 @@ from cases import lifecycle
 from cases import messages as m
 from cases.catalogue import entries
 from cases.errors import InvalidInput
-from cases.programme_steps import check_move, locked_case, note_text, record_step
+from cases.programme_steps import check_move, inside, locked_case, note_text, record_step
 from flows.values import parse_date
 from storage.models import Case, Referral, Reminder, ReminderState
 from storage.types import utcnow
 
 STATUSES = ("sent", "accepted", "done", "refused")
 OPEN = ("sent", "accepted")
+CLOSED = ("done", "refused")
 MOVES = {"sent": ("accepted", "done", "refused"), "accepted": ("done", "refused")}
 MAX_DAYS = 365
 DEFAULT_DAYS = 14
@@ -171,7 +172,7 @@ def open_referrals(session: Session, scope: str, limit: int = 50) -> list[Referr
     """Open referrals of the cases in ``scope``, the earliest due first."""
     rows = session.execute(
         select(Referral, Case).join(Case, Case.id == Referral.case_id)
-        .where(Referral.status.in_(OPEN), (Case.region_code == scope) | Case.region_code.like(scope + ".%"))
+        .where(Referral.status.in_(OPEN), inside(scope))
         .order_by(Referral.due_date, Referral.id).limit(limit)
     ).all()
     return [_view(r, c, _agency_of(c.region_code, r.agency)) for r, c in rows]
@@ -180,12 +181,11 @@ def open_referrals(session: Session, scope: str, limit: int = 50) -> list[Referr
 def counts(session: Session, scope: str, today: dt.date) -> dict[str, dict[str, int]]:
     """For the recap: agency code → status → referrals of the cases in ``scope`` (``""``: everywhere), plus
     ``overdue`` (open and past the due date)."""
-    inside = [] if not scope else [(Case.region_code == scope) | Case.region_code.like(scope + ".%")]
     overdue = func.sum(func.cast((Referral.status.in_(OPEN)) & (Referral.due_date < today), type_=Referral.id.type))
     out: dict[str, dict[str, int]] = {}
     for agency, status, n, late in session.execute(
         select(Referral.agency, Referral.status, func.count(), overdue).join(Case, Case.id == Referral.case_id)
-        .where(*inside).group_by(Referral.agency, Referral.status)
+        .where(inside(scope)).group_by(Referral.agency, Referral.status)
     ):
         row = out.setdefault(agency, {})
         row[status] = int(n)

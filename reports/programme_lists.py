@@ -92,10 +92,11 @@ def write_recipients(db: Database, region_code: str, year: int, actor_id: int | 
     return len(rows)
 
 
-def recipients_xlsx(db: Database, region_code: str, year: int, actor_id: int | None) -> tuple[str, bytes]:
+def recipients_xlsx(db: Database, region_code: str, year: int, actor_id: int | None) -> tuple[str, bytes, int]:
+    """(file name, XLSX, number of recipients)."""
     buffer = io.BytesIO()
-    write_recipients(db, region_code, year, actor_id, buffer)
-    return f"penerima-bantuan-{region_code.replace('.', '')}-{year}.xlsx", buffer.getvalue()
+    count = write_recipients(db, region_code, year, actor_id, buffer)
+    return f"penerima-bantuan-{region_code.replace('.', '')}-{year}.xlsx", buffer.getvalue(), count
 
 
 def _recipient_row(n: int, found: tuple[Any, Child, str, str], cipher: NikCipher) -> list[Any]:

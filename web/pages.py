@@ -16,7 +16,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from cases import documents
+from cases import assistance, documents, referrals
+from cases.messages import ASSISTANCE_STATUS, REFERRAL_STATUS
+from cases.presenting import step_label
 from cases.service import case_history, case_summary
 from core.authz import Action, covers
 from core.authz import allowed as authz_allowed
@@ -253,7 +255,7 @@ async def _opened_case(web: Web, request: Request, viewer: Viewer, action: str,
     if outcome == "denied":
         await web.audit_denied(viewer, "case", found[0], found[1], action)
         raise Forbidden
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 async def case_page(web: Web, request: Request, viewer: Viewer) -> Response:
@@ -274,9 +276,18 @@ async def case_page(web: Web, request: Request, viewer: Viewer) -> Response:
               for f in rec.forms for label, file_id in photo_refs(t, view, f.instrument, f.version, f.answers)]
     docs = [{"kind": DOCUMENT_KINDS[f.instrument][0], "response_id": f.response_id, "title": form_title(t, f.instrument),
              "at": f.submitted_at} for f in rec.forms if f.instrument in DOCUMENT_KINDS]
+    helped = await run_in_threadpool(_programme_of, web, case_id)
     return web.render(request, "case.html", viewer, summary=summary, shown=shown, HIDDEN=HIDDEN, history=history, forms=forms,
                       visits=rec.visits, reminders=rec.reminders, documents=docs, photos=photos, status_label=lambda s: status_label(t, s),
-                      category_label=lambda c: category_label(t, c))
+                      category_label=lambda c: category_label(t, c), step_label=lambda h: step_label(t, h), today=web.today(),
+                      referrals=helped[0], assistance=helped[1], referral_status=lambda s: t(REFERRAL_STATUS[s]),
+                      assistance_status=lambda a: t(ASSISTANCE_STATUS[a.status]))
+
+
+def _programme_of(web: Web, case_id: int) -> tuple[list[referrals.ReferralView], list[assistance.AssistanceView]]:
+    """The case's referrals and assistance, for its page."""
+    with web.db.read() as session:
+        return referrals.referrals_of(session, case_id), assistance.of_case(session, case_id)
 
 
 async def case_document(web: Web, request: Request, viewer: Viewer) -> Response:

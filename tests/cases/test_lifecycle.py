@@ -116,3 +116,12 @@ def test_diagram_has_every_transition() -> None:
             line = next(line for line in diagram.splitlines() if line.strip().startswith(f"{source} --> {dest}:"))
             assert event in line
     assert "reassign" in diagram
+
+
+def test_docs_embed_the_referral_and_assistance_diagrams() -> None:
+    from cases import assistance, referrals
+    from cases.programme_steps import mermaid as steps_diagram
+
+    doc = (ROOT / "docs" / "cases.md").read_text(encoding="utf-8")
+    assert "```mermaid\n" + steps_diagram(referrals.MOVES, "sent", referrals.CLOSED) + "```" in doc
+    assert "```mermaid\n" + steps_diagram(assistance.MOVES, "proposed", assistance.CLOSED) + "```" in doc

@@ -25,7 +25,7 @@ from tests.districts.chat import Chat
 from tests.districts.conftest import BRENGGONG, KAJEN, KUTOROJO, PEKALONGAN, TODAY
 from tests.districts.helpers import case_at
 
-SETTINGS = ReminderSettings(_env_file=None, lookahead_minutes=0)  # type: ignore[call-arg]
+SETTINGS = ReminderSettings(_env_file=None, lookahead_minutes=0)
 
 
 def accepted(chat: Chat, name: str, desa: str, by: int, korwil: int) -> int:
@@ -111,7 +111,8 @@ def test_the_recipients_list_is_safe_to_open_and_shows_what_the_role_may_see(cha
         aid = assistance.propose(session, case.id, "kkc", korwil.person_id, TODAY)
         assert (aid.level, aid.amount) == ("SMP", 750000)  # the KKC amount for SMP (guide Bab III.A)
         assistance.decide(session, aid.id, kabupaten.person_id, approve=True)
-    _, content = recipients_xlsx(chat.db, PEKALONGAN, 2026, kabupaten.person_id)
+    _, content, count = recipients_xlsx(chat.db, PEKALONGAN, 2026, kabupaten.person_id)
+    assert count == 1
     book = load_workbook(io.BytesIO(content))
     sheet = book.worksheets[0]
     header = [c.value for c in sheet[1]]

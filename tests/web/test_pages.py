@@ -107,7 +107,8 @@ def test_target_edited_in_the_page(client: TestClient, dashboard: Dashboard) -> 
     saved = client.post("/target", data={"csrf": token, "wilayah": KABUPATEN, "tahun": "2026", "target": "1.250"})
     assert saved.status_code == 200 and 'data-year="2026"' in saved.text
     with dashboard.db.read() as session:
-        assert session.get(RegionTarget, (KABUPATEN, 2026)).children == 1250
+        target = session.get(RegionTarget, (KABUPATEN, 2026))
+        assert target is not None and target.children == 1250
     bad = client.post("/target", data={"csrf": token, "wilayah": KABUPATEN, "tahun": "2026", "target": "banyak"})
     assert 'role="alert"' in bad.text
     assert audit(dashboard, "target.set")[-1].actor_id == dashboard.people.kabupaten_team
@@ -181,3 +182,20 @@ def test_the_statement_pdf_downloads_from_the_case_page(client: TestClient, dash
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and "attachment" in pdf.headers["content-disposition"]
     assert audit(dashboard, "web.document")[-1].actor_id == dashboard.people.pendamping
     assert client.get(found.group(1).rsplit("/", 1)[0] + "/999999").status_code == 404
+
+
+def test_the_case_page_shows_referrals_and_assistance_and_their_steps(client: TestClient, dashboard: Dashboard) -> None:
+    from cases import assistance, referrals
+
+    case_id = dashboard.cases["citra"]  # back in school
+    with dashboard.db.write() as session:
+        sent = referrals.refer(session, case_id, "dinsos", TODAY + dt.timedelta(days=5), dashboard.people.pendamping, TODAY,
+                               reason="KIP")
+        referrals.update_referral(session, sent.id, "accepted", dashboard.people.pendamping)
+        assistance.propose(session, case_id, "personal", dashboard.people.pendamping, TODAY)
+    sign_in(client, dashboard.link_for(2003))  # Citra's pendamping
+    page = client.get(f"/kasus/{dashboard.references['citra']}").text
+    card = page[page.index('id="programme"'):]
+    assert f"#{sent.id} Dinas Sosial" in card and "diterima lembaga" in card
+    assert "Bantuan dana personal" in card and "500.000" in card
+    assert "Rujukan ke Dinas Sosial: dikirim" in page and "Rujukan ke Dinas Sosial: diterima lembaga" in page  # the history
