@@ -3,10 +3,10 @@ them out of every browser. Teams, school operators and pendamping only (``web.au
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Protocol
 
 from bot.model import TurnResult
+from core.clock import shifted_clock
 from core.i18n import Translator
 from core.settings import get_settings
 from flows.messages import N_
@@ -38,7 +38,7 @@ SIGN_OUT_WORDS = frozenset({"keluar", "logout", "metu", "sign out", "signout"})
 def cmd_dashboard(turn: Turn, args: str) -> None:
     """Explicit handler of ``/dasbor [keluar]`` (registered in the turn's command table)."""
     settings = get_settings()
-    now = dt.datetime.now(dt.UTC)
+    now = shifted_clock(settings.simulated_date)()  # the dashboard's clock: the link is valid there for its minutes
     if args.strip().lower() in SIGN_OUT_WORDS:
         ended = end_all_sessions(turn.db, turn.person.id, now)
         turn.say(turn.t(DASHBOARD_SIGNED_OUT, count=ended))

@@ -96,7 +96,7 @@ def _region_facts(web: Web, region: str) -> tuple[list[tuple[str, str]], RegionL
 async def _overview_context(web: Web, viewer: Viewer, region: str, t: Any) -> dict[str, Any]:
     """The recap (from its summary, pupils at risk included) and the region's facts are read concurrently (two
     short read transactions): the page costs about its slowest query, not their sum."""
-    today = web.today()
+    today = web.today(region or home_region(viewer))
     data, (crumbs, level, schools) = await asyncio.gather(
         run_in_threadpool(recap_data, web.db, region, today), run_in_threadpool(_region_facts, web, region))
     statuses = data.totals(data.by_status)
@@ -214,7 +214,7 @@ async def cases(web: Web, request: Request, viewer: Viewer) -> Response:
 
     def load() -> dict[str, Any]:
         scope = region or home_region(viewer)
-        risks = {r.case_id for r in at_risk(web.db, scope if is_team(viewer) else (viewer.region_code or ""), web.today())}
+        risks = {r.case_id for r in at_risk(web.db, scope if is_team(viewer) else (viewer.region_code or ""), web.today(home_region(viewer)))}
         with web.db.read() as session:
             page = Q.list_cases(session, case_condition(session, viewer, region), filters, web.clock(), risks)
             choices = Q.pendamping_choices(session, scope) if is_team(viewer) else []
@@ -263,7 +263,7 @@ async def case_page(web: Web, request: Request, viewer: Viewer) -> Response:
     await run_in_threadpool(record, web.db, "web.case_read", "case", case_id, actor_id=viewer.person_id, region_code=region,
                             detail={"role": viewer.role.value})
     t = web.t(request, viewer)
-    summary = await run_in_threadpool(case_summary, web.db, case_id, web.today())
+    summary = await run_in_threadpool(case_summary, web.db, case_id, web.today(home_region(viewer)))
     history = await run_in_threadpool(case_history, web.db, case_id)
     view = field_policy(viewer)
     shown = {
@@ -279,7 +279,7 @@ async def case_page(web: Web, request: Request, viewer: Viewer) -> Response:
     helped = await run_in_threadpool(_programme_of, web, case_id)
     return web.render(request, "case.html", viewer, summary=summary, shown=shown, HIDDEN=HIDDEN, history=history, forms=forms,
                       visits=rec.visits, reminders=rec.reminders, documents=docs, photos=photos, status_label=lambda s: status_label(t, s),
-                      category_label=lambda c: category_label(t, c), step_label=lambda h: step_label(t, h), today=web.today(),
+                      category_label=lambda c: category_label(t, c), step_label=lambda h: step_label(t, h), today=web.today(home_region(viewer)),
                       referrals=helped[0], assistance=helped[1], referral_status=lambda s: t(REFERRAL_STATUS[s]),
                       assistance_status=lambda a: t(ASSISTANCE_STATUS[a.status]))
 
@@ -335,7 +335,7 @@ async def school_page(web: Web, request: Request, viewer: Viewer) -> Response:
         raise Forbidden
 
     def load() -> Any:
-        risks = {r.case_id for r in at_risk(web.db, home_region(viewer) if is_team(viewer) else "", web.today())}
+        risks = {r.case_id for r in at_risk(web.db, home_region(viewer) if is_team(viewer) else "", web.today(home_region(viewer)))}
         with web.db.read() as session:
             return Q.school_view(session, school_id, case_condition(session, viewer), web.clock(), risks)
 
