@@ -35,7 +35,7 @@ from reports.vocab import normalize_category
 from storage.models import Case, CaseEvent, Child, RecapCount, RecapFact, Region, Response, TimeZone
 from storage.repositories.sql import upsert_insert
 
-AREA, KABUPATEN = "area", "kabupaten"
+AREA, KABUPATEN, NATION = "area", "kabupaten", "nation"
 TOTAL = "total"
 """The cases of an area by sex (what the area breakdown reads: one counter per area and sex)."""
 DIMENSIONS = (TOTAL, "status", "category", "birth_month", "reason", "returned", "quarter", "at_risk", "check")
@@ -66,11 +66,13 @@ class Facts:
     risk: str = ""
     risk_signals: int = 0
     stage: str = ""
+    reference: str = ""
 
     def counted(self) -> Iterable[tuple[str, str, str, str, str, str]]:
-        """The (grain, scope, region, dimension, key, sex) counters this case adds one to. A case awaiting the
-        kecamatan's check counts in its area (its total under the key ``awaiting``) but, at kabupaten level, only
-        as awaiting."""
+        """The (grain, scope, region, dimension, key, sex) counters this case adds one to: in its area, its
+        kabupaten and the nation (scope ``""``: a national recap sums a few hundred rows). A case awaiting the
+        kecamatan's check counts in its area (its total under the key ``awaiting``) but, at kabupaten and national
+        level, only as awaiting."""
         awaiting = self.stage == AWAITING
         keys = [("status", self.status), ("category", self.category), ("birth_month", self.birth_month)]
         keys += [("reason", code) for code in self.reasons.split(",") if code]
@@ -82,6 +84,7 @@ class Facts:
             yield AREA, self.region_code, self.area, dimension, key, self.sex
         for dimension, key in checked if awaiting else [(TOTAL, ""), *keys]:
             yield KABUPATEN, self.kabupaten, self.kabupaten, dimension, key, self.sex
+            yield NATION, "", "", dimension, key, self.sex
 
 
 COLUMNS = tuple(f.name for f in fields(Facts))
@@ -132,6 +135,7 @@ def _facts_query(where: Any) -> Any:
     return (
         select(
             Case.id,
+            Case.reference,
             Case.region_code,
             case((func.length(Case.region_code) < 13, resolved), else_=None).label("desa"),
             Case.status,
@@ -217,7 +221,8 @@ def compute(conn: Connection, where: Any) -> list[Facts]:
     histories = _histories(conn, where)
     risks = {risk.case_id: risk_text(risk) for risk in assessed(conn, where(Case.id))}
     facts = []
-    for case_id, region, desa, status, category, sex, born, reasons, zone_name, verified, accepted in conn.execute(_facts_query(where)):
+    for case_id, reference, region, desa, status, category, sex, born, reasons, zone_name, verified, accepted in conn.execute(
+            _facts_query(where)):
         zone = _zone(getattr(zone_name, "value", zone_name))
         history = histories.get(case_id) or _History()
         awaiting = status in CHECKABLE and verified is not None and (accepted is None or accepted < verified)
@@ -226,7 +231,7 @@ def compute(conn: Connection, where: Any) -> list[Facts]:
             case_id, region, region[:5], desa or region, status, _category(category) or "",
             getattr(sex, "value", sex) or "", born.strftime("%Y-%m") if born else "", ",".join(reason_list(reasons))[:80],
             returned=str(history.returned.astimezone(zone).year) if history.returned else "", quarters=history.quarters(zone),
-            risk=risk, risk_signals=signals, stage=AWAITING if awaiting else "",
+            risk=risk, risk_signals=signals, stage=AWAITING if awaiting else "", reference=reference,
         ))
     return facts
 
@@ -305,7 +310,7 @@ def reconcile(conn: Connection) -> tuple[int, int]:
 _ZONE = "coalesce(rg.timezone, 'Asia/Jakarta')"
 _FACTS_POSTGRES = text(f"""
 INSERT INTO recap_facts (case_id, region_code, kabupaten, area, status, category, sex, birth_month, reasons,
-                         returned, quarters, risk, risk_signals, stage)
+                         returned, quarters, risk, risk_signals, stage, reference)
 SELECT c.id, c.region_code, substr(c.region_code, 1, 5), coalesce(d.code, c.region_code), c.status,
        CASE WHEN r.category IN ('1', '2', '3') THEN r.category ELSE '' END,
        coalesce(ch.sex, ''), coalesce(to_char(ch.birth_date, 'YYYY-MM'), ''),
@@ -319,7 +324,8 @@ SELECT c.id, c.region_code, substr(c.region_code, 1, 5), coalesce(d.code, c.regi
        coalesce(to_char(ev.returned_at AT TIME ZONE {_ZONE}, 'YYYY'), ''),
        coalesce(q.quarters, ''), '', 0,
        CASE WHEN c.status IN :checkable AND ev.verified IS NOT NULL AND (ev.accepted IS NULL OR ev.accepted < ev.verified)
-            THEN '{AWAITING}' ELSE '' END
+            THEN '{AWAITING}' ELSE '' END,
+       c.reference
 FROM cases c
 JOIN children ch ON ch.id = c.child_id
 LEFT JOIN regions rg ON rg.code = c.region_code
@@ -377,9 +383,10 @@ def _rebuild_postgres(conn: Connection) -> int:
 
 _RECOUNT_POSTGRES = text(f"""
 INSERT INTO recap_counts (grain, scope, kabupaten, region_code, dimension, key, sex, n)
-SELECT g.grain, g.scope, f.kabupaten, g.region, k.dimension, k.key, f.sex, count(*)
+SELECT g.grain, g.scope, g.kabupaten, g.region, k.dimension, k.key, f.sex, count(*)
 FROM recap_facts f
-CROSS JOIN LATERAL (VALUES ('{AREA}', f.region_code, f.area), ('{KABUPATEN}', f.kabupaten, f.kabupaten)) g(grain, scope, region)
+CROSS JOIN LATERAL (VALUES ('{AREA}', f.region_code, f.kabupaten, f.area), ('{KABUPATEN}', f.kabupaten, f.kabupaten, f.kabupaten),
+                           ('{NATION}', '', '', '')) g(grain, scope, kabupaten, region)
 CROSS JOIN LATERAL (
   SELECT '{TOTAL}' AS dimension, CASE WHEN f.stage = '{AWAITING}' THEN '{AWAITING}' ELSE '' END AS key
   UNION ALL SELECT 'status', f.status
@@ -418,8 +425,10 @@ def counts(session: Session, region_code: str) -> tuple[list[tuple[str, str, str
     wider recap leaves out the cases awaiting the kecamatan's check (except as ``check`` counts)."""
     national = not region_code
     wide = region_code.count(".") <= 1  # national, a province or a kabupaten: the kabupaten counts suffice
-    grain = KABUPATEN if wide else AREA
+    grain = NATION if national else KABUPATEN if wide else AREA
     where = [RecapCount.grain == grain, RecapCount.dimension != TOTAL, *([] if national else _scope(region_code))]
+    if session.get_bind().dialect.name == "postgresql":  # a few hundred rows by index: workers would only add start-up
+        session.execute(select(func.set_config("max_parallel_workers_per_gather", "0", True)))
     n = func.sum(RecapCount.n).label("n")
     area_grain = KABUPATEN if national else AREA
     area_where = [RecapCount.grain == area_grain, RecapCount.dimension == TOTAL, *([] if national else _scope(region_code)),
@@ -451,10 +460,10 @@ def flagged(session: Session, region_code: str, limit: int) -> list[Risk]:
     )
     where = [RecapFact.risk_signals > 0, *(_scope(region_code, RecapFact.kabupaten, RecapFact.region_code) if region_code else [])]
     rows = session.execute(
-        select(RecapFact.case_id, Case.child_id, Case.reference, Case.region_code, Child.name, pendamping, RecapFact.risk,
+        select(RecapFact.case_id, Case.child_id, RecapFact.reference, RecapFact.region_code, Child.name, pendamping, RecapFact.risk,
                RecapFact.risk_signals)
         .join(Case, Case.id == RecapFact.case_id).join(Child, Child.id == Case.child_id)
-        .where(*where).order_by(RecapFact.risk_signals.desc(), Case.reference).limit(limit)
+        .where(*where).order_by(RecapFact.risk_signals.desc(), RecapFact.reference).limit(limit)
     )
     risks = []
     for case_id, child_id, reference, region, name, pendamping_id, risk, signals in rows:

@@ -373,20 +373,26 @@ async def map_page(web: Web, request: Request, viewer: Viewer) -> Response:
 
     def load() -> Any:
         with web.db.read() as session:
-            found = Q.located_cases(session, case_condition(session, viewer, region))
-            return found, Q.region_name(session, region)
+            condition = case_condition(session, viewer, region)
+            found = Q.located_cases(session, condition)
+            return found, Q.desa_centroids(session, condition, found), Q.region_name(session, region)
 
-    found, name = await run_in_threadpool(load)
+    found, centroids, name = await run_in_threadpool(load)
     view = field_policy(viewer)
     points = []
-    for reference, status, gps in found:
+    for reference, status, _, gps in found:
         seen = view.present(F.LOCATION, gps)
         if seen is HIDDEN:
             continue
         points.append({"ref": reference, "status": status, "label": status_label(t, status),
                        "lat": float(seen["latitude"]), "lon": float(seen["longitude"])})
-    return web.render(request, "map.html", viewer, points=points, region=region, region_title=name or t(W.ALL_REGIONS),
-                      tile_url=web.settings.web_tile_url, tile_attribution=web.settings.web_tile_attribution)
+    villages = [{"code": d.code, "name": d.name, "lat": round(d.latitude, 4), "lon": round(d.longitude, 4),
+                 "total": sum(d.statuses.values()),
+                 "statuses": [f"{status_label(t, s)} {n}" for s, n in sorted(d.statuses.items(), key=lambda kv: (-kv[1], kv[0]))]}
+                for d in centroids]
+    return web.render(request, "map.html", viewer, points=points, villages=villages, region=region,
+                      region_title=name or t(W.ALL_REGIONS), tile_url=web.settings.web_tile_url,
+                      tile_attribution=web.settings.web_tile_attribution)
 
 
 ROUTES = [

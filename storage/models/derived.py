@@ -57,6 +57,8 @@ class RecapFact(Base):
     stage: Mapped[str] = mapped_column(String(10), default="")
     """``awaiting`` while the kecamatan has not accepted the desa's verification (``cases.checks``): counted in
     its area, not at kabupaten level; ``""`` otherwise."""
+    reference: Mapped[str] = mapped_column(String(40), default="")
+    """The case's reference: the recap lists the pupils at risk by it, from an index, without touching the cases."""
 
 
 class RecapCount(Base):
@@ -78,6 +80,9 @@ class RecapCount(Base):
     n: Mapped[int] = mapped_column(default=0)
 
 
-Index("ix_recap_counts_kabupaten", RecapCount.grain, RecapCount.kabupaten, RecapCount.dimension)
-Index("ix_recap_facts_risk", RecapFact.kabupaten, RecapFact.risk_signals, postgresql_where=RecapFact.risk_signals > 0,
+Index("ix_recap_counts_kabupaten", RecapCount.grain, RecapCount.kabupaten, RecapCount.dimension,
+      postgresql_include=["key", "sex", "region_code", "n"])
+Index("ix_recap_facts_risk", RecapFact.risk_signals.desc(), RecapFact.reference, postgresql_where=RecapFact.risk_signals > 0,
       sqlite_where=RecapFact.risk_signals > 0)
+Index("ix_recap_facts_kabupaten_risk", RecapFact.kabupaten, RecapFact.risk_signals.desc(), RecapFact.reference,
+      postgresql_where=RecapFact.risk_signals > 0, sqlite_where=RecapFact.risk_signals > 0)
