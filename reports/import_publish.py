@@ -14,6 +14,7 @@ given back: someone may have taken the next ones meanwhile.)
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -26,11 +27,12 @@ from reports.sql import CLOSED, IMPORT_INSTRUMENT
 from storage.bulk import insert_rows
 from storage.db import Database
 from storage.derived import cases_changed, flush_derived
-from storage.models import AuditLog, Case, CaseEvent, Child, IdentityConflict, Response
+from storage.models import AuditLog, Case, CaseEvent, Child, IdentityConflict, ImportBatch, Response
 from storage.regions import kabupaten_of
-from storage.repositories.audit import os_actor
+from storage.repositories.audit import os_actor, record
 from storage.repositories.children import ChildIdentity, Match, decide_child, missing_details
 from storage.repositories.references import CASE, RECEIPT, reserve_references
+from storage.types import utcnow
 
 CHUNK = 1000
 PAUSE = 0.005
@@ -97,6 +99,27 @@ class Written:
     categories: list[int] = field(default_factory=list)
     """Cases recorded before whose empty category the import filled."""
 
+    ID_LISTS = ("children", "cases", "responses", "conflicts", "audit", "categories")
+
+    def to_json(self) -> dict[str, Any]:
+        """As the batch row keeps it: each id list as ``[first, last]`` ranges (ids are reserved in runs)."""
+        return {**{name: _ranges(getattr(self, name)) for name in self.ID_LISTS}, "filled": [list(f) for f in self.filled]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Written:
+        lists = {name: [i for first, last in data.get(name, []) for i in range(first, last + 1)] for name in cls.ID_LISTS}
+        return cls(**lists, filled=[(child, name) for child, name in data.get("filled", [])])
+
+
+def _ranges(ids: list[int]) -> list[list[int]]:
+    runs: list[list[int]] = []
+    for i in ids:
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return runs
+
 
 @dataclass
 class Counts:
@@ -133,9 +156,10 @@ class _Plan:
 class Publisher:
     """Publishes the checked rows of one import, chunk by chunk (``dry_run``: decides without writing)."""
 
-    def __init__(self, db: Database, actor_id: int | None, submitter: int, *, dry_run: bool = False) -> None:
+    def __init__(self, db: Database, actor_id: int | None, submitter: int, *, dry_run: bool = False,
+                 batch_id: int | None = None) -> None:
         self.db, self.cipher = db, db.cipher
-        self.actor_id, self.submitter, self.dry_run = actor_id, submitter, dry_run
+        self.actor_id, self.submitter, self.dry_run, self.batch_id = actor_id, submitter, dry_run, batch_id
         self.index = Index()
         self.written = Written()
         self.counts = Counts()
@@ -151,6 +175,9 @@ class Publisher:
             else:
                 with self.db.write() as session:
                     self._chunk(session, chunk)
+                    if self.batch_id is not None:  # committed with the chunk: a crash leaves an exact record
+                        session.execute(update(ImportBatch).where(ImportBatch.id == self.batch_id)
+                                        .values(rows=done + len(chunk), written=self.written.to_json(), updated_at=utcnow()))
                 if self._sqlite:
                     time.sleep(PAUSE)
             done += len(chunk)
@@ -367,6 +394,52 @@ def _insert(session: Session, model: Any, rows: list[dict[str, Any]], shared: di
         ids = list(range(last + 1, last + 1 + len(rows)))
     insert_rows(session.connection(), table, [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)], shared)
     return ids
+
+
+# -- the batch record -------------------------------------------------------------------------------------------
+PUBLISHING, PUBLISHED, UNDONE = "publishing", "published", "undone"
+STALE_AFTER = dt.timedelta(minutes=10)
+"""A publishing batch not advanced for this long was interrupted (a live one advances every chunk, ~1 s)."""
+
+
+def open_batch(db: Database, filename: str, region_code: str | None, actor_id: int | None) -> int:
+    with db.write() as session:
+        batch = ImportBatch(filename=filename[:200], region_code=region_code, actor_id=actor_id, state=PUBLISHING, rows=0, written={})
+        session.add(batch)
+        session.flush()
+        return batch.id
+
+
+def close_batch(db: Database, batch_id: int, state: str) -> None:
+    """``published`` or ``undone``: the record of written ids is no longer needed."""
+    with db.write() as session:
+        session.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(state=state, written={}))
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    batch_id: int
+    filename: str
+    rows: int
+
+
+def clean_interrupted(db: Database, now: dt.datetime | None = None, stale_after: dt.timedelta = STALE_AFTER) -> list[Cleaned]:
+    """Remove everything the imports interrupted while publishing wrote (not advanced for ``stale_after``), each
+    in short transactions as :func:`undo` does; audited. The batches removed."""
+    cutoff = (now or utcnow()) - stale_after
+    with db.read() as session:
+        stale = session.execute(select(ImportBatch.id, ImportBatch.filename, ImportBatch.rows, ImportBatch.region_code,
+                                       ImportBatch.written)
+                                .where(ImportBatch.state == PUBLISHING, ImportBatch.updated_at < cutoff)
+                                .order_by(ImportBatch.id)).all()
+    cleaned = []
+    for batch_id, filename, rows, region_code, written in stale:
+        undo(db, Written.from_json(written or {}))
+        close_batch(db, batch_id, UNDONE)
+        record(db, "import.cleaned", "import", filename[:40], region_code=region_code,
+               detail={"batch": batch_id, "rows": rows, "filename": filename})
+        cleaned.append(Cleaned(batch_id, filename, rows))
+    return cleaned
 
 
 def undo(db: Database, written: Written) -> None:
