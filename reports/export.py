@@ -336,7 +336,7 @@ def export_region_to(db: Database, region_code: str, fmt: Format, actor_id: int 
     sheets = [
         Sheet(LAMPIRAN2_SHEET, [*COLUMNS, *EXTRA_COLUMNS], _lampiran2_rows(db, region_code),
               [COLUMN_CLASSES.get(c) for c in (*COLUMNS, *EXTRA_COLUMNS)]),
-        *_instrument_sheets(db, region_code, "rumah-tangga", titles=("Rumah Tangga", {"ART": "Anggota Rumah Tangga"})),
+        *_instrument_sheets(db, region_code, "rumah-tangga", titles=("Rumah Tangga", {bound("rumah-tangga", "members"): "Anggota Rumah Tangga"})),
         Sheet("Kunjungan", ["NO KASUS", "NAMA ANAK", "TANGGAL KUNJUNGAN", "PENDAMPING", "REFERENSI FORMULIR"],
               _visit_rows(db, region_code), [None, FieldClass.IDENTITY, None, None, None]),
         Sheet("Riwayat Status", ["NO KASUS", "DARI", "KE", "PERISTIWA", "WAKTU (UTC)", "KETERANGAN"], _history_rows(db, region_code),
@@ -368,7 +368,7 @@ def _value(node_: Node | None, value: Any) -> Any:
         return None
     if node_ is not None and node_.choices:
         codes = value if isinstance(value, list) else [value]
-        labels = [(node_.choice(str(c)).label if node_.choice(str(c)) else str(c)) for c in codes]
+        labels = [(choice.label if (choice := node_.choice(str(c))) else str(c)) for c in codes]
         return "; ".join(labels)
     if node_ is not None and node_.type is QuestionType.DATE and isinstance(value, str):
         try:

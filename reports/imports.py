@@ -435,9 +435,9 @@ class _Checker:
             if value is not None:
                 answers[key] = value
         if region and self.regions.level(region) == "desa":
-            answers["1.7.kecamatan"], answers["1.7.desa"] = self.regions.codes[region][2], region
+            answers[q["kecamatan"]], answers[q["desa"]] = self.regions.codes[region][2], region
         elif region:
-            answers["1.7.kecamatan"] = region
+            answers[q["kecamatan"]] = region
         if len(self.errors) > before or region is None:
             return None
         folded = normalize_name(name)

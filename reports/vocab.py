@@ -72,11 +72,10 @@ def child_form(instrument: str | None) -> str:
 
 
 def child_question(instrument: str | None, role: str) -> str | None:
-    """The question ``instrument``'s child form binds to ``role``; None when that form does not ask it."""
-    try:
-        return bound(child_form(instrument), role)
-    except KeyError:
-        return None
+    """The question ``instrument``'s child form binds to ``role``; None when that form does not ask it (the
+    registry does not list the role for it, e.g. Rekonfirmasi has no year of leaving school)."""
+    form = child_form(instrument)
+    return bound(form, role) if role in required_roles(form) else None
 
 
 def child_answer(answers: Mapping[str, Any], role: str) -> Any:
