@@ -221,7 +221,7 @@ def excel_damaged(raw: Any) -> bool:
     return bool(_SCIENTIFIC.match(text) or _FLOAT_TEXT.match(text) or (len(digits) == 16 and digits.isdigit() and digits.endswith("0000")))
 
 
-@lru_cache(maxsize=1 << 16, typed=True)
+@lru_cache(maxsize=4096, typed=True)
 def _text(value: Any) -> str:
     """A cell as clean text (cached: most columns repeat a handful of values down a list)."""
     if value is None:

@@ -39,7 +39,7 @@ def _write(db: Database, answers: list[dict[str, Any]], submitted_at: dt.datetim
 
 
 def test_bulk_rows_are_sealed_and_read_back(db: Database, regions: None) -> None:
-    answers = [{"1.1": "Siti", "1.2": "1", "1.2.nik": NIK}, {"1.1": "Budi", "ART": [{"ART.2": NIK}]}]
+    answers: list[dict[str, Any]] = [{"1.1": "Siti", "1.2": "1", "1.2.nik": NIK}, {"1.1": "Budi", "ART": [{"ART.2": NIK}]}]
     at = dt.datetime(2026, 11, 23, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=7)))
     _write(db, answers, at)
     with db.read() as session:
