@@ -6,11 +6,13 @@ import argparse
 import asyncio
 import logging
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 from app.telegram_check import TelegramRefused, wait_for_telegram
-from bot.app import ALLOWED_UPDATES, build_application, serve_health
+from bot.app import ALLOWED_UPDATES, WORKER_THREADS, build_application, serve_health
 from core.settings import Settings, get_settings
 from storage.crypto import DataKeyError
+from storage.db import Database
 from storage.schema_state import SchemaBehindError
 from storage.startup import open_database
 
@@ -24,14 +26,14 @@ To try the questionnaires without Telegram: ats-bot chat pendataan
 """
 
 
-def _prepare(settings: Settings):  # type: ignore[no-untyped-def]
+def _prepare(settings: Settings) -> Database | None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stdout)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Bot API call would drown the update log
     if not settings.bot_token:
         print(NO_TOKEN, file=sys.stderr)
         return None
     try:
-        db = open_database(settings)
+        db = open_database(settings, workers=WORKER_THREADS)
     except (SchemaBehindError, DataKeyError) as exc:
         print(str(exc), file=sys.stderr)
         return None
@@ -53,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if db is None:
         return 2
     application = build_application(settings, db)
-    _start_health(db, settings.health_port)
+    _prepare_loop(db, settings.health_port)
     application.run_polling(allowed_updates=ALLOWED_UPDATES, close_loop=False)
     return 0
 
@@ -67,7 +69,7 @@ def cmd_webhook(args: argparse.Namespace) -> int:
     if db is None:
         return 2
     application = build_application(settings, db)
-    _start_health(db, settings.health_port)
+    _prepare_loop(db, settings.health_port)
     application.run_webhook(
         listen=settings.webhook_listen,
         port=settings.webhook_port,
@@ -80,8 +82,9 @@ def cmd_webhook(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_health(db, port: int) -> None:  # type: ignore[no-untyped-def]
-    """Serve /health on the event loop the application is about to run on."""
+def _prepare_loop(db: Database, port: int) -> None:
+    """The event loop the application is about to run on: turns on WORKER_THREADS threads, /health served."""
     loop = asyncio.new_event_loop()
+    loop.set_default_executor(ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="turn"))
     asyncio.set_event_loop(loop)
     loop.run_until_complete(serve_health(db, port))

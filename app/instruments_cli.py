@@ -77,7 +77,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from openpyxl import Workbook  # only the export needs it
 
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook.remove(workbook.worksheets[0])  # a new workbook has one empty sheet
     for title, rows in xlsform_sheets(engine(args.name).compiled).items():
         sheet = workbook.create_sheet(title)
         for row in rows:

@@ -47,7 +47,7 @@ def cmd_invite(args: argparse.Namespace) -> int:
     link = f"https://t.me/{username}?start={token}"
     target = args.qr or settings.files_dir.parent / "invitations" / f"invite-{args.role}-{args.region}.png"
     target.parent.mkdir(parents=True, exist_ok=True)
-    segno.make(link, error="m").save(target, kind="png", scale=8, border=2)
+    segno.make(link, error="m").save(str(target), kind="png", scale=8, border=2)
     target.chmod(0o600)  # the QR code is the invitation: whoever scans it joins
     print(link)
     print(f"QR code: {target} (valid {args.days} days, usable once)", file=sys.stderr)

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import logging
 import sys
+from collections.abc import Callable
 
 from sqlalchemy import select
 
@@ -25,7 +26,7 @@ def _database() -> Database | None:
         return None
 
 
-def fixed_clock(today: str | None):  # type: ignore[no-untyped-def]
+def fixed_clock(today: str | None) -> Callable[[], dt.datetime]:
     """The real clock, or one that runs from 09:00 WIB of ``today`` (simulated dates for training and tests)."""
     from web.app import utc_now
 

@@ -44,9 +44,8 @@ from storage.sealing import open_answers, seal_answers
 from storage.types import JSONType, utcnow
 
 KEY_A, KEY_B = "bench-key-A-0123456789abcdefghijklmnop", "bench-key-B-0123456789abcdefghijklmnop"
-STATE = {"answers": {f"{s}.{n}": f"jawaban {s}.{n} anak sekolah" for s in range(1, 5) for n in range(1, 18)} | {"1.2.nik": "3326014501120003"},
-         "cursor": None, "pending": None, "confirmed": []}
-ANSWERS = STATE["answers"]
+ANSWERS = {f"{s}.{n}": f"jawaban {s}.{n} anak sekolah" for s in range(1, 5) for n in range(1, 18)} | {"1.2.nik": "3326014501120003"}
+STATE: dict[str, Any] = {"answers": ANSWERS, "cursor": None, "pending": None, "confirmed": []}
 
 
 def per_call(fn: Callable[[], Any], n: int = 5000) -> float:

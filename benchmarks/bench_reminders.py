@@ -93,8 +93,8 @@ def seed(url: str, cases: int, rng: random.Random) -> dict[str, int]:
                 for k in range(1, kecs + 1):
                     kec = f"{kab}.{k:02d}"
                     copy.write_row((kec, "kecamatan", "kecamatan", f"Kecamatan {kec}", kab, tz))
-                    for d in range(1, per_kec + 1):
-                        desa = f"{kec}.{2000 + d}"
+                    for n in range(1, per_kec + 1):
+                        desa = f"{kec}.{2000 + n}"
                         copy.write_row((desa, "desa", "desa", f"Desa {desa}", kec, tz))
                         desas.append((desa, tz))
         counts["desa"] = len(desas)
@@ -269,12 +269,12 @@ def run_phase(url: str, phase: str, trace: bool) -> dict[str, Any]:
         again = materialise(db, settings, NOW)
         result.update(again_seconds=round(again.seconds, 3), again_cases_seen=again.cases_seen)
     elif phase == "sweep":
-        report = asyncio.run(deliver_due(NullBot(), db, settings, NOW, claimed_by="bench-sweep"))  # type: ignore[arg-type]
-        result.update(claimed=report.claimed, sent=report.sent, skipped=report.skipped)
+        swept = asyncio.run(deliver_due(NullBot(), db, settings, NOW, claimed_by="bench-sweep"))  # type: ignore[arg-type]
+        result.update(claimed=swept.claimed, sent=swept.sent, skipped=swept.skipped)
     elif phase == "claim":
         product, baseline = [], []
         with psycopg.connect(_pg(url)) as plain:
-            due = plain.execute("SELECT count(*) FROM reminders WHERE state = 'pending' AND due_at <= %s", (NOW,)).fetchone()[0]
+            (due,) = plain.execute("SELECT count(*) FROM reminders WHERE state = 'pending' AND due_at <= %s", (NOW,)).fetchone() or (0,)
             plain.rollback()
             per_sweep = min(ReminderSettings(_env_file=None).max_per_sweep, max(1, due // (2 * CLAIM_RUNS)))  # small runs: less
             for _ in range(CLAIM_RUNS):
@@ -361,7 +361,7 @@ def main() -> int:
             results[phase] = timed
             print(json.dumps(timed), flush=True)
         with psycopg.connect(_pg(url), autocommit=True) as conn:
-            due = conn.execute("SELECT count(*) FROM reminders WHERE state = 'pending' AND due_at <= %s", (NOW,)).fetchone()[0]
+            (due,) = conn.execute("SELECT count(*) FROM reminders WHERE state = 'pending' AND due_at <= %s", (NOW,)).fetchone() or (0,)
         r, m, c, w = results["reconcile"], results["materialise"], results["claim"], results["sweep"]
         print()
         print(f"{args.cases:,} cases ({counts['open_cases']:,} open, {counts['checks_due_now']:,} next checks due), PostgreSQL, "

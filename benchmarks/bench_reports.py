@@ -225,7 +225,7 @@ def seed(url: str, total: int, pekalongan: int, synthetic: int) -> float:
         desa_pekalongan, desa_other = conn.execute(
             "SELECT count(*) FILTER (WHERE code LIKE '33.26.%%'), count(*) FILTER (WHERE code NOT LIKE '33.26.%%') "
             "FROM regions WHERE level = 'desa'"
-        ).fetchone()
+        ).fetchone() or (0, 0)
         params = {"total": total, "pekalongan": pekalongan, "desa_pekalongan": desa_pekalongan, "desa_other": desa_other}
         for statement in [s.strip() for s in SEED_SQL.split(";\n") if s.strip()]:
             step = time.perf_counter()

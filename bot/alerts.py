@@ -54,7 +54,7 @@ async def run_pass(bot: Bot, db: Database, settings: ReminderSettings, now: dt.d
     return delivered
 
 
-def install(application: Application, db: Database, settings: ReminderSettings | None = None) -> Job[Any] | None:  # type: ignore[type-arg]
+def install(application: Application, db: Database, settings: ReminderSettings | None = None) -> Job[Any] | None:
     """Register the repeating early-warning pass on ``application.job_queue`` (off with the reminders)."""
     settings = settings or get_reminder_settings()
     if not settings.enabled or application.job_queue is None:

@@ -26,6 +26,9 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 MAX_CONCURRENT_UPDATES = 64
+WORKER_THREADS = 12
+"""Threads that run turns (``asyncio.to_thread``): the database pool is sized for them. More than the cores, since a
+turn also waits for its commit; on SQLite the turns queued behind one another share that commit."""
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 COMMANDS = [("start", T.CMD_START), ("usul", T.CMD_PROPOSE), ("isi", T.CMD_FILL), ("lanjut", T.CMD_CONTINUE), ("draf", T.CMD_DRAFTS),
             ("batal", T.CMD_CANCEL), ("bahasa", T.CMD_LANGUAGE), ("undang", T.CMD_INVITE), ("dataku", T.CMD_MYDATA),
@@ -43,7 +46,7 @@ class Services:
     files_dir: Path
 
 
-def build_application(settings: Settings, db: Database) -> Application:  # type: ignore[type-arg]
+def build_application(settings: Settings, db: Database) -> Application:
     application = (
         ApplicationBuilder()
         .token(settings.bot_token)
@@ -63,7 +66,7 @@ def build_application(settings: Settings, db: Database) -> Application:  # type:
     return application
 
 
-async def _announce_commands(application: Application) -> None:  # type: ignore[type-arg]
+async def _announce_commands(application: Application) -> None:
     """The command menu in each language (Indonesian for everyone else); invitation links need our username."""
     application.bot_data["services"].conversations.bot_username = application.bot.username
     for language in LANGUAGES:

@@ -27,9 +27,9 @@ async def receive_photo(message: Message, files_dir: Path, db: Database) -> tupl
     if message.photo:
         best = message.photo[-1]
         file_id, unique_id, size, mime = best.file_id, best.file_unique_id, best.file_size, "image/jpeg"
-    elif message.document and (message.document.mime_type or "").startswith("image/"):
+    elif message.document and (sent_as := message.document.mime_type or "").startswith("image/"):
         doc = message.document
-        file_id, unique_id, size, mime = doc.file_id, doc.file_unique_id, doc.file_size, doc.mime_type
+        file_id, unique_id, size, mime = doc.file_id, doc.file_unique_id, doc.file_size, sent_as
     else:
         return None, T.NOT_A_PHOTO_FILE
     if size is not None and size > MAX_BYTES:

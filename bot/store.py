@@ -226,7 +226,7 @@ class BotStore:
                     Person.region_code == scope, Person.role.in_([Role.TIM_DESA, Role.TIM_KECAMATAN, Role.TIM_KABUPATEN]),
                     Person.unreachable.is_(False), Person.telegram_chat_id.is_not(None))).all()
                 if rows:
-                    return [(chat, language.value) for chat, language in rows]
+                    return [(chat, language.value) for chat, language in rows if chat is not None]
         return []
 
     def mark_unreachable(self, chat_ids: list[int]) -> None:

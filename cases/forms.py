@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from cases import messages as m
 from cases.errors import InvalidInput
 from flows.registry import engine as instrument_engine
+from flows.roles import check_read
 from storage.models import Response
 
 
@@ -77,6 +78,7 @@ class FormReader:
 
     def qid(self, role: str) -> str:
         """The question id bound to ``role`` in this form."""
+        check_read(self.response.instrument, role)
         return self.instrument.bound(role)
 
     def raw(self, role: str) -> Any:

@@ -87,7 +87,7 @@ def parents(db: Database, child_id: int) -> list[tuple[int, str]]:
     with db.read() as session:
         rows = session.execute(select(Person.telegram_chat_id, Person.language).where(
             Person.id.in_(linked), Person.role == Role.ORANG_TUA, Person.unreachable.is_(False), Person.telegram_chat_id.is_not(None))).all()
-    return [(chat, language.value) for chat, language in rows]
+    return [(chat, language.value) for chat, language in rows if chat is not None]
 
 
 def answered(db: Database, case_id: int) -> bool:

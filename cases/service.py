@@ -297,7 +297,7 @@ def proposal_recipients(db: Database, case_id: int) -> list[Recipient]:
                 .order_by(Person.id)
             ).all()
             if rows:
-                return [Recipient(pid, chat, language.value) for pid, chat, language in rows]
+                return [Recipient(pid, chat, language.value) for pid, chat, language in rows if chat is not None]
     return []
 
 
@@ -621,7 +621,8 @@ def record_school_choice(db: Database, case_id: int, response_id: int) -> Moved:
         if school is None and npsn is None:
             school = _school_by_name(session, name, case.region_code)
         _attach(session, response, case)
-        reason = f"{school.name if school else name}" + (f" ({npsn or school.npsn})" if (npsn or school) else "")
+        code = npsn or (school.npsn if school else None)
+        reason = (school.name if school else name) + (f" ({code})" if code else "")
         moved = _move(session, case, "choose_school", response.submitted_by, reason, response.id)
         session.add(SchoolChoice(
             case_id=case.id, response_id=response.id, pathway=pathway,
@@ -800,8 +801,8 @@ def _attach(session: Session, response: Response, case: Case) -> None:
 def _other_open_cases(session: Session, case: Case, response: Response) -> list[int]:
     """Open cases other than ``case`` that the verifying form's child already has."""
     ids: set[int] = set()
-    if response.case_id not in (None, case.id):
-        ids.add(int(response.case_id))  # type: ignore[arg-type]
+    if response.case_id is not None and response.case_id != case.id:
+        ids.add(response.case_id)
     if response.child_id is not None and response.child_id != case.child_id:
         ids |= set(session.scalars(select(Case.id).where(Case.child_id == response.child_id)))
     ids.discard(case.id)

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from flows import errors
 from flows.errors import DefinitionProblem, InstrumentError
+from flows.roles import check_read
 from flows.schema import Instrument
 from flows.shipped import INSTRUMENT_DIR, instrument_names
 from flows.validate import validate
@@ -92,4 +93,5 @@ def load_instrument(name: str) -> Instrument:
 def bound(instrument: str, role: str) -> str:
     """The question id a shipped instrument binds to ``role`` (see ``flows.roles``), e.g. ``bound("pendataan",
     "category")`` → ``"3.6"``: how code outside ``flows/`` reaches a question without naming its paper code."""
+    check_read(instrument, role)
     return load_instrument(instrument).bound(role)

@@ -32,7 +32,7 @@ ROLES: Mapping[str, Role] = {
     "sex": Role("the child's sex", ("pendataan", *_LETTERS)),
     "birth_place": Role("the child's place of birth", ("pendataan", *_LETTERS)),
     "birth_date": Role("the child's date of birth", ("pendataan", *_LETTERS)),
-    "kecamatan": Role("the kecamatan the child lives in (a region code)", ("usulan",)),
+    "kecamatan": Role("the kecamatan the child lives in (a region code)", ("pendataan", "usulan")),
     "desa": Role("the desa the child lives in (a region code, or a typed name in older answers)", (*_CHILD_FORMS, "usulan")),
     "address": Role("the child's street address", ("pendataan", *_LETTERS, "usulan")),
     # -- about the child -------------------------------------------------------------------------------------
@@ -54,6 +54,7 @@ ROLES: Mapping[str, Role] = {
     "year_left": Role("the year the child left school", ("pendataan",)),
     "previous_school": Role("the name of the child's last school", ("pendataan",)),
     "home_location": Role("GPS of the child's home", ("rekonfirmasi", "usulan")),
+    "members": Role("the repeat group of a household's members", ("rumah-tangga",)),
     # -- a proposal by anyone (usulan) ---------------------------------------------------------------------
     "estimated_age": Role("the child's age as the proposer guesses it", ("usulan",)),
     "note": Role("what the proposer knows about the child", ("usulan",)),
@@ -116,3 +117,12 @@ ROLES: Mapping[str, Role] = {
 def required_roles(instrument: str) -> list[str]:
     """The roles code reads from ``instrument``, in registry order."""
     return [name for name, role in ROLES.items() if instrument in role.required_by]
+
+
+def check_read(instrument: str, role: str) -> None:
+    """Refuse to read a role the registry does not list for ``instrument``: only listed roles are checked at load,
+    so reading another one could fail on a district's form in the middle of a chat or a report."""
+    known = ROLES.get(role)
+    if known is None or instrument not in known.required_by:
+        raise LookupError(f"code reads the role {role!r} of {instrument!r}, which flows/roles.py does not list for it: "
+                          "add the instrument to the role's required_by")

@@ -116,7 +116,7 @@ def _log_failure(task: asyncio.Task[Any]) -> None:
         log.error(json.dumps({"reminders": "materialise failed", "error": type(error).__name__}), exc_info=error)
 
 
-def install(application: Application, db: Database, settings: ReminderSettings | None = None) -> Job[Any] | None:  # type: ignore[type-arg]
+def install(application: Application, db: Database, settings: ReminderSettings | None = None) -> Job[Any] | None:
     """Register the reminders' one repeating job on ``application.job_queue``; None when reminders are disabled.
 
     Call it once while building the application (before ``run_polling``/``run_webhook``). The job's first run is

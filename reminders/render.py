@@ -65,7 +65,7 @@ def _date(value: Any) -> dt.date | str:
     return value if isinstance(value, dt.date) else ""
 
 
-PERIOD_MESSAGES = {
+PERIOD_MESSAGES: dict[str, tuple[str, str]] = {  # keyed by Kind (a str, as stored in the kind column)
     Kind.VISIT: (T.VISIT_FIRST, T.VISIT),
     Kind.MONITORING: (T.MONITORING_FIRST, T.MONITORING),
     Kind.VISIT_FOLLOWUP: (T.VISIT_FOLLOWUP_FIRST, T.VISIT_FOLLOWUP),

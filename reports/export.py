@@ -18,10 +18,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -35,6 +31,7 @@ from reports import messages as M
 from reports.lampiran2 import COLUMN_CLASSES, COLUMNS, EXTRA_COLUMNS, class_left, form_value, source_of
 from reports.sql import IDENTIFYING, IMPORT_INSTRUMENT, in_scope
 from reports.vocab import child_answer, child_form, normalize_category, pendataan_node
+from reports.xlsx_stream import XlsxWriter
 from storage.crypto import NikDecryptionError
 from storage.db import Database
 from storage.models import Case, CaseEvent, Child, Person, Region, Response, Role, Visit
@@ -153,28 +150,15 @@ def _cell_text(value: Any) -> str:
 
 def write(sheets: Iterable[Sheet], fmt: Format, out: IO[bytes]) -> dict[str, int]:
     """Write the file to ``out`` as the rows stream from the database (memory stays flat however many rows:
-    openpyxl's write-only mode keeps each sheet in a temporary file, each CSV is deflated as it is written);
-    the number of rows written per sheet."""
+    each XLSX sheet and each CSV is deflated into the zip as it is written); the number of rows written per sheet."""
     counts: dict[str, int] = {}
     used: set[str] = set()
     if fmt == "xlsx":
-        book = Workbook(write_only=True)
-        bold = Font(bold=True)
+        book = XlsxWriter(out)
         for sheet in sheets:
             title = _sheet_title(sheet.title, used)
-            ws = book.create_sheet(title)
-            header = []
-            for label in sheet.header:
-                cell = _text_cell(ws, str(label))
-                cell.font = bold
-                header.append(cell)
-            ws.append(header)
-            n = 0
-            for row in sheet.rows:
-                ws.append([_xlsx_value(ws, v) for v in row])
-                n += 1
-            counts[title] = n
-        book.save(out)
+            counts[title] = book.add_sheet(title, [str(label) for label in sheet.header], sheet.rows)
+        book.close()
         return counts
     if fmt != "csv":
         raise ValueError(f"unknown format {fmt!r} (xlsx or csv)")
@@ -197,28 +181,6 @@ def _in_memory(export: Callable[[IO[bytes]], str]) -> tuple[str, bytes]:
     buffer = io.BytesIO()
     filename = export(buffer)
     return filename, buffer.getvalue()
-
-
-def _text_cell(ws: Any, text: str) -> WriteOnlyCell:
-    """A cell that holds ``text`` as text: openpyxl would store a string starting with ``=`` as a formula."""
-    cell = WriteOnlyCell(ws, value=text)
-    cell.data_type = "s"
-    return cell
-
-
-def _xlsx_value(ws: Any, value: Any) -> Any:
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters XML cannot hold (openpyxl would refuse the file)
-        return _text_cell(ws, value) if value.startswith(FORMULA_STARTS) else value
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None) if value.tzinfo else value
-    if isinstance(value, dt.date):
-        cell = WriteOnlyCell(ws, value=value)
-        cell.number_format = "DD/MM/YYYY"
-        return cell
-    if isinstance(value, (dict, list)):
-        return _xlsx_value(ws, json.dumps(value, ensure_ascii=False))
-    return value
 
 
 def _filename(prefix: str, region_code: str, fmt: Format) -> str:
@@ -254,7 +216,9 @@ def _lampiran2_rows(db: Database, region_code: str) -> Iterator[list[Any]]:
         )
         form = aliased(Response, name="form")
         statement = (
-            select(Case, Child, form.instrument, form.answers, form.reference)
+            select(Case.region_code, Case.category, Case.reference.label("case_reference"), Case.status, Child.nik_encrypted,
+                   Child.name, Child.birth_place, Child.birth_date, Child.sex, Child.address, Child.rt, Child.rw, Child.nisn,
+                   form.instrument, form.answers, form.reference)
             .join(Child, Child.id == Case.child_id)
             .outerjoin(latest, latest.c.case_id == Case.id)
             .outerjoin(form, form.id == latest.c.rid)
@@ -262,30 +226,31 @@ def _lampiran2_rows(db: Database, region_code: str) -> Iterator[list[Any]]:
             .order_by(Case.region_code, Child.name_normalized, Case.id)
             .execution_options(yield_per=BATCH)
         )
-        for number, (case, child, instrument, answers, reference) in enumerate(session.execute(statement), start=1):
-            answers = answers or {}
+        for number, row in enumerate(session.execute(statement), start=1):  # columns, not ORM entities: no identity map per row
+            instrument, reference = row.instrument, row.reference
+            answers = row.answers or {}
             nik = None
-            if child.nik_encrypted:
+            if row.nik_encrypted:
                 try:
-                    nik = cipher.decrypt_nik(child.nik_encrypted)
+                    nik = cipher.decrypt_nik(row.nik_encrypted)
                 except NikDecryptionError:
                     nik = None
             nik = nik or child_answer(answers, "nik")
-            desa_name, kecamatan_name = _place(case.region_code, regions, instrument, answers)
-            category = normalize_category(case.category) or normalize_category(answers.get(bound(child_form(instrument), "category")))
+            desa_name, kecamatan_name = _place(row.region_code, regions, instrument, answers)
+            category = normalize_category(row.category) or normalize_category(answers.get(bound(child_form(instrument), "category")))
             yield [
                 number,
                 nik,
-                child.name,
-                child.birth_place,
-                child.birth_date,
-                getattr(child.sex, "value", child.sex),
+                row.name,
+                row.birth_place,
+                row.birth_date,
+                getattr(row.sex, "value", row.sex),
                 form_value("NAMA AYAH", instrument, answers),
                 form_value("NAMA IBU", instrument, answers),
                 form_value("PENDIDIKAN TERAKHIR", instrument, answers),
-                child.address,
-                child.rt,
-                child.rw,
+                row.address,
+                row.rt,
+                row.rw,
                 desa_name,
                 kecamatan_name,
                 form_value("AGAMA", instrument, answers),
@@ -299,10 +264,10 @@ def _lampiran2_rows(db: Database, region_code: str) -> Iterator[list[Any]]:
                 class_left(instrument, answers),
                 form_value("SEKOLAH SEBELUMNYA", instrument, answers),
                 source_of(instrument, answers, reference),
-                child.nisn or child_answer(answers, "nisn"),
-                case.region_code,
-                case.reference,
-                case.status,
+                row.nisn or child_answer(answers, "nisn"),
+                row.region_code,
+                row.case_reference,
+                row.status,
                 reference,
             ]
 
@@ -371,7 +336,7 @@ def export_region_to(db: Database, region_code: str, fmt: Format, actor_id: int 
     sheets = [
         Sheet(LAMPIRAN2_SHEET, [*COLUMNS, *EXTRA_COLUMNS], _lampiran2_rows(db, region_code),
               [COLUMN_CLASSES.get(c) for c in (*COLUMNS, *EXTRA_COLUMNS)]),
-        *_instrument_sheets(db, region_code, "rumah-tangga", titles=("Rumah Tangga", {"ART": "Anggota Rumah Tangga"})),
+        *_instrument_sheets(db, region_code, "rumah-tangga", titles=("Rumah Tangga", {bound("rumah-tangga", "members"): "Anggota Rumah Tangga"})),
         Sheet("Kunjungan", ["NO KASUS", "NAMA ANAK", "TANGGAL KUNJUNGAN", "PENDAMPING", "REFERENSI FORMULIR"],
               _visit_rows(db, region_code), [None, FieldClass.IDENTITY, None, None, None]),
         Sheet("Riwayat Status", ["NO KASUS", "DARI", "KE", "PERISTIWA", "WAKTU (UTC)", "KETERANGAN"], _history_rows(db, region_code),
@@ -403,7 +368,7 @@ def _value(node_: Node | None, value: Any) -> Any:
         return None
     if node_ is not None and node_.choices:
         codes = value if isinstance(value, list) else [value]
-        labels = [(node_.choice(str(c)).label if node_.choice(str(c)) else str(c)) for c in codes]
+        labels = [(choice.label if (choice := node_.choice(str(c))) else str(c)) for c in codes]
         return "; ".join(labels)
     if node_ is not None and node_.type is QuestionType.DATE and isinstance(value, str):
         try:

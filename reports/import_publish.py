@@ -17,18 +17,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import Table, and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from reports.sql import CLOSED, IMPORT_INSTRUMENT
+from storage.bulk import insert_rows
 from storage.db import Database
 from storage.derived import cases_changed, flush_derived
 from storage.models import AuditLog, Case, CaseEvent, Child, IdentityConflict, Response
 from storage.regions import kabupaten_of
 from storage.repositories.audit import os_actor
-from storage.repositories.children import ChildIdentity, Match, decide_child, missing_details, normalize_name
+from storage.repositories.children import ChildIdentity, Match, decide_child, missing_details
 from storage.repositories.references import CASE, RECEIPT, reserve_references
 
 CHUNK = 1000
@@ -76,9 +77,9 @@ class Index:
             self.by_nik.setdefault(known.nik_hash, []).append(known)
         self.by_name.setdefault((known.name_normalized, known.birth_date, known.region_code), []).append(known)
 
-    def candidates(self, nik_hash: str | None, identity: ChildIdentity) -> list[Known]:
+    def candidates(self, nik_hash: str | None, identity: ChildIdentity, folded: str) -> list[Known]:
         found = list(self.by_nik.get(nik_hash, [])) if nik_hash else []
-        key = (normalize_name(identity.name), identity.birth_date, identity.region_code)
+        key = (folded, identity.birth_date, identity.region_code)
         return found + [k for k in self.by_name.get(key, []) if k not in found]
 
 
@@ -113,6 +114,8 @@ class Row:
     identity: ChildIdentity
     category: str | None
     answers: dict[str, Any]
+    folded: str
+    """The name as :func:`normalize_name` compares it (folded once, in the check)."""
 
 
 @dataclass
@@ -170,7 +173,7 @@ class Publisher:
         self._cases_and_responses(session, rows, children)
 
     def _load_candidates(self, session: Session, rows: list[Row], hashes: list[str | None]) -> None:
-        names = {normalize_name(r.identity.name) for r in rows if r.identity.birth_date is not None}
+        names = {r.folded for r in rows if r.identity.birth_date is not None}
         regions = {r.identity.region_code for r in rows}
         wanted = [h for h in hashes if h]
         conditions: list[Any] = []
@@ -191,7 +194,7 @@ class Publisher:
         plan = _Plan()
         for row, nik_hash in zip(rows, hashes, strict=True):
             identity = row.identity
-            decision = decide_child(None, self.cipher, identity, self.index.candidates(nik_hash, identity))
+            decision = decide_child(None, self.cipher, identity, self.index.candidates(nik_hash, identity, row.folded))
             same = decision.child if decision.match is Match.SAME else decision.held
             if same is not None:
                 assert isinstance(same, Known)
@@ -200,7 +203,7 @@ class Publisher:
                 self.counts.merged += 1
                 continue
             clash = decision.match is Match.CLASH
-            known = self._new_child(plan, identity, None if clash else nik_hash)
+            known = self._new_child(plan, identity, row.folded, None if clash else nik_hash)
             plan.row_child.append(known.id)
             if clash and isinstance(decision.child, Known) and nik_hash is not None:
                 plan.conflicts.append((decision.child, known, identity, nik_hash))
@@ -209,9 +212,8 @@ class Publisher:
                 self.counts.created += 1
         return plan
 
-    def _new_child(self, plan: _Plan, identity: ChildIdentity, nik_hash: str | None) -> Known:
+    def _new_child(self, plan: _Plan, identity: ChildIdentity, folded: str, nik_hash: str | None) -> Known:
         self._temporary -= 1
-        folded = normalize_name(identity.name)
         known = Known(self._temporary, identity.name.strip(), folded, nik_hash, identity.sex, identity.birth_date,
                       identity.region_code, {"nisn": identity.nisn, "birth_place": identity.birth_place, "address": identity.address,
                                              "rt": identity.rt, "rw": identity.rw, "household_id": identity.household_id})
@@ -329,8 +331,8 @@ class Publisher:
             self.written.cases += case_ids
             for (child, values), case_id in zip(new_cases.items(), case_ids, strict=True):
                 self.index.open_case[child] = (case_id, values["category"])
-            session.connection().execute(insert(CaseEvent), [
-                {"case_id": case_id, "from_status": None, "to_status": "recorded", "actor_id": self.actor_id} for case_id in case_ids])
+            insert_rows(session.connection(), cast(Table, CaseEvent.__table__), [{"case_id": case_id} for case_id in case_ids],
+                        {"to_status": "recorded", "actor_id": self.actor_id})
             self._audit(session, [("case.open", "case", case_id, values["region_code"], {"import": True})
                                   for values, case_id in zip(new_cases.values(), case_ids, strict=True)])
         for case_id, category in category_fills.items():
@@ -349,7 +351,7 @@ class Publisher:
         self.written.audit += _insert(session, AuditLog, values)
 
 
-def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+def _insert(session: Session, model: Any, rows: list[dict[str, Any]], shared: dict[str, Any] | None = None) -> list[int]:
     """Insert many rows with one ``executemany``; their new ids, in the rows' order. The ids are reserved first
     in one statement (PostgreSQL: the sequence; SQLite: above the largest, safe inside its exclusive write
     transaction): ``INSERT … RETURNING`` in the rows' order would make the driver insert them one at a time."""
@@ -363,7 +365,7 @@ def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[in
     else:
         last = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
         ids = list(range(last + 1, last + 1 + len(rows)))
-    session.connection().execute(insert(table), [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)])
+    insert_rows(session.connection(), table, [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)], shared)
     return ids
 
 

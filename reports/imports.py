@@ -18,7 +18,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -221,7 +221,9 @@ def excel_damaged(raw: Any) -> bool:
     return bool(_SCIENTIFIC.match(text) or _FLOAT_TEXT.match(text) or (len(digits) == 16 and digits.isdigit() and digits.endswith("0000")))
 
 
+@lru_cache(maxsize=1 << 16, typed=True)
 def _text(value: Any) -> str:
+    """A cell as clean text (cached: most columns repeat a handful of values down a list)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -239,6 +241,9 @@ class _Checker:
         self.warnings: list[RowProblem] = []
         self.by_nik: dict[str, tuple[int, str, Sex | None]] = {}
         self._choices: dict[tuple[str, str], tuple[str | None, str | None, str | None]] = {}
+        self._places: dict[tuple[str, str, str], tuple[str | None, tuple[str, str, dict[str, Any]] | None]] = {}
+        self.nik_birth_date: dt.date | None = None
+        """The birth date the last valid NIK encodes."""
         self.by_identity: dict[tuple[str, dt.date | None, str], int] = {}
 
     def error(self, line: int, column: str, message: str, **params: Any) -> None:
@@ -263,6 +268,7 @@ class _Checker:
         if info is None or info.nik is None or not info.valid:
             self.error(line, column, M.IMPORT_BAD_NIK, value=value)
             return None
+        self.nik_birth_date = dt.date.fromisoformat(info.birth_date) if info.birth_date else None
         return info.nik
 
     def nisn(self, line: int, raw: Any) -> str | None:
@@ -327,44 +333,48 @@ class _Checker:
         return int(value)
 
     def region(self, line: int, desa_raw: Any, kecamatan_raw: Any, code_raw: Any) -> str | None:
+        """The row's desa (or kecamatan) code; each distinct (desa, kecamatan, code) is resolved once per import."""
+        key = (_text(desa_raw), _text(kecamatan_raw), _text(code_raw))
+        if key not in self._places:
+            self._places[key] = self._place(*key)
+        code, problem = self._places[key]
+        if problem is not None:
+            column, message, params = problem
+            self.error(line, column, message, **params)
+        return code
+
+    def _place(self, desa: str, kecamatan: str, code: str) -> tuple[str | None, tuple[str, str, dict[str, Any]] | None]:
+        """(region code, None) or (None, (column, message, parameters))."""
         scope, regions = self.regions.scope, self.regions
         scope_name = regions.codes.get(scope, (scope,))[0] if scope else "Indonesia"
-        code = _text(code_raw)
         if code:
             if regions.level(code) in ("desa", "kecamatan"):
-                return code
-            self.error(line, "KODE DESA", M.IMPORT_OUT_OF_SCOPE if regions.level(code) is None else M.IMPORT_UNKNOWN_DESA,
-                       value=code, scope=scope_name)
-            return None
-        desa, kecamatan = _text(desa_raw), _text(kecamatan_raw)
+                return code, None
+            message = M.IMPORT_OUT_OF_SCOPE if regions.level(code) is None else M.IMPORT_UNKNOWN_DESA
+            return None, ("KODE DESA", message, {"value": code, "scope": scope_name})
         kecamatan_code = None
         if regions.level(scope) == "kecamatan":
             kecamatan_code = scope
             if kecamatan and scope not in regions.find(regions.kecamatan, kecamatan):
-                self.error(line, "KECAMATAN", M.IMPORT_UNKNOWN_KECAMATAN, value=kecamatan, scope=scope_name)
-                return None
+                return None, ("KECAMATAN", M.IMPORT_UNKNOWN_KECAMATAN, {"value": kecamatan, "scope": scope_name})
         elif kecamatan:
             found = regions.find(regions.kecamatan, kecamatan)
             if not found:
-                self.error(line, "KECAMATAN", M.IMPORT_UNKNOWN_KECAMATAN, value=kecamatan, scope=scope_name)
-                return None
+                return None, ("KECAMATAN", M.IMPORT_UNKNOWN_KECAMATAN, {"value": kecamatan, "scope": scope_name})
             kecamatan_code = found[0]
         if regions.level(scope) == "desa" and not desa:
-            return scope
+            return scope, None
         if not desa:
-            self.error(line, "DESA", M.IMPORT_REQUIRED)
-            return None
+            return None, ("DESA", M.IMPORT_REQUIRED, {})
         candidates = regions.find(regions.desa, desa)
         if kecamatan_code:
             candidates = [c for c in candidates if regions.codes[c][2] == kecamatan_code]
         if not candidates:
             where = regions.codes[kecamatan_code][0] if kecamatan_code else scope_name
-            self.error(line, "DESA", M.IMPORT_UNKNOWN_DESA, value=desa, scope=where)
-            return None
+            return None, ("DESA", M.IMPORT_UNKNOWN_DESA, {"value": desa, "scope": where})
         if len(candidates) > 1:
-            self.error(line, "DESA", M.IMPORT_AMBIGUOUS_DESA, value=desa)
-            return None
-        return candidates[0]
+            return None, ("DESA", M.IMPORT_AMBIGUOUS_DESA, {"value": desa})
+        return candidates[0], None
 
     def choice(self, line: int, column: str, question: str, raw: Any, answers: dict[str, Any]) -> None:
         value = _text(raw)
@@ -409,9 +419,8 @@ class _Checker:
                 answers[q[role]] = value
         if nik:
             answers[q["has_nik"]], answers[q["nik"]] = "1", nik
-            info = parse_nik(nik, reference_date=self.today)
-            if born and info.birth_date and dt.date.fromisoformat(info.birth_date) != born:
-                self.warn(line, "NIK", M.IMPORT_NIK_DATE, nik_date=dt.date.fromisoformat(info.birth_date))
+            if born and self.nik_birth_date and self.nik_birth_date != born:
+                self.warn(line, "NIK", M.IMPORT_NIK_DATE, nik_date=self.nik_birth_date)
         if nisn:
             answers[q["has_nisn"]], answers[q["nisn"]] = "1", nisn
         if sex:
@@ -426,21 +435,22 @@ class _Checker:
             if value is not None:
                 answers[key] = value
         if region and self.regions.level(region) == "desa":
-            answers["1.7.kecamatan"], answers["1.7.desa"] = self.regions.codes[region][2], region
+            answers[q["kecamatan"]], answers[q["desa"]] = self.regions.codes[region][2], region
         elif region:
-            answers["1.7.kecamatan"] = region
+            answers[q["kecamatan"]] = region
         if len(self.errors) > before or region is None:
             return None
-        self._duplicates(line, name, nik, born, region, sex)
+        folded = normalize_name(name)
+        self._duplicates(line, name, folded, nik, born, region, sex)
         if len(self.errors) > before:
             return None
         identity = ChildIdentity(name=name, region_code=region, nik=nik, nisn=nisn, sex=sex,
                                  birth_place=_text(cells.get("TEMPAT LAHIR")) or None, birth_date=born, address=address,
                                  rt=rt, rw=rw)
-        return Row(line, identity, category, answers)
+        return Row(line, identity, category, answers, folded)
 
-    def _duplicates(self, line: int, name: str, nik: str | None, born: dt.date | None, region: str, sex: Sex | None) -> None:
-        folded = normalize_name(name)
+    def _duplicates(self, line: int, name: str, folded: str, nik: str | None, born: dt.date | None, region: str,
+                    sex: Sex | None) -> None:
         if nik and nik in self.by_nik:
             first, first_name, first_sex = self.by_nik[nik]
             if (first_sex is not None and sex is not None and first_sex != sex) or not names_agree(first_name, name):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import cache, lru_cache
 from typing import Any
 
 from flows.schema import FieldClass
@@ -115,21 +116,28 @@ def form_value(column: str, instrument: str | None, answers: Mapping[str, Any] |
     if value is None or value == "" or value == []:
         return written
     form = "pendataan" if instrument == IMPORT_INSTRUMENT else instrument
-    try:
-        question_node = node(form, question)
-    except KeyError:
+    if not _has_choices(form, question):
         return value
-    if not question_node.choices:
-        return value
-    codes = value if isinstance(value, list) else [value]
     labels = []
-    for code in codes:
-        choice = question_node.choice(str(code))
-        if choice is not None and choice.other and written:
-            labels.append(str(written))
-        else:
-            labels.append(choice.label if choice else str(code))
+    for code in value if isinstance(value, list) else [value]:
+        label, other = _option(form, question, str(code))
+        labels.append(str(written) if other and written else label)
     return "; ".join(labels)
+
+
+@cache
+def _has_choices(form: str, question: str) -> bool:
+    try:
+        return bool(node(form, question).choices)
+    except KeyError:
+        return False
+
+
+@lru_cache(maxsize=4096)
+def _option(form: str, question: str, code: str) -> tuple[str, bool]:
+    """(label as printed, whether it is the "other" option) of a code: looked up once per export process."""
+    choice = node(form, question).choice(code)
+    return (choice.label, choice.other) if choice is not None else (code, False)
 
 
 _CLASS_FROM_EDUCATION = re.compile(r"kelas (\d+)")

@@ -199,7 +199,7 @@ def _returned(session: Session, region_code: str, today: dt.date, zone: Any, tar
         )
         .subquery("returned")
     )
-    counts = dict(
+    counts: dict[int, int] = dict(
         session.execute(
             select(events.c.year, func.count(distinct(events.c.case_id))).where(events.c.year.is_not(None)).group_by(events.c.year)
         ).all()

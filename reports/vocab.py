@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -12,6 +10,7 @@ from flows.loader import bound
 from flows.registry import engine
 from flows.roles import required_roles
 from flows.structure import Node
+from storage.repositories.children import normalize_name
 
 CATEGORIES = ("1", "2", "3")
 AGE_GROUPS = ("7-12", "13-15", "16-18", "under-7", "over-18", "unknown")
@@ -27,9 +26,7 @@ _CATEGORY_WORDS = {
 
 def fold(text: str) -> str:
     """Lower case, no accents or punctuation, single spaces: how names and labels are compared."""
-    decomposed = unicodedata.normalize("NFKD", str(text))
-    letters = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return " ".join(re.sub(r"[^\w\s]|_", " ", letters).split())
+    return normalize_name(str(text))
 
 
 def normalize_category(value: object) -> str | None:
@@ -75,11 +72,10 @@ def child_form(instrument: str | None) -> str:
 
 
 def child_question(instrument: str | None, role: str) -> str | None:
-    """The question ``instrument``'s child form binds to ``role``; None when that form does not ask it."""
-    try:
-        return bound(child_form(instrument), role)
-    except KeyError:
-        return None
+    """The question ``instrument``'s child form binds to ``role``; None when that form does not ask it (the
+    registry does not list the role for it, e.g. Rekonfirmasi has no year of leaving school)."""
+    form = child_form(instrument)
+    return bound(form, role) if role in required_roles(form) else None
 
 
 def child_answer(answers: Mapping[str, Any], role: str) -> Any:

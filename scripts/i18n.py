@@ -19,6 +19,7 @@ import io
 import re
 import string
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -58,7 +59,7 @@ def extract_instruments() -> Catalog:
 
     def add(text: str | None, where: str) -> None:
         if text:
-            catalog.add(text, locations=[(where, None)])
+            catalog.add(text, locations=[(where, 0)])  # line 0: babel writes the place without a line number
 
     for name in instrument_names():
         instrument = load_instrument(name)
@@ -68,7 +69,7 @@ def extract_instruments() -> Catalog:
             add(section.title, f"{name}:section-{section.id}")
         for node in build_layout(instrument).nodes.values():
             where, q = f"{name}:{node.id}", node.question
-            for text in (q.label, q.hint, q.constraint and q.constraint.message, *(c.label for c in node.choices)):
+            for text in (q.label, q.hint, q.constraint.message if q.constraint else None, *(c.label for c in node.choices)):
                 add(text, where)
         for rule in instrument.rules:
             add(rule.message, f"{name}:rule-{rule.question}")
@@ -132,6 +133,13 @@ def placeholders(text: str) -> set[str]:
     return found | ({"(Nama)"} if "(Nama)" in text else set())
 
 
+def _texts(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """A catalog entry's id or translation as a tuple: one text, or one per plural form."""
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 def problems(template: Catalog, catalog: Catalog) -> list[str]:
     """What is wrong with ``catalog`` for every msgid of ``template``."""
     found = []
@@ -139,8 +147,8 @@ def problems(template: Catalog, catalog: Catalog) -> list[str]:
         if not entry.id:
             continue
         message = catalog.get(entry.id, entry.context)
-        ids = entry.id if isinstance(entry.id, tuple) else (entry.id,)
-        strings = () if message is None else message.string if isinstance(message.string, tuple) else (message.string,)
+        ids = _texts(entry.id)
+        strings = () if message is None else _texts(message.string)
         expected = set().union(*map(placeholders, ids))
         if message is None:
             why = "missing"

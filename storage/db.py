@@ -1,16 +1,18 @@
 """Engines and short transactions that behave the same on SQLite and PostgreSQL.
 
-Every write is one short transaction that commits before the bot acknowledges anything to a person:
+Every write is one short block that is durably committed before the bot acknowledges anything to a person:
 the unit of durability is :meth:`Database.write`. On SQLite a write transaction starts with
 ``BEGIN IMMEDIATE`` so that two writers queue on the busy timeout instead of one of them failing with
-"database is locked" when it upgrades its read lock, and so that read-modify-write is never lost.
+"database is locked" when it upgrades its read lock, and so that read-modify-write is never lost; the blocks
+of one process that finish together share one COMMIT (:mod:`storage.group_commit`). On PostgreSQL each block
+is its own transaction (the server already shares a WAL flush between commits that arrive together), on a
+pool sized for the threads that write.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage import derived
 from storage.crypto import NikCipher
+from storage.group_commit import GroupCommit
 from storage.sealing import bind_keyring
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -39,8 +42,24 @@ def sqlite_path(url: str | URL) -> Path | None:
     return None if not database or database == ":memory:" else Path(database)
 
 
-def make_engine(url: str | URL, *, pool_size: int = 10, max_overflow: int = 20) -> Engine:
+DEFAULT_WORKERS = 8
+"""Threads expected to use one Database at once when the caller does not say (CLI, web, jobs)."""
+
+
+def pool_for(workers: int) -> dict[str, int]:
+    """Pool sizes for ``workers`` threads that each hold at most one connection at a time: one connection each
+    plus two for the scheduled jobs and the health check, and as many again in overflow for bursts, so that no
+    turn waits for a connection (on SQLite the writers share one of them, see :mod:`storage.group_commit`)."""
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
+    return {"pool_size": workers + 2, "max_overflow": workers + 2}
+
+
+def make_engine(url: str | URL, *, pool_size: int | None = None, max_overflow: int | None = None) -> Engine:
     """An engine configured for the bot: WAL + busy timeout + foreign keys on SQLite, a checked pool on PostgreSQL."""
+    sizes = pool_for(DEFAULT_WORKERS)
+    pool_size = sizes["pool_size"] if pool_size is None else pool_size
+    max_overflow = sizes["max_overflow"] if max_overflow is None else max_overflow
     url = make_url(url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, pool_size=pool_size, max_overflow=max_overflow)
@@ -110,17 +129,21 @@ class Database:
         if cipher is not None:
             bind_keyring(engine, cipher)
         # Objects stay readable after commit: repositories hand them back as detached snapshots.
-        self._writer = sessionmaker(engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
+        write_engine = engine.execution_options(**{WRITE_OPTION: True})
+        self._writer = sessionmaker(write_engine, expire_on_commit=False)
         self._reader = sessionmaker(engine, expire_on_commit=False)
         derived.install(self._writer)
-        # SQLite admits one writer at a time. Queueing this process's writers on a lock hands the database
-        # over as soon as a commit ends, where SQLite's busy handler would poll with growing sleeps;
+        # SQLite admits one writer at a time: this process's writers take turns on one connection and share
+        # commits, where SQLite's busy handler would poll with growing sleeps and sync once per writer;
         # other processes (a CLI backup, a second bot) still wait on the busy timeout.
-        self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self.group_commit = (GroupCommit(write_engine, self._writer, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+                             if engine.dialect.name == "sqlite" else None)
 
     @classmethod
-    def from_url(cls, url: str | URL, cipher: NikCipher | None = None, **engine_options: Any) -> Database:
-        return cls(make_engine(url, **engine_options), cipher)
+    def from_url(cls, url: str | URL, cipher: NikCipher | None = None, *, workers: int | None = None, **engine_options: Any) -> Database:
+        """A database for ``workers`` threads at once (see :func:`pool_for`); explicit pool sizes win."""
+        sizes = pool_for(workers or DEFAULT_WORKERS)
+        return cls(make_engine(url, **{**sizes, **engine_options}), cipher)
 
     @property
     def cipher(self) -> NikCipher:
@@ -130,21 +153,14 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One short write transaction: committed when the block ends, rolled back on error."""
-        with self._write_turn(), self._writer.begin() as session:
-            yield session
-
-    @contextmanager
-    def _write_turn(self) -> Iterator[None]:
-        if self._write_lock is None:
-            yield
+        """One short write block: durably committed when the block ends (the caller may then acknowledge it),
+        rolled back on error. On SQLite it may share its COMMIT with blocks of other threads."""
+        if self.group_commit is not None:
+            with self.group_commit.write() as session:
+                yield session
             return
-        if not self._write_lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-            raise TimeoutError("no write turn within the SQLite busy timeout (is a write nested in another write?)")
-        try:
-            yield
-        finally:
-            self._write_lock.release()
+        with self._writer.begin() as session:
+            yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -153,4 +169,6 @@ class Database:
             yield session
 
     def dispose(self) -> None:
+        if self.group_commit is not None:
+            self.group_commit.close()
         self.engine.dispose()

@@ -70,7 +70,10 @@ def _walk(value: Any, change: Callable[[str, Any], Any]) -> Any:
         out = {}
         for key, item in value.items():
             changed = change(key, item)
-            out[key] = changed if changed is not None else _walk(item, change)
+            if changed is not None:
+                out[key] = changed
+            else:
+                out[key] = _walk(item, change) if isinstance(item, (dict, list)) else item
         return out
     if isinstance(value, list):
         return [_walk(item, change) for item in value]

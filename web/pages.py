@@ -256,7 +256,7 @@ async def _opened_case(web: Web, request: Request, viewer: Viewer, action: str,
     if outcome == "denied":
         await web.audit_denied(viewer, "case", found[0], found[1], action)
         raise Forbidden
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 async def case_page(web: Web, request: Request, viewer: Viewer) -> Response:

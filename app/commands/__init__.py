@@ -37,7 +37,7 @@ def handler(parser: argparse.ArgumentParser, target: str) -> None:
 def resolve(target: str) -> Handler:
     """Import the implementation of a command (the only place command modules are imported)."""
     module, _, function = target.partition(":")
-    return getattr(importlib.import_module(module), function)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), function)
 
 
 class LazyChoices:

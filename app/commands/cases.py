@@ -11,7 +11,7 @@ from core.languages import LANGUAGES
 IMPL = "app.cases_cli"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     schools = subparsers.add_parser("schools", help="the district's school list (for the parent's choice)")
     schools_sub = schools.add_subparsers(dest="schools_command", required=True, metavar="COMMAND")
     load = schools_sub.add_parser(

@@ -10,7 +10,7 @@ from app.commands import handler
 IMPL = "app.db_cli"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     db = subparsers.add_parser("db", help="create, upgrade, back up and restore the database")
     commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     upgrade = commands.add_parser(

@@ -16,7 +16,7 @@ NAME_HELP = "the instrument (ats-bot instruments list)"
 TODAY_HELP = "the date ages are computed on (YYYY-MM-DD; default: today)"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("instruments", help="the KUDU Sekolah questionnaires")
     sub = parser.add_subparsers(dest="instruments_command", required=True, metavar="COMMAND")
     handler(sub.add_parser("list", help="list the instruments"), f"{IMPL}:cmd_list")

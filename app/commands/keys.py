@@ -9,7 +9,7 @@ from app.commands import handler
 IMPL = "app.keys_cli"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     keys = subparsers.add_parser("keys", help="the data keys that encrypt NIKs, KK and phone numbers and GPS positions")
     commands = keys.add_subparsers(dest="keys_command", required=True, metavar="COMMAND")
     status = commands.add_parser("status", help="where the keys come from and which key ids the database uses")

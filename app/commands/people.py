@@ -26,7 +26,7 @@ def _days(text: str) -> int:
     return days
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     invite = subparsers.add_parser("invite", help="create a one-time invitation link (and QR code) for a role in a region")
     invite.add_argument("--role", required=True, choices=INVITABLE, help="who the link is for")
     invite.add_argument("--region", required=True, help="Kemendagri code, e.g. 33.26 or 33.26.08 (loaded with 'ats-bot regions load')")

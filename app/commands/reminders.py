@@ -9,7 +9,7 @@ from app.commands import handler
 IMPL = "app.reminders_cli"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("reminders", help="reminders: list what is due, send it now")
     sub = parser.add_subparsers(dest="reminders_command", required=True, metavar="COMMAND")
     due = sub.add_parser("due", help="list the reminders due now (stored, or due by the rules and not yet stored)")

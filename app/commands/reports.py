@@ -16,7 +16,7 @@ REGION_HELP = "Kemendagri code (33.26, 33.26.01, 33.26.01.2001) or 'nasional' fo
 LANG_HELP = "language of the output and progress (default id)"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = subparsers.add_parser("report", help="recap of a region (text; --chart writes the PNG)")
     report.add_argument("region", metavar="REGION", help=REGION_HELP)
     report.add_argument("--lang", default="id", choices=LANGUAGES, help=LANG_HELP)

@@ -10,7 +10,7 @@ from app.commands import handler
 IMPL = "app.web_cli"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     web = subparsers.add_parser("web", help="start the web dashboard (WEB_HOST, WEB_PORT, WEB_BASE_URL)")
     web.add_argument("--host", default=None, help="listen address (default WEB_HOST)")
     web.add_argument("--port", type=int, default=None, help="port (default WEB_PORT)")

@@ -17,7 +17,7 @@ RT_RULE = "Tulis nomor RT dengan angka saja (1-3 angka), misalnya 001."
 
 
 @pytest.mark.parametrize("language", ["en", "jv"])
-def test_the_rt_rule_is_translated_in_the_bot(db, conversations, language: str) -> None:  # type: ignore[no-untyped-def]
+def test_the_rt_rule_is_translated_in_the_bot(db, conversations, language: str) -> None:
     enrol(db, 1101, Role.PENDATA, language=language)
     phone = Phone(conversations, 1101, language)
     resume_at(phone, "pendataan", path_state("pendataan", "full", "1.7.rt"))
@@ -27,7 +27,7 @@ def test_the_rt_rule_is_translated_in_the_bot(db, conversations, language: str) 
     assert result.replies[0].text == "✗ " + expected
 
 
-def test_the_age_rule_is_translated_in_the_bot(db, conversations) -> None:  # type: ignore[no-untyped-def]
+def test_the_age_rule_is_translated_in_the_bot(db, conversations) -> None:
     enrol(db, 1102, Role.PENDATA, language="en")
     phone = Phone(conversations, 1102, "en")
     resume_at(phone, "pendataan", path_state("pendataan", "full", "1.6"))

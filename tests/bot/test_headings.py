@@ -23,7 +23,7 @@ PARENT_SECTION = "YANG BERTANDA TANGAN DI BAWAH INI (ORANG TUA/WALI)"
 CHILD_SECTION = "ADALAH ORANG TUA/WALI DARI (ANAK)"
 
 
-def test_section_title_when_a_section_starts_and_beside_ambiguous_labels(db, conversations) -> None:  # type: ignore[no-untyped-def]
+def test_section_title_when_a_section_starts_and_beside_ambiguous_labels(db, conversations) -> None:
     enrol(db, 1201, Role.PENDAMPING)
     phone = Phone(conversations, 1201)
     texts = phone.texts(resume_at(phone, "kesediaan", State()))
@@ -72,7 +72,7 @@ def test_the_progress_total_never_moves_within_a_form() -> None:
     assert len(totals) == 1 and answered == sorted(answered) and len(answered) > 40
 
 
-def test_the_review_stays_after_sending(db, conversations) -> None:  # type: ignore[no-untyped-def]
+def test_the_review_stays_after_sending(db, conversations) -> None:
     enrol(db, 1202, Role.PENDATA)
     phone = Phone(conversations, 1202)
     resume_at(phone, "usulan", _complete("usulan", "full"))

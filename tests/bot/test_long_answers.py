@@ -39,7 +39,7 @@ def test_every_text_question_declares_a_maximum_length() -> None:
 def _without_limit(name: str) -> list[str]:
     questions = []
 
-    def walk(qs):  # type: ignore[no-untyped-def]
+    def walk(qs):
         for q in qs:
             questions.append(q)
             walk(q.questions or [])

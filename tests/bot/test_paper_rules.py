@@ -115,7 +115,7 @@ def test_never_bullied_this_semester_is_not_asked_who_bullies() -> None:
     assert isinstance(nxt, Prompt) and nxt.node.id == "C.8"
 
 
-def test_the_bot_says_why_in_the_persons_language(db, conversations) -> None:  # type: ignore[no-untyped-def]
+def test_the_bot_says_why_in_the_persons_language(db, conversations) -> None:
     enrol(db, 1301, Role.PENDAMPING, language="en")
     phone = Phone(conversations, 1301, "en")
     state = path_state("pendampingan", "full", "V.10")

@@ -12,7 +12,7 @@ from tests.bot.conftest import Phone
 ID = translator("id")
 
 
-def _question_message(phone: Phone, code: str):  # type: ignore[no-untyped-def]
+def _question_message(phone: Phone, code: str):
     return [m for m in phone.messages.values() if m.text.startswith(f"{code} · ") and not m.edited][-1]
 
 

@@ -315,7 +315,7 @@ def test_two_teams_assigning_at_once_leave_one_active_pendamping(db: Database, p
 
 # -- proposals, verification and duplicates -------------------------------------------------------------------
 def test_proposal_is_checked(db: Database, people: People) -> None:
-    for kwargs, message in [
+    checks: list[tuple[dict[str, Any], str]] = [
         ({"name": "  "}, m.NAME_REQUIRED),
         ({"approx_age": 4}, m.AGE_RANGE),
         ({"approx_age": 21}, m.AGE_RANGE),
@@ -323,7 +323,8 @@ def test_proposal_is_checked(db: Database, people: People) -> None:
         ({"desa_code": "99.99.99.9999"}, m.UNKNOWN_VILLAGE),
         ({"location": {"latitude": 100, "longitude": 0}}, m.BAD_LOCATION),
         ({"note": "x" * 2001}, m.NOTE_TOO_LONG),
-    ]:
+    ]
+    for kwargs, message in checks:
         arguments = {"proposer_id": people.proposer, "name": "Rina", "approx_age": 12, "desa_code": DESA, "note": "", **kwargs}
         with pytest.raises(InvalidInput) as refused:
             service.propose(db, **arguments)
@@ -405,7 +406,8 @@ def test_duplicate_caught_at_verification_and_existing_case_offered(db: Database
     assert [s.reference for s in duplicate.value.existing] == [first.reference]
     assert duplicate.value.params == {"references": first.reference}
     with db.read() as session:
-        assert session.get(Case, second.case_id).status == "recorded"  # type: ignore[union-attr]  nothing written
+        unchanged = session.get(Case, second.case_id)
+        assert unchanged is not None and unchanged.status == "recorded"  # nothing written
     closed = service.mark_duplicate(db, second.case_id, first.case_id, people.other_volunteer, response_id=response)
     assert (closed.to_status, closed.duplicate_of, closed.proposer_id) == ("not_valid", first.reference, people.proposer)
     again = service.mark_duplicate(db, second.case_id, first.case_id, people.other_volunteer, response_id=response)

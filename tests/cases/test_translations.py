@@ -30,7 +30,7 @@ def test_every_case_message_is_translated(language: str) -> None:
         entry = catalog.get(msgid)
         if entry is None or not entry.string or entry.fuzzy:
             problems.append(f"untranslated: {msgid!r}")
-        elif fields(entry.string) != fields(msgid):
+        elif not isinstance(entry.string, str) or fields(entry.string) != fields(msgid):
             problems.append(f"placeholders differ: {msgid!r} -> {entry.string!r}")
     assert not problems, (
         "\n".join(problems) + "\nIs 'cases' in PACKAGES of scripts/i18n.py? Then extract, update, translate, check."

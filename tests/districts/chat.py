@@ -42,8 +42,8 @@ class Chat:
     today: dt.date
     conversations: Conversations = field(init=False)
     people: dict[int, Member] = field(default_factory=dict)
-    _updates: itertools.count = field(default_factory=lambda: itertools.count(1))  # type: ignore[type-arg]
-    _messages: itertools.count = field(default_factory=lambda: itertools.count(1))  # type: ignore[type-arg]
+    _updates: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _messages: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
         self.conversations = Conversations(BotStore(self.db), today=lambda: self.today)

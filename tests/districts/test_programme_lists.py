@@ -25,7 +25,7 @@ from tests.districts.chat import Chat
 from tests.districts.conftest import BRENGGONG, KAJEN, KUTOROJO, PEKALONGAN, TODAY
 from tests.districts.helpers import case_at
 
-SETTINGS = ReminderSettings(_env_file=None, lookahead_minutes=0)  # type: ignore[call-arg]
+SETTINGS = ReminderSettings(_env_file=None, lookahead_minutes=0)
 
 
 def accepted(chat: Chat, name: str, desa: str, by: int, korwil: int) -> int:

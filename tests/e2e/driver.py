@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 from botapi import BotMessage, User, sample_jpeg
@@ -24,6 +25,11 @@ def header_of(prompt: Prompt) -> str:
     pos = prompt.position
     return f"{pos.qid}{f' #{pos.instance}' if pos.instance else ''} · "
 
+
+
+def _shows_ticked(label: str) -> Callable[[BotMessage], bool]:
+    """Whether a message's keyboard shows ``label`` as chosen (multi-select questions tick what was pressed)."""
+    return lambda m: any(b.startswith("✓ " + label) for b in m.button_texts())
 
 class Volunteer:
     """A person filling ``engine``'s form through the bot, in ``language``."""
@@ -68,7 +74,7 @@ class Volunteer:
             for code in value:
                 label = self.t.label(node.choice(str(code)).label)  # type: ignore[union-attr]
                 self.user.press(label)
-                self.user.wait_for(lambda m, label=label: any(b.startswith("✓ " + label) for b in m.button_texts()))
+                self.user.wait_for(_shows_ticked(label))
             self.user.press(self.t(T.DONE))
             outcome = self.engine.answer(self.state, value, self.today, confirm=True)
         elif node.type is QuestionType.DATE:
@@ -119,7 +125,7 @@ class Volunteer:
         """Send the reviewed form; returns the form's receipt number (``F-…``) the bot gives."""
         review = self.user.wait_for(lambda m: self.t(T.SUBMIT) in m.button_texts())
         self.user.press(self.t(T.SUBMIT), review)
-        done = self.user.wait_for(lambda m: re.search(r"\bF-\d{4}-", m.text or "") is not None)
+        done = self.user.wait_for(lambda m: re.search(r"\bF-\d{4}-", m.text) is not None)
         match = re.search(r"F-\d{4}-\d{6}", done.text)
         assert match, done.text
         return match.group(0)

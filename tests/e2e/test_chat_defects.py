@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from botapi import BotApiEmulator
 from deployment import Deployment, begin
@@ -14,7 +16,7 @@ pytestmark = pytest.mark.e2e
 ID, EN, JV = translator("id"), translator("en"), translator("jv")
 
 
-def _no_traceback(bot) -> None:  # type: ignore[no-untyped-def]
+def _no_traceback(bot: Any) -> None:
     assert "Traceback" not in bot.log(), bot.log()
 
 
@@ -30,12 +32,12 @@ def test_every_language_is_reachable_and_the_question_comes_back(emulator: BotAp
         user.press(LANGUAGE_NAMES[language], menu)
         assert user.wait_answer().text is None  # a live button: no "closed" notice
         user.wait_text(t(T.LANGUAGE_SET, language=LANGUAGE_NAMES[language]))
-        asked = user.wait_for(lambda m: (m.text or "").startswith("1.1 · ") and not m.edited)
+        asked = user.wait_for(lambda m: m.text.startswith("1.1 · ") and not m.edited)
         assert t(T.CANCEL) in asked.button_texts()
     user.mark()
     user.send("/bahasa en")
     user.wait_text(EN(T.LANGUAGE_SET, language="English"))
-    user.wait_for(lambda m: (m.text or "").startswith("1.1 · ") and EN(T.CANCEL) in m.button_texts())
+    user.wait_for(lambda m: m.text.startswith("1.1 · ") and EN(T.CANCEL) in m.button_texts())
     _no_traceback(bot)
 
 
@@ -47,14 +49,14 @@ def test_a_long_answer_and_a_refused_send_do_not_silence_the_bot(emulator: BotAp
     user.mark()
     user.send("A" * 5000)
     user.wait_text("✗ " + ID(TOO_LONG, max=100))
-    user.wait_for(lambda m: (m.text or "").startswith("1.1 · ") and not m.edited)
+    user.wait_for(lambda m: m.text.startswith("1.1 · ") and not m.edited)
     emulator.fail_next("editMessageText", error_code=400, description="Bad Request: message can't be edited")
     emulator.fail_next("sendMessage", error_code=400, description="Bad Request: message is too long")
     volunteer.answer("Rina")  # the echo cannot be shown at all ...
     volunteer.expect_question()  # ... and still the next question comes
     volunteer.answer("2")
     volunteer.expect_question()
-    assert all(len((m.text or "").encode("utf-16-le")) // 2 <= 4096 for m in user.messages())
+    assert all(len(m.text.encode("utf-16-le")) // 2 <= 4096 for m in user.messages())
     _no_traceback(bot)
 
 

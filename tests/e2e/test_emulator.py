@@ -294,7 +294,8 @@ def test_send_message_with_markup_reply_and_parse_modes(emulator: BotApiEmulator
     assert inline.reply_markup is not None and inline.reply_markup.inline_keyboard[0][1].callback_data == "no"
     assert reply_kb.reply_markup is None, "Telegram returns only inline keyboards in Message"
     assert siti.reply_keyboard() == [["📍 Lokasi"]]
-    assert markdown.text == "Tahap 1 dari 3." and markdown.reply_to_message.message_id == asked["message_id"]
+    assert markdown.text == "Tahap 1 dari 3." and markdown.reply_to_message is not None
+    assert markdown.reply_to_message.message_id == asked["message_id"]
     assert [m.text for m in siti.messages()][-1] == "Tahap 1 dari 3."
 
 
@@ -332,7 +333,7 @@ def test_telegram_rejections_are_reproduced(emulator: BotApiEmulator) -> None:
 def test_edits_return_the_message_and_drop_the_keyboard_like_telegram(emulator: BotApiEmulator) -> None:
     siti = emulator.user(1001, "Siti")
 
-    async def scenario(bot: Bot) -> tuple[Message, Message, Message]:
+    async def scenario(bot: Bot) -> tuple[Message, Message | bool, Message | bool]:
         sent = await bot.send_message(1001, "Langkah 1", reply_markup=keyboard(("Lanjut", "next")))
         edited = await bot.edit_message_text("Langkah 2", chat_id=1001, message_id=sent.message_id)
         with pytest.raises(BadRequest, match="not modified"):
@@ -343,7 +344,8 @@ def test_edits_return_the_message_and_drop_the_keyboard_like_telegram(emulator: 
     sent, edited, marked = with_bot(emulator, scenario)
     assert isinstance(edited, Message) and edited.text == "Langkah 2" and edited.edit_date is not None
     assert edited.reply_markup is None
-    assert isinstance(marked, Message) and marked.reply_markup.inline_keyboard[0][0].text == "Ulang"
+    assert isinstance(marked, Message) and marked.reply_markup is not None
+    assert marked.reply_markup.inline_keyboard[0][0].text == "Ulang"
     now = siti.last()
     assert (now.message_id, now.text, now.button_texts(), now.edited) == (sent.message_id, "Langkah 2", ["Ulang"], True)
     assert siti.wait_text("Langkah 1").text == "Langkah 1", "wait_for sees each send or edit as it was"
@@ -374,6 +376,7 @@ def test_location_chat_action_and_get_chat(emulator: BotApiEmulator) -> None:
         return location, action, await bot.get_chat("@siti_r")
 
     location, action, chat = with_bot(emulator, scenario)
+    assert location.location is not None
     assert (location.location.latitude, location.location.horizontal_accuracy) == (-7.25, 50)
     assert action is True
     assert (chat.id, chat.type, chat.first_name, chat.last_name) == (1001, "private", "Siti", "Rahayu")
@@ -423,15 +426,18 @@ def test_callback_query_shape_and_answers(emulator: BotApiEmulator) -> None:
     pressed = siti.press("Ya")
 
     query = CallbackQuery.de_json(pressed["callback_query"], None)
-    assert query.chat_instance and query.data == "consent:yes" and query.message.message_id == sent.message_id
+    assert query.chat_instance and query.data == "consent:yes" and query.message is not None
+    assert query.message.message_id == sent.message_id
     assert query.from_user.id == 1001
 
     async def scenario(bot: Bot) -> None:
         (update,) = await bot.get_updates()
-        assert update.callback_query.message.reply_markup.inline_keyboard[0][0].text == "Ya"
-        await update.callback_query.answer("Terima kasih", show_alert=True)
+        query = update.callback_query
+        assert query is not None and isinstance(query.message, Message) and query.message.reply_markup is not None
+        assert query.message.reply_markup.inline_keyboard[0][0].text == "Ya"
+        await query.answer("Terima kasih", show_alert=True)
         with pytest.raises(BadRequest, match=r"(?i)query is too old"):
-            await update.callback_query.answer()
+            await query.answer()
 
     with_bot(emulator, scenario)
     answer = siti.wait_answer()
@@ -465,6 +471,7 @@ def test_user_photo_round_trip_through_get_file(emulator: BotApiEmulator) -> Non
 
     async def scenario(bot: Bot) -> tuple[Message, bytes, bytes]:
         (update,) = await bot.get_updates()
+        assert update.message is not None
         photo = update.message.photo
         largest = await (await bot.get_file(photo[-1].file_id)).download_as_bytearray()
         smallest = await (await photo[0].get_file()).download_as_bytearray()
@@ -488,7 +495,8 @@ def test_user_document_and_location_and_contact(emulator: BotApiEmulator) -> Non
 
     async def scenario(bot: Bot) -> tuple[Any, bytes]:
         updates = await bot.get_updates()
-        document = updates[0].message.document
+        document = updates[0].message.document if updates[0].message else None
+        assert document is not None
         return updates, bytes(await (await document.get_file()).download_as_bytearray())
 
     updates, content = with_bot(emulator, scenario)
@@ -502,15 +510,17 @@ def test_bot_document_upload_is_stored_and_downloadable(emulator: BotApiEmulator
 
     async def scenario(bot: Bot) -> tuple[Message, bytes, Message]:
         sent = await bot.send_document(1001, io.BytesIO(PDF), filename="laporan.pdf", caption="Laporan bulanan")
+        assert sent.document is not None
         downloaded = await (await sent.document.get_file()).download_as_bytearray()
         again = await bot.send_document(1001, sent.document.file_id)
         return sent, bytes(downloaded), again
 
     sent, downloaded, again = with_bot(emulator, scenario)
+    assert sent.document is not None and again.document is not None
     assert (sent.document.file_name, sent.document.mime_type) == ("laporan.pdf", "application/pdf")
     assert downloaded == PDF
     received = siti.messages()[0]
-    assert received.kind == "document" and received.file.data == PDF and received.text == "Laporan bulanan"
+    assert received.kind == "document" and received.file is not None and received.file.data == PDF and received.text == "Laporan bulanan"
     upload = emulator.calls("sendDocument")[0].params["document"]
     assert isinstance(upload, Upload) and upload.data == PDF
     assert again.document.file_id == sent.document.file_id
@@ -519,7 +529,7 @@ def test_bot_document_upload_is_stored_and_downloadable(emulator: BotApiEmulator
 def test_bot_photo_upload_and_bad_image(emulator: BotApiEmulator) -> None:
     siti = emulator.user(1001, "Siti")
 
-    async def scenario(bot: Bot) -> tuple[Message, Message]:
+    async def scenario(bot: Bot) -> tuple[Message, Message | bool]:
         with pytest.raises(BadRequest, match="Image_process_failed"):
             await bot.send_photo(1001, io.BytesIO(b"not an image"))
         sent = await bot.send_photo(1001, io.BytesIO(sample_jpeg(400, 300)), caption="<i>peta</i>", parse_mode="HTML")

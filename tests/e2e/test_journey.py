@@ -208,9 +208,9 @@ def test_from_a_neighbours_tip_to_a_child_back_in_class(emulator: BotApiEmulator
     school = start_from_notice(deployment, parent, t(T.CHOOSE_SCHOOL), "pemilihan-sekolah")
     choice_answers = fixture_answers("pemilihan-sekolah", "full")
     school.fill(choice_answers, until="C.4")
-    offered = school.current_question()
+    school_question = school.current_question()
     (smp, smp_npsn), (mts, mts_npsn) = district.smp, district.mts
-    assert offered.button_texts()[:2] == [f"{smp} · {smp_npsn}", f"{mts} · {mts_npsn}"]
+    assert school_question.button_texts()[:2] == [f"{smp} · {smp_npsn}", f"{mts} · {mts_npsn}"]
     school.pick(f"{smp} · {smp_npsn}", {"C.4": smp, "C.5": smp_npsn, "C.6": f"Jl. Raya No. 1, {district.name_of(district.kecamatan)}"})
     school.fill(choice_answers)
     school.submit()

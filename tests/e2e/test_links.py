@@ -140,4 +140,4 @@ def test_forwarded_links_replayed_buttons_and_other_areas_references(emulator: B
     db.dispose()
 
     for outsider in (kades_b, pend_b, parent_b):
-        assert all("Dimas" not in (m.text or "") for m in outsider.messages()), outsider
+        assert all("Dimas" not in m.text for m in outsider.messages()), outsider

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,9 +30,9 @@ S = ReminderSettings(_env_file=None, lookahead_minutes=0)
 
 
 @pytest.fixture
-def emu() -> BotApiEmulator:
+def emu() -> Iterator[BotApiEmulator]:
     emulator = BotApiEmulator().start()
-    yield emulator  # type: ignore[misc]
+    yield emulator
     emulator.stop()
 
 

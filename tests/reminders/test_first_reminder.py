@@ -25,7 +25,7 @@ def _first_due(**dates: object) -> rules.Due:
 
 
 def _text(due: rules.Due, kind: str = Kind.VISIT) -> str:
-    claimed = Claimed(1, kind, "tok", due.period, 10, 10, "en", True, "Asia/Jakarta", case_id=1, detail=due.detail,
+    claimed = Claimed(1, kind, "tok", due.period, 10, 10, "en", True, "Asia/Jakarta", case_id=1, detail=dict(due.detail),
                       child="Ayu", village="Klesem")
     return render(claimed).text
 

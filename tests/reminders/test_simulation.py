@@ -64,15 +64,15 @@ async def test_seven_months_across_three_time_zones(world: World, db: Database, 
                 world.move(school, "graduated", now, event="graduate")
             before = len(bot.sent)
             await runner.run_once(bot, now)  # type: ignore[arg-type]
-            for sent in bot.sent[before:]:
-                token = sent.data[0].split(".")[1] if sent.data else None
+            for message in bot.sent[before:]:
+                token = message.data[0].split(".")[1] if message.data else None
                 with db.read() as session:
                     row = session.scalars(select(Reminder).where(Reminder.token == token)).one() if token else None
                 if row is None or row.case_id is None:
                     continue
                 if row.case_id == snoozer and row.kind == "visit" and not snoozed_once:
                     snoozed_once = True
-                    result = handle_button(db, wit, sent.data[1], now, settings=S)
+                    result = handle_button(db, wit, message.data[1], now, settings=S)
                     assert isinstance(result, Snoozed)
                 elif row.case_id == snoozer and row.kind == "visit":
                     todo.append(("visit_again", snoozer))

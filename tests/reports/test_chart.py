@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections import Counter
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -47,7 +48,11 @@ def test_drawn_once_per_content_and_language(monkeypatch: pytest.MonkeyPatch) ->
     chart._cache.clear()
     drawn: list[str] = []
     real = chart.draw
-    monkeypatch.setattr(chart, "draw", lambda data, t: drawn.append(t.language) or real(data, t))
+    def draw(data: Any, t: Any) -> Any:
+        drawn.append(t.language)
+        return real(data, t)
+
+    monkeypatch.setattr(chart, "draw", draw)
     data = district(285)
     first = chart.render_chart(data, translator("id"))
     assert Image.open(io.BytesIO(first)).size == (chart.WIDTH, chart.HEIGHT)

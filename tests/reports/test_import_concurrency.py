@@ -12,7 +12,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from bot.model import Kind
+from bot.model import Kind, TurnResult
 from reminders.sweep import claim_ids
 from reports import import_publish
 from reports.imports import import_file
@@ -67,7 +67,8 @@ def test_bot_and_sweep_work_during_an_import(db: Database, world: People, seed: 
     importer.start()
     while not chunks_done and importer.is_alive():
         time.sleep(0.01)
-    answers, claimed = [], []
+    answers: list[TurnResult] = []
+    claimed: list[int] = []
     chat = Chat(db, 2002, "Tim Kecamatan")
     while importer.is_alive() and len(claimed) < 5:
         answers.append(chat.command("help"))  # a turn: reads, then commits the update id

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -48,7 +50,11 @@ def test_zip_bomb_is_refused_before_inflating(db: Database, world: People, monke
     content = bomb()
     assert len(content) < 1_000_000
     parsed: list[str] = []
-    monkeypatch.setattr("reports.tables.iterparse", lambda *a, **k: parsed.append("parsed") or iter(()))
+    def iterparse(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        parsed.append("parsed")
+        return iter(())
+
+    monkeypatch.setattr("reports.tables.iterparse", iterparse)
     before = counts(db)
     report = import_file(db, content, "daftar.xlsx", actor_id=world.kabupaten_team, region_scope=KABUPATEN, today=TODAY)
     assert report.rejected and report.errors[0].message.id == M.IMPORT_ZIP_BOMB
@@ -95,7 +101,7 @@ def test_xlsx_reader_reads_what_excel_writes(tmp_path: object) -> None:
     from openpyxl import Workbook
 
     book = Workbook()
-    first = book.active
+    first = book.worksheets[0]
     first.title = "Catatan"
     first.append(["hanya catatan"])
     sheet = book.create_sheet("Data")

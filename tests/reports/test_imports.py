@@ -32,7 +32,7 @@ def row(**values: Any) -> list[Any]:
 
 def xlsx(rows: list[list[Any]], *, title: bool = True) -> bytes:
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]
     if title:
         sheet.append(["FORMAT PENDATAAN ANAK TIDAK SEKOLAH UPDATE PENDATAAN: BULAN November TAHUN 2026"])
     sheet.append(list(COLUMNS))
@@ -45,8 +45,9 @@ def xlsx(rows: list[list[Any]], *, title: bool = True) -> bytes:
 
 def counts(db: Database) -> tuple[int, int, int]:
     with db.read() as session:
-        return (session.scalar(select(func.count()).select_from(Child)), session.scalar(select(func.count()).select_from(Case)),
-                session.scalar(select(func.count()).select_from(Response)))
+        return (session.execute(select(func.count()).select_from(Child)).scalar_one(),
+                session.execute(select(func.count()).select_from(Case)).scalar_one(),
+                session.execute(select(func.count()).select_from(Response)).scalar_one())
 
 
 GOOD = [
@@ -69,8 +70,9 @@ def test_import_creates_children_cases_and_forms(db: Database, world: People) ->
     assert counts(db) == (4, 4, 5)
     with db.read() as session:
         siti = session.scalars(select(Child).where(Child.name == "Siti Aminah")).one()
+        assert siti.sex is not None
         assert (siti.sex.value, siti.birth_date, siti.region_code, siti.rt, siti.rw) == ("P", dt.date(2012, 7, 5), DESA_A1, "001", "002")
-        assert db.cipher.decrypt_nik(siti.nik_encrypted) == NIK_SITI
+        assert siti.nik_encrypted is not None and db.cipher.decrypt_nik(siti.nik_encrypted) == NIK_SITI
         case = session.scalars(select(Case).where(Case.child_id == siti.id)).one()
         assert (case.status, case.category, case.region_code) == ("recorded", "2", DESA_A1)
         forms = session.scalars(select(Response).where(Response.child_id == siti.id).order_by(Response.id)).all()

@@ -19,7 +19,7 @@ NIK_SITI = "3326014507120001"
 
 def dapodik(rows: list[list]) -> bytes:
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]
     sheet.append(["Daftar Peserta Didik"])
     sheet.append(["SD NEGERI 1 KLESEM"])
     sheet.append(["Kecamatan Kandangserang, Kabupaten Pekalongan"])

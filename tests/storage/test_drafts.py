@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from storage.db import Database
@@ -26,7 +28,7 @@ def test_create_and_get(db: Database, pendata: int) -> None:
 
 def test_save_state_bumps_version_and_keeps_label(db: Database, pendata: int) -> None:
     draft = create_draft(db, pendata, "pendataan", 1, label="Draft")
-    state = {"current": "1.2", "answers": {"1.1": "Ayu Lestari"}}
+    state: dict[str, Any] = {"current": "1.2", "answers": {"1.1": "Ayu Lestari"}}
     version = save_state(db, draft.id, state, 1, current_question="1.2", label="Ayu Lestari")
     assert version == 2
     version = save_state(

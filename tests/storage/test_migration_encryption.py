@@ -115,7 +115,7 @@ def test_upgrade_encrypts_what_was_stored_in_clear(fresh_url: str, key_in_env: N
         assert session.get(CaseProposal, 1).location == GPS  # type: ignore[union-attr]
         child = session.get(Child, 1)
         assert child is not None and token_key_id(child.nik_encrypted) == ring.current_id
-        assert ring.decrypt_nik(child.nik_encrypted) == NIK and child.nik_hash == ring.nik_hash(NIK)
+        assert child.nik_encrypted is not None and ring.decrypt_nik(child.nik_encrypted) == NIK and child.nik_hash == ring.nik_hash(NIK)
         assert [k.key_id for k in session.query(DataKey)] == [ring.current_id]
         audit = session.query(AuditLog).filter(AuditLog.action == "keys.encrypt_existing").one()
         assert audit.detail["rows"]["responses"] == 1 and audit.detail["rows"]["children"] == 1 and audit.detail["os_user"]

@@ -71,11 +71,11 @@ def test_every_string_is_translated(templates: dict[str, Catalog], domain: str, 
         if not entry.id:
             continue
         message = catalog.get(entry.id, entry.context)
-        ids = entry.id if isinstance(entry.id, tuple) else (entry.id,)
+        ids = (entry.id,) if isinstance(entry.id, str) else tuple(entry.id)
         if message is None:
             problems.append(f"missing: {ids[0]!r}")
             continue
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        strings = (message.string,) if isinstance(message.string, str) else tuple(message.string or ())
         if not all(strings):
             problems.append(f"untranslated: {ids[0]!r}")
         elif message.fuzzy:

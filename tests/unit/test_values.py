@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -15,9 +16,9 @@ from flows.values import parse_answer, parse_date
 TODAY = dt.date(2026, 11, 23)
 
 
-def node(kind: QuestionType, **fields: object) -> Node:
-    choices = tuple(fields.pop("choices", ()))  # type: ignore[arg-type]
-    return Node(Question(id="x", type=kind, label="X", **fields), choices, None, "1", 0)  # type: ignore[arg-type]
+def node(kind: QuestionType, **fields: Any) -> Node:
+    choices = tuple(fields.pop("choices", ()))
+    return Node(Question(id="x", type=kind, label="X", **fields), choices, None, "1", 0)
 
 
 @pytest.mark.parametrize("typed", ["05/03/2012", "5-3-2012", "5.3.2012", "5 Maret 2012", "5 maret 2012", "05 Mar 2012",
@@ -76,9 +77,9 @@ def test_nik_structure() -> None:
     assert parse_answer(n, "3326 0145 0312 0001", TODAY) == "3326014503120001"
     short = parse_answer(n, "332601450312", TODAY)
     assert isinstance(short, Problem) and short.message == M.NIK_LENGTH and short.params["count"] == 12
-    assert parse_answer(n, "9926014503120001", TODAY).message == M.NIK_PROVINCE  # type: ignore[union-attr]
-    assert parse_answer(n, "3326013202120001", TODAY).message == M.NIK_BIRTH_DATE  # type: ignore[union-attr]
-    assert parse_answer(n, "3326014503120000", TODAY).message == M.NIK_SERIAL  # type: ignore[union-attr]
+    assert parse_answer(n, "9926014503120001", TODAY).message == M.NIK_PROVINCE
+    assert parse_answer(n, "3326013202120001", TODAY).message == M.NIK_BIRTH_DATE
+    assert parse_answer(n, "3326014503120000", TODAY).message == M.NIK_SERIAL
 
 
 def test_nik_of_a_new_province_is_accepted() -> None:
@@ -102,7 +103,7 @@ def test_select_one_by_code_or_label() -> None:
     assert parse_answer(n, "2", TODAY) == "2"
     assert parse_answer(n, 3, TODAY) == "3"
     assert parse_answer(n, "biaya", TODAY) == "2"
-    assert parse_answer(n, "9", TODAY).message == M.NOT_A_CHOICE  # type: ignore[union-attr]
+    assert parse_answer(n, "9", TODAY).message == M.NOT_A_CHOICE
 
 
 def test_select_multiple_orders_codes_and_honours_exclusive_options() -> None:
@@ -112,7 +113,7 @@ def test_select_multiple_orders_codes_and_honours_exclusive_options() -> None:
     assert parse_answer(n, ["1"], TODAY) == ["1"]
     mixed = parse_answer(n, ["1", "2"], TODAY)
     assert isinstance(mixed, Problem) and mixed.message == M.EXCLUSIVE and mixed.params["label"] == "Tidak Ada Kendala"
-    assert parse_answer(n, [], TODAY).message == M.NOTHING_SELECTED  # type: ignore[union-attr]
+    assert parse_answer(n, [], TODAY).message == M.NOTHING_SELECTED
 
 
 def test_location_from_the_button_or_typed() -> None:
@@ -121,8 +122,8 @@ def test_location_from_the_button_or_typed() -> None:
     assert parse_answer(n, sent, TODAY) == {"latitude": -7.03, "longitude": 109.58, "altitude": 120.0, "accuracy": 8.0}
     assert parse_answer(n, "-7,0345, 109,5821", TODAY) == {"latitude": -7.0345, "longitude": 109.5821, "altitude": None, "accuracy": None}
     assert parse_answer(n, "-7.0345 109.5821", TODAY)["latitude"] == -7.0345  # type: ignore[index]
-    assert parse_answer(n, "di rumah pak RT", TODAY).message == M.NOT_A_LOCATION  # type: ignore[union-attr]
-    assert parse_answer(n, "95, 200", TODAY).message == M.LOCATION_RANGE  # type: ignore[union-attr]
+    assert parse_answer(n, "di rumah pak RT", TODAY).message == M.NOT_A_LOCATION
+    assert parse_answer(n, "95, 200", TODAY).message == M.LOCATION_RANGE
 
 
 def test_photo_size_limit() -> None:
@@ -131,11 +132,11 @@ def test_photo_size_limit() -> None:
     big = parse_answer(n, {"file_id": "abc", "size": 6 * 1024 * 1024}, TODAY)
     assert isinstance(big, Problem) and big.message == M.PHOTO_TOO_BIG and big.params == {"size": 6.0, "max": 5}
     assert parse_answer(n, "halo", TODAY) == {"path": "halo"}
-    assert parse_answer(n, {"caption": "x"}, TODAY).message == M.NOT_A_PHOTO  # type: ignore[union-attr]
+    assert parse_answer(n, {"caption": "x"}, TODAY).message == M.NOT_A_PHOTO
 
 
 def test_text_constraints() -> None:
     n = node(QuestionType.TEXT, constraint=Constraint(pattern=r"\d{1,3}", message="RT ditulis dengan angka."))
     assert parse_answer(n, "004", TODAY) == "004"
-    assert parse_answer(n, "empat", TODAY).message == "RT ditulis dengan angka."  # type: ignore[union-attr]
-    assert parse_answer(node(QuestionType.TEXT), "   ", TODAY).message == M.REQUIRED  # type: ignore[union-attr]
+    assert parse_answer(n, "empat", TODAY).message == "RT ditulis dengan angka."
+    assert parse_answer(node(QuestionType.TEXT), "   ", TODAY).message == M.REQUIRED

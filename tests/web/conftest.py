@@ -124,7 +124,7 @@ def dashboard(db: Database, seed: Seed, tmp_path: Path) -> Dashboard:
     _person(db, DESA_TEAM_A1, Role.TIM_DESA, DESA_A1, "Tim Desa Klesem")
     _person(db, DESA_TEAM_B1, Role.TIM_DESA, DESA_B1, "Tim Desa Lambanggelun")
     with db.read() as session:
-        references = {name: session.scalar(select(Case.reference).where(Case.id == case_id)) for name, case_id in ids.items()}
+        references = {name: session.execute(select(Case.reference).where(Case.id == case_id)).scalar_one() for name, case_id in ids.items()}
         assert session.scalar(select(Person.id).where(Person.telegram_user_id == DESA_TEAM_A1))
     settings = Settings(web_base_url="http://127.0.0.1:8000", web_tile_url="http://127.0.0.1:9/{z}/{x}/{y}.png")
     return Dashboard(db, people, ids, references, Clock(NOW), settings, school_id)

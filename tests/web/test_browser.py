@@ -140,7 +140,8 @@ def test_a_kabupaten_officer_works_through_the_dashboard(dashboard: Dashboard, s
     page.wait_for_selector(".notice")
     assert page.locator('#targets-table tr[data-year="2026"] .target').inner_text() == "1.500"
     with dashboard.db.read() as session:
-        assert session.get(RegionTarget, (KABUPATEN, 2026)).children == 1500
+        target = session.get(RegionTarget, (KABUPATEN, 2026))
+        assert target is not None and target.children == 1500
     assert {y.year: y.target for y in recap_data(dashboard.db, KABUPATEN, TODAY).returned}[2026] == 1500
     shot(page, "07-target-saved")
 
@@ -196,4 +197,4 @@ def test_a_desa_team_is_refused_another_desa_case_and_an_expired_link(dashboard:
     fresh.wait_for_selector("h1")
     assert "kedaluwarsa" in fresh.content()
     shot(fresh, "15-link-expired")
-    assert fresh.goto(server + "/ringkasan").status == 401  # type: ignore[union-attr]
+    assert fresh.goto(server + "/ringkasan").status == 401

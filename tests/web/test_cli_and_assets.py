@@ -82,7 +82,7 @@ def test_ats_bot_web_serves_and_prints_its_url(tmp_path: Path) -> None:
     process = subprocess.Popen([sys.executable, "-m", "app.cli", "web"], cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert process.stdout is not None
+        assert process.stdout is not None and process.stderr is not None
         first = process.stdout.readline()
         assert f"https://ats.example.go.id/dasbor-{port}" in first, first + (process.stderr.read() if process.poll() is not None else "")
         for _ in range(100):

@@ -107,7 +107,8 @@ def test_target_edited_in_the_page(client: TestClient, dashboard: Dashboard) -> 
     saved = client.post("/target", data={"csrf": token, "wilayah": KABUPATEN, "tahun": "2026", "target": "1.250"})
     assert saved.status_code == 200 and 'data-year="2026"' in saved.text
     with dashboard.db.read() as session:
-        assert session.get(RegionTarget, (KABUPATEN, 2026)).children == 1250
+        target = session.get(RegionTarget, (KABUPATEN, 2026))
+        assert target is not None and target.children == 1250
     bad = client.post("/target", data={"csrf": token, "wilayah": KABUPATEN, "tahun": "2026", "target": "banyak"})
     assert 'role="alert"' in bad.text
     assert audit(dashboard, "target.set")[-1].actor_id == dashboard.people.kabupaten_team

@@ -60,13 +60,13 @@ class BotMessage:
 
     ``reply_markup`` is what the bot sent (reply keyboards included, though Telegram
     returns only inline keyboards in ``raw``); ``text`` is the text or caption with
-    formatting stripped, as shown to the user.
+    formatting stripped, as shown to the user (empty for a message with neither).
     """
 
     message_id: int
     chat_id: int
     kind: str
-    text: str | None
+    text: str
     reply_markup: dict[str, Any] | None
     parse_mode: str | None
     edited: bool
@@ -252,7 +252,7 @@ class State:
             message_id=wire["message_id"],
             chat_id=chat.id,
             kind=kind,
-            text=wire.get("text", wire.get("caption")),
+            text=wire.get("text", wire.get("caption")) or "",
             reply_markup=copy.deepcopy(msg.reply_markup),
             parse_mode=msg.parse_mode,
             edited="edit_date" in wire,

@@ -165,7 +165,7 @@ class User:
                 self._st.changed.wait(remaining)
 
     def wait_text(self, substring: str, timeout: float = 10.0) -> BotMessage:
-        return self.wait_for(lambda m: substring in (m.text or ""), timeout)
+        return self.wait_for(lambda m: substring in m.text, timeout)
 
     def callback_answers(self) -> list[CallbackAnswer]:
         """The bot's answers to this user's button presses, in press order."""
