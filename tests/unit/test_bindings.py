@@ -17,8 +17,8 @@ from flows.roles import ROLES, required_roles
 from flows.structure import build_layout
 
 ROOT = Path(__file__).resolve().parents[2]
-SCANNED = ("cases", "reports", "web", "reminders")
-"""The code that reads submitted forms; flows/ is the engine and reads instruments generically."""
+SCANNED = ("app", "core", "storage", "cases", "reports", "web", "reminders")
+"""Everything but the engine (flows/ reads instruments generically), the tests and the benchmarks."""
 
 
 def _question_ids() -> frozenset[str]:
