@@ -12,11 +12,10 @@ from telegram import BotCommand, Update
 from telegram.error import Conflict
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from bot import texts as T
 from bot.alerts import install as install_alerts
 from bot.conversation import Conversations
-from bot.dashboard import CMD_DASHBOARD
 from bot.processor import PerPersonUpdateProcessor
+from bot.registry import COMMANDS
 from bot.router import route
 from bot.store import BotStore
 from core.i18n import LANGUAGES, translator
@@ -30,11 +29,6 @@ WORKER_THREADS = 12
 """Threads that run turns (``asyncio.to_thread``): the database pool is sized for them. More than the cores, since a
 turn also waits for its commit; on SQLite the turns queued behind one another share that commit."""
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
-COMMANDS = [("start", T.CMD_START), ("usul", T.CMD_PROPOSE), ("isi", T.CMD_FILL), ("lanjut", T.CMD_CONTINUE), ("draf", T.CMD_DRAFTS),
-            ("batal", T.CMD_CANCEL), ("bahasa", T.CMD_LANGUAGE), ("undang", T.CMD_INVITE), ("dataku", T.CMD_MYDATA),
-            ("kasus", T.CMD_CASES), ("tugaskan", T.CMD_ASSIGN), ("periksa", T.CMD_CHECK), ("konflik", T.CMD_CONFLICTS),
-            ("target", T.CMD_TARGET), ("rekap", T.CMD_RECAP), ("ekspor", T.CMD_EXPORT), ("impor", T.CMD_IMPORT),
-            ("dasbor", CMD_DASHBOARD), ("help", T.CMD_HELP)]
 
 
 @dataclass(frozen=True)
@@ -70,11 +64,14 @@ async def _announce_commands(application: Application) -> None:
     """The command menu in each language (Indonesian for everyone else); invitation links need our username."""
     application.bot_data["services"].conversations.bot_username = application.bot.username
     for language in LANGUAGES:
-        t = translator(language)
-        commands = [BotCommand(name, t(description)) for name, description in COMMANDS]
-        await application.bot.set_my_commands(commands, language_code=language)
-    t = translator("id")
-    await application.bot.set_my_commands([BotCommand(name, t(description)) for name, description in COMMANDS])
+        await application.bot.set_my_commands(command_menu(language), language_code=language)
+    await application.bot.set_my_commands(command_menu("id"))
+
+
+def command_menu(language: str) -> list[BotCommand]:
+    """Telegram's command menu in ``language``: every entry of :data:`bot.registry.COMMANDS`, in its order."""
+    t = translator(language)
+    return [BotCommand(name, t(command.description)) for name, command in COMMANDS.items()]
 
 
 ANOTHER_INSTANCE = ("Another process is polling Telegram with this BOT_TOKEN: only one may run at a time, and until "

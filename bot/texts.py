@@ -5,18 +5,12 @@ from __future__ import annotations
 from flows.messages import N_
 
 WELCOME = N_("Hello {name}! I help the village team find children who are not in school and bring them back.")
-HELP = N_(
-    "What I can do:\n"
-    "/usul — propose a child who is not in school (anyone)\n"
-    "/isi — fill a form (Pendataan, Rekonfirmasi, Monitoring, ...)\n"
-    "/lanjut — continue where you stopped\n"
-    "/draf — your unfinished forms\n"
-    "/batal — stop the form you are filling\n"
-    "/bahasa — change the language\n"
-    "Everything you answer is saved at once, even if the signal drops."
-)
+HELP_TITLE = N_("What I can do:")
+HELP_SAVED = N_("Everything you answer is saved at once, even if the signal drops.")
 CMD_START = N_("Start")
 CMD_HELP = N_("Help")
+CMD_CORRECTION = N_("Ask for your data to be corrected")
+CMD_DELETION = N_("Withdraw your consent or ask for deletion")
 CMD_CHECK = N_("Kecamatan: check the desa's verified cases")
 CMD_PROPOSE = N_("Propose a child who is not in school")
 CMD_FILL = N_("Fill a form")

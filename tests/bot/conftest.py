@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -139,6 +140,19 @@ class Phone:
     def live_id(self) -> int | None:
         shown = self.with_buttons()
         return shown[-1].id if shown else None
+
+
+def head(text: str) -> str:
+    """The first part of a message: what a question message carries above the question (the record of the
+    typed answer, or why it was refused)."""
+    return text.split("\n\n")[0]
+
+
+def question(text: str) -> str:
+    """The question in a message, without the lines carried above it (an answer's record, a section title)."""
+    lines = text.split("\n")
+    start = max((i for i, line in enumerate(lines) if re.match(r"^[0-9A-Z]+(\.[0-9a-z]+)*( #[0-9]+)? · ", line)), default=0)
+    return "\n".join(lines[start:])
 
 
 def enrol(db: Database, user_id: int, role: Role, region: str | None = DESA, language: str = "id") -> int:

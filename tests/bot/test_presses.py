@@ -7,7 +7,7 @@ import pytest
 from bot import texts as T
 from bot.model import Kind
 from core.i18n import LANGUAGE_NAMES, translator
-from tests.bot.conftest import Phone
+from tests.bot.conftest import Phone, head, question
 
 ID = translator("id")
 
@@ -47,12 +47,12 @@ def test_the_current_question_is_asked_again_after_a_switch(volunteer: Phone) ->
     volunteer.send("/isi pendataan")
     volunteer.send("/bahasa")
     volunteer.press(LANGUAGE_NAMES["en"])
-    asked = [t for t in volunteer.texts() if t.startswith("1.1 · ")]
+    asked = [t for t in volunteer.texts() if question(t).startswith("1.1 · ")]
     assert asked, volunteer.texts()
     en_skip_or_cancel = translator("en")(T.CANCEL)
     assert en_skip_or_cancel in volunteer.newest().labels()
     volunteer.send("/bahasa jv")
-    assert any(t.startswith("1.1 · ") for t in volunteer.texts())
+    assert any(question(t).startswith("1.1 · ") for t in volunteer.texts())
 
 
 def test_out_of_range_option_is_refused_kindly(volunteer: Phone) -> None:
@@ -91,4 +91,4 @@ def test_presses_with_the_live_nonce_but_no_buttons_action_get_words(volunteer: 
 def test_sticker_is_not_an_answer(volunteer: Phone) -> None:
     volunteer.send("/isi pendataan")
     result = volunteer.update(Kind.OTHER)
-    assert result.replies[0].text == ID(T.NOT_AN_ANSWER)
+    assert head(result.replies[0].text) == ID(T.NOT_AN_ANSWER)

@@ -14,7 +14,7 @@ from storage.db import Database
 from storage.models import AuditLog, Consent, Person, Role
 from storage.repositories.children import ChildIdentity
 from storage.repositories.responses import Submission, submit_response
-from tests.bot.conftest import Phone, enrol
+from tests.bot.conftest import Phone, enrol, question
 from tests.storage.conftest import DESA, DESA_2
 
 t = translator("id")
@@ -85,7 +85,7 @@ def test_a_parent_consents_by_purpose_before_their_own_form(db: Database, conver
     assert sorted(consent_rows(db)) == [("collect", True), ("share_school", True)]
     [given] = audit(db, "consent.give")
     assert given.detail == {"purposes": ["collect", "share_school"]} and given.subject_type == "child"
-    assert parent.texts()[-1].startswith("A.1 · ")  # the form started, at its first question
+    assert question(parent.texts()[-1]).startswith("A.1 · ")  # the form started, at its first question
     assert t(T.PRIVACY_NOTICE) not in parent.texts()  # read just now with the question
 
     parent.send("/batal")

@@ -21,6 +21,14 @@ from flows.schema import QuestionType
 HEADER = re.compile(r"^(?P<qid>\S+?)(?: #(?P<n>\d+))? · ")
 
 
+def question_part(text: str) -> str:
+    """A question message from its question's header on: above it may ride the record of the answer just typed
+    ("1.4 · Jenis kelamin: Perempuan ✓"), why an answer was refused, and a section's title."""
+    lines = text.split("\n")
+    start = max((i for i, line in enumerate(lines) if HEADER.match(line)), default=0)
+    return "\n".join(lines[start:])
+
+
 def header_of(prompt: Prompt) -> str:
     pos = prompt.position
     return f"{pos.qid}{f' #{pos.instance}' if pos.instance else ''} · "
@@ -45,12 +53,12 @@ class Volunteer:
     def expect_question(self, timeout: float = 15.0) -> BotMessage:
         """Wait until the bot asks the question that must come next."""
         prefix = self._prefix()
-        return self.user.wait_for(lambda m: m.text.startswith(prefix) and not m.edited, timeout=timeout)
+        return self.user.wait_for(lambda m: question_part(m.text).startswith(prefix) and not m.edited, timeout=timeout)
 
     def current_question(self) -> BotMessage:
         """The newest message asking the current question, already sent or still to come."""
         prefix = self._prefix()
-        shown = [m for m in self.user.messages() if m.text.startswith(prefix) and not m.edited]
+        shown = [m for m in self.user.messages() if question_part(m.text).startswith(prefix) and not m.edited]
         return shown[-1] if shown else self.expect_question()
 
     def _prefix(self) -> str:

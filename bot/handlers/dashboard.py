@@ -3,28 +3,20 @@ them out of every browser. Teams, school operators and pendamping only (``web.au
 
 from __future__ import annotations
 
+<<<<<<< HEAD:bot/dashboard.py
 from typing import Any, Protocol
 
 from bot.model import TurnResult
 from core.clock import shifted_clock
 from core.i18n import Translator
+=======
+import datetime as dt
+
+from bot.turn import Turn
+>>>>>>> main:bot/handlers/dashboard.py
 from core.settings import get_settings
 from flows.messages import N_
-from storage.db import Database
 from web.auth import NotForDashboard, end_all_sessions, issue_link
-
-
-class Turn(Protocol):
-    """What the handler uses of the chat turn (``bot.conversation``)."""
-
-    db: Database
-    person: Any
-    t: Translator
-    result: TurnResult
-
-    def say(self, text: str) -> None: ...
-
-    def deny(self, action: str) -> None: ...
 
 CMD_DASHBOARD = N_("Open the web dashboard")
 DASHBOARD_LINK = N_(
@@ -36,7 +28,7 @@ SIGN_OUT_WORDS = frozenset({"keluar", "logout", "metu", "sign out", "signout"})
 
 
 def cmd_dashboard(turn: Turn, args: str) -> None:
-    """Explicit handler of ``/dasbor [keluar]`` (registered in the turn's command table)."""
+    """``/dasbor [keluar]``."""
     settings = get_settings()
     now = shifted_clock(settings.simulated_date)()  # the dashboard's clock: the link is valid there for its minutes
     if args.strip().lower() in SIGN_OUT_WORDS:
