@@ -1,8 +1,4 @@
-<<<<<<< HEAD
-"""``ats-bot report | export | list | import | reconcile | recap-summary`` (implementation: ``app.reports_cli``).
-=======
-"""``ats-bot report | export | list | import | import-clean | reconcile`` (implementation: ``app.reports_cli``).
->>>>>>> main
+"""``ats-bot report | export | list | import | import-clean | reconcile | recap-summary`` (implementation: ``app.reports_cli``).
 
 REGION ``nasional`` (or ``all``) is every region.
 """

@@ -3,17 +3,8 @@ them out of every browser. Teams, school operators and pendamping only (``web.au
 
 from __future__ import annotations
 
-<<<<<<< HEAD:bot/dashboard.py
-from typing import Any, Protocol
-
-from bot.model import TurnResult
-from core.clock import shifted_clock
-from core.i18n import Translator
-=======
-import datetime as dt
-
 from bot.turn import Turn
->>>>>>> main:bot/handlers/dashboard.py
+from core.clock import shifted_clock
 from core.settings import get_settings
 from flows.messages import N_
 from web.auth import NotForDashboard, end_all_sessions, issue_link

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from app import web_cli
 from app.cli import main
-from bot import dashboard as bot_dashboard
+from bot.handlers import dashboard as bot_dashboard
 from core.clock import shifted_clock
 from tests.reports.conftest import Seed
 from tests.web.conftest import DESA_TEAM_A1, Dashboard, sign_in

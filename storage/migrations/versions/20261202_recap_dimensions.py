@@ -4,8 +4,8 @@ Adds the columns to ``recap_facts`` (and the case's reference, by which pupils a
 counters, covering and partial indexes, and recomputes the summary from the cases (set-based on PostgreSQL), so a
 recap reads only the summary.
 
-Revision ID: 0011_recap_dimensions
-Revises: 0010_programme
+Revision ID: 0012_recap_dimensions
+Revises: 0011_import_batches
 Create Date: 2026-12-02 08:10:00
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_recap_dimensions"
-down_revision: str | None = "0010_programme"
+revision: str = "0012_recap_dimensions"
+down_revision: str | None = "0011_import_batches"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
