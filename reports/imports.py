@@ -22,7 +22,6 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from lokal import parse_nik
 from openpyxl.utils.datetime import from_excel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -264,6 +263,8 @@ class _Checker:
             self.warn(line, column, M.IMPORT_MASKED_NIK, value=value)
             return None
         digits = re.sub(r"[\s.\-]", "", value)
+        from lokal import parse_nik  # ≈7 MB: loaded by the first import, not with the bot
+
         info = parse_nik(digits, reference_date=self.today) if digits.isdigit() else None
         if info is None or info.nik is None or not info.valid:
             self.error(line, column, M.IMPORT_BAD_NIK, value=value)

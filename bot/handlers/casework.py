@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from bot import programme_texts as P
 from bot import render as R
 from bot import texts as T
+from bot.handlers import referrals
 from bot.handlers.asking import start_form
 from bot.handlers.case_views import send_case, shown, tell_pendamping, tell_proposer
 from bot.handlers.consent import parent_prefill
@@ -64,7 +66,9 @@ def after_pendampingan(turn: Turn, sent: Submitted) -> None:
     if case_id is None:
         return
     logged = service.log_visit(turn.db, case_id, turn.person.id, submitted.response_id)
-    turn.say(turn.t(T.VISIT_LOGGED, date=logged.visit_date, reference=service.case_summary(turn.db, case_id).reference))
+    refer = [[turn.notice_button(turn.person.id, "refer", turn.t(P.REFER_FROM_VISIT), case_id=case_id, visit_id=logged.visit_id)]]
+    turn.say(turn.t(T.VISIT_LOGGED, date=logged.visit_date, reference=service.case_summary(turn.db, case_id).reference),
+             refer if referrals.may_refer(turn, case_id) else None)
 
 
 def after_kesediaan(turn: Turn, sent: Submitted) -> None:
