@@ -6,6 +6,7 @@ list imports on the command line.
     ats-bot list recipients 33.26 [--year 2026] --out penerima.xlsx
     ats-bot list bupati 33.26 --decree-date 2026-12-01 --out daftar.xlsx|daftar.pdf
     ats-bot import daftar-do.xlsx --region 33.26 [--dry-run] [--lang id]
+    ats-bot import-clean [--lang id]
     ats-bot reconcile dapodik.xlsx --region 33.26 [--lang id]
 
 REGION ``nasional`` (or ``all``) is every region. The command line acts as the operator who can read the
@@ -30,6 +31,8 @@ UNREADABLE_FILE = N_("Cannot read {file}: it is not a spreadsheet (XLSX) or a CS
 CHECKING = N_("checking")
 SAVING = N_("saving")
 ROWS = N_("rows")
+IMPORT_CLEANED = N_("Removed the interrupted import of {filename}: the {rows} rows it had saved are gone; import the file again.")
+NOTHING_TO_CLEAN = N_("No interrupted import to remove.")
 
 
 def _region(value: str) -> str:
@@ -173,6 +176,23 @@ def _import(args: argparse.Namespace) -> int:
         db.dispose()
     print(report.render(translator(args.lang), limit=10_000))
     return 1 if report.rejected else 0
+
+
+def _import_clean(args: argparse.Namespace) -> int:
+    from core.i18n import translator
+    from reports.import_publish import clean_interrupted
+
+    t = translator(args.lang)
+    db = _database()
+    try:
+        cleaned = clean_interrupted(db)
+    finally:
+        db.dispose()
+    for batch in cleaned:
+        print(t(IMPORT_CLEANED, filename=batch.filename, rows=batch.rows))
+    if not cleaned:
+        print(t(NOTHING_TO_CLEAN))
+    return 0
 
 
 def _reconcile(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""``ats-bot report | export | list | import | reconcile`` (implementation: ``app.reports_cli``).
+"""``ats-bot report | export | list | import | import-clean | reconcile`` (implementation: ``app.reports_cli``).
 
 REGION ``nasional`` (or ``all``) is every region.
 """
@@ -48,6 +48,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     imp.add_argument("--dry-run", action="store_true", help="check and count, save nothing")
     imp.add_argument("--lang", default="id", choices=LANGUAGES, help=LANG_HELP)
     handler(imp, f"{IMPL}:_import")
+
+    clean = subparsers.add_parser("import-clean", help="remove imports interrupted while saving (stopped for 10 minutes)")
+    clean.add_argument("--lang", default="id", choices=LANGUAGES, help=LANG_HELP)
+    handler(clean, f"{IMPL}:_import_clean")
 
     rec = subparsers.add_parser("reconcile", help="match a Dapodik/EMIS enrolment export against the ATS list")
     rec.add_argument("file", type=Path, metavar="FILE", help="the XLSX or CSV enrolment export")
