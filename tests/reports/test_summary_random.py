@@ -166,7 +166,7 @@ class Walk:
         if not events:
             return "no move"
         event = self.rng.choice(events)
-        transition(self.db, case_id, event, self.seed.people.kecamatan_team, reason="alasan")
+        committed(self.db, transition, case_id, event, self.seed.people.kecamatan_team, reason="alasan")
         return f"move {event}"
 
     def back_or_drop(self, case_id: int) -> str:
