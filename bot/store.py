@@ -42,7 +42,7 @@ from storage.models import (
 from storage.repositories.audit import record
 from storage.repositories.children import ChildIdentity
 from storage.repositories.drafts import cancel_draft, create_draft, list_drafts
-from storage.repositories.invitations import Redeemed, children_of_parent, create_invitation, redeem_invitation
+from storage.repositories.invitations import Redeemed, add_invitation, children_of_parent, redeem_invitation
 from storage.repositories.people import get_or_create_person
 from storage.repositories.responses import Submission
 from storage.repositories.sql import insert_if_absent
@@ -172,7 +172,8 @@ class BotStore:
         return redeem_invitation(self.db, token, person_id)
 
     def invite(self, actor_id: int, role: Role, region: str, days: int, school_id: int | None = None) -> str:
-        return create_invitation(self.db, role, region, created_by=actor_id, validity=dt.timedelta(days=days), school_id=school_id)
+        with self.db.write() as session:
+            return add_invitation(session, role, region, created_by=actor_id, validity=dt.timedelta(days=days), school_id=school_id)
 
     def region_name(self, code: str | None) -> str:
         if not code:

@@ -46,23 +46,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_invitation(
-    db: Database,
-    role: Role,
-    region_code: str | None,
-    *,
-    created_by: int | None = None,
-    validity: timedelta = DEFAULT_VALIDITY,
-    child_id: int | None = None,
-    case_id: int | None = None,
-    school_id: int | None = None,
-) -> str:
-    """:func:`add_invitation` in a transaction of its own (the command line's ``invite``)."""
-    with db.write() as session:
-        return add_invitation(session, role, region_code, created_by=created_by, validity=validity, child_id=child_id,
-                              case_id=case_id, school_id=school_id)
-
-
 def add_invitation(
     session: Session,
     role: Role,

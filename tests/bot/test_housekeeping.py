@@ -52,7 +52,7 @@ def test_the_bot_prunes_hourly_on_its_job_queue(db: Database) -> None:
 
 def test_the_retention_is_configurable_but_never_shorter_than_telegrams(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("UPDATE_IDS_HOURS", "72")
-    assert Settings(_env_file=None).update_ids_hours == 72  # type: ignore[call-arg]
+    assert Settings(_env_file=None).update_ids_hours == 72
     monkeypatch.setenv("UPDATE_IDS_HOURS", "12")
     with pytest.raises(ValidationError):
-        Settings(_env_file=None)  # type: ignore[call-arg]
+        Settings(_env_file=None)
