@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -24,14 +23,6 @@ from web.app import Web, create_app
 @pytest.fixture
 def backend() -> str:
     return "sqlite"
-
-
-def _map_villages(page: str) -> list[dict[str, Any]]:
-    """The desa markers the map page embeds as JSON."""
-    found = re.search(r'id="map-villages">(.*?)</script>', page, re.DOTALL)
-    assert found is not None, "the map page embeds no desa data"
-    villages: list[dict[str, Any]] = json.loads(found.group(1))
-    return villages
 
 
 def test_shifted_clocks_started_apart_agree_and_read_the_date() -> None:
@@ -67,6 +58,13 @@ def test_a_simulated_date_holds_for_the_chats_link_the_operators_link_and_the_da
             assert str(later.year) in page.text
 
 
+def villages_of(page: str) -> list[dict[str, object]]:
+    found = re.search(r'id="map-villages">(.*?)</script>', page, re.DOTALL)
+    assert found, page[:500]
+    villages: list[dict[str, object]] = json.loads(found.group(1))
+    return villages
+
+
 def test_a_desa_is_placed_at_the_mean_of_its_childrens_homes_once_three_are_located(dashboard: Dashboard, seed: Seed) -> None:
     from tests.reports.conftest import DESA_A1, DESA_B1
 
@@ -74,11 +72,11 @@ def test_a_desa_is_placed_at_the_mean_of_its_childrens_homes_once_three_are_loca
     seed.response("rekonfirmasi", {"B.2": "Eka Putri", "D.8": {"latitude": -7.3, "longitude": 109.5}}, case_id=case_id, child_id=child)
     with TestClient(create_app(dashboard.db, dashboard.settings, dashboard.clock), base_url="http://127.0.0.1:8000") as client:
         sign_in(client, dashboard.link_for(2001))  # the kabupaten team
-        assert _map_villages(client.get("/peta").text) == []
+        assert villages_of(client.get("/peta").text) == []
         child, case_id = seed.case("Fajar", DESA_A1, sex="L")  # Klesem's third located child (Ayu and Budi are)
         seed.response("rekonfirmasi", {"B.2": "Fajar", "D.8": {"latitude": -7.1766, "longitude": 109.6388}}, case_id=case_id, child_id=child)
         page = client.get("/peta").text
-    villages = _map_villages(page)
+    villages = villages_of(page)
     assert [(v["code"], v["name"], v["lat"], v["lon"], v["total"]) for v in villages] == [
         (DESA_A1, "Klesem", round((-7.1234 - 7.15 - 7.1766) / 3, 4), round((109.6012 + 109.62 + 109.6388) / 3, 4), 3)]
     assert 'class="village"' in page and "Klesem" in page
