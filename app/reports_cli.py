@@ -6,6 +6,7 @@ list imports on the command line.
     ats-bot list recipients 33.26 [--year 2026] --out penerima.xlsx
     ats-bot list bupati 33.26 --decree-date 2026-12-01 --out daftar.xlsx|daftar.pdf
     ats-bot import daftar-do.xlsx --region 33.26 [--dry-run] [--lang id]
+    ats-bot import-clean [--lang id]
     ats-bot reconcile dapodik.xlsx --region 33.26 [--lang id]
 
 REGION ``nasional`` (or ``all``) is every region. The command line acts as the operator who can read the
@@ -27,9 +28,13 @@ NATIONAL = ("nasional", "national", "all", "*", "")
 UNKNOWN_REGION = N_("Region {region} is not loaded: check the Kemendagri code (e.g. 33.26), or load it with: "
                     "ats-bot regions load {kabupaten}. Nothing was written.")
 UNREADABLE_FILE = N_("Cannot read {file}: it is not a spreadsheet (XLSX) or a CSV file ({problem}).")
+SUMMARY_CHECKED = N_("Recap summary: {cases} cases counted; {differ} counters differ from the cases (nothing changed: --check).")
+SUMMARY_REPAIRED = N_("Recap summary: {cases} cases counted; {differ} counters differed from the cases and were repaired.")
 CHECKING = N_("checking")
 SAVING = N_("saving")
 ROWS = N_("rows")
+IMPORT_CLEANED = N_("Removed the interrupted import of {filename}: the {rows} rows it had saved are gone; import the file again.")
+NOTHING_TO_CLEAN = N_("No interrupted import to remove.")
 
 
 def _region(value: str) -> str:
@@ -175,6 +180,23 @@ def _import(args: argparse.Namespace) -> int:
     return 1 if report.rejected else 0
 
 
+def _import_clean(args: argparse.Namespace) -> int:
+    from core.i18n import translator
+    from reports.import_publish import clean_interrupted
+
+    t = translator(args.lang)
+    db = _database()
+    try:
+        cleaned = clean_interrupted(db)
+    finally:
+        db.dispose()
+    for batch in cleaned:
+        print(t(IMPORT_CLEANED, filename=batch.filename, rows=batch.rows))
+    if not cleaned:
+        print(t(NOTHING_TO_CLEAN))
+    return 0
+
+
 def _reconcile(args: argparse.Namespace) -> int:
     from core.i18n import translator
     from reports import messages as M
@@ -198,3 +220,25 @@ def _reconcile(args: argparse.Namespace) -> int:
         print(t(M.RECONCILE_MATCH, name=m.child_name, reference=m.reference, school=m.school or "?",
                 class_level=m.class_level or "?", how=t(M.MATCH_BY[m.matched_by])))
     return 0
+
+
+def _recap_summary(args: argparse.Namespace) -> int:
+    """Recompute the recap summary from the cases in one transaction (set-based on PostgreSQL): committed as a
+    repair, rolled back with ``--check``. Exit 1 when ``--check`` finds a difference (for a nightly cron)."""
+    from core.i18n import translator
+    from reports.summary import reconcile
+
+    db = _database()
+    try:
+        with db.engine.connect() as conn:
+            transaction = conn.begin()
+            cases, differ = reconcile(conn)
+            if args.check:
+                transaction.rollback()
+            else:
+                transaction.commit()
+    finally:
+        db.dispose()
+    t = translator(args.lang)
+    print(t(SUMMARY_CHECKED if args.check else SUMMARY_REPAIRED, cases=t.number(cases), differ=t.number(differ)))
+    return 1 if args.check and differ else 0

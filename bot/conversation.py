@@ -22,7 +22,7 @@ from bot.handlers.asking import start_form
 from bot.handlers.case_views import CASE_NOTICES, may_act
 from bot.handlers.conflicts import announce_conflict
 from bot.model import Incoming, Kind, TurnResult
-from bot.registry import AFTER_SUBMIT, COMMANDS, DOCUMENT_MENUS, MENUS, NOTICES, TEXT_MENUS
+from bot.registry import AFTER_SUBMIT, COMMANDS, DOCUMENT_MENUS, MENUS, NOTICES, PHOTO_MENUS, TEXT_MENUS
 from bot.store import BotStore
 from bot.turn import NOTICE_PREFIX, Turn
 from cases.errors import CaseError
@@ -68,6 +68,8 @@ def run(turn: Turn) -> None:
         TEXT_MENUS[kind](turn, incoming.text)
     elif incoming.kind is Kind.DOCUMENT and kind in DOCUMENT_MENUS:
         DOCUMENT_MENUS[kind](turn)
+    elif incoming.kind is Kind.PHOTO and kind in PHOTO_MENUS:
+        PHOTO_MENUS[kind](turn)
     elif turn.draft is not None:
         on_input(turn)
     else:

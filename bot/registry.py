@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from bot import programme_texts as P
 from bot import texts as T
 from bot.handlers import (
     account,
     answering,
+    assistance,
     case_views,
     casework,
     conflicts,
@@ -21,6 +23,8 @@ from bot.handlers import (
     kecamatan_check,
     privacy,
     programme,
+    programme_lists,
+    referrals,
     reports,
     school_acceptance,
 )
@@ -32,6 +36,8 @@ from web.auth import DASHBOARD_ROLES
 
 EVERYONE: Final = frozenset(Role)
 TEAMS: Final = frozenset(TEAM)
+KABUPATEN: Final = frozenset({Role.TIM_KABUPATEN, Role.ADMIN})
+ASSISTANCE_ROLES: Final = frozenset({Role.PENDAMPING, Role.ORANG_TUA, *TEAM})
 
 
 @dataclass(frozen=True)
@@ -85,9 +91,14 @@ COMMANDS: Final[dict[str, Command]] = {
     "periksa": Command(kecamatan_check.cmd_check, T.CMD_CHECK, frozenset({Role.TIM_KECAMATAN, Role.ADMIN}), "check"),
     "konflik": Command(conflicts.cmd_conflicts, T.CMD_CONFLICTS, TEAMS, "conflicts"),
     "target": Command(programme.cmd_target, T.CMD_TARGET, frozenset({Role.TIM_KABUPATEN, Role.ADMIN}), "set_targets"),
+    "rujuk": Command(referrals.cmd_refer, P.CMD_REFER, frozenset(referrals.REFERRERS), "refer"),
+    "rujukan": Command(referrals.cmd_referrals, P.CMD_REFERRALS, frozenset(referrals.REFERRERS), "referrals"),
+    "bantuan": Command(assistance.cmd_assistance, P.CMD_ASSISTANCE, ASSISTANCE_ROLES, "assistance"),
     "rekap": Command(reports.cmd_recap, T.CMD_RECAP, TEAMS, "recap"),
     "ekspor": Command(reports.cmd_export, T.CMD_EXPORT, TEAMS, "export"),
     "impor": Command(reports.cmd_import, T.CMD_IMPORT, frozenset({Role.TIM_KABUPATEN, Role.ADMIN}), "import"),
+    "penerima": Command(programme_lists.cmd_recipients, P.CMD_RECIPIENTS, KABUPATEN, "recipients"),
+    "sk": Command(programme_lists.cmd_bupati_list, P.CMD_BUPATI_LIST, KABUPATEN, "bupati_list"),
     "dasbor": Command(cmd_dashboard, CMD_DASHBOARD, frozenset(DASHBOARD_ROLES), "dashboard"),
     "help": Command(cmd_help, T.CMD_HELP),
 }
@@ -118,6 +129,10 @@ MENUS: Final[dict[str, MenuHandler]] = {
     "check_cases": kecamatan_check.menu_check_cases,
     "check_note": kecamatan_check.menu_check_note,
     "school_refusal": school_acceptance.menu_school_refusal,
+    "refer_agency": referrals.menu_refer_agency,
+    "refer_due": referrals.menu_refer_due,
+    "referral": referrals.menu_referral,
+    "assistance": assistance.menu_assistance,
 }
 """Presses on the live keyboard, by the keyboard's kind (``Turn.nonce(kind, …)``)."""
 
@@ -127,6 +142,9 @@ TEXT_MENUS: Final[dict[str, TextHandler]] = {
     "invite_school": account.on_invite_school_text,
     "check_note": kecamatan_check.on_check_note,
     "school_refusal": school_acceptance.on_school_refusal,
+    "refer_due": referrals.on_refer_due,
+    "referral_note": referrals.on_referral_note,
+    "assistance_note": assistance.on_assistance_note,
 }
 """Live keyboards that wait for typed text (a question code, a reason, a note, a search), by their kind."""
 
@@ -134,6 +152,11 @@ DOCUMENT_MENUS: Final[dict[str, FileHandler]] = {
     "import": reports.on_import_file,
 }
 """Live keyboards that wait for a file (``turn.incoming.value``), by their kind."""
+
+PHOTO_MENUS: Final[dict[str, FileHandler]] = {
+    "receipt": assistance.on_receipt,
+}
+"""Live keyboards that wait for a photo (kept encrypted by the router: ``turn.incoming.value``), by their kind."""
 
 NOTICES: Final[dict[str, NoticeHandler]] = {
     "take_proposal": casework.notice_take_proposal,
@@ -148,6 +171,7 @@ NOTICES: Final[dict[str, NoticeHandler]] = {
     "accept_school": school_acceptance.notice_accept_school,
     "refuse_school": school_acceptance.notice_refuse_school,
     "conflict": conflicts.notice_conflict,
+    "refer": referrals.notice_refer,
 }
 """Presses on a notice's one-off button (``Turn.notice_button(person, kind, …)``), by kind."""
 

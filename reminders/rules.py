@@ -35,8 +35,6 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import lokal
-
 from reminders.settings import ReminderSettings
 
 log = logging.getLogger(__name__)
@@ -181,6 +179,8 @@ _warned_years: set[int] = set()
 def is_working_day(day: dt.date) -> bool:
     """A working day by ``lokal`` (weekends, libur nasional and cuti bersama off). For a year ``lokal`` has no
     decree for, weekends only (and a warning once: update ``lokal-id``)."""
+    import lokal  # ≈7 MB and 0.5 s: loaded when a reminder is first timed, not with every process that imports the rules
+
     if day.year in lokal.HOLIDAY_YEARS:
         return bool(lokal.is_working_day(day))
     if day.year not in _warned_years:

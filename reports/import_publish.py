@@ -14,6 +14,7 @@ given back: someone may have taken the next ones meanwhile.)
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -26,11 +27,12 @@ from reports.sql import CLOSED, IMPORT_INSTRUMENT
 from storage.bulk import insert_rows
 from storage.db import Database
 from storage.derived import cases_changed, flush_derived
-from storage.models import AuditLog, Case, CaseEvent, Child, IdentityConflict, Response
+from storage.models import AuditLog, Case, CaseEvent, Child, IdentityConflict, ImportBatch, Response
 from storage.regions import kabupaten_of
-from storage.repositories.audit import os_actor
+from storage.repositories.audit import os_actor, record
 from storage.repositories.children import ChildIdentity, Match, decide_child, missing_details
 from storage.repositories.references import CASE, RECEIPT, reserve_references
+from storage.types import utcnow
 
 CHUNK = 1000
 PAUSE = 0.005
@@ -85,17 +87,32 @@ class Index:
 
 @dataclass
 class Written:
-    """What a publication wrote, to undo it if a later chunk fails."""
+    """What a publication wrote, to undo it if a later chunk fails: ids by table as ``[first, last]`` runs (ids are
+    reserved in runs, so 100,000 rows stay a few numbers), and the details filled on children recorded before."""
 
-    children: list[int] = field(default_factory=list)
-    cases: list[int] = field(default_factory=list)
-    responses: list[int] = field(default_factory=list)
-    conflicts: list[int] = field(default_factory=list)
-    audit: list[int] = field(default_factory=list)
+    runs: dict[str, list[list[int]]] = field(default_factory=dict)
+    """``children``, ``cases``, ``responses``, ``conflicts``, ``audit``, and ``categories`` (cases recorded before
+    whose empty category the import filled)."""
     filled: list[tuple[int, str]] = field(default_factory=list)
     """(child id, field) filled on children recorded before the import."""
-    categories: list[int] = field(default_factory=list)
-    """Cases recorded before whose empty category the import filled."""
+
+    def add(self, name: str, ids: Iterable[int]) -> None:
+        runs = self.runs.setdefault(name, [])
+        for i in ids:
+            if runs and i == runs[-1][1] + 1:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i])
+
+    def ids(self, name: str) -> list[int]:
+        return [i for first, last in self.runs.get(name, []) for i in range(first, last + 1)]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"runs": self.runs, "filled": [list(f) for f in self.filled]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Written:
+        return cls(data.get("runs", {}), [(child, name) for child, name in data.get("filled", [])])
 
 
 @dataclass
@@ -133,9 +150,10 @@ class _Plan:
 class Publisher:
     """Publishes the checked rows of one import, chunk by chunk (``dry_run``: decides without writing)."""
 
-    def __init__(self, db: Database, actor_id: int | None, submitter: int, *, dry_run: bool = False) -> None:
+    def __init__(self, db: Database, actor_id: int | None, submitter: int, *, dry_run: bool = False,
+                 batch_id: int | None = None) -> None:
         self.db, self.cipher = db, db.cipher
-        self.actor_id, self.submitter, self.dry_run = actor_id, submitter, dry_run
+        self.actor_id, self.submitter, self.dry_run, self.batch_id = actor_id, submitter, dry_run, batch_id
         self.index = Index()
         self.written = Written()
         self.counts = Counts()
@@ -145,12 +163,17 @@ class Publisher:
     def publish(self, chunks: Iterable[list[Row]], progress: Callable[[int], None] | None = None) -> None:
         done = 0
         for chunk in chunks:
+            if not self.dry_run:  # earlier chunks are in the database, where the next look-up finds them
+                self.index = Index()
             if self.dry_run:
                 with self.db.read() as session:
                     self._chunk(session, chunk)
             else:
                 with self.db.write() as session:
                     self._chunk(session, chunk)
+                    if self.batch_id is not None:  # committed with the chunk: a crash leaves an exact record
+                        session.execute(update(ImportBatch).where(ImportBatch.id == self.batch_id)
+                                        .values(rows=done + len(chunk), written=self.written.to_json(), updated_at=utcnow()))
                 if self._sqlite:
                     time.sleep(PAUSE)
             done += len(chunk)
@@ -252,7 +275,7 @@ class Publisher:
             return {}
         returned = _insert(session, Child, [values for _, values in plan.new_children])
         ids = {temporary: real for (temporary, _), real in zip(plan.new_children, returned, strict=True)}
-        self.written.children += list(ids.values())
+        self.written.add("children", ids.values())
         for temporary, real in ids.items():
             known = self.index.by_id.pop(temporary)
             known.id = real
@@ -285,7 +308,7 @@ class Publisher:
                    "region_code": identity.region_code, "status": "open", "created_by": self.actor_id}
                   for existing, held, identity, nik_hash in plan.conflicts]
         conflict_ids = _insert(session, IdentityConflict, values)
-        self.written.conflicts += conflict_ids
+        self.written.add("conflicts", conflict_ids)
         self._audit(session, [("identity.conflict", "child", v["existing_child_id"], v["region_code"],
                                {"conflict": cid, "held_child": v["held_child_id"], "source": "import"})
                               for v, cid in zip(values, conflict_ids, strict=True)])
@@ -328,7 +351,7 @@ class Publisher:
         ]
         if new_cases:
             case_ids = _insert(session, Case, list(new_cases.values()))
-            self.written.cases += case_ids
+            self.written.add("cases", case_ids)
             for (child, values), case_id in zip(new_cases.items(), case_ids, strict=True):
                 self.index.open_case[child] = (case_id, values["category"])
             insert_rows(session.connection(), cast(Table, CaseEvent.__table__), [{"case_id": case_id} for case_id in case_ids],
@@ -337,18 +360,18 @@ class Publisher:
                                   for values, case_id in zip(new_cases.values(), case_ids, strict=True)])
         for case_id, category in category_fills.items():
             session.execute(update(Case).where(Case.id == case_id, Case.category.is_(None)).values(category=category))
-            self.written.categories.append(case_id)
+            self.written.add("categories", [case_id])
         for response in responses:
             response["case_id"] = self.index.open_case[response["child_id"]][0]
         cases_changed(session, {response["case_id"] for response in responses})  # recap and reminder rows, at commit
-        self.written.responses += _insert(session, Response, responses)
+        self.written.add("responses", _insert(session, Response, responses))
 
     def _audit(self, session: Session, entries: list[tuple[str, str, Any, Any, dict[str, Any]]]) -> None:
         extra = os_actor() if self.actor_id is None else {}
         values = [{"action": action, "subject_type": subject_type, "subject_id": str(subject_id), "actor_id": self.actor_id,
                    "region_code": region, "detail": {**extra, **detail}}
                   for action, subject_type, subject_id, region, detail in entries]
-        self.written.audit += _insert(session, AuditLog, values)
+        self.written.add("audit", _insert(session, AuditLog, values))
 
 
 def _insert(session: Session, model: Any, rows: list[dict[str, Any]], shared: dict[str, Any] | None = None) -> list[int]:
@@ -369,16 +392,62 @@ def _insert(session: Session, model: Any, rows: list[dict[str, Any]], shared: di
     return ids
 
 
+# -- the batch record -------------------------------------------------------------------------------------------
+PUBLISHING, PUBLISHED, UNDONE = "publishing", "published", "undone"
+STALE_AFTER = dt.timedelta(minutes=10)
+"""A publishing batch not advanced for this long was interrupted (a live one advances every chunk, ~1 s)."""
+
+
+def open_batch(db: Database, filename: str, region_code: str | None, actor_id: int | None) -> int:
+    with db.write() as session:
+        batch = ImportBatch(filename=filename[:200], region_code=region_code, actor_id=actor_id, state=PUBLISHING, rows=0, written={})
+        session.add(batch)
+        session.flush()
+        return batch.id
+
+
+def close_batch(db: Database, batch_id: int, state: str) -> None:
+    """``published`` or ``undone``: the record of written ids is no longer needed."""
+    with db.write() as session:
+        session.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(state=state, written={}))
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    batch_id: int
+    filename: str
+    rows: int
+
+
+def clean_interrupted(db: Database, now: dt.datetime | None = None, stale_after: dt.timedelta = STALE_AFTER) -> list[Cleaned]:
+    """Remove everything the imports interrupted while publishing wrote (not advanced for ``stale_after``), each
+    in short transactions as :func:`undo` does; audited. The batches removed."""
+    cutoff = (now or utcnow()) - stale_after
+    with db.read() as session:
+        stale = session.execute(select(ImportBatch.id, ImportBatch.filename, ImportBatch.rows, ImportBatch.region_code,
+                                       ImportBatch.written)
+                                .where(ImportBatch.state == PUBLISHING, ImportBatch.updated_at < cutoff)
+                                .order_by(ImportBatch.id)).all()
+    cleaned = []
+    for batch_id, filename, rows, region_code, written in stale:
+        undo(db, Written.from_json(written or {}))
+        close_batch(db, batch_id, UNDONE)
+        record(db, "import.cleaned", "import", filename[:40], region_code=region_code,
+               detail={"batch": batch_id, "rows": rows, "filename": filename})
+        cleaned.append(Cleaned(batch_id, filename, rows))
+    return cleaned
+
+
 def undo(db: Database, written: Written) -> None:
     """Remove what a failed publication wrote, in short transactions of its own."""
     def batches(ids: list[int]) -> Iterable[list[int]]:
         for start in range(0, len(ids), CHUNK):
             yield ids[start : start + CHUNK]
 
-    for part in batches(written.responses):
+    for part in batches(written.ids("responses")):
         with db.write() as session:
             session.execute(delete(Response).where(Response.id.in_(part)))
-    for part in batches(written.cases):
+    for part in batches(written.ids("cases")):
         with db.write() as session:
             # Out of the recap first (a duplicate is not counted), so the counts are moved back, then gone.
             session.execute(update(Case).where(Case.id.in_(part)).values(duplicate_of=Case.id))
@@ -387,16 +456,17 @@ def undo(db: Database, written: Written) -> None:
             session.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(part)))
             session.execute(delete(Case).where(Case.id.in_(part)))
     with db.write() as session:
-        cases_changed(session, written.categories)
-        if written.conflicts:
-            session.execute(delete(IdentityConflict).where(IdentityConflict.id.in_(written.conflicts)))
+        categories, conflicts = written.ids("categories"), written.ids("conflicts")
+        cases_changed(session, categories)
+        if conflicts:
+            session.execute(delete(IdentityConflict).where(IdentityConflict.id.in_(conflicts)))
         for child_id, name in written.filled:
             session.execute(update(Child).where(Child.id == child_id).values(**{name: None}))
-        if written.categories:
-            session.execute(update(Case).where(Case.id.in_(written.categories)).values(category=None))
-    for part in batches(written.children):
+        if categories:
+            session.execute(update(Case).where(Case.id.in_(categories)).values(category=None))
+    for part in batches(written.ids("children")):
         with db.write() as session:
             session.execute(delete(Child).where(Child.id.in_(part)))
-    for part in batches(written.audit):
+    for part in batches(written.ids("audit")):
         with db.write() as session:
             session.execute(delete(AuditLog).where(AuditLog.id.in_(part)))

@@ -22,7 +22,6 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from lokal import parse_nik
 from openpyxl.utils.datetime import from_excel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +32,7 @@ from flows.messages import Problem
 from flows.values import age_on, parse_date
 from reports import messages as M
 from reports.export import FORMULA_STARTS, authorize
-from reports.import_publish import CHUNK, Publisher, Row, undo
+from reports.import_publish import CHUNK, PUBLISHED, UNDONE, Publisher, Row, close_batch, open_batch, undo
 from reports.lampiran2 import CLASS_KEY, COLUMNS, SOURCE_KEY, TEXT_SUFFIX, column_for
 from reports.sql import in_scope
 from reports.tables import Limits, Rows, TableRefused, read_sheets
@@ -221,7 +220,7 @@ def excel_damaged(raw: Any) -> bool:
     return bool(_SCIENTIFIC.match(text) or _FLOAT_TEXT.match(text) or (len(digits) == 16 and digits.isdigit() and digits.endswith("0000")))
 
 
-@lru_cache(maxsize=1 << 16, typed=True)
+@lru_cache(maxsize=4096, typed=True)
 def _text(value: Any) -> str:
     """A cell as clean text (cached: most columns repeat a handful of values down a list)."""
     if value is None:
@@ -264,6 +263,8 @@ class _Checker:
             self.warn(line, column, M.IMPORT_MASKED_NIK, value=value)
             return None
         digits = re.sub(r"[\s.\-]", "", value)
+        from lokal import parse_nik  # ≈7 MB: loaded by the first import, not with the bot
+
         info = parse_nik(digits, reference_date=self.today) if digits.isdigit() else None
         if info is None or info.nik is None or not info.valid:
             self.error(line, column, M.IMPORT_BAD_NIK, value=value)
@@ -599,17 +600,21 @@ def _publish(db: Database, spool: IO[bytes], total: int, report: ImportReport, a
              progress: Progress | None) -> None:
     with db.write() as session:
         submitter = actor_id if actor_id is not None else _command_line_person(session)
-    publisher = Publisher(db, actor_id, submitter, dry_run=report.dry_run)
+    batch = None if report.dry_run else open_batch(db, report.filename, report.scope or None, actor_id)
+    publisher = Publisher(db, actor_id, submitter, dry_run=report.dry_run, batch_id=batch)
     try:
         publisher.publish(_chunks(spool), (lambda done: progress(done, total, "save")) if progress else None)
     except BaseException:
         undo(db, publisher.written)
+        if batch is not None:
+            close_batch(db, batch, UNDONE)
         raise
     counts = publisher.counts
     report.created, report.merged, report.cases_opened, report.conflicts = (
         counts.created, counts.merged, counts.cases_opened, counts.conflicts)
-    if report.dry_run:
+    if batch is None:
         return
+    close_batch(db, batch, PUBLISHED)
     record(db, "import.file", "import", report.filename[:40], actor_id=actor_id, region_code=report.scope or None,
            detail={"rows": report.rows, "created": report.created, "merged": report.merged, "cases_opened": report.cases_opened,
                    "conflicts": report.conflicts, "warnings": len(report.warnings), "filename": report.filename})

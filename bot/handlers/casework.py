@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from bot import programme_texts as P
 from bot import render as R
 from bot import texts as T
+from bot.handlers import referrals
 from bot.handlers.asking import start_form
 from bot.handlers.case_views import send_case, shown, tell_pendamping, tell_proposer
 from bot.handlers.consent import parent_prefill
@@ -25,6 +27,7 @@ from cases.errors import CaseError, DuplicateCase
 from cases.messages import STATUS_LABELS
 from core.authz import Action, allowed
 from core.visibility import FieldClass, policy
+from flows.loader import bound
 from storage.models import Role
 from storage.repositories.responses import SubmitResult
 
@@ -63,7 +66,9 @@ def after_pendampingan(turn: Turn, sent: Submitted) -> None:
     if case_id is None:
         return
     logged = service.log_visit(turn.db, case_id, turn.person.id, submitted.response_id)
-    turn.say(turn.t(T.VISIT_LOGGED, date=logged.visit_date, reference=service.case_summary(turn.db, case_id).reference))
+    refer = [[turn.notice_button(turn.person.id, "refer", turn.t(P.REFER_FROM_VISIT), case_id=case_id, visit_id=logged.visit_id)]]
+    turn.say(turn.t(T.VISIT_LOGGED, date=logged.visit_date, reference=service.case_summary(turn.db, case_id).reference),
+             refer if referrals.may_refer(turn, case_id) else None)
 
 
 def after_kesediaan(turn: Turn, sent: Submitted) -> None:
@@ -102,8 +107,9 @@ def after_kembali_sekolah(turn: Turn, sent: Submitted) -> None:
     if case_id is None:
         return
     answers = sent.answers
-    moved = service.record_return(turn.db, case_id, turn.person.id, school_npsn=str(answers["K.1"]),
-                                  class_level=str(answers["K.2"]), year=int(answers["K.3"]))
+    moved = service.record_return(turn.db, case_id, turn.person.id, school_npsn=str(answers[bound("kembali-sekolah", "school_npsn")]),
+                                  class_level=str(answers[bound("kembali-sekolah", "class_level")]),
+                                  year=int(answers[bound("kembali-sekolah", "year_entered")]))
     summary = service.case_summary(turn.db, case_id)
     monitoring = turn.notice_button(turn.person.id, "monitoring", turn.t(T.MONITORING), case_id=case_id)
     turn.say(turn.t(T.BACK_IN_SCHOOL, name=summary.child_name, reference=moved.reference), [[monitoring]])
@@ -127,7 +133,7 @@ def notice_take_proposal(turn: Turn, payload: dict[str, Any]) -> None:
         turn.say("✗ " + refused.render(turn.t))
         return
     turn.edit_pressed(turn.t(T.TAKEN, reference=details.reference, name=details.child_name, village=details.village))
-    start_form(turn, "rekonfirmasi", case_id=case_id, prefill={"B.2": details.child_name})
+    start_form(turn, "rekonfirmasi", case_id=case_id, prefill={bound("rekonfirmasi", "name"): details.child_name})
 
 
 def notice_visit_log(turn: Turn, payload: dict[str, Any]) -> None:
@@ -137,7 +143,7 @@ def notice_visit_log(turn: Turn, payload: dict[str, Any]) -> None:
 def notice_monitoring(turn: Turn, payload: dict[str, Any]) -> None:
     case_id = int(payload["case_id"])
     summary = service.case_summary(turn.db, case_id)
-    start_form(turn, "monitoring", case_id=case_id, prefill={"B.3": summary.child_name})
+    start_form(turn, "monitoring", case_id=case_id, prefill={bound("monitoring", "name"): summary.child_name})
 
 
 def notice_record_return(turn: Turn, payload: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from cases.checks import awaiting_count
 from core.authz import Action, allowed
 from core.visibility import policy
 from reports.messages import IMPORT_CONFLICTS, IMPORT_PROGRESS_CHECK, IMPORT_PROGRESS_SAVE
+from reports.programme_recap import programme_lines, programme_recap
 from reports.recap import build_recap
 
 
@@ -23,7 +24,10 @@ def cmd_recap(turn: Turn, _: str) -> None:
         return
     recap = build_recap(turn.db, region or "", turn.today, turn.person.language, view=policy(turn.person.role).for_chat())
     turn.result.replies.append(Reply("", photo=recap.chart_png))
-    turn.say(recap.text + "\n" + turn.t(T.CHECK_AWAITING_RECAP, count=awaiting_count(turn.db, region or "")))
+    with turn.db.read() as session:
+        helped = programme_recap(session, region or "", turn.today)
+    turn.say("\n".join([recap.text, turn.t(T.CHECK_AWAITING_RECAP, count=awaiting_count(turn.db, region or "")),
+                         *programme_lines(helped, region or "", turn.t)]))
     turn.result.outcome = "recap"
 
 

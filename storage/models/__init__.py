@@ -19,7 +19,7 @@ from storage.models.children import Child, Household, IdentityConflict, School
 from storage.models.derived import CaseReminderDue, RecapCount, RecapFact
 from storage.models.instruments import InstrumentSession, ReferenceCounter, Response
 from storage.models.keys import DataKey
-from storage.models.operations import AuditLog, ProcessedUpdate, Reminder, StoredFile
+from storage.models.operations import AuditLog, ImportBatch, ProcessedUpdate, Reminder, StoredFile
 from storage.models.people import ButtonToken, Consent, DataRequest, Invitation, Person
 from storage.models.programme import Assistance, ProgrammeEvent, Referral
 from storage.models.regions import Region, RegionTarget
@@ -44,6 +44,7 @@ __all__ = [
     "Enrolment",
     "Household",
     "IdentityConflict",
+    "ImportBatch",
     "InstrumentSession",
     "Invitation",
     "Language",

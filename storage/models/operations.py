@@ -81,6 +81,24 @@ class AuditLog(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class ImportBatch(Timestamps, Base):
+    """An import being published, chunk by chunk: what each committed chunk wrote is recorded in the same
+    transaction, so an import interrupted half-way (the process killed, the machine down) can be removed
+    completely later (``ats-bot import --clean``). ``state``: ``publishing``, then ``published`` or ``undone``."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[str | None] = mapped_column(String(13))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    rows: Mapped[int] = mapped_column(default=0)
+    """Rows published so far."""
+    written: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """What the committed chunks wrote (ids as ``[first, last]`` ranges), for undoing; emptied once published."""
+
+
 class ProcessedUpdate(Base):
     """A Telegram update already handled, so a redelivered update is not handled twice."""
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from bot import texts as T
 from bot.handlers.dashboard import DASHBOARD_LINK
 from bot.model import Kind
-from bot.registry import AFTER_SUBMIT, COMMANDS, DOCUMENT_MENUS, MENUS, NOTICES, TEXT_MENUS
+from bot.registry import AFTER_SUBMIT, COMMANDS, DOCUMENT_MENUS, MENUS, NOTICES, PHOTO_MENUS, TEXT_MENUS
 from bot.turn import NOTICE_PREFIX
 from cases import service
 from core.i18n import translator
@@ -27,6 +27,7 @@ from flows.registry import engine as engine_for
 from storage.db import Database
 from storage.models import Case, InstrumentSession, Person, Response, Role, School, SchoolChoice, SchoolLevel, SchoolStatus
 from storage.regions import load_regions
+from tests.bot import programme_scenarios
 from tests.bot.conftest import path_state
 from tests.conftest import TODAY
 from tests.districts.chat import Chat, Member, fill, submit
@@ -260,6 +261,7 @@ COMMAND_SCENARIOS: dict[str, Callable[[World], None]] = {
     "bahasa": cmd_bahasa, "undang": cmd_undang, "dataku": cmd_dataku, "koreksi": cmd_koreksi, "hapus": cmd_hapus,
     "kasus": cmd_kasus, "tugaskan": cmd_tugaskan, "periksa": cmd_periksa, "konflik": cmd_konflik, "target": cmd_target,
     "rekap": cmd_rekap, "ekspor": cmd_ekspor, "impor": cmd_impor, "dasbor": cmd_dasbor, "help": cmd_help,
+    **programme_scenarios.COMMANDS,
 }
 
 
@@ -490,7 +492,7 @@ MENU_SCENARIOS: dict[str, Callable[[World], None]] = {
     "consent": menu_consent, "withdraw": menu_withdraw, "case": menu_case, "verify": menu_verify, "reason": menu_reason,
     "assign_case": menu_assign_case, "assign_person": menu_assign_person, "import": menu_import,
     "check_desa": menu_check_desa, "check_cases": menu_check_cases, "check_note": menu_check_note,
-    "school_refusal": menu_school_refusal,
+    "school_refusal": menu_school_refusal, **programme_scenarios.MENUS,
 }
 
 
@@ -537,7 +539,7 @@ def document_import(w: World) -> None:
 
 TEXT_SCENARIOS: dict[str, Callable[[World], None]] = {
     "edit": text_edit, "reason": text_reason, "invite_school": text_invite_school, "check_note": text_check_note,
-    "school_refusal": text_school_refusal,
+    "school_refusal": text_school_refusal, **programme_scenarios.TEXT_MENUS,
 }
 DOCUMENT_SCENARIOS: dict[str, Callable[[World], None]] = {"import": document_import}
 
@@ -612,7 +614,7 @@ NOTICE_SCENARIOS: dict[str, Callable[[World], None]] = {
     "invite_parent": notice_invite_parent, "fill_kesediaan": opens_form("fill_kesediaan", "kesediaan"),
     "fill_pemilihan": opens_form("fill_pemilihan", "pemilihan-sekolah"),
     "risk_indicators": opens_form("risk_indicators", "indikator-risiko"), "accept_school": notice_accept_school,
-    "refuse_school": notice_refuse_school, "conflict": notice_conflict,
+    "refuse_school": notice_refuse_school, "conflict": notice_conflict, **programme_scenarios.NOTICES,
 }
 
 
@@ -688,6 +690,7 @@ Scenario = Callable[[World], None]
 TABLES: dict[str, tuple[Mapping[str, object], Mapping[str, Scenario]]] = {
     "COMMANDS": (COMMANDS, COMMAND_SCENARIOS), "MENUS": (MENUS, MENU_SCENARIOS), "TEXT_MENUS": (TEXT_MENUS, TEXT_SCENARIOS),
     "DOCUMENT_MENUS": (DOCUMENT_MENUS, DOCUMENT_SCENARIOS), "NOTICES": (NOTICES, NOTICE_SCENARIOS),
+    "PHOTO_MENUS": (PHOTO_MENUS, programme_scenarios.PHOTO_MENUS),
     "AFTER_SUBMIT": (AFTER_SUBMIT, AFTER_SUBMIT_SCENARIOS),
 }
 

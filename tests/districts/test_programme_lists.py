@@ -139,3 +139,14 @@ def test_a_bad_brenggong_referral_is_named(chat: Chat) -> None:
         assert referrals.agencies(BRENGGONG)[-1].name == "Baznas"  # Pekalongan's own name is not Purworejo's
         with pytest.raises(service.InvalidInput):
             referrals.refer(session, case.id, "", TODAY, None, TODAY)
+
+
+def test_the_referral_reminder_names_the_child_the_agency_and_how_to_answer() -> None:
+    from reminders.render import Claimed, render
+
+    claimed = Claimed(id=1, kind=Kind.REFERRAL_DUE, token="tok", period="R7", person_id=3, chat_id=3, language="id", reachable=True,
+                      timezone="Asia/Jakarta", case_id=5, region_code=KUTOROJO, detail={"referral": 7, "agency": "baznas", "due": "2026-11-26"},
+                      child="Rina", village="Kutorojo")
+    message = render(claimed)
+    assert "Rina" in message.text and "Baznas Kabupaten Pekalongan" in message.text and "/rujukan 7" in message.text
+    assert message.buttons == []

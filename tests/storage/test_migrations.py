@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,7 @@ from storage.schema_state import (
     upgrade,
 )
 from storage.startup import open_database
+from tests.storage.conftest import ROOT
 
 
 # SQLite cannot reflect the expression index uq_reminders_period; test_constraints checks it by behaviour.
@@ -94,3 +98,19 @@ def test_open_database_checks_key_and_schema(fresh_url: str, tmp_path: Path) -> 
         assert database.cipher.nik_hash("1") != ""
     finally:
         database.dispose()
+
+
+def test_start_up_check_reads_the_chain_as_alembic_does_without_importing_it(db_url: str) -> None:
+    """The bot's start-up check knows the head and every revision without Alembic (≈10 MB the bot never needs)."""
+    from alembic.script import ScriptDirectory
+
+    from storage.schema_state import known_revisions
+
+    scripts = ScriptDirectory.from_config(alembic_config())
+    assert head_revision() == scripts.get_current_head()
+    assert known_revisions() == {script.revision for script in scripts.walk_revisions()}
+    check = ("import sys; from storage.schema_state import ensure_current; ensure_current(sys.argv[1]); "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))")
+    done = subprocess.run([sys.executable, "-c", check, db_url], capture_output=True, text=True, check=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.stdout.strip() == "[]"

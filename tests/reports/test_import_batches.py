@@ -1,0 +1,91 @@
+"""An import interrupted while publishing (the process killed between two chunks) is recorded exactly, and
+``clean_interrupted`` (``ats-bot import-clean``) removes all of it once it has stopped advancing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from app import reports_cli
+from app.cli import main
+from reports import import_publish, imports
+from reports.import_publish import clean_interrupted
+from reports.imports import import_file
+from storage.db import Database
+from storage.models import AuditLog, Child, ImportBatch, RecapCount
+from storage.types import utcnow
+from tests.reports.conftest import DESA_A1, KABUPATEN, TODAY, People, Seed
+from tests.reports.test_imports import GOOD, NIK_SITI, counts, xlsx
+
+
+def _recap(db: Database) -> list[tuple[Any, ...]]:
+    with db.read() as session:
+        return sorted(tuple(r) for r in session.execute(select(*RecapCount.__table__.c)))
+
+
+def _interrupt(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Import GOOD in chunks of two rows; the process stops at the third chunk (no undo, nothing after it)."""
+    chunks = {"n": 0}
+    original = import_publish.Publisher._chunk
+
+    def killed_at_the_third(self: import_publish.Publisher, session: Any, rows: list[Any]) -> None:
+        chunks["n"] += 1
+        if chunks["n"] == 3:
+            raise KeyboardInterrupt  # the process is stopped: nothing after this runs
+        original(self, session, rows)
+
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    monkeypatch.setattr(import_publish.Publisher, "_chunk", killed_at_the_third)
+    monkeypatch.setattr(imports, "undo", lambda *args: None)
+    monkeypatch.setattr(imports, "close_batch", lambda *args: None)
+    with pytest.raises(KeyboardInterrupt):
+        import_file(db, xlsx(GOOD), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    monkeypatch.undo()
+
+
+def test_an_interrupted_import_is_removed_completely(db: Database, world: People, seed: Seed,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    siti, _ = seed.case("Siti Aminah", DESA_A1, sex="P", born=None, nik=NIK_SITI)  # the import fills her birth date
+    before, recap_before = counts(db), _recap(db)
+    _interrupt(db, monkeypatch)
+    assert counts(db) != before  # two chunks (four rows) were committed
+    with db.read() as session:
+        [batch] = session.scalars(select(ImportBatch)).all()
+        assert (batch.state, batch.rows, batch.filename) == ("publishing", 4, "do.xlsx")
+        assert session.get(Child, siti).birth_date == dt.date(2012, 7, 5)  # type: ignore[union-attr]
+
+    assert clean_interrupted(db) == []  # advanced a moment ago: it may be an import still running
+    cleaned = clean_interrupted(db, now=utcnow() + dt.timedelta(minutes=11))
+    assert [(c.filename, c.rows) for c in cleaned] == [("do.xlsx", 4)]
+    assert counts(db) == before and _recap(db) == recap_before
+    with db.read() as session:
+        assert session.get(Child, siti).birth_date is None  # type: ignore[union-attr]
+        assert session.scalars(select(ImportBatch.state)).all() == ["undone"]
+        actions = session.scalars(select(AuditLog.action)).all()
+        assert "import.cleaned" in actions and "case.open" not in actions
+    assert clean_interrupted(db, now=utcnow() + dt.timedelta(minutes=11)) == []  # once
+
+
+def test_a_finished_import_leaves_a_published_batch(db: Database, world: People) -> None:
+    import_file(db, xlsx(GOOD), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    with db.read() as session:
+        assert session.execute(select(ImportBatch.state, ImportBatch.rows, ImportBatch.written)).one() == ("published", 5, {})
+    assert clean_interrupted(db, now=utcnow() + dt.timedelta(days=1)) == []
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Child)) == 4
+
+
+def test_the_command_line_removes_a_stopped_import(db: Database, world: People, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    _interrupt(db, monkeypatch)
+    monkeypatch.setattr(reports_cli, "_database", lambda: db)
+    assert main(["import-clean", "--lang", "en"]) == 0
+    assert "No interrupted import to remove." in capsys.readouterr().out  # it stopped a moment ago
+    with db.write() as session:
+        session.execute(update(ImportBatch).values(updated_at=utcnow() - dt.timedelta(minutes=11)))
+    assert main(["import-clean", "--lang", "en"]) == 0
+    assert "Removed the interrupted import of do.xlsx: the 4 rows it had saved are gone" in capsys.readouterr().out
+    assert counts(db) == (0, 0, 0)
