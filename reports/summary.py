@@ -20,7 +20,7 @@ import datetime as dt
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -88,6 +88,11 @@ class Facts:
 
 
 COLUMNS = tuple(f.name for f in fields(Facts))
+
+
+def _row(facts: Facts) -> dict[str, Any]:
+    """The ``recap_facts`` row (``dataclasses.asdict`` deep-copies: ten times slower on a bulk import)."""
+    return {name: getattr(facts, name) for name in COLUMNS}
 
 
 def reason_list(text: str | None) -> list[str]:
@@ -249,7 +254,7 @@ def refresh_cases(session: Session, case_ids: set[int]) -> None:
         delta.subtract(f.counted())
     conn.execute(delete(RecapFact).where(RecapFact.case_id.in_(ids)))
     if new:
-        conn.execute(insert(RecapFact), [asdict(f) for f in new])
+        conn.execute(insert(RecapFact), [_row(f) for f in new])
     changes = [{"grain": g, "scope": sc, "kabupaten": sc[:5], "region_code": r, "dimension": d, "key": k, "sex": s, "n": n}
                for (g, sc, r, d, k, s), n in sorted(delta.items()) if n]
     if not changes:
@@ -281,7 +286,7 @@ def rebuild(conn: Connection, batch: int = BATCH) -> int:
         hi = lo + batch - 1
         facts = compute(conn, lambda column, lo=lo, hi=hi: column.between(lo, hi))
         if facts:
-            conn.execute(insert(RecapFact), [asdict(f) for f in facts])
+            conn.execute(insert(RecapFact), [_row(f) for f in facts])
         for f in facts:
             counts.update(f.counted())
         total += len(facts)
