@@ -454,6 +454,15 @@ def counts(session: Session, region_code: str) -> tuple[list[tuple[str, str, str
     return dims, areas
 
 
+def _flagged_where(region_code: str) -> list[Any]:
+    return [RecapFact.risk_signals > 0, *(_scope(region_code, RecapFact.kabupaten, RecapFact.region_code) if region_code else [])]
+
+
+def flagged_ids(session: Session, region_code: str) -> set[int]:
+    """The cases of the pupils at risk in ``region_code`` (``""``: national), from the summary's partial index."""
+    return set(session.scalars(select(RecapFact.case_id).where(*_flagged_where(region_code))))
+
+
 def flagged(session: Session, region_code: str, limit: int) -> list[Risk]:
     """The first ``limit`` pupils at risk in ``region_code`` (``""``: national), most signals first, then by
     reference, from the summary (what the recap lists; their number is the ``at_risk`` count)."""
@@ -463,7 +472,7 @@ def flagged(session: Session, region_code: str, limit: int) -> list[Risk]:
         select(func.max(Assignment.pendamping_id)).where(Assignment.case_id == RecapFact.case_id, Assignment.active.is_(True))
         .correlate(RecapFact).scalar_subquery()
     )
-    where = [RecapFact.risk_signals > 0, *(_scope(region_code, RecapFact.kabupaten, RecapFact.region_code) if region_code else [])]
+    where = _flagged_where(region_code)
     rows = session.execute(
         select(RecapFact.case_id, Case.child_id, RecapFact.reference, RecapFact.region_code, Child.name, pendamping, RecapFact.risk,
                RecapFact.risk_signals)
