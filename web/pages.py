@@ -111,7 +111,8 @@ async def _overview_context(web: Web, viewer: Viewer, region: str, t: Any) -> di
         "today": today, "kpi": {
             "total": data.total, "boys": data.by_sex.get("L", 0), "girls": data.by_sex.get("P", 0),
             "back": sum(statuses.get(s, 0) for s in IN_SCHOOL), "open": sum(statuses.get(s, 0) for s in OUT_OF_SCHOOL_OPEN),
-            "dropped": statuses.get("dropped_out_again", 0), "at_risk": data.at_risk_total},
+            "dropped": statuses.get("dropped_out_again", 0), "at_risk": data.at_risk_total,
+            "awaiting": data.awaiting_check},
         "funnel": funnel,
         "categories": _bars(t, [(category_label(t, c), categories.get(c, 0), f"/kasus?wilayah={region}&kategori={c}" if c else None)
                                 for c in ("1", "2", "3", None) if categories.get(c)]),
