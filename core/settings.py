@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import Enum
 from functools import cache
 from pathlib import Path
@@ -50,6 +51,9 @@ class Settings(BaseSettings):
     web_tile_attribution: str = "© OpenStreetMap contributors"
     web_link_minutes: int = 10
     web_session_hours: int = 8
+    simulated_date: dt.date | None = None
+    """Run the product's clock as if today were this date (training, demonstrations): the dashboard, its sign-in
+    links and ``ats-bot web`` (``--today`` overrides it) read :func:`core.clock.shifted_clock` of it."""
 
     def dashboard_url(self) -> str:
         return (self.web_base_url or f"http://localhost:{self.web_port}").rstrip("/")

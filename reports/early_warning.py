@@ -27,12 +27,12 @@ pupils, not of cases.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, cast, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, Connection, Float, and_, cast, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from core.i18n import translator
 from flows.loader import bound
@@ -168,19 +168,15 @@ def _candidates(mon: Any, ind: Any) -> ColumnElement[bool]:
     )
 
 
-def at_risk(db: Database, region_code: str, today: dt.date) -> list[Risk]:
-    """Pupils in ``region_code`` (``""``: everywhere) flagged at risk of dropping out again, as of ``today``.
-
-    The latest forms count, whenever they were filled. Ordered by the number of signals, then reference.
-    ``today`` is kept for the contract and for callers that date the list.
-    """
-    region_code = (region_code or "").strip()
+def _statement(condition: ColumnElement[bool]) -> Any:
+    """The possibly flagged pupils among the cases ``condition`` selects: their latest Monitoring and Indikator
+    Risiko answers and their active pendamping."""
 
     def latest(instrument: str) -> Any:
         return (
             select(Response.case_id.label("case_id"), func.max(Response.id).label("rid"))
             .join(Case, Case.id == Response.case_id)
-            .where(Response.instrument == instrument, Case.status.in_(IN_SCHOOL), in_scope(Case.region_code, region_code))
+            .where(Response.instrument == instrument, Case.status.in_(IN_SCHOOL), condition)
             .group_by(Response.case_id)
             .subquery(f"latest_{instrument.replace('-', '_')}")
         )
@@ -193,7 +189,7 @@ def at_risk(db: Database, region_code: str, today: dt.date) -> list[Risk]:
         .group_by(Assignment.case_id)
         .subquery("pendamping")
     )
-    statement = (
+    return (
         select(
             Case.id, Case.child_id, Case.reference, Case.region_code, Child.name, pendamping.c.pendamping_id,
             *(answer(bound(MONITORING, r), mon.answers).label(f"m:{r}") for r in MONITORING_ROLES),
@@ -208,25 +204,37 @@ def at_risk(db: Database, region_code: str, today: dt.date) -> list[Risk]:
         .where(
             Case.status.in_(IN_SCHOOL),
             Case.duplicate_of.is_(None),
-            in_scope(Case.region_code, region_code),
+            condition,
             or_(mon.id.is_not(None), ind.id.is_not(None)),
             _candidates(mon, ind),
         )
     )
-    risks = []
+
+
+def assessed(conn: Session | Connection, condition: ColumnElement[bool]) -> Iterator[Risk]:
+    """The flagged pupils among the cases ``condition`` selects, unordered (the recap summary stores them)."""
+    for row in conn.execute(_statement(condition)).mappings():
+        m = {r: row[f"m:{r}"] for r in MONITORING_ROLES}
+        i = {r: row[f"i:{r}"] for r in INDICATOR_ROLES}
+        signals, context = _assess(_decode(m), _decode(i))
+        if signals:
+            yield Risk(
+                child_id=row["child_id"], case_id=row["id"], reasons=signals + context, reference=row["reference"],
+                child_name=row["name"], region_code=row["region_code"], pendamping_id=row["pendamping_id"], context=context,
+            )
+
+
+def at_risk(db: Database, region_code: str, today: dt.date) -> list[Risk]:
+    """Pupils in ``region_code`` (``""``: everywhere) flagged at risk of dropping out again, as of ``today``.
+
+    The latest forms count, whenever they were filled. Ordered by the number of signals, then reference.
+    ``today`` is kept for the contract and for callers that date the list. A recap reads the count and the first
+    pupils from the recap summary instead (:func:`reports.summary.flagged`).
+    """
     with db.read() as session:
         tune(session)
-        for row in session.execute(statement).mappings():
-            m = {r: row[f"m:{r}"] for r in MONITORING_ROLES}
-            i = {r: row[f"i:{r}"] for r in INDICATOR_ROLES}
-            signals, context = _assess(_decode(m), _decode(i))
-            if signals:
-                risks.append(Risk(
-                    child_id=row["child_id"], case_id=row["id"], reasons=signals + context, reference=row["reference"],
-                    child_name=row["name"], region_code=row["region_code"], pendamping_id=row["pendamping_id"], context=context,
-                ))
-    risks.sort(key=lambda r: (-(len(r.reasons) - len(r.context)), r.reference))
-    return risks
+        risks = list(assessed(session, in_scope(Case.region_code, (region_code or "").strip())))
+    return sorted(risks, key=lambda r: (-(len(r.reasons) - len(r.context)), r.reference))
 
 
 def _decode(values: dict[str, Any]) -> dict[str, Any]:

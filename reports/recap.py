@@ -16,28 +16,23 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, literal, select, union_all
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.i18n import Translator, translator
 from core.visibility import HIDDEN, FieldClass, Policy
-from flows.loader import bound
 from reports import messages as M
 from reports import summary
-from reports.early_warning import Risk, at_risk
+from reports.early_warning import Risk
 from reports.sql import (
-    answer,
-    in_scope,
-    local_midnight,
     region_names,
-    region_timezone,
     tune,
     years_before,
 )
 from reports.targets import Targets, targets_for
 from reports.vocab import AGE_GROUPS, reason_codes, reason_label
 from storage.db import Database
-from storage.models import Case, CaseEvent, Region, Response
+from storage.models import Region
 
 DIMENSIONS = ("status", "category", "age_group", "area")
 YEARS_SHOWN = 6
@@ -86,6 +81,10 @@ class RecapData:
     area_names: dict[str, str] = field(default_factory=dict)
     returned: list[YearCount] = field(default_factory=list)
     quarters: list[QuarterCount] = field(default_factory=list)
+    at_risk_total: int = 0
+    """Pupils flagged by the early warning (the recap lists the first of them)."""
+    awaiting_check: int = 0
+    """Verified cases the kecamatan has not accepted yet: a kabupaten or national recap counts them only here."""
 
     @staticmethod
     def totals(table: dict[Any, Counter[str | None]]) -> dict[Any, int]:
@@ -104,6 +103,7 @@ class Recap:
     text: str
     chart_png: bytes
     at_risk: list[Risk]
+    """The first pupils at risk (at most :data:`AT_RISK_LISTED`); ``data.at_risk_total`` counts them all."""
     data: RecapData
 
 
@@ -114,24 +114,25 @@ def build_recap(db: Database, region_code: str, today: dt.date, language: str, *
     from reports.chart import render_chart  # matplotlib is imported only when a chart is drawn
 
     data = recap_data(db, region_code, today, targets=targets)
-    risks = at_risk(db, region_code, today)
+    with db.read() as session:
+        risks = summary.flagged(session, region_code.strip(), AT_RISK_LISTED)
     t = translator(language)
     return Recap(text=render_text(data, risks, t, view), chart_png=render_chart(data, t), at_risk=risks, data=data)
 
 
 def recap_data(db: Database, region_code: str, today: dt.date, *, targets: Targets | None = None) -> RecapData:
-    """``targets`` replaces the stored ones (tests, benchmarks); by default they are read in the same transaction."""
+    """``targets`` replaces the stored ones (tests, benchmarks); by default they are read in the same transaction.
+    Everything is read from the recap summary (:mod:`reports.summary`), whatever the number of cases."""
     region_code = (region_code or "").strip()
     with db.read() as session:
         tune(session)
         name = session.scalar(select(Region.name).where(Region.code == region_code)) if region_code else None
         data = RecapData(region_code, name or region_code, today)
-        fill_counts(session, data)
+        periods = fill_counts(session, data)
         data.area_names = region_names(session, set(data.by_area) | set(data.by_kecamatan()))
-        zone = region_timezone(session, region_code)
         goals = targets.for_region(region_code) if targets is not None else targets_for(session, region_code)
-        data.returned = _returned(session, region_code, today, zone, goals)
-        data.quarters = _quarters(session, region_code, today, zone)
+    data.returned = periods.years(today, goals)
+    data.quarters = periods.last_quarters(today)
     return data
 
 
@@ -154,11 +155,44 @@ def age_group(birth_month: str, today: dt.date) -> str:
     return "over-18"
 
 
-def fill_counts(session: Session, data: RecapData) -> None:
+@dataclass
+class Periods:
+    """Children back in school per year and monitored per quarter, as counted in the summary."""
+
+    returned: Counter[int] = field(default_factory=Counter)
+    quarters: dict[tuple[int, int], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+
+    def add(self, dimension: str, key: str, n: int) -> None:
+        if dimension == "returned" and key.isdigit():
+            self.returned[int(key)] += n
+        elif dimension == "quarter":
+            quarter, _, outcome = key.partition(":")
+            year, _, number = quarter.partition("-")
+            if year.isdigit() and number.isdigit():
+                self.quarters[(int(year), int(number))][outcome] += n
+
+    def years(self, today: dt.date, targets: dict[int, int]) -> list[YearCount]:
+        """This year and the earlier years with a target (at most :data:`YEARS_SHOWN`), against the target."""
+        years = sorted({today.year, *(y for y in targets if y <= today.year)})[-YEARS_SHOWN:]
+        return [YearCount(y, self.returned.get(y, 0), targets.get(y)) for y in years]
+
+    def last_quarters(self, today: dt.date) -> list[QuarterCount]:
+        """Bab IV.B.2: the last :data:`QUARTERS_SHOWN` quarters up to ``today``'s, oldest first."""
+        year, quarter = quarter_of(today)
+        shown: list[tuple[int, int]] = []
+        for _ in range(QUARTERS_SHOWN):
+            shown.append((year, quarter))
+            year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+        return [QuarterCount(y, q, self.quarters.get((y, q), Counter())[summary.STILL],
+                             self.quarters.get((y, q), Counter())[summary.DROPPED]) for y, q in reversed(shown)]
+
+
+def fill_counts(session: Session, data: RecapData) -> Periods:
     """Sum the recap summary (:mod:`reports.summary`): a few thousand counters, whatever the number of cases."""
     dims, areas = summary.counts(session, data.region_code)
     tables: dict[str, dict[Any, Counter[str | None]]] = {d: defaultdict(Counter) for d in DIMENSIONS}
     reasons: dict[str, Counter[str | None]] = defaultdict(Counter)
+    periods = Periods()
     for dim, key, sex_key, n in dims:
         sex = sex_key if sex_key in ("L", "P") else None
         if dim == "reason":
@@ -170,6 +204,12 @@ def fill_counts(session: Session, data: RecapData) -> None:
         elif dim == "status":
             tables["status"][key][sex] += n
             data.by_sex[sex] += n
+        elif dim == "at_risk":
+            data.at_risk_total += n
+        elif dim == "check":
+            data.awaiting_check += n
+        else:
+            periods.add(dim, key, n)
     for area, sex_key, n in areas:
         tables["area"][area][sex_key if sex_key in ("L", "P") else None] += n
     data.total = sum(data.by_sex.values())
@@ -179,107 +219,11 @@ def fill_counts(session: Session, data: RecapData) -> None:
     data.by_area = dict(tables["area"])
     known = set(reason_codes())
     data.by_reason = {code: by_sex for code, by_sex in reasons.items() if code in known}
-
-
-# -- back in school against the target, and the quarterly recap -----------------------------------------------------
-def _returned(session: Session, region_code: str, today: dt.date, zone: Any, targets: dict[int, int]) -> list[YearCount]:
-    """Cases that went back to school (first ``back_in_school`` event) in each year shown."""
-    years = sorted({today.year, *(y for y in targets if y <= today.year)})[-YEARS_SHOWN:]
-    bounds = {y: (local_midnight(dt.date(y, 1, 1), zone), local_midnight(dt.date(y + 1, 1, 1), zone)) for y in years}
-    bucket = case(*[(and_(CaseEvent.at >= start, CaseEvent.at < end), y) for y, (start, end) in bounds.items()], else_=None)
-    events = (
-        select(bucket.label("year"), CaseEvent.case_id.label("case_id"))
-        .join(Case, Case.id == CaseEvent.case_id)
-        .where(
-            CaseEvent.to_status == "back_in_school",
-            CaseEvent.at >= bounds[years[0]][0],
-            CaseEvent.at < bounds[years[-1]][1],
-            Case.duplicate_of.is_(None),
-            in_scope(Case.region_code, region_code),
-        )
-        .subquery("returned")
-    )
-    counts: dict[int, int] = dict(
-        session.execute(
-            select(events.c.year, func.count(distinct(events.c.case_id))).where(events.c.year.is_not(None)).group_by(events.c.year)
-        ).all()
-    )
-    return [YearCount(y, int(counts.get(y, 0)), targets.get(y)) for y in years]
+    return periods
 
 
 def quarter_of(day: dt.date) -> tuple[int, int]:
     return day.year, (day.month - 1) // 3 + 1
-
-
-def _quarter_bounds(year: int, quarter: int, zone: Any) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.date(year, 3 * quarter - 2, 1)
-    end = dt.date(year + 1, 1, 1) if quarter == 4 else dt.date(year, 3 * quarter + 1, 1)
-    return local_midnight(start, zone), local_midnight(end, zone)
-
-
-def _quarters(session: Session, region_code: str, today: dt.date, zone: Any) -> list[QuarterCount]:
-    """Bab IV.B.2: monitoring recapped every three months into children still in school and children who
-    dropped out again. A child counts as dropped out in a quarter when a Monitoring of that quarter said
-    C.1 = Tidak or the case moved to ``dropped_out_again`` in it; as still in school when every Monitoring
-    of the quarter said C.1 = Ya."""
-    year, quarter = quarter_of(today)
-    shown: list[tuple[int, int]] = []
-    for _ in range(QUARTERS_SHOWN):
-        shown.append((year, quarter))
-        year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
-    shown.reverse()
-    bounds = {q: _quarter_bounds(*q, zone) for q in shown}
-    first, last = bounds[shown[0]][0], bounds[shown[-1]][1]
-
-    def bucket(column: Any) -> Any:
-        return case(*[(and_(column >= s, column < e), y * 10 + q) for (y, q), (s, e) in bounds.items()], else_=None)
-
-    still_answer = answer(bound("monitoring", "still_in_school"))
-    monitored = (
-        select(
-            bucket(Response.submitted_at).label("quarter"),
-            Response.case_id.label("case_id"),
-            case((still_answer == "2", 1), else_=0).label("dropped"),
-        )
-        .join(Case, Case.id == Response.case_id)
-        .where(
-            Response.instrument == "monitoring",
-            still_answer.in_(("1", "2")),
-            Response.submitted_at >= first,
-            Response.submitted_at < last,
-            Case.duplicate_of.is_(None),
-            in_scope(Case.region_code, region_code),
-        )
-    )
-    dropped = (
-        select(bucket(CaseEvent.at).label("quarter"), CaseEvent.case_id.label("case_id"), literal(1).label("dropped"))
-        .join(Case, Case.id == CaseEvent.case_id)
-        .where(
-            CaseEvent.to_status == "dropped_out_again",
-            CaseEvent.at >= first,
-            CaseEvent.at < last,
-            Case.duplicate_of.is_(None),
-            in_scope(Case.region_code, region_code),
-        )
-    )
-    rows = union_all(monitored, dropped).subquery("monitoring")
-    counts = {
-        q: (int(total), int(out))
-        for q, total, out in session.execute(
-            select(
-                rows.c.quarter,
-                func.count(distinct(rows.c.case_id)),
-                func.count(distinct(case((rows.c.dropped == 1, rows.c.case_id), else_=None))),
-            )
-            .where(rows.c.quarter.is_not(None))
-            .group_by(rows.c.quarter)
-        )
-    }
-    result = []
-    for y, q in shown:
-        total, out = counts.get(y * 10 + q, (0, 0))
-        result.append(QuarterCount(y, q, total - out, out))
-    return result
 
 
 # -- text ---------------------------------------------------------------------------------------------------------
@@ -300,8 +244,9 @@ def area_label(data: RecapData, code: str, t: Translator) -> str:
 
 
 def render_text(data: RecapData, risks: list[Risk], t: Translator, view: Policy | None = None) -> str:
-    """The short text sent with the chart (a Telegram caption holds 1,024 characters: keep it compact). A risk
-    reason of a field class the reader may not see (a disability) is not named, only said to exist."""
+    """The short text sent with the chart (a Telegram caption holds 1,024 characters: keep it compact): ``risks``
+    are the first pupils at risk, ``data.at_risk_total`` how many there are. A risk reason of a field class the
+    reader may not see (a disability) is not named, only said to exist."""
     region = data.region_name if data.region_code else t(M.NATIONAL)
     lines = [t(M.RECAP_TITLE, region=region, date=t.date(data.today, "medium"))]
     if data.total == 0:
@@ -331,11 +276,12 @@ def render_text(data: RecapData, risks: list[Risk], t: Translator, view: Policy 
     for q in data.quarters[-2:]:
         name = t(M.RECAP_QUARTER_NAME, number=str(q.quarter), year=str(q.year))
         lines.append(t(M.RECAP_QUARTER, quarter=name, still=q.still, dropped=q.dropped))
-    if not risks:
+    total = data.at_risk_total
+    if not total:
         lines.append(t(M.RECAP_AT_RISK_NONE))
         return "\n".join(lines)
-    lines.append(t(M.RECAP_AT_RISK, count=len(risks)))
-    room = CAPTION_LIMIT - len("\n".join(lines)) - len(t(M.RECAP_MORE, count=len(risks))) - 2
+    lines.append(t(M.RECAP_AT_RISK, count=total))
+    room = CAPTION_LIMIT - len("\n".join(lines)) - len(t(M.RECAP_MORE, count=total)) - 2
     shown = 0
     for risk in risks[:AT_RISK_LISTED]:
         item = t(M.RECAP_AT_RISK_ITEM, name=_seen(view, FieldClass.IDENTITY, risk.child_name), reference=risk.reference,
@@ -345,8 +291,8 @@ def render_text(data: RecapData, risks: list[Risk], t: Translator, view: Policy 
         lines.append(item)
         room -= len(item) + 1
         shown += 1
-    if len(risks) > shown:
-        lines.append(t(M.RECAP_MORE, count=len(risks) - shown))
+    if total > shown:
+        lines.append(t(M.RECAP_MORE, count=total - shown))
     return "\n".join(lines)
 
 
@@ -360,4 +306,4 @@ def _reasons(view: Policy | None, reasons: list[str], t: Translator) -> list[str
     return named if len(named) == len(reasons) else [*named, t(M.RISK_NOT_SHOWN)]
 
 
-__all__ = ["AGE_GROUPS", "QuarterCount", "Recap", "RecapData", "YearCount", "build_recap", "recap_data", "render_text"]
+__all__ = ["AGE_GROUPS", "Periods", "QuarterCount", "Recap", "RecapData", "YearCount", "build_recap", "recap_data", "render_text"]

@@ -80,11 +80,6 @@ def region_timezone(session: Session, region_code: str | None) -> ZoneInfo:
     return ZoneInfo(TimeZone.WIB.value)
 
 
-def local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
-    """The UTC instant a local day begins: period boundaries follow the district's clock, storage keeps UTC."""
-    return dt.datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(dt.UTC)
-
-
 def region_names(session: Session, codes: set[str]) -> dict[str, str]:
     """Names of the given regions (unknown codes are left out)."""
     names: dict[str, str] = {}

@@ -2,38 +2,52 @@
 
 ``recap_facts`` holds one row per case (not a duplicate): the village the child lives in (the desa typed in the
 chat form, found by name under the case's kecamatan, else the case's region), its kabupaten, status, normalised
-category, sex, birth month and reason codes. ``recap_counts`` holds how many cases share one value of one
-dimension, by sex, per area (``grain`` ``area``) and per kabupaten (``grain`` ``kabupaten``). A recap sums
-those counts: a few thousand rows for the whole country instead of millions of cases and their JSON forms.
+category, sex, birth month, reason codes, the year it went back to school, the quarters it was monitored in
+(still in school or dropped out again), the early warning's reasons when the pupil is at risk, and whether it
+waits for the kecamatan's check. Years and quarters are local to the case's own region (WIB, WITA or WIT).
+``recap_counts`` holds how many cases share one value of one dimension, by sex, per area (``grain`` ``area``)
+and per kabupaten (``grain`` ``kabupaten``). A recap sums those counts: a few thousand rows for the whole country
+instead of millions of cases, their events and their JSON forms.
 
 :func:`refresh_cases` runs before a write transaction commits for the cases it changed
 (:mod:`storage.derived`): it recomputes their facts and moves their counts by the difference. :func:`rebuild`
-recomputes everything from the cases, set-based (the migration's backfill and the repair command).
+recomputes everything from the cases, set-based (the migration's backfill and ``ats-bot recap rebuild``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import astuple, dataclass
+from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, bindparam, case, delete, func, insert, literal, select, text, union_all, update
+from sqlalchemy import Connection, bindparam, case, delete, func, insert, literal, select, text, true, union_all, update
 from sqlalchemy.orm import Session, aliased
 
 from flows.loader import bound
+from reports.early_warning import Risk, assessed
 from reports.sql import IDENTIFYING, IMPORT_INSTRUMENT, answer, quoted
-from reports.vocab import normalize_category, reason_codes
-from storage.models import Case, Child, RecapCount, RecapFact, Region, Response
+from reports.vocab import normalize_category
+from storage.models import Case, CaseEvent, Child, RecapCount, RecapFact, Region, Response, TimeZone
 from storage.repositories.sql import upsert_insert
 
-AREA, KABUPATEN = "area", "kabupaten"
+AREA, KABUPATEN, NATION = "area", "kabupaten", "nation"
 TOTAL = "total"
 """The cases of an area by sex (what the area breakdown reads: one counter per area and sex)."""
-DIMENSIONS = (TOTAL, "status", "category", "birth_month", "reason")
+DIMENSIONS = (TOTAL, "status", "category", "birth_month", "reason", "returned", "quarter", "at_risk", "check")
+AWAITING = "awaiting"
+"""``stage`` of a case the kecamatan has not accepted yet, and the key of its ``check`` counter."""
+CHECKABLE = ("verified", "accompanied", "willing", "not_willing", "undecided", "school_chosen", "back_in_school",
+             "monitored", "dropped_out_again")
+"""Statuses in which the kecamatan's check can still accept a case (``cases.checks.AWAITING_STATUSES``; a test
+keeps them equal: the summary sits below the case workflow and does not import it)."""
+STILL, DROPPED = "still", "dropped"
 BATCH = 20_000
+RISK_SEPARATOR = "|"
 
 
 @dataclass(frozen=True)
@@ -47,14 +61,33 @@ class Facts:
     sex: str
     birth_month: str
     reasons: str
+    returned: str = ""
+    quarters: str = ""
+    risk: str = ""
+    risk_signals: int = 0
+    stage: str = ""
+    reference: str = ""
 
     def counted(self) -> Iterable[tuple[str, str, str, str, str, str]]:
-        """The (grain, scope, region, dimension, key, sex) counters this case adds one to."""
-        keys = [(TOTAL, ""), ("status", self.status), ("category", self.category), ("birth_month", self.birth_month)]
+        """The (grain, scope, region, dimension, key, sex) counters this case adds one to: in its area, its
+        kabupaten and the nation (scope ``""``: a national recap sums a few hundred rows). A case awaiting the
+        kecamatan's check counts in its area (its total under the key ``awaiting``) but, at kabupaten and national
+        level, only as awaiting."""
+        awaiting = self.stage == AWAITING
+        keys = [("status", self.status), ("category", self.category), ("birth_month", self.birth_month)]
         keys += [("reason", code) for code in self.reasons.split(",") if code]
-        for grain, scope, region in ((AREA, self.region_code, self.area), (KABUPATEN, self.kabupaten, self.kabupaten)):
-            for dimension, key in keys:
-                yield grain, scope, region, dimension, key, self.sex
+        keys += [("returned", self.returned)] if self.returned else []
+        keys += [("quarter", quarter) for quarter in self.quarters.split(",") if quarter]
+        keys += [("at_risk", "")] if self.risk_signals else []
+        checked = [("check", AWAITING)] if awaiting else []
+        for dimension, key in [(TOTAL, AWAITING if awaiting else ""), *keys, *checked]:
+            yield AREA, self.region_code, self.area, dimension, key, self.sex
+        for dimension, key in checked if awaiting else [(TOTAL, ""), *keys]:
+            yield KABUPATEN, self.kabupaten, self.kabupaten, dimension, key, self.sex
+            yield NATION, "", "", dimension, key, self.sex
+
+
+COLUMNS = tuple(f.name for f in fields(Facts))
 
 
 def reason_list(text: str | None) -> list[str]:
@@ -70,7 +103,8 @@ def reason_list(text: str | None) -> list[str]:
 
 
 def _facts_query(where: Any) -> Any:
-    """Per case: the raw inputs of its facts (category and reasons still as typed)."""
+    """Per case: the raw inputs of its facts (category and reasons still as typed), its time zone and its latest
+    verification and kecamatan acceptance."""
     latest = (
         select(Response.case_id.label("case_id"), func.max(Response.id).label("rid"))
         .where(Response.instrument.in_((*IDENTIFYING, IMPORT_INSTRUMENT)), Response.case_id.is_not(None), where(Response.case_id))
@@ -79,6 +113,8 @@ def _facts_query(where: Any) -> Any:
     )
     form = aliased(Response, name="form")
     desa = aliased(Region, name="desa")
+    own = aliased(Region, name="own")
+
     def p(role: str) -> str:
         return bound("pendataan", role)
 
@@ -92,9 +128,14 @@ def _facts_query(where: Any) -> Any:
         .correlate(Case, form)
         .scalar_subquery()
     )
+
+    def last(event: str) -> Any:
+        return select(func.max(CaseEvent.id)).where(CaseEvent.case_id == Case.id, CaseEvent.event == event).correlate(Case).scalar_subquery()
+
     return (
         select(
             Case.id,
+            Case.reference,
             Case.region_code,
             case((func.length(Case.region_code) < 13, resolved), else_=None).label("desa"),
             Case.status,
@@ -102,8 +143,12 @@ def _facts_query(where: Any) -> Any:
             Child.sex,
             Child.birth_date,
             case((form.instrument == "rekonfirmasi", answer(r("reasons"), form.answers)), else_=quoted(answer(p("reasons"), form.answers))).label("reasons"),
+            own.timezone,
+            last("verify").label("verified"),
+            last("accept_check").label("accepted"),
         )
         .join(Child, Child.id == Case.child_id)
+        .outerjoin(own, own.code == Case.region_code)
         .outerjoin(latest, latest.c.case_id == Case.id)
         .outerjoin(form, form.id == latest.c.rid)
         .where(Case.duplicate_of.is_(None), where(Case.id))
@@ -114,14 +159,79 @@ _category = lru_cache(maxsize=4096)(normalize_category)
 """Few distinct texts come back (codes, a handful of labels): normalise each once."""
 
 
+@lru_cache(maxsize=8)
+def _zone(name: str | None) -> ZoneInfo:
+    return ZoneInfo(name or TimeZone.WIB.value)
+
+
+def quarter_key(when: dt.datetime, zone: ZoneInfo) -> str:
+    local = when.astimezone(zone)
+    return f"{local.year}-{(local.month - 1) // 3 + 1}"
+
+
+class _History:
+    """A case's returns to school, dropping out again and monitored answers, from its events and forms."""
+
+    def __init__(self) -> None:
+        self.returned: dt.datetime | None = None
+        self.dropped: list[dt.datetime] = []
+        self.monitored: list[tuple[dt.datetime, bool]] = []
+        """(submitted, still in school?) of each Monitoring with C.1 answered."""
+
+    def quarters(self, zone: ZoneInfo) -> str:
+        """Bab IV.B.2: a child is dropped out in a quarter when a Monitoring of it said C.1 = Tidak or the case
+        moved to ``dropped_out_again`` in it; still in school when every Monitoring of it said C.1 = Ya."""
+        outcome: dict[str, bool] = {}
+        for when, still in self.monitored:
+            key = quarter_key(when, zone)
+            outcome[key] = outcome.get(key, True) and still
+        for when in self.dropped:
+            outcome[quarter_key(when, zone)] = False
+        return ",".join(f"{key}:{STILL if still else DROPPED}" for key, still in sorted(outcome.items()))
+
+
+def _histories(conn: Connection, where: Any) -> dict[int, _History]:
+    histories: dict[int, _History] = defaultdict(_History)
+    for case_id, to_status, at in conn.execute(
+        select(CaseEvent.case_id, CaseEvent.to_status, CaseEvent.at)
+        .where(CaseEvent.to_status.in_(("back_in_school", "dropped_out_again")), where(CaseEvent.case_id))
+    ):
+        history = histories[case_id]
+        if to_status == "dropped_out_again":
+            history.dropped.append(at)
+        elif history.returned is None or at < history.returned:
+            history.returned = at
+    still = answer(bound("monitoring", "still_in_school"))
+    for owner, submitted, value in conn.execute(
+        select(Response.case_id, Response.submitted_at, still)
+        .where(Response.instrument == "monitoring", still.in_(("1", "2")), where(Response.case_id))
+    ):
+        if owner is not None:
+            histories[owner].monitored.append((submitted, value == "1"))
+    return histories
+
+
+def risk_text(risk: Risk) -> tuple[str, int]:
+    return RISK_SEPARATOR.join(risk.reasons), len(risk.reasons) - len(risk.context)
+
+
 def compute(conn: Connection, where: Any) -> list[Facts]:
-    """The facts of the cases ``where(id_column)`` selects (one query, then normalised here)."""
+    """The facts of the cases ``where(id_column)`` selects (three queries and the early warning's, then
+    normalised here)."""
+    histories = _histories(conn, where)
+    risks = {risk.case_id: risk_text(risk) for risk in assessed(conn, where(Case.id))}
     facts = []
-    for case_id, region, desa, status, category, sex, born, reasons in conn.execute(_facts_query(where)):
-        codes = reason_list(reasons)
+    for case_id, reference, region, desa, status, category, sex, born, reasons, zone_name, verified, accepted in conn.execute(
+            _facts_query(where)):
+        zone = _zone(getattr(zone_name, "value", zone_name))
+        history = histories.get(case_id) or _History()
+        awaiting = status in CHECKABLE and verified is not None and (accepted is None or accepted < verified)
+        risk, signals = risks.get(case_id, ("", 0))
         facts.append(Facts(
             case_id, region, region[:5], desa or region, status, _category(category) or "",
-            getattr(sex, "value", sex) or "", born.strftime("%Y-%m") if born else "", ",".join(codes)[:80],
+            getattr(sex, "value", sex) or "", born.strftime("%Y-%m") if born else "", ",".join(reason_list(reasons))[:80],
+            returned=str(history.returned.astimezone(zone).year) if history.returned else "", quarters=history.quarters(zone),
+            risk=risk, risk_signals=signals, stage=AWAITING if awaiting else "", reference=reference,
         ))
     return facts
 
@@ -130,7 +240,7 @@ def refresh_cases(session: Session, case_ids: set[int]) -> None:
     """Recompute the facts of these cases and move the counts by the difference (the caller's transaction)."""
     ids = sorted(case_ids)
     conn = session.connection()
-    old = [Facts(*row) for row in conn.execute(select(*RecapFact.__table__.c).where(RecapFact.case_id.in_(ids)))]
+    old = [Facts(**row) for row in conn.execute(select(*RecapFact.__table__.c).where(RecapFact.case_id.in_(ids))).mappings()]
     new = compute(conn, lambda column: column.in_(ids))
     delta: Counter[tuple[str, str, str, str, str, str]] = Counter()
     for f in new:
@@ -139,7 +249,7 @@ def refresh_cases(session: Session, case_ids: set[int]) -> None:
         delta.subtract(f.counted())
     conn.execute(delete(RecapFact).where(RecapFact.case_id.in_(ids)))
     if new:
-        conn.execute(insert(RecapFact), [dict(zip(RecapFact.__table__.c.keys(), astuple(f), strict=True)) for f in new])
+        conn.execute(insert(RecapFact), [asdict(f) for f in new])
     changes = [{"grain": g, "scope": sc, "kabupaten": sc[:5], "region_code": r, "dimension": d, "key": k, "sex": s, "n": n}
                for (g, sc, r, d, k, s), n in sorted(delta.items()) if n]
     if not changes:
@@ -154,28 +264,53 @@ def refresh_cases(session: Session, case_ids: set[int]) -> None:
 
 
 def rebuild(conn: Connection, batch: int = BATCH) -> int:
-    """Recompute every case's facts (in batches of ids) and every count (set-based ``GROUP BY``); returns the
-    number of cases counted. For the migration's backfill and after a repair made with plain SQL."""
+    """Recompute every case's facts and every count from the cases, their events and forms; returns the number
+    of cases counted. For the migration's backfill and ``ats-bot recap rebuild`` (a repair made with plain SQL,
+    a write path that forgot :func:`storage.derived.case_changed`). Set-based on PostgreSQL; in batches of case
+    ids on SQLite (one kabupaten's database)."""
     conn.execute(delete(RecapCount))
     conn.execute(delete(RecapFact))
     if conn.dialect.name == "postgresql":
         total = _rebuild_postgres(conn)
-        recount(conn)
+        _recount_postgres(conn)
         return total
     top = conn.scalar(select(func.max(Case.id))) or 0
     total = 0
+    counts: Counter[tuple[str, str, str, str, str, str]] = Counter()
     for lo in range(1, top + 1, batch):
         hi = lo + batch - 1
         facts = compute(conn, lambda column, lo=lo, hi=hi: column.between(lo, hi))
         if facts:
-            conn.execute(insert(RecapFact), [dict(zip(RecapFact.__table__.c.keys(), astuple(f), strict=True)) for f in facts])
+            conn.execute(insert(RecapFact), [asdict(f) for f in facts])
+        for f in facts:
+            counts.update(f.counted())
         total += len(facts)
-    recount(conn)
+    rows = [{"grain": g, "scope": sc, "kabupaten": sc[:5], "region_code": r, "dimension": d, "key": k, "sex": s, "n": n}
+            for (g, sc, r, d, k, s), n in sorted(counts.items())]
+    for start in range(0, len(rows), batch):
+        conn.execute(insert(RecapCount), rows[start:start + batch])
     return total
 
 
-_FACTS_POSTGRES = text("""
-INSERT INTO recap_facts (case_id, region_code, kabupaten, area, status, category, sex, birth_month, reasons)
+def _counters(conn: Connection) -> dict[tuple[str, ...], int]:
+    columns = RecapCount.__table__.c
+    return {tuple(row[:-1]): row[-1] for row in conn.execute(
+        select(columns.grain, columns.scope, columns.region_code, columns.dimension, columns.key, columns.sex, columns.n))}
+
+
+def reconcile(conn: Connection) -> tuple[int, int]:
+    """Rebuild the summary in the caller's transaction and say what the rebuild changed: (cases counted,
+    counters that differed). Commit to repair, roll back to only check."""
+    before = _counters(conn)
+    total = rebuild(conn)
+    after = _counters(conn)
+    return total, sum(1 for key in before.keys() | after.keys() if before.get(key) != after.get(key))
+
+
+_ZONE = "coalesce(rg.timezone, 'Asia/Jakarta')"
+_FACTS_POSTGRES = text(f"""
+INSERT INTO recap_facts (case_id, region_code, kabupaten, area, status, category, sex, birth_month, reasons,
+                         returned, quarters, risk, risk_signals, stage, reference)
 SELECT c.id, c.region_code, substr(c.region_code, 1, 5), coalesce(d.code, c.region_code), c.status,
        CASE WHEN r.category IN ('1', '2', '3') THEN r.category ELSE '' END,
        coalesce(ch.sex, ''), coalesce(to_char(ch.birth_date, 'YYYY-MM'), ''),
@@ -185,18 +320,39 @@ SELECT c.id, c.region_code, substr(c.region_code, 1, 5), coalesce(d.code, c.regi
              SELECT DISTINCT ON (v) v, o FROM jsonb_array_elements_text(f.answers -> CAST(:reasons_r AS text)) WITH ORDINALITY AS e(v, o)
              ORDER BY v, o) AS firsts)
          WHEN f.instrument = 'rekonfirmasi' THEN btrim(f.answers ->> CAST(:reasons_r AS text), '"')
-         ELSE btrim(f.answers ->> CAST(:reasons_p AS text), '"') END, ''), 80)
+         ELSE btrim(f.answers ->> CAST(:reasons_p AS text), '"') END, ''), 80),
+       coalesce(to_char(ev.returned_at AT TIME ZONE {_ZONE}, 'YYYY'), ''),
+       coalesce(q.quarters, ''), '', 0,
+       CASE WHEN c.status IN :checkable AND ev.verified IS NOT NULL AND (ev.accepted IS NULL OR ev.accepted < ev.verified)
+            THEN '{AWAITING}' ELSE '' END,
+       c.reference
 FROM cases c
 JOIN children ch ON ch.id = c.child_id
+LEFT JOIN regions rg ON rg.code = c.region_code
 LEFT JOIN (SELECT case_id, max(id) AS rid FROM responses
            WHERE instrument IN ('pendataan', 'rekonfirmasi', 'impor') AND case_id IS NOT NULL GROUP BY case_id) l ON l.case_id = c.id
 LEFT JOIN responses f ON f.id = l.rid
+LEFT JOIN (SELECT case_id, min(at) FILTER (WHERE to_status = 'back_in_school') AS returned_at,
+                  max(id) FILTER (WHERE event = 'verify') AS verified, max(id) FILTER (WHERE event = 'accept_check') AS accepted
+           FROM case_events WHERE to_status = 'back_in_school' OR event IN ('verify', 'accept_check')
+           GROUP BY case_id) ev ON ev.case_id = c.id
+LEFT JOIN (SELECT case_id, string_agg(quarter || ':' || CASE WHEN still THEN '{STILL}' ELSE '{DROPPED}' END, ','
+                                      ORDER BY quarter COLLATE "C") AS quarters
+           FROM (SELECT m.case_id, to_char(m.at AT TIME ZONE coalesce(z.timezone, 'Asia/Jakarta'), 'YYYY-Q') AS quarter,
+                        bool_and(m.still) AS still
+                 FROM (SELECT case_id, submitted_at AS at, answers ->> CAST(:still_m AS text) = '1' AS still FROM responses
+                       WHERE instrument = 'monitoring' AND answers ->> CAST(:still_m AS text) IN ('1', '2') AND case_id IS NOT NULL
+                       UNION ALL
+                       SELECT case_id, at, false FROM case_events WHERE to_status = 'dropped_out_again') m
+                 JOIN cases mc ON mc.id = m.case_id LEFT JOIN regions z ON z.code = mc.region_code
+                 GROUP BY 1, 2) per_quarter
+           GROUP BY case_id) q ON q.case_id = c.id
 CROSS JOIN LATERAL (SELECT coalesce(c.category, f.answers ->> CAST(:category_p AS text), f.answers ->> CAST(:category_r AS text)) AS category,
                            lower(btrim(coalesce(f.answers ->> CAST(:desa_p AS text), f.answers ->> CAST(:desa_r AS text)))) AS typed) r
 LEFT JOIN (SELECT parent_code, lower(name) AS name, min(code) AS code FROM regions WHERE level = 'desa'
            GROUP BY parent_code, lower(name)) d ON length(c.region_code) < 13 AND d.parent_code = c.region_code AND d.name = r.typed
 WHERE c.duplicate_of IS NULL
-""")
+""").bindparams(bindparam("checkable", value=CHECKABLE, expanding=True))
 _RAW_CATEGORIES = text("""
 SELECT c.id, coalesce(c.category, f.answers ->> CAST(:category_p AS text), f.answers ->> CAST(:category_r AS text))
 FROM recap_facts rf JOIN cases c ON c.id = rf.case_id
@@ -209,57 +365,74 @@ WHERE rf.category = '' AND coalesce(c.category, f.answers ->> CAST(:category_p A
 
 def _rebuild_postgres(conn: Connection) -> int:
     """Every case's facts in one ``INSERT … SELECT`` (the same rules as :func:`compute`); the few categories
-    typed as labels rather than codes are then normalised here."""
+    typed as labels rather than codes are then normalised here, and the pupils at risk marked (the early
+    warning's rules are Python: only its candidates leave the database)."""
     questions = {f"{role}_{tag}": bound(form, role) for form, tag in (("pendataan", "p"), ("rekonfirmasi", "r"))
                  for role in ("category", "reasons", "desa")}
-    total = conn.execute(_FACTS_POSTGRES, questions).rowcount or 0
+    total = conn.execute(_FACTS_POSTGRES, {**questions, "still_m": bound("monitoring", "still_in_school")}).rowcount or 0
     fixes = [{"fixed_id": case_id, "fixed": _category(raw) or ""} for case_id, raw in conn.execute(_RAW_CATEGORIES, questions)]
     fixes = [f for f in fixes if f["fixed"]]
     if fixes:
         conn.execute(update(RecapFact).where(RecapFact.case_id == bindparam("fixed_id")).values(category=bindparam("fixed")), fixes)
+    marks = [{"risk_id": r.case_id, "risk_text": text_, "signals": n} for r in assessed(conn, true()) for text_, n in [risk_text(r)]]
+    for start in range(0, len(marks), BATCH):
+        conn.execute(update(RecapFact).where(RecapFact.case_id == bindparam("risk_id"))
+                     .values(risk=bindparam("risk_text"), risk_signals=bindparam("signals")), marks[start:start + BATCH])
     return total
 
 
-def recount(conn: Connection) -> None:
-    """``recap_counts`` from ``recap_facts``: one ``GROUP BY`` per grain and dimension (one per reason code)."""
-    conn.execute(delete(RecapCount))
-    columns = ["grain", "scope", "kabupaten", "region_code", "dimension", "key", "sex", "n"]
-    kabupaten = RecapFact.kabupaten
-    for grain, scope, region in ((AREA, RecapFact.region_code, RecapFact.area), (KABUPATEN, kabupaten, kabupaten)):
-        for dimension in (TOTAL, "status", "category", "birth_month"):
-            key = RecapFact.__table__.c[dimension] if dimension != TOTAL else None
-            conn.execute(insert(RecapCount).from_select(columns, select(
-                literal(grain), scope, kabupaten, region, literal(dimension), literal("") if key is None else key, RecapFact.sex,
-                func.count(),
-            ).group_by(scope, kabupaten, region, *([] if key is None else [key]), RecapFact.sex)))
-        for code in reason_codes():
-            conn.execute(insert(RecapCount).from_select(columns, select(
-                literal(grain), scope, kabupaten, region, literal("reason"), literal(code), RecapFact.sex, func.count()
-            ).where((literal(",") + RecapFact.reasons + literal(",")).like(f"%,{code},%"))
-             .group_by(scope, kabupaten, region, RecapFact.sex)))
+_RECOUNT_POSTGRES = text(f"""
+INSERT INTO recap_counts (grain, scope, kabupaten, region_code, dimension, key, sex, n)
+SELECT g.grain, g.scope, g.kabupaten, g.region, k.dimension, k.key, f.sex, count(*)
+FROM recap_facts f
+CROSS JOIN LATERAL (VALUES ('{AREA}', f.region_code, f.kabupaten, f.area), ('{KABUPATEN}', f.kabupaten, f.kabupaten, f.kabupaten),
+                           ('{NATION}', '', '', '')) g(grain, scope, kabupaten, region)
+CROSS JOIN LATERAL (
+  SELECT '{TOTAL}' AS dimension, CASE WHEN f.stage = '{AWAITING}' THEN '{AWAITING}' ELSE '' END AS key
+  UNION ALL SELECT 'status', f.status
+  UNION ALL SELECT 'category', f.category
+  UNION ALL SELECT 'birth_month', f.birth_month
+  UNION ALL SELECT 'reason', v FROM unnest(string_to_array(nullif(f.reasons, ''), ',')) v
+  UNION ALL SELECT 'returned', f.returned WHERE f.returned <> ''
+  UNION ALL SELECT 'quarter', v FROM unnest(string_to_array(nullif(f.quarters, ''), ',')) v
+  UNION ALL SELECT 'at_risk', '' WHERE f.risk_signals > 0
+  UNION ALL SELECT 'check', '{AWAITING}' WHERE f.stage = '{AWAITING}'
+) k
+WHERE g.grain = '{AREA}' OR f.stage <> '{AWAITING}' OR k.dimension = 'check'
+GROUP BY 1, 2, 3, 4, 5, 6, 7
+""")
+
+
+def _recount_postgres(conn: Connection) -> None:
+    """``recap_counts`` from ``recap_facts`` in one ``GROUP BY`` (the rules of :meth:`Facts.counted`)."""
+    conn.execute(_RECOUNT_POSTGRES)
 
 
 # -- reading ----------------------------------------------------------------------------------------------------------
-def _scope(region_code: str) -> list[Any]:
-    """The counters of ``region_code`` and below: the kabupaten by equality (indexed), deeper by prefix."""
+def _scope(region_code: str, kabupaten: Any = RecapCount.kabupaten, scope: Any = RecapCount.scope) -> list[Any]:
+    """The rows of ``region_code`` and below: the kabupaten by equality (indexed), deeper by prefix."""
     if "." not in region_code:  # a province
-        return [RecapCount.kabupaten.like(region_code + ".%")]
-    where = [RecapCount.kabupaten == region_code[:5]]
+        return [kabupaten.like(region_code + ".%")]
+    where = [kabupaten == region_code[:5]]
     if region_code.count(".") > 1:
-        where.append((RecapCount.scope == region_code) | RecapCount.scope.like(region_code + ".%"))
+        where.append((scope == region_code) | scope.like(region_code + ".%"))
     return where
 
 
 def counts(session: Session, region_code: str) -> tuple[list[tuple[str, str, str, int]], list[tuple[str, str, int]]]:
     """The recap's counts of ``region_code`` (``""``: national): rows of (dimension, key, sex, n) summed over the
-    region, and rows of (area, sex, n) for its breakdown (kabupaten nationally, else villages)."""
+    region, and rows of (area, sex, n) for its breakdown (kabupaten nationally, else villages). A kabupaten or
+    wider recap leaves out the cases awaiting the kecamatan's check (except as ``check`` counts)."""
     national = not region_code
     wide = region_code.count(".") <= 1  # national, a province or a kabupaten: the kabupaten counts suffice
-    grain = KABUPATEN if wide else AREA
+    grain = NATION if national else KABUPATEN if wide else AREA
     where = [RecapCount.grain == grain, RecapCount.dimension != TOTAL, *([] if national else _scope(region_code))]
+    if session.get_bind().dialect.name == "postgresql":  # a few hundred rows by index: workers would only add start-up
+        session.execute(select(func.set_config("max_parallel_workers_per_gather", "0", True)))
     n = func.sum(RecapCount.n).label("n")
     area_grain = KABUPATEN if national else AREA
-    area_where = [RecapCount.grain == area_grain, RecapCount.dimension == TOTAL, *([] if national else _scope(region_code))]
+    area_where = [RecapCount.grain == area_grain, RecapCount.dimension == TOTAL, *([] if national else _scope(region_code)),
+                  *([RecapCount.key == ""] if wide else [])]
     both = union_all(  # one round trip: the dimensions, then the areas under the dimension name "" (never a real one)
         select(RecapCount.dimension, RecapCount.key, RecapCount.sex, n).where(*where)
         .group_by(RecapCount.dimension, RecapCount.key, RecapCount.sex),
@@ -274,3 +447,27 @@ def counts(session: Session, region_code: str) -> tuple[list[tuple[str, str, str
         elif c:
             areas.append((k, s, int(c)))
     return dims, areas
+
+
+def flagged(session: Session, region_code: str, limit: int) -> list[Risk]:
+    """The first ``limit`` pupils at risk in ``region_code`` (``""``: national), most signals first, then by
+    reference, from the summary (what the recap lists; their number is the ``at_risk`` count)."""
+    from storage.models import Assignment
+
+    pendamping = (
+        select(func.max(Assignment.pendamping_id)).where(Assignment.case_id == RecapFact.case_id, Assignment.active.is_(True))
+        .correlate(RecapFact).scalar_subquery()
+    )
+    where = [RecapFact.risk_signals > 0, *(_scope(region_code, RecapFact.kabupaten, RecapFact.region_code) if region_code else [])]
+    rows = session.execute(
+        select(RecapFact.case_id, Case.child_id, RecapFact.reference, RecapFact.region_code, Child.name, pendamping, RecapFact.risk,
+               RecapFact.risk_signals)
+        .join(Case, Case.id == RecapFact.case_id).join(Child, Child.id == Case.child_id)
+        .where(*where).order_by(RecapFact.risk_signals.desc(), RecapFact.reference).limit(limit)
+    )
+    risks = []
+    for case_id, child_id, reference, region, name, pendamping_id, risk, signals in rows:
+        reasons = risk.split(RISK_SEPARATOR)
+        risks.append(Risk(child_id=child_id, case_id=case_id, reasons=reasons, reference=reference, child_name=name,
+                          region_code=region, pendamping_id=pendamping_id, context=reasons[signals:]))
+    return risks

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -15,8 +16,10 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from core.clock import Clock, local_day, shifted_clock
 from core.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, translator
 from core.settings import Settings
+from reports.sql import region_timezone
 from storage.db import Database
 from storage.repositories.audit import record
 from web import auth
@@ -26,11 +29,6 @@ from web.auth import Viewer
 PACKAGE = Path(__file__).resolve().parent
 SESSION_COOKIE = "ats_dasbor"
 LANGUAGE_COOKIE = "ats_bahasa"
-Clock = Callable[[], dt.datetime]
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class Forbidden(Exception):
@@ -44,15 +42,21 @@ class NotFound(Exception):
 class Web:
     """What every page needs: the database, settings, the clock and the templates."""
 
-    def __init__(self, db: Database, settings: Settings, clock: Clock = utc_now) -> None:
+    def __init__(self, db: Database, settings: Settings, clock: Clock) -> None:
         self.db, self.settings, self.clock = db, settings, clock
+        self._zones: dict[str, ZoneInfo] = {}
         self.templates = Environment(loader=FileSystemLoader(PACKAGE / "templates"), autoescape=select_autoescape(["html"]),
                                      trim_blocks=True, lstrip_blocks=True)
         self.secure_cookies = settings.dashboard_url().startswith("https://")
 
-    def today(self) -> dt.date:
-        """The district's calendar day (WIB) of the clock: recaps count by local days, like the chat."""
-        return (self.clock() + dt.timedelta(hours=7)).date()
+    def today(self, region_code: str | None = None) -> dt.date:
+        """The calendar day of the clock where ``region_code`` keeps time (WIB, WITA or WIT; WIB nationally):
+        recaps and ages count by the district's local days, like the chat."""
+        code = region_code or ""
+        if code not in self._zones:
+            with self.db.read() as session:
+                self._zones[code] = region_timezone(session, code)
+        return local_day(self.clock(), self._zones[code])
 
     def language(self, request: Request, viewer: Viewer | None) -> str:
         chosen = request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
@@ -165,11 +169,12 @@ async def health(web: Web, request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def create_app(db: Database, settings: Settings, clock: Clock = utc_now) -> Starlette:
-    """The dashboard over ``db``; ``clock`` lets tests and operators simulate dates (like the bot's ``today``)."""
+def create_app(db: Database, settings: Settings, clock: Clock | None = None) -> Starlette:
+    """The dashboard over ``db``; ``clock`` (by default the product's, ``SIMULATED_DATE``) lets tests and
+    operators simulate dates."""
     from web import pages
 
-    web = Web(db, settings, clock)
+    web = Web(db, settings, clock or shifted_clock(settings.simulated_date))
 
     def plain(handler: Callable[[Web, Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:

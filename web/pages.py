@@ -94,12 +94,11 @@ def _region_facts(web: Web, region: str) -> tuple[list[tuple[str, str]], RegionL
 
 
 async def _overview_context(web: Web, viewer: Viewer, region: str, t: Any) -> dict[str, Any]:
-    """The recap, the early warning and the region's facts are read concurrently (three short read transactions):
-    the page costs about its slowest query, not their sum."""
-    today = web.today()
-    data, risks, (crumbs, level, schools) = await asyncio.gather(
-        run_in_threadpool(recap_data, web.db, region, today), run_in_threadpool(at_risk, web.db, region, today),
-        run_in_threadpool(_region_facts, web, region))
+    """The recap (from its summary, pupils at risk included) and the region's facts are read concurrently (two
+    short read transactions): the page costs about its slowest query, not their sum."""
+    today = web.today(region or home_region(viewer))
+    data, (crumbs, level, schools) = await asyncio.gather(
+        run_in_threadpool(recap_data, web.db, region, today), run_in_threadpool(_region_facts, web, region))
     statuses = data.totals(data.by_status)
     funnel = _bars(t, [(status_label(t, s), statuses[s], f"/kasus?wilayah={region}&status={s}") for s in STATUS_ORDER if statuses.get(s)]
                    + [(status_label(t, s), n, f"/kasus?wilayah={region}&status={s}") for s, n in statuses.items() if s not in STATUS_ORDER])
@@ -112,7 +111,7 @@ async def _overview_context(web: Web, viewer: Viewer, region: str, t: Any) -> di
         "today": today, "kpi": {
             "total": data.total, "boys": data.by_sex.get("L", 0), "girls": data.by_sex.get("P", 0),
             "back": sum(statuses.get(s, 0) for s in IN_SCHOOL), "open": sum(statuses.get(s, 0) for s in OUT_OF_SCHOOL_OPEN),
-            "dropped": statuses.get("dropped_out_again", 0), "at_risk": len(risks)},
+            "dropped": statuses.get("dropped_out_again", 0), "at_risk": data.at_risk_total},
         "funnel": funnel,
         "categories": _bars(t, [(category_label(t, c), categories.get(c, 0), f"/kasus?wilayah={region}&kategori={c}" if c else None)
                                 for c in ("1", "2", "3", None) if categories.get(c)]),
@@ -215,7 +214,7 @@ async def cases(web: Web, request: Request, viewer: Viewer) -> Response:
 
     def load() -> dict[str, Any]:
         scope = region or home_region(viewer)
-        risks = {r.case_id for r in at_risk(web.db, scope if is_team(viewer) else (viewer.region_code or ""), web.today())}
+        risks = {r.case_id for r in at_risk(web.db, scope if is_team(viewer) else (viewer.region_code or ""), web.today(home_region(viewer)))}
         with web.db.read() as session:
             page = Q.list_cases(session, case_condition(session, viewer, region), filters, web.clock(), risks)
             choices = Q.pendamping_choices(session, scope) if is_team(viewer) else []
@@ -264,7 +263,7 @@ async def case_page(web: Web, request: Request, viewer: Viewer) -> Response:
     await run_in_threadpool(record, web.db, "web.case_read", "case", case_id, actor_id=viewer.person_id, region_code=region,
                             detail={"role": viewer.role.value})
     t = web.t(request, viewer)
-    summary = await run_in_threadpool(case_summary, web.db, case_id, web.today())
+    summary = await run_in_threadpool(case_summary, web.db, case_id, web.today(home_region(viewer)))
     history = await run_in_threadpool(case_history, web.db, case_id)
     view = field_policy(viewer)
     shown = {
@@ -280,7 +279,7 @@ async def case_page(web: Web, request: Request, viewer: Viewer) -> Response:
     helped = await run_in_threadpool(_programme_of, web, case_id)
     return web.render(request, "case.html", viewer, summary=summary, shown=shown, HIDDEN=HIDDEN, history=history, forms=forms,
                       visits=rec.visits, reminders=rec.reminders, documents=docs, photos=photos, status_label=lambda s: status_label(t, s),
-                      category_label=lambda c: category_label(t, c), step_label=lambda h: step_label(t, h), today=web.today(),
+                      category_label=lambda c: category_label(t, c), step_label=lambda h: step_label(t, h), today=web.today(home_region(viewer)),
                       referrals=helped[0], assistance=helped[1], referral_status=lambda s: t(REFERRAL_STATUS[s]),
                       assistance_status=lambda a: t(ASSISTANCE_STATUS[a.status]))
 
@@ -336,7 +335,7 @@ async def school_page(web: Web, request: Request, viewer: Viewer) -> Response:
         raise Forbidden
 
     def load() -> Any:
-        risks = {r.case_id for r in at_risk(web.db, home_region(viewer) if is_team(viewer) else "", web.today())}
+        risks = {r.case_id for r in at_risk(web.db, home_region(viewer) if is_team(viewer) else "", web.today(home_region(viewer)))}
         with web.db.read() as session:
             return Q.school_view(session, school_id, case_condition(session, viewer), web.clock(), risks)
 
@@ -374,20 +373,26 @@ async def map_page(web: Web, request: Request, viewer: Viewer) -> Response:
 
     def load() -> Any:
         with web.db.read() as session:
-            found = Q.located_cases(session, case_condition(session, viewer, region))
-            return found, Q.region_name(session, region)
+            condition = case_condition(session, viewer, region)
+            found = Q.located_cases(session, condition)
+            return found, Q.desa_centroids(session, condition, found), Q.region_name(session, region)
 
-    found, name = await run_in_threadpool(load)
+    found, centroids, name = await run_in_threadpool(load)
     view = field_policy(viewer)
     points = []
-    for reference, status, gps in found:
+    for reference, status, _, gps in found:
         seen = view.present(F.LOCATION, gps)
         if seen is HIDDEN:
             continue
         points.append({"ref": reference, "status": status, "label": status_label(t, status),
                        "lat": float(seen["latitude"]), "lon": float(seen["longitude"])})
-    return web.render(request, "map.html", viewer, points=points, region=region, region_title=name or t(W.ALL_REGIONS),
-                      tile_url=web.settings.web_tile_url, tile_attribution=web.settings.web_tile_attribution)
+    villages = [{"code": d.code, "name": d.name, "lat": round(d.latitude, 4), "lon": round(d.longitude, 4),
+                 "total": sum(d.statuses.values()),
+                 "statuses": [f"{status_label(t, s)} {n}" for s, n in sorted(d.statuses.items(), key=lambda kv: (-kv[1], kv[0]))]}
+                for d in centroids]
+    return web.render(request, "map.html", viewer, points=points, villages=villages, region=region,
+                      region_title=name or t(W.ALL_REGIONS), tile_url=web.settings.web_tile_url,
+                      tile_attribution=web.settings.web_tile_attribution)
 
 
 ROUTES = [

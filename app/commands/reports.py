@@ -1,4 +1,4 @@
-"""``ats-bot report | export | list | import | import-clean | reconcile`` (implementation: ``app.reports_cli``).
+"""``ats-bot report | export | list | import | import-clean | reconcile | recap-summary`` (implementation: ``app.reports_cli``).
 
 REGION ``nasional`` (or ``all``) is every region.
 """
@@ -58,3 +58,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     rec.add_argument("--region", required=True, help=REGION_HELP)
     rec.add_argument("--lang", default="id", choices=LANGUAGES, help=LANG_HELP)
     handler(rec, f"{IMPL}:_reconcile")
+
+    summary = subparsers.add_parser("recap-summary", help="check the recap summary against the cases and repair it (set-based)")
+    summary.add_argument("--check", action="store_true", help="only count the counters that differ; change nothing")
+    summary.add_argument("--lang", default="id", choices=LANGUAGES, help=LANG_HELP)
+    handler(summary, f"{IMPL}:_recap_summary")

@@ -27,6 +27,7 @@ from cases.errors import CaseError, DuplicateCase
 from cases.messages import STATUS_LABELS
 from core.authz import Action, allowed
 from core.visibility import FieldClass, policy
+from flows.loader import bound
 from storage.models import Role
 from storage.repositories.responses import SubmitResult
 
@@ -106,8 +107,9 @@ def after_kembali_sekolah(turn: Turn, sent: Submitted) -> None:
     if case_id is None:
         return
     answers = sent.answers
-    moved = service.record_return(turn.db, case_id, turn.person.id, school_npsn=str(answers["K.1"]),
-                                  class_level=str(answers["K.2"]), year=int(answers["K.3"]))
+    moved = service.record_return(turn.db, case_id, turn.person.id, school_npsn=str(answers[bound("kembali-sekolah", "school_npsn")]),
+                                  class_level=str(answers[bound("kembali-sekolah", "class_level")]),
+                                  year=int(answers[bound("kembali-sekolah", "year_entered")]))
     summary = service.case_summary(turn.db, case_id)
     monitoring = turn.notice_button(turn.person.id, "monitoring", turn.t(T.MONITORING), case_id=case_id)
     turn.say(turn.t(T.BACK_IN_SCHOOL, name=summary.child_name, reference=moved.reference), [[monitoring]])
@@ -131,7 +133,7 @@ def notice_take_proposal(turn: Turn, payload: dict[str, Any]) -> None:
         turn.say("✗ " + refused.render(turn.t))
         return
     turn.edit_pressed(turn.t(T.TAKEN, reference=details.reference, name=details.child_name, village=details.village))
-    start_form(turn, "rekonfirmasi", case_id=case_id, prefill={"B.2": details.child_name})
+    start_form(turn, "rekonfirmasi", case_id=case_id, prefill={bound("rekonfirmasi", "name"): details.child_name})
 
 
 def notice_visit_log(turn: Turn, payload: dict[str, Any]) -> None:
@@ -141,7 +143,7 @@ def notice_visit_log(turn: Turn, payload: dict[str, Any]) -> None:
 def notice_monitoring(turn: Turn, payload: dict[str, Any]) -> None:
     case_id = int(payload["case_id"])
     summary = service.case_summary(turn.db, case_id)
-    start_form(turn, "monitoring", case_id=case_id, prefill={"B.3": summary.child_name})
+    start_form(turn, "monitoring", case_id=case_id, prefill={bound("monitoring", "name"): summary.child_name})
 
 
 def notice_record_return(turn: Turn, payload: dict[str, Any]) -> None:

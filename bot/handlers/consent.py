@@ -13,6 +13,7 @@ from bot import texts as T
 from bot.model import Button
 from bot.turn import Turn
 from flows.engine import Engine
+from flows.loader import bound
 from storage.models import Role
 from storage.repositories import consents
 from storage.repositories.consents import Purpose
@@ -48,21 +49,14 @@ def consent_missing(turn: Turn, name: str, case_id: int | None) -> bool:
 
 
 def parent_prefill(turn: Turn, form: str, case_id: int) -> dict[str, Any]:
-    if form == "kesediaan":
-        return child_prefill(turn, case_id, name="B.1", place="B.2", born="B.3", sex="B.4", address="B.7")
-    return child_prefill(turn, case_id, name="A.1", place="A.3", born="A.4", sex="A.5", address="A.8")
-
-
-def child_prefill(turn: Turn, case_id: int, **refs: str) -> dict[str, Any]:
-    """Answers about the child the case already knows, for a form about them (the parent reads them in the
-    review and may change any)."""
+    """Answers about the child the case already knows, for a parent's form about them (the parent reads them
+    in the review and may change any), under the questions the form binds to the child's identity."""
     child = turn.store.child_of_case(case_id)
-    answers: dict[str, Any] = {}
-    if child is not None:
-        values = {"name": child.name, "place": child.birth_place, "born": child.birth_date.isoformat() if child.birth_date else None,
-                  "sex": {"L": "1", "P": "2"}.get(child.sex.value) if child.sex else None, "address": child.address}
-        answers = {refs[key]: value for key, value in values.items() if key in refs and value}
-    return answers
+    if child is None:
+        return {}
+    values = {"name": child.name, "birth_place": child.birth_place, "birth_date": child.birth_date.isoformat() if child.birth_date else None,
+              "sex": {"L": "1", "P": "2"}.get(child.sex.value) if child.sex else None, "address": child.address}
+    return {bound(form, role): value for role, value in values.items() if value}
 
 
 def purpose_list(turn: Turn, purposes: set[Purpose] | frozenset[Purpose]) -> str:

@@ -3,9 +3,8 @@ them out of every browser. Teams, school operators and pendamping only (``web.au
 
 from __future__ import annotations
 
-import datetime as dt
-
 from bot.turn import Turn
+from core.clock import shifted_clock
 from core.settings import get_settings
 from flows.messages import N_
 from web.auth import NotForDashboard, end_all_sessions, issue_link
@@ -22,7 +21,7 @@ SIGN_OUT_WORDS = frozenset({"keluar", "logout", "metu", "sign out", "signout"})
 def cmd_dashboard(turn: Turn, args: str) -> None:
     """``/dasbor [keluar]``."""
     settings = get_settings()
-    now = dt.datetime.now(dt.UTC)
+    now = shifted_clock(settings.simulated_date)()  # the dashboard's clock: the link is valid there for its minutes
     if args.strip().lower() in SIGN_OUT_WORDS:
         ended = end_all_sessions(turn.db, turn.person.id, now)
         turn.say(turn.t(DASHBOARD_SIGNED_OUT, count=ended))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
@@ -46,6 +46,19 @@ class RecapFact(Base):
     """``YYYY-MM``; ``""`` when unknown."""
     reasons: Mapped[str] = mapped_column(String(80), default="")
     """Reason codes, comma separated, each once."""
+    returned: Mapped[str] = mapped_column(String(4), default="")
+    """The year (in the case's own time zone) of its first ``back_in_school``; ``""`` when never."""
+    quarters: Mapped[str] = mapped_column(Text, default="")
+    """The quarters monitored (Bab IV.B.2), ``YYYY-Q:still`` or ``YYYY-Q:dropped``, comma separated, in order."""
+    risk: Mapped[str] = mapped_column(Text, default="")
+    """The early warning's reasons (signals, then context; message ids joined by ``|``) of a pupil at risk."""
+    risk_signals: Mapped[int] = mapped_column(default=0)
+    """How many of ``risk`` are signals (the rest is context); 0: not at risk."""
+    stage: Mapped[str] = mapped_column(String(10), default="")
+    """``awaiting`` while the kecamatan has not accepted the desa's verification (``cases.checks``): counted in
+    its area, not at kabupaten level; ``""`` otherwise."""
+    reference: Mapped[str] = mapped_column(String(40), default="")
+    """The case's reference: the recap lists the pupils at risk by it, from an index, without touching the cases."""
 
 
 class RecapCount(Base):
@@ -67,4 +80,9 @@ class RecapCount(Base):
     n: Mapped[int] = mapped_column(default=0)
 
 
-Index("ix_recap_counts_kabupaten", RecapCount.grain, RecapCount.kabupaten, RecapCount.dimension)
+Index("ix_recap_counts_kabupaten", RecapCount.grain, RecapCount.kabupaten, RecapCount.dimension,
+      postgresql_include=["key", "sex", "region_code", "n"])
+Index("ix_recap_facts_risk", RecapFact.risk_signals.desc(), RecapFact.reference, postgresql_where=RecapFact.risk_signals > 0,
+      sqlite_where=RecapFact.risk_signals > 0)
+Index("ix_recap_facts_kabupaten_risk", RecapFact.kabupaten, RecapFact.risk_signals.desc(), RecapFact.reference,
+      postgresql_where=RecapFact.risk_signals > 0, sqlite_where=RecapFact.risk_signals > 0)

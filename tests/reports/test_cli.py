@@ -1,4 +1,4 @@
-"""``ats-bot report | export | import | reconcile`` (registered by app.reports_cli)."""
+"""``ats-bot report | export | import | reconcile | recap-summary`` (registered by app.reports_cli)."""
 
 from __future__ import annotations
 
@@ -87,3 +87,20 @@ def test_unknown_regions_missing_folders_and_damaged_files_get_a_clear_answer(
     assert run(["reconcile", str(fake), "--region", KABUPATEN, "--lang", "en"]) == 2
     err = capsys.readouterr().err
     assert "Cannot read" in err and "Traceback" not in err
+
+
+def test_recap_summary_checks_then_repairs(db: Database, seed: Seed, capsys: pytest.CaptureFixture[str]) -> None:
+    from sqlalchemy import update
+
+    from storage.models import Case
+
+    _, case_id = seed.case("Ayu", DESA_A1, status="recorded")
+    assert run(["recap-summary", "--check", "--lang", "en"]) == 0
+    assert "1 cases counted; 0 counters differ" in capsys.readouterr().out
+    with db.write() as session:  # a repair made with plain SQL leaves the summary behind
+        session.execute(update(Case).where(Case.id == case_id).values(status="aged_out"))
+    assert run(["recap-summary", "--check", "--lang", "en"]) == 1
+    assert "nothing changed" in capsys.readouterr().out
+    assert run(["recap-summary"]) == 0
+    assert "sudah diperbaiki" in capsys.readouterr().out
+    assert run(["recap-summary", "--check"]) == 0

@@ -17,7 +17,7 @@ RISKS = [Risk(1, 1, [M.RISK_ABSENCE, M.RISK_DISABILITY], "ATS-3326-000001", "Ayu
 def _text(role: Role | None) -> str:
     t = translator("en")
     view = None if role is None else policy(role).for_chat()
-    return render_text(RecapData("33.26", "Pekalongan", dt.date(2026, 11, 23)), RISKS, t, view)
+    return render_text(RecapData("33.26", "Pekalongan", dt.date(2026, 11, 23), at_risk_total=len(RISKS)), RISKS, t, view)
 
 
 def test_the_teams_read_that_a_reason_exists_but_not_the_disability() -> None:

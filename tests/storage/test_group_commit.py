@@ -217,3 +217,56 @@ def test_acknowledged_answers_survive_a_kill(db: Database, writer_process: Calla
         assert all(answers.get(f"q{n}") == n for n in range(last + 1)), f"draft {draft_id} lost an acknowledged answer"
         assert len(answers) in (last + 1, last + 2)  # at most one more, committed but not yet printed
 
+
+
+def test_a_queue_that_never_empties_still_commits(db: Database, backend: str) -> None:
+    """With writers always queued, a batch is closed after its limit of turns: nobody waits for the queue to empty."""
+    if backend != "sqlite":
+        pytest.skip("the shared COMMIT exists on SQLite only")
+    assert db.group_commit is not None
+    db.group_commit._max_batch = 4
+    before = (db.group_commit.blocks, db.group_commit.commits)
+
+    def writer(i: int) -> None:
+        for n in range(5):
+            with db.write() as session:
+                _mark(session, i * 100 + n)
+
+    run_together(writer, threads=8)
+    blocks, commits = db.group_commit.blocks - before[0], db.group_commit.commits - before[1]
+    assert blocks == 40
+    assert commits >= 10  # at most 4 blocks per COMMIT
+    assert len(_stored(db)) == 40
+
+
+def test_the_bot_runs_its_turns_on_the_threads_its_pool_is_sized_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ats-bot run``: the turns' executor has WORKER_THREADS threads and the database is opened for as many."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app import bot_cli
+    from bot.app import WORKER_THREADS
+    from core.settings import Settings
+
+    opened: dict[str, object] = {}
+
+    def open_database(_settings: Settings, **options: object) -> str:
+        opened.update(options)
+        return "db"
+
+    async def serve_health(_db: object, _port: int) -> None:
+        return None
+
+    monkeypatch.setattr(bot_cli, "open_database", open_database)
+    monkeypatch.setattr(bot_cli, "wait_for_telegram", lambda _settings: "ats_bot")
+    monkeypatch.setattr(bot_cli, "serve_health", serve_health)
+    assert bot_cli._prepare(Settings(_env_file=None, bot_token="1:x")) == "db"
+    assert opened == {"workers": WORKER_THREADS}
+    bot_cli._prepare_loop("db", 0)  # type: ignore[arg-type]
+    loop = asyncio.get_event_loop()
+    try:
+        executor = loop._default_executor  # type: ignore[attr-defined]
+        assert isinstance(executor, ThreadPoolExecutor) and executor._max_workers == WORKER_THREADS
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()

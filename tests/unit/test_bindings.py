@@ -17,7 +17,7 @@ from flows.roles import ROLES, required_roles
 from flows.structure import build_layout
 
 ROOT = Path(__file__).resolve().parents[2]
-SCANNED = ("app", "core", "storage", "cases", "reports", "web", "reminders")
+SCANNED = ("app", "core", "storage", "cases", "reports", "web", "reminders", "bot")
 """Everything but the engine (flows/ reads instruments generically), the tests and the benchmarks."""
 
 
@@ -198,3 +198,9 @@ def test_the_documented_refusals_are_what_the_loader_says() -> None:
         with pytest.raises(InstrumentError) as caught:
             parse_instrument(variant, "README")
         assert documented in " ".join(str(caught.value).split())
+
+
+def test_the_documented_scan_is_the_one_run() -> None:
+    readme = (INSTRUMENT_DIR / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Bindings", 1)[1].split("\n## ", 1)[0]
+    assert all(f"`{folder}/`" in section for folder in SCANNED)

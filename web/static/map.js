@@ -1,4 +1,5 @@
-// The map: circle markers (drawn as SVG, no image needed) for every located child, coloured by status.
+// The map: circle markers (drawn as SVG, no image needed) for every located child, coloured by status, and the
+// desa placed from their children's homes.
 // Tiles come from the configured server; when they cannot load, the markers are still drawn and fitted.
 (function () {
   var el = document.getElementById("map");
@@ -17,6 +18,19 @@
     link.textContent = p.ref + " · " + p.label;
     marker.bindPopup(link).addTo(map);
     bounds.push([p.lat, p.lon]);
+  });
+  // Desa: a square at the mean GPS of its children's homes, with the desa's cases by status.
+  JSON.parse(document.getElementById("map-villages").textContent || "[]").forEach(function (v) {
+    var marker = L.marker([v.lat, v.lon], {icon: L.divIcon({className: "desa-marker", html: String(v.total), iconSize: [26, 26]}),
+                                          title: v.name, keyboard: true});
+    var box = document.createElement("div");
+    var link = document.createElement("a");
+    link.href = "/ringkasan?wilayah=" + encodeURIComponent(v.code);
+    link.textContent = v.name;
+    box.appendChild(link);
+    box.appendChild(document.createTextNode(" · " + v.statuses.join(", ")));
+    marker.bindPopup(box).addTo(map);
+    bounds.push([v.lat, v.lon]);
   });
   if (bounds.length) { map.fitBounds(bounds, {padding: [30, 30], maxZoom: 14}); }
 })();

@@ -1,4 +1,4 @@
-"""recap summary: each case's recap facts and the counts a recap sums, filled from the existing cases
+"""recap summary: each case's recap facts and the counts a recap sums (filled by 0012_recap_dimensions)
 
 Revision ID: 0008_recap_summary
 Revises: 0007_reminder_checks
@@ -46,9 +46,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("grain", "scope", "region_code", "dimension", "key", "sex", name=op.f("pk_recap_counts")),
     )
     op.create_index("ix_recap_counts_kabupaten", "recap_counts", ["grain", "kabupaten", "dimension"], unique=False)
-    from reports.summary import rebuild
-
-    rebuild(op.get_bind())
+    # filled by 0012_recap_dimensions, once the summary has all its columns (the rebuild writes them all)
 
 
 def downgrade() -> None:
