@@ -90,6 +90,7 @@ def load_instrument(name: str) -> Instrument:
     return load_file(path)
 
 
+@cache
 def bound(instrument: str, role: str) -> str:
     """The question id a shipped instrument binds to ``role`` (see ``flows.roles``), e.g. ``bound("pendataan",
     "category")`` → ``"3.6"``: how code outside ``flows/`` reaches a question without naming its paper code."""
