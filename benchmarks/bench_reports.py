@@ -328,20 +328,26 @@ def database_exists(server: str, name: str) -> bool:
         return admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
 
 
-def kept_national(server: str, name: str, total: int, pekalongan: int) -> tuple[str, str]:
-    """The national database ``name``: reused when it exists (brought to the current schema: a new migration
-    may rebuild the summary), else created, seeded and backfilled once and kept. (url, what was done)."""
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    if database_exists(server, name):
+def national_database(server: str, kept: str | None, temporary: str, total: int, pekalongan: int, names: list[str]) -> tuple[str, float]:
+    """The national database and its summary backfill's seconds: ``kept`` is reused when it exists (brought to the
+    current schema: a new migration may rebuild the summary), else generated once and kept; without ``kept`` a
+    ``temporary`` one is generated (its name added to ``names``, dropped at the end)."""
+    if kept and database_exists(server, kept):
+        url = make_url(server).set(database=kept).render_as_string(hide_password=False)
         upgrade(url)
-        return url, f"reused the kept database {name}"
+        print(f"reused the kept database {kept}", flush=True)
+        return url, 0.0
+    name = kept or temporary
+    if not kept:
+        names.append(name)
     url = create_database(server, name)
     seconds = seed(url, total, pekalongan, SYNTHETIC_KABUPATEN)
     db = Database.from_url(url, NikCipher("bench-reports"))
     filled = backfill(db)
     db.dispose()
-    return url, (f"seeded {total:,} cases in {SYNTHETIC_KABUPATEN + 1} kabupaten in {seconds:.1f} s; summary backfill "
-                 f"{filled:.1f} s; kept as {name}")
+    print(f"seeded {total:,} cases in {SYNTHETIC_KABUPATEN + 1} kabupaten in {seconds:.1f} s; summary backfill {filled:.1f} s"
+          + (f"; kept as {kept}" if kept else ""), flush=True)
+    return url, filled
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -371,17 +377,9 @@ def main(argv: list[str] | None = None) -> int:
         db.dispose()
 
         if args.national:
-            if args.national_db:
-                url, done = kept_national(server, args.national_db, args.national, args.kabupaten)
-                print(done, flush=True)
-            else:
-                name = f"ats_bench_reports_nat_{suffix}"
-                names.append(name)
-                url = create_database(server, name)
-                seconds = seed(url, args.national, args.kabupaten, SYNTHETIC_KABUPATEN)
-                print(f"seeded {args.national:,} cases in {SYNTHETIC_KABUPATEN + 1} kabupaten in {seconds:.1f} s", flush=True)
+            url, filled = national_database(server, args.national_db, f"ats_bench_reports_nat_{suffix}", args.national,
+                                            args.kabupaten, names)
             db = Database.from_url(url, cipher)
-            filled = 0.0 if args.national_db else backfill(db)
             results.append((f"national, {args.national:,} cases", measure(db, url, "", "national database", args.repeat_national,
                                                                            live_risk=False), filled))
             results.append(("kabupaten inside the national database", measure(db, url, KABUPATEN, "national database", args.repeat), 0.0))

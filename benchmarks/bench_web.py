@@ -32,12 +32,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_reports import (
     KABUPATEN,
-    SYNTHETIC_KABUPATEN,
     TODAY,
     backfill,
     create_database,
     drop_database,
-    kept_national,
+    national_database,
     seed,
     server_url,
     timed,
@@ -108,18 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         results.append((f"kabupaten overview, {args.kabupaten:,} cases", measure(db, KABUPATEN, Role.TIM_KABUPATEN, "kabupaten", args.repeat)))
         db.dispose()
         if args.national:
-            if args.national_db:
-                url, done = kept_national(server, args.national_db, args.national, args.kabupaten)
-                print(done, flush=True)
-                db = Database.from_url(url, cipher)
-            else:
-                name = f"ats_bench_web_nat_{suffix}"
-                names.append(name)
-                url = create_database(server, name)
-                seconds = seed(url, args.national, args.kabupaten, SYNTHETIC_KABUPATEN)
-                print(f"seeded {args.national:,} cases in {seconds:.1f} s", flush=True)
-                db = Database.from_url(url, cipher)
-                print(f"recap summary backfill {backfill(db):.1f} s", flush=True)
+            url, _ = national_database(server, args.national_db, f"ats_bench_web_nat_{suffix}", args.national, args.kabupaten, names)
+            db = Database.from_url(url, cipher)
             results.append((f"national overview, {args.national:,} cases", measure(db, "", Role.ADMIN, "national", args.repeat)))
             db.dispose()
     finally:

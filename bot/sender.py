@@ -10,7 +10,7 @@ stalls a conversation.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from telegram import Bot, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
@@ -18,7 +18,7 @@ from telegram.error import BadRequest
 
 from bot.model import Reply, TurnResult
 from core.limits import CAPTION_LIMIT, NOTICE_LIMIT, TEXT_LIMIT, shorten, split
-from core.outbound import Blocked, Delivered, Markup, attempt, inline_keyboard, post_text
+from core.outbound import Blocked, Delivered, Failed, Markup, attempt, inline_keyboard, post_text
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,8 @@ async def deliver(bot: Bot, chat_id: int, result: TurnResult, callback_query_id:
     live_id = None
     for reply in result.replies:
         outcome = await attempt(partial(_send_one, bot, chat_id, reply))
+        if isinstance(outcome, Failed) and reply.without_preface is not None:  # the question without the answer's record above it
+            outcome = await attempt(partial(_send_one, bot, chat_id, replace(reply, text=reply.without_preface, without_preface=None)))
         if isinstance(outcome, Blocked):
             return Delivery(live_id, blocked=True)
         if isinstance(outcome, Delivered) and reply.live:

@@ -5,6 +5,8 @@ or WIT)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 
 import pytest
 from starlette.testclient import TestClient
@@ -56,21 +58,25 @@ def test_a_simulated_date_holds_for_the_chats_link_the_operators_link_and_the_da
             assert str(later.year) in page.text
 
 
-def test_a_desa_is_placed_at_the_mean_of_its_childrens_homes_once_three_are_located(dashboard: Dashboard, seed: Seed) -> None:
-    import json
-    import re
+def villages_of(page: str) -> list[dict[str, object]]:
+    found = re.search(r'id="map-villages">(.*?)</script>', page, re.DOTALL)
+    assert found, page[:500]
+    villages: list[dict[str, object]] = json.loads(found.group(1))
+    return villages
 
+
+def test_a_desa_is_placed_at_the_mean_of_its_childrens_homes_once_three_are_located(dashboard: Dashboard, seed: Seed) -> None:
     from tests.reports.conftest import DESA_A1, DESA_B1
 
     child, case_id = seed.case("Eka Putri", DESA_B1, sex="P")  # one located child in Lambanggelun: never placed
     seed.response("rekonfirmasi", {"B.2": "Eka Putri", "D.8": {"latitude": -7.3, "longitude": 109.5}}, case_id=case_id, child_id=child)
     with TestClient(create_app(dashboard.db, dashboard.settings, dashboard.clock), base_url="http://127.0.0.1:8000") as client:
         sign_in(client, dashboard.link_for(2001))  # the kabupaten team
-        assert json.loads(re.search(r'id="map-villages">(.*?)</script>', client.get("/peta").text, re.DOTALL).group(1)) == []
+        assert villages_of(client.get("/peta").text) == []
         child, case_id = seed.case("Fajar", DESA_A1, sex="L")  # Klesem's third located child (Ayu and Budi are)
         seed.response("rekonfirmasi", {"B.2": "Fajar", "D.8": {"latitude": -7.1766, "longitude": 109.6388}}, case_id=case_id, child_id=child)
         page = client.get("/peta").text
-    villages = json.loads(re.search(r'id="map-villages">(.*?)</script>', page, re.DOTALL).group(1))
+    villages = villages_of(page)
     assert [(v["code"], v["name"], v["lat"], v["lon"], v["total"]) for v in villages] == [
         (DESA_A1, "Klesem", round((-7.1234 - 7.15 - 7.1766) / 3, 4), round((109.6012 + 109.62 + 109.6388) / 3, 4), 3)]
     assert 'class="village"' in page and "Klesem" in page
