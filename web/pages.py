@@ -23,10 +23,10 @@ from cases.service import case_history, case_summary
 from core.authz import Action, covers
 from core.authz import allowed as authz_allowed
 from core.visibility import HIDDEN, F
-from reports.early_warning import at_risk
 from reports.export import NotAllowed, export_region, export_responses
 from reports.recap import RecapData, area_label, recap_data, short_reason
 from reports.sql import IN_SCHOOL, OUT_OF_SCHOOL_OPEN
+from reports.summary import flagged_ids
 from reports.targets import TargetError, set_target
 from reports.vocab import AGE_GROUPS
 from storage.models import Region, RegionLevel, Role, StoredFile
@@ -215,8 +215,8 @@ async def cases(web: Web, request: Request, viewer: Viewer) -> Response:
 
     def load() -> dict[str, Any]:
         scope = region or home_region(viewer)
-        risks = {r.case_id for r in at_risk(web.db, scope if is_team(viewer) else (viewer.region_code or ""), web.today(home_region(viewer)))}
         with web.db.read() as session:
+            risks = flagged_ids(session, scope if is_team(viewer) else (viewer.region_code or ""))
             page = Q.list_cases(session, case_condition(session, viewer, region), filters, web.clock(), risks)
             choices = Q.pendamping_choices(session, scope) if is_team(viewer) else []
             name = Q.region_name(session, scope) if scope else t(W.ALL_REGIONS)
@@ -336,8 +336,8 @@ async def school_page(web: Web, request: Request, viewer: Viewer) -> Response:
         raise Forbidden
 
     def load() -> Any:
-        risks = {r.case_id for r in at_risk(web.db, home_region(viewer) if is_team(viewer) else "", web.today(home_region(viewer)))}
         with web.db.read() as session:
+            risks = flagged_ids(session, home_region(viewer) if is_team(viewer) else "")
             return Q.school_view(session, school_id, case_condition(session, viewer), web.clock(), risks)
 
     school = await run_in_threadpool(load)
