@@ -1,6 +1,6 @@
 """The scheduled early-warning pass: flagged pupils reach their pendamping, desa team and kecamatan coordinator.
 
-Monitoring and Indikator Risiko forms alert at once from the chat (``bot.programme``); this job catches the
+Monitoring and Indikator Risiko forms alert at once from the chat (``bot.handlers.programme``); this job catches the
 rest (signs found by an import, a reconciliation, a form sent from the command line) on PTB's job queue. It runs
 every ``ALERT_INTERVAL`` seconds, sends only inside the daily window of the pupil's time zone (the reminders'
 window: WITA pupils hear at 08:00 WITA, not WIB), and records each alert, so the same signs are never re-sent.

@@ -69,6 +69,9 @@ class Reply:
     """Send as a file: ``(filename, content)`` (a PDF to print and sign, an export)."""
     live: bool = False
     """This message carries the person's live buttons: remember its id to close them later."""
+    without_preface: str | None = None
+    """The text without the lines carried above it (an answer's record): sent instead when Telegram refuses
+    the whole, so the question still goes out."""
 
 
 @dataclass

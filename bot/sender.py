@@ -9,6 +9,7 @@ out anyway, so a failed send never stalls a conversation.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from telegram import (
     Bot,
@@ -59,7 +60,14 @@ async def deliver(bot: Bot, chat_id: int, result: TurnResult, callback_query_id:
             raise
         except TelegramError as exc:  # refused for a reason of its own: the following replies still go out
             log.warning("reply not delivered (%s: %s)", type(exc).__name__, exc.message)
-            continue
+            if reply.without_preface is None:
+                continue
+            try:  # the question without the answer's record above it
+                message_id = await _send_one(bot, chat_id, replace(reply, text=reply.without_preface, without_preface=None))
+            except Forbidden:
+                raise
+            except TelegramError:
+                continue
         if reply.live:
             live_id = message_id
     return live_id

@@ -397,7 +397,7 @@ class BotStore:
             # A child found by a data collection is followed by a case: the child's existing case when the same
             # NIK, or the same name, birth date and kecamatan, is already known (no second case), else a new one.
             open_case_status="recorded" if draft.instrument in RECORDING_FORMS and draft.case_id is None else None,
-            case_category=_category(draft.instrument, answers),
+            case_category=_category(draft, answers),
         ))
 
     def _region_for(self, person: PersonView, answered: list[Any], case_id: int | None) -> str | None:
@@ -411,11 +411,11 @@ class BotStore:
         return None
 
 
-def _category(instrument: str, answers: dict[str, Any]) -> str | None:
+def _category(draft: DraftView, answers: dict[str, Any]) -> str | None:
     """The ATS category a form about an out-of-school child gives its case; other forms give none."""
-    if "category" not in required_roles(instrument):
+    if "category" not in required_roles(draft.instrument):
         return None
-    value = answers.get(bound(instrument, "category"))
+    value = answers.get(bound(draft.instrument, "category", draft.instrument_version))
     return None if value is None else str(value)
 
 

@@ -84,7 +84,7 @@ class Turn:
 
     # -- replies --------------------------------------------------------------------------------------------
     def say(self, text: str, buttons: list[list[Button]] | None = None, *, live: bool = False) -> None:
-        self.result.replies.append(Reply(self.take_echo() + text, buttons or [], live=live))
+        self.reply(Reply(text, buttons or [], live=live), prefaced=True)
 
     def preface(self, line: str) -> None:
         """A line for the top of the next message this turn sends (see :attr:`prefaces`)."""
@@ -104,7 +104,11 @@ class Turn:
         if self.prefaces:
             self.result.replies.append(Reply(self.take_echo().rstrip("\n")))
 
-    def reply(self, reply: Reply) -> None:
+    def reply(self, reply: Reply, *, prefaced: bool = False) -> None:
+        """Add ``reply``; ``prefaced``: with the pending prefaces at its top (see :attr:`prefaces`)."""
+        head = self.take_echo() if prefaced else ""
+        if head:
+            reply.without_preface, reply.text = reply.text, head + reply.text
         self.result.replies.append(reply)
 
     def notify(self, chat_id: int, reply: Reply) -> None:

@@ -157,6 +157,8 @@ def draw(data: RecapData, t: Translator) -> bytes:
         _panel(canvas, (i % 2) * PANEL_W, TOP + (i // 2) * PANEL_H, title, rows, t, legend, last_apart=apart)
     x, y = PANEL_W + 10, TOP + 3 * PANEL_H + 8
     lines = [t(M.RECAP_TOTAL, total=data.total, boys=data.by_sex.get("L", 0), girls=data.by_sex.get("P", 0))]
+    if data.awaiting_check:
+        lines.append(_short(t(M.RECAP_AWAITING_CHECK, count=data.awaiting_check), 60))
     if data.region_code.count(".") == 1:
         for code, by_sex in sorted(data.by_kecamatan().items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))[:12]:
             lines.append(f"{_short(data.area_names.get(code, code), 24)}: {t.number(sum(by_sex.values()))}")

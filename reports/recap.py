@@ -265,6 +265,8 @@ def render_text(data: RecapData, risks: list[Risk], t: Translator, view: Policy 
             lines.append(t(M.RECAP_REASONS, list=", ".join(f"{short_reason(c, t)} {t.number(n)}" for c, n in reasons)))
         areas = sorted(data.totals(data.by_area).items(), key=lambda kv: (-kv[1], kv[0]))[:TEXT_LIST]
         lines.append(t(M.RECAP_AREAS, list=", ".join(f"{area_label(data, c, t)} {t.number(n)}" for c, n in areas)))
+    if data.awaiting_check:
+        lines.append(t(M.RECAP_AWAITING_CHECK, count=data.awaiting_check))
     for year in data.returned:  # the chart shows every year; the text this year and the last
         if year.year < data.today.year - 1 or (year.year != data.today.year and not year.target and not year.returned):
             continue

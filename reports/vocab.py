@@ -78,10 +78,19 @@ def child_question(instrument: str | None, role: str) -> str | None:
     return bound(form, role) if role in required_roles(form) else None
 
 
+@cache
+def _child_questions(role: str) -> tuple[str, ...]:
+    return tuple(bound(form, role) for form in CHILD_FORMS)
+
+
 def child_answer(answers: Mapping[str, Any], role: str) -> Any:
     """The answer to ``role`` in the answers of either child form (a response holds the ids of one of them)."""
-    values = [answers.get(bound(form, role)) for form in CHILD_FORMS]
-    return next((v for v in values if v), values[-1])
+    value = None
+    for question in _child_questions(role):
+        value = answers.get(question)
+        if value:
+            return value
+    return value
 
 
 def reason_codes() -> list[str]:

@@ -23,10 +23,10 @@ from cases.service import case_history, case_summary
 from core.authz import Action, covers
 from core.authz import allowed as authz_allowed
 from core.visibility import HIDDEN, F
-from reports.early_warning import at_risk
 from reports.export import NotAllowed, export_region, export_responses
 from reports.recap import RecapData, area_label, recap_data, short_reason
 from reports.sql import IN_SCHOOL, OUT_OF_SCHOOL_OPEN
+from reports.summary import flagged_ids
 from reports.targets import TargetError, set_target
 from reports.vocab import AGE_GROUPS
 from storage.models import Region, RegionLevel, Role, StoredFile
@@ -111,7 +111,8 @@ async def _overview_context(web: Web, viewer: Viewer, region: str, t: Any) -> di
         "today": today, "kpi": {
             "total": data.total, "boys": data.by_sex.get("L", 0), "girls": data.by_sex.get("P", 0),
             "back": sum(statuses.get(s, 0) for s in IN_SCHOOL), "open": sum(statuses.get(s, 0) for s in OUT_OF_SCHOOL_OPEN),
-            "dropped": statuses.get("dropped_out_again", 0), "at_risk": data.at_risk_total},
+            "dropped": statuses.get("dropped_out_again", 0), "at_risk": data.at_risk_total,
+            "awaiting": data.awaiting_check},
         "funnel": funnel,
         "categories": _bars(t, [(category_label(t, c), categories.get(c, 0), f"/kasus?wilayah={region}&kategori={c}" if c else None)
                                 for c in ("1", "2", "3", None) if categories.get(c)]),
@@ -214,8 +215,8 @@ async def cases(web: Web, request: Request, viewer: Viewer) -> Response:
 
     def load() -> dict[str, Any]:
         scope = region or home_region(viewer)
-        risks = {r.case_id for r in at_risk(web.db, scope if is_team(viewer) else (viewer.region_code or ""), web.today(home_region(viewer)))}
         with web.db.read() as session:
+            risks = flagged_ids(session, scope if is_team(viewer) else (viewer.region_code or ""))
             page = Q.list_cases(session, case_condition(session, viewer, region), filters, web.clock(), risks)
             choices = Q.pendamping_choices(session, scope) if is_team(viewer) else []
             name = Q.region_name(session, scope) if scope else t(W.ALL_REGIONS)
@@ -335,8 +336,8 @@ async def school_page(web: Web, request: Request, viewer: Viewer) -> Response:
         raise Forbidden
 
     def load() -> Any:
-        risks = {r.case_id for r in at_risk(web.db, home_region(viewer) if is_team(viewer) else "", web.today(home_region(viewer)))}
         with web.db.read() as session:
+            risks = flagged_ids(session, home_region(viewer) if is_team(viewer) else "")
             return Q.school_view(session, school_id, case_condition(session, viewer), web.clock(), risks)
 
     school = await run_in_threadpool(load)

@@ -56,9 +56,8 @@ def ask(turn: Turn, selected: list[str] | None = None, edit: int | None = None, 
     if edit is not None:
         reply.edit_message_id = edit
         turn.edited.add(edit)
-    else:
-        reply.text = turn.take_echo() + heading + reply.text
-    turn.reply(reply)
+    reply.text = heading + reply.text
+    turn.reply(reply, prefaced=edit is None)
     turn.result.nonce = nonce
 
 

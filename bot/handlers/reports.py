@@ -8,7 +8,6 @@ from bot import render as R
 from bot import texts as T
 from bot.model import Button, Reply
 from bot.turn import Menu, Turn
-from cases.checks import awaiting_count
 from core.authz import Action, allowed
 from core.visibility import policy
 from reports.messages import IMPORT_CONFLICTS, IMPORT_PROGRESS_CHECK, IMPORT_PROGRESS_SAVE
@@ -26,8 +25,7 @@ def cmd_recap(turn: Turn, _: str) -> None:
     turn.result.replies.append(Reply("", photo=recap.chart_png))
     with turn.db.read() as session:
         helped = programme_recap(session, region or "", turn.today)
-    turn.say("\n".join([recap.text, turn.t(T.CHECK_AWAITING_RECAP, count=awaiting_count(turn.db, region or "")),
-                         *programme_lines(helped, region or "", turn.t)]))
+    turn.say("\n".join([recap.text, *programme_lines(helped, region or "", turn.t)]))
     turn.result.outcome = "recap"
 
 

@@ -8,7 +8,7 @@ SQLite with Kabupaten Pekalongan's real regions, no bot process: people type and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -577,34 +577,18 @@ def notice_visit_log(w: World) -> None:
     assert w.pendata.last_outcome == "denied:visit_log"  # no relation to the child
 
 
-def notice_monitoring(w: World) -> None:
-    notice(w.pendamping, "monitoring", case_id=assigned(w).id)
-    assert started(w.pendamping, "monitoring")
-
-
-def notice_record_return(w: World) -> None:
-    notice(w.pendamping, "record_return", case_id=assigned(w).id)
-    assert started(w.pendamping, "kembali-sekolah")
+def opens_form(kind: str, instrument: str) -> Callable[[World], None]:
+    """A case button that opens ``instrument`` about the child for the pendamping (who fills the family's
+    forms with them, too)."""
+    def scenario(w: World) -> None:
+        notice(w.pendamping, kind, case_id=assigned(w).id)
+        assert w.pendamping.last_outcome == f"notice:{kind}" and started(w.pendamping, instrument)
+    return scenario
 
 
 def notice_invite_parent(w: World) -> None:
     notice(w.pendamping, "invite_parent", case_id=assigned(w).id)
     assert w.pendamping.inbox[-1].photo and "?start=" in w.pendamping.inbox[-1].text
-
-
-def notice_fill_kesediaan(w: World) -> None:
-    notice(w.pendamping, "fill_kesediaan", case_id=assigned(w).id)  # the pendamping fills it with the family
-    assert started(w.pendamping, "kesediaan")
-
-
-def notice_fill_pemilihan(w: World) -> None:
-    notice(w.pendamping, "fill_pemilihan", case_id=assigned(w).id)
-    assert started(w.pendamping, "pemilihan-sekolah")
-
-
-def notice_risk_indicators(w: World) -> None:
-    notice(w.pendamping, "risk_indicators", case_id=assigned(w).id)
-    assert started(w.pendamping, "indikator-risiko")
 
 
 def notice_accept_school(w: World) -> None:
@@ -626,9 +610,10 @@ def notice_conflict(w: World) -> None:
 
 NOTICE_SCENARIOS: dict[str, Callable[[World], None]] = {
     "take_proposal": notice_take_proposal, "use_existing": notice_use_existing, "visit_log": notice_visit_log,
-    "monitoring": notice_monitoring, "record_return": notice_record_return, "invite_parent": notice_invite_parent,
-    "fill_kesediaan": notice_fill_kesediaan, "fill_pemilihan": notice_fill_pemilihan,
-    "risk_indicators": notice_risk_indicators, "accept_school": notice_accept_school,
+    "monitoring": opens_form("monitoring", "monitoring"), "record_return": opens_form("record_return", "kembali-sekolah"),
+    "invite_parent": notice_invite_parent, "fill_kesediaan": opens_form("fill_kesediaan", "kesediaan"),
+    "fill_pemilihan": opens_form("fill_pemilihan", "pemilihan-sekolah"),
+    "risk_indicators": opens_form("risk_indicators", "indikator-risiko"), "accept_school": notice_accept_school,
     "refuse_school": notice_refuse_school, "conflict": notice_conflict, **programme_scenarios.NOTICES,
 }
 
@@ -701,7 +686,8 @@ AFTER_SUBMIT_SCENARIOS: dict[str, Callable[[World], None]] = {
     "monitoring": after_monitoring, "rumah-tangga": after_rumah_tangga, "indikator-risiko": after_indikator_risiko,
 }
 
-TABLES = {
+Scenario = Callable[[World], None]
+TABLES: dict[str, tuple[Mapping[str, object], Mapping[str, Scenario]]] = {
     "COMMANDS": (COMMANDS, COMMAND_SCENARIOS), "MENUS": (MENUS, MENU_SCENARIOS), "TEXT_MENUS": (TEXT_MENUS, TEXT_SCENARIOS),
     "DOCUMENT_MENUS": (DOCUMENT_MENUS, DOCUMENT_SCENARIOS), "NOTICES": (NOTICES, NOTICE_SCENARIOS),
     "PHOTO_MENUS": (PHOTO_MENUS, programme_scenarios.PHOTO_MENUS),

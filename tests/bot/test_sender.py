@@ -108,6 +108,14 @@ async def test_a_refused_reply_does_not_stop_the_next_question() -> None:
     assert [s.text for s in bot.sent] == ["1.2 · NIK"] and live is not None
 
 
+async def test_a_question_whose_echo_is_refused_goes_out_without_it() -> None:
+    folded = "1.1 · Nama: <echo that Telegram refuses> ✓\n\n1.2 · NIK"
+    bot = StrictBot(refuse={folded})
+    result = TurnResult(replies=[Reply(folded, BUTTONS, live=True, without_preface="1.2 · NIK")])
+    live = await deliver(bot, 1, result, None)  # type: ignore[arg-type]
+    assert [s.text for s in bot.sent] == ["1.2 · NIK"] and bot.sent[0].markup is not None and live is not None
+
+
 async def test_a_long_callback_notice_is_shortened() -> None:
     bot = StrictBot()
     await deliver(bot, 1, TurnResult(callback_notice="z" * 500), "q1")  # type: ignore[arg-type]

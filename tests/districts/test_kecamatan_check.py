@@ -7,13 +7,15 @@ import datetime as dt
 from sqlalchemy import select
 
 from bot import texts as T
-from cases import service
+from cases import checks, service
 from cases.checks import awaiting_count
 from cases.messages import CHECK_PROBLEMS
 from core.i18n import translator
+from reports.messages import RECAP_AWAITING_CHECK
+from reports.recap import recap_data
 from storage.models import Case, CaseEvent, Role
 from tests.districts.chat import Chat
-from tests.districts.conftest import KAJEN, KUTOROJO, PURWOREJO_KEC
+from tests.districts.conftest import KAJEN, KUTOROJO, PURWOREJO_KEC, TODAY
 from tests.districts.helpers import case_at
 
 t = translator("id")
@@ -59,7 +61,7 @@ def test_the_kecamatan_accepts_a_desa_and_returns_a_case_with_a_note(chat: Chat)
     assert awaiting_count(chat.db, KAJEN) == 1  # Citra of Kutorejo still waits
 
     korwil.send("/rekap")
-    assert t(T.CHECK_AWAITING_RECAP, count=1) in korwil.last(t(T.CHECK_AWAITING_RECAP, count=1)).text
+    assert t(RECAP_AWAITING_CHECK, count=1) in korwil.last(t(RECAP_AWAITING_CHECK, count=1)).text
 
 
 def test_only_the_kecamatan_team_of_that_kecamatan_checks(chat: Chat) -> None:
@@ -75,3 +77,23 @@ def test_only_the_kecamatan_team_of_that_kecamatan_checks(chat: Chat) -> None:
     menu = korwil.last(t(T.CHECK_CHOOSE_DESA))
     far.press(menu.button_texts()[0], menu)  # another person's button does nothing for them
     assert far.last_outcome == "stale-button"
+
+
+def test_the_kabupaten_recap_counts_only_what_the_kecamatan_accepted(chat: Chat) -> None:
+    kades = chat.member(5201, "Bu Kades", Role.TIM_DESA, KUTOROJO)
+    korwil = chat.member(5202, "Pak Korwil", Role.TIM_KECAMATAN, KAJEN)
+    kabupaten = chat.member(5203, "Bu Kabid", Role.TIM_KABUPATEN, "33.26")
+    ayu = verified(chat, "Ayu", KUTOROJO, kades.person_id, dt.date(2012, 3, 5))
+    bima = verified(chat, "Bima", KUTOROJO, kades.person_id, dt.date(2013, 1, 1))
+    case_at(chat.db, "Citra", KUTOROJO, "recorded")  # found, not yet verified: counted as before
+    checks.accept(chat.db, [ayu.id], korwil.person_id)
+    kab = recap_data(chat.db, "33.26", TODAY)
+    kec = recap_data(chat.db, KAJEN, TODAY)
+    assert (kab.total, kab.awaiting_check) == (2, 1)  # Ayu (accepted) and Citra; Bima waits
+    assert kab.totals(kab.by_area) == {KUTOROJO: 2} and kab.totals(kab.by_status) == {"verified": 1, "recorded": 1}
+    assert (kec.total, kec.awaiting_check) == (3, 1)  # the kecamatan sees its own work in full
+    kabupaten.send("/rekap")
+    text = kabupaten.last(t(RECAP_AWAITING_CHECK, count=1)).text
+    assert t("Children: {total} (boys {boys}, girls {girls})", total=2, boys=0, girls=0) in text
+    checks.accept(chat.db, [bima.id], korwil.person_id)
+    assert (recap_data(chat.db, "33.26", TODAY).total, recap_data(chat.db, "33.26", TODAY).awaiting_check) == (3, 0)

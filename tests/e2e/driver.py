@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,12 @@ from flows.engine import Accepted, Complete, Engine, NeedsConfirmation, Prompt, 
 from flows.schema import QuestionType
 
 HEADER = re.compile(r"^(?P<qid>\S+?)(?: #(?P<n>\d+))? · ")
+
+
+ANSWERED: weakref.WeakKeyDictionary[User, set[int]] = weakref.WeakKeyDictionary()
+"""Question messages each user already answered: a typed answer leaves its question message as it
+was (its record travels with the next question), so it must not be taken for the next one, in this form or
+a later form that asks a question with the same code."""
 
 
 def question_part(text: str) -> str:
@@ -52,13 +59,14 @@ class Volunteer:
 
     def expect_question(self, timeout: float = 15.0) -> BotMessage:
         """Wait until the bot asks the question that must come next."""
-        prefix = self._prefix()
-        return self.user.wait_for(lambda m: question_part(m.text).startswith(prefix) and not m.edited, timeout=timeout)
+        prefix, answered = self._prefix(), ANSWERED.setdefault(self.user, set())
+        return self.user.wait_for(lambda m: question_part(m.text).startswith(prefix) and not m.edited and m.message_id not in answered,
+                                  timeout=timeout)
 
     def current_question(self) -> BotMessage:
         """The newest message asking the current question, already sent or still to come."""
-        prefix = self._prefix()
-        shown = [m for m in self.user.messages() if question_part(m.text).startswith(prefix) and not m.edited]
+        prefix, answered = self._prefix(), ANSWERED.setdefault(self.user, set())
+        shown = [m for m in self.user.messages() if question_part(m.text).startswith(prefix) and not m.edited and m.message_id not in answered]
         return shown[-1] if shown else self.expect_question()
 
     def _prefix(self) -> str:
@@ -72,6 +80,7 @@ class Volunteer:
         assert isinstance(prompt, Prompt)
         node = prompt.node
         question = self.current_question()
+        ANSWERED.setdefault(self.user, set()).add(question.message_id)
         if value is None:
             self.user.press(self.t(T.SKIP), question)
             outcome = self.engine.skip(self.state, self.today)
@@ -109,7 +118,9 @@ class Volunteer:
     def pick(self, button: str, answers: dict[str, Any]) -> None:
         """Press ``button`` of the current question (a school of the district's list), which answers ``answers``
         (the question and those the pick also fills, in order)."""
-        self.user.press(button, self.current_question())
+        question = self.current_question()
+        ANSWERED.setdefault(self.user, set()).add(question.message_id)
+        self.user.press(button, question)
         first = next(iter(answers.values()))
         if isinstance(self.engine.answer(self.state, first, self.today), NeedsConfirmation):
             warning = self.user.wait_for(lambda m: self.t(T.KEEP_ANYWAY) in m.button_texts())

@@ -12,7 +12,7 @@ from deployment import Deployment, fixture_answers
 from driver import Volunteer
 from sqlalchemy import select
 
-from bot import conflict_review as CR
+from bot.handlers import conflicts as CR
 from cases import conflicts as C
 from core.i18n import translator
 from flows.registry import engine

@@ -27,7 +27,7 @@ from cases.checks import AWAITING_STATUSES, awaiting_count
 from cases.service import DATA_EVENTS, transition
 from reports.early_warning import at_risk
 from reports.recap import build_recap, recap_data
-from reports.summary import CHECKABLE, reconcile
+from reports.summary import CHECKABLE, flagged_ids, reconcile
 from reports.targets import Targets
 from storage.db import Database
 from storage.derived import case_changed
@@ -126,6 +126,8 @@ def assert_recap_equals_raw(db: Database, scope: str, today: dt.date = TODAY) ->
     risks = raw["risks"]
     assert isinstance(risks, list)
     assert data.at_risk_total == len(risks)
+    with db.read() as session:
+        assert flagged_ids(session, scope) == set(risks)  # what the dashboard's case list filters by
     assert [r.case_id for r in build_recap(db, scope, TODAY, "en", targets=TARGETS).at_risk] == risks[:10]
 
 

@@ -199,3 +199,13 @@ def test_the_case_page_shows_referrals_and_assistance_and_their_steps(client: Te
     assert f"#{sent.id} Dinas Sosial" in card and "diterima lembaga" in card
     assert "Bantuan dana personal" in card and "500.000" in card
     assert "Rujukan ke Dinas Sosial: dikirim" in page and "Rujukan ke Dinas Sosial: diterima lembaga" in page  # the history
+
+
+def test_the_overview_shows_the_cases_awaiting_the_kecamatan_check(client: TestClient, dashboard: Dashboard) -> None:
+    from cases import service
+
+    sign_in(client, dashboard.link_for(2001))  # the kabupaten team
+    assert 'data-kpi="awaiting"' not in client.get("/ringkasan").text
+    service.verify(dashboard.db, dashboard.cases["ayu"], dashboard.people.kabupaten_team, True, None)
+    page = client.get("/ringkasan").text
+    assert 'data-kpi="awaiting">1<' in page
