@@ -27,8 +27,8 @@ first message to that chat; "turn" is until the message that ends the turn (the 
 The ATS bot runs with PTB's AIORateLimiter's overall limit raised (Telegram's 30 messages/s would cap it at
 30 / calls per update: that cap is Telegram's, not the bot's): ``bench_bot.py _serve-bot`` is ``ats-bot run``
 with ``bot.app.AIORateLimiter`` swapped for a subclass whose overall_max_rate is 1,000,000/s; it also counts
-the database's transactions (every ``Database.read``/``write`` block, on both databases) and COMMITs that wrote
-(disk syncs) through SQLAlchemy's events, reported per update.
+the database's transactions (every ``Database.read``/``write`` block, on both databases) and COMMITs (disk syncs,
+through SQLAlchemy's events), reported per update.
 
 PostgreSQL comes from TEST_POSTGRES_URL or is started with scripts/pg-test-server.sh; the benchmark creates and
 drops databases of its own on that server. The "other" column says how much of the machine something else
@@ -94,19 +94,22 @@ def serve_bot(argv: list[str]) -> int:
 
     bot.app.AIORateLimiter = RaisedLimiter  # type: ignore[misc]
     counts = {"blocks": 0, "commits": 0}
+    from storage.db import Database
 
-    def block(_connection: Connection, *_: Any) -> None:  # a Database.read/write block ends: its transaction
-        counts["blocks"] += 1
-
-    def commit(connection: Connection) -> None:
-        counts["commits"] += 1
-        if connection.dialect.name != "sqlite":  # on SQLite the blocks sharing this COMMIT are its savepoints
+    def counted(block: Any) -> Any:  # every Database.read/write block: one transaction of the application
+        def opened(self: Database) -> Any:
             counts["blocks"] += 1
+            return block(self)
+
+        return opened
+
+    Database.read = counted(Database.read)  # type: ignore[method-assign]
+    Database.write = counted(Database.write)  # type: ignore[method-assign]
+
+    def commit(_connection: Connection) -> None:  # a COMMIT (on SQLite, one per batch of write blocks)
+        counts["commits"] += 1
 
     event.listen(Engine, "commit", commit)
-    event.listen(Engine, "rollback", block)  # a read block ends with a rollback
-    event.listen(Engine, "release_savepoint", block)  # a SQLite write block sharing a COMMIT (storage.group_commit)
-    event.listen(Engine, "rollback_savepoint", block)
 
     def dump(_signum: int, _frame: object) -> None:
         args.counters.write_text(json.dumps(counts))
