@@ -98,3 +98,6 @@ def test_the_kabupaten_recap_counts_only_what_the_kecamatan_accepted(chat: Chat)
     assert t("Children: {total} (boys {boys}, girls {girls})", total=2, boys=0, girls=0) in text
     committed(chat.db, checks.accept, [bima.id], korwil.person_id)
     assert (recap_data(chat.db, "33.26", TODAY).total, recap_data(chat.db, "33.26", TODAY).awaiting_check) == (3, 0)
+    kabupaten.send("/rekap")  # nothing waits: no such line
+    assert t(RECAP_AWAITING_CHECK, count=0).split(":")[0] not in kabupaten.last(t("Children: {total} (boys {boys}, girls {girls})",
+                                                                                     total=3, boys=0, girls=0)).text
