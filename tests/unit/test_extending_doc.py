@@ -74,3 +74,29 @@ def test_the_report_and_cli_pointers_exist() -> None:
     assert "Adding a command" in ((ROOT / "app" / "commands" / "__init__.py").read_text(encoding="utf-8"))
     instruments_cli = (ROOT / "app" / "commands" / "instruments.py").read_text(encoding="utf-8")
     assert '"show"' in instruments_cli and '"walk"' in instruments_cli
+
+
+def test_the_bot_modules_import_each_other_one_way_only() -> None:
+    """No import circle among the bot's modules (the turn, its handlers, the registry, the dispatcher)."""
+    imports: dict[str, set[str]] = {}
+    for path in (ROOT / "bot").rglob("*.py"):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("bot"):
+                found.add(node.module)
+                found |= {f"{node.module}.{alias.name}" for alias in node.names}
+        imports[module] = found
+    done: set[str] = set()
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        assert module not in path, " → ".join((*path, module))
+        if module in done:
+            return
+        for imported in imports[module] & imports.keys():
+            visit(imported, (*path, module))
+        done.add(module)
+
+    for module in imports:
+        visit(module, ())
+    assert {"bot.turn", "bot.registry", "bot.conversation", "bot.handlers.asking"} <= done
