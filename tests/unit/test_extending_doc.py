@@ -100,3 +100,13 @@ def test_the_bot_modules_import_each_other_one_way_only() -> None:
     for module in imports:
         visit(module, ())
     assert {"bot.turn", "bot.registry", "bot.conversation", "bot.handlers.asking"} <= done
+
+
+def test_handlers_work_in_the_turns_unit_of_work() -> None:
+    assert "turn.uow" in DOC and "after_commit" in DOC
+    services = re.compile(r"\b(?:service|checks|acceptance|C)\.\w+\((?!turn\.uow\b)")
+    for path in (ROOT / "bot" / "handlers").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "unit_of_work(" not in text and "Database.from_url" not in text, path  # no transaction of their own
+        calls = [m.group(0) for m in services.finditer(text)]
+        assert not [c for c in calls if not c.startswith(("C.side_by_side", "service.Case"))], (path, calls)
