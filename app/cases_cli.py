@@ -13,8 +13,9 @@ from core.i18n import translator
 from core.settings import get_settings
 from storage.db import Database
 from storage.models import Case, Region
-from storage.repositories.audit import record
+from storage.repositories.audit import add_entry
 from storage.startup import open_database
+from storage.uow import reading, unit_of_work
 
 
 def _database() -> Database:
@@ -41,15 +42,15 @@ def cmd_cases_show(args: argparse.Namespace) -> int:
     t = translator(args.lang)
     db = _database()
     try:
-        case_id = case_by_reference(db, args.reference)
-        summary = case_summary(db, case_id)
-        record(db, "child.read", "child", summary.child_id, region_code=summary.region_code,
-               detail={"case": summary.reference, "via": "cli"})  # the OS user and host are the actor
+        with unit_of_work(db) as uow:
+            case_id = case_by_reference(uow, args.reference)
+            summary = case_summary(uow, case_id)
+            add_entry(uow.session, "child.read", "child", summary.child_id, region_code=summary.region_code,
+                      detail={"case": summary.reference, "via": "cli"})  # the OS user and host are the actor
+            proposal = proposal_details(uow, case_id) if summary.proposed_by is not None else None
         print("\n".join(summary_lines(t, summary)))
-        if summary.proposed_by is not None:
-            proposal = proposal_details(db, case_id)
-            if proposal.note:
-                print(f"> {proposal.note}")
+        if proposal is not None and proposal.note:
+            print(f"> {proposal.note}")
     except CaseError as error:
         print(error.render(t))
         return 1
@@ -62,8 +63,9 @@ def cmd_cases_history(args: argparse.Namespace) -> int:
     t = translator(args.lang)
     db = _database()
     try:
-        case_id = case_by_reference(db, args.reference)
-        entries = case_history(db, case_id)
+        with reading(db) as uow:
+            case_id = case_by_reference(uow, args.reference)
+            entries = case_history(uow, case_id)
         zone = _zone(db, case_id)
     except CaseError as error:
         print(error.render(t))

@@ -15,7 +15,7 @@ from core.authz import covers
 from core.settings import get_settings
 from storage.models import DataRequest, DataRequestStatus, Region, Role
 from storage.repositories.audit import record
-from storage.repositories.invitations import create_invitation
+from storage.repositories.invitations import add_invitation
 from storage.retention import purge_closed_cases
 from storage.startup import open_database
 from storage.types import utcnow
@@ -43,7 +43,8 @@ def cmd_invite(args: argparse.Namespace) -> int:
     except (TelegramUnreachable, TelegramRefused) as exc:
         print(f"{exc}. No invitation was created.", file=sys.stderr)
         return 1
-    token = create_invitation(db, role, args.region, validity=dt.timedelta(days=args.days), school_id=school.id if school else None)
+    with db.write() as session:
+        token = add_invitation(session, role, args.region, validity=dt.timedelta(days=args.days), school_id=school.id if school else None)
     link = f"https://t.me/{username}?start={token}"
     target = args.qr or settings.files_dir.parent / "invitations" / f"invite-{args.role}-{args.region}.png"
     target.parent.mkdir(parents=True, exist_ok=True)

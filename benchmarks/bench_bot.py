@@ -728,10 +728,10 @@ class Config:
     backend: str = ""
 
 
-async def start_bot(config: Config, env: dict[str, str], workdir: Path, pg: tuple[str, str]) -> Bot:
+async def start_bot(config: Config, env: dict[str, str], workdir: Path, pg: tuple[str, str], first_update_id: int = 1) -> Bot:
     from botapi_standin import StandIn
 
-    standin = await StandIn(TOKEN).start()
+    standin = await StandIn(TOKEN, first_update_id=first_update_id).start()
     bot_env = {**env, "BOT_API_BASE_URL": standin.base_url, "BOT_API_FILE_URL": standin.base_file_url}
     slug = config.name.replace(" ", "_").replace("/", "_").replace("+", "")
     counters = None
@@ -834,7 +834,7 @@ async def bench(args: argparse.Namespace) -> list[Result]:
                     if not drained:  # a backlog would skew the next scenario: start afresh
                         result.note += " (backlog left: bot restarted)"
                         await stop_bot(bot)
-                        bots[i] = await start_bot(bot.config, bot.env, bot.workdir, bot.pg)
+                        bots[i] = await start_bot(bot.config, bot.env, bot.workdir, bot.pg, bot.standin.next_update_id)
                     results.append(result)
                     print(_row(result, None), flush=True)
             for bot in bots:

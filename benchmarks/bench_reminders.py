@@ -42,6 +42,7 @@ import time
 import tracemalloc
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -219,8 +220,8 @@ def seed(url: str, cases: int, rng: random.Random) -> dict[str, int]:
 
 # -- phases (each in a child process) ------------------------------------------------------------------------------
 class NullBot:
-    async def send_message(self, *args: Any, **kwargs: Any) -> None:
-        return None
+    async def send_message(self, *args: Any, **kwargs: Any) -> Any:
+        return SimpleNamespace(message_id=1)
 
 
 def _peak_rss_mb() -> float:

@@ -5,7 +5,7 @@
 An "answer" is what the bot does when a person answers a question: one ``save_state`` transaction that
 replaces the draft's JSON state (growing to ~70 answers, as in Pendataan). 1, 10 and 100 conversations run
 in as many threads against the default engine settings (so 100 conversations share the connection pool,
-as in the bot). The size test submits full synthetic Pendataan responses through ``submit_response``.
+as in the bot). The size test submits full synthetic Pendataan responses through ``cases.opening.submit_form`` (form and case).
 
 PostgreSQL comes from TEST_POSTGRES_URL or is started with scripts/pg-test-server.sh; the benchmark
 creates and drops a database of its own on that server.
@@ -38,6 +38,7 @@ import psycopg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from cases.opening import submit_form
 from storage.crypto import NikCipher
 from storage.db import Database, sqlite_path
 from storage.models import Sex
@@ -45,8 +46,9 @@ from storage.regions import load_regions
 from storage.repositories.children import ChildIdentity
 from storage.repositories.drafts import create_draft, save_state
 from storage.repositories.people import get_or_create_person
-from storage.repositories.responses import Submission, submit_response
+from storage.repositories.responses import Submission
 from storage.schema_state import upgrade
+from storage.uow import unit_of_work
 
 KABUPATEN = "33.26"
 ANSWERS_PER_FORM = 70
@@ -144,9 +146,8 @@ def fill_children(db: Database, person_id: int, desa: list[str], children: int) 
             rw=f"{rng.randint(1, 6):03d}",
         )
         draft = create_draft(db, person_id, "pendataan", 1, state={"answers": answers, "history": list(answers)})
-        submit_response(
-            db,
-            Submission(
+        with unit_of_work(db) as uow:  # the form and the case that follows the child, as the bot stores them
+            submit_form(uow, Submission(
                 "pendataan",
                 1,
                 answers,
@@ -155,9 +156,7 @@ def fill_children(db: Database, person_id: int, desa: list[str], children: int) 
                 draft_id=draft.id,
                 child=identity,
                 location={"lat": -7.0 - rng.random(), "lon": 109.5 + rng.random()},
-                open_case_status="teridentifikasi",
-            ),
-        )
+            ))
 
     with ThreadPoolExecutor(10) as pool:
         list(pool.map(submit, range(children)))

@@ -56,7 +56,7 @@ class User:
 class StandIn:
     """The fake Telegram; every public method must be called on the event loop it was started on."""
 
-    def __init__(self, token: str, *, first_name: str = "ATS Bench", username: str = "ats_bench_bot") -> None:
+    def __init__(self, token: str, *, first_name: str = "ATS Bench", username: str = "ats_bench_bot", first_update_id: int = 1) -> None:
         self.token = token
         bot_id = int(token.split(":")[0])
         self.bot_user = {"id": bot_id, "is_bot": True, "first_name": first_name, "username": username,
@@ -71,7 +71,8 @@ class StandIn:
         self.last_poll = 0.0
         """perf_counter() of the latest getUpdates request: a bot polling now receives updates sent now."""
         self._pending: deque[tuple[int, str]] = deque()
-        self._next_update_id = 1
+        self._next_update_id = first_update_id
+        """Telegram never reuses an update id: a stand-in replacing another for the same bot continues its ids."""
         self._message_ids: dict[int, int] = {}
         self._callback_ids = 0
         self._wake = asyncio.Event()
@@ -95,6 +96,10 @@ class StandIn:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    @property
+    def next_update_id(self) -> int:
+        return self._next_update_id
 
     @property
     def base_url(self) -> str:

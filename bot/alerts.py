@@ -15,9 +15,9 @@ import logging
 from typing import Any
 
 from telegram import Bot
-from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes, Job
 
+from core.outbound import Delivered, send_text
 from reminders.rules import is_open
 from reminders.settings import ReminderSettings, get_reminder_settings
 from reports.early_warning import Alert, due_alerts, mark_alerted
@@ -42,12 +42,9 @@ async def run_pass(bot: Bot, db: Database, settings: ReminderSettings, now: dt.d
     alerts = sendable(await asyncio.to_thread(due_alerts, db, "", today or now.date()), now, settings)
     delivered = 0
     for alert in alerts:
-        try:
-            await bot.send_message(alert.chat_id, alert.text)  # type: ignore[arg-type]
-        except Forbidden:
-            continue  # blocked the bot: the desa team and the kecamatan still hear of the pupil
-        except TelegramError:
-            log.warning(json.dumps({"early_warning": "send failed", "case": alert.case_id}))
+        sent = await send_text(bot, alert.chat_id, alert.text)  # type: ignore[arg-type]
+        if not isinstance(sent, Delivered):  # blocked, refused or lost: the desa team and the kecamatan still hear
+            log.warning(json.dumps({"early_warning": "not delivered", "case": alert.case_id}))
             continue
         await asyncio.to_thread(mark_alerted, db, alert)
         delivered += 1

@@ -14,6 +14,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot.alerts import install as install_alerts
 from bot.conversation import Conversations
+from bot.housekeeping import install as install_housekeeping
 from bot.processor import PerPersonUpdateProcessor
 from bot.registry import COMMANDS
 from bot.router import route
@@ -56,6 +57,7 @@ def build_application(settings: Settings, db: Database) -> Application:
     application.add_handler(TypeHandler(Update, route))
     install_reminders(application, db)  # one repeating sweep job; reminders themselves are database rows
     install_alerts(application, db)  # the early-warning pass (flagged pupils to their pendamping and teams)
+    install_housekeeping(application, db, settings.update_ids_hours)  # handled update ids forgotten after two days
     application.add_error_handler(_log_error)
     return application
 

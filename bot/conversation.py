@@ -1,10 +1,11 @@
 """One turn of a conversation: read the person's saved state, apply one update, say what to send and to save.
 
 Runs in a worker thread (the database is synchronous) and knows nothing of Telegram: :mod:`bot.router` builds
-the :class:`~bot.model.Incoming`, :mod:`bot.sender` performs the replies. The person's live keyboard (the
-"menu": its nonce, what its buttons mean, which message carries it) is saved with the person in the same
-transaction as the answer and the update id, so a crash, a restart or a redelivered update never applies an
-answer twice or loses one that was acknowledged.
+the :class:`~bot.model.Incoming`, :mod:`bot.sender` performs the replies. A turn is one unit of work
+(:mod:`storage.uow`): the update id, the person's live keyboard (the "menu": its nonce, what its buttons mean,
+which message carries it), the answer, a sent form with everything it moves and the audit rows commit in ONE
+transaction before any reply goes out, so a crash, a restart or a redelivered update never applies an answer
+twice or loses one that was acknowledged.
 
 Which handler runs is looked up in the tables of :mod:`bot.registry`; the handlers work on a
 :class:`bot.turn.Turn`.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 
 from bot import render as R
 from bot import texts as T
@@ -23,12 +25,13 @@ from bot.handlers.case_views import CASE_NOTICES, may_act
 from bot.handlers.conflicts import announce_conflict
 from bot.model import Incoming, Kind, TurnResult
 from bot.registry import AFTER_SUBMIT, COMMANDS, DOCUMENT_MENUS, MENUS, NOTICES, PHOTO_MENUS, TEXT_MENUS
-from bot.store import BotStore
+from bot.store import KEEP, BotStore, Context
 from bot.turn import NOTICE_PREFIX, Turn
 from cases.errors import CaseError
 from reminders.actions import Invalid, StartForm, is_reminder_button
 from reminders.actions import describe as describe_reminder_action
 from reminders.actions import handle_button as handle_reminder_button
+from storage.uow import unit_of_work
 
 
 class Conversations:
@@ -39,21 +42,40 @@ class Conversations:
         self.today = today
         self.bot_username = "ats_bot"
         """Set from ``getMe`` at start-up; invitation links point at it."""
+        self._sent: dict[int, tuple[str, int]] = {}
+        """Per person, the live keyboard's nonce and the id of the message that carries it, once sent: written by
+        the person's next turn (no transaction of its own; after a restart the old keyboard simply stays open,
+        its buttons refused by nonce)."""
 
     def process(self, incoming: Incoming) -> TurnResult:
-        context = self.store.load(incoming)
-        if context is None:
-            return TurnResult(duplicate=True, outcome="duplicate")
-        turn = Turn.of(self.store, context, incoming, self.today(), self.bot_username)
-        run(turn)
-        if not self.store.commit(incoming.update_id, context.person.id, turn.changes):
-            return TurnResult(duplicate=True, outcome="duplicate")
+        """One update in ONE transaction: the update id, everything the turn changed, then the commit; the
+        replies in the result are sent after it (work that commits by itself runs after it too)."""
+        with unit_of_work(self.store.db) as uow:
+            store = self.store.joined(uow)
+            context = store.load(incoming)
+            if context is None:
+                return TurnResult(duplicate=True, outcome="duplicate")
+            context, remembered = self._with_sent_message(context)
+            turn = Turn.of(store, uow, context, incoming, self.today(), self.bot_username)
+            run(turn)
+            if remembered and turn.changes.menu is KEEP:
+                turn.changes.menu = context.menu
+            store.save(context.person.id, turn.changes)
+        self._sent.pop(context.person.id, None)
+        for step in turn.after_commit:
+            step(self.store.db)
         turn.result.person_id = context.person.id
         return turn.result
 
     def remember_message(self, person_id: int, nonce: str, message_id: int) -> None:
-        """Note which message carries the live keyboard, so its buttons can be closed later."""
-        self.store.remember_message(person_id, nonce, message_id)
+        """Note which message carries the live keyboard, so its buttons can be closed later (by the next turn)."""
+        self._sent[person_id] = (nonce, message_id)
+
+    def _with_sent_message(self, context: Context) -> tuple[Context, bool]:
+        sent = self._sent.get(context.person.id)
+        if sent is None or not context.menu or context.menu.get("nonce") != sent[0]:
+            return context, False
+        return replace(context, menu={**context.menu, "message_id": sent[1]}), True
 
 
 def run(turn: Turn) -> None:
@@ -115,7 +137,8 @@ def on_button(turn: Turn) -> None:
     try:
         if handler is None:
             raise KeyError(menu["kind"])
-        handler(turn, action, index, menu)
+        with turn.uow.attempt():  # a forged press leaves nothing of what it started
+            handler(turn, action, index, menu)
     except (IndexError, KeyError):  # an index or action no button of ours carries: a forged press
         turn.refuse_forged_press()
         return

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.conversation import Conversations
@@ -102,14 +102,12 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     outcome = result.outcome
     if not result.duplicate:
         query_id = update.callback_query.id if update.callback_query else None
-        try:
-            live_id = await deliver(context.bot, incoming.chat_id, result, query_id)
-        except Forbidden:  # the person blocked the bot: their coordinator will be told by the reminders
+        delivery = await deliver(context.bot, incoming.chat_id, result, query_id)
+        if delivery.blocked:  # the person blocked the bot: their coordinator will be told by the reminders
             outcome = "blocked"
-            live_id = None
             await asyncio.to_thread(conversations.store.mark_unreachable, [incoming.chat_id])
-        if live_id is not None and result.nonce and result.person_id is not None:
-            await asyncio.to_thread(conversations.remember_message, result.person_id, result.nonce, live_id)
+        elif delivery.live_id is not None and result.nonce and result.person_id is not None:
+            conversations.remember_message(result.person_id, result.nonce, delivery.live_id)  # written by the next turn
         refused = await notify(context.bot, result.notifications)
         if refused:
             await asyncio.to_thread(conversations.store.mark_unreachable, refused)

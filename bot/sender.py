@@ -2,45 +2,47 @@
 
 Telegram refuses a text over 4,096 characters, a caption over 1,024 and a callback notice over 200 (counted in
 UTF-16 code units), so every text is fitted here: long messages are split at line breaks, edits and notices
-shortened. A reply Telegram still refuses is logged and skipped: the next one (usually the next question) goes
-out anyway, so a failed send never stalls a conversation.
+shortened. Each call goes through :mod:`core.outbound` (shared with the reminder sweep): a reply Telegram still
+refuses is logged and skipped, the next one (usually the next question) goes out anyway, so a failed send never
+stalls a conversation.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from functools import partial
 
-from telegram import (
-    Bot,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-)
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram import Bot, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from telegram.error import BadRequest
 
-from bot.limits import CAPTION_LIMIT, NOTICE_LIMIT, TEXT_LIMIT, shorten, split
 from bot.model import Reply, TurnResult
+from core.limits import CAPTION_LIMIT, NOTICE_LIMIT, TEXT_LIMIT, shorten, split
+from core.outbound import Blocked, Delivered, Failed, Markup, attempt, inline_keyboard, post_text
 
 log = logging.getLogger(__name__)
-ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
 
-def markup(reply: Reply) -> ReplyMarkup:
+def markup(reply: Reply) -> Markup:
     if reply.reply_keyboard == []:
         return ReplyKeyboardRemove()
     if reply.reply_keyboard:
         rows = [[KeyboardButton(b.text, request_location=b.request_location) for b in row] for row in reply.reply_keyboard]
         return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
-    if reply.buttons:
-        return InlineKeyboardMarkup([[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in reply.buttons])
-    return None
+    return inline_keyboard([[(b.text, b.data or "") for b in row] for row in reply.buttons])
 
 
-async def deliver(bot: Bot, chat_id: int, result: TurnResult, callback_query_id: str | None) -> int | None:
-    """Send and edit as the turn says; returns the id of the message carrying the live keyboard."""
+@dataclass(frozen=True)
+class Delivery:
+    live_id: int | None = None
+    """The id of the message carrying the live keyboard."""
+    blocked: bool = False
+    """The person blocked the bot (or left): the replies after that were not sent."""
+
+
+async def deliver(bot: Bot, chat_id: int, result: TurnResult, callback_query_id: str | None) -> Delivery:
+    """Send and edit as the turn says, each reply through :mod:`core.outbound`: a reply refused for a reason of
+    its own is skipped and the next one (usually the next question) still goes out."""
     if callback_query_id is not None:
         notice = shorten(result.callback_notice, NOTICE_LIMIT) if result.callback_notice else None
         try:
@@ -54,35 +56,22 @@ async def deliver(bot: Bot, chat_id: int, result: TurnResult, callback_query_id:
             pass
     live_id = None
     for reply in result.replies:
-        try:
-            message_id = await _send_one(bot, chat_id, reply)
-        except Forbidden:
-            raise
-        except TelegramError as exc:  # refused for a reason of its own: the following replies still go out
-            log.warning("reply not delivered (%s: %s)", type(exc).__name__, exc.message)
-            if reply.without_preface is None:
-                continue
-            try:  # the question without the answer's record above it
-                message_id = await _send_one(bot, chat_id, replace(reply, text=reply.without_preface, without_preface=None))
-            except Forbidden:
-                raise
-            except TelegramError:
-                continue
-        if reply.live:
-            live_id = message_id
-    return live_id
+        outcome = await attempt(partial(_send_one, bot, chat_id, reply))
+        if isinstance(outcome, Failed) and reply.without_preface is not None:  # the question without the answer's record above it
+            outcome = await attempt(partial(_send_one, bot, chat_id, replace(reply, text=reply.without_preface, without_preface=None)))
+        if isinstance(outcome, Blocked):
+            return Delivery(live_id, blocked=True)
+        if isinstance(outcome, Delivered) and reply.live:
+            live_id = outcome.message_id
+    return Delivery(live_id)
 
 
 async def notify(bot: Bot, notifications: list[tuple[int, Reply]]) -> list[int]:
-    """Deliver messages to other people; returns the chats that refused (blocked the bot)."""
+    """Deliver messages to other people; returns the chats that cannot be reached (blocked the bot, gone)."""
     refused = []
     for chat_id, reply in notifications:
-        try:
-            await _send_one(bot, chat_id, reply)
-        except Forbidden:
+        if isinstance(await attempt(partial(_send_one, bot, chat_id, reply)), Blocked):
             refused.append(chat_id)
-        except TelegramError as exc:
-            log.warning("notification not delivered (%s: %s)", type(exc).__name__, exc.message)
     return refused
 
 
@@ -97,18 +86,10 @@ async def _send_one(bot: Bot, chat_id: int, reply: Reply) -> int:
             return edited.message_id if not isinstance(edited, bool) else reply.edit_message_id
         except BadRequest as exc:  # "message is not modified" or too old: send it anew instead
             log.info("edit failed (%s), sending instead", exc.message)
-    return await _send_text(bot, chat_id, reply.text, reply_markup)
+    return await post_text(bot, chat_id, reply.text, reply_markup)
 
 
-async def _send_text(bot: Bot, chat_id: int, text: str, reply_markup: ReplyMarkup) -> int:
-    """``text`` in as many messages as it needs; the buttons go with the last one."""
-    *first, last = split(text, TEXT_LIMIT)
-    for piece in first:
-        await bot.send_message(chat_id, piece)
-    return (await bot.send_message(chat_id, last, reply_markup=reply_markup)).message_id
-
-
-async def _send_file(bot: Bot, chat_id: int, reply: Reply, reply_markup: ReplyMarkup) -> int:
+async def _send_file(bot: Bot, chat_id: int, reply: Reply, reply_markup: Markup) -> int:
     """A photo or a document with its text as the caption, or, when the text is longer than a caption may be,
     the file alone followed by the text (with the buttons)."""
     fits = len(split(reply.text, CAPTION_LIMIT)) == 1
@@ -122,4 +103,4 @@ async def _send_file(bot: Bot, chat_id: int, reply: Reply, reply_markup: ReplyMa
         sent = await bot.send_document(chat_id, content, filename=filename, caption=caption, reply_markup=file_markup)
     if fits:
         return sent.message_id
-    return await _send_text(bot, chat_id, reply.text, reply_markup)
+    return await post_text(bot, chat_id, reply.text, reply_markup)

@@ -1,8 +1,9 @@
-"""What the conversation reads and writes, over :mod:`storage`: one short transaction per turn.
+"""What the conversation reads and writes, over :mod:`storage`: one transaction per turn.
 
-The turn's changes (the draft's new state, the live keyboard, the active draft, the language) are written
-together with the update id in :meth:`BotStore.commit`, so a redelivered update finds its id and changes
-nothing, and a crash before the commit leaves the person exactly where the last reply said.
+A turn works on a store :meth:`BotStore.joined` to its unit of work: the update id is claimed first, and it
+commits together with everything the turn changed (the draft's new state, the live keyboard, the active draft,
+the language, a submitted form and what it moved), so a redelivered update finds its id and changes nothing,
+and a crash before the commit leaves the person exactly where the last reply said.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from bot.texts import NO_REGION
 from cases.relations import followed as followed_by
 from cases.relations import relations as relations_of
 from flows.engine import Engine, State
-from flows.loader import bound
-from flows.roles import required_roles
 from storage.db import Database
 from storage.derived import pendamping_changed
 from storage.models import (
@@ -43,15 +42,15 @@ from storage.models import (
 from storage.repositories.audit import record
 from storage.repositories.children import ChildIdentity
 from storage.repositories.drafts import cancel_draft, create_draft, list_drafts
-from storage.repositories.invitations import Redeemed, children_of_parent, create_invitation, redeem_invitation
+from storage.repositories.invitations import Redeemed, add_invitation, children_of_parent, redeem_invitation
 from storage.repositories.people import get_or_create_person
-from storage.repositories.responses import Submission, SubmitResult, submit_response
+from storage.repositories.responses import Submission
 from storage.repositories.sql import insert_if_absent
 from storage.types import utcnow
+from storage.uow import UnitOfWork
 
 KEEP: Any = object()
 """A change that was not made this turn."""
-RECORDING_FORMS = ("pendataan", "rekonfirmasi")
 
 
 class SubmitRefused(Exception):
@@ -105,7 +104,7 @@ def _draft_view(row: InstrumentSession) -> DraftView:
 
 
 class BotStore:
-    """The bot's reads and writes; every method is one transaction."""
+    """The bot's reads and writes; joined to a turn's unit of work, they all go through its one transaction."""
 
     def __init__(self, db: Database, bot_id: int = 0, default_language: str = "id") -> None:
         self.db = db
@@ -113,13 +112,16 @@ class BotStore:
         """Update ids are per bot: two bots may share a database."""
         self.default_language = Language(default_language)
 
-    def load(self, incoming: Incoming) -> Context | None:
-        """The person's saved state for this update, or None when the update was handled already.
+    def joined(self, uow: UnitOfWork) -> BotStore:
+        """This store inside a unit of work: every read and write of the turn goes through its one transaction."""
+        return BotStore(uow.database, self.bot_id, self.default_language.value)
 
-        For a known person whose chat and name are unchanged (nearly every update) this is one read
-        transaction; only a new person or a changed chat id or name takes a write turn."""
-        with self.db.read() as session:
-            if session.get(ProcessedUpdate, (self.bot_id, incoming.update_id)) is not None:
+    def load(self, incoming: Incoming) -> Context | None:
+        """Claim the update and read the person's saved state, or None when the update was handled already
+        (nothing is written then). Call it first in the turn's unit of work: the claim commits with the turn."""
+        with self.db.write() as session:
+            row = {"bot_id": self.bot_id, "update_id": incoming.update_id, "processed_at": utcnow()}
+            if not insert_if_absent(session, ProcessedUpdate, row, ["bot_id", "update_id"]):
                 return None
             person = session.scalars(select(Person).where(Person.telegram_user_id == incoming.user_id)).one_or_none()
             if person is not None and person.telegram_chat_id == incoming.chat_id and person.display_name == (incoming.name or person.display_name):
@@ -140,12 +142,10 @@ class BotStore:
         view = PersonView(person.id, person.display_name, person.language.value, person.role.value, person.region_code)
         return Context(view, draft, person.menu)
 
-    def commit(self, update_id: int, person_id: int, changes: Changes) -> bool:
-        """Write the turn; False (and nothing written) when this update was already processed."""
+    def save(self, person_id: int, changes: Changes) -> None:
+        """Write what the turn changed in the person's conversation (the draft, the live keyboard, the active
+        draft, the language)."""
         with self.db.write() as session:
-            row = {"bot_id": self.bot_id, "update_id": update_id, "processed_at": utcnow()}
-            if not insert_if_absent(session, ProcessedUpdate, row, ["bot_id", "update_id"]):
-                return False
             if changes.draft is not None:
                 d = changes.draft
                 done = session.execute(
@@ -165,13 +165,6 @@ class BotStore:
             if values:
                 values["updated_at"] = utcnow()
                 session.execute(update(Person).where(Person.id == person_id).values(**values))
-        return True
-
-    def remember_message(self, person_id: int, nonce: str, message_id: int) -> None:
-        with self.db.write() as session:
-            person = session.get(Person, person_id)
-            if person is not None and person.menu and person.menu.get("nonce") == nonce:
-                person.menu = {**person.menu, "message_id": message_id}
 
     # -- people, roles and personal data (issue 6) -----------------------------------------------------------
     def redeem(self, token: str, person_id: int) -> Redeemed:
@@ -179,7 +172,8 @@ class BotStore:
         return redeem_invitation(self.db, token, person_id)
 
     def invite(self, actor_id: int, role: Role, region: str, days: int, school_id: int | None = None) -> str:
-        return create_invitation(self.db, role, region, created_by=actor_id, validity=dt.timedelta(days=days), school_id=school_id)
+        with self.db.write() as session:
+            return add_invitation(session, role, region, created_by=actor_id, validity=dt.timedelta(days=days), school_id=school_id)
 
     def region_name(self, code: str | None) -> str:
         if not code:
@@ -377,15 +371,15 @@ class BotStore:
     def cancel(self, draft_id: int) -> None:
         cancel_draft(self.db, draft_id)
 
-    def submit(self, person: PersonView, draft: DraftView, engine: Engine, state: State, today: dt.date) -> SubmitResult:
-        """Store a finished form; the result carries its reference number (``ATS-3326-000142``)."""
+    def submission(self, person: PersonView, draft: DraftView, engine: Engine, state: State) -> Submission:
+        """A finished form as storage takes it (``cases.opening.submit_form`` stores it)."""
         subject = engine.compiled.instrument.subject
         answers = dict(state.answers)
         answered = [answers.get(ref) for ref in (subject.desa, subject.kecamatan) if ref]
         region = self._region_for(person, answered, draft.case_id)
         if region is None:
             raise SubmitRefused(NO_REGION)
-        return submit_response(self.db, Submission(
+        return Submission(
             instrument=draft.instrument,
             instrument_version=draft.instrument_version,
             answers=answers,
@@ -394,11 +388,7 @@ class BotStore:
             draft_id=draft.id,
             child=_child_identity(engine, answers, region),
             location=next((v for v in answers.values() if isinstance(v, dict) and "latitude" in v), None),
-            # A child found by a data collection is followed by a case: the child's existing case when the same
-            # NIK, or the same name, birth date and kecamatan, is already known (no second case), else a new one.
-            open_case_status="recorded" if draft.instrument in RECORDING_FORMS and draft.case_id is None else None,
-            case_category=_category(draft.instrument, answers),
-        ))
+        )
 
     def _region_for(self, person: PersonView, answered: list[Any], case_id: int | None) -> str | None:
         """Where a form belongs: the child's case, else the desa (or kecamatan) the form gives, else the
@@ -409,14 +399,6 @@ class BotStore:
                 if isinstance(code, str) and session.scalar(select(Region.code).where(Region.code == code)):
                     return code
         return None
-
-
-def _category(instrument: str, answers: dict[str, Any]) -> str | None:
-    """The ATS category a form about an out-of-school child gives its case; other forms give none."""
-    if "category" not in required_roles(instrument):
-        return None
-    value = answers.get(bound(instrument, "category"))
-    return None if value is None else str(value)
 
 
 def _child_identity(engine: Engine, answers: dict[str, Any], region: str) -> ChildIdentity | None:

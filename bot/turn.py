@@ -24,6 +24,7 @@ from flows.registry import engine as engine_for
 from storage.db import Database
 from storage.models import Role
 from storage.repositories.responses import SubmitResult
+from storage.uow import UnitOfWork
 
 NOTICE_PREFIX = "a."
 """Callback data of a notice button (a one-off token bound to its recipient), apart from live keyboards."""
@@ -49,6 +50,9 @@ class Turn:
     """The work of one update for one person."""
 
     store: BotStore
+    """Joined to :attr:`uow`: every read and write of the turn goes through its one transaction."""
+    uow: UnitOfWork
+    """The turn's unit of work: the case services take it (``service.verify(turn.uow, ...)``)."""
     incoming: Incoming
     person: PersonView
     draft: DraftView | None
@@ -66,16 +70,20 @@ class Turn:
     or why it was refused, so they travel with the next question instead of costing a message of their own."""
     folded: bool = False
     """Whether a preface went out with a later message this turn."""
+    after_commit: list[Callable[[Database], None]] = field(default_factory=list)
+    """Work that commits by itself (a file import, published in short transactions): run after the turn's
+    commit, in the worker thread, with the database itself; it may add replies."""
 
     def __post_init__(self) -> None:
         self.t = translator(self.person.language)
 
     @classmethod
-    def of(cls, store: BotStore, context: Context, incoming: Incoming, today: dt.date, bot_username: str) -> Turn:
-        return cls(store, incoming, context.person, context.draft, context.menu, today, bot_username)
+    def of(cls, store: BotStore, uow: UnitOfWork, context: Context, incoming: Incoming, today: dt.date, bot_username: str) -> Turn:
+        return cls(store, uow, incoming, context.person, context.draft, context.menu, today, bot_username)
 
     @property
     def db(self) -> Database:
+        """The unit of work as a database, for repositories written as one transaction each: they join it."""
         return self.store.db
 
     @property

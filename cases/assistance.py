@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from cases import lifecycle
 from cases import messages as m
-from cases.catalogue import entries
+from cases.catalogue import entries, named
 from cases.errors import InvalidInput
 from cases.programme_steps import check_move, inside, locked_case, note_text, record_step
 from storage.models import Assistance, Case, Child, Enrolment, Region, Role, School, SchoolChoice
@@ -93,15 +93,9 @@ def programmes(region_code: str | None) -> list[Programme]:
 
 
 def find_programme(region_code: str | None, text: str | None) -> Programme:
-    known = programmes(region_code)
-    wanted = " ".join((text or "").split()).lower()
-    listing = ", ".join(p.code for p in known)
-    if not wanted:
-        raise InvalidInput(m.ASSISTANCE_NO_PROGRAMME, {"programmes": listing})
-    for programme in known:
-        if wanted in (programme.code, programme.name.lower()):
-            return programme
-    raise InvalidInput(m.ASSISTANCE_UNKNOWN_PROGRAMME, {"programme": (text or "").strip()[:40], "programmes": listing})
+    """The programme named by its code or its name (letter case and spaces forgiven); refused when not listed."""
+    code = named(SUBJECT, region_code, text, m.ASSISTANCE_NO_PROGRAMME, m.ASSISTANCE_UNKNOWN_PROGRAMME, "programme", "programmes")
+    return next(p for p in programmes(region_code) if p.code == code)
 
 
 def parse_amount(text: str) -> int:

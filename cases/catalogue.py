@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from cases.errors import InvalidInput
 from storage.regions import kabupaten_of
 
 DATA = Path(__file__).parent / "data"
@@ -64,3 +65,18 @@ def entries(subject: str, region_code: str | None) -> dict[str, dict[str, Any]]:
 def name_of(subject: str, region_code: str | None, code: str) -> str:
     """An agency's or programme's name as the kabupaten writes it; its code when it left the list since."""
     return str(entries(subject, region_code).get(code, {}).get("name") or code)
+
+
+def named(subject: str, region_code: str | None, text: str | None, missing: str, unknown: str, noun: str, plural: str) -> str:
+    """The code of the entry ``text`` names: its code or its name, letter case and spaces forgiven. Refused with the
+    message ``missing`` when nothing was typed and ``unknown`` when it names none of the kabupaten's list; both
+    list the codes under ``{plural}``, ``unknown`` says what was typed under ``{noun}``."""
+    known = entries(subject, region_code)
+    wanted = " ".join((text or "").split()).lower()
+    listing = ", ".join(known)
+    if not wanted:
+        raise InvalidInput(missing, {plural: listing})
+    for code, entry in known.items():
+        if wanted in (code, str(entry["name"]).lower()):
+            return code
+    raise InvalidInput(unknown, {noun: (text or "").strip()[:40], plural: listing})

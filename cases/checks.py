@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from cases import lifecycle
 from cases.service import Moved, transition
 from flows.values import age_on
-from storage.db import Database
 from storage.models import Case, CaseEvent, Child, Region
+from storage.uow import UnitOfWork, atomic
 
 AWAITING_STATUSES = tuple(s for s in lifecycle.STATES if "accept_check" in lifecycle.allowed_events(s))
 
@@ -46,29 +46,29 @@ def _awaiting(scope: str | None) -> ColumnElement[bool]:
     return waiting if scope is None else waiting & (Case.region_code.like(scope + ".%") | (Case.region_code == scope))
 
 
-def awaiting_count(db: Database, scope: str) -> int:
+def awaiting_count(uow: UnitOfWork, scope: str) -> int:
     """How many verified cases in ``scope`` still wait for the kecamatan's check (for the recap)."""
-    with db.read() as session:
-        return int(session.scalar(select(func.count()).select_from(Case).where(_awaiting(scope))) or 0)
+    session = uow.session
+    return int(session.scalar(select(func.count()).select_from(Case).where(_awaiting(scope))) or 0)
 
 
-def desa_awaiting(db: Database, kecamatan: str) -> list[tuple[str, str, int]]:
+def desa_awaiting(uow: UnitOfWork, kecamatan: str) -> list[tuple[str, str, int]]:
     """``(desa code, desa name, cases waiting)`` in a kecamatan, by name."""
-    with db.read() as session:
-        rows = session.execute(select(Case.region_code, func.count()).where(_awaiting(kecamatan)).group_by(Case.region_code)).all()
-        names = dict(session.execute(select(Region.code, Region.name).where(Region.code.in_([r[0] for r in rows]))).all())
+    session = uow.session
+    rows = session.execute(select(Case.region_code, func.count()).where(_awaiting(kecamatan)).group_by(Case.region_code)).all()
+    names = dict(session.execute(select(Region.code, Region.name).where(Region.code.in_([r[0] for r in rows]))).all())
     return sorted(((code, names.get(code, code), count) for code, count in rows), key=lambda r: r[1])
 
 
-def review_list(db: Database, desa: str, today: dt.date) -> list[CheckItem]:
+def review_list(uow: UnitOfWork, desa: str, today: dt.date) -> list[CheckItem]:
     """The desa's cases waiting for the check, with their problems: no birth date, no address, no NIK, a
     likely duplicate (same name and birth date twice in the list), an age outside 7–18."""
-    with db.read() as session:
-        rows = session.execute(
-            select(Case.id, Case.reference, Child.name, Child.name_normalized, Child.birth_date, Child.address, Child.nik_hash)
-            .join(Child, Child.id == Case.child_id).where(_awaiting(desa), Case.region_code == desa).order_by(Case.id)
-        ).all()
-        name = _region_name(session, desa)
+    session = uow.session
+    rows = session.execute(
+        select(Case.id, Case.reference, Child.name, Child.name_normalized, Child.birth_date, Child.address, Child.nik_hash)
+        .join(Child, Child.id == Case.child_id).where(_awaiting(desa), Case.region_code == desa).order_by(Case.id)
+    ).all()
+    name = _region_name(session, desa)
     twins = Counter((r.name_normalized, r.birth_date) for r in rows)
     items = []
     for r in rows:
@@ -81,16 +81,17 @@ def review_list(db: Database, desa: str, today: dt.date) -> list[CheckItem]:
     return items
 
 
-def accept(db: Database, case_ids: list[int], actor_id: int, note: str | None = None) -> list[Moved]:
+@atomic
+def accept(uow: UnitOfWork, case_ids: list[int], actor_id: int, note: str | None = None) -> list[Moved]:
     """The kecamatan accepts those of these cases that still wait; they now count at kabupaten level."""
-    with db.read() as session:
-        waiting = list(session.scalars(select(Case.id).where(Case.id.in_(case_ids), _awaiting(None)).order_by(Case.id)))
-    return [transition(db, case_id, "accept_check", actor_id, note) for case_id in waiting]
+    session = uow.session
+    waiting = list(session.scalars(select(Case.id).where(Case.id.in_(case_ids), _awaiting(None)).order_by(Case.id)))
+    return [transition(uow, case_id, "accept_check", actor_id, note) for case_id in waiting]
 
 
-def return_to_desa(db: Database, case_id: int, actor_id: int, note: str) -> Moved:
+def return_to_desa(uow: UnitOfWork, case_id: int, actor_id: int, note: str) -> Moved:
     """The kecamatan returns a case to the desa team with a note (required): it goes back to ``recorded``."""
-    return transition(db, case_id, "return_check", actor_id, note)
+    return transition(uow, case_id, "return_check", actor_id, note)
 
 
 def _region_name(session: Session, code: str) -> str:

@@ -19,11 +19,11 @@ from core.authz import Action, Actor, allowed
 from core.presenting import mask_nik
 from flows.messages import N_
 from storage.crypto import NikCipher, NikDecryptionError
-from storage.db import Database
 from storage.derived import cases_changed
 from storage.models import Case, Child, Consent, IdentityConflict, Invitation, Person, Region, Response, Role
-from storage.repositories.audit import add_entry, record
+from storage.repositories.audit import add_entry
 from storage.types import utcnow
+from storage.uow import UnitOfWork
 
 DECISIONS = ("merge", "apart", "fix_nik")
 
@@ -78,27 +78,27 @@ class ConflictView:
     """None once merged (the held record was folded into the existing one)."""
 
 
-def open_conflicts(db: Database, region_scope: str = "", status: str | None = "open") -> list[ConflictView]:
+def open_conflicts(uow: UnitOfWork, region_scope: str = "", status: str | None = "open") -> list[ConflictView]:
     """Conflicts in a region (a code prefix; "" is everywhere), oldest first."""
-    with db.read() as session:
-        statement = select(IdentityConflict).order_by(IdentityConflict.id)
-        if region_scope:
-            statement = statement.where((IdentityConflict.region_code == region_scope)
-                                        | IdentityConflict.region_code.startswith(region_scope + "."))
-        if status:
-            statement = statement.where(IdentityConflict.status == status)
-        return [_view(session, db.cipher, c) for c in session.scalars(statement)]
+    session = uow.session
+    statement = select(IdentityConflict).order_by(IdentityConflict.id)
+    if region_scope:
+        statement = statement.where((IdentityConflict.region_code == region_scope)
+                                    | IdentityConflict.region_code.startswith(region_scope + "."))
+    if status:
+        statement = statement.where(IdentityConflict.status == status)
+    return [_view(session, uow.cipher, c) for c in session.scalars(statement)]
 
 
-def conflict_view(db: Database, conflict_id: int) -> ConflictView:
-    with db.read() as session:
-        conflict = session.get(IdentityConflict, conflict_id)
-        if conflict is None:
-            raise ConflictError(NOT_FOUND, number=conflict_id)
-        return _view(session, db.cipher, conflict)
+def conflict_view(uow: UnitOfWork, conflict_id: int) -> ConflictView:
+    session = uow.session
+    conflict = session.get(IdentityConflict, conflict_id)
+    if conflict is None:
+        raise ConflictError(NOT_FOUND, number=conflict_id)
+    return _view(session, uow.cipher, conflict)
 
 
-def decide(db: Database, conflict_id: int, decision: str, actor_id: int | None, nik: str | None = None,
+def decide(uow: UnitOfWork, conflict_id: int, decision: str, actor_id: int | None, nik: str | None = None,
            actor_detail: dict[str, Any] | None = None) -> ConflictView:
     """Merge the held record into the existing one, keep them apart, or give the held record its own NIK.
 
@@ -106,16 +106,15 @@ def decide(db: Database, conflict_id: int, decision: str, actor_id: int | None, 
     whose area covers the conflict. Raises :class:`ConflictError`; nothing changes then."""
     if decision not in DECISIONS:
         raise ValueError(f"unknown decision {decision!r}")
+    session = uow.session
     if actor_id is not None:
-        with db.read() as session:
-            region = session.scalar(select(IdentityConflict.region_code).where(IdentityConflict.id == conflict_id))
-            refused = region is not None and not may_decide(session, actor_id, region)
-            region_name = _region_name(session, region) if region else ""
-        if refused:
-            record(db, "identity.denied", "conflict", conflict_id, actor_id=actor_id, region_code=region,
-                   detail={"decision": decision})
-            raise ConflictError(NOT_ALLOWED, region=region_name)
-    with db.write() as session:
+        region = session.scalar(select(IdentityConflict.region_code).where(IdentityConflict.id == conflict_id))
+        if region is not None and not may_decide(session, actor_id, region):
+            # Kept when the caller commits the unit of work after the refusal (the bot's turn does).
+            add_entry(session, "identity.denied", "conflict", conflict_id, actor_id=actor_id, region_code=region,
+                      detail={"decision": decision})
+            raise ConflictError(NOT_ALLOWED, region=_region_name(session, region))
+    with uow.attempt():
         conflict = session.get(IdentityConflict, conflict_id)
         if conflict is None or conflict.status != "open":
             raise ConflictError(NOT_FOUND, number=conflict_id)
@@ -131,7 +130,7 @@ def decide(db: Database, conflict_id: int, decision: str, actor_id: int | None, 
         elif decision == "fix_nik":
             if held is None:
                 raise ConflictError(NOT_FOUND, number=conflict_id)
-            _fix_nik(session, db.cipher, conflict, held, nik or "")
+            _fix_nik(session, uow.cipher, conflict, held, nik or "")
             conflict.status = "nik_fixed"
         else:
             conflict.status = "kept_apart"
@@ -139,7 +138,7 @@ def decide(db: Database, conflict_id: int, decision: str, actor_id: int | None, 
         add_entry(session, f"identity.{decision}", "conflict", conflict.id, actor_id=actor_id,
                   region_code=conflict.region_code, detail=detail)
         session.flush()
-        return _view(session, db.cipher, conflict)
+    return _view(session, uow.cipher, conflict)
 
 
 def may_decide(session: Session, person_id: int, region_code: str) -> bool:
@@ -147,18 +146,18 @@ def may_decide(session: Session, person_id: int, region_code: str) -> bool:
     return person is not None and allowed(Actor(person.id, person.role, person.region_code), Action.VERIFY, region_code)
 
 
-def reviewers(db: Database, region_code: str) -> list[tuple[int, int | None, str]]:
+def reviewers(uow: UnitOfWork, region_code: str) -> list[tuple[int, int | None, str]]:
     """(person id, chat id, language) of the desa team of the held record's desa and the kecamatan team above it."""
-    with db.read() as session:
-        codes = [region_code]
-        parent = session.scalar(select(Region.parent_code).where(Region.code == region_code))
-        if parent:
-            codes.append(parent)
-        rows = session.execute(
-            select(Person.id, Person.telegram_chat_id, Person.language)
-            .where(Person.role.in_((Role.TIM_DESA, Role.TIM_KECAMATAN)), Person.region_code.in_(codes))
-            .order_by(Person.id)
-        ).all()
+    session = uow.session
+    codes = [region_code]
+    parent = session.scalar(select(Region.parent_code).where(Region.code == region_code))
+    if parent:
+        codes.append(parent)
+    rows = session.execute(
+        select(Person.id, Person.telegram_chat_id, Person.language)
+        .where(Person.role.in_((Role.TIM_DESA, Role.TIM_KECAMATAN)), Person.region_code.in_(codes))
+        .order_by(Person.id)
+    ).all()
     return [(pid, chat, getattr(language, "value", language)) for pid, chat, language in rows]
 
 

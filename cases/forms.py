@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from cases import messages as m
 from cases.errors import InvalidInput
+from flows.loader import bound
 from flows.registry import engine as instrument_engine
-from flows.roles import check_read
 from storage.models import Response
 
 
@@ -74,12 +74,10 @@ class FormReader:
 
     def __init__(self, response: Response) -> None:
         self.response = response
-        self.instrument = instrument_engine(response.instrument, response.instrument_version).compiled.instrument
 
     def qid(self, role: str) -> str:
         """The question id bound to ``role`` in this form."""
-        check_read(self.response.instrument, role)
-        return self.instrument.bound(role)
+        return bound(self.response.instrument, role, self.response.instrument_version)
 
     def raw(self, role: str) -> Any:
         return self.response.answers.get(self.qid(role))

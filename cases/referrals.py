@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from cases import lifecycle
 from cases import messages as m
-from cases.catalogue import entries
+from cases.catalogue import entries, named
 from cases.errors import InvalidInput
 from cases.programme_steps import check_move, inside, locked_case, note_text, record_step
 from flows.values import parse_date
@@ -73,15 +73,8 @@ def agencies(region_code: str | None) -> list[Agency]:
 
 def find_agency(region_code: str | None, text: str | None) -> Agency:
     """The agency named by its code or its name (letter case and spaces forgiven); refused when not listed."""
-    known = agencies(region_code)
-    wanted = " ".join((text or "").split()).lower()
-    listing = ", ".join(a.code for a in known)
-    if not wanted:
-        raise InvalidInput(m.REFERRAL_NO_AGENCY, {"agencies": listing})
-    for agency in known:
-        if wanted in (agency.code, agency.name.lower()):
-            return agency
-    raise InvalidInput(m.REFERRAL_UNKNOWN_AGENCY, {"agency": (text or "").strip()[:40], "agencies": listing})
+    code = named(SUBJECT, region_code, text, m.REFERRAL_NO_AGENCY, m.REFERRAL_UNKNOWN_AGENCY, "agency", "agencies")
+    return next(a for a in agencies(region_code) if a.code == code)
 
 
 def due_date(text: str | None, today: dt.date) -> dt.date:

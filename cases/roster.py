@@ -19,11 +19,11 @@ from sqlalchemy import select
 from cases import lifecycle
 from cases.forms import load_form
 from flows.registry import engine as instrument_engine
-from storage.db import Database
 from storage.models import Case, CaseEvent, Child, Sex
 from storage.repositories.audit import add_entry
 from storage.repositories.cases import add_case
 from storage.repositories.children import ChildIdentity, find_or_create_child
+from storage.uow import UnitOfWork, atomic
 
 ROSTER_INSTRUMENTS = ("rumah-tangga",)
 JOIN_EVENT = "add_source"
@@ -41,39 +41,40 @@ class RosterCase:
     """True when the roster opened the case; False when the child was already followed."""
 
 
-def cases_from_roster(db: Database, response_id: int, actor_id: int | None) -> list[RosterCase]:
+@atomic
+def cases_from_roster(uow: UnitOfWork, response_id: int, actor_id: int | None) -> list[RosterCase]:
     """Open (or join) a case for each out-of-school member of a submitted household roster."""
-    with db.write() as session:
-        response = load_form(session, response_id, ROSTER_INSTRUMENTS)
-        engine = instrument_engine(response.instrument, response.instrument_version)
-        subject = engine.compiled.instrument.subject
-        nodes = engine.layout.nodes
-        group = nodes[subject.name].group if subject.name else None
-        if not subject.name or not subject.category or group is None:
-            return []
-        answers = response.answers
-        listed = answers.get(group)
-        members: list[dict[str, Any]] = listed if isinstance(listed, list) else []
-        done = {e.case_id for e in session.scalars(select(CaseEvent).where(CaseEvent.response_id == response.id))}
-        found: list[RosterCase] = []
-        for member in members:
-            category = subject.category_codes.get(str(member.get(subject.category)))
-            name = member.get(subject.name)
-            if category is None or not isinstance(name, str) or not name.strip():
-                continue
-            identity = ChildIdentity(
-                name=name,
-                region_code=response.region_code,
-                nik=_text(member, subject.nik),
-                sex=_sex(engine, member, subject.sex),
-                birth_date=_date(member, subject.birth_date),
-                address=_text(answers, subject.address),
-            )
-            child, _ = find_or_create_child(session, db.cipher, identity, actor_id)
-            found.append(_follow(session, child, response.id, response.region_code, category, actor_id, done))
-        add_entry(session, "roster.cases", "response", response.id, actor_id=actor_id, region_code=response.region_code,
-                  detail={"members": len(members), "out_of_school": len(found), "opened": sum(c.opened for c in found)})
-        return found
+    session = uow.session
+    response = load_form(session, response_id, ROSTER_INSTRUMENTS)
+    engine = instrument_engine(response.instrument, response.instrument_version)
+    subject = engine.compiled.instrument.subject
+    nodes = engine.layout.nodes
+    group = nodes[subject.name].group if subject.name else None
+    if not subject.name or not subject.category or group is None:
+        return []
+    answers = response.answers
+    listed = answers.get(group)
+    members: list[dict[str, Any]] = listed if isinstance(listed, list) else []
+    done = {e.case_id for e in session.scalars(select(CaseEvent).where(CaseEvent.response_id == response.id))}
+    found: list[RosterCase] = []
+    for member in members:
+        category = subject.category_codes.get(str(member.get(subject.category)))
+        name = member.get(subject.name)
+        if category is None or not isinstance(name, str) or not name.strip():
+            continue
+        identity = ChildIdentity(
+            name=name,
+            region_code=response.region_code,
+            nik=_text(member, subject.nik),
+            sex=_sex(engine, member, subject.sex),
+            birth_date=_date(member, subject.birth_date),
+            address=_text(answers, subject.address),
+        )
+        child, _ = find_or_create_child(session, uow.cipher, identity, actor_id)
+        found.append(_follow(session, child, response.id, response.region_code, category, actor_id, done))
+    add_entry(session, "roster.cases", "response", response.id, actor_id=actor_id, region_code=response.region_code,
+              detail={"members": len(members), "out_of_school": len(found), "opened": sum(c.opened for c in found)})
+    return found
 
 
 def _follow(session: Any, child: Child, response_id: int, region: str, category: str, actor_id: int | None,

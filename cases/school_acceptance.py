@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from cases.errors import InvalidInput
 from cases.messages import NOT_THE_SCHOOL, SCHOOL_ALREADY_ANSWERED
 from cases.service import Moved, transition
-from storage.db import Database
 from storage.models import CaseEvent, Invitation, Person, Role, School, SchoolChoice
+from storage.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -48,64 +48,64 @@ def chosen_school(session: Session, case_id: int) -> ChosenSchool | None:
     return ChosenSchool(row[0], row[1], row[2], row[3]) if row else None
 
 
-def acceptors(db: Database, case_id: int) -> list[Acceptor]:
+def acceptors(uow: UnitOfWork, case_id: int) -> list[Acceptor]:
     """The chosen school's operators, else the kecamatan team of the school's kecamatan."""
-    with db.read() as session:
-        school = chosen_school(session, case_id)
-        if school is None:
-            return []
-        people = _operators(session, school.school_id) or _coordinators(session, school)
-        return [Acceptor(p.id, None if p.unreachable else p.telegram_chat_id, p.language.value, p.display_name) for p in people]
+    session = uow.session
+    school = chosen_school(session, case_id)
+    if school is None:
+        return []
+    people = _operators(session, school.school_id) or _coordinators(session, school)
+    return [Acceptor(p.id, None if p.unreachable else p.telegram_chat_id, p.language.value, p.display_name) for p in people]
 
 
-def may_answer(db: Database, case_id: int, person_id: int) -> bool:
+def may_answer(uow: UnitOfWork, case_id: int, person_id: int) -> bool:
     """An operator of the chosen school, or — only when it has none — the kecamatan team of its kecamatan."""
-    with db.read() as session:
-        school = chosen_school(session, case_id)
-        if school is None:
-            return False
-        operators = _operators(session, school.school_id)
-        allowed = operators or _coordinators(session, school)
-        return any(p.id == person_id for p in allowed)
+    session = uow.session
+    school = chosen_school(session, case_id)
+    if school is None:
+        return False
+    operators = _operators(session, school.school_id)
+    allowed = operators or _coordinators(session, school)
+    return any(p.id == person_id for p in allowed)
 
 
-def accept(db: Database, case_id: int, person_id: int) -> Moved:
+def accept(uow: UnitOfWork, case_id: int, person_id: int) -> Moved:
     """The school accepts the child (recorded in the history with the school's name and NPSN)."""
-    school = _checked(db, case_id, person_id)
-    return transition(db, case_id, "accept_school", person_id, f"{school.name} ({school.npsn})")
+    school = _checked(uow, case_id, person_id)
+    return transition(uow, case_id, "accept_school", person_id, f"{school.name} ({school.npsn})")
 
 
-def refuse(db: Database, case_id: int, person_id: int, reason: str) -> Moved:
+def refuse(uow: UnitOfWork, case_id: int, person_id: int, reason: str) -> Moved:
     """The school refuses, with its reason (required): the family chooses again (``willing``)."""
-    school = _checked(db, case_id, person_id)
-    return transition(db, case_id, "refuse_school", person_id, f"{school.name} ({school.npsn}): {reason.strip()}" if reason.strip() else "")
+    school = _checked(uow, case_id, person_id)
+    return transition(uow, case_id, "refuse_school", person_id, f"{school.name} ({school.npsn}): {reason.strip()}" if reason.strip() else "")
 
 
-def parents(db: Database, child_id: int) -> list[tuple[int, str]]:
+def parents(uow: UnitOfWork, child_id: int) -> list[tuple[int, str]]:
     """``(chat id, language)`` of the child's parents who joined by the pendamping's invitation."""
     linked = select(Invitation.used_by).where(Invitation.child_id == child_id, Invitation.used_by.is_not(None))
-    with db.read() as session:
-        rows = session.execute(select(Person.telegram_chat_id, Person.language).where(
-            Person.id.in_(linked), Person.role == Role.ORANG_TUA, Person.unreachable.is_(False), Person.telegram_chat_id.is_not(None))).all()
+    session = uow.session
+    rows = session.execute(select(Person.telegram_chat_id, Person.language).where(
+        Person.id.in_(linked), Person.role == Role.ORANG_TUA, Person.unreachable.is_(False), Person.telegram_chat_id.is_not(None))).all()
     return [(chat, language.value) for chat, language in rows if chat is not None]
 
 
-def answered(db: Database, case_id: int) -> bool:
+def answered(uow: UnitOfWork, case_id: int) -> bool:
     """Whether the school already answered about the family's current choice."""
-    with db.read() as session:
-        latest = session.scalar(select(CaseEvent.event).where(
-            CaseEvent.case_id == case_id, CaseEvent.event.in_(("choose_school", "accept_school", "refuse_school"))
-        ).order_by(CaseEvent.id.desc()).limit(1))
+    session = uow.session
+    latest = session.scalar(select(CaseEvent.event).where(
+        CaseEvent.case_id == case_id, CaseEvent.event.in_(("choose_school", "accept_school", "refuse_school"))
+    ).order_by(CaseEvent.id.desc()).limit(1))
     return latest in ("accept_school", "refuse_school")
 
 
-def _checked(db: Database, case_id: int, person_id: int) -> ChosenSchool:
-    if not may_answer(db, case_id, person_id):
+def _checked(uow: UnitOfWork, case_id: int, person_id: int) -> ChosenSchool:
+    if not may_answer(uow, case_id, person_id):
         raise InvalidInput(NOT_THE_SCHOOL)
-    if answered(db, case_id):
+    if answered(uow, case_id):
         raise InvalidInput(SCHOOL_ALREADY_ANSWERED)
-    with db.read() as session:
-        school = chosen_school(session, case_id)
+    session = uow.session
+    school = chosen_school(session, case_id)
     assert school is not None
     return school
 

@@ -1,8 +1,10 @@
 """The case workflow on stored cases: every move is checked by :mod:`cases.lifecycle` and written with its history.
 
-Each public function is one short write (or read) transaction, like the repositories of :mod:`storage`: the
-case row is locked while it moves, so two volunteers tapping at once get a linear history (the second one
-sees the first one's move and is refused if it no longer applies). Every change writes a ``CaseEvent``
+Each public function works inside the caller's :class:`~storage.uow.UnitOfWork` and commits nothing itself: a
+chat turn, a command or a web request opens one and commits everything it changed together. A write that raises
+leaves the unit of work as it was (:func:`~storage.uow.atomic`). The case row is locked while it moves, so two
+volunteers tapping at once get a linear history (the second one sees the first one's move and is refused if it
+no longer applies). Every change writes a ``CaseEvent``
 (who, when, why, which event, which form) and an audit entry in the same transaction.
 
 Errors for people are :class:`CaseError` subclasses carrying a message id of :mod:`cases.messages` and its
@@ -43,7 +45,6 @@ from core.authz import TEAM, covers
 from core.visibility import mask_nik
 from flows.values import age_on
 from storage.crypto import NikCipher
-from storage.db import Database
 from storage.derived import case_changed
 from storage.models import (
     Assignment,
@@ -63,9 +64,10 @@ from storage.models.cases import CaseProposal, Enrolment, SchoolChoice
 from storage.repositories.audit import add_entry
 from storage.repositories.cases import add_case
 from storage.repositories.children import ChildIdentity, find_duplicate_children, find_or_create_child, normalize_name
-from storage.repositories.invitations import create_invitation
+from storage.repositories.invitations import add_invitation
 from storage.repositories.references import is_receipt, normalise
 from storage.types import utcnow
+from storage.uow import UnitOfWork, atomic
 
 MIN_AGE, MAX_AGE = 7, 18
 """Anak Tidak Sekolah are children aged 7 to 18 (Bab I.C.1)."""
@@ -210,100 +212,101 @@ class Recipient:
 
 
 # -- reading --------------------------------------------------------------------------------------------------
-def case_by_reference(db: Database, reference: str) -> int:
+def case_by_reference(uow: UnitOfWork, reference: str) -> int:
     """The id of the case ``ATS-3326-000142``, or of the case a form receipt ``F-3326-000142`` belongs to
     (letter case, spaces and leading zeros are forgiven)."""
     wanted = normalise(reference)
-    with db.read() as session:
-        case_id = None if is_receipt(wanted) else session.scalar(select(Case.id).where(Case.reference == wanted))
-        if case_id is None:  # a receipt, or one issued as ATS-… before receipts had a prefix of their own
-            case_id = session.scalar(select(Response.case_id).where(Response.reference == wanted))
+    session = uow.session
+    case_id = None if is_receipt(wanted) else session.scalar(select(Case.id).where(Case.reference == wanted))
+    if case_id is None:  # a receipt, or one issued as ATS-… before receipts had a prefix of their own
+        case_id = session.scalar(select(Response.case_id).where(Response.reference == wanted))
     if case_id is None:
         raise CaseNotFound(wanted)
     return int(case_id)
 
 
-def case_summary(db: Database, case_id: int, today: dt.date | None = None) -> CaseSummary:
+def case_summary(uow: UnitOfWork, case_id: int, today: dt.date | None = None) -> CaseSummary:
     """The child's summary for the pendamping's message (see :func:`cases.presenting.summary_text`)."""
-    with db.read() as session:
-        summaries = _summaries(session, db.cipher, [case_id], today or dt.date.today())
+    session = uow.session
+    summaries = _summaries(session, uow.cipher, [case_id], today or dt.date.today())
     if not summaries:
         raise CaseNotFound(f"#{case_id}")
     return summaries[0]
 
 
-def case_history(db: Database, case_id: int) -> list[HistoryEntry]:
+def case_history(uow: UnitOfWork, case_id: int) -> list[HistoryEntry]:
     """Every move of a case, and every step of its referrals and assistance, oldest first, with who made it and why."""
-    with db.read() as session:
-        if session.get(Case, case_id) is None:
-            raise CaseNotFound(f"#{case_id}")
-        rows = session.execute(
-            select(CaseEvent, Person.display_name, Response.reference)
-            .outerjoin(Person, Person.id == CaseEvent.actor_id)
-            .outerjoin(Response, Response.id == CaseEvent.response_id)
-            .where(CaseEvent.case_id == case_id)
-            .order_by(CaseEvent.at, CaseEvent.id)
-        ).all()
-        region = session.scalar(select(Case.region_code).where(Case.id == case_id))
-        steps = [HistoryEntry(e.at, e.step, None, e.step, e.actor_id, name, e.note, None, e.subject, name_of(e.subject, region, e.what))
-                 for e, name in history_rows(session, case_id)]
+    session = uow.session
+    if session.get(Case, case_id) is None:
+        raise CaseNotFound(f"#{case_id}")
+    rows = session.execute(
+        select(CaseEvent, Person.display_name, Response.reference)
+        .outerjoin(Person, Person.id == CaseEvent.actor_id)
+        .outerjoin(Response, Response.id == CaseEvent.response_id)
+        .where(CaseEvent.case_id == case_id)
+        .order_by(CaseEvent.at, CaseEvent.id)
+    ).all()
+    region = session.scalar(select(Case.region_code).where(Case.id == case_id))
+    steps = [HistoryEntry(e.at, e.step, None, e.step, e.actor_id, name, e.note, None, e.subject, name_of(e.subject, region, e.what))
+             for e, name in history_rows(session, case_id)]
     moves = [HistoryEntry(e.at, e.event, e.from_status, e.to_status, e.actor_id, name, e.reason, ref) for e, name, ref in rows]
     return sorted(moves + steps, key=lambda entry: entry.at)
 
 
-def proposal_details(db: Database, case_id: int) -> ProposalDetails:
-    with db.read() as session:
-        return _proposal_details(session, _get_case(session, case_id))
+def proposal_details(uow: UnitOfWork, case_id: int) -> ProposalDetails:
+    session = uow.session
+    return _proposal_details(session, _get_case(session, case_id))
 
 
 def find_duplicates(
-    db: Database, identity: ChildIdentity, *, include_closed: bool = False, exclude_case_id: int | None = None,
+    uow: UnitOfWork, identity: ChildIdentity, *, include_closed: bool = False, exclude_case_id: int | None = None,
     today: dt.date | None = None,
 ) -> list[CaseSummary]:
     """Cases of children already recorded that are probably this one, newest first: same NIK, or same normalized
     name, birth date and desa (two different NIKs are two children). Call it before opening a case and offer
     these instead; a bare name (no birth date, no NIK) matches nothing, as in ``storage``."""
-    children = find_duplicate_children(db, identity)
+    children = find_duplicate_children(uow.session, uow.cipher, identity)
     if identity.nik:
-        same_nik = {None, *db.cipher.nik_hashes(identity.nik)}
+        same_nik = {None, *uow.cipher.nik_hashes(identity.nik)}
         children = [c for c in children if c.nik_hash in same_nik]
     if not children:
         return []
-    with db.read() as session:
-        query = select(Case.id).where(Case.child_id.in_([c.id for c in children]))
-        if not include_closed:
-            query = query.where(Case.status.in_(lifecycle.OPEN))
-        if exclude_case_id is not None:
-            query = query.where(Case.id != exclude_case_id)
-        ids = list(session.scalars(query.order_by(Case.id.desc())))
-        return _summaries(session, db.cipher, ids, today or dt.date.today())
+    session = uow.session
+    query = select(Case.id).where(Case.child_id.in_([c.id for c in children]))
+    if not include_closed:
+        query = query.where(Case.status.in_(lifecycle.OPEN))
+    if exclude_case_id is not None:
+        query = query.where(Case.id != exclude_case_id)
+    ids = list(session.scalars(query.order_by(Case.id.desc())))
+    return _summaries(session, uow.cipher, ids, today or dt.date.today())
 
 
-def proposal_recipients(db: Database, case_id: int) -> list[Recipient]:
+def proposal_recipients(uow: UnitOfWork, case_id: int) -> list[Recipient]:
     """Who hears of a new proposal at once (Bab II.C): the desa team, or if it has nobody reachable on Telegram,
     the kecamatan team, then the kabupaten team."""
-    with db.read() as session:
-        case = _get_case(session, case_id)
-        parts = case.region_code.split(".")
-        for depth in range(len(parts), 1, -1):
-            rows = session.execute(
-                select(Person.id, Person.telegram_chat_id, Person.language)
-                .where(
-                    Person.region_code == ".".join(parts[:depth]),
-                    Person.role.in_([Role.TIM_DESA, Role.TIM_KECAMATAN, Role.TIM_KABUPATEN]),
-                    Person.unreachable.is_(False),
-                    Person.telegram_chat_id.is_not(None),
-                )
-                .order_by(Person.id)
-            ).all()
-            if rows:
-                return [Recipient(pid, chat, language.value) for pid, chat, language in rows if chat is not None]
+    session = uow.session
+    case = _get_case(session, case_id)
+    parts = case.region_code.split(".")
+    for depth in range(len(parts), 1, -1):
+        rows = session.execute(
+            select(Person.id, Person.telegram_chat_id, Person.language)
+            .where(
+                Person.region_code == ".".join(parts[:depth]),
+                Person.role.in_([Role.TIM_DESA, Role.TIM_KECAMATAN, Role.TIM_KABUPATEN]),
+                Person.unreachable.is_(False),
+                Person.telegram_chat_id.is_not(None),
+            )
+            .order_by(Person.id)
+        ).all()
+        if rows:
+            return [Recipient(pid, chat, language.value) for pid, chat, language in rows if chat is not None]
     return []
 
 
 # -- proposing and verifying (Bab II.C) -----------------------------------------------------------------------
+@atomic
 def propose(
-    db: Database,
+    uow: UnitOfWork,
     proposer_id: int,
     name: str,
     approx_age: int,
@@ -322,54 +325,55 @@ def propose(
     that calls :func:`take_proposal`. For a submitted ``usulan`` form use :func:`propose_from_response`.
     """
     name, note, location = _checked_proposal(name, approx_age, note, location)
-    with db.write() as session:
-        region = _proposal_region(session, desa_code)
-        child, _ = find_or_create_child(
-            session, db.cipher, ChildIdentity(name=name, region_code=region.code, address=address or None), proposer_id
-        )
-        return _propose(session, db.cipher, proposer_id, child, region, approx_age, note, photo_file_id, location)
+    session = uow.session
+    region = _proposal_region(session, desa_code)
+    child, _ = find_or_create_child(
+        session, uow.cipher, ChildIdentity(name=name, region_code=region.code, address=address or None), proposer_id
+    )
+    return _propose(session, uow.cipher, proposer_id, child, region, approx_age, note, photo_file_id, location)
 
 
-def propose_from_response(db: Database, response_id: int) -> Proposal:
+@atomic
+def propose_from_response(uow: UnitOfWork, response_id: int) -> Proposal:
     """:func:`propose` from a submitted ``usulan`` form (U.1 name, U.2 age, U.3 kecamatan, U.4 desa, U.5
     address, U.6 what the proposer knows, U.7 photo, U.8 location); the form joins the new case. The desa is
     the picked code, or (forms of before the list) a name matched within the kecamatan (:func:`resolve_desa`);
     when it matches no village the case is placed in the
     kecamatan. Recording the same form again returns the same proposal."""
-    with db.write() as session:
-        response = load_form(session, response_id, ("usulan",))
-        f = FormReader(response)
-        if response.case_id is not None:
-            case = _get_case(session, response.case_id)
-            region = session.get(Region, case.region_code)
-            return Proposal(case.id, case.reference, case.child_id, case.region_code, region.name if region else case.region_code)
-        kecamatan = str(f.raw("kecamatan") or "")
-        desa = _desa_code(session, kecamatan, f.raw("desa")) or _find_desa(session, kecamatan, f.text("desa") or "") or kecamatan
-        photo = f.raw("photo")
-        photo_file_id = photo.get("file_id") if isinstance(photo, dict) else None
-        location = f.raw("home_location") if isinstance(f.raw("home_location"), dict) else None
-        age = f.raw("estimated_age")
-        name, note, location = _checked_proposal(f.text("name") or "", age, f.text("note") or "", location)
-        region = _proposal_region(session, desa)
-        address = f.text("address")
-        child = session.get(Child, response.child_id) if response.child_id is not None else None
-        if child is None or child.birth_date is not None or child.nik_hash is not None:
-            child, _ = find_or_create_child(session, db.cipher, ChildIdentity(name=name, region_code=region.code, address=address),
-                                            response.submitted_by)
-        else:  # the bare record the submission made: place it in the village found
-            child.region_code, child.address = region.code, child.address or address
-        response.child_id = child.id
-        proposal = _propose(session, db.cipher, response.submitted_by, child, region, age, note, photo_file_id, location)
-        response.case_id = proposal.case_id
-        case_changed(session, proposal.case_id)
-        return proposal
+    session = uow.session
+    response = load_form(session, response_id, ("usulan",))
+    f = FormReader(response)
+    if response.case_id is not None:
+        case = _get_case(session, response.case_id)
+        region = session.get(Region, case.region_code)
+        return Proposal(case.id, case.reference, case.child_id, case.region_code, region.name if region else case.region_code)
+    kecamatan = str(f.raw("kecamatan") or "")
+    desa = _desa_code(session, kecamatan, f.raw("desa")) or _find_desa(session, kecamatan, f.text("desa") or "") or kecamatan
+    photo = f.raw("photo")
+    photo_file_id = photo.get("file_id") if isinstance(photo, dict) else None
+    location = f.raw("home_location") if isinstance(f.raw("home_location"), dict) else None
+    age = f.raw("estimated_age")
+    name, note, location = _checked_proposal(f.text("name") or "", age, f.text("note") or "", location)
+    region = _proposal_region(session, desa)
+    address = f.text("address")
+    child = session.get(Child, response.child_id) if response.child_id is not None else None
+    if child is None or child.birth_date is not None or child.nik_hash is not None:
+        child, _ = find_or_create_child(session, uow.cipher, ChildIdentity(name=name, region_code=region.code, address=address),
+                                        response.submitted_by)
+    else:  # the bare record the submission made: place it in the village found
+        child.region_code, child.address = region.code, child.address or address
+    response.child_id = child.id
+    proposal = _propose(session, uow.cipher, response.submitted_by, child, region, age, note, photo_file_id, location)
+    response.case_id = proposal.case_id
+    case_changed(session, proposal.case_id)
+    return proposal
 
 
-def resolve_desa(db: Database, kecamatan_code: str, name: str) -> str | None:
+def resolve_desa(uow: UnitOfWork, kecamatan_code: str, name: str) -> str | None:
     """The code of the village called ``name`` in the kecamatan ("Desa Kutorejo", "kutorejo" and the typo
     "Kutorojo" all find Kutorejo); None when no village, or more than one, matches."""
-    with db.read() as session:
-        return _find_desa(session, kecamatan_code, name)
+    session = uow.session
+    return _find_desa(session, kecamatan_code, name)
 
 
 def _checked_proposal(name: str, approx_age: Any, note: str, location: dict[str, Any] | None) -> tuple[str, str, dict[str, Any] | None]:
@@ -438,25 +442,27 @@ def _find_desa(session: Session, kecamatan_code: str, name: str) -> str | None:
     return matches[0] if len(close) == 1 and len(matches) == 1 else None
 
 
-def take_proposal(db: Database, case_id: int, volunteer_id: int) -> ProposalDetails:
+@atomic
+def take_proposal(uow: UnitOfWork, case_id: int, volunteer_id: int) -> ProposalDetails:
     """The volunteer who tapped "take" will verify the proposal (``proposed`` → ``recorded``).
 
     Of two volunteers tapping at once, the second gets :class:`AlreadyTaken` naming the first.
     """
-    with db.write() as session:
-        case = _get_case(session, case_id, lock=True)
-        if case.status == "recorded" and case.taken_by == volunteer_id:
-            return _proposal_details(session, case)  # the same volunteer again: nothing to do
-        if case.status != "proposed" and case.taken_by is not None:
-            taker = session.get(Person, case.taken_by)
-            raise AlreadyTaken(case.reference, taker.display_name if taker else "?", case.taken_by)
-        _require_person(session, volunteer_id)
-        _move(session, case, "record", volunteer_id, None)
-        return _proposal_details(session, case)
+    session = uow.session
+    case = _get_case(session, case_id, lock=True)
+    if case.status == "recorded" and case.taken_by == volunteer_id:
+        return _proposal_details(session, case)  # the same volunteer again: nothing to do
+    if case.status != "proposed" and case.taken_by is not None:
+        taker = session.get(Person, case.taken_by)
+        raise AlreadyTaken(case.reference, taker.display_name if taker else "?", case.taken_by)
+    _require_person(session, volunteer_id)
+    _move(session, case, "record", volunteer_id, None)
+    return _proposal_details(session, case)
 
 
+@atomic
 def verify(
-    db: Database, case_id: int, actor_id: int, valid: bool, reason: str | None, response_id: int | None = None
+    uow: UnitOfWork, case_id: int, actor_id: int, valid: bool, reason: str | None, response_id: int | None = None
 ) -> Moved:
     """The outcome of verval by home visit (``recorded`` → ``verified`` or ``not_valid``); tell ``proposer_id``.
 
@@ -465,177 +471,184 @@ def verify(
     written: offer the existing case and call :func:`mark_duplicate`. Otherwise the form's (fuller) child
     record becomes the case's child and the form is attached to the case.
     """
-    with db.write() as session:
-        case = _get_case(session, case_id, lock=True)
-        if (earlier := _replay(session, case, response_id)) is not None:
-            return earlier
-        response = load_form(session, response_id, ("rekonfirmasi", "pendataan")) if response_id is not None else None
-        if response is not None:
-            other = response.case_id not in (None, case.id)
-            if valid:
-                existing = _other_open_cases(session, case, response)
-                if existing:
-                    raise DuplicateCase(_summaries(session, db.cipher, existing, dt.date.today()))
-                if response.child_id is not None and response.child_id != case.child_id:
-                    _adopt_child(session, case, response.child_id)
-            if other:
-                owner = session.get(Case, response.case_id)
-                raise InvalidInput(m.FORM_OF_OTHER_CASE, {"reference": response.reference, "other": owner.reference if owner else "?"})
-            response.case_id = case.id
-        return _move(session, case, "verify" if valid else "reject", actor_id, reason, response_id)
+    session = uow.session
+    case = _get_case(session, case_id, lock=True)
+    if (earlier := _replay(session, case, response_id)) is not None:
+        return earlier
+    response = load_form(session, response_id, ("rekonfirmasi", "pendataan")) if response_id is not None else None
+    if response is not None:
+        other = response.case_id not in (None, case.id)
+        if valid:
+            existing = _other_open_cases(session, case, response)
+            if existing:
+                raise DuplicateCase(_summaries(session, uow.cipher, existing, dt.date.today()))
+            if response.child_id is not None and response.child_id != case.child_id:
+                _adopt_child(session, case, response.child_id)
+        if other:
+            owner = session.get(Case, response.case_id)
+            raise InvalidInput(m.FORM_OF_OTHER_CASE, {"reference": response.reference, "other": owner.reference if owner else "?"})
+        response.case_id = case.id
+    return _move(session, case, "verify" if valid else "reject", actor_id, reason, response_id)
 
 
+@atomic
 def mark_duplicate(
-    db: Database, case_id: int, existing_case_id: int, actor_id: int, response_id: int | None = None
+    uow: UnitOfWork, case_id: int, existing_case_id: int, actor_id: int, response_id: int | None = None
 ) -> Moved:
     """Close ``case_id`` as ``not_valid`` because ``existing_case_id`` already follows the child (the volunteer
     accepted the existing case offered by :class:`DuplicateCase` or :func:`find_duplicates`). The proposer
     should hear that the tip was right (``Moved.duplicate_of`` is set). The form, if any, joins the existing case."""
     if case_id == existing_case_id:
         raise InvalidInput(m.SAME_CASE)
-    with db.write() as session:
-        case = _get_case(session, case_id, lock=True)
-        existing = _get_case(session, existing_case_id)
-        if case.duplicate_of == existing.id and (earlier := _replay(session, case, response_id)) is not None:
-            return _replace(earlier, duplicate_of=existing.reference)
-        if response_id is not None:
-            response = load_form(session, response_id, ("rekonfirmasi", "pendataan"))
-            response.case_id = existing.id
-        moved = _move(session, case, "reject", actor_id, DUPLICATE_REASON.format(reference=existing.reference), response_id)
-        case.duplicate_of = existing.id
-        return _replace(moved, duplicate_of=existing.reference)
+    session = uow.session
+    case = _get_case(session, case_id, lock=True)
+    existing = _get_case(session, existing_case_id)
+    if case.duplicate_of == existing.id and (earlier := _replay(session, case, response_id)) is not None:
+        return _replace(earlier, duplicate_of=existing.reference)
+    if response_id is not None:
+        response = load_form(session, response_id, ("rekonfirmasi", "pendataan"))
+        response.case_id = existing.id
+    moved = _move(session, case, "reject", actor_id, DUPLICATE_REASON.format(reference=existing.reference), response_id)
+    case.duplicate_of = existing.id
+    return _replace(moved, duplicate_of=existing.reference)
 
 
 # -- accompanying (Bab II.D) ----------------------------------------------------------------------------------
-def assign_pendamping(db: Database, case_id: int, pendamping_id: int, actor_id: int, reason: str | None = None) -> Moved:
+@atomic
+def assign_pendamping(uow: UnitOfWork, case_id: int, pendamping_id: int, actor_id: int, reason: str | None = None) -> Moved:
     """``/tugaskan``: make ``pendamping_id`` the case's only active pendamping (earlier assignments end).
 
     A verified case (or one whose child dropped out again) becomes ``accompanied``; for a case already
     accompanied at any later stage this is a handover (``reassign``) and the status stays. Assigning the
     current pendamping again changes nothing (``replayed``). Send the new pendamping :func:`case_summary`.
     """
-    with db.write() as session:
-        case = _get_case(session, case_id, lock=True)
-        person = _require_person(session, pendamping_id)
-        if person.role not in PENDAMPING_ROLES or (person.role is not Role.ADMIN and not covers(person.region_code, case.region_code)):
-            raise InvalidInput(m.NOT_A_PENDAMPING, {"name": person.display_name})
-        active = list(session.scalars(select(Assignment).where(Assignment.case_id == case.id, Assignment.active.is_(True))))
-        previous = next((a.pendamping_id for a in sorted(active, key=lambda a: a.id, reverse=True)), None)
-        if [a.pendamping_id for a in active] == [pendamping_id]:
-            return Moved(case.id, case.reference, "reassign", case.status, case.status, actor_id, reason,
-                         case.proposed_by, pendamping_id, previous, replayed=True)
-        event = "assign" if case.status in ("verified", "dropped_out_again") else "reassign"
-        moved = _move(session, case, event, actor_id, reason or f"pendamping: {person.display_name}", None,
-                      detail={"pendamping_id": pendamping_id, "previous_pendamping_id": previous})
-        _end_assignments(session, case.id)
-        session.add(Assignment(case_id=case.id, pendamping_id=pendamping_id, assigned_by=actor_id, active=True))
-        return _replace(moved, pendamping_id=pendamping_id, previous_pendamping_id=previous)
+    session = uow.session
+    case = _get_case(session, case_id, lock=True)
+    person = _require_person(session, pendamping_id)
+    if person.role not in PENDAMPING_ROLES or (person.role is not Role.ADMIN and not covers(person.region_code, case.region_code)):
+        raise InvalidInput(m.NOT_A_PENDAMPING, {"name": person.display_name})
+    active = list(session.scalars(select(Assignment).where(Assignment.case_id == case.id, Assignment.active.is_(True))))
+    previous = next((a.pendamping_id for a in sorted(active, key=lambda a: a.id, reverse=True)), None)
+    if [a.pendamping_id for a in active] == [pendamping_id]:
+        return Moved(case.id, case.reference, "reassign", case.status, case.status, actor_id, reason,
+                     case.proposed_by, pendamping_id, previous, replayed=True)
+    event = "assign" if case.status in ("verified", "dropped_out_again") else "reassign"
+    moved = _move(session, case, event, actor_id, reason or f"pendamping: {person.display_name}", None,
+                  detail={"pendamping_id": pendamping_id, "previous_pendamping_id": previous})
+    _end_assignments(session, case.id)
+    session.add(Assignment(case_id=case.id, pendamping_id=pendamping_id, assigned_by=actor_id, active=True))
+    return _replace(moved, pendamping_id=pendamping_id, previous_pendamping_id=previous)
 
 
-def log_visit(db: Database, case_id: int, pendamping_id: int, response_id: int) -> VisitLogged:
+@atomic
+def log_visit(uow: UnitOfWork, case_id: int, pendamping_id: int, response_id: int) -> VisitLogged:
     """Catatan Hasil Pendampingan (Bab II.D.4): a visit on the date of V.1, with the submitted form.
 
     A visit moves nothing by itself; ``suggested_events`` says what its answers point to (dropped out again,
     moved away, the parent's willingness) so the bot can ask the pendamping to confirm.
     """
-    with db.write() as session:
-        case = _get_case(session, case_id)
-        earlier = session.scalar(select(Visit).where(Visit.case_id == case.id, Visit.response_id == response_id))
-        if earlier is not None:
-            return VisitLogged(earlier.id, earlier.visit_date, (), replayed=True)
-        response = load_form(session, response_id, ("pendampingan",))
-        _attach(session, response, case)
-        f = FormReader(response)
-        visit_date = f.date("visit_date") or dt.date.today()
-        visit = Visit(case_id=case.id, pendamping_id=pendamping_id, visit_date=visit_date, response_id=response.id)
-        session.add(visit)
-        case_changed(session, case.id)
-        session.flush()
-        add_entry(session, "case.visit", "case", case.id, actor_id=pendamping_id, region_code=case.region_code,
-                  detail={"visit_id": visit.id, "response": response.reference})
-        hints = {"4": "drop_out", "5": "move_away"}.get(str(f.raw("situation"))), {
-            "1": "consent_willing", "2": "consent_undecided", "3": "consent_not_willing"
-        }.get(str(f.raw("willingness")))
-        allowed = lifecycle.allowed_events(case.status)
-        suggested = tuple(e for e in dict.fromkeys(hints) if e is not None and e in allowed and lifecycle.next_status(case.status, e) != case.status)
-        return VisitLogged(visit.id, visit_date, suggested)
+    session = uow.session
+    case = _get_case(session, case_id)
+    earlier = session.scalar(select(Visit).where(Visit.case_id == case.id, Visit.response_id == response_id))
+    if earlier is not None:
+        return VisitLogged(earlier.id, earlier.visit_date, (), replayed=True)
+    response = load_form(session, response_id, ("pendampingan",))
+    _attach(session, response, case)
+    f = FormReader(response)
+    visit_date = f.date("visit_date") or dt.date.today()
+    visit = Visit(case_id=case.id, pendamping_id=pendamping_id, visit_date=visit_date, response_id=response.id)
+    session.add(visit)
+    case_changed(session, case.id)
+    session.flush()
+    add_entry(session, "case.visit", "case", case.id, actor_id=pendamping_id, region_code=case.region_code,
+              detail={"visit_id": visit.id, "response": response.reference})
+    hints = {"4": "drop_out", "5": "move_away"}.get(str(f.raw("situation"))), {
+        "1": "consent_willing", "2": "consent_undecided", "3": "consent_not_willing"
+    }.get(str(f.raw("willingness")))
+    allowed = lifecycle.allowed_events(case.status)
+    suggested = tuple(e for e in dict.fromkeys(hints) if e is not None and e in allowed and lifecycle.next_status(case.status, e) != case.status)
+    return VisitLogged(visit.id, visit_date, suggested)
 
 
-def invite_parent(db: Database, case_id: int, pendamping_id: int, validity: dt.timedelta = dt.timedelta(days=7)) -> str:
+@atomic
+def invite_parent(uow: UnitOfWork, case_id: int, pendamping_id: int, validity: dt.timedelta = dt.timedelta(days=7)) -> str:
     """An invitation token for the child's parent (role ``orang_tua``, linked to the child and the case)."""
-    with db.read() as session:
-        case = _get_case(session, case_id)
-        child_id, region = case.child_id, case.region_code
-    return create_invitation(db, Role.ORANG_TUA, region, created_by=pendamping_id, validity=validity, child_id=child_id, case_id=case_id)
+    session = uow.session
+    case = _get_case(session, case_id)
+    child_id, region = case.child_id, case.region_code
+    return add_invitation(session, Role.ORANG_TUA, region, created_by=pendamping_id, validity=validity, child_id=child_id, case_id=case_id)
 
 
 # -- the parent's decision and the school (Bab II.E, Lampiran 8 and 9) ----------------------------------------
+@atomic
 def record_consent(
-    db: Database, case_id: int, parent_id: int, answer: ConsentAnswer, reason: str | None = None, *, response_id: int | None = None
+    uow: UnitOfWork, case_id: int, parent_id: int, answer: ConsentAnswer, reason: str | None = None, *, response_id: int | None = None
 ) -> Moved:
     """The parent's answer to the statement of willingness: ``willing``, ``not_willing`` (a reason is required)
     or ``undecided``. ``parent_id`` is whoever answered (the parent, or the pendamping filling it with them)."""
     if answer not in CONSENT_EVENTS:
         raise ValueError(f"consent answer must be one of {sorted(CONSENT_EVENTS)}, not {answer!r}")
-    with db.write() as session:
-        case = _get_case(session, case_id, lock=True)
-        if (earlier := _replay(session, case, response_id)) is not None:
-            return earlier
-        if response_id is not None:
-            _attach(session, load_form(session, response_id, ("kesediaan",)), case)
-        return _move(session, case, CONSENT_EVENTS[answer], parent_id, reason, response_id)
+    session = uow.session
+    case = _get_case(session, case_id, lock=True)
+    if (earlier := _replay(session, case, response_id)) is not None:
+        return earlier
+    if response_id is not None:
+        _attach(session, load_form(session, response_id, ("kesediaan",)), case)
+    return _move(session, case, CONSENT_EVENTS[answer], parent_id, reason, response_id)
 
 
-def consent_from_response(db: Database, response_id: int) -> tuple[ConsentAnswer, str | None]:
+def consent_from_response(uow: UnitOfWork, response_id: int) -> tuple[ConsentAnswer, str | None]:
     """The answer and reason of a submitted Surat Pernyataan (C.2; C.3 when not willing, C.4 when undecided)."""
-    with db.read() as session:
-        response = load_form(session, response_id, ("kesediaan",))
+    session = uow.session
+    response = load_form(session, response_id, ("kesediaan",))
     return _consent_of(response)
 
 
-def record_consent_response(db: Database, case_id: int, response_id: int) -> Moved:
+def record_consent_response(uow: UnitOfWork, case_id: int, response_id: int) -> Moved:
     """:func:`record_consent` from a submitted ``kesediaan`` form (the submitter is the actor)."""
-    with db.read() as session:
-        response = load_form(session, response_id, ("kesediaan",))
+    session = uow.session
+    response = load_form(session, response_id, ("kesediaan",))
     answer, reason = _consent_of(response)
-    return record_consent(db, case_id, response.submitted_by, answer, reason, response_id=response_id)
+    return record_consent(uow, case_id, response.submitted_by, answer, reason, response_id=response_id)
 
 
-def record_school_choice(db: Database, case_id: int, response_id: int) -> Moved:
+@atomic
+def record_school_choice(uow: UnitOfWork, case_id: int, response_id: int) -> Moved:
     """The school agreed with the family, from a submitted ``pemilihan-sekolah`` form (``willing`` →
     ``school_chosen``; choosing again replaces the choice). C.1 gives the path (formal/nonformal), C.2/C.3 the
     jenjang or paket, C.4 the school's name, C.5 its NPSN (matched with the school list), C.8 the class."""
-    with db.write() as session:
-        case = _get_case(session, case_id, lock=True)
-        if (earlier := _replay(session, case, response_id)) is not None:
-            return earlier
-        response = load_form(session, response_id, ("pemilihan-sekolah",))
-        f = FormReader(response)
-        pathway = {"1": "formal", "2": "nonformal"}.get(str(f.raw("pathway")))
-        name = f.text("school_name")
-        if pathway is None or name is None:
-            raise InvalidInput(m.FORM_INCOMPLETE, {"reference": response.reference, "question": f.qid("pathway" if pathway is None else "school_name")})
-        npsn = (f.text("school_npsn") or "").upper() or None
-        npsn = npsn if npsn and NPSN.match(npsn) else None
-        school = session.scalar(select(School).where(School.npsn == npsn)) if npsn else None
-        if school is None and npsn is None:
-            school = _school_by_name(session, name, case.region_code)
-        _attach(session, response, case)
-        code = npsn or (school.npsn if school else None)
-        reason = (school.name if school else name) + (f" ({code})" if code else "")
-        moved = _move(session, case, "choose_school", response.submitted_by, reason, response.id)
-        session.add(SchoolChoice(
-            case_id=case.id, response_id=response.id, pathway=pathway,
-            level=f.label("formal_level" if pathway == "formal" else "nonformal_level"), school_id=school.id if school else None,
-            npsn=npsn or (school.npsn if school else None), school_name=(school.name if school else name)[:200],
-            class_level=(f.text("class_level") or "")[:MAX_CLASS] or None, chosen_by=response.submitted_by,
-        ))
-        return moved
+    session = uow.session
+    case = _get_case(session, case_id, lock=True)
+    if (earlier := _replay(session, case, response_id)) is not None:
+        return earlier
+    response = load_form(session, response_id, ("pemilihan-sekolah",))
+    f = FormReader(response)
+    pathway = {"1": "formal", "2": "nonformal"}.get(str(f.raw("pathway")))
+    name = f.text("school_name")
+    if pathway is None or name is None:
+        raise InvalidInput(m.FORM_INCOMPLETE, {"reference": response.reference, "question": f.qid("pathway" if pathway is None else "school_name")})
+    npsn = (f.text("school_npsn") or "").upper() or None
+    npsn = npsn if npsn and NPSN.match(npsn) else None
+    school = session.scalar(select(School).where(School.npsn == npsn)) if npsn else None
+    if school is None and npsn is None:
+        school = _school_by_name(session, name, case.region_code)
+    _attach(session, response, case)
+    code = npsn or (school.npsn if school else None)
+    reason = (school.name if school else name) + (f" ({code})" if code else "")
+    moved = _move(session, case, "choose_school", response.submitted_by, reason, response.id)
+    session.add(SchoolChoice(
+        case_id=case.id, response_id=response.id, pathway=pathway,
+        level=f.label("formal_level" if pathway == "formal" else "nonformal_level"), school_id=school.id if school else None,
+        npsn=npsn or (school.npsn if school else None), school_name=(school.name if school else name)[:200],
+        class_level=(f.text("class_level") or "")[:MAX_CLASS] or None, chosen_by=response.submitted_by,
+    ))
+    return moved
 
 
 # -- back in school and monitoring (Bab II.F–H, IV) -----------------------------------------------------------
+@atomic
 def record_return(
-    db: Database,
+    uow: UnitOfWork,
     case_id: int,
     actor_id: int,
     *,
@@ -654,52 +667,54 @@ def record_return(
         raise InvalidInput(m.CLASS_REQUIRED)
     if isinstance(year, bool) or not isinstance(year, int) or not FIRST_YEAR <= year <= LAST_YEAR:
         raise InvalidInput(m.YEAR_RANGE, {"min": FIRST_YEAR, "max": LAST_YEAR})
-    with db.write() as session:
-        case = _get_case(session, case_id, lock=True)
-        if school_id is not None:
-            school = session.get(School, school_id)
-        else:
-            school = session.scalar(select(School).where(School.npsn == (school_npsn or "").strip().upper()))
-        if school is None:
-            raise InvalidInput(m.UNKNOWN_SCHOOL, {"npsn": school_npsn if school_npsn is not None else f"#{school_id}"})
-        moved = _move(session, case, "enrol", actor_id, reason or f"{school.name} ({school.npsn}), {class_level}, {year}", None,
-                      detail={"school_id": school.id, "class_level": class_level, "year": year})
-        session.add(Enrolment(case_id=case.id, school_id=school.id, class_level=class_level, year=year, recorded_by=actor_id))
-        return moved
+    session = uow.session
+    case = _get_case(session, case_id, lock=True)
+    if school_id is not None:
+        school = session.get(School, school_id)
+    else:
+        school = session.scalar(select(School).where(School.npsn == (school_npsn or "").strip().upper()))
+    if school is None:
+        raise InvalidInput(m.UNKNOWN_SCHOOL, {"npsn": school_npsn if school_npsn is not None else f"#{school_id}"})
+    moved = _move(session, case, "enrol", actor_id, reason or f"{school.name} ({school.npsn}), {class_level}, {year}", None,
+                  detail={"school_id": school.id, "class_level": class_level, "year": year})
+    session.add(Enrolment(case_id=case.id, school_id=school.id, class_level=class_level, year=year, recorded_by=actor_id))
+    return moved
 
 
-def record_monitoring(db: Database, case_id: int, response_id: int) -> Moved:
+@atomic
+def record_monitoring(uow: UnitOfWork, case_id: int, response_id: int) -> Moved:
     """A monthly Monitoring (Lampiran 6): C.1 = Ya keeps the child ``monitored``; C.1 = Tidak means the child
     dropped out again (``dropped_out_again``, the reason from C.10 and C.11; the enrolment ends). Then the
     case goes back to accompaniment with :func:`assign_pendamping` or ``transition(..., "return_to_accompaniment")``."""
-    with db.write() as session:
-        case = _get_case(session, case_id, lock=True)
-        if (earlier := _replay(session, case, response_id)) is not None:
-            return earlier
-        response = load_form(session, response_id, ("monitoring",))
-        f = FormReader(response)
-        still = str(f.raw("still_in_school"))
-        if still not in ("1", "2"):
-            raise InvalidInput(m.FORM_INCOMPLETE, {"reference": response.reference, "question": f.qid("still_in_school")})
-        _attach(session, response, case)
-        if still == "1":
-            return _move(session, case, "monitor", response.submitted_by, None, response.id)
-        return _move(session, case, "drop_out", response.submitted_by, _dropout_reason(response), response.id)
+    session = uow.session
+    case = _get_case(session, case_id, lock=True)
+    if (earlier := _replay(session, case, response_id)) is not None:
+        return earlier
+    response = load_form(session, response_id, ("monitoring",))
+    f = FormReader(response)
+    still = str(f.raw("still_in_school"))
+    if still not in ("1", "2"):
+        raise InvalidInput(m.FORM_INCOMPLETE, {"reference": response.reference, "question": f.qid("still_in_school")})
+    _attach(session, response, case)
+    if still == "1":
+        return _move(session, case, "monitor", response.submitted_by, None, response.id)
+    return _move(session, case, "drop_out", response.submitted_by, _dropout_reason(response), response.id)
 
 
+@atomic
 def transition(
-    db: Database, case_id: int, event: str, actor_id: int | None, reason: str | None = None, *, response_id: int | None = None
+    uow: UnitOfWork, case_id: int, event: str, actor_id: int | None, reason: str | None = None, *, response_id: int | None = None
 ) -> Moved:
     """Any move that needs nothing but a reason: ``record``, ``verify``, ``reject``, ``consent_*``, ``monitor``,
     ``graduate``, ``drop_out``, ``return_to_accompaniment``, ``move_away``, ``age_out``. Illegal moves raise
     :class:`IllegalTransition`; ``reject``, ``consent_not_willing``, ``drop_out`` and ``move_away`` need a reason."""
     if event in DATA_EVENTS:
         raise ValueError(f"{event!r} needs data: use assign_pendamping, record_school_choice or record_return")
-    with db.write() as session:
-        case = _get_case(session, case_id, lock=True)
-        if (earlier := _replay(session, case, response_id)) is not None:
-            return earlier
-        return _move(session, case, event, actor_id, reason, response_id)
+    session = uow.session
+    case = _get_case(session, case_id, lock=True)
+    if (earlier := _replay(session, case, response_id)) is not None:
+        return earlier
+    return _move(session, case, event, actor_id, reason, response_id)
 
 
 # -- internals ------------------------------------------------------------------------------------------------

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     health_port: int = 8080
     log_level: str = "INFO"
     retention_days: int = Field(default=3650, description="Keep closed cases this long before deletion.")
+    update_ids_hours: int = Field(default=48, ge=24)
+    """How long handled Telegram update ids are kept (a redelivered update is recognised by its id; Telegram
+    redelivers for 24 hours at most)."""
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     web_base_url: str = ""

@@ -19,7 +19,7 @@ from flows.validate import validate
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's safe loader when present: ten times faster than the pure-Python one on the instrument files."""
 
-__all__ = ["INSTRUMENT_DIR", "bound", "instrument_names", "load_file", "load_instrument", "parse_instrument"]
+__all__ = ["ARCHIVE_DIR", "INSTRUMENT_DIR", "bound", "instrument_names", "load_file", "load_instrument", "load_version", "parse_instrument"]
 
 
 def _question_at(raw: Any, loc: tuple[Any, ...]) -> str | None:
@@ -90,9 +90,26 @@ def load_instrument(name: str) -> Instrument:
     return load_file(path)
 
 
+ARCHIVE_DIR = INSTRUMENT_DIR / "archive"
+"""Earlier versions of instruments, ``NAME@VERSION.yaml``, kept so old drafts and responses can still be read."""
+
+
 @cache
-def bound(instrument: str, role: str) -> str:
-    """The question id a shipped instrument binds to ``role`` (see ``flows.roles``), e.g. ``bound("pendataan",
-    "category")`` → ``"3.6"``: how code outside ``flows/`` reaches a question without naming its paper code."""
+def load_version(name: str, version: int | None = None) -> Instrument:
+    """A shipped instrument as it was in ``version`` (an archived file); the current one when None or current."""
+    current = load_instrument(name)
+    if version is None or version == current.version:
+        return current
+    archived = ARCHIVE_DIR / f"{name}@{version}.yaml"
+    if not archived.exists():
+        raise KeyError(f"instrument {name!r} has no version {version} (current: {current.version})")
+    return load_file(archived)
+
+
+@cache
+def bound(instrument: str, role: str, version: int | None = None) -> str:
+    """The question id a shipped instrument (its current version unless ``version`` says) binds to ``role``
+    (see ``flows.roles``), e.g. ``bound("pendataan", "category")`` → ``"3.6"``: how code outside ``flows/``
+    reaches a question without naming its paper code."""
     check_read(instrument, role)
-    return load_instrument(instrument).bound(role)
+    return load_version(instrument, version).bound(role)

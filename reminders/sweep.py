@@ -23,7 +23,6 @@ import datetime as dt
 import json
 import logging
 import time
-import warnings
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,9 +30,9 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram import Bot
 
+from core.outbound import Blocked, Delivered, Failed, RetryLater, Uncertain, inline_keyboard, send_text
 from reminders import rules
 from reminders.render import Claimed, render
 from reminders.rules import Kind
@@ -213,22 +212,6 @@ class _Outcome:
     error: str | None = None
 
 
-def _markup(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
-    if not rows:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows])
-
-
-def _retry_seconds(exc: RetryAfter) -> float:
-    """``retry_after`` in seconds (PTB 22 keeps a timedelta; its public int attribute is deprecated)."""
-    value = getattr(exc, "_retry_after", None)
-    if not isinstance(value, dt.timedelta):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            value = exc.retry_after
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
-
-
 def _interleave(batch: Sequence[Claimed]) -> list[Claimed]:
     """Round-robin over recipients, so one chat with many messages does not hold the others back."""
     queues: dict[int | None, list[Claimed]] = defaultdict(list)
@@ -248,36 +231,29 @@ async def _send_one(
 ) -> _Outcome:
     assert c.chat_id is not None
     message = render(c)
-    markup = _markup(message.buttons)
+    markup = inline_keyboard(message.buttons)
     attempt = 0
     while True:
         await pacer.acquire(c.chat_id)
         if c.person_id in blocked:  # found out while this message waited for its turn
             return _Outcome(c, "skipped", "recipient unreachable")
-        try:
-            await bot.send_message(c.chat_id, message.text, reply_markup=markup)
-            return _Outcome(c, "sent")
-        except RetryAfter as exc:
-            wait = _retry_seconds(exc)
-            pacer.pause(wait)
-            report.retried_429 += 1
-            attempt += 1
-            if attempt > settings.max_retries:
-                return _Outcome(c, "released", f"429: retry after {wait:g}s, {attempt} times")
-            log.info("429 from Telegram: waiting %ss", wait)
-        except Forbidden as exc:
-            blocked.add(c.person_id)
-            return _Outcome(c, "blocked", f"forbidden: {exc.message}")
-        except BadRequest as exc:
-            text = exc.message.lower()
-            if "chat not found" in text or "user is deactivated" in text:
+        match await send_text(bot, c.chat_id, message.text, markup):
+            case Delivered():
+                return _Outcome(c, "sent")
+            case RetryLater(seconds=wait):
+                pacer.pause(wait)
+                report.retried_429 += 1
+                attempt += 1
+                if attempt > settings.max_retries:
+                    return _Outcome(c, "released", f"429: retry after {wait:g}s, {attempt} times")
+                log.info("429 from Telegram: waiting %ss", wait)
+            case Blocked(reason=reason):
                 blocked.add(c.person_id)
-                return _Outcome(c, "blocked", f"bad request: {exc.message}")
-            return _Outcome(c, "failed", f"bad request: {exc.message}")
-        except NetworkError as exc:  # includes TimedOut: Telegram may have delivered it
-            return _Outcome(c, "uncertain", f"network: {type(exc).__name__}: {exc.message}")
-        except TelegramError as exc:
-            return _Outcome(c, "failed", f"{type(exc).__name__}: {exc.message}")
+                return _Outcome(c, "blocked", reason)
+            case Uncertain(reason=reason):
+                return _Outcome(c, "uncertain", reason)
+            case Failed(reason=reason):
+                return _Outcome(c, "failed", reason)
 
 
 async def _send_batch(

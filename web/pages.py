@@ -7,6 +7,7 @@ visibility (:mod:`core.visibility`)."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypeVar
 
@@ -19,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from cases import assistance, documents, referrals
 from cases.messages import ASSISTANCE_STATUS, REFERRAL_STATUS
 from cases.presenting import step_label
-from cases.service import case_history, case_summary
+from cases.service import CaseSummary, HistoryEntry, case_history, case_summary
 from core.authz import Action, covers
 from core.authz import allowed as authz_allowed
 from core.visibility import HIDDEN, F
@@ -29,10 +30,12 @@ from reports.sql import IN_SCHOOL, OUT_OF_SCHOOL_OPEN
 from reports.summary import flagged_ids
 from reports.targets import TargetError, set_target
 from reports.vocab import AGE_GROUPS
+from storage.db import Database
 from storage.models import Region, RegionLevel, Role, StoredFile
 from storage.models import Response as FormResponse
 from storage.repositories.audit import record
 from storage.repositories.files import read_kept_file
+from storage.uow import reading
 from web import messages as W
 from web import queries as Q
 from web.app import Forbidden, NotFound, Web
@@ -259,13 +262,17 @@ async def _opened_case(web: Web, request: Request, viewer: Viewer, action: str,
     return found
 
 
+def _case_and_history(db: Database, case_id: int, today: dt.date) -> tuple[CaseSummary, list[HistoryEntry]]:
+    with reading(db) as uow:
+        return case_summary(uow, case_id, today), case_history(uow, case_id)
+
+
 async def case_page(web: Web, request: Request, viewer: Viewer) -> Response:
     case_id, region, rec = await _opened_case(web, request, viewer, "web_case", Q.case_record)
     await run_in_threadpool(record, web.db, "web.case_read", "case", case_id, actor_id=viewer.person_id, region_code=region,
                             detail={"role": viewer.role.value})
     t = web.t(request, viewer)
-    summary = await run_in_threadpool(case_summary, web.db, case_id, web.today(home_region(viewer)))
-    history = await run_in_threadpool(case_history, web.db, case_id)
+    summary, history = await run_in_threadpool(_case_and_history, web.db, case_id, web.today(home_region(viewer)))
     view = field_policy(viewer)
     shown = {
         "name": view.present(F.IDENTITY, summary.child_name), "nik": view.present(F.NIK, summary.nik_masked),

@@ -20,6 +20,7 @@ from bot.handlers.school_list import offered_schools, school_value
 from bot.model import Button, Kind
 from bot.store import SubmitRefused
 from bot.turn import Menu, Submitted, Turn
+from cases.opening import submit_form
 from cases.schools import school_by_id, school_by_npsn
 from core.places import matching
 from core.presenting import display_value, question_label, subject_name
@@ -283,7 +284,7 @@ def submit(turn: Turn) -> None:
     draft = turn.draft
     assert draft is not None
     try:
-        submitted = turn.store.submit(turn.person, draft, turn.engine, turn.state, turn.today)
+        submitted = submit_form(turn.uow, turn.store.submission(turn.person, draft, turn.engine, turn.state))
     except SubmitRefused as refused:
         turn.say(turn.t(T.SUBMIT_FAILED, reason=turn.t(refused.reason)))
         return

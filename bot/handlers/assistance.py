@@ -156,7 +156,7 @@ def _step(turn: Turn, assistance_id: int, step: str, note: str | None) -> None:
 
 
 def _tell_pendamping(turn: Turn, done: AssistanceView) -> None:
-    summary = case_summary(turn.db, done.case_id, turn.today)
+    summary = case_summary(turn.uow, done.case_id, turn.today)
     if summary.pendamping_id not in (None, turn.person.id) and (reach := turn.store.chat_of(summary.pendamping_id)) is not None:
         turn.notify(reach[0], Reply(_updated(turn.translator_for(reach[1]), done)))
 

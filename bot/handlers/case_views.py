@@ -99,7 +99,7 @@ def case_rows(turn: Turn, nonce: str, cases: list[tuple[int, str, str, str]]) ->
 def open_case_by_reference(turn: Turn, reference: str) -> None:
     """A case by its reference or by the receipt of one of its forms, if this person may open it."""
     try:
-        case_id = service.case_by_reference(turn.db, reference)
+        case_id = service.case_by_reference(turn.uow, reference)
     except CaseError:
         turn.say(turn.t(T.NO_SUCH_CASE, reference=reference.strip()[:40]))
         return
@@ -142,7 +142,7 @@ def send_case(turn: Turn, person_id: int, case_id: int, intro: str | None = None
         return
     chat_id, language = target
     t = turn.translator_for(language)
-    s = service.case_summary(turn.db, case_id)
+    s = service.case_summary(turn.uow, case_id)
     turn.store.audit("child.read", person_id, "child", s.child_id, s.region_code, {"case": s.reference, "via": "summary"})
     view = policy(turn.store.role_of(person_id) or Role.MASYARAKAT).for_chat()
     text = t(T.CASE_SUMMARY, reference=s.reference, name=shown(view, FieldClass.IDENTITY, s.child_name), status=t(STATUS_LABELS[s.status]),
@@ -179,6 +179,6 @@ def tell_pendamping(turn: Turn, pendamping_id: int | None, message: str, pdf: tu
     if target is None or pendamping_id == turn.person.id:
         return
     t = turn.translator_for(target[1])
-    summary = service.case_summary(turn.db, case_id)
+    summary = service.case_summary(turn.uow, case_id)
     text = t(message, name=summary.child_name, reference=summary.reference, status=t(STATUS_LABELS[status_key]) if status_key else "")
     turn.notify(target[0], Reply(text, document=pdf))

@@ -37,10 +37,10 @@ INVITATION_DAYS = 7
 
 # -- after a form is sent -------------------------------------------------------------------------------
 def after_usulan(turn: Turn, sent: Submitted) -> None:
-    proposal = service.propose_from_response(turn.db, sent.result.response_id)
-    details = service.proposal_details(turn.db, proposal.case_id)
+    proposal = service.propose_from_response(turn.uow, sent.result.response_id)
+    details = service.proposal_details(turn.uow, proposal.case_id)
     turn.say(turn.t(T.PROPOSAL_SENT, reference=proposal.reference))
-    for recipient in service.proposal_recipients(turn.db, proposal.case_id):
+    for recipient in service.proposal_recipients(turn.uow, proposal.case_id):
         t = turn.translator_for(recipient.language)
         view = policy(turn.store.role_of(recipient.person_id) or Role.MASYARAKAT).for_chat()
         text = t(T.NEW_PROPOSAL, reference=proposal.reference, name=shown(view, FieldClass.IDENTITY, details.child_name),
@@ -53,7 +53,7 @@ def after_rekonfirmasi(turn: Turn, sent: Submitted) -> None:
     submitted, case_id = sent.result, sent.case_id
     if case_id is None:
         return
-    summary = service.case_summary(turn.db, case_id)
+    summary = service.case_summary(turn.uow, case_id)
     if summary.status != "recorded":
         return
     nonce = turn.nonce("verify", case=case_id, response=submitted.response_id)
@@ -65,9 +65,9 @@ def after_pendampingan(turn: Turn, sent: Submitted) -> None:
     submitted, case_id = sent.result, sent.case_id
     if case_id is None:
         return
-    logged = service.log_visit(turn.db, case_id, turn.person.id, submitted.response_id)
+    logged = service.log_visit(turn.uow, case_id, turn.person.id, submitted.response_id)
     refer = [[turn.notice_button(turn.person.id, "refer", turn.t(P.REFER_FROM_VISIT), case_id=case_id, visit_id=logged.visit_id)]]
-    turn.say(turn.t(T.VISIT_LOGGED, date=logged.visit_date, reference=service.case_summary(turn.db, case_id).reference),
+    turn.say(turn.t(T.VISIT_LOGGED, date=logged.visit_date, reference=service.case_summary(turn.uow, case_id).reference),
              refer if referrals.may_refer(turn, case_id) else None)
 
 
@@ -75,7 +75,7 @@ def after_kesediaan(turn: Turn, sent: Submitted) -> None:
     submitted, case_id = sent.result, sent.case_id
     if case_id is None:
         return
-    moved = service.record_consent_response(turn.db, case_id, submitted.response_id)
+    moved = service.record_consent_response(turn.uow, case_id, submitted.response_id)
     status = turn.t(STATUS_LABELS[moved.to_status])
     if moved.to_status != "willing":  # no statement to sign: the pendamping keeps accompanying the family
         turn.say(turn.t(T.DECISION_RECORDED, reference=moved.reference, status=status))
@@ -95,7 +95,7 @@ def after_pemilihan_sekolah(turn: Turn, sent: Submitted) -> None:
         return
     from cases.documents import pemilihan_sekolah_pdf  # see after_kesediaan
 
-    moved = service.record_school_choice(turn.db, case_id, submitted.response_id)
+    moved = service.record_school_choice(turn.uow, case_id, submitted.response_id)
     pdf = ("pemilihan-sekolah-" + moved.reference + ".pdf", pemilihan_sekolah_pdf(turn.db, case_id, submitted.response_id, link=turn.case_link(moved.reference)))
     turn.result.replies.append(Reply(turn.t(T.SCHOOL_RECORDED, reference=moved.reference), document=pdf))
     tell_pendamping(turn, moved.pendamping_id, T.SCHOOL_RECORDED, pdf, case_id=case_id)
@@ -107,10 +107,10 @@ def after_kembali_sekolah(turn: Turn, sent: Submitted) -> None:
     if case_id is None:
         return
     answers = sent.answers
-    moved = service.record_return(turn.db, case_id, turn.person.id, school_npsn=str(answers[bound("kembali-sekolah", "school_npsn")]),
+    moved = service.record_return(turn.uow, case_id, turn.person.id, school_npsn=str(answers[bound("kembali-sekolah", "school_npsn")]),
                                   class_level=str(answers[bound("kembali-sekolah", "class_level")]),
                                   year=int(answers[bound("kembali-sekolah", "year_entered")]))
-    summary = service.case_summary(turn.db, case_id)
+    summary = service.case_summary(turn.uow, case_id)
     monitoring = turn.notice_button(turn.person.id, "monitoring", turn.t(T.MONITORING), case_id=case_id)
     turn.say(turn.t(T.BACK_IN_SCHOOL, name=summary.child_name, reference=moved.reference), [[monitoring]])
 
@@ -119,7 +119,7 @@ def after_monitoring(turn: Turn, sent: Submitted) -> None:
     submitted, case_id = sent.result, sent.case_id
     if case_id is None:
         return
-    moved = service.record_monitoring(turn.db, case_id, submitted.response_id)
+    moved = service.record_monitoring(turn.uow, case_id, submitted.response_id)
     turn.say(turn.t(T.MONITORING_RECORDED, reference=moved.reference, status=turn.t(STATUS_LABELS[moved.to_status])))
     warn_if_at_risk(turn, case_id)
 
@@ -128,7 +128,7 @@ def after_monitoring(turn: Turn, sent: Submitted) -> None:
 def notice_take_proposal(turn: Turn, payload: dict[str, Any]) -> None:
     case_id = int(payload["case_id"])
     try:
-        details = service.take_proposal(turn.db, case_id, turn.person.id)
+        details = service.take_proposal(turn.uow, case_id, turn.person.id)
     except CaseError as refused:
         turn.say("✗ " + refused.render(turn.t))
         return
@@ -142,7 +142,7 @@ def notice_visit_log(turn: Turn, payload: dict[str, Any]) -> None:
 
 def notice_monitoring(turn: Turn, payload: dict[str, Any]) -> None:
     case_id = int(payload["case_id"])
-    summary = service.case_summary(turn.db, case_id)
+    summary = service.case_summary(turn.uow, case_id)
     start_form(turn, "monitoring", case_id=case_id, prefill={bound("monitoring", "name"): summary.child_name})
 
 
@@ -152,9 +152,9 @@ def notice_record_return(turn: Turn, payload: dict[str, Any]) -> None:
 
 def notice_invite_parent(turn: Turn, payload: dict[str, Any]) -> None:
     case_id = int(payload["case_id"])
-    token = service.invite_parent(turn.db, case_id, turn.person.id, dt.timedelta(days=INVITATION_DAYS))
+    token = service.invite_parent(turn.uow, case_id, turn.person.id, dt.timedelta(days=INVITATION_DAYS))
     link = turn.start_link(token)
-    name = service.case_summary(turn.db, case_id).child_name
+    name = service.case_summary(turn.uow, case_id).child_name
     turn.result.replies.append(Reply(turn.t(T.PARENT_INVITATION, name=name, days=INVITATION_DAYS, link=link), photo=qr_png(link)))
 
 
@@ -169,7 +169,7 @@ def notice_fill_pemilihan(turn: Turn, payload: dict[str, Any]) -> None:
 
 
 def notice_use_existing(turn: Turn, payload: dict[str, Any]) -> None:
-    moved = service.mark_duplicate(turn.db, int(payload["case_id"]), int(payload["existing_id"]), turn.person.id, payload.get("response_id"))
+    moved = service.mark_duplicate(turn.uow, int(payload["case_id"]), int(payload["existing_id"]), turn.person.id, payload.get("response_id"))
     turn.edit_pressed(turn.t(T.VERIFIED, reference=moved.reference, status=turn.t(STATUS_LABELS[moved.to_status])))
     tell_proposer(turn, moved.proposer_id, T.VERDICT_DUPLICATE, reference=moved.reference, existing=moved.duplicate_of or "")
 
@@ -197,7 +197,7 @@ def on_reason_text(turn: Turn, text: str) -> None:
 
 def verify(turn: Turn, case_id: int, response_id: int, valid: bool, reason: str | None) -> None:
     try:
-        moved = service.verify(turn.db, case_id, turn.person.id, valid, reason, response_id)
+        moved = service.verify(turn.uow, case_id, turn.person.id, valid, reason, response_id)
     except DuplicateCase as duplicate:
         existing = duplicate.existing[0]
         use = turn.notice_button(turn.person.id, "use_existing", turn.t(T.USE_EXISTING, reference=existing.reference),
@@ -237,7 +237,7 @@ def menu_assign_case(turn: Turn, action: str, index: int, menu: Menu) -> None:
         turn.deny("assign", "case", case_id, region)
         return
     people = turn.store.pendamping_near(region or "")
-    summary = service.case_summary(turn.db, case_id)
+    summary = service.case_summary(turn.uow, case_id)
     turn.edit_pressed(f"{summary.reference} · {summary.child_name} ✓")
     if not people:
         turn.say(turn.t(T.NO_PENDAMPING))
@@ -252,11 +252,11 @@ def menu_assign_person(turn: Turn, action: str, index: int, menu: Menu) -> None:
         turn.deny("assign", "case", case_id)
         return
     try:
-        moved = service.assign_pendamping(turn.db, case_id, pendamping_id, turn.person.id)
+        moved = service.assign_pendamping(turn.uow, case_id, pendamping_id, turn.person.id)
     except CaseError as refused:
         turn.say("✗ " + refused.render(turn.t))
         return
-    summary = service.case_summary(turn.db, case_id)
+    summary = service.case_summary(turn.uow, case_id)
     turn.edit_pressed(turn.t(T.ASSIGNED, name=summary.pendamping_name or "", child=summary.child_name, reference=moved.reference))
     turn.changes.menu = None
     send_case(turn, pendamping_id, case_id, intro=T.YOU_ACCOMPANY)

@@ -29,8 +29,8 @@ LIST_LIMIT = 10
 def announce_conflict(turn: Turn, conflict_id: int) -> None:
     """Tell the submitter, and send the area's desa and kecamatan teams the two records with decision buttons."""
     turn.say(turn.t(SUBMITTER_NOTICE))
-    view = C.conflict_view(turn.db, conflict_id)
-    for person_id, chat_id, language in C.reviewers(turn.db, view.region_code):
+    view = C.conflict_view(turn.uow, conflict_id)
+    for person_id, chat_id, language in C.reviewers(turn.uow, view.region_code):
         if chat_id is None:
             continue
         t = turn.translator_for(language)
@@ -46,7 +46,7 @@ def cmd_conflicts(turn: Turn, args: str) -> None:
     if len(parts) == 2 and parts[0].isdigit():
         _decide(turn, int(parts[0]), "fix_nik", parts[1])
         return
-    views = C.open_conflicts(turn.db, turn.person.region_code or "")
+    views = C.open_conflicts(turn.uow, turn.person.region_code or "")
     if not views:
         turn.say(turn.t(NO_CONFLICTS))
     for view in views[:LIST_LIMIT]:
@@ -60,7 +60,7 @@ def notice_conflict(turn: Turn, payload: dict[str, Any]) -> None:
 
 def _decide(turn: Turn, conflict_id: int, decision: str, nik: str | None) -> None:
     try:
-        view = C.decide(turn.db, conflict_id, decision, turn.person.id, nik=nik)
+        view = C.decide(turn.uow, conflict_id, decision, turn.person.id, nik=nik)
     except C.ConflictError as refused:
         turn.say("✗ " + refused.render(turn.t))
         turn.result.outcome = "conflict-refused"

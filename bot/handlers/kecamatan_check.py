@@ -30,7 +30,7 @@ def cmd_check(turn: Turn, _: str) -> None:
     if not may_check(turn, kecamatan):
         turn.deny("check")
         return
-    waiting = checks.desa_awaiting(turn.db, kecamatan or "")
+    waiting = checks.desa_awaiting(turn.uow, kecamatan or "")
     if not waiting:
         turn.say(turn.t(T.CHECK_NOTHING))
         return
@@ -49,7 +49,7 @@ def menu_check_desa(turn: Turn, action: str, index: int, menu: Menu) -> None:
 
 
 def show_check_list(turn: Turn, desa: str) -> None:
-    items = checks.review_list(turn.db, desa, turn.today)
+    items = checks.review_list(turn.uow, desa, turn.today)
     if not items:
         turn.changes.menu = None
         turn.say(turn.t(T.CHECK_NOTHING))
@@ -72,7 +72,7 @@ def menu_check_cases(turn: Turn, action: str, index: int, menu: Menu) -> None:
         turn.deny("check", "region", desa, desa)
         return
     if action == R.YES:
-        accepted = checks.accept(turn.db, menu["cases"], turn.person.id)
+        accepted = checks.accept(turn.uow, menu["cases"], turn.person.id)
         turn.edit_pressed(turn.t(T.CHECK_ACCEPTED, count=len(accepted), desa=turn.store.region_name(desa)))
         turn.changes.menu = None
         tell_desa_team(turn, desa, T.CHECK_ACCEPTED_FOR_DESA, count=len(accepted), desa=turn.store.region_name(desa))
@@ -97,7 +97,7 @@ def on_check_note(turn: Turn, text: str) -> None:
         turn.deny("check", "region", desa, desa)
         return
     try:
-        moved = checks.return_to_desa(turn.db, case_id, turn.person.id, text.strip()[:500])
+        moved = checks.return_to_desa(turn.uow, case_id, turn.person.id, text.strip()[:500])
     except CaseError as refused:
         turn.say("✗ " + refused.render(turn.t))
         return

@@ -42,7 +42,7 @@ def my_children(turn: Turn) -> None:
     cases = turn.store.parent_cases(turn.person.id)
     withdrawable: list[int] = []
     for case_id in cases:
-        s = service.case_summary(turn.db, case_id)
+        s = service.case_summary(turn.uow, case_id)
         turn.store.audit("child.read", turn.person.id, "child", s.child_id, s.region_code, {"case": s.reference, "via": "dataku"})
         given = consents.active(turn.db, turn.person.id, s.child_id)
         turn.say(turn.t(T.MYDATA_CHILD, reference=s.reference, name=shown(view, FieldClass.IDENTITY, s.child_name),

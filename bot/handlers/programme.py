@@ -43,7 +43,7 @@ def cmd_target(turn: Turn, args: str) -> None:
 # -- roster → cases ------------------------------------------------------------------------------------
 def after_roster(turn: Turn, sent: Submitted) -> None:
     """Each out-of-school member of the household opens a case (or joins the child's existing one)."""
-    found = cases_from_roster(turn.db, sent.result.response_id, turn.person.id)
+    found = cases_from_roster(turn.uow, sent.result.response_id, turn.person.id)
     if not found:
         turn.say(turn.t(T.ROSTER_NONE))
         return

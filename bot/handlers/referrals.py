@@ -63,7 +63,7 @@ def ask_agency(turn: Turn, case_id: int, visit_id: int | None) -> None:
     known = referrals.agencies(region)
     nonce = turn.nonce("refer_agency", case=case_id, visit=visit_id, agencies=[a.code for a in known])
     rows = [[Button(a.name, R.data(nonce, R.CHOICE, i))] for i, a in enumerate(known)]
-    summary = case_summary(turn.db, case_id, turn.today)
+    summary = case_summary(turn.uow, case_id, turn.today)
     turn.say(turn.t(P.REFER_CHOOSE_AGENCY, name=summary.child_name, reference=summary.reference), rows, live=True)
 
 
@@ -123,7 +123,7 @@ def _refer_by_menu(turn: Turn, menu: Menu, due: dt.date | None) -> None:
 
 
 def _sent(turn: Turn, sent: referrals.ReferralView) -> None:
-    summary = case_summary(turn.db, sent.case_id, turn.today)
+    summary = case_summary(turn.uow, sent.case_id, turn.today)
     turn.say(turn.t(P.REFERRAL_SENT, id=sent.id, name=summary.child_name, reference=sent.reference, agency=sent.agency.name,
                     due=turn.t.date(sent.due_date)))
     if summary.pendamping_id not in (None, turn.person.id) and (reach := turn.store.chat_of(summary.pendamping_id)) is not None:

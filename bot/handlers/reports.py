@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from bot import render as R
 from bot import texts as T
@@ -13,6 +14,7 @@ from core.visibility import policy
 from reports.messages import IMPORT_CONFLICTS, IMPORT_PROGRESS_CHECK, IMPORT_PROGRESS_SAVE
 from reports.programme_recap import programme_lines, programme_recap
 from reports.recap import build_recap
+from storage.db import Database
 
 
 def cmd_recap(turn: Turn, _: str) -> None:
@@ -52,12 +54,17 @@ def on_import_file(turn: Turn) -> None:
     if not allowed(turn.actor, Action.IMPORT, scope):
         turn.deny("import")
         return
+    turn.changes.menu = None
+    upload = turn.incoming.value
+    # An import publishes in short transactions of its own, so the bot keeps answering: after the turn's commit.
+    turn.after_commit.append(lambda db: _import(turn, db, upload, scope))
+
+
+def _import(turn: Turn, db: Database, upload: dict[str, Any], scope: str) -> None:
     from reports.imports import import_file  # spreadsheets (openpyxl) load with the first import
 
-    upload = turn.incoming.value
-    report = import_file(turn.db, upload["content"], upload["filename"], actor_id=turn.person.id, region_scope=scope,
+    report = import_file(db, upload["content"], upload["filename"], actor_id=turn.person.id, region_scope=scope,
                          progress=_import_progress(turn))
-    turn.changes.menu = None
     turn.result.outcome = "import:" + ("saved" if report.saved else "rejected")
     if report.saved:
         done = turn.t(T.IMPORT_DONE, filename=report.filename, rows=report.rows, created=report.created, merged=report.merged,

@@ -22,8 +22,8 @@ from cases.messages import SCHOOL_ALREADY_ANSWERED
 
 
 def ask_school_acceptance(turn: Turn, case_id: int) -> None:
-    summary = service.case_summary(turn.db, case_id)
-    for person in acceptance.acceptors(turn.db, case_id):
+    summary = service.case_summary(turn.uow, case_id)
+    for person in acceptance.acceptors(turn.uow, case_id):
         if person.chat_id is None:
             continue
         t = turn.translator_for(person.language)
@@ -35,17 +35,17 @@ def ask_school_acceptance(turn: Turn, case_id: int) -> None:
 
 def notice_accept_school(turn: Turn, payload: dict[str, Any]) -> None:
     case_id = int(payload["case_id"])
-    if not acceptance.may_answer(turn.db, case_id, turn.person.id):
+    if not acceptance.may_answer(turn.uow, case_id, turn.person.id):
         turn.deny("accept_school", "case", case_id, turn.store.case_region(case_id))
         return
     try:
-        moved = acceptance.accept(turn.db, case_id, turn.person.id)
+        moved = acceptance.accept(turn.uow, case_id, turn.person.id)
     except CaseError as refused:
         turn.say("✗ " + refused.render(turn.t))
         return
     from cases.documents import penerimaan_sekolah_pdf  # PDF (fpdf) loads on the first letter, not at start-up
 
-    summary = service.case_summary(turn.db, case_id)
+    summary = service.case_summary(turn.uow, case_id)
     pdf = (f"penerimaan-sekolah-{moved.reference}.pdf", penerimaan_sekolah_pdf(turn.db, case_id, turn.person.id))
     turn.edit_pressed(turn.t(T.SCHOOL_ACCEPTED, name=summary.child_name, reference=moved.reference))
     turn.result.replies.append(Reply(turn.t(T.SCHOOL_ACCEPTED_PDF), document=pdf))
@@ -58,10 +58,10 @@ def notice_accept_school(turn: Turn, payload: dict[str, Any]) -> None:
 
 def notice_refuse_school(turn: Turn, payload: dict[str, Any]) -> None:
     case_id = int(payload["case_id"])
-    if not acceptance.may_answer(turn.db, case_id, turn.person.id):
+    if not acceptance.may_answer(turn.uow, case_id, turn.person.id):
         turn.deny("refuse_school", "case", case_id, turn.store.case_region(case_id))
         return
-    if acceptance.answered(turn.db, case_id):
+    if acceptance.answered(turn.uow, case_id):
         turn.say("✗ " + turn.t(SCHOOL_ALREADY_ANSWERED))
         turn.result.outcome = "school:already-answered"
         return
@@ -80,12 +80,12 @@ def on_school_refusal(turn: Turn, text: str) -> None:
         turn.say(turn.t(T.SCHOOL_REFUSE_ASK))
         return
     try:
-        moved = acceptance.refuse(turn.db, case_id, turn.person.id, text[:500])
+        moved = acceptance.refuse(turn.uow, case_id, turn.person.id, text[:500])
     except CaseError as refused:
         turn.say("✗ " + refused.render(turn.t))
         return
     turn.changes.menu = None
-    summary = service.case_summary(turn.db, case_id)
+    summary = service.case_summary(turn.uow, case_id)
     turn.say(turn.t(T.SCHOOL_REFUSED, reference=moved.reference))
     turn.result.outcome = "school:refused"
     target = turn.store.chat_of(moved.pendamping_id)
@@ -96,7 +96,7 @@ def on_school_refusal(turn: Turn, text: str) -> None:
 
 
 def family_and_pendamping(turn: Turn, pendamping_id: int | None, child_id: int) -> list[tuple[int, str]]:
-    targets = acceptance.parents(turn.db, child_id)
+    targets = acceptance.parents(turn.uow, child_id)
     pendamping = turn.store.chat_of(pendamping_id)
     if pendamping is not None:
         targets.append(pendamping)

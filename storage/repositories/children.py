@@ -15,7 +15,6 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from storage.crypto import NikCipher
-from storage.db import Database
 from storage.models import Child, IdentityConflict, Sex
 from storage.repositories.audit import add_entry
 from storage.repositories.sql import lock_keys
@@ -63,16 +62,11 @@ def _matching(cipher: NikCipher, identity: ChildIdentity) -> ColumnElement[bool]
     return or_(Child.nik_hash.in_(cipher.nik_hashes(identity.nik)), by_name)
 
 
-def _candidates(session: Session, cipher: NikCipher, identity: ChildIdentity) -> list[Child]:
+def find_duplicate_children(session: Session, cipher: NikCipher, identity: ChildIdentity) -> list[Child]:
+    """Children already recorded that are probably this one: same NIK, or same name, birth date and desa."""
     if identity.birth_date is None and identity.nik is None:
         return []  # a bare name is not enough to call two records the same child
     return list(session.scalars(select(Child).where(_matching(cipher, identity)).order_by(Child.id)))
-
-
-def find_duplicate_children(db: Database, identity: ChildIdentity) -> list[Child]:
-    """Children already recorded that are probably this one: same NIK, or same name, birth date and desa."""
-    with db.read() as session:
-        return _candidates(session, db.cipher, identity)
 
 
 class ChildRecord(Protocol):
@@ -150,7 +144,7 @@ def decide_child(
     nik_hash = cipher.nik_hash(identity.nik) if identity.nik else None
     if candidates is None:
         assert session is not None, "pass the session or the candidates"
-        candidates = _candidates(session, cipher, identity)
+        candidates = find_duplicate_children(session, cipher, identity)
     folded = normalize_name(identity.name)
     by_name = next((c for c in candidates if identity.birth_date is not None and c.name_normalized == folded
                     and c.birth_date == identity.birth_date and c.region_code == identity.region_code

@@ -46,8 +46,8 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_invitation(
-    db: Database,
+def add_invitation(
+    session: Session,
     role: Role,
     region_code: str | None,
     *,
@@ -60,15 +60,14 @@ def create_invitation(
     """A new invitation; returns the token (shown once: only its hash is kept). A school operator's names their
     school."""
     token = secrets.token_urlsafe(18)
-    with db.write() as session:
-        invitation = Invitation(
-            token_hash=token_hash(token), role=role, region_code=region_code, created_by=created_by,
-            expires_at=utcnow() + validity, child_id=child_id, case_id=case_id, school_id=school_id,
-        )
-        session.add(invitation)
-        session.flush()
-        add_entry(session, "invitation.create", "invitation", invitation.id, actor_id=created_by, region_code=region_code,
-                  detail={"role": role.value, "child_id": child_id, "school_id": school_id})
+    invitation = Invitation(
+        token_hash=token_hash(token), role=role, region_code=region_code, created_by=created_by,
+        expires_at=utcnow() + validity, child_id=child_id, case_id=case_id, school_id=school_id,
+    )
+    session.add(invitation)
+    session.flush()
+    add_entry(session, "invitation.create", "invitation", invitation.id, actor_id=created_by, region_code=region_code,
+              detail={"role": role.value, "child_id": child_id, "school_id": school_id})
     return token
 
 

@@ -1,4 +1,5 @@
-"""Submitting a questionnaire: response, child, case and draft change together or not at all."""
+"""Submitting a questionnaire: the response, its child and the draft change together or not at all (whether the
+child needs a case is the workflow's decision: ``cases.opening``)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,8 @@ from sqlalchemy import select
 from storage.db import Database
 from storage.derived import case_changed
 from storage.errors import DraftClosedError
-from storage.models import Case, DraftStatus, Response
+from storage.models import DraftStatus, Response
 from storage.repositories.audit import add_entry
-from storage.repositories.cases import add_case
 from storage.repositories.children import ChildIdentity, resolve_child
 from storage.repositories.drafts import close_draft, load_draft
 from storage.repositories.references import RECEIPT, allocate_reference
@@ -33,9 +33,6 @@ class Submission:
     child: ChildIdentity | None = None
     """The child the answers are about; found among existing children or created."""
     location: dict[str, Any] | None = None
-    open_case_status: str | None = None
-    """When set and no ``case_id`` is given: attach the child's latest case, or open one with this status."""
-    case_category: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,7 +49,7 @@ class SubmitResult:
 
 
 def submit_response(db: Database, submission: Submission) -> SubmitResult:
-    """Write the response with its reference number, link or create the child (and case), close the draft.
+    """Write the response with its reference number, link or create the child, close the draft.
 
     One transaction: after a crash either all of it exists or none of it, and the draft is still open to
     submit again. Submitting an already submitted draft returns the earlier result.
@@ -81,20 +78,6 @@ def submit_response(db: Database, submission: Submission) -> SubmitResult:
             conflict_id = resolution.conflict.id if resolution.conflict else None
 
         case_id = submission.case_id or (draft.case_id if draft else None)
-        if case_id is None and submission.open_case_status and child_id is not None:
-            case_id = session.scalars(
-                select(Case.id).where(Case.child_id == child_id).order_by(Case.id.desc()).limit(1)
-            ).first()
-            if case_id is None:
-                case_id = add_case(
-                    session,
-                    child_id,
-                    submission.region_code,
-                    submission.open_case_status,
-                    category=submission.case_category,
-                    actor_id=submission.submitted_by,
-                ).id
-
         response = Response(
             reference=allocate_reference(session, submission.region_code, RECEIPT),
             instrument=submission.instrument,

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from bot.conversation import Conversations
 from bot.model import Button, Incoming, Kind, Reply, TurnResult
 from bot.store import BotStore
-from flows.engine import Accepted, Prompt, State
+from flows.engine import Accepted, Complete, Prompt, State
 from flows.registry import engine as engine_for
 from storage.db import Database
 from storage.models import Language, Person, Role
@@ -176,6 +176,18 @@ def path_state(name: str, fixture: str, until: str) -> State:
         outcome = eng.skip(state, TODAY) if value is None else eng.answer(state, value, TODAY, confirm=True)
         assert isinstance(outcome, Accepted), (prompt.position.key, outcome)
         state = outcome.state
+
+
+def answered_state(name: str, answers: dict[str, Any]) -> State:
+    """The saved state of ``name`` with ``answers`` given (the questions without one skipped), to the review."""
+    eng = engine_for(name)
+    state = State()
+    while not isinstance(prompt := eng.current(state, TODAY), Complete):
+        value = answers.get(prompt.node.id)
+        outcome = eng.skip(state, TODAY) if value is None else eng.answer(state, value, TODAY, confirm=True)
+        assert isinstance(outcome, Accepted), (prompt.position.key, outcome)
+        state = outcome.state
+    return state
 
 
 def resume_at(phone: Phone, name: str, state: State) -> TurnResult:

@@ -3,13 +3,16 @@ opened by its reference or a form receipt (issue 14 §9, §10)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from bot import texts as T
 from bot.conversation import Conversations
 from core.i18n import translator
 from storage.db import Database
-from storage.models import Role
+from storage.models import Response, Role
+from storage.repositories.cases import add_case
 from storage.repositories.children import ChildIdentity
 from storage.repositories.responses import Submission, SubmitResult, submit_response
 from tests.bot.conftest import Phone, enrol
@@ -19,9 +22,12 @@ ID = translator("id")
 
 
 def _case(db: Database, by: int, name: str, region: str = DESA) -> SubmitResult:
-    submission = Submission("usulan", 1, {"U.1": name}, by, region, child=ChildIdentity(name, region),
-                            open_case_status="proposed", case_category="DO")
-    return submit_response(db, submission)
+    submitted = submit_response(db, Submission("usulan", 1, {"U.1": name}, by, region, child=ChildIdentity(name, region)))
+    assert submitted.child_id is not None
+    with db.write() as session:  # the case a proposal opens
+        case = add_case(session, submitted.child_id, region, "proposed", category="2", actor_id=by)
+        session.get_one(Response, submitted.response_id).case_id = case.id
+        return dataclasses.replace(submitted, case_id=case.id)
 
 
 @pytest.fixture

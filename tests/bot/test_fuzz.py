@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import update
 
 from bot.conversation import Conversations
-from bot.limits import TEXT_LIMIT, units
 from bot.model import Kind, TurnResult
+from core.limits import TEXT_LIMIT, units
 from flows.conditions import MISSING
 from flows.engine import Accepted, Complete, Engine, Prompt, State
 from flows.loader import instrument_names

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.limits import TEXT_LIMIT, units
 from core.i18n import translator
+from core.limits import TEXT_LIMIT, units
 from flows.engine import State
 from flows.loader import instrument_names
 from flows.messages import TOO_LONG

@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 
 from bot import texts as T
+from bot.conversation import Conversations
 from bot.model import Kind, TurnResult
 from core.i18n import translator
 from flows.engine import Complete, NeedsConfirmation, Prompt, State
 from flows.registry import engine as engine_for
 from flows.schema import QuestionType
+from storage.db import Database
 from storage.models import Role
 from storage.regions import load_regions
 from tests.bot.conftest import PATHS, Phone, enrol
@@ -30,7 +32,7 @@ def bot_api_calls(result: TurnResult, pressed: bool) -> int:
 
 
 @pytest.mark.parametrize("instrument", ["pendataan", "rekonfirmasi"])
-def test_every_typed_answer_of_a_form_is_one_call(db, conversations, instrument: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_typed_answer_of_a_form_is_one_call(db: Database, conversations: Conversations, instrument: str) -> None:
     with db.write() as session:
         load_regions(session, "33.26")  # the fixtures' kecamatan and desa of Kabupaten Pekalongan
     enrol(db, 1501, Role.PENDAMPING)

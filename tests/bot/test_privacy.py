@@ -9,13 +9,15 @@ from sqlalchemy import func, select
 from bot import texts as T
 from bot.conversation import Conversations
 from cases import service
+from cases.opening import submit_form
 from core.i18n import translator
 from storage.db import Database
 from storage.models import AuditLog, Consent, Person, Role
 from storage.repositories.children import ChildIdentity
-from storage.repositories.responses import Submission, submit_response
+from storage.repositories.responses import Submission
 from tests.bot.conftest import Phone, enrol, question
 from tests.storage.conftest import DESA, DESA_2
+from tests.uow import committed
 
 t = translator("id")
 NIK = "3326014507120001"
@@ -28,14 +30,14 @@ class Family:
         self.db = db
         self.team = enrol(db, 2001, Role.TIM_DESA, DESA)
         self.pendamping = enrol(db, 2002, Role.PENDAMPING, DESA)
-        submitted = submit_response(db, Submission(
+        submitted = committed(db, submit_form, Submission(
             instrument="pendataan", instrument_version=1, answers={"1.1": "Ayu Lestari", "1.2.nik": NIK}, submitted_by=self.pendamping,
-            region_code=DESA, child=ChildIdentity("Ayu Lestari", DESA, nik=NIK, address="Dukuh Krajan 3"), open_case_status="recorded"))
+            region_code=DESA, child=ChildIdentity("Ayu Lestari", DESA, nik=NIK, address="Dukuh Krajan 3")))
         assert submitted.case_id is not None
         self.case = submitted.case_id
-        service.transition(db, self.case, "verify", self.team)
-        service.assign_pendamping(db, self.case, self.pendamping, self.team)
-        self.link = service.invite_parent(db, self.case, self.pendamping)
+        committed(db, service.transition, self.case, "verify", self.team)
+        committed(db, service.assign_pendamping, self.case, self.pendamping, self.team)
+        self.link = committed(db, service.invite_parent, self.case, self.pendamping)
         self.team_phone = Phone(conversations, 2001)
         self.pendamping_phone = Phone(conversations, 2002)
 
@@ -164,8 +166,8 @@ def test_a_parent_link_opened_by_someone_with_another_role_changes_nothing(db: D
 
 
 def test_a_parent_link_opened_by_another_familys_parent_is_refused(db: Database, conversations: Conversations, family: Family) -> None:
-    other = service.propose(db, family.team, "Bayu Saputra", 12, DESA, "tidak sekolah").case_id
-    other_link = service.invite_parent(db, other, family.pendamping)
+    other = committed(db, service.propose, family.team, "Bayu Saputra", 12, DESA, "tidak sekolah").case_id
+    other_link = committed(db, service.invite_parent, other, family.pendamping)
     parent = Phone(conversations, 5001)
     parent.send(f"/start {other_link}")
     parent.send(f"/start {family.link}")

@@ -33,6 +33,7 @@ from tests.conftest import TODAY
 from tests.districts.chat import Chat, Member, fill, submit
 from tests.districts.conftest import KAJEN, KUTOROJO, PEKALONGAN, answers
 from tests.districts.helpers import case_at
+from tests.uow import committed
 
 t = translator("id")
 
@@ -86,7 +87,7 @@ def texts(member: Member) -> list[str]:
 def parent_of(w: World, case: Case) -> Member:
     """A parent who joined by the pendamping's link for ``case`` and gave consent for every purpose."""
     parent = w.chat.member(9010, "Ibu Siti")
-    parent.send("/start " + service.invite_parent(w.db, case.id, w.pendamping.person_id))
+    parent.send("/start " + committed(w.db, service.invite_parent, case.id, w.pendamping.person_id))
     parent.press(t(T.FILL_STATEMENT))
     parent.press(t(T.CONSENT_ALL))
     return parent
@@ -393,7 +394,7 @@ def rekonfirmed(w: World) -> Case:
 def menu_verify(w: World) -> None:
     case = rekonfirmed(w)
     w.desa.press(t(T.VALID))
-    assert w.desa.last_outcome == "verified" and service.case_summary(w.db, case.id).status == "verified"
+    assert w.desa.last_outcome == "verified" and committed(w.db, service.case_summary, case.id).status == "verified"
 
 
 def menu_reason(w: World) -> None:
@@ -408,7 +409,7 @@ def menu_assign_case(w: World) -> None:
     w.desa.send("/tugaskan")
     w.desa.press(w.desa.inbox[-1].button_texts()[0])
     assert w.desa.last_outcome == "button:assign_case:c" and "Mbak Rina" in w.desa.inbox[-1].button_texts()
-    assert service.case_summary(w.db, case.id).status == "verified"
+    assert committed(w.db, service.case_summary, case.id).status == "verified"
 
 
 def menu_assign_person(w: World) -> None:
@@ -416,7 +417,7 @@ def menu_assign_person(w: World) -> None:
     w.desa.send("/tugaskan")
     w.desa.press(w.desa.inbox[-1].button_texts()[0])
     w.desa.press("Mbak Rina")
-    assert w.desa.last_outcome == "button:assign_person:c" and service.case_summary(w.db, case.id).pendamping_name == "Mbak Rina"
+    assert w.desa.last_outcome == "button:assign_person:c" and committed(w.db, service.case_summary, case.id).pendamping_name == "Mbak Rina"
     assert t(T.YOU_ACCOMPANY) in w.pendamping.inbox[-1].text
 
 
@@ -431,7 +432,7 @@ def menu_import(w: World) -> None:
 def verified(w: World) -> Case:
     """A case the village team verified: it waits for the kecamatan's check."""
     case = case_at(w.db, "Ahmad Fauzi", KUTOROJO, "recorded")
-    service.verify(w.db, case.id, w.desa.person_id, True, None)
+    committed(w.db, service.verify, case.id, w.desa.person_id, True, None)
     return case
 
 
@@ -508,7 +509,7 @@ def text_reason(w: World) -> None:
     case = rekonfirmed(w)
     w.desa.press(t(T.NOT_VALID))
     w.desa.send("Anak sudah sekolah di SD Kajen")
-    assert w.desa.last_outcome == "not-valid" and service.case_summary(w.db, case.id).status != "recorded"
+    assert w.desa.last_outcome == "not-valid" and committed(w.db, service.case_summary, case.id).status != "recorded"
 
 
 def text_invite_school(w: World) -> None:
@@ -567,7 +568,7 @@ def notice_use_existing(w: World) -> None:
     duplicate = case_at(w.db, "Ahmad Fauzi", KUTOROJO, "recorded")
     notice(w.desa, "use_existing", case_id=duplicate.id, existing_id=existing.id, response_id=None)
     assert w.desa.last_outcome == "notice:use_existing"
-    assert service.case_summary(w.db, duplicate.id).status == "not_valid"  # a duplicate of the existing case
+    assert committed(w.db, service.case_summary, duplicate.id).status == "not_valid"  # a duplicate of the existing case
 
 
 def notice_visit_log(w: World) -> None:
@@ -620,7 +621,7 @@ NOTICE_SCENARIOS: dict[str, Callable[[World], None]] = {
 
 # -- after a form is sent -----------------------------------------------------------------------------------
 def case_status(w: World, case: Case) -> str:
-    return service.case_summary(w.db, case.id).status
+    return committed(w.db, service.case_summary, case.id).status
 
 
 def after_usulan(w: World) -> None:

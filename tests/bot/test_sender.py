@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest
 
-from bot.limits import CAPTION_LIMIT, NOTICE_LIMIT, TEXT_LIMIT, shorten, split, units
 from bot.model import Button, Reply, TurnResult
 from bot.sender import deliver
+from core.limits import CAPTION_LIMIT, NOTICE_LIMIT, TEXT_LIMIT, shorten, split, units
 
 
 @dataclass
@@ -73,7 +73,7 @@ BUTTONS = [[Button("Ya", "n.y.0")]]
 async def test_a_long_message_is_split_and_keeps_its_buttons_on_the_last_piece() -> None:
     bot = StrictBot()
     text = "\n".join(f"baris {i} " + "x" * 90 for i in range(120))  # ≈ 12,000 characters
-    live = await deliver(bot, 1, TurnResult(replies=[Reply(text, BUTTONS, live=True)]), None)  # type: ignore[arg-type]
+    live = (await deliver(bot, 1, TurnResult(replies=[Reply(text, BUTTONS, live=True)]), None)).live_id  # type: ignore[arg-type]
     assert len(bot.sent) >= 3 and all(units(s.text or "") <= TEXT_LIMIT for s in bot.sent)
     assert [s.markup is not None for s in bot.sent] == [False] * (len(bot.sent) - 1) + [True]
     assert "".join((s.text or "").replace("\n", "") for s in bot.sent) == text.replace("\n", "")
@@ -104,7 +104,7 @@ async def test_a_long_caption_goes_as_its_own_message() -> None:
 async def test_a_refused_reply_does_not_stop_the_next_question() -> None:
     bot = StrictBot(refuse={"echo that Telegram refuses"})
     result = TurnResult(replies=[Reply("echo that Telegram refuses"), Reply("1.2 · NIK", BUTTONS, live=True)])
-    live = await deliver(bot, 1, result, None)  # type: ignore[arg-type]
+    live = (await deliver(bot, 1, result, None)).live_id  # type: ignore[arg-type]
     assert [s.text for s in bot.sent] == ["1.2 · NIK"] and live is not None
 
 
@@ -112,7 +112,7 @@ async def test_a_question_whose_echo_is_refused_goes_out_without_it() -> None:
     folded = "1.1 · Nama: <echo that Telegram refuses> ✓\n\n1.2 · NIK"
     bot = StrictBot(refuse={folded})
     result = TurnResult(replies=[Reply(folded, BUTTONS, live=True, without_preface="1.2 · NIK")])
-    live = await deliver(bot, 1, result, None)  # type: ignore[arg-type]
+    live = (await deliver(bot, 1, result, None)).live_id  # type: ignore[arg-type]
     assert [s.text for s in bot.sent] == ["1.2 · NIK"] and bot.sent[0].markup is not None and live is not None
 
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from storage.db import Database
-from storage.models import Role
+from storage.models import Case, Role
+from storage.repositories.cases import add_case
 from storage.repositories.people import get_or_create_person, set_role
 from storage.repositories.responses import Submission, submit_response
 from tests.storage.conftest import (  # noqa: F401  (fixtures shared with the storage tests)
@@ -78,3 +79,9 @@ def submit(db: Database, instrument: str, answers: dict[str, Any], by: int, *,  
            case_id: int | None = None, region: str = DESA, child: Any = None) -> int:
     """Submit a form like the bot does; returns the response id."""
     return submit_response(db, Submission(instrument, 1, answers, by, region, case_id=case_id, child=child)).response_id
+
+
+def case_at(db: Database, child_id: int, status: str, *, actor_id: int | None = None, region: str = DESA) -> Case:  # noqa: F811
+    """A case put straight at ``status`` (scaffolding: real cases move through :mod:`cases.service`)."""
+    with db.write() as session:
+        return add_case(session, child_id, region, status, category=None, actor_id=actor_id)

@@ -15,6 +15,7 @@ from storage.db import Database
 from storage.models import AuditLog
 from tests.cases.conftest import DESA, People
 from tests.storage.conftest import TEST_KEY
+from tests.uow import committed
 
 SAMPLE = Path(__file__).resolve().parents[2] / "cases" / "data" / "sekolah-contoh.csv"
 
@@ -51,9 +52,9 @@ def test_schools_import(cli: None, db: Database, regions: None, tmp_path: Path,
 
 def test_cases_show_and_history(cli: None, db: Database, people: People,
                                 capsys: pytest.CaptureFixture[str]) -> None:
-    proposal = service.propose(db, people.proposer, "Ahmad Fauzi", 14, DESA, "Membantu di sawah")
-    service.take_proposal(db, proposal.case_id, people.volunteer)
-    service.verify(db, proposal.case_id, people.volunteer, False, "Sudah sekolah di MTs")
+    proposal = committed(db, service.propose, people.proposer, "Ahmad Fauzi", 14, DESA, "Membantu di sawah")
+    committed(db, service.take_proposal, proposal.case_id, people.volunteer)
+    committed(db, service.verify, proposal.case_id, people.volunteer, False, "Sudah sekolah di MTs")
     assert run(cli, "cases", "show", proposal.reference.lower()) == 0
     shown = capsys.readouterr().out
     assert f"Ahmad Fauzi · {proposal.reference}" in shown and "Status: not valid" in shown and "> Membantu di sawah" in shown

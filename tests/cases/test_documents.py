@@ -8,10 +8,10 @@ from cases import documents, service
 from cases import messages as m
 from cases.service import InvalidInput
 from storage.db import Database
-from storage.repositories.cases import open_case
 from storage.repositories.children import ChildIdentity
-from tests.cases.conftest import DESA, People, path_answers, submit
+from tests.cases.conftest import DESA, People, case_at, path_answers, submit
 from tests.cases.pdftext import pdf_text
+from tests.uow import committed
 
 
 @pytest.fixture
@@ -21,8 +21,9 @@ def case_id(db: Database, people: People) -> int:
 
     with db.read() as session:
         child_id = session.get(Response, result).child_id  # type: ignore[union-attr]
-    case = open_case(db, child_id, DESA, "verified", actor_id=people.volunteer)
-    service.assign_pendamping(db, case.id, people.pendamping, people.team)
+    assert child_id is not None
+    case = case_at(db, child_id, "verified", actor_id=people.volunteer)
+    committed(db, service.assign_pendamping, case.id, people.pendamping, people.team)
     return case.id
 
 
@@ -79,7 +80,8 @@ def test_a_form_of_another_case_is_refused(db: Database, people: People, case_id
 
     with db.read() as session:
         child_id = session.get(Response, other).child_id  # type: ignore[union-attr]
-    other_case = open_case(db, child_id, DESA, "verified")
+    assert child_id is not None
+    other_case = case_at(db, child_id, "verified")
     response = submit(db, "kesediaan", path_answers("kesediaan", "full"), people.parent, case_id=other_case.id)
     with pytest.raises(InvalidInput) as refused:
         documents.surat_pernyataan_pdf(db, case_id, response)

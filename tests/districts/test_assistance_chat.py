@@ -20,6 +20,7 @@ from storage.repositories.files import keep_file, read_kept_file
 from tests.districts.chat import Chat, Member
 from tests.districts.conftest import BRENGGONG, KAJEN, KUTOROJO, PEKALONGAN, PURWOREJO
 from tests.districts.helpers import case_at
+from tests.uow import committed
 
 t = translator("id")
 RECEIPT = b"\xff\xd8\xff\xe0 a receipt photo: Rp500.000 seragam dan buku"
@@ -68,7 +69,7 @@ def test_the_whole_way_of_an_assistance_through_the_chat(chat: Chat, tmp_path: P
         assert kept is not None
     assert (row.status, row.receipt_file_id) == ("reported", stored_id)
     assert RECEIPT not in Path(kept.path).read_bytes() and read_kept_file(chat.db, kept) == RECEIPT  # encrypted at rest
-    assert [h.event for h in case_history(chat.db, case.id) if h.subject == "assistance"] == [
+    assert [h.event for h in committed(chat.db, case_history, case.id) if h.subject == "assistance"] == [
         "proposed", "approved", "verified", "disbursed", "reported"]
 
     kabupaten.send("/penerima")

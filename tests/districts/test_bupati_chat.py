@@ -16,6 +16,7 @@ from storage.models import AuditLog, Role
 from tests.districts.chat import Chat
 from tests.districts.conftest import KAJEN, KUTOROJO, PEKALONGAN, PURWOREJO
 from tests.districts.helpers import case_at
+from tests.uow import committed
 
 t = translator("id")
 
@@ -27,9 +28,9 @@ def test_the_kabupaten_team_takes_the_bupatis_list_and_others_are_refused(chat: 
     far = chat.member(9504, "Tim Purworejo", Role.TIM_KABUPATEN, PURWOREJO)
     for name in ("Ayu", "Bima"):
         case = case_at(chat.db, name, KUTOROJO, "recorded", born=dt.date(2012, 1, 1))
-        service.verify(chat.db, case.id, kades.person_id, True, None)
+        committed(chat.db, service.verify, case.id, kades.person_id, True, None)
         if name == "Ayu":
-            checks.accept(chat.db, [case.id], korwil.person_id)
+            committed(chat.db, checks.accept, [case.id], korwil.person_id)
 
     kabupaten.send("/sk")
     assert kabupaten.last().text == t(P.BUPATI_USAGE)

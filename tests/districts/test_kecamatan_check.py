@@ -17,6 +17,7 @@ from storage.models import Case, CaseEvent, Role
 from tests.districts.chat import Chat
 from tests.districts.conftest import KAJEN, KUTOROJO, PURWOREJO_KEC, TODAY
 from tests.districts.helpers import case_at
+from tests.uow import committed
 
 t = translator("id")
 KUTOREJO = "33.26.08.2015"
@@ -24,7 +25,7 @@ KUTOREJO = "33.26.08.2015"
 
 def verified(chat: Chat, name: str, desa: str, by: int, born: dt.date | None = None) -> Case:
     case = case_at(chat.db, name, desa, "recorded", born=born)
-    service.verify(chat.db, case.id, by, True, None)
+    committed(chat.db, service.verify, case.id, by, True, None)
     return case
 
 
@@ -34,7 +35,7 @@ def test_the_kecamatan_accepts_a_desa_and_returns_a_case_with_a_note(chat: Chat)
     one = verified(chat, "Ahmad Fauzi", KUTOROJO, kades.person_id, dt.date(2012, 3, 5))
     two = verified(chat, "Budi", KUTOROJO, kades.person_id)
     three = verified(chat, "Citra", KUTOREJO, kades.person_id, dt.date(2013, 1, 1))
-    assert awaiting_count(chat.db, KAJEN) == 3
+    assert committed(chat.db, awaiting_count, KAJEN) == 3
 
     korwil.send("/periksa")
     menu = korwil.last(t(T.CHECK_CHOOSE_DESA))
@@ -58,7 +59,7 @@ def test_the_kecamatan_accepts_a_desa_and_returns_a_case_with_a_note(chat: Chat)
         events = [(e.case_id, e.event, e.reason) for e in session.scalars(select(CaseEvent).where(CaseEvent.event.in_(["accept_check", "return_check"])))]
     assert statuses == {one.id: "verified", two.id: "recorded", three.id: "verified"}
     assert sorted(events) == sorted([(two.id, "return_check", "Tanggal lahir kosong, mohon dilengkapi"), (one.id, "accept_check", None)])
-    assert awaiting_count(chat.db, KAJEN) == 1  # Citra of Kutorejo still waits
+    assert committed(chat.db, awaiting_count, KAJEN) == 1  # Citra of Kutorejo still waits
 
     korwil.send("/rekap")
     assert t(RECAP_AWAITING_CHECK, count=1) in korwil.last(t(RECAP_AWAITING_CHECK, count=1)).text
@@ -86,7 +87,7 @@ def test_the_kabupaten_recap_counts_only_what_the_kecamatan_accepted(chat: Chat)
     ayu = verified(chat, "Ayu", KUTOROJO, kades.person_id, dt.date(2012, 3, 5))
     bima = verified(chat, "Bima", KUTOROJO, kades.person_id, dt.date(2013, 1, 1))
     case_at(chat.db, "Citra", KUTOROJO, "recorded")  # found, not yet verified: counted as before
-    checks.accept(chat.db, [ayu.id], korwil.person_id)
+    committed(chat.db, checks.accept, [ayu.id], korwil.person_id)
     kab = recap_data(chat.db, "33.26", TODAY)
     kec = recap_data(chat.db, KAJEN, TODAY)
     assert (kab.total, kab.awaiting_check) == (2, 1)  # Ayu (accepted) and Citra; Bima waits
@@ -95,5 +96,5 @@ def test_the_kabupaten_recap_counts_only_what_the_kecamatan_accepted(chat: Chat)
     kabupaten.send("/rekap")
     text = kabupaten.last(t(RECAP_AWAITING_CHECK, count=1)).text
     assert t("Children: {total} (boys {boys}, girls {girls})", total=2, boys=0, girls=0) in text
-    checks.accept(chat.db, [bima.id], korwil.person_id)
+    committed(chat.db, checks.accept, [bima.id], korwil.person_id)
     assert (recap_data(chat.db, "33.26", TODAY).total, recap_data(chat.db, "33.26", TODAY).awaiting_check) == (3, 0)

@@ -13,6 +13,7 @@ from tests.cases.pdftext import pdf_text
 from tests.districts.chat import Chat, fill, submit
 from tests.districts.conftest import KAJEN, KUTOROJO, answers
 from tests.districts.helpers import case_at
+from tests.uow import committed
 
 t = translator("id")
 
@@ -31,7 +32,7 @@ def test_the_letters_carry_a_qr_code_that_opens_the_case_for_the_parent_only(cha
     pendamping = chat.member(6001, "Mbak Rina", Role.PENDAMPING, KAJEN)
     case = case_at(chat.db, "Ahmad Fauzi", KUTOROJO, "accompanied", pendamping_id=pendamping.person_id)
     parent = chat.member(6002, "Ibu Siti")
-    parent.send("/start " + service.invite_parent(chat.db, case.id, pendamping.person_id))
+    parent.send("/start " + committed(chat.db, service.invite_parent, case.id, pendamping.person_id))
     parent.press(t(T.FILL_STATEMENT))
     if any(t(T.CONSENT_ALL) in m.button_texts() for m in parent.inbox[-2:]):
         parent.press(t(T.CONSENT_ALL))

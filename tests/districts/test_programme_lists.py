@@ -24,14 +24,15 @@ from tests.cases.pdftext import pdf_text
 from tests.districts.chat import Chat
 from tests.districts.conftest import BRENGGONG, KAJEN, KUTOROJO, PEKALONGAN, TODAY
 from tests.districts.helpers import case_at
+from tests.uow import committed
 
 SETTINGS = ReminderSettings(_env_file=None, lookahead_minutes=0)
 
 
 def accepted(chat: Chat, name: str, desa: str, by: int, korwil: int) -> int:
     case = case_at(chat.db, name, desa, "recorded", born=dt.date(2012, 5, 1))
-    service.verify(chat.db, case.id, by, True, None)
-    checks.accept(chat.db, [case.id], korwil)
+    committed(chat.db, service.verify, case.id, by, True, None)
+    committed(chat.db, checks.accept, [case.id], korwil)
     return case.id
 
 
@@ -65,7 +66,7 @@ def test_the_bupati_list_names_accepted_children_per_desa_with_the_deadline(chat
         assert child is not None
         child.address, child.rt, child.rw = "Dukuh Krajan", "002", "004"
     waiting = case_at(chat.db, "Bima", KUTOROJO, "recorded")
-    service.verify(chat.db, waiting.id, kades.person_id, True, None)  # verified, not yet accepted: not listed
+    committed(chat.db, service.verify, waiting.id, kades.person_id, True, None)  # verified, not yet accepted: not listed
     case_at(chat.db, "Citra", KUTOROJO, "back_in_school")  # already in school: not listed
 
     name, content = bupati_xlsx(chat.db, PEKALONGAN, dt.date(2026, 12, 1), kabupaten.person_id)
@@ -103,7 +104,7 @@ def test_the_recipients_list_is_safe_to_open_and_shows_what_the_role_may_see(cha
     with chat.db.write() as session:
         session.add(School(npsn="20325999", name="SMP Negeri 9 (contoh)", level=SchoolLevel.SMP, status=SchoolStatus.NEGERI, region_code=KAJEN))
     case = case_at(chat.db, "=HYPERLINK(\"http://x\")", KUTOROJO, "school_chosen")
-    service.record_return(chat.db, case.id, korwil.person_id, school_npsn="20325999", class_level="Kelas 7", year=2026)
+    committed(chat.db, service.record_return, case.id, korwil.person_id, school_npsn="20325999", class_level="Kelas 7", year=2026)
     with chat.db.write() as session:
         child = session.get(Child, session.scalar(select(service.Case.child_id).where(service.Case.id == case.id)))
         assert child is not None

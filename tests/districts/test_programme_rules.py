@@ -30,6 +30,7 @@ from storage.models import Role
 from tests.districts.chat import Chat
 from tests.districts.conftest import BRENGGONG, KUTOROJO, TODAY
 from tests.districts.helpers import case_at
+from tests.uow import committed
 
 
 def refused(message: str, call: object, *args: object, **kwargs: object) -> None:
@@ -67,7 +68,7 @@ def test_referral_rules_and_history(chat: Chat) -> None:
         referrals.update_referral(session, sent.id, "refused", pendamping.person_id, "Kuota PKH penuh")
         refused(REFERRAL_MOVE, referrals.update_referral, session, sent.id, "done", None)
         again = referrals.refer(session, case.id, "dinsos", due, None, TODAY)  # closed: a new one may be sent
-    steps = [(h.subject, h.event, h.what, h.reason) for h in case_history(chat.db, case.id) if h.subject]
+    steps = [(h.subject, h.event, h.what, h.reason) for h in committed(chat.db, case_history, case.id) if h.subject]
     assert steps == [("referral", "sent", "Dinas Sosial", "PKH"), ("referral", "accepted", "Dinas Sosial", None),
                      ("referral", "refused", "Dinas Sosial", "Kuota PKH penuh"), ("referral", "sent", "Dinas Sosial", None)]
     assert again.id != sent.id
@@ -103,7 +104,7 @@ def test_assistance_amounts_order_and_refusals(chat: Chat) -> None:
         refused(ASSISTANCE_RECEIPT_NEEDED, lambda: (assistance.disburse(session, personal.id, kabupaten.person_id),
                                                     assistance.report_spending(session, personal.id, None, None)))
         assert [a.status for a in assistance.of_case(session, case.id)] == ["disbursed", "proposed"]
-    assert [(h.event, h.what) for h in case_history(chat.db, case.id) if h.subject == "assistance"] == [
+    assert [(h.event, h.what) for h in committed(chat.db, case_history, case.id) if h.subject == "assistance"] == [
         ("proposed", "Bantuan dana personal"), ("proposed", "Forum CSR"), ("approved", "Bantuan dana personal"),
         ("verified", "Bantuan dana personal"), ("disbursed", "Bantuan dana personal")]
     assert [assistance.may(role, "approve") for role in (Role.TIM_DESA, Role.TIM_KECAMATAN, Role.TIM_KABUPATEN)] == [False, False, True]

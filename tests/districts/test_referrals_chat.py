@@ -16,6 +16,7 @@ from storage.models import AuditLog, Referral, Role
 from tests.districts.chat import Chat, fill, submit
 from tests.districts.conftest import BRENGGONG, KAJEN, KUTOROJO, PEKALONGAN, PURWOREJO, TODAY, answers
 from tests.districts.helpers import case_at
+from tests.uow import committed
 
 t = translator("id")
 
@@ -52,7 +53,7 @@ def test_a_pendamping_refers_from_a_visit_and_records_the_agencys_answer(chat: C
     pendamping.press(t(P.BUTTON_DONE, id=1))
     assert pendamping.last_outcome == "referral:done"
 
-    steps = [(h.event, h.what) for h in case_history(chat.db, case.id) if h.subject == "referral"]
+    steps = [(h.event, h.what) for h in committed(chat.db, case_history, case.id) if h.subject == "referral"]
     assert steps == [("sent", "Disdukcapil"), ("accepted", "Disdukcapil"), ("done", "Disdukcapil")]
     kabupaten.send("/rekap")
     recap = kabupaten.last("Rujukan:")
@@ -73,7 +74,7 @@ def test_a_team_refers_from_a_case_in_one_line_and_a_refusal_needs_a_note(chat: 
     assert kades.last().text == t(P.REFERRAL_NOTE_ASK, agency="Dinas Sosial", id=1)
     kades.send("Kuota KIP tahun ini sudah penuh")
     assert kades.last_outcome == "referral:refused"
-    assert [(h.event, h.reason) for h in case_history(chat.db, case.id) if h.subject] == [
+    assert [(h.event, h.reason) for h in committed(chat.db, case_history, case.id) if h.subject] == [
         ("sent", "belum punya KIP"), ("refused", "Kuota KIP tahun ini sudah penuh")]
 
 

@@ -11,6 +11,7 @@ from storage.models import Case, CaseEvent, Role, School, SchoolLevel, SchoolSta
 from tests.districts.chat import Chat, Member, Message, fill, submit
 from tests.districts.conftest import KAJEN, KUTOROJO, answers
 from tests.districts.helpers import case_at
+from tests.uow import committed
 
 t = translator("id")
 SMP, MTS = "99260803", "99261301"
@@ -32,7 +33,7 @@ def family_chooses(chat: Chat, npsn: str) -> tuple[Member, Member, Case]:
     pendamping = chat.member(7001, "Mbak Rina", Role.PENDAMPING, KAJEN)
     case = case_at(chat.db, "Ahmad Fauzi", KUTOROJO, "willing", pendamping_id=pendamping.person_id)
     parent = chat.member(7002, "Ibu Siti")
-    parent.send("/start " + service.invite_parent(chat.db, case.id, pendamping.person_id))
+    parent.send("/start " + committed(chat.db, service.invite_parent, case.id, pendamping.person_id))
     parent.press(t(T.FILL_STATEMENT))
     if any(t(T.CONSENT_ALL) in m.button_texts() for m in parent.inbox[-2:]):
         parent.press(t(T.CONSENT_ALL))

@@ -17,6 +17,7 @@ from cases import service
 from core.authz import ROLE_NAMES
 from core.i18n import translator
 from storage.models import AuditLog, Person, Region
+from tests.uow import committed
 
 pytestmark = pytest.mark.e2e
 t = translator("id")
@@ -59,15 +60,15 @@ def test_forwarded_links_replayed_buttons_and_other_areas_references(emulator: B
     ids = {u.id: person(deployment, u.id).id for u in (kades_a, kades_b, pend_a, pend_b)}
 
     def verified_case(name: str, desa: str, kades: User, pendamping: User) -> int:
-        case_id = service.propose(db, ids[kades.id], name, 12, desa, "tidak sekolah sejak 2024").case_id
-        service.transition(db, case_id, "record", ids[kades.id])
-        service.transition(db, case_id, "verify", ids[kades.id])
-        service.assign_pendamping(db, case_id, ids[pendamping.id], ids[kades.id])
+        case_id = committed(db, service.propose, ids[kades.id], name, 12, desa, "tidak sekolah sejak 2024").case_id
+        committed(db, service.transition, case_id, "record", ids[kades.id])
+        committed(db, service.transition, case_id, "verify", ids[kades.id])
+        committed(db, service.assign_pendamping, case_id, ids[pendamping.id], ids[kades.id])
         return case_id
 
     dimas = verified_case("Dimas Anggara", KUTOROJO, kades_a, pend_a)
     verified_case("Bayu Saputra", desa_b, kades_b, pend_b)
-    dimas_reference = service.case_summary(db, dimas).reference
+    dimas_reference = committed(db, service.case_summary, dimas).reference
 
     pend_a.send("/kasus")
     listing = pend_a.wait_text(t(T.CHOOSE_CASE))

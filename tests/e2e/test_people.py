@@ -19,6 +19,7 @@ from core.i18n import translator
 from storage.models import AuditLog, DataRequest, Invitation, Person, Region
 from storage.repositories.invitations import token_hash
 from storage.types import utcnow
+from tests.uow import committed
 
 pytestmark = pytest.mark.e2e
 t = translator("id")
@@ -204,16 +205,16 @@ def test_other_villages_and_other_parents_children_stay_out_of_reach(emulator: B
     ids = {u.id: person(deployment, u.id).id for u in (kades_a, kades_b, pend_a, pend_a2, pend_b)}
 
     def verified_case(name: str, desa: str, kades: User) -> int:
-        case_id = service.propose(db, ids[kades.id], name, 12, desa, "tidak sekolah sejak 2024").case_id
-        service.transition(db, case_id, "record", ids[kades.id])
-        service.transition(db, case_id, "verify", ids[kades.id])
+        case_id = committed(db, service.propose, ids[kades.id], name, 12, desa, "tidak sekolah sejak 2024").case_id
+        committed(db, service.transition, case_id, "record", ids[kades.id])
+        committed(db, service.transition, case_id, "verify", ids[kades.id])
         return case_id
 
     dimas = verified_case("Dimas Anggara", "33.26.08.2002", kades_a)
     verified_case("Rudi Hartono", "33.26.08.2002", kades_a)  # waits for a pendamping in village A
     bayu = verified_case("Bayu Saputra", desa_b, kades_b)
-    service.assign_pendamping(db, dimas, ids[pend_a.id], ids[kades_a.id])
-    service.assign_pendamping(db, bayu, ids[pend_b.id], ids[kades_b.id])
+    committed(db, service.assign_pendamping, dimas, ids[pend_a.id], ids[kades_a.id])
+    committed(db, service.assign_pendamping, bayu, ids[pend_b.id], ids[kades_b.id])
 
     # Village B's team: its own children only, by /tugaskan, /rekap and /ekspor.
     kades_b.send("/tugaskan")
@@ -260,7 +261,7 @@ def test_other_villages_and_other_parents_children_stay_out_of_reach(emulator: B
     assert parent_b.wait_answer().text == t(T.QUESTION_CLOSED)
 
     # Handed over: the first pendamping's unused buttons of the child's card stop working.
-    service.assign_pendamping(db, dimas, ids[pend_a2.id], ids[kades_a.id], "pindah tugas")
+    committed(db, service.assign_pendamping, dimas, ids[pend_a2.id], ids[kades_a.id], "pindah tugas")
     pend_a.press(t(T.MONITORING), card)
     pend_a.wait_text(t(T.NOT_ALLOWED))
     pend_a.send("/kasus")

@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from telegram import InlineKeyboardMarkup
@@ -170,7 +171,7 @@ class FakeBot:
             self.flood -= 1
             raise RetryAfter(dt.timedelta(seconds=self.retry_after))
         self.sent.append(Sent(chat_id, text, reply_markup, self.clock()))
-        return None
+        return SimpleNamespace(message_id=len(self.sent))  # the Message Telegram answers with
 
     def to(self, chat_id: int) -> list[Sent]:
         return [s for s in self.sent if s.chat_id == chat_id]

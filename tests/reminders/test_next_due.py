@@ -19,6 +19,7 @@ from storage.db import Database
 from storage.derived import case_changed
 from storage.models import Case, CaseReminderDue, Reminder, Role, Visit
 from tests.reminders.factory import DESA, World, at
+from tests.uow import committed
 
 S = ReminderSettings(_env_file=None, lookahead_minutes=0)
 WIB = "Asia/Jakarta"
@@ -49,7 +50,7 @@ def test_the_services_write_the_check(world: World, db: Database) -> None:
     kades = world.person("Pak Kades", Role.TIM_DESA, DESA)
     budi = world.case("Budi", "verified", at(2026, 1, 15, 10))
     assert check_of(db, budi) is None  # a verified case expects no log yet
-    assign_pendamping(db, budi, siti, kades)  # verified → accompanied, now
+    committed(db, assign_pendamping, budi, siti, kades)  # verified → accompanied, now
     due = check_of(db, budi)
     assert due is not None and due > dt.datetime.now(dt.UTC) + dt.timedelta(days=55)
 

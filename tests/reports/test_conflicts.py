@@ -10,10 +10,12 @@ from sqlalchemy import func, select
 
 from app import conflicts_cli
 from app.cli import main
+from cases.opening import submit_form
 from storage.db import Database
 from storage.models import AuditLog, Case, Child, IdentityConflict, Response, Sex
 from storage.repositories.children import ChildIdentity
-from storage.repositories.responses import Submission, submit_response
+from storage.repositories.responses import Submission
+from storage.uow import unit_of_work
 from tests.reports.conftest import DESA_A1, People, Seed
 from tests.reports.test_imports import NIK_SITI
 from tests.reports.turns import Chat
@@ -25,8 +27,8 @@ def clash(db: Database, seed: Seed, world: People) -> tuple[int, int]:
     """Siti is recorded; a volunteer's Pendataan gives her NIK for a boy named Budi. (existing child, conflict)."""
     siti, _ = seed.case("Siti Aminah", DESA_A1, sex="P", born=dt.date(2012, 7, 5), nik=NIK_SITI)
     budi = ChildIdentity("Budi Santoso", DESA_A1, nik=NIK_SITI, sex=Sex.L, birth_date=dt.date(2011, 3, 12))
-    result = submit_response(db, Submission("pendataan", 1, {"1.1": "Budi Santoso"}, world.pendata, DESA_A1, child=budi,
-                                            open_case_status="recorded"))
+    with unit_of_work(db) as uow:
+        result = submit_form(uow, Submission("pendataan", 1, {"1.1": "Budi Santoso"}, world.pendata, DESA_A1, child=budi))
     assert result.conflict_id is not None and result.child_id != siti and result.child_created
     return siti, result.conflict_id
 
@@ -79,8 +81,8 @@ def test_other_roles_and_areas_cannot_decide(db: Database, seed: Seed, world: Pe
     assert Chat(db, 2004, "Pak Pendata").command("konflik").outcome == "denied:conflicts"
     from cases import conflicts as C
 
-    with pytest.raises(C.ConflictError):
-        C.decide(db, conflict_id, "merge", world.pendamping)
+    with unit_of_work(db) as uow, pytest.raises(C.ConflictError):  # the refusal is kept when the work commits
+        C.decide(uow, conflict_id, "merge", world.pendamping)
     assert state(db) == before
     assert "identity.denied" in audit_actions(db)
 

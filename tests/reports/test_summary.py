@@ -8,15 +8,16 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from cases import service
 from reports.recap import age_group, recap_data
 from reports.summary import rebuild
 from storage.db import Database
 from storage.derived import case_changed
 from storage.models import Case, RecapCount, RecapFact
-from storage.repositories.cases import change_case_status
 from storage.repositories.responses import Submission, submit_response
 from tests.reports.conftest import DESA_A1, KABUPATEN, TODAY, Seed
 from tests.reports.test_recap import TARGETS, cases  # noqa: F401  (the recap tests' district)
+from tests.uow import committed
 
 # ruff: noqa: F811  (fixture parameters named like the imported fixture)
 
@@ -42,7 +43,9 @@ def rebuilt(db: Database) -> tuple[list[tuple[object, ...]], list[tuple[object, 
 def test_kept_current_through_status_changes_and_forms(db: Database, seed: Seed, cases: dict[str, int]) -> None:
     assert snapshot(db) == rebuilt(db)
     before = recap_data(db, KABUPATEN, TODAY, targets=TARGETS)
-    change_case_status(db, cases["ayu"], "accompanied")  # a move
+    team = seed.people.kecamatan_team
+    committed(db, service.transition, cases["ayu"], "verify", team)  # moves of the case workflow
+    committed(db, service.assign_pendamping, cases["ayu"], seed.people.pendamping, team)
     submit_response(db, Submission("rekonfirmasi", 1, {"B.2": "Budi", "D.1": ["5", "11"], "D.4": "1"}, seed.people.pendata,
                                    DESA_A1, case_id=cases["budi"]))  # a newer form: other reasons and category
     assert snapshot(db) == rebuilt(db)

@@ -34,6 +34,7 @@ from storage.derived import case_changed
 from storage.models import Case, CaseEvent, Child, Region, Response, Sex
 from tests.reports.conftest import DESA_A1, DESA_A2, DESA_B1, KABUPATEN, KEC_A, KEC_B, MAKASSAR_DESA, TODAY, Seed
 from tests.reports.test_summary import rebuilt, snapshot
+from tests.uow import committed
 
 STEPS = 60
 PLACES = (DESA_A1, DESA_A2, DESA_B1, KEC_A, MAKASSAR_DESA)
@@ -98,9 +99,9 @@ def expected(db: Database, scope: str) -> dict[str, object]:
                 local = e.at.astimezone(zone)
                 quarters[(local.year, (local.month - 1) // 3 + 1)][case.id] = False
     if scope:
-        awaiting_total = awaiting_count(db, scope)
+        awaiting_total = committed(db, awaiting_count, scope)
     else:
-        awaiting_total = awaiting_count(db, KABUPATEN) + awaiting_count(db, "73.71")
+        awaiting_total = committed(db, awaiting_count, KABUPATEN) + committed(db, awaiting_count, "73.71")
     return {
         "status": dict(status), "by_sex": {k: v for k, v in by_sex.items() if v}, "returned": returned,
         "quarters": {k: (len(v), sum(1 for still in v.values() if not still)) for k, v in quarters.items()},
@@ -167,7 +168,7 @@ class Walk:
         if not events:
             return "no move"
         event = self.rng.choice(events)
-        transition(self.db, case_id, event, self.seed.people.kecamatan_team, reason="alasan")
+        committed(self.db, transition, case_id, event, self.seed.people.kecamatan_team, reason="alasan")
         return f"move {event}"
 
     def back_or_drop(self, case_id: int) -> str:

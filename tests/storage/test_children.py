@@ -38,9 +38,11 @@ def test_find_duplicate_children(db: Database, pendata: int) -> None:
     by_name = add(ChildIdentity("Budi Santoso", DESA, birth_date=date(2011, 2, 3)))
     add(ChildIdentity("Budi Santoso", DESA_2, birth_date=date(2011, 2, 3)))
 
-    found = find_duplicate_children(db, ChildIdentity("Someone Else", DESA_2, nik="3326-0145-0112-0003"))
-    assert [c.id for c in found] == [with_nik]
-    found = find_duplicate_children(db, ChildIdentity("budi  SANTOSO", DESA, birth_date=date(2011, 2, 3)))
-    assert [c.id for c in found] == [by_name]
-    assert find_duplicate_children(db, ChildIdentity("Budi Santoso", DESA)) == []
-    assert find_duplicate_children(db, ChildIdentity("Citra", DESA, birth_date=date(2011, 2, 3))) == []
+    with db.read() as session:
+        def found(identity: ChildIdentity) -> list[int]:
+            return [c.id for c in find_duplicate_children(session, db.cipher, identity)]
+
+        assert found(ChildIdentity("Someone Else", DESA_2, nik="3326-0145-0112-0003")) == [with_nik]
+        assert found(ChildIdentity("budi  SANTOSO", DESA, birth_date=date(2011, 2, 3))) == [by_name]
+        assert found(ChildIdentity("Budi Santoso", DESA)) == []
+        assert found(ChildIdentity("Citra", DESA, birth_date=date(2011, 2, 3))) == []

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
 from storage.models import Reminder, ReminderState
-from storage.repositories.cases import open_case
+from storage.repositories.cases import add_case
 from storage.repositories.children import ChildIdentity
 from storage.repositories.responses import Submission, submit_response
 from storage.types import utcnow
@@ -25,7 +25,8 @@ def add_reminder(db: Database, person: int, case_id: int | None, period: str, ki
 def test_one_reminder_per_kind_case_recipient_and_period(db: Database, pendata: int) -> None:
     child = submit_response(db, Submission("pendataan", 1, {}, pendata, DESA, child=ChildIdentity("Ayu", DESA)))
     assert child.child_id is not None
-    case = open_case(db, child.child_id, DESA, "teridentifikasi")
+    with db.write() as session:
+        case = add_case(session, child.child_id, DESA, "recorded", category=None, actor_id=None)
     add_reminder(db, pendata, case.id, "2025-03")
     add_reminder(db, pendata, case.id, "2025-04")
     add_reminder(db, pendata, case.id, "2025-03", kind="kunjungan")

@@ -117,10 +117,14 @@ def _installation_with_a_child(operator: Path, monkeypatch: pytest.MonkeyPatch, 
     from storage.repositories.people import get_or_create_person
 
     person = get_or_create_person(db, 5001, chat_id=5001, display_name="Siti").id
-    submit_response(db, Submission(
-        "pendataan", 1, {"1.1": "Ayu", "1.2.nik": NIK}, person, pendata_region,
-        child=ChildIdentity("Ayu", pendata_region, nik=NIK, sex=Sex.P, birth_date=date(2012, 1, 5)), open_case_status="recorded",
-    ))
+    from cases.opening import submit_form
+    from storage.uow import unit_of_work
+
+    with unit_of_work(db) as uow:
+        submit_form(uow, Submission(
+            "pendataan", 1, {"1.1": "Ayu", "1.2.nik": NIK}, person, pendata_region,
+            child=ChildIdentity("Ayu", pendata_region, nik=NIK, sex=Sex.P, birth_date=date(2012, 1, 5)),
+        ))
     with db.read() as session:
         reference = session.scalars(select(Case.reference)).one()
     return db, reference

@@ -1,4 +1,4 @@
-"""Submitting responses: reference numbers, child linking, cases, drafts and atomicity."""
+"""Submitting responses: reference numbers, child linking, drafts and atomicity (cases: tests/cases/test_opening.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from storage.db import Database
 from storage.errors import DraftClosedError
-from storage.models import AuditLog, Case, CaseEvent, Child, DraftStatus, ReferenceCounter, Response, Sex
+from storage.models import AuditLog, Child, DraftStatus, ReferenceCounter, Response, Sex
 from storage.repositories.children import ChildIdentity
 from storage.repositories.drafts import cancel_draft, create_draft, get_draft, save_state
 from storage.repositories.responses import Submission, get_response, submit_response
@@ -150,32 +150,6 @@ def test_cancelled_or_mismatched_draft_is_refused(db: Database, pendata: int) ->
     with pytest.raises(ValueError, match="v1"):
         submit_response(db, submission(pendata, draft_id=other_version.id))
     assert count(db, Response) == 0
-
-
-def test_open_case_status_opens_one_case_per_child(db: Database, pendata: int) -> None:
-    first = submit_response(db, submission(pendata, open_case_status="teridentifikasi", case_category="DO"))
-    second = submit_response(db, submission(pendata, open_case_status="teridentifikasi"))
-    assert first.case_id is not None and second.case_id == first.case_id
-    with db.read() as session:
-        case = session.get(Case, first.case_id)
-        events = session.scalars(select(CaseEvent)).all()
-    assert case is not None
-    assert (case.child_id, case.status, case.category, case.region_code) == (
-        first.child_id,
-        "teridentifikasi",
-        "DO",
-        DESA,
-    )
-    # cases and form receipts have series of their own, told apart by their prefix
-    assert case.reference == "ATS-3326-000001" and (first.reference, second.reference) == ("F-3326-000001", "F-3326-000002")
-    assert [(e.from_status, e.to_status, e.actor_id) for e in events] == [(None, "teridentifikasi", pendata)]
-
-
-def test_draft_case_is_used(db: Database, pendata: int) -> None:
-    opened = submit_response(db, submission(pendata, open_case_status="teridentifikasi"))
-    draft = create_draft(db, pendata, "monitoring", 1, case_id=opened.case_id)
-    result = submit_response(db, submission(pendata, instrument="monitoring", instrument_version=1, draft_id=draft.id))
-    assert result.case_id == opened.case_id
 
 
 def test_submission_is_all_or_nothing(db: Database, pendata: int) -> None:

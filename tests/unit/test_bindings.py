@@ -204,3 +204,32 @@ def test_the_documented_scan_is_the_one_run() -> None:
     readme = (INSTRUMENT_DIR / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Bindings", 1)[1].split("\n## ", 1)[0]
     assert all(f"`{folder}/`" in section for folder in SCANNED)
+
+
+def test_an_archived_version_is_read_by_its_own_bindings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A response keeps the version it was filled in: a renumbered new version does not misread it."""
+    from cases.forms import FormReader
+    from flows import loader
+    from flows.registry import engine
+    from storage.models import Response
+
+    def old_numbering(raw: dict[str, Any]) -> None:
+        raw["version"] = 0
+        for question in raw["sections"][0]["questions"]:
+            question["id"] = question["id"].replace("K.", "KS.")
+        raw["bindings"] = {role: qid.replace("K.", "KS.") for role, qid in raw["bindings"].items()}
+
+    archived = _variant(tmp_path, "kembali-sekolah", old_numbering)
+    archived.rename(tmp_path / "kembali-sekolah@0.yaml")
+    monkeypatch.setattr(loader, "ARCHIVE_DIR", tmp_path)
+    caches = (loader.load_version, loader.bound, engine)
+    for cached in caches:
+        cached.cache_clear()
+    try:
+        assert bound("kembali-sekolah", "school_npsn", 0) == "KS.1"
+        assert bound("kembali-sekolah", "school_npsn") == "K.1"
+        old = Response(instrument="kembali-sekolah", instrument_version=0, answers={"KS.1": "20326543", "K.1": "P9970512"})
+        assert FormReader(old).text("school_npsn") == "20326543"
+    finally:
+        for cached in caches:
+            cached.cache_clear()

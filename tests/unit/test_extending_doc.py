@@ -74,3 +74,13 @@ def test_the_report_and_cli_pointers_exist() -> None:
     assert "Adding a command" in ((ROOT / "app" / "commands" / "__init__.py").read_text(encoding="utf-8"))
     instruments_cli = (ROOT / "app" / "commands" / "instruments.py").read_text(encoding="utf-8")
     assert '"show"' in instruments_cli and '"walk"' in instruments_cli
+
+
+def test_handlers_work_in_the_turns_unit_of_work() -> None:
+    assert "turn.uow" in DOC and "after_commit" in DOC
+    services = re.compile(r"\b(?:service|checks|acceptance|C)\.\w+\((?!turn\.uow\b)")
+    for path in (ROOT / "bot" / "handlers").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "unit_of_work(" not in text and "Database.from_url" not in text, path  # no transaction of their own
+        calls = [m.group(0) for m in services.finditer(text)]
+        assert not [c for c in calls if not c.startswith(("C.side_by_side", "service.Case"))], (path, calls)

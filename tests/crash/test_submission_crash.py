@@ -1,0 +1,123 @@
+"""A submission killed at every write point: after a restart and Telegram's redelivery of the same update,
+everything happened once, or (before the commit) nothing at all.
+
+The turn runs in a real subprocess (:mod:`tests.crash.turn_process`) on a SQLite file and is killed with SIGKILL
+right after each table's first write of the turn (the form, the child, the case and its first event, the
+proposal, the audit rows, the reminder and recap rows derived from the case, the draft, the update id), as the
+commit is issued, and after the commit before any reply went out. The proposal of an ``usulan`` is written in
+the same transaction as the form, so no crash can leave a form without its proposal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import render as R
+from bot.conversation import Conversations
+from bot.model import Incoming, Kind
+from bot.store import BotStore
+from storage.db import Database
+from storage.models import Role
+from tests.bot.conftest import Phone, answered_state, enrol, resume_at
+from tests.crash.turn_process import TODAY
+from tests.storage.conftest import DESA, KECAMATAN, cipher, regions, sqlite_template  # noqa: F401
+
+# ruff: noqa: F811  (fixture parameters named like the imported fixtures)
+
+ROOT = Path(__file__).resolve().parents[2]
+PROPOSAL = {"U.1": "Dimas", "U.2": 12, "U.3": KECAMATAN, "U.4": DESA, "U.5": "RT 2 RW 3, dekat masjid",
+            "U.6": "Sudah dua tahun tidak sekolah."}
+USER = 7001
+
+
+@pytest.fixture
+def db(tmp_path: Path, sqlite_template: Path, cipher: Any) -> Iterator[Database]:
+    shutil.copyfile(sqlite_template, tmp_path / "ready.db")
+    database = Database.from_url(f"sqlite:///{tmp_path / 'ready.db'}", cipher)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def ready(tmp_path: Path, db: Database, regions: None) -> tuple[Path, Incoming]:
+    """A database where a member of the public has a finished ``usulan`` on the review, and the update of their
+    press on Send."""
+    enrol(db, USER, Role.MASYARAKAT)
+    phone = Phone(Conversations(BotStore(db), today=lambda: TODAY), USER)
+    resume_at(phone, "usulan", answered_state("usulan", PROPOSAL))
+    send = next(b.data for m in phone.messages.values() for row in m.buttons for b in row
+                if b.data and (parsed := R.parse_data(b.data)) and parsed[1] == R.SUBMIT)
+    incoming = Incoming(9_000_001, USER, USER, "Siti", "id", Kind.CALLBACK, data=send, message_id=phone.live_id())
+    db.dispose()
+    return tmp_path / "ready.db", incoming
+
+
+def test_the_proposal_commits_with_the_form(tmp_path: Path, ready: tuple[Path, Incoming], cipher: Any) -> None:
+    path, incoming = ready
+    update_file = tmp_path / "update.json"
+    update_file.write_text(json.dumps({**dataclasses.asdict(incoming), "kind": incoming.kind.value, "progress": None}))
+    before = _rows(path)
+
+    reference = _copy(path, tmp_path / "reference.db")
+    writes = _run(reference, update_file).stdout.split()
+    tables = list(dict.fromkeys(writes[0::2]))
+    expected = _counts(reference)
+    assert {"responses", "cases", "case_proposals", "case_events", "audit_log", "processed_updates"} <= set(tables)
+    assert {t: expected[t] - len(before[t]) for t in ("responses", "cases", "case_proposals")} == {
+        "responses": 1, "cases": 1, "case_proposals": 1}
+
+    first_write = {table: writes[0::2].index(table) + 1 for table in tables}
+    for kill_at in [*map(str, first_write.values()), "commit", "replies"]:
+        crashed = _copy(path, tmp_path / f"crash-{kill_at}.db")
+        assert _run(crashed, update_file, kill_at).returncode == -signal.SIGKILL, kill_at
+        if kill_at == "replies":
+            assert _counts(crashed) == expected  # committed: Telegram may redeliver, nothing is done twice
+        else:
+            assert _rows(crashed) == before, kill_at  # nothing at all happened
+        redelivered = _redeliver(crashed, incoming, cipher)
+        assert _counts(crashed) == expected, kill_at  # and now everything, once
+        assert redelivered.duplicate is (kill_at == "replies")
+
+
+def _copy(path: Path, to: Path) -> Path:
+    shutil.copyfile(path, to)
+    return to
+
+
+def _run(path: Path, update_file: Path, kill_at: str | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "tests.crash.turn_process", str(path), str(update_file), *([kill_at] if kill_at else [])]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+
+
+def _redeliver(path: Path, incoming: Incoming, cipher: Any) -> Any:
+    """A restarted bot handles the same update again."""
+    database = Database.from_url(f"sqlite:///{path}", cipher)
+    try:
+        return Conversations(BotStore(database), today=lambda: TODAY).process(incoming)
+    finally:
+        database.dispose()
+
+
+def _tables(connection: sqlite3.Connection) -> list[str]:
+    return [n for (n,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+
+
+def _rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    with sqlite3.connect(path) as connection:
+        return {t: sorted(connection.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in _tables(connection)}
+
+
+def _counts(path: Path) -> dict[str, int]:
+    with sqlite3.connect(path) as connection:
+        return {t: connection.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in _tables(connection)}
