@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from reports.recap import recap_data
 from storage.models import AuditLog, RegionTarget, WebSession
 from tests.reports.turns import Chat
+from tests.uow import committed
 from tests.web.conftest import DESA_TEAM_B1, KABUPATEN, KEC_A, PHOTO, TODAY, Dashboard, sign_in
 
 
