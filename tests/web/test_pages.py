@@ -204,7 +204,6 @@ def test_the_case_page_shows_referrals_and_assistance_and_their_steps(client: Te
 
 def test_the_overview_shows_the_cases_awaiting_the_kecamatan_check(client: TestClient, dashboard: Dashboard) -> None:
     from cases import service
-    from tests.uow import committed
 
     sign_in(client, dashboard.link_for(2001))  # the kabupaten team
     assert 'data-kpi="awaiting"' not in client.get("/ringkasan").text
