@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from cases.lifecycle import TERMINAL
 from core.authz import Action, Actor, allowed
-from core.presenting import mask_nik
+from core.visibility import mask_nik
 from flows.messages import N_
 from storage.crypto import NikCipher, NikDecryptionError
 from storage.derived import cases_changed
@@ -183,7 +183,7 @@ def _field(record: Record, field: str) -> str:
     value = getattr(record, field)
     if isinstance(value, tuple):
         return ", ".join(value) or "-"
-    if hasattr(value, "strftime"):
+    if isinstance(value, dt.date):
         return value.strftime("%d/%m/%Y")
     return str(value) if value not in (None, "") else "-"
 

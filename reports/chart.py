@@ -18,6 +18,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
+from cases.messages import STATUS_LABELS
 from core.i18n import Translator
 from reports import messages as M
 from reports.recap import RecapData, area_label, short_reason
@@ -141,7 +142,7 @@ def draw(data: RecapData, t: Translator) -> bytes:
     reasons = sorted(data.by_reason.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))[:REASONS_SHOWN]
     quarter = [t(M.RECAP_QUARTER_NAME, number=str(q.quarter), year=str(q.year)) for q in data.quarters]
     panels: list[tuple[str, list[Row], Sequence[tuple[str, str]]]] = [
-        (t(M.CHART_STATUS), [(t(M.STATUS_LABELS.get(s, s)), [(n, GREEN)]) for s, n in statuses], ()),
+        (t(M.CHART_STATUS), [(t(STATUS_LABELS.get(s, s)), [(n, GREEN)]) for s, n in statuses], ()),
         (t(M.CHART_CATEGORY), [_by_sex(t(M.CATEGORY_LABELS[c]), data.by_category[c]) for c in categories], sexes),
         (t(M.CHART_AGE), [_by_sex(t(M.AGE_GROUP_LABELS[a]), data.by_age_group[a]) for a in AGE_GROUPS if a in data.by_age_group], sexes),
         (t(M.CHART_REASONS), [_by_sex(short_reason(c, t, 26), v) for c, v in reasons], sexes),

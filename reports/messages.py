@@ -7,7 +7,6 @@ parameters, so whoever shows them (the bot, the command line) translates them.
 
 from __future__ import annotations
 
-from cases.messages import STATUS_LABELS  # noqa: F401 - the case statuses, named once
 from flows.messages import N_
 from flows.schema import FieldClass
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases.messages import STATUS_LABELS
 from core.i18n import Translator, translator
 from core.visibility import HIDDEN, FieldClass, Policy
 from reports import messages as M
@@ -259,7 +260,7 @@ def render_text(data: RecapData, risks: list[Risk], t: Translator, view: Policy 
         ages = data.totals(data.by_age_group)
         lines.append(t(M.RECAP_AGES, young=ages.get("7-12", 0), middle=ages.get("13-15", 0), old=ages.get("16-18", 0)))
         statuses = sorted(data.totals(data.by_status).items(), key=lambda kv: (-kv[1], kv[0]))
-        lines.append(t(M.RECAP_STATUS, list=", ".join(f"{t(M.STATUS_LABELS.get(s, s))} {t.number(n)}" for s, n in statuses)))
+        lines.append(t(M.RECAP_STATUS, list=", ".join(f"{t(STATUS_LABELS.get(s, s))} {t.number(n)}" for s, n in statuses)))
         reasons = sorted(data.totals(data.by_reason).items(), key=lambda kv: (-kv[1], int(kv[0])))[:TEXT_LIST]
         if reasons:
             lines.append(t(M.RECAP_REASONS, list=", ".join(f"{short_reason(c, t)} {t.number(n)}" for c, n in reasons)))

@@ -46,7 +46,8 @@ def covers(scope: str | None, region: str | None) -> bool:
 
 def answer(key: str, column: Any = Response.answers) -> ColumnElement[str]:
     """A top-level answer as text (a select-multiple comes back as its JSON list text, e.g. ``["5", "6"]``)."""
-    return column[key].as_string()
+    text: ColumnElement[str] = column[key].as_string()
+    return text
 
 
 def has_code(text: ColumnElement[str], code: str) -> ColumnElement[bool]:

@@ -29,20 +29,25 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], 
         if column.name not in keys and column.name not in shared and (value := _default(column)) is not _MISSING:
             shared[column.name] = value
     names = keys + list(shared)
-    processors = [_processor(table.c[name], dialect) for name in keys]
+    typed = [(i, process) for i, name in enumerate(keys) if (process := _processor(table.c[name], dialect)) is not None]
     constants = tuple(_apply(_processor(table.c[name], dialect), value) for name, value in shared.items())
-    values = [tuple(_apply(process, row.get(name)) for name, process in zip(keys, processors, strict=True)) + constants
-              for row in rows]
+    values: list[tuple[Any, ...]] = []
+    for row in rows:
+        cells = [row.get(name) for name in keys]
+        for i, process in typed:  # only the columns whose type converts (sealing, JSON, instants)
+            if cells[i] is not None:
+                cells[i] = process(cells[i])
+        values.append(tuple(cells) + constants)
     if dialect.name == "postgresql":
         quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
         raw: Any = conn.connection.dbapi_connection  # psycopg's connection: COPY is its own API
         with raw.cursor() as cursor, cursor.copy(f"COPY {dialect.identifier_preparer.format_table(table)} ({quoted}) FROM STDIN") as copy:
-            for row in values:
-                copy.write_row(row)
+            for line in values:
+                copy.write_row(line)
         return
     compiled = insert(table).compile(dialect=dialect, column_keys=names)
     order = [names.index(name) for name in compiled.positiontup or ()]
-    conn.exec_driver_sql(compiled.string, [tuple(row[i] for i in order) for row in values])
+    conn.exec_driver_sql(compiled.string, [tuple(line[i] for i in order) for line in values])
 
 
 def _default(column: Column[Any]) -> Any:

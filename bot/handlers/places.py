@@ -44,7 +44,7 @@ def allowed_places(turn: Turn, lookup: RegionLookup) -> list[Place]:
                 query = query.where(Region.parent_code == scope)
             rows = session.execute(query.order_by(Region.name)).all()
             kabupaten = {r[2] for r in rows}
-            names = dict(session.execute(select(Region.code, Region.name).where(Region.code.in_(kabupaten))).tuples().all()) if len(kabupaten) > 1 else {}
+            names = dict(session.execute(select(Region.code, Region.name).where(Region.code.in_(kabupaten))).all()) if len(kabupaten) > 1 else {}
             places = [(code, f"{name} ({names[parent]})" if parent in names else name) for code, name, parent in rows]
             own = ".".join((turn.person.region_code or "").split(".")[:3])
             return sorted(places, key=lambda p: p[0] != own)

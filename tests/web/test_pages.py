@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from reports.recap import recap_data
 from storage.models import AuditLog, RegionTarget, WebSession
 from tests.reports.turns import Chat
+from tests.uow import committed
 from tests.web.conftest import DESA_TEAM_B1, KABUPATEN, KEC_A, PHOTO, TODAY, Dashboard, sign_in
 
 
@@ -206,6 +207,6 @@ def test_the_overview_shows_the_cases_awaiting_the_kecamatan_check(client: TestC
 
     sign_in(client, dashboard.link_for(2001))  # the kabupaten team
     assert 'data-kpi="awaiting"' not in client.get("/ringkasan").text
-    service.verify(dashboard.db, dashboard.cases["ayu"], dashboard.people.kabupaten_team, True, None)
+    committed(dashboard.db, service.verify, dashboard.cases["ayu"], dashboard.people.kabupaten_team, True, None)
     page = client.get("/ringkasan").text
     assert 'data-kpi="awaiting">1<' in page
