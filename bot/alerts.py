@@ -17,6 +17,7 @@ from typing import Any
 from telegram import Bot
 from telegram.ext import Application, ContextTypes, Job
 
+from core.clock import Clock as WallClock
 from core.outbound import Delivered, send_text
 from reminders.rules import is_open
 from reminders.settings import ReminderSettings, get_reminder_settings
@@ -51,7 +52,8 @@ async def run_pass(bot: Bot, db: Database, settings: ReminderSettings, now: dt.d
     return delivered
 
 
-def install(application: Application, db: Database, settings: ReminderSettings | None = None) -> Job[Any] | None:
+def install(application: Application, db: Database, settings: ReminderSettings | None = None,
+            wall: WallClock = utcnow) -> Job[Any] | None:
     """Register the repeating early-warning pass on ``application.job_queue`` (off with the reminders)."""
     settings = settings or get_reminder_settings()
     if not settings.enabled or application.job_queue is None:
@@ -59,7 +61,7 @@ def install(application: Application, db: Database, settings: ReminderSettings |
 
     async def job(context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
-            sent = await run_pass(context.bot, db, settings)
+            sent = await run_pass(context.bot, db, settings, now=wall())
         except Exception:
             log.exception("early-warning pass failed")
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from bot.processor import PerPersonUpdateProcessor
 from bot.registry import COMMANDS
 from bot.router import route
 from bot.store import BotStore
+from core.clock import shifted_clock
 from core.i18n import LANGUAGES, translator
 from core.settings import Settings
 from reminders.job import install as install_reminders
@@ -53,10 +55,16 @@ def build_application(settings: Settings, db: Database) -> Application:
         .build()
     )
     bot_id = int(settings.bot_token.split(":")[0]) if settings.bot_token.split(":")[0].isdigit() else 0
-    application.bot_data["services"] = Services(db, Conversations(BotStore(db, bot_id, settings.default_language)), settings.files_dir)
+    clock = shifted_clock(settings.simulated_date)  # SIMULATED_DATE: the chat, reminders and alerts live on that day
+
+    def today() -> dt.date:
+        return clock().astimezone().date()
+
+    conversations = Conversations(BotStore(db, bot_id, settings.default_language), today=today)
+    application.bot_data["services"] = Services(db, conversations, settings.files_dir)
     application.add_handler(TypeHandler(Update, route))
-    install_reminders(application, db)  # one repeating sweep job; reminders themselves are database rows
-    install_alerts(application, db)  # the early-warning pass (flagged pupils to their pendamping and teams)
+    install_reminders(application, db, wall=clock)  # one repeating sweep job; reminders themselves are database rows
+    install_alerts(application, db, wall=clock)  # the early-warning pass (flagged pupils to their pendamping and teams)
     install_housekeeping(application, db, settings.update_ids_hours)  # handled update ids forgotten after two days
     application.add_error_handler(_log_error)
     return application

@@ -23,6 +23,7 @@ from typing import Any
 from telegram import Bot
 from telegram.ext import Application, ContextTypes, Job
 
+from core.clock import Clock as WallClock
 from reminders.next_due import reconcile
 from reminders.schedule import ScheduleReport, materialise
 from reminders.settings import ReminderSettings, get_reminder_settings
@@ -50,12 +51,15 @@ class Runner:
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        wall: WallClock = utcnow,
     ) -> None:
         self.db = db
         self.settings = settings
         self.claimed_by = claimed_by or default_claimer()
         self.clock, self.sleep = clock, sleep
         """The pacing's clock (tests use a virtual one)."""
+        self.wall = wall
+        """What time it is for the rules (the product's clock: SIMULATED_DATE shifts it)."""
         self.last_materialised = float("-inf")
         self.last_reconciled = float("-inf")
         self.materialising: asyncio.Task[ScheduleReport] | None = None
@@ -82,7 +86,7 @@ class Runner:
 
     async def tick(self, bot: Bot, now: dt.datetime | None = None) -> SweepReport | None:
         """One tick: start the rules' pass when it is time (in the background), then sweep."""
-        now = now or utcnow()
+        now = now or self.wall()
         self._start_materialise(now)
         try:
             self.last_sweep = await deliver_due(bot, self.db, self.settings, now, claimed_by=self.claimed_by, clock=self.clock, sleep=self.sleep)
@@ -93,7 +97,7 @@ class Runner:
 
     async def run_once(self, bot: Bot, now: dt.datetime | None = None, *, ignore_window: bool = False) -> tuple[ScheduleReport, SweepReport]:
         """Materialise, then send everything due (sweep after sweep), and wait for both (the CLI's ``run-once``, tests)."""
-        now = now or utcnow()
+        now = now or self.wall()
         scheduled = await asyncio.to_thread(self._pass, now, False)
         self.last_materialised = time.monotonic()
         total: SweepReport | None = None
@@ -116,7 +120,8 @@ def _log_failure(task: asyncio.Task[Any]) -> None:
         log.error(json.dumps({"reminders": "materialise failed", "error": type(error).__name__}), exc_info=error)
 
 
-def install(application: Application, db: Database, settings: ReminderSettings | None = None) -> Job[Any] | None:
+def install(application: Application, db: Database, settings: ReminderSettings | None = None,
+            wall: WallClock = utcnow) -> Job[Any] | None:
     """Register the reminders' one repeating job on ``application.job_queue``; None when reminders are disabled.
 
     Call it once while building the application (before ``run_polling``/``run_webhook``). The job's first run is
@@ -128,7 +133,7 @@ def install(application: Application, db: Database, settings: ReminderSettings |
         return None
     if application.job_queue is None:
         raise RuntimeError("the job queue is missing: install python-telegram-bot[job-queue]")
-    runner = Runner(db, settings)
+    runner = Runner(db, settings, wall=wall)
     application.bot_data["reminders"] = runner
     return application.job_queue.run_repeating(
         runner,
