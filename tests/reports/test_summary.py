@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from cases import service
+from cases import checks, service
 from reports.recap import age_group, recap_data
 from reports.summary import rebuild
 from storage.db import Database
@@ -45,12 +45,16 @@ def test_kept_current_through_status_changes_and_forms(db: Database, seed: Seed,
     before = recap_data(db, KABUPATEN, TODAY, targets=TARGETS)
     team = seed.people.kecamatan_team
     committed(db, service.transition, cases["ayu"], "verify", team)  # moves of the case workflow
+    waiting = recap_data(db, KABUPATEN, TODAY, targets=TARGETS)  # verified, not yet through the kecamatan's check
+    assert (waiting.total, waiting.awaiting_check) == (before.total - 1, before.awaiting_check + 1)
+    assert snapshot(db) == rebuilt(db)
+    committed(db, checks.accept, [cases["ayu"]], team)
     committed(db, service.assign_pendamping, cases["ayu"], seed.people.pendamping, team)
     submit_response(db, Submission("rekonfirmasi", 1, {"B.2": "Budi", "D.1": ["5", "11"], "D.4": "1"}, seed.people.pendata,
                                    DESA_A1, case_id=cases["budi"]))  # a newer form: other reasons and category
     assert snapshot(db) == rebuilt(db)
     after = recap_data(db, KABUPATEN, TODAY, targets=TARGETS)
-    assert after.total == before.total
+    assert (after.total, after.awaiting_check) == (before.total, before.awaiting_check)
     assert sum(after.by_status["accompanied"].values()) == sum(before.by_status.get("accompanied", {}).values()) + 1
     assert sum(after.by_reason["5"].values()) == 1 and "3" not in after.by_reason  # Budi's old reasons are gone
     assert sum(after.by_category["1"].values()) == sum(before.by_category["1"].values()) + 1
