@@ -343,3 +343,28 @@ def test_kabupaten_team_imports_a_list_from_chat_all_or_nothing(emulator: BotApi
     deployment.enrol(volunteer, "pendata", "33.26.08")
     volunteer.send("/impor")
     volunteer.wait_text(t(T.NOT_ALLOWED))
+
+
+def test_kabupaten_lists_arrive_as_files_over_the_wire_and_others_are_refused(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    """The Bupati's list (XLSX + PDF) and the assistance recipients (XLSX) through the real bot; a volunteer is refused."""
+    deployment.start()
+    kabupaten = emulator.user(2301, "Bu Kabid")
+    deployment.enrol(kabupaten, "tim_kabupaten", "33.26")
+    kabupaten.send("/sk 01/12/2026")
+    sheet = kabupaten.wait_for(lambda m: m.kind == "document" and m.file is not None and m.file.data[:2] == b"PK")
+    pdf = kabupaten.wait_for(lambda m: m.kind == "document" and m.file is not None and m.file.data[:4] == b"%PDF")
+    assert sheet.file is not None and pdf.file is not None
+    kabupaten.send("/penerima 2026")
+    recipients = kabupaten.wait_for(lambda m: m.kind == "document" and m.message_id != sheet.message_id and m.file is not None and m.file.data[:2] == b"PK")
+    assert recipients.file is not None
+    volunteer = emulator.user(2302, "Siti")
+    deployment.enrol(volunteer, "pendata", "33.26.08")
+    volunteer.send("/sk 01/12/2026")
+    volunteer.wait_text(t(T.NOT_ALLOWED))
+    db = deployment.database()
+    with db.read() as session:
+        from storage.models import AuditLog
+
+        actions = [a.action for a in session.scalars(select(AuditLog))]
+    db.dispose()
+    assert actions.count("export.bupati_list") == 2 and "export.recipients" in actions and "access.denied" in actions
