@@ -187,6 +187,7 @@ class Publisher:
         for chunk in chunks:
             if not self.dry_run:  # earlier chunks are in the database, where the next look-up finds them
                 self.index = Index()
+            self._prepare(chunk)
             if self.dry_run:
                 with self.db.read() as session:
                     self._chunk(session, chunk)
@@ -206,11 +207,26 @@ class Publisher:
                 progress(done)
 
     # -- one chunk ------------------------------------------------------------------------------------------
+    def _prepare(self, rows: list[Row]) -> None:
+        """What needs no database, before the write transaction (so the write lock is held for less): the NIKs'
+        keyed hashes and ciphertexts, and the rows' answers sealed and serialised as the column stores them."""
+        self._hashes = [self.cipher.nik_hash(r.identity.nik) if r.identity.nik else None for r in rows]
+        self._tokens = {r.identity.nik: self.cipher.encrypt_nik(r.identity.nik) for r in rows if r.identity.nik}
+        if self.dry_run:
+            self._stored = [r.answers for r in rows]
+            return
+        dialect = self.db.engine.dialect
+        store = Response.__table__.c.answers.type.dialect_impl(dialect).bind_processor(dialect)
+        self._stored = [store(r.answers) if store else r.answers for r in rows]
+
+    def _encrypted(self, nik: str | None) -> bytes:
+        return self._tokens.get(nik or "") or self.cipher.encrypt_nik(nik or "")
+
     def _chunk(self, session: Session, rows: list[Row]) -> None:
         if not self.dry_run and session.get_bind().dialect.name == "postgresql":
             # No chat submission creates one of these children between our look-up and our insert.
             session.execute(text("LOCK TABLE children IN SHARE ROW EXCLUSIVE MODE"))
-        hashes = [self.cipher.nik_hash(r.identity.nik) if r.identity.nik else None for r in rows]
+        hashes = self._hashes
         self._load_candidates(session, rows, hashes)
         plan = self._decide(rows, hashes)
         ids = self._insert_children(session, plan)
@@ -272,7 +288,7 @@ class Publisher:
                                              "rt": identity.rt, "rw": identity.rw, "household_id": identity.household_id})
         self.index.add(known)
         values = {"name": known.name, "name_normalized": folded, "nik_hash": nik_hash,
-                  "nik_encrypted": self.cipher.encrypt_nik(identity.nik or "") if nik_hash else None,
+                  "nik_encrypted": self._encrypted(identity.nik) if nik_hash else None,
                   "sex": identity.sex, "birth_date": identity.birth_date, "region_code": identity.region_code,
                   "created_by": self.actor_id, **known.details}
         plan.new_children.append((known.id, values))
@@ -282,7 +298,7 @@ class Publisher:
         """Fill what the record lacks (as :func:`resolve_child` does), on the record and in the plan."""
         gaps = missing_details(known, identity)
         if nik_hash and known.nik_hash is None:
-            gaps["nik_hash"], gaps["nik_encrypted"] = nik_hash, self.cipher.encrypt_nik(identity.nik or "")
+            gaps["nik_hash"], gaps["nik_encrypted"] = nik_hash, self._encrypted(identity.nik)
         if not gaps:
             return
         for name, value in gaps.items():
@@ -334,7 +350,7 @@ class Publisher:
         if self.dry_run or not plan.conflicts:
             return
         values = [{"existing_child_id": existing.id, "held_child_id": held.id, "nik_hash": nik_hash,
-                   "nik_encrypted": self.cipher.encrypt_nik(identity.nik or ""), "source": "import",
+                   "nik_encrypted": self._encrypted(identity.nik), "source": "import",
                    "region_code": identity.region_code, "status": "open", "created_by": self.actor_id}
                   for existing, held, identity, nik_hash in plan.conflicts]
         conflict_ids = _insert(session, IdentityConflict, values)
@@ -374,10 +390,9 @@ class Publisher:
         for values in new_cases.values():
             values["reference"] = next(case_numbers[kabupaten_of(values["region_code"])])
         responses: list[dict[str, Any]] = [
-            {"reference": next(receipts[kabupaten_of(row.identity.region_code)]), "instrument": IMPORT_INSTRUMENT,
-             "instrument_version": IMPORT_VERSION, "answers": row.answers, "child_id": child, "submitted_by": self.submitter,
+            {"reference": next(receipts[kabupaten_of(row.identity.region_code)]), "answers": stored, "child_id": child,
              "region_code": row.identity.region_code}
-            for row, child in zip(rows, children, strict=True)
+            for row, child, stored in zip(rows, children, self._stored, strict=True)
         ]
         case_ids: list[int] = []
         if new_cases:
@@ -393,9 +408,9 @@ class Publisher:
             session.execute(update(Case).where(Case.id == case_id, Case.category.is_(None)).values(category=category))
             self.written.add("categories", [case_id])
         latest: dict[int, dict[str, Any]] = {}
-        for response in responses:
+        for response, row in zip(responses, rows, strict=True):
             response["case_id"] = self.index.open_case[response["child_id"]][0]
-            latest[response["case_id"]] = response["answers"]
+            latest[response["case_id"]] = row.answers
         if new_cases:  # their recap facts are known here: the refresh at commit does not read them back
             known = session.info.setdefault(KNOWN, {})
             for values, case_id in zip(new_cases.values(), case_ids, strict=True):
@@ -405,7 +420,9 @@ class Publisher:
                 if facts is not None:
                     known[case_id] = facts
         cases_changed(session, {response["case_id"] for response in responses})  # recap and reminder rows, at commit
-        self.written.add("responses", _insert(session, Response, responses))
+        self.written.add("responses", _insert(session, Response, responses, {
+            "instrument": IMPORT_INSTRUMENT, "instrument_version": IMPORT_VERSION, "submitted_by": self.submitter},
+            processed={"answers"}))  # sealed and serialised before the transaction
 
     def _audit(self, session: Session, entries: list[tuple[str, str, Any, Any, dict[str, Any]]]) -> None:
         extra = self._os_actor if self.actor_id is None else {}
@@ -415,7 +432,8 @@ class Publisher:
         self.written.add("audit", _insert(session, AuditLog, values, {"actor_id": self.actor_id}))
 
 
-def _insert(session: Session, model: Any, rows: list[dict[str, Any]], shared: dict[str, Any] | None = None) -> list[int]:
+def _insert(session: Session, model: Any, rows: list[dict[str, Any]], shared: dict[str, Any] | None = None,
+            processed: Iterable[str] = ()) -> list[int]:
     """Insert many rows with one ``executemany``; their new ids, in the rows' order. The ids are reserved first
     in one statement (PostgreSQL: the sequence; SQLite: above the largest, safe inside its exclusive write
     transaction): ``INSERT … RETURNING`` in the rows' order would make the driver insert them one at a time."""
@@ -431,7 +449,7 @@ def _insert(session: Session, model: Any, rows: list[dict[str, Any]], shared: di
         ids = list(range(last + 1, last + 1 + len(rows)))
     for row, new_id in zip(rows, ids, strict=True):  # the callers' rows are their own: no copy
         row["id"] = new_id
-    insert_rows(session.connection(), table, rows, shared)
+    insert_rows(session.connection(), table, rows, shared, processed)
     return ids
 
 

@@ -108,6 +108,8 @@ class ImportReport:
     dry_run: bool = False
     saved: bool = False
     """True when the rows were written (not rejected, not a dry run)."""
+    longest_write: float = 0.0
+    """Seconds of the publication's longest write transaction (how long others waited for the write lock at most)."""
 
     @property
     def rejected(self) -> bool:
@@ -633,6 +635,7 @@ def _publish(db: Database, spool: IO[bytes], total: int, report: ImportReport, a
             close_batch(db, batch, UNDONE)
         raise
     counts = publisher.counts
+    report.longest_write = publisher.longest_write
     report.created, report.merged, report.cases_opened, report.conflicts = (
         counts.created, counts.merged, counts.cases_opened, counts.conflicts)
     if batch is None:

@@ -10,7 +10,7 @@ tuples to the driver: ``executemany`` on SQLite, ``COPY`` on PostgreSQL.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table, insert
@@ -18,9 +18,13 @@ from sqlalchemy import Column, Connection, Table, insert
 _MISSING = object()
 
 
-def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], shared: dict[str, Any] | None = None) -> None:
+def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], shared: dict[str, Any] | None = None,
+                processed: Iterable[str] = ()) -> None:
     """Insert ``rows`` (dicts by column name; a column absent from a row is NULL) plus the ``shared`` values and
-    the Python-side defaults of the columns neither gives, in the caller's transaction."""
+    the Python-side defaults of the columns neither gives, in the caller's transaction. The ``processed`` columns'
+    values already went through their type's bind processor (a caller that prepares them before its
+    transaction)."""
+    done = set(processed)
     if not rows:
         return
     dialect = conn.dialect
@@ -37,7 +41,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], 
         names = list(compiled.positiontup or ())
     constants = {name: _apply(_processor(table.c[name], dialect), value) for name, value in shared.items()}
     typed = [(i, process) for i, name in enumerate(names)
-             if name not in constants and (process := _processor(table.c[name], dialect)) is not None]
+             if name not in constants and name not in done and (process := _processor(table.c[name], dialect)) is not None]
     template = [constants.get(name) for name in names]
     wanted = [(i, name) for i, name in enumerate(names) if name not in constants]
     exact = len(shapes) == 1 and len(next(iter(shapes))) == len(wanted) and not constants.keys() & set(next(iter(shapes)))
