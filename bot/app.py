@@ -60,12 +60,12 @@ def build_application(settings: Settings, db: Database) -> Application:
     def today() -> dt.date:
         return clock().astimezone().date()
 
-    conversations = Conversations(BotStore(db, bot_id, settings.default_language), today=today)
+    conversations = Conversations(BotStore(db, bot_id, settings.default_language), today=today, files_dir=settings.files_dir)
     application.bot_data["services"] = Services(db, conversations, settings.files_dir)
     application.add_handler(TypeHandler(Update, route))
     install_reminders(application, db, wall=clock)  # one repeating sweep job; reminders themselves are database rows
     install_alerts(application, db, wall=clock)  # the early-warning pass (flagged pupils to their pendamping and teams)
-    install_housekeeping(application, db, settings.update_ids_hours)  # handled update ids forgotten after two days
+    install_housekeeping(application, db, settings.update_ids_hours, settings.files_dir)  # old update ids, unreferenced files
     application.add_error_handler(_log_error)
     return application
 
