@@ -27,7 +27,7 @@ from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, cast
-from xml.etree.ElementTree import XML, ParseError, XMLPullParser, iterparse
+from xml.etree.ElementTree import XML, ParseError, XMLParser, XMLPullParser, iterparse
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 from openpyxl.utils.cell import column_index_from_string
@@ -237,7 +237,8 @@ def _shared_strings(member: Any, limits: Limits) -> list[str]:
             strings.append(text)
             element.clear()
             if len(strings) > limits.max_strings or chars > limits.max_string_chars:
-                raise TableRefused(M.IMPORT_TOO_MANY_STRINGS, limit=limits.max_strings)
+                raise TableRefused(M.IMPORT_TOO_MANY_STRINGS, limit=limits.max_strings,
+                                  megabytes=limits.max_string_chars // (1024 * 1024))
     return strings
 
 
@@ -364,7 +365,8 @@ def _scan(stream: IO[bytes], book: _Book, limits: Limits) -> Iterator[tuple[int,
                 line = _line(match.group(1), line)
                 yield line, scanner.row(match, line)
                 continue
-            if grammar.end_of_data.match(buf, pos):
+            if end := grammar.end_of_data.match(buf, pos):
+                _well_formed(itertools.chain([root_open, start.group(0), buf[end.start():]], _decoded(stream, decoder)))
                 return
             if len(buf) - pos <= _MAX_PENDING and more:
                 data = stream.read(_CHUNK)
@@ -381,6 +383,23 @@ def _scan(stream: IO[bytes], book: _Book, limits: Limits) -> Iterator[tuple[int,
         rest = itertools.chain([root_open, start.group(0), buf[pos:]], _decoded(stream, decoder))
         yield from _tree_rows(rest, book, limits, line)
         return
+
+
+class _Nothing:
+    def close(self) -> None:
+        return None
+
+
+def _well_formed(chunks: Iterable[str]) -> None:
+    """What follows the rows is XML that closes the sheet (parsed without keeping anything): a file cut short or
+    damaged after its rows is refused as ElementTree would refuse it."""
+    parser = XMLParser(target=_Nothing())
+    try:
+        for chunk in chunks:
+            parser.feed(chunk)
+        parser.close()
+    except ParseError as exc:
+        raise TableRefused(M.IMPORT_UNREADABLE, error=str(exc)[:200]) from exc
 
 
 def _plain_prolog(prolog: re.Match[str]) -> bool:
