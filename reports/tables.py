@@ -18,6 +18,7 @@ import csv
 import datetime as dt
 import io
 import itertools
+import operator
 import posixpath
 import re
 import string
@@ -290,17 +291,22 @@ class _Grammar:
     def __init__(self, prefix: str) -> None:
         p = re.escape(prefix)
         self.start_of_data = re.compile(rf"<{p}sheetData\b[^>]*?(/?)>")
-        self.row = re.compile(rf"\s*<{p}row\b([^>]*?)(?:/>|>(.*?)</{p}row\s*>)", re.DOTALL)
+        self.row_start = re.compile(rf"\s*<{p}row\b([^>]*?)(/?)>")
+        self.row_end = f"</{prefix}row>"
         self.end_of_data = re.compile(rf"\s*</{p}sheetData\s*>")
         self.cell = re.compile(
-            rf"(<{p}c r=\"([A-Z]{{1,3}})\d+\"([^>]*?)(?:/>|>(?:<{p}v>([^<&\r]*)</{p}v>|"
+            rf"(<{p}c r=\"([A-Z]{{1,3}})\d+\"([^>/]*)(?:/>|>(?:<{p}v>([^<&\r]*)</{p}v>|"
             rf"<{p}is><{p}t(?: xml:space=\"preserve\")?>([^<&\r]*)</{p}t></{p}is>|(.*?))</{p}c>))", re.DOTALL)
         self.formula = re.compile(rf"<{p}f\b[^>]*?(?:/>|>[^<]*</{p}f>)<{p}v>([^<&\r]*)</{p}v>")
         self.inline = f"<{prefix}is>"
 
 
-_PLAIN = ("n", 0)
-_UNSEEN = ("", -1)
+# What a cell's attributes after ``r`` say: (how to read its value, date style, its type attribute).
+_NUMBER, _SHARED, _INLINE, _OTHER, _TREE = range(5)
+_CODES = {"n": _NUMBER, "s": _SHARED, "inlineStr": _INLINE}
+_PLAIN = (_NUMBER, 0, "n")
+_NOT_PLAIN = (_TREE, 0, "")
+_first = operator.itemgetter(0)
 
 
 def _sheet_rows(stream: IO[bytes], book: _Book, limits: Limits) -> Iterator[tuple[int, list[Any]]]:
@@ -353,20 +359,34 @@ def _scan(stream: IO[bytes], book: _Book, limits: Limits) -> Iterator[tuple[int,
     if start.group(1):  # <sheetData/>
         return
     scanner = _Scanner(grammar, book, limits, root_open, root_close)
+    row_start, row_end, cells = grammar.row_start, grammar.row_end, scanner.cells
     pos = start.end()
     line = 0
     plain = buf.find("<!", pos) < 0 and buf.find("<?", pos) < 0
     more = True
     while True:
         if plain:
-            match = grammar.row.match(buf, pos)
+            match = row_start.match(buf, pos)
             if match is not None:
-                pos = match.end()
-                line = _line(match.group(1), line)
-                yield line, scanner.row(match, line)
-                continue
-            if end := grammar.end_of_data.match(buf, pos):
-                _well_formed(itertools.chain([root_open, start.group(0), buf[end.start():]], _decoded(stream, decoder)))
+                attributes = match.group(1)
+                if attributes.startswith(' r="') and (number := attributes[4 : attributes.find('"', 4)]).isdecimal():
+                    line = int(number)
+                else:
+                    line = _line(attributes, line)
+                if match.group(2):  # <row/>
+                    pos = match.end()
+                    yield line, []
+                    continue
+                end = buf.find(row_end, match.end())
+                if end >= 0:
+                    values = cells(buf[match.end() : end], line)
+                    if values is None:  # not plain: the whole row through ElementTree
+                        values = scanner.tree_row(buf[match.start() : end + len(row_end)].lstrip())
+                    pos = end + len(row_end)
+                    yield line, values
+                    continue
+            elif end_of_data := grammar.end_of_data.match(buf, pos):
+                _well_formed(itertools.chain([root_open, start.group(0), buf[end_of_data.start():]], _decoded(stream, decoder)))
                 return
             if len(buf) - pos <= _MAX_PENDING and more:
                 data = stream.read(_CHUNK)
@@ -429,8 +449,8 @@ class _Scanner:
     def __init__(self, grammar: _Grammar, book: _Book, limits: Limits, root_open: str, root_close: str) -> None:
         self.grammar, self.book, self.limits = grammar, book, limits
         self.root_open, self.root_close = root_open, root_close
-        self.kinds: dict[str, tuple[str, int] | None] = {"": _PLAIN}
-        """A cell's attributes after ``r`` (` s="3" t="s"`) → (type, date style); None when not plain."""
+        self.kinds: dict[str, tuple[int, int, str]] = {"": _PLAIN}
+        """A cell's attributes after ``r`` (` s="3" t="s"`) → (code, date style, type)."""
 
     def _tree(self, text: str) -> Any:
         try:
@@ -438,86 +458,96 @@ class _Scanner:
         except ParseError as exc:
             raise TableRefused(M.IMPORT_UNREADABLE, error=str(exc)[:200]) from exc
 
-    def _kind(self, rest: str) -> tuple[str, int] | None:
+    def tree_row(self, text: str) -> list[Any]:
+        return _row_values(self._tree(text), self.book, self.limits)
+
+    def _kind(self, rest: str) -> tuple[int, int, str]:
         attributes: dict[str, str] = {}
         end = 0
         for match in _ATTRIBUTE.finditer(rest):
             if match.start() != end:
-                return None
+                return _NOT_PLAIN
             end = match.end()
             attributes[match.group(1)] = match.group(2) if match.group(2) is not None else match.group(3)
         if rest[end:].strip() or "r" in attributes or not _DIGITS.fullmatch(attributes.get("s", "0")):
-            return None
-        return attributes.get("t", "n"), self.book.dates.get(int(attributes.get("s", "0")), 0)
+            return _NOT_PLAIN
+        kind = attributes.get("t", "n")
+        return _CODES.get(kind, _OTHER), self.book.dates.get(int(attributes.get("s", "0")), 0), kind
 
-    def row(self, match: re.Match[str], line: int) -> list[Any]:
-        inner = match.group(2)
-        if not inner:
-            return []
+    def cells(self, inner: str, line: int) -> list[Any] | None:
+        """The row's values; None when a part of it is not a plain cell."""
+        found = self.grammar.cell.findall(inner)
+        if sum(map(len, map(_first, found))) != len(inner):
+            return None
         try:
-            values = self._cells(inner, line)
+            return self._values(found)
         except TableRefused:
             raise
         except (ValueError, OverflowError, IndexError) as exc:
             raise TableRefused(M.IMPORT_UNREADABLE, error=f"row {line}: {exc}"[:200]) from exc
-        if values is None:  # not plain: the whole row through ElementTree
-            values = _row_values(self._tree(match.group(0).lstrip()), self.book, self.limits)
-        return values
 
-    def _cells(self, inner: str, line: int) -> list[Any] | None:
-        kinds, shared, limits = self.kinds, self.book.shared, self.limits
-        count, max_columns, max_chars = len(shared), limits.max_columns, limits.max_cell_chars
+    def _values(self, found: list[tuple[str, str, str, str, str, str]]) -> list[Any]:
+        kinds, book, limits, columns = self.kinds, self.book, self.limits, _COLUMNS
+        shared, max_chars, inline, formula = book.shared, limits.max_cell_chars, self.grammar.inline, self.grammar.formula
+        count = len(shared)
         values: list[Any] = []
-        covered = 0
-        for whole, column, rest, v, t, other in self.grammar.cell.findall(inner):
-            covered += len(whole)
-            if rest:
-                kind = kinds.get(rest, _UNSEEN)
-                if kind is _UNSEEN:
-                    kind = kinds[rest] = self._kind(rest)
-            else:
-                kind = _PLAIN
-            if kind is None:
-                value = _cell_value(self._tree(whole), self.book, limits)
-            else:
-                t_kind, date = kind
-                if other:
-                    formula = self.grammar.formula.fullmatch(other)
-                    if formula is None:
-                        value = _cell_value(self._tree(whole), self.book, limits)
-                        v = None
-                    else:
-                        v = formula.group(1)
-                if v is None:
-                    pass
-                elif v:
-                    if t_kind == "n":
-                        number = float(v) if "." in v or "e" in v or "E" in v else int(v)
-                        value = _date(number, date, self.book) if date else number
-                    elif t_kind == "s":
-                        index = int(v)
-                        value = shared[index] if 0 <= index < count else None
-                    else:
-                        value = _typed(t_kind, v, date, self.book, limits)
-                elif t_kind != "inlineStr":
-                    value = None
-                elif t:
-                    value = t[:max_chars]
+        size = 0
+        for whole, column, rest, v, t, other in found:
+            try:
+                code, date, kind = kinds[rest]
+            except KeyError:
+                code, date, kind = kinds[rest] = self._kind(rest)
+            if other:
+                if code != _TREE and (cached := formula.fullmatch(other)) is not None:
+                    v = cached.group(1)
                 else:
-                    value = "" if self.grammar.inline in whole else None
-            if value is None:
-                continue
-            index = _COLUMNS[column] if column in _COLUMNS else column_index_from_string(column) - 1
-            if index >= max_columns:
-                raise TableRefused(M.IMPORT_TOO_MANY_COLUMNS, limit=max_columns)
-            size = len(values)
+                    code = _TREE
+            value: Any
+            if code == _NUMBER:
+                if not v:
+                    continue
+                value = float(v) if "." in v or "e" in v or "E" in v else int(v)
+                if date:
+                    value = _date(value, date, book)
+            elif code == _SHARED:
+                if not v:
+                    continue
+                item = int(v)
+                if not 0 <= item < count:
+                    continue
+                value = shared[item]
+            elif code == _INLINE:
+                if t:
+                    value = t[:max_chars]
+                elif inline in whole:
+                    value = ""
+                else:
+                    continue
+            elif code == _TREE:
+                value = _cell_value(self._tree(whole), book, limits)
+                if value is None:
+                    continue
+            else:
+                if not v:
+                    continue
+                value = _typed(kind, v, date, book, limits)
+                if value is None:
+                    continue
+            index = columns.get(column)
+            if index is None:
+                index = column_index_from_string(column) - 1
             if index == size:
                 values.append(value)
+                size += 1
+            elif index > size:
+                values.extend([None] * (index - size))
+                values.append(value)
+                size = index + 1
             else:
-                if index > size:
-                    values.extend([None] * (index - size + 1))
                 values[index] = value
-        return values if covered == len(inner) else None
+        if size > limits.max_columns:
+            raise TableRefused(M.IMPORT_TOO_MANY_COLUMNS, limit=limits.max_columns)
+        return values
 
 
 def _date(number: float, style: int, book: _Book) -> Any:
@@ -594,7 +624,7 @@ def _tree_rows(chunks: Iterable[bytes | str], book: _Book, limits: Limits, line:
                 if element.tag != MAIN + "row":
                     continue
                 number = element.get("r")
-                line = int(number) if number and number.strip().isdigit() else line + 1
+                line = int(number) if number and number.strip().isdecimal() else line + 1
                 values = _row_values(element, book, limits)
                 element.clear()
                 yield line, values
