@@ -408,7 +408,8 @@ class CompiledInstrument:
         working = cursor.answers
         assert isinstance(working, _Working)
         start = (cursor.state, cursor.instance)
-        trace = self._trace(start, cursor) if rejoin is not None else ()
+        recorded = self._traces.get(start, ()) if rejoin is not None else ()
+        trace: Sequence[_Step] = next((t for t in recorded if cursor.finds(t[0].before) and cursor.finds(t[0].after)), ())  # most recent first
         record: list[_Step] | None = [] if rejoin is not None else None
         triggered = False
         for k in range(budget):
@@ -416,10 +417,12 @@ class CompiledInstrument:
                 break
             node = nodes[cursor.state]
             step = trace[k] if k < len(trace) else None  # the trace, while replayed, has one step per pass
-            if step is not None and cursor.replay(step.before):
+            if (step is None or not cursor.replay(step.before)) and trace:
+                trace = _branch(recorded, trace, k, lambda other: cursor.replay(other.before))
+                step = trace[k] if trace else None
+            if step is not None:
                 before, relevant = step.before, step.kind != _IRRELEVANT
             else:
-                step, trace = None, ()
                 log = cursor.log = [] if record is not None else None
                 relevant = self.relevant(node, cursor)
                 cursor.log, before = None, tuple(log or ())
@@ -447,12 +450,16 @@ class CompiledInstrument:
                 else:
                     result.answerable += 1
                     kind = _UNANSWERED if read(working, node, cursor.instance) is MISSING else _ANSWERED
-            if step is not None and step.kind != kind:
-                step, trace = None, ()
-            if step is not None and cursor.replay(step.after):
+            if step is not None and (step.kind != kind or not cursor.replay(step.after)):
+                def fits(other: _Step, kind: int = kind) -> bool:
+                    return other.kind == kind and cursor.finds(other.before) and cursor.replay(other.after)
+
+                trace = _branch(recorded, trace, k, fits)
+                step = trace[k] if trace else None
+            if step is not None:
                 cursor.state, cursor.instance = step.state, step.instance
             else:
-                step, trace, triggered = None, (), True
+                trace, triggered = (), True
                 log = cursor.log = [] if record is not None else None
                 events["skip" if kind in _SKIPPING else "next"].trigger(cursor)
                 cursor.log = None
@@ -464,13 +471,6 @@ class CompiledInstrument:
                 result.missing.append((here, cursor.state, cursor.instance))
         self._store(start, record, triggered)
         return None
-
-    def _trace(self, start: tuple[str, int], cursor: _Cursor) -> Sequence[_Step]:
-        """A stretch recorded from ``start`` whose first step finds the same answers now (the most recent first)."""
-        for trace in self._traces.get(start, ()):
-            if cursor.finds(trace[0].before) and cursor.finds(trace[0].after):
-                return trace
-        return ()
 
     def _store(self, start: tuple[str, int], record: list[_Step] | None, triggered: bool) -> None:
         """Keep a stretch the machine walked (a few per starting state; all forgotten past a bound)."""
@@ -514,6 +514,15 @@ class CompiledInstrument:
         if not isinstance(part, (int, float)) or not isinstance(whole, (int, float)) or whole == 0:
             return None
         return round(part / whole * 100, 1)
+
+
+def _branch(recorded: Sequence[Sequence[_Step]], trace: Sequence[_Step], k: int, fits: Callable[[_Step], bool]) -> Sequence[_Step]:
+    """Another recorded stretch that went the same way as ``trace`` for its first ``k`` steps (recorded from it:
+    the very same steps) and whose step ``k`` ``fits`` the answers now; empty when there is none."""
+    for other in recorded:
+        if other is not trace and len(other) > k and all(a is b for a, b in zip(other[:k], trace[:k], strict=True)) and fits(other[k]):
+            return other
+    return ()
 
 
 def _merged(reads: dict[Position, list[int]], more: dict[Position, list[int]]) -> dict[Position, list[int]]:
