@@ -9,9 +9,11 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from telegram import BotCommand, Update
 from telegram.error import Conflict
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
 
 from bot.alerts import install as install_alerts
 from bot.conversation import Conversations
@@ -44,9 +46,12 @@ class Services:
 
 
 def build_application(settings: Settings, db: Database) -> Application:
+    tls = httpx.create_ssl_context()  # what each HTTP client would build for itself: the CA bundle, loaded once
     application = (
         ApplicationBuilder()
         .token(settings.bot_token)
+        .request(HTTPXRequest(connection_pool_size=256, httpx_kwargs={"verify": tls}))  # PTB's sizes
+        .get_updates_request(HTTPXRequest(connection_pool_size=1, httpx_kwargs={"verify": tls}))
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.file_url())
         .concurrent_updates(PerPersonUpdateProcessor(MAX_CONCURRENT_UPDATES))
