@@ -25,8 +25,8 @@ from reports.lampiran2 import COLUMNS
 from storage.db import Database
 from storage.models import ImportBatch, Reminder, ReminderState, Response, TimeZone
 from tests.reports.conftest import KABUPATEN, TODAY, People, Seed
-from tests.storage.conftest import TEST_KEY
 from tests.reports.turns import Chat
+from tests.storage.conftest import TEST_KEY
 
 ROWS = 3000
 BIG = 20_000
