@@ -9,9 +9,11 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from telegram import BotCommand, Update
 from telegram.error import Conflict
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
 
 from bot.alerts import install as install_alerts
 from bot.conversation import Conversations
@@ -50,9 +52,12 @@ class Services:
 
 
 def build_application(settings: Settings, db: Database) -> Application:
+    tls = httpx.create_ssl_context()  # what each HTTP client would build for itself: the CA bundle, loaded once
     application = (
         ApplicationBuilder()
         .token(settings.bot_token)
+        .request(HTTPXRequest(connection_pool_size=256, httpx_kwargs={"verify": tls}))  # PTB's sizes
+        .get_updates_request(HTTPXRequest(connection_pool_size=1, httpx_kwargs={"verify": tls}))
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.file_url())
         .concurrent_updates(PerPersonUpdateProcessor(MAX_CONCURRENT_UPDATES))
@@ -68,12 +73,12 @@ def build_application(settings: Settings, db: Database) -> Application:
     def today() -> dt.date:
         return clock().astimezone().date()
 
-    conversations = Conversations(BotStore(db, bot_id, settings.default_language), today=today)
+    conversations = Conversations(BotStore(db, bot_id, settings.default_language), today=today, files_dir=settings.files_dir)
     application.bot_data["services"] = Services(db, conversations, settings.files_dir)
     application.add_handler(TypeHandler(Update, route))
     install_reminders(application, db, wall=clock)  # one repeating sweep job; reminders themselves are database rows
     install_alerts(application, db, wall=clock)  # the early-warning pass (flagged pupils to their pendamping and teams)
-    install_housekeeping(application, db, settings.update_ids_hours)  # handled update ids forgotten after two days
+    install_housekeeping(application, db, settings.update_ids_hours, settings.files_dir)  # old update ids, unreferenced files
     application.add_error_handler(_log_error)
     return application
 

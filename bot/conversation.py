@@ -17,6 +17,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 from bot import render as R
 from bot import texts as T
@@ -24,7 +25,7 @@ from bot.handlers.answering import on_input
 from bot.handlers.asking import start_form
 from bot.handlers.case_views import CASE_NOTICES, may_act
 from bot.handlers.conflicts import announce_conflict
-from bot.model import Incoming, Kind, TurnResult
+from bot.model import Incoming, Kind, TurnResult, Upload
 from bot.registry import AFTER_SUBMIT, COMMANDS, DOCUMENT_MENUS, MENUS, NOTICES, PHOTO_MENUS, TEXT_MENUS
 from bot.store import KEEP, BotStore, Context
 from bot.turn import NOTICE_PREFIX, Turn
@@ -33,15 +34,18 @@ from flows.engine import State
 from reminders.actions import Invalid, StartForm, is_reminder_button
 from reminders.actions import describe as describe_reminder_action
 from reminders.actions import handle_button as handle_reminder_button
-from storage.uow import unit_of_work
+from storage.repositories.files import keep
+from storage.uow import UnitOfWork, unit_of_work
 
 
 class Conversations:
     """Turns updates into replies and saved changes; one instance serves every person."""
 
-    def __init__(self, store: BotStore, today: Callable[[], dt.date] = dt.date.today) -> None:
+    def __init__(self, store: BotStore, today: Callable[[], dt.date] = dt.date.today, files_dir: Path = Path("data/files")) -> None:
         self.store = store
         self.today = today
+        self.files_dir = files_dir
+        """Where received photos are kept (encrypted), each by the turn it belongs to."""
         self.bot_username = "ats_bot"
         """Set from ``getMe`` at start-up; invitation links point at it."""
         self._sent: dict[int, tuple[str, int]] = {}
@@ -64,6 +68,8 @@ class Conversations:
                 return TurnResult(duplicate=True, outcome="duplicate")
             context = self._with_known_state(context)
             context, remembered = self._with_sent_message(context)
+            if incoming.upload is not None:
+                incoming = self._kept(uow, incoming, incoming.upload, context.person.id)
             turn = Turn.of(store, uow, context, incoming, self.today(), self.bot_username)
             run(turn)
             if remembered and turn.changes.menu is KEEP:
@@ -76,6 +82,13 @@ class Conversations:
             step(self.store.db)
         turn.result.person_id = context.person.id
         return turn.result
+
+    def _kept(self, uow: UnitOfWork, incoming: Incoming, upload: Upload, person_id: int) -> Incoming:
+        """The received photo kept in the turn's unit of work: its file is on disk before the commit and deleted
+        if the turn does not commit; the answer names it by ``stored_file``."""
+        stored = keep(uow, self.files_dir, upload.content, telegram_file_id=upload.file_id, telegram_unique_id=upload.unique_id,
+                      mime=upload.mime, owner_id=person_id)
+        return replace(incoming, value={**(incoming.value or {}), "stored_file": stored.id}, upload=None)
 
     def remember_message(self, person_id: int, nonce: str, message_id: int) -> None:
         """Note which message carries the live keyboard, so its buttons can be closed later (by the next turn)."""

@@ -320,6 +320,11 @@ def due_alerts(db: Database, region_code: str, today: dt.date, *, case_id: int |
 def mark_alerted(db: Database, alert: Alert) -> None:
     """Record that an alert was delivered (audited), so :func:`due_alerts` does not send the same signs again."""
     with db.write() as session:
-        region = session.scalar(select(Case.region_code).where(Case.id == alert.case_id))
-        add_entry(session, ALERT_ACTION, "case", alert.case_id, actor_id=None, region_code=region,
-                  detail={"period": alert.period, "reasons": list(alert.reasons), "to": alert.person_id})
+        record_alert(session, alert)
+
+
+def record_alert(session: Session, alert: Alert) -> None:
+    """:func:`mark_alerted` in the caller's transaction (a chat turn's unit of work)."""
+    region = session.scalar(select(Case.region_code).where(Case.id == alert.case_id))
+    add_entry(session, ALERT_ACTION, "case", alert.case_id, actor_id=None, region_code=region,
+              detail={"period": alert.period, "reasons": list(alert.reasons), "to": alert.person_id})

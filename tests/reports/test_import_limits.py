@@ -55,11 +55,18 @@ def test_zip_bomb_is_refused_before_inflating(db: Database, world: People, monke
         return iter(())
 
     monkeypatch.setattr("reports.tables.iterparse", iterparse)
+    opened: list[str] = []
+    real_open = zipfile.ZipFile.open
+    def open_member(archive: zipfile.ZipFile, name: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(str(name))
+        return real_open(archive, name, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", open_member)
     before = counts(db)
     report = import_file(db, content, "daftar.xlsx", actor_id=world.kabupaten_team, region_scope=KABUPATEN, today=TODAY)
     assert report.rejected and report.errors[0].message.id == M.IMPORT_ZIP_BOMB
     assert "xl/worksheets/sheet1.xml" in str(report.errors[0].message)
-    assert parsed == []  # refused from the declared sizes, nothing parsed
+    assert parsed == [] and opened == []  # refused from the declared sizes, nothing inflated nor parsed
     assert counts(db) == before
     assert [d["reason"] for d in rejections(db)] == [M.IMPORT_ZIP_BOMB]
 
