@@ -56,13 +56,11 @@ def build_application(settings: Settings, db: Database) -> Application:
     application = (
         ApplicationBuilder()
         .token(settings.bot_token)
-        .request(HTTPXRequest(connection_pool_size=256, httpx_kwargs={"verify": tls}))  # PTB's sizes
+        .request(HTTPXRequest(connection_pool_size=CONNECTIONS, pool_timeout=CONNECTION_WAIT, httpx_kwargs={"verify": tls}))
         .get_updates_request(HTTPXRequest(connection_pool_size=1, httpx_kwargs={"verify": tls}))
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.file_url())
         .concurrent_updates(PerPersonUpdateProcessor(MAX_CONCURRENT_UPDATES))
-        .connection_pool_size(CONNECTIONS)
-        .pool_timeout(CONNECTION_WAIT)
         .rate_limiter(AIORateLimiter(max_retries=5))
         .post_init(_announce_commands)
         .build()
