@@ -6,9 +6,12 @@ the zip's declared sizes are checked (total and per-member inflation ratio); whi
 inflated through a counter that stops at the cap; rows, columns and cells are counted and refused past their
 limits. Memory stays flat: rows are yielded one by one, nothing keeps the sheet.
 
-The XLSX reader is the standard library's C XML parser over the sheet XML (shared strings, inline strings,
-booleans, date styles). openpyxl's read-only mode reads the same files several times slower: at 100,000 rows
-it dominated an import.
+The sheet XML is inflated and decoded a megabyte at a time and cut into rows and cells by regular expressions
+(run by the C engine) for the forms spreadsheet programs write; anything else is parsed by ElementTree, so the
+values are the same either way (tests compare both with openpyxl's read-only mode, which reads ten times slower).
+python-calamine reads a sheet faster still but loads it whole before the first row, cannot be capped while it
+inflates, and gives every number as a float and dates as ``date``: the importer's checks need ints and floats as
+written (a NIK typed into a number cell) and ``datetime`` as openpyxl gives it.
 """
 
 from __future__ import annotations
@@ -350,7 +353,10 @@ def _scan(stream: IO[bytes], book: _Book, limits: Limits) -> Iterator[tuple[int,
     start = grammar.start_of_data.search(buf, prolog.end())
     while start is None and len(buf) < _MAX_PENDING and (data := stream.read(_CHUNK)):
         raw_head.append(data)
-        buf += decoder.decode(data)
+        try:
+            buf += decoder.decode(data)
+        except UnicodeDecodeError:
+            break
         start = grammar.start_of_data.search(buf, prolog.end())
     if start is None or "<!" in buf[: start.start()] or "<?" in buf[prolog.end(): start.start()]:
         yield from _tree_rows(itertools.chain(raw_head, iter(lambda: stream.read(_CHUNK), b"")), book, limits)
@@ -368,16 +374,17 @@ def _scan(stream: IO[bytes], book: _Book, limits: Limits) -> Iterator[tuple[int,
         if plain:
             match = row_start.match(buf, pos)
             if match is not None:
-                attributes = match.group(1)
-                if attributes.startswith(' r="') and (number := attributes[4 : attributes.find('"', 4)]).isdecimal():
-                    line = int(number)
-                else:
-                    line = _line(attributes, line)
-                if match.group(2):  # <row/>
+                end = -1 if match.group(2) else buf.find(row_end, match.end())  # <row/> is a row without cells
+                if match.group(2) or end >= 0:
+                    attributes = match.group(1)
+                    if attributes.startswith(' r="') and (number := attributes[4 : attributes.find('"', 4)]).isdecimal():
+                        line = int(number)
+                    else:
+                        line = _line(attributes, line)
+                if match.group(2):
                     pos = match.end()
                     yield line, []
                     continue
-                end = buf.find(row_end, match.end())
                 if end >= 0:
                     values = cells(buf[match.end() : end], line)
                     if values is None:  # not plain: the whole row through ElementTree

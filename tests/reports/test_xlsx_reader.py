@@ -154,7 +154,7 @@ EXCEL_ROWS = (
     '<v>2</v></c></row>'
     '<row r="2" spans="1:6" x14ac:dyDescent="0.25"><c r="A2" t="s"><v>3</v></c><c r="B2" s="2"><v>40730</v></c>'
     '<c r="C2" s="4"><v>3326014507120001</v></c><c r="D2" s="3"><v>1.5</v></c><c r="E2" t="b"><v>1</v></c>'
-    '<c r="F2" t="e"><v>#N/A</v></c></row>'
+    '<c r="F2" t="e"><v>#N/A</v></c></row><row r="3" spans="1:6"/>'
     '<row r="4" spans="1:6" x14ac:dyDescent="0.25"><c r="A4" t="s"><v>4</v></c><c r="B4" s="1"><v>0.5</v></c>'
     '<c r="C4" t="str"><f>"33"&amp;"26"</f><v>3326</v></c><c r="D4"><f t="shared" ref="D4:D5" si="0">C4*2</f><v>6652</v></c>'
     '<c r="F4" t="s"><v>5</v></c></row>'
@@ -214,6 +214,21 @@ def test_libreoffice_values_as_an_import_needs_them() -> None:
     assert notes == [(1, ["Daftar ATS"]), (3, [None, True])]
     assert dict(data)[5] == [4, 3326014507120000, "Ñoño Ünal", "Pekalongan", dt.datetime(2010, 1, 4), "P", 10, 2010, None, "Kaya teks"]
     assert repeat == [(1, ["NAMA LENGKAP", "DESA"]), (2, ["Siti Aminah", "Bodas"])]
+
+
+@pytest.mark.parametrize(("chunk", "pending"), [(1, 10_000), (7, 300), (64, 50)])
+def test_any_cut_between_chunks_reads_the_same(chunk: int, pending: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows, tags and multi-byte characters cut where the megabyte chunks end, and rows longer than the pending
+    limit (handed to ElementTree from there), give the same values."""
+    book = Workbook()
+    sheet: Any = book.active
+    for n in range(40):
+        sheet.append([n, f"Ñoño {n} 😀", None, 3326014507120000 + n, dt.datetime(2010, 1, 1 + n % 28), n % 2 == 0, "x" * (n * 7)])
+    workbooks = [saved(book), excel_like(), (FIXTURES / "libreoffice-formulas.xlsx").read_bytes()]
+    expected = [typed(openpyxl_reads(content)) for content in workbooks]
+    monkeypatch.setattr(tables, "_CHUNK", chunk)
+    monkeypatch.setattr(tables, "_MAX_PENDING", pending)
+    assert [typed(ours(content)) for content in workbooks] == expected
 
 
 # -- random workbooks written by openpyxl ---------------------------------------------------------------------------
