@@ -52,6 +52,14 @@ LAST = ["Aminah", "Santoso", "Lestari", "Wijaya", "Hidayat", "Rahmawati", "Saput
 
 
 def peak_mb() -> float:
+    """This process's peak RSS since it started its program (Linux's VmHWM: ``ru_maxrss`` would keep the peak of
+    the parent it was forked from)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -111,12 +119,20 @@ def with_shared_strings(xlsx: Path, out: Path) -> Path:
         return match.group(1) + b't="s"><v>' + str(table.setdefault(match.group(2), len(table))).encode() + b"</v></c>"
 
     rels = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+    cell = re.compile(rb'(<c r="[A-Z]+\d+" )t="inlineStr"><is>(.*?)</is></c>')
     with zipfile.ZipFile(xlsx) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for info in source.infolist():
+            if info.filename.startswith("xl/worksheets/"):  # row by row: the sheet is never held whole
+                with source.open(info) as sheet, archive.open(info.filename, "w", force_zip64=True) as target:
+                    rest = b""
+                    while chunk := sheet.read(1 << 20):
+                        head, _, rest = (rest + chunk).rpartition(b"</row>")
+                        if head:
+                            target.write(cell.sub(shared, head) + b"</row>")
+                    target.write(cell.sub(shared, rest))
+                continue
             data = source.read(info)
-            if info.filename.startswith("xl/worksheets/"):
-                data = re.sub(rb'(<c r="[A-Z]+\d+" )t="inlineStr"><is>(.*?)</is></c>', shared, data)
-            elif info.filename == "xl/_rels/workbook.xml.rels":
+            if info.filename == "xl/_rels/workbook.xml.rels":
                 data = data.replace(b"</Relationships>", f'<Relationship Id="rIdS" Type="{rels}" Target="sharedStrings.xml"/>'
                                     "</Relationships>".encode())
             elif info.filename == "[Content_Types].xml":

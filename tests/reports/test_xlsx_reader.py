@@ -328,8 +328,31 @@ def test_each_limit_refuses() -> None:
     several = package([excel_sheet('<row r="1"><c r="A1"><v>1</v></c></row>')] * 3)
     assert refusal(several, Limits(max_sheets=2)) == M.IMPORT_TOO_MANY_SHEETS
     assert len(ours(several, Limits(max_sheets=3))) == 3
+    wide = package([excel_sheet('<row r="1">' + '<c t="inlineStr"><is><t>x</t></is></c>' * 16_385 + "</row>")])
+    assert refusal(wide, Limits(max_columns=20_000)) == M.IMPORT_TOO_MANY_COLUMNS  # Excel's 16,384 columns at most
     long_text = package([excel_sheet(f'<row r="1"><c r="A1" t="inlineStr"><is><t>{"x" * 40_000}</t></is></c></row>')])
     assert ours(long_text) == [[(1, ["x" * 32_767])]]  # Excel's own limit for a cell
+
+
+@pytest.mark.parametrize("where", ["sheet", "shared strings"])
+def test_one_huge_text_is_refused_before_it_is_built(where: str) -> None:
+    """A cell of 64 MB of text (within the total size, the inflation ratio allowed): refused once 16 MB of it have
+    no end, without the text ever being held whole."""
+    import tracemalloc
+
+    huge = "A" * (64 << 20)
+    if where == "sheet":
+        content = package([excel_sheet(f'<row r="1"><c r="A1" t="inlineStr"><is><t>{huge}</t></is></c></row>')])
+    else:
+        content = package([excel_sheet('<row r="1"><c r="A1" t="s"><v>0</v></c></row>')], shared=f'<sst xmlns="{MAIN}"><si><t>{huge}</t></si></sst>')
+    del huge
+    tracemalloc.start()
+    try:
+        assert refusal(content, Limits(max_ratio=10**6)) == M.IMPORT_UNREADABLE
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 48 << 20, peak
 
 
 def zip_with_lying_sizes(content: bytes, member: str, declared: int) -> bytes:
