@@ -29,7 +29,7 @@ from sqlalchemy import Connection, bindparam, case, delete, func, insert, litera
 from sqlalchemy.orm import Session, aliased
 
 from flows.loader import bound
-from reports.early_warning import Risk, assessed
+from reports.early_warning import Risk, assessed, assessed_by, risk_statement
 from reports.sql import IDENTIFYING, IMPORT_INSTRUMENT, answer, quoted
 from reports.vocab import normalize_category
 from storage.models import Case, CaseEvent, Child, RecapCount, RecapFact, Region, Response, TimeZone
@@ -195,22 +195,51 @@ class _History:
         return ",".join(f"{key}:{STILL if still else DROPPED}" for key, still in sorted(outcome.items()))
 
 
-def _histories(conn: Connection, where: Any) -> dict[int, _History]:
-    histories: dict[int, _History] = defaultdict(_History)
-    for case_id, to_status, at in conn.execute(
+@dataclass(frozen=True)
+class _Queries:
+    """The statements :func:`compute` runs for one ``where``."""
+
+    events: Any
+    monitoring: Any
+    risks: Any
+    facts: Any
+
+
+def _queries(where: Any) -> _Queries:
+    still = answer(bound("monitoring", "still_in_school"))
+    return _Queries(
         select(CaseEvent.case_id, CaseEvent.to_status, CaseEvent.at)
-        .where(CaseEvent.to_status.in_(("back_in_school", "dropped_out_again")), where(CaseEvent.case_id))
-    ):
+        .where(CaseEvent.to_status.in_(("back_in_school", "dropped_out_again")), where(CaseEvent.case_id)),
+        select(Response.case_id, Response.submitted_at, still)
+        .where(Response.instrument == "monitoring", still.in_(("1", "2")), where(Response.case_id)),
+        risk_statement(where(Case.id)),
+        _facts_query(where),
+    )
+
+
+_CASE_IDS: Any = bindparam("case_ids", expanding=True)
+
+
+def _in_case_ids(column: Any) -> Any:
+    return column.in_(_CASE_IDS)
+
+
+@lru_cache(maxsize=1)
+def _queries_by_ids() -> _Queries:
+    """The statements for a list of case ids (``case_ids``), built once: every write that moves a case refreshes
+    its facts before it commits, and building these statements (and their cache keys) costs more than running them."""
+    return _queries(_in_case_ids)
+
+
+def _histories(conn: Connection, queries: _Queries, params: dict[str, Any]) -> dict[int, _History]:
+    histories: dict[int, _History] = defaultdict(_History)
+    for case_id, to_status, at in conn.execute(queries.events, params):
         history = histories[case_id]
         if to_status == "dropped_out_again":
             history.dropped.append(at)
         elif history.returned is None or at < history.returned:
             history.returned = at
-    still = answer(bound("monitoring", "still_in_school"))
-    for owner, submitted, value in conn.execute(
-        select(Response.case_id, Response.submitted_at, still)
-        .where(Response.instrument == "monitoring", still.in_(("1", "2")), where(Response.case_id))
-    ):
+    for owner, submitted, value in conn.execute(queries.monitoring, params):
         if owner is not None:
             histories[owner].monitored.append((submitted, value == "1"))
     return histories
@@ -220,14 +249,16 @@ def risk_text(risk: Risk) -> tuple[str, int]:
     return RISK_SEPARATOR.join(risk.reasons), len(risk.reasons) - len(risk.context)
 
 
-def compute(conn: Connection, where: Any) -> list[Facts]:
+def compute(conn: Connection, where: Any, params: dict[str, Any] | None = None) -> list[Facts]:
     """The facts of the cases ``where(id_column)`` selects (three queries and the early warning's, then
-    normalised here)."""
-    histories = _histories(conn, where)
-    risks = {risk.case_id: risk_text(risk) for risk in assessed(conn, where(Case.id))}
+    normalised here); ``where`` may be statements built already (:func:`_queries_by_ids`) with their ``params``."""
+    queries = where if isinstance(where, _Queries) else _queries(where)
+    params = params or {}
+    histories = _histories(conn, queries, params)
+    risks = {risk.case_id: risk_text(risk) for risk in assessed_by(conn, queries.risks, params)}
     facts = []
     for case_id, reference, region, desa, status, category, sex, born, reasons, zone_name, verified, accepted in conn.execute(
-            _facts_query(where)):
+            queries.facts, params):
         zone = _zone(getattr(zone_name, "value", zone_name))
         history = histories.get(case_id) or _History()
         awaiting = status in CHECKABLE and verified is not None and (accepted is None or accepted < verified)
@@ -246,7 +277,7 @@ def refresh_cases(session: Session, case_ids: set[int]) -> None:
     ids = sorted(case_ids)
     conn = session.connection()
     old = [Facts(**row) for row in conn.execute(select(*RecapFact.__table__.c).where(RecapFact.case_id.in_(ids))).mappings()]
-    new = compute(conn, lambda column: column.in_(ids))
+    new = compute(conn, _queries_by_ids(), {"case_ids": ids})
     delta: Counter[tuple[str, str, str, str, str, str]] = Counter()
     for f in new:
         delta.update(f.counted())
