@@ -17,6 +17,11 @@ Each measurement runs in a process of its own, so its peak RSS is its own. Side 
 * ``export``: the kabupaten's Lampiran 2 export (XLSX, streamed to a file) against a plain ``SELECT`` of the
   same columns written with the csv module.
 
+``--reader`` measures reading only, best of ``--rounds`` interleaved rounds, each read in a process of its own:
+``reports.tables.read_sheets`` over the XLSX (inline strings, as openpyxl writes it, and the same sheet with
+shared strings, as Excel and LibreOffice save it) and over the CSV, against openpyxl's read-only mode, the csv
+module, and python-calamine when it is installed (it is not a dependency); then the zip bomb refused by the reader.
+
 PostgreSQL databases are created on the test server (TEST_POSTGRES_URL, else ``scripts/pg-test-server.sh start``)
 and dropped afterwards unless ``--keep``.
 """
@@ -51,6 +56,14 @@ LAST = ["Aminah", "Santoso", "Lestari", "Wijaya", "Hidayat", "Rahmawati", "Saput
 
 
 def peak_mb() -> float:
+    """This process's peak RSS since it started its program (Linux's VmHWM: ``ru_maxrss`` would keep the peak of
+    the parent it was forked from)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -98,6 +111,44 @@ def generate(rows: int, folder: Path) -> tuple[Path, Path]:
             sheet.append(row)
     book.save(xlsx_path)
     return xlsx_path, csv_path
+
+
+def with_shared_strings(xlsx: Path, out: Path) -> Path:
+    """The workbook with its inline strings in a shared strings table, as Excel and LibreOffice save a sheet."""
+    import re
+
+    table: dict[bytes, int] = {}
+
+    def shared(match: re.Match[bytes]) -> bytes:
+        return match.group(1) + b't="s"><v>' + str(table.setdefault(match.group(2), len(table))).encode() + b"</v></c>"
+
+    rels = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+    cell = re.compile(rb'(<c r="[A-Z]+\d+" )t="inlineStr"><is>(.*?)</is></c>')
+    with zipfile.ZipFile(xlsx) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            if info.filename.startswith("xl/worksheets/"):  # row by row: the sheet is never held whole
+                with source.open(info) as sheet, archive.open(info.filename, "w", force_zip64=True) as target:
+                    rest = b""
+                    while chunk := sheet.read(1 << 20):
+                        head, _, rest = (rest + chunk).rpartition(b"</row>")
+                        if head:
+                            target.write(cell.sub(shared, head) + b"</row>")
+                    target.write(cell.sub(shared, rest))
+                continue
+            data = source.read(info)
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", f'<Relationship Id="rIdS" Type="{rels}" Target="sharedStrings.xml"/>'
+                                    "</Relationships>".encode())
+            elif info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
+                                    b'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+            archive.writestr(info, data)
+        with archive.open("xl/sharedStrings.xml", "w") as strings:
+            strings.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+            for text in table:
+                strings.write(b"<si>" + text + b"</si>")
+            strings.write(b"</sst>")
+    return out
 
 
 def zip_bomb(folder: Path, megabytes: int = 147) -> Path:
@@ -308,8 +359,105 @@ def run_export_baseline(url: str, out: Path) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "bytes": out.stat().st_size}
 
 
+def read_product(url: str, path: Path) -> dict[str, Any]:
+    """``reports.tables.read_sheets``, every sheet, every row (an XLSX or a CSV by its name)."""
+    from reports.tables import read_sheets
+
+    started, rows, cells = time.perf_counter(), 0, 0
+    for sheet in read_sheets(path, path.name):
+        for _, values in sheet:
+            rows += 1
+            cells += len(values)
+    return {"rows": rows, "cells": cells, "seconds": time.perf_counter() - started}
+
+
+def read_openpyxl(url: str, path: Path) -> dict[str, Any]:
+    from openpyxl import load_workbook
+
+    started, rows, cells = time.perf_counter(), 0, 0
+    book = load_workbook(path, read_only=True, data_only=True)
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            rows += 1
+            cells += len(row)
+    book.close()
+    return {"rows": rows, "cells": cells, "seconds": time.perf_counter() - started}
+
+
+def read_calamine(url: str, path: Path) -> dict[str, Any]:
+    from python_calamine import CalamineWorkbook  # type: ignore[import-not-found,unused-ignore]
+
+    started, rows, cells = time.perf_counter(), 0, 0
+    book = CalamineWorkbook.from_path(str(path))
+    for name in book.sheet_names:
+        for row in book.get_sheet_by_name(name).iter_rows():
+            rows += 1
+            cells += len(row)
+    return {"rows": rows, "cells": cells, "seconds": time.perf_counter() - started}
+
+
+def read_csv_module(url: str, path: Path) -> dict[str, Any]:
+    started, rows, cells = time.perf_counter(), 0, 0
+    with path.open(newline="", encoding="utf-8") as handle:
+        for row in csv.reader(handle):
+            rows += 1
+            cells += len(row)
+    return {"rows": rows, "cells": cells, "seconds": time.perf_counter() - started}
+
+
+def read_bomb(url: str, path: Path) -> dict[str, Any]:
+    from reports.tables import TableRefused, read_sheets
+
+    started = time.perf_counter()
+    try:
+        for sheet in read_sheets(path, path.name):
+            for _ in sheet:
+                pass
+    except TableRefused as refused:
+        return {"refused": str(refused)[:60], "seconds": time.perf_counter() - started}
+    return {"refused": None, "seconds": time.perf_counter() - started}
+
+
+def reader_run(rows: int, rounds: int) -> None:
+    """Reading alone: each reader in a process of its own, best of ``rounds`` interleaved rounds by rows per CPU second."""
+    import importlib.util
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        xlsx_path, csv_path = generate(rows, folder)
+        shared_path = with_shared_strings(xlsx_path, folder / "lampiran2-shared.xlsx")
+        bomb = zip_bomb(folder)
+        print(f"data: {rows:,} Lampiran 2 rows of 25 columns (+ header); XLSX {xlsx_path.stat().st_size / 1e6:.1f} MB "
+              f"(inline strings), {shared_path.stat().st_size / 1e6:.1f} MB (shared strings), CSV {csv_path.stat().st_size / 1e6:.1f} MB")
+        print(f"load average {os.getloadavg()[0]:.1f} / {os.getloadavg()[1]:.1f} on {os.cpu_count()} CPUs")
+        readers = [("read_sheets XLSX, inline strings", "read_product", xlsx_path),
+                   ("read_sheets XLSX, shared strings", "read_product", shared_path),
+                   ("openpyxl read-only, inline strings", "read_openpyxl", xlsx_path),
+                   ("openpyxl read-only, shared strings", "read_openpyxl", shared_path)]
+        if importlib.util.find_spec("python_calamine"):
+            readers += [("python-calamine, inline strings", "read_calamine", xlsx_path),
+                        ("python-calamine, shared strings", "read_calamine", shared_path)]
+        readers += [("read_sheets CSV", "read_product", csv_path), ("csv module", "read_csv_module", csv_path)]
+        best: dict[str, dict[str, Any]] = {}
+        for _ in range(rounds):
+            for label, kind, path in readers:
+                result = measure(kind, "-", path)
+                if label not in best or result["cpu"] < best[label]["cpu"]:
+                    best[label] = result
+        print(f"{'reader':<36} {'rows/CPU s':>11} {'µs/row':>7} {'CPU s':>6} {'rows/s':>9} {'wall s':>7} {'peak MB':>8}")
+        for label, _, _ in readers:
+            r = best[label]
+            print(f"{label:<36} {r['rows'] / max(r['cpu'], 0.001):>11,.0f} {1e6 * r['cpu'] / r['rows']:>7.1f} {r['cpu']:>6.2f} "
+                  f"{r['rows'] / r['seconds']:>9,.0f} {r['seconds']:>7.2f} {r['peak_mb']:>8.0f}")
+        refused = measure("read_bomb", "-", bomb)
+        print(f"zip bomb ({bomb.stat().st_size / 1e3:.0f} KB → {sum(i.file_size for i in zipfile.ZipFile(bomb).infolist()) / 1e6:.0f} MB): "
+              f"refused in {refused['seconds']:.3f} s ({refused['refused']}…), peak {refused['peak_mb']:.0f} MB")
+        print(f"load average {os.getloadavg()[0]:.1f} / {os.getloadavg()[1]:.1f} after")
+
+
 MEASURES = {"import": run_import, "baseline": run_baseline, "bomb": run_bomb, "export": run_export,
-            "export_baseline": run_export_baseline}
+            "export_baseline": run_export_baseline, "read_product": read_product, "read_openpyxl": read_openpyxl,
+            "read_calamine": read_calamine, "read_csv_module": read_csv_module, "read_bomb": read_bomb}
 
 
 def _rates(result: dict[str, Any]) -> str:
@@ -362,6 +510,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reader", action="store_true", help="measure reading alone (see above)")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--one", nargs=3, metavar=("KIND", "URL", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -373,6 +523,9 @@ def main(argv: list[str] | None = None) -> int:
         cpu_before = cpu_seconds()
         result = MEASURES[kind](url, Path(path))
         print(json.dumps({**result, "peak_mb": round(peak_mb(), 1), "cpu": round(cpu_seconds() - cpu_before, 2)}))
+        return 0
+    if args.reader:
+        reader_run(args.rows, args.rounds)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
