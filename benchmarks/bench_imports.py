@@ -9,6 +9,10 @@ Each measurement runs in a process of its own, so its peak RSS is its own. Side 
   sealed personal answers, recap summary and reminder checks kept current, audit) against the plain-SQL
   baseline: the same file read with the same streaming reader, then the children, cases, their first events and
   the responses inserted with ``executemany`` in one transaction (no checks, no encryption, no matching);
+  While the import runs, this process plays the bot beside it (its own connections, as the bot runs beside
+  ``ats-bot import``): a ``/help`` through the bot's real turn every 0.25 s; the line under each pair gives the
+  import's longest write transaction (the longest the bot can wait for the write lock) and the bot's reply
+  latencies;
 * ``zip bomb``: a workbook of ~0.4 MB whose sheet inflates to ~147 MB of XML, refused (time and peak RSS);
 * ``export``: the kabupaten's Lampiran 2 export (XLSX, streamed to a file) against a plain ``SELECT`` of the
   same columns written with the csv module.
@@ -242,7 +246,7 @@ def run_import(url: str, path: Path) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     db.dispose()
     assert report.saved, report.render(lambda m, **p: m.format(**p))  # type: ignore[arg-type]
-    return {"rows": report.rows, "created": report.created, "seconds": seconds}
+    return {"rows": report.rows, "created": report.created, "seconds": seconds, "longest_write": report.longest_write}
 
 
 def run_baseline(url: str, path: Path) -> dict[str, Any]:
@@ -461,11 +465,43 @@ def _rates(result: dict[str, Any]) -> str:
             f"{result['rows'] / max(result['cpu'], 0.01):>10,.0f} {result['peak_mb']:>8.0f}")
 
 
-def measure(kind: str, url: str, path: Path) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, __file__, "--one", kind, url, str(path)], capture_output=True, text=True, check=False)
-    if done.returncode:
-        raise SystemExit(f"{kind} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def measure(kind: str, url: str, path: Path, probe: bool = False) -> dict[str, Any]:
+    """Run one measurement in its own process; with ``probe``, the bot answers a message in this process every
+    0.25 s meanwhile (its own connections, as the running bot beside ``ats-bot import``): the reply latencies."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([sys.executable, __file__, "--one", kind, url, str(path)], stdout=out, stderr=err, text=True)
+        latencies = bot_probe(url, proc) if probe else []
+        proc.wait()
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode:
+            raise SystemExit(f"{kind} failed:\n{err.read()[-3000:]}")
+        result: dict[str, Any] = json.loads(out.read().strip().splitlines()[-1])
+    if latencies:
+        result["bot"] = {"turns": len(latencies), "max": max(latencies), "median": sorted(latencies)[len(latencies) // 2]}
+    return result
+
+
+def bot_probe(url: str, proc: subprocess.Popen[str]) -> list[float]:
+    """A person's ``/help`` through the bot's real turn (reads, then commits the update id) while ``proc`` runs."""
+    from bot.conversation import Conversations
+    from bot.model import Incoming, Kind
+    from bot.store import BotStore
+
+    db = open_db(url)
+    conversations = Conversations(BotStore(db), today=lambda: TODAY)
+    latencies: list[float] = []
+    update = 0
+    while proc.poll() is None:
+        update += 1
+        started = time.perf_counter()
+        result = conversations.process(Incoming(update_id=update, user_id=424242, chat_id=424242, name="Probe", language_hint="id",
+                                                kind=Kind.COMMAND, command="help"))
+        latencies.append(time.perf_counter() - started)
+        assert result.replies, "the bot did not answer"
+        time.sleep(0.25)
+    db.dispose()
+    return latencies
 
 
 # -- the run --------------------------------------------------------------------------------------------------
@@ -506,12 +542,16 @@ def main(argv: list[str] | None = None) -> int:
             export_url = None
             for label, path in (("xlsx", xlsx_path), ("csv", csv_path)):
                 url = fresh_database(backend, folder)
-                product = measure("import", url, path)
+                product = measure("import", url, path, probe=True)
                 base_url = fresh_database(backend, folder)
                 baseline = measure("baseline", base_url, path)
                 if not args.keep:
                     drop(base_url)
                 print(f"{backend:<9} {label:<5} {_rates(product)} | {_rates(baseline)}", flush=True)
+                bot = product.get("bot", {"turns": 0, "max": 0.0, "median": 0.0})
+                print(f"{'':<9} {label:<5} longest write transaction {product['longest_write']:.2f} s; the bot answered "
+                      f"{bot['turns']} messages meanwhile, median {bot['median'] * 1000:.0f} ms, slowest {bot['max'] * 1000:.0f} ms; "
+                      f"load average now {os.getloadavg()[0]:.1f}", flush=True)
                 if export_url is None:
                     export_url = url
                 elif not args.keep:
