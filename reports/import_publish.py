@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, delete, func, or_, select, text, update
@@ -30,7 +31,7 @@ from storage.bulk import insert_rows
 from storage.db import Database
 from storage.derived import cases_changed, flush_derived
 from storage.models import AuditLog, Case, CaseEvent, Child, IdentityConflict, ImportBatch, Response, Sex
-from storage.regions import kabupaten_of
+from storage.regions import kabupaten_of as _kabupaten_of
 from storage.repositories.audit import os_actor, record
 from storage.repositories.children import ChildIdentity, Match, decide_child, missing_details
 from storage.repositories.references import CASE, RECEIPT, reserve_references
@@ -430,6 +431,10 @@ class Publisher:
                    "detail": {**extra, **detail}}
                   for action, subject_type, subject_id, region, detail in entries]
         self.written.add("audit", _insert(session, AuditLog, values, {"actor_id": self.actor_id}))
+
+
+kabupaten_of = lru_cache(maxsize=4096)(_kabupaten_of)
+""":func:`storage.regions.kabupaten_of`, once per region code (asked three times a row)."""
 
 
 def _insert(session: Session, model: Any, rows: list[dict[str, Any]], shared: dict[str, Any] | None = None,

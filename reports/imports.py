@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import operator
 import pickle
 import re
 import tempfile
@@ -511,9 +512,15 @@ def _check(db: Database, sheets: Iterator[Rows], scope: str, today: dt.date, rep
         checker = _Checker(_Regions(session, scope), db.cipher, today)
     checker.errors, checker.warnings = report.errors, report.warnings
     spooled, chunk = 0, []
+    names, width = list(columns), max(columns.values()) + 1
+    pick = operator.itemgetter(*columns.values())
     for line, row in rows:
-        cells = {column: (row[index] if index < len(row) else None) for column, index in columns.items()}
-        if all(_blank(cell) for cell in cells.values()) or _is_numbering_row(cells):
+        if len(row) >= width:  # the usual row: every column there, picked in C
+            picked = pick(row)
+            cells = dict(zip(names, picked if len(names) > 1 else (picked,), strict=True))
+        else:
+            cells = {column: (row[index] if index < len(row) else None) for column, index in columns.items()}
+        if all(map(_blank, cells.values())) or _is_numbering_row(cells):
             continue
         report.rows += 1
         result = checker.row(line, cells)
