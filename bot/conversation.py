@@ -14,6 +14,7 @@ Which handler runs is looked up in the tables of :mod:`bot.registry`; the handle
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +30,7 @@ from bot.registry import AFTER_SUBMIT, COMMANDS, DOCUMENT_MENUS, MENUS, NOTICES,
 from bot.store import KEEP, BotStore, Context
 from bot.turn import NOTICE_PREFIX, Turn
 from cases.errors import CaseError
+from flows.engine import State
 from reminders.actions import Invalid, StartForm, is_reminder_button
 from reminders.actions import describe as describe_reminder_action
 from reminders.actions import handle_button as handle_reminder_button
@@ -50,6 +52,11 @@ class Conversations:
         """Per person, the live keyboard's nonce and the id of the message that carries it, once sent: written by
         the person's next turn (no transaction of its own), or at a clean stop by :meth:`save_sent_messages`.
         After a crash a press on the live keyboard still tells which message carries it (:func:`on_button`)."""
+        self._states: dict[int, State] = {}
+        """Per draft, the state its last turn left, as the engine returned it: it carries the engine's walk of the
+        form (derived data, never stored), so the next answer continues that walk instead of walking the whole
+        form again. Used only while it equals what the database holds (see :meth:`_with_known_state`)."""
+        self._states_lock = threading.Lock()
 
     def process(self, incoming: Incoming) -> TurnResult:
         """One update in ONE transaction: the update id, everything the turn changed, then the commit; the
@@ -60,7 +67,7 @@ class Conversations:
             if context is None:
                 return TurnResult(duplicate=True, outcome="duplicate")
             stored_menu = context.menu
-            context = self._with_sent_message(context)
+            context = self._with_sent_message(self._with_known_state(context))
             if incoming.upload is not None:
                 incoming = self._kept(uow, incoming, incoming.upload, context.person.id)
             turn = Turn.of(store, uow, context, incoming, self.today(), self.bot_username)
@@ -69,6 +76,8 @@ class Conversations:
                 turn.changes.menu = turn.menu
             store.save(context.person.id, turn.changes)
         self._sent.pop(context.person.id, None)
+        if turn.draft is not None:
+            self._keep_state(turn.draft.id, turn.draft.state)
         for step in turn.after_commit:
             step(self.store.db)
         turn.result.person_id = context.person.id
@@ -90,6 +99,27 @@ class Conversations:
         transaction, so the next process can close them; returns how many were written."""
         sent, self._sent = self._sent, {}
         return self.store.remember_live_messages(sent) if sent else 0
+
+    KNOWN_STATES = 4096
+    """Drafts whose last state is kept in memory (the oldest is forgotten first): a few KB each."""
+
+    def _keep_state(self, draft_id: int, state: State) -> None:
+        with self._states_lock:
+            self._states.pop(draft_id, None)
+            self._states[draft_id] = state
+            while len(self._states) > self.KNOWN_STATES:
+                del self._states[next(iter(self._states))]
+
+    def _with_known_state(self, context: Context) -> Context:
+        """The draft with the state its last turn left in memory, when that equals the state just read (the
+        database is the truth: a draft changed elsewhere, or in another process, simply reads as stored)."""
+        draft = context.draft
+        if draft is None:
+            return context
+        known = self._states.get(draft.id)
+        if known is None or known is draft.state or known != draft.state:
+            return context
+        return replace(context, draft=replace(draft, state=known))
 
     def _with_sent_message(self, context: Context) -> Context:
         sent = self._sent.get(context.person.id)

@@ -168,7 +168,7 @@ def _candidates(mon: Any, ind: Any) -> ColumnElement[bool]:
     )
 
 
-def _statement(condition: ColumnElement[bool]) -> Any:
+def risk_statement(condition: ColumnElement[bool]) -> Any:
     """The possibly flagged pupils among the cases ``condition`` selects: their latest Monitoring and Indikator
     Risiko answers and their active pendamping."""
 
@@ -213,7 +213,12 @@ def _statement(condition: ColumnElement[bool]) -> Any:
 
 def assessed(conn: Session | Connection, condition: ColumnElement[bool]) -> Iterator[Risk]:
     """The flagged pupils among the cases ``condition`` selects, unordered (the recap summary stores them)."""
-    for row in conn.execute(_statement(condition)).mappings():
+    return assessed_by(conn, risk_statement(condition))
+
+
+def assessed_by(conn: Session | Connection, statement: Any, params: dict[str, Any] | None = None) -> Iterator[Risk]:
+    """:func:`assessed` with the statement built already (:func:`risk_statement`) and its parameters."""
+    for row in conn.execute(statement, params or {}).mappings():
         m = {r: row[f"m:{r}"] for r in MONITORING_ROLES}
         i = {r: row[f"i:{r}"] for r in INDICATOR_ROLES}
         signals, context = _assess(_decode(m), _decode(i))

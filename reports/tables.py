@@ -6,9 +6,12 @@ the zip's declared sizes are checked (total and per-member inflation ratio); whi
 inflated through a counter that stops at the cap; rows, columns and cells are counted and refused past their
 limits. Memory stays flat: rows are yielded one by one, nothing keeps the sheet.
 
-The XLSX reader is the standard library's C XML parser over the sheet XML (shared strings, inline strings,
-booleans, date styles). openpyxl's read-only mode reads the same files several times slower: at 100,000 rows
-it dominated an import.
+The sheet XML is inflated and decoded a megabyte at a time and cut into rows and cells by regular expressions
+(run by the C engine) for the forms spreadsheet programs write; anything else is parsed by ElementTree, so the
+values are the same either way (tests compare both with openpyxl's read-only mode, which reads ten times slower).
+python-calamine reads a sheet faster still but loads it whole before the first row, cannot be capped while it
+inflates, and gives every number as a float and dates as ``date``: the importer's checks need ints and floats as
+written (a NIK typed into a number cell) and ``datetime`` as openpyxl gives it.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, cast
-from xml.etree.ElementTree import XML, ParseError, XMLParser, XMLPullParser, iterparse
+from xml.etree.ElementTree import XML, ParseError, XMLParser, XMLPullParser
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 from openpyxl.utils.cell import column_index_from_string
@@ -106,6 +109,9 @@ def _open(source: Source) -> IO[bytes]:
 _CHUNK = 1 << 20
 _MAX_PENDING = 8 << 20
 """A row (or what comes before the rows) longer than this is left to ElementTree's incremental parser."""
+_MAX_GAP = 16 << 20
+"""ElementTree refuses a stretch of XML this long without an element ending in it (a cell's text, ...)."""
+_MAX_CELLS_IN_ROW = 16_384
 
 
 class _Capped(io.RawIOBase):
@@ -184,13 +190,30 @@ def _xlsx_sheets(source: Source, limits: Limits) -> Iterator[Rows]:
         handle.close()
 
 
-def _parsed(member: Any, name: str, events: tuple[Literal["start", "end"], ...] = ("end",)) -> Iterator[tuple[str, Any]]:
-    """ElementTree's events over a small member; a damaged one is refused."""
+def _pull(chunks: Iterable[bytes | str], events: tuple[Literal["start", "end"], ...] = ("end",)) -> Iterator[tuple[str, Any]]:
+    """ElementTree's events as the chunks are fed. An element that grows past ``_MAX_GAP`` characters without any
+    event inside it (one huge text) is refused before it is built; a damaged member is refused."""
+    parser: XMLPullParser[Any] = XMLPullParser(events=events)
+    gap = 0
     try:
-        with member(name) as stream:
-            yield from iterparse(stream, events=events)
+        for chunk in itertools.chain(chunks, [None]):
+            if chunk is None:
+                parser.close()
+            else:
+                parser.feed(chunk)
+                gap += len(chunk)
+            for item in cast(Iterator[tuple[str, Any]], parser.read_events()):
+                gap = 0
+                yield item
+            if gap > _MAX_GAP:
+                raise TableRefused(M.IMPORT_UNREADABLE, error=f"an element of more than {_MAX_GAP // (1024 * 1024)} MB")
     except ParseError as exc:
-        raise TableRefused(M.IMPORT_UNREADABLE, error=f"{name}: {exc}"[:200]) from exc
+        raise TableRefused(M.IMPORT_UNREADABLE, error=str(exc)[:200]) from exc
+
+
+def _parsed(member: Any, name: str, events: tuple[Literal["start", "end"], ...] = ("end",)) -> Iterator[tuple[str, Any]]:
+    with member(name) as stream:
+        yield from _pull(iter(lambda: stream.read(_CHUNK), b""), events)
 
 
 def _workbook(member: Any, names: set[str], limits: Limits) -> tuple[list[str], dt.datetime]:
@@ -231,12 +254,15 @@ def _shared_strings(member: Any, limits: Limits) -> list[str]:
     are read."""
     strings: list[str] = []
     chars = 0
-    for _, element in _parsed(member, "xl/sharedStrings.xml"):
-        if element.tag == MAIN + "si":
+    root = None
+    for event, element in _parsed(member, "xl/sharedStrings.xml", ("start", "end")):
+        if root is None:
+            root = element
+        elif event == "end" and element.tag == MAIN + "si":
             text = _text_of(element)[: limits.max_cell_chars]
             chars += len(text)
             strings.append(text)
-            element.clear()
+            root.clear()  # the items read so far (the one being built stays with the parser)
             if len(strings) > limits.max_strings or chars > limits.max_string_chars:
                 raise TableRefused(M.IMPORT_TOO_MANY_STRINGS, limit=limits.max_strings,
                                   megabytes=limits.max_string_chars // (1024 * 1024))
@@ -350,7 +376,10 @@ def _scan(stream: IO[bytes], book: _Book, limits: Limits) -> Iterator[tuple[int,
     start = grammar.start_of_data.search(buf, prolog.end())
     while start is None and len(buf) < _MAX_PENDING and (data := stream.read(_CHUNK)):
         raw_head.append(data)
-        buf += decoder.decode(data)
+        try:
+            buf += decoder.decode(data)
+        except UnicodeDecodeError:
+            break
         start = grammar.start_of_data.search(buf, prolog.end())
     if start is None or "<!" in buf[: start.start()] or "<?" in buf[prolog.end(): start.start()]:
         yield from _tree_rows(itertools.chain(raw_head, iter(lambda: stream.read(_CHUNK), b"")), book, limits)
@@ -368,16 +397,17 @@ def _scan(stream: IO[bytes], book: _Book, limits: Limits) -> Iterator[tuple[int,
         if plain:
             match = row_start.match(buf, pos)
             if match is not None:
-                attributes = match.group(1)
-                if attributes.startswith(' r="') and (number := attributes[4 : attributes.find('"', 4)]).isdecimal():
-                    line = int(number)
-                else:
-                    line = _line(attributes, line)
-                if match.group(2):  # <row/>
+                end = -1 if match.group(2) else buf.find(row_end, match.end())  # <row/> is a row without cells
+                if match.group(2) or end >= 0:
+                    attributes = match.group(1)
+                    if attributes.startswith(' r="') and (number := attributes[4 : attributes.find('"', 4)]).isdecimal():
+                        line = int(number)
+                    else:
+                        line = _line(attributes, line)
+                if match.group(2):
                     pos = match.end()
                     yield line, []
                     continue
-                end = buf.find(row_end, match.end())
                 if end >= 0:
                     values = cells(buf[match.end() : end], line)
                     if values is None:  # not plain: the whole row through ElementTree
@@ -588,6 +618,8 @@ def _cell_value(cell: Any, book: _Book, limits: Limits) -> Any:
 
 def _row_values(element: Any, book: _Book, limits: Limits) -> list[Any]:
     """A row's values by ElementTree; a cell without a reference is the one after the previous cell."""
+    if len(element) > _MAX_CELLS_IN_ROW:
+        raise TableRefused(M.IMPORT_TOO_MANY_COLUMNS, limit=limits.max_columns)
     values: list[Any] = []
     index = -1
     for cell in element:
@@ -612,24 +644,22 @@ def _row_values(element: Any, book: _Book, limits: Limits) -> list[Any]:
 
 
 def _tree_rows(chunks: Iterable[bytes | str], book: _Book, limits: Limits, line: int = 0) -> Iterator[tuple[int, list[Any]]]:
-    """Rows by ElementTree's incremental parser, for what the expressions leave to it."""
-    parser: XMLPullParser[Any] = XMLPullParser(events=("end",))
-    try:
-        for chunk in itertools.chain(chunks, [None]):
-            if chunk is None:
-                parser.close()
-            else:
-                parser.feed(chunk)
-            for _, element in cast(Iterator[tuple[str, Any]], parser.read_events()):
-                if element.tag != MAIN + "row":
-                    continue
-                number = element.get("r")
-                line = int(number) if number and number.strip().isdecimal() else line + 1
-                values = _row_values(element, book, limits)
-                element.clear()
-                yield line, values
-    except ParseError as exc:
-        raise TableRefused(M.IMPORT_UNREADABLE, error=str(exc)[:200]) from exc
+    """Rows by ElementTree's incremental parser, for what the expressions leave to it. A row is built whole, so
+    it may hold at most ``_MAX_CELLS_IN_ROW`` cells (Excel's columns)."""
+    cells = 0
+    for _, element in _pull(chunks):
+        tag = element.tag
+        if tag == MAIN + "c":
+            cells += 1
+            if cells > _MAX_CELLS_IN_ROW:
+                raise TableRefused(M.IMPORT_TOO_MANY_COLUMNS, limit=limits.max_columns)
+        elif tag == MAIN + "row":
+            number = element.get("r")
+            line = int(number) if number and number.strip().isdecimal() else line + 1
+            values = _row_values(element, book, limits)
+            element.clear()
+            cells = 0
+            yield line, values
 
 
 # -- CSV ----------------------------------------------------------------------------------------------------------
