@@ -115,7 +115,7 @@ def test_handlers_work_in_the_turns_unit_of_work() -> None:
 def test_handlers_open_no_transaction_blocks_of_their_own() -> None:
     """A handler works in the turn's unit of work (``turn.uow``): it never opens a ``db.write()`` or ``db.read()``
     block, nor a unit of work, of its own (``tests/bot/test_transactions.py`` counts the transactions)."""
-    assert "turn.uow" in DOC and "never opens a transaction of its own" in DOC
+    assert "turn.uow" in DOC and "never opens a transaction of its own" in " ".join(DOC.split())
     for path in [*(ROOT / "bot" / "handlers").glob("*.py"), ROOT / "bot" / "turn.py"]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.With):
