@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from flows import messages as M
 from flows.compiler import CompiledInstrument, Position, Walk, read, write
@@ -356,8 +356,7 @@ class Engine:
         return kept
 
 
-@dataclass(frozen=True)
-class _Trail:
+class _Trail(NamedTuple):
     """The walk a state carries: over its answers, on ``today``; ``pruned`` when nothing off the path is kept."""
 
     today: dt.date

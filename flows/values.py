@@ -132,13 +132,28 @@ def _parse_phone(raw: Any) -> Parsed:
     return info.e164 if info.valid and info.e164 else Problem(M.PHONE_INVALID, {"input": _text(raw)})
 
 
+_BY_TEXT: dict[int, tuple[tuple[Choice, ...], dict[str, Choice]]] = {}
+"""A question's options by code and label in lower case, made once per (immutable) tuple of options."""
+
+
+def _by_text(choices: Sequence[Choice]) -> dict[str, Choice]:
+    cached = _BY_TEXT.get(id(choices))
+    if cached is not None and cached[0] is choices:
+        return cached[1]
+    table: dict[str, Choice] = {}
+    for choice in choices:  # the first option a text names wins, as in reading the list in order
+        table.setdefault(choice.code.lower(), choice)
+        table.setdefault(choice.label.lower(), choice)
+    if isinstance(choices, tuple):  # a layout's options: kept (a list could change under the table)
+        if len(_BY_TEXT) >= 4096:
+            _BY_TEXT.clear()
+        _BY_TEXT[id(choices)] = (choices, table)
+    return table
+
+
 def _match_choice(raw: Any, choices: Sequence[Choice]) -> Choice | None:
     """A tapped code, a typed code or a typed label (any case) picks an option."""
-    text = _text(raw).lower().rstrip(".")
-    for choice in choices:
-        if text == choice.code.lower() or text == choice.label.lower():
-            return choice
-    return None
+    return _by_text(choices).get(_text(raw).lower().rstrip("."))
 
 
 def _parse_select_one(raw: Any, choices: Sequence[Choice]) -> Parsed:
