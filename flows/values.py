@@ -255,19 +255,31 @@ _PARSERS: dict[QuestionType, Callable[[Any, Node, dt.date], Parsed]] = {
 
 def parse_answer(node: Node, raw: Any, today: dt.date) -> Parsed:
     """The stored value for ``raw`` as an answer to ``node``, or the problem with it."""
+    return answer_parser(node)(raw, today)
+
+
+def answer_parser(node: Node) -> Callable[[Any, dt.date], Parsed]:
+    """:func:`parse_answer` for one question, what depends on the question alone worked out once (the engine
+    keeps one per question)."""
     parser = _PARSERS.get(node.type)
     if parser is None:
-        return Problem(M.NOT_ANSWERABLE)
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return Problem(M.REQUIRED)
-    value = parser(raw, node, today)
-    if isinstance(value, Problem):
-        return value
+        return lambda raw, today: Problem(M.NOT_ANSWERABLE)
     regions = node.question.regions
-    if regions is not None and not re.match(REGION_CODE_PATTERNS[regions.level], str(value)):
-        return Problem(M.NOT_A_REGION_CODE, {"level": regions.level.value})
+    region = re.compile(REGION_CODE_PATTERNS[regions.level]) if regions is not None else None
     constraint = node.question.constraint
-    if node.type is QuestionType.TEXT and (constraint is None or constraint.max_length is None) and len(value) > DEFAULT_TEXT_LENGTH:
-        return Problem(M.TOO_LONG, {"max": DEFAULT_TEXT_LENGTH})
-    problem = _check_constraint(value, constraint, node, today) if constraint else None
-    return problem or value
+    unbounded_text = node.type is QuestionType.TEXT and (constraint is None or constraint.max_length is None)
+
+    def parse(raw: Any, today: dt.date) -> Parsed:
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return Problem(M.REQUIRED)
+        value = parser(raw, node, today)
+        if isinstance(value, Problem):
+            return value
+        if region is not None and not region.match(str(value)):
+            return Problem(M.NOT_A_REGION_CODE, {"level": regions.level.value if regions else ""})
+        if unbounded_text and len(value) > DEFAULT_TEXT_LENGTH:
+            return Problem(M.TOO_LONG, {"max": DEFAULT_TEXT_LENGTH})
+        problem = _check_constraint(value, constraint, node, today) if constraint else None
+        return problem or value
+
+    return parse
