@@ -38,9 +38,10 @@ def ours(content: bytes | Path, limits: Limits = DEFAULT) -> Sheets:
 
 
 def by_tree(content: bytes | Path) -> Sheets:
-    """The same reader with the regular expressions switched off: every sheet through ElementTree."""
+    """The same reader with the regular expressions switched off: every sheet and the shared strings through
+    ElementTree."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(tables, "_PROLOG", re.compile(r"(?!)"))
+        patch.setattr(tables, "_PROLOG", {"worksheet": re.compile(r"(?!)"), "sst": re.compile(r"(?!)")})
         return ours(content)
 
 
@@ -154,7 +155,7 @@ EXCEL_ROWS = (
     '<v>2</v></c></row>'
     '<row r="2" spans="1:6" x14ac:dyDescent="0.25"><c r="A2" t="s"><v>3</v></c><c r="B2" s="2"><v>40730</v></c>'
     '<c r="C2" s="4"><v>3326014507120001</v></c><c r="D2" s="3"><v>1.5</v></c><c r="E2" t="b"><v>1</v></c>'
-    '<c r="F2" t="e"><v>#N/A</v></c></row>'
+    '<c r="F2" t="e"><v>#N/A</v></c></row><row r="3" spans="1:6"/>'
     '<row r="4" spans="1:6" x14ac:dyDescent="0.25"><c r="A4" t="s"><v>4</v></c><c r="B4" s="1"><v>0.5</v></c>'
     '<c r="C4" t="str"><f>"33"&amp;"26"</f><v>3326</v></c><c r="D4"><f t="shared" ref="D4:D5" si="0">C4*2</f><v>6652</v></c>'
     '<c r="F4" t="s"><v>5</v></c></row>'
@@ -214,6 +215,21 @@ def test_libreoffice_values_as_an_import_needs_them() -> None:
     assert notes == [(1, ["Daftar ATS"]), (3, [None, True])]
     assert dict(data)[5] == [4, 3326014507120000, "Ñoño Ünal", "Pekalongan", dt.datetime(2010, 1, 4), "P", 10, 2010, None, "Kaya teks"]
     assert repeat == [(1, ["NAMA LENGKAP", "DESA"]), (2, ["Siti Aminah", "Bodas"])]
+
+
+@pytest.mark.parametrize(("chunk", "pending"), [(1, 10_000), (7, 300), (64, 50)])
+def test_any_cut_between_chunks_reads_the_same(chunk: int, pending: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows, tags and multi-byte characters cut where the megabyte chunks end, and rows longer than the pending
+    limit (handed to ElementTree from there), give the same values."""
+    book = Workbook()
+    sheet: Any = book.active
+    for n in range(40):
+        sheet.append([n, f"Ñoño {n} 😀", None, 3326014507120000 + n, dt.datetime(2010, 1, 1 + n % 28), n % 2 == 0, "x" * (n * 7)])
+    workbooks = [saved(book), excel_like(), (FIXTURES / "libreoffice-formulas.xlsx").read_bytes()]
+    expected = [typed(openpyxl_reads(content)) for content in workbooks]
+    monkeypatch.setattr(tables, "_CHUNK", chunk)
+    monkeypatch.setattr(tables, "_MAX_PENDING", pending)
+    assert [typed(ours(content)) for content in workbooks] == expected
 
 
 # -- random workbooks written by openpyxl ---------------------------------------------------------------------------
@@ -313,8 +329,31 @@ def test_each_limit_refuses() -> None:
     several = package([excel_sheet('<row r="1"><c r="A1"><v>1</v></c></row>')] * 3)
     assert refusal(several, Limits(max_sheets=2)) == M.IMPORT_TOO_MANY_SHEETS
     assert len(ours(several, Limits(max_sheets=3))) == 3
+    wide = package([excel_sheet('<row r="1">' + '<c t="inlineStr"><is><t>x</t></is></c>' * 16_385 + "</row>")])
+    assert refusal(wide, Limits(max_columns=20_000)) == M.IMPORT_TOO_MANY_COLUMNS  # Excel's 16,384 columns at most
     long_text = package([excel_sheet(f'<row r="1"><c r="A1" t="inlineStr"><is><t>{"x" * 40_000}</t></is></c></row>')])
     assert ours(long_text) == [[(1, ["x" * 32_767])]]  # Excel's own limit for a cell
+
+
+@pytest.mark.parametrize("where", ["sheet", "shared strings"])
+def test_one_huge_text_is_refused_before_it_is_built(where: str) -> None:
+    """A cell of 64 MB of text (within the total size, the inflation ratio allowed): refused once 16 MB of it have
+    no end, without the text ever being held whole."""
+    import tracemalloc
+
+    huge = "A" * (64 << 20)
+    if where == "sheet":
+        content = package([excel_sheet(f'<row r="1"><c r="A1" t="inlineStr"><is><t>{huge}</t></is></c></row>')])
+    else:
+        content = package([excel_sheet('<row r="1"><c r="A1" t="s"><v>0</v></c></row>')], shared=f'<sst xmlns="{MAIN}"><si><t>{huge}</t></si></sst>')
+    del huge
+    tracemalloc.start()
+    try:
+        assert refusal(content, Limits(max_ratio=10**6)) == M.IMPORT_UNREADABLE
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 48 << 20, peak
 
 
 def zip_with_lying_sizes(content: bytes, member: str, declared: int) -> bytes:
