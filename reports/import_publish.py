@@ -36,7 +36,7 @@ from storage.repositories.children import ChildIdentity, Match, decide_child, mi
 from storage.repositories.references import CASE, RECEIPT, reserve_references
 from storage.types import utcnow
 
-CHUNK = 2000
+CHUNK = 1000
 PAUSE = 0.005
 """Seconds between chunks on SQLite: a waiting writer (the bot) takes its turn before the next chunk."""
 IMPORT_VERSION = 1

@@ -235,6 +235,11 @@ def _text(value: Any) -> str:
     return " ".join(text.replace("\u00a0", " ").split())
 
 
+def _blank(cell: Any) -> bool:
+    """``_text(cell) == ""`` without cleaning the text (and caching it): only spaces, or nothing."""
+    return cell is None or (isinstance(cell, str) and (not cell or cell.isspace()))
+
+
 class _Checker:
     def __init__(self, regions: _Regions, cipher: NikCipher, today: dt.date) -> None:
         self.regions, self.cipher, self.today = regions, cipher, today
@@ -508,7 +513,7 @@ def _check(db: Database, sheets: Iterator[Rows], scope: str, today: dt.date, rep
     spooled, chunk = 0, []
     for line, row in rows:
         cells = {column: (row[index] if index < len(row) else None) for column, index in columns.items()}
-        if not any(_text(cell) for cell in cells.values()) or _is_numbering_row(cells):
+        if all(_blank(cell) for cell in cells.values()) or _is_numbering_row(cells):
             continue
         report.rows += 1
         result = checker.row(line, cells)

@@ -109,6 +109,8 @@ def _open(source: Source) -> IO[bytes]:
 _CHUNK = 1 << 20
 _MAX_PENDING = 8 << 20
 """A row (or what comes before the rows) longer than this is left to ElementTree's incremental parser."""
+_MAX_ITEM = 2 << 20
+"""A shared string longer than this (Excel's cells hold 32,767 characters) is left to ElementTree."""
 _MAX_GAP = 16 << 20
 """ElementTree refuses a stretch of XML this long without an element ending in it (a cell's text, ...)."""
 _MAX_CELLS_IN_ROW = 16_384
@@ -251,22 +253,76 @@ def _text_of(element: Any) -> str:
 
 def _shared_strings(member: Any, limits: Limits) -> list[str]:
     """The shared strings, within their own limits (count and characters): they stay in memory while the sheets
-    are read."""
+    are read. Items written as ``<si><t>text</t></si>`` are cut out by a regular expression, the others (rich
+    text, entities, comments...) parsed by ElementTree."""
     strings: list[str] = []
     chars = 0
+    with member("xl/sharedStrings.xml") as stream:
+        for texts in _string_items(stream):
+            strings += texts
+            chars += sum(map(len, texts))
+            if len(strings) > limits.max_strings or chars > limits.max_string_chars:
+                raise TableRefused(M.IMPORT_TOO_MANY_STRINGS, limit=limits.max_strings,
+                                   megabytes=limits.max_string_chars // (1024 * 1024))
+    return [text[: limits.max_cell_chars] for text in strings] if chars > limits.max_cell_chars else strings
+
+
+def _string_items(stream: IO[bytes]) -> Iterator[list[str]]:
+    """The texts of the shared strings, a batch at a time."""
+    head = _head(stream, "sst")
+    prolog = head.prolog
+    if prolog is None:
+        yield from _tree_strings(_raw(head, stream))
+        return
+    prefix = f"{prolog.group(3)}:" if prolog.group(3) else ""
+    p = re.escape(prefix)
+    item = re.compile(rf"(<{p}si>(?:<{p}t(?: xml:space=\"preserve\")?>([^<&\r]*)</{p}t>|(.*?))</{p}si>)", re.DOTALL)
+    root_open, root_close, item_end = prolog.group(2), f"</{prefix}sst>", f"</{prefix}si>"
+    buf, decoder, pos = head.buf, head.decoder, prolog.end()
+    del head
+    while True:
+        if buf.find("<!", pos) >= 0 or buf.find("<?", pos) >= 0 or len(buf) - pos > _MAX_ITEM:
+            break  # comments, CDATA or one huge item: ElementTree from here
+        end = buf.rfind(item_end, pos)
+        if end >= 0:
+            region = buf[pos : end + len(item_end)]
+            found = item.findall(region)
+            if sum(map(len, map(_first, found))) == len(region):
+                yield [_tree_item(root_open + whole + root_close) if other else text for whole, text, other in found]
+            else:
+                yield [_text_of(element) for element in _fragment(root_open + region + root_close)]
+            pos = end + len(item_end)
+        data = stream.read(_CHUNK)
+        if not data:
+            _well_formed(itertools.chain([root_open, buf[pos:]]))
+            return
+        try:
+            buf = buf[pos:] + decoder.decode(data)
+        except UnicodeDecodeError as exc:
+            raise TableRefused(M.IMPORT_UNREADABLE, error=str(exc)[:200]) from exc
+        pos = 0
+    yield from _tree_strings(itertools.chain([root_open, buf[pos:]], _decoded(stream, decoder)))
+
+
+def _fragment(text: str) -> Any:
+    try:
+        return XML(text)
+    except ParseError as exc:
+        raise TableRefused(M.IMPORT_UNREADABLE, error=str(exc)[:200]) from exc
+
+
+def _tree_item(text: str) -> str:
+    return _text_of(_fragment(text)[0])
+
+
+def _tree_strings(chunks: Iterable[bytes | str]) -> Iterator[list[str]]:
     root = None
-    for event, element in _parsed(member, "xl/sharedStrings.xml", ("start", "end")):
+    for event, element in _pull(chunks, ("start", "end")):
         if root is None:
             root = element
         elif event == "end" and element.tag == MAIN + "si":
-            text = _text_of(element)[: limits.max_cell_chars]
-            chars += len(text)
-            strings.append(text)
+            yield [_text_of(element)]
             root.clear()  # the items read so far (the one being built stays with the parser)
-            if len(strings) > limits.max_strings or chars > limits.max_string_chars:
-                raise TableRefused(M.IMPORT_TOO_MANY_STRINGS, limit=limits.max_strings,
-                                  megabytes=limits.max_string_chars // (1024 * 1024))
-    return strings
 
 
 def _date_styles(member: Any) -> dict[int, int]:
@@ -300,8 +356,8 @@ def _int(text: str | None) -> int:
 # libraries: UTF-8, ``r`` first on a cell, ``<v>`` or ``<is><t>``) are cut out with regular expressions, which
 # the C engine runs over a megabyte at a time; a row or cell in any other form (a formula, rich text, entities,
 # attributes in another order, comments...) is handed to ElementTree, so the values are the same either way.
-_PROLOG = re.compile(r"\A\ufeff?(?:<\?xml\b([^>]*?)\?>)?\s*(<(?:([A-Za-z_][\w.-]*):)?worksheet\b"
-                     r"((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*>)")
+_PROLOG = {root: re.compile(rf"\A\ufeff?(?:<\?xml\b([^>]*?)\?>)?\s*(<(?:([A-Za-z_][\w.-]*):)?{root}\b"
+                             r"((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*>)") for root in ("worksheet", "sst")}
 _ENCODING = re.compile(r"encoding\s*=\s*[\"']([^\"']*)[\"']")
 _XMLNS = re.compile(r"\sxmlns(?::([\w.-]+))?\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _ROW_NUMBER = re.compile(r"(?:^|\s)r\s*=\s*[\"']\s*(\d+)\s*[\"']")
@@ -350,25 +406,47 @@ def _sheet_rows(stream: IO[bytes], book: _Book, limits: Limits) -> Iterator[tupl
             yield line, values
 
 
-def _scan(stream: IO[bytes], book: _Book, limits: Limits) -> Iterator[tuple[int, list[Any]]]:
-    """Every row of the sheet as (line, values), empty rows included."""
-    raw_head = [stream.read(_CHUNK)]
+@dataclass
+class _Head:
+    """The start of a member read for the regular expressions: its text so far, the decoder, the root's start tag.
+    ``prolog`` None: not in a form they read (another encoding, a DOCTYPE, not XML): ``raw`` is for ElementTree."""
+
+    raw: list[bytes]
+    buf: str
+    decoder: codecs.IncrementalDecoder
+    prolog: re.Match[str] | None
+
+
+def _head(stream: IO[bytes], root: str) -> _Head:
+    raw = [stream.read(_CHUNK)]
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        buf = decoder.decode(raw_head[0], final=len(raw_head[0]) < _CHUNK)
+        buf = decoder.decode(raw[0], final=len(raw[0]) < _CHUNK)
     except UnicodeDecodeError:
         buf = ""
-    prolog = _PROLOG.match(buf)
-    while prolog is None and buf and len(buf) < _MAX_PENDING and len(raw_head[-1]) == _CHUNK:
-        raw_head.append(stream.read(_CHUNK))
+    prolog = _PROLOG[root].match(buf)
+    while prolog is None and buf and len(buf) < _MAX_PENDING and len(raw[-1]) == _CHUNK:
+        raw.append(stream.read(_CHUNK))
         try:
-            buf += decoder.decode(raw_head[-1], final=len(raw_head[-1]) < _CHUNK)
+            buf += decoder.decode(raw[-1], final=len(raw[-1]) < _CHUNK)
         except UnicodeDecodeError:
             break
-        prolog = _PROLOG.match(buf)
-    if prolog is None or not _plain_prolog(prolog):
+        prolog = _PROLOG[root].match(buf)
+    return _Head(raw, buf, decoder, prolog if prolog is not None and _plain_prolog(prolog) else None)
+
+
+def _raw(head: _Head, stream: IO[bytes]) -> Iterator[bytes]:
+    """The member from its first byte, for ElementTree."""
+    return itertools.chain(head.raw, iter(lambda: stream.read(_CHUNK), b""))
+
+
+def _scan(stream: IO[bytes], book: _Book, limits: Limits) -> Iterator[tuple[int, list[Any]]]:
+    """Every row of the sheet as (line, values), empty rows included."""
+    head = _head(stream, "worksheet")
+    prolog, buf, decoder, raw_head = head.prolog, head.buf, head.decoder, head.raw
+    if prolog is None:
         # Another encoding, a DOCTYPE, comments before the root, or not XML at all: ElementTree decides.
-        yield from _tree_rows(itertools.chain(raw_head, iter(lambda: stream.read(_CHUNK), b"")), book, limits)
+        yield from _tree_rows(_raw(head, stream), book, limits)
         return
     prefix = f"{prolog.group(3)}:" if prolog.group(3) else ""
     grammar = _Grammar(prefix)
@@ -382,9 +460,9 @@ def _scan(stream: IO[bytes], book: _Book, limits: Limits) -> Iterator[tuple[int,
             break
         start = grammar.start_of_data.search(buf, prolog.end())
     if start is None or "<!" in buf[: start.start()] or "<?" in buf[prolog.end(): start.start()]:
-        yield from _tree_rows(itertools.chain(raw_head, iter(lambda: stream.read(_CHUNK), b"")), book, limits)
+        yield from _tree_rows(_raw(head, stream), book, limits)
         return
-    del raw_head
+    del raw_head, head
     if start.group(1):  # <sheetData/>
         return
     scanner = _Scanner(grammar, book, limits, root_open, root_close)

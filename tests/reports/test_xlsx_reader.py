@@ -38,9 +38,10 @@ def ours(content: bytes | Path, limits: Limits = DEFAULT) -> Sheets:
 
 
 def by_tree(content: bytes | Path) -> Sheets:
-    """The same reader with the regular expressions switched off: every sheet through ElementTree."""
+    """The same reader with the regular expressions switched off: every sheet and the shared strings through
+    ElementTree."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(tables, "_PROLOG", re.compile(r"(?!)"))
+        patch.setattr(tables, "_PROLOG", {"worksheet": re.compile(r"(?!)"), "sst": re.compile(r"(?!)")})
         return ours(content)
 
 
