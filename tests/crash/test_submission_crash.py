@@ -100,14 +100,66 @@ def ready(request: pytest.FixtureRequest, tmp_path: Path, db: Database, regions:
     return tmp_path / "ready.db", incoming, added
 
 
-def test_a_submission_commits_whole_or_not_at_all(tmp_path: Path, ready: tuple[Path, Incoming, dict[str, int]], cipher: Any) -> None:
+class TurnProcesses:
+    """Runs :mod:`tests.crash.turn_process` turns, each in a process of its own, forked from one that imported the
+    bot once (``--serve``)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.errors = (folder / "stderr.txt").open("w", encoding="utf-8")
+        self.server = subprocess.Popen([sys.executable, "-m", "tests.crash.turn_process", "--serve"], cwd=ROOT, text=True,
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors)
+        self.count = 0
+
+    def run(self, path: Path, update_file: Path, kill_at: str | None = None) -> subprocess.CompletedProcess[str]:
+        assert self.server.stdin and self.server.stdout
+        self.count += 1
+        out = self.folder / f"out-{self.count}.txt"
+        self.server.stdin.write(json.dumps({"db": str(path), "update": str(update_file), "kill_at": kill_at, "out": str(out)}) + "\n")
+        self.server.stdin.flush()
+        reply = self.server.stdout.readline()
+        assert reply, (self.folder / "stderr.txt").read_text(encoding="utf-8")
+        return subprocess.CompletedProcess(["turn_process", str(path), str(kill_at)], json.loads(reply)["returncode"],
+                                           out.read_text(encoding="utf-8") if out.exists() else "", "")
+
+    def close(self) -> None:
+        assert self.server.stdin
+        self.server.stdin.close()
+        self.server.wait(timeout=60)
+        self.errors.close()
+
+
+@pytest.fixture(scope="module")
+def turns(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TurnProcesses]:
+    processes = TurnProcesses(tmp_path_factory.mktemp("turns"))
+    yield processes
+    processes.close()
+
+
+def test_a_turn_process_of_the_server_is_what_a_fresh_process_does(turns: TurnProcesses, tmp_path: Path,
+                                                                      ready: tuple[Path, Incoming, dict[str, int]]) -> None:
+    """The crashes below run in processes forked from one that imported the bot already: such a process writes the
+    same statements, and dies the same way, as one started from scratch (``python -m tests.crash.turn_process``)."""
+    path, incoming, _ = ready
+    update_file = tmp_path / "update.json"
+    update_file.write_text(json.dumps({**dataclasses.asdict(incoming), "kind": incoming.kind.value, "progress": None}))
+    for kill_at in (None, "commit"):
+        forked = turns.run(_copy(path, tmp_path / f"forked-{kill_at}.db"), update_file, kill_at)
+        fresh = _run(_copy(path, tmp_path / f"fresh-{kill_at}.db"), update_file, kill_at)
+        assert (forked.returncode, forked.stdout) == (fresh.returncode, fresh.stdout), kill_at
+        assert _counts(tmp_path / f"forked-{kill_at}.db") == _counts(tmp_path / f"fresh-{kill_at}.db"), kill_at
+    assert forked.returncode == -signal.SIGKILL
+
+
+def test_a_submission_commits_whole_or_not_at_all(tmp_path: Path, ready: tuple[Path, Incoming, dict[str, int]], cipher: Any,
+                                                   turns: TurnProcesses) -> None:
     path, incoming, added = ready
     update_file = tmp_path / "update.json"
     update_file.write_text(json.dumps({**dataclasses.asdict(incoming), "kind": incoming.kind.value, "progress": None}))
     before = _rows(path)
 
     reference = _copy(path, tmp_path / "reference.db")
-    writes = _run(reference, update_file).stdout.split()
+    writes = turns.run(reference, update_file).stdout.split()
     tables = list(dict.fromkeys(writes[0::2]))
     expected = _counts(reference)
     assert {"responses", "case_events", "audit_log", "processed_updates", "instrument_sessions"} <= set(tables)
@@ -116,7 +168,7 @@ def test_a_submission_commits_whole_or_not_at_all(tmp_path: Path, ready: tuple[P
     first_write = {table: writes[0::2].index(table) + 1 for table in tables}
     for kill_at in [*map(str, first_write.values()), "commit", "replies"]:
         crashed = _copy(path, tmp_path / f"crash-{kill_at}.db")
-        assert _run(crashed, update_file, kill_at).returncode == -signal.SIGKILL, kill_at
+        assert turns.run(crashed, update_file, kill_at).returncode == -signal.SIGKILL, kill_at
         if kill_at == "replies":
             assert _counts(crashed) == expected  # committed: Telegram may redeliver, nothing is done twice
         else:
