@@ -392,8 +392,18 @@ def _button_texts(markup: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------------------
 def _proc_cpu(pid: int) -> float:
     """CPU seconds (user + system, all threads) of a process."""
+    return _proc_cpu_file(Path(f"/proc/{pid}/stat"))
+
+
+def _loop_cpu(pid: int) -> float:
+    """CPU seconds of a process's main thread: the bot's event loop (PTB, httpx, the rate limiter, the router and
+    sender); the turns themselves run in worker threads."""
+    return _proc_cpu_file(Path(f"/proc/{pid}/task/{pid}/stat"))
+
+
+def _proc_cpu_file(path: Path) -> float:
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        stat = path.read_text()
     except OSError:
         return 0.0
     fields = stat[stat.rindex(")") + 2 :].split()
@@ -429,11 +439,12 @@ class CpuSample:
     main: float
     pg: float
     busy: tuple[float, float]
+    loop: float = 0.0
 
     @classmethod
     def take(cls, bot_pid: int, pg_database: str) -> CpuSample:
         return cls(time.perf_counter(), _proc_cpu(bot_pid), time.process_time(), _postgres_cpu(pg_database) if pg_database else 0.0,
-                   _machine_busy())
+                   _machine_busy(), _loop_cpu(bot_pid))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -458,6 +469,8 @@ class Result:
     blocks_per_update: float = float("nan")
     commits_per_update: float = float("nan")
     bot_cpu: float = 0.0
+    loop_cpu: float = 0.0
+    """The bot's event-loop thread (cores busy), part of :attr:`bot_cpu`."""
     main_cpu: float = 0.0
     pg_cpu: float = 0.0
     machine: float = 0.0
@@ -470,6 +483,11 @@ class Result:
     def cpu_ms(self) -> float:
         """Bot process CPU per update handled (all threads), ms: robust to other load on the machine."""
         return self.bot_cpu * self.seconds / self.updates * 1000 if self.updates else float("nan")
+
+    @property
+    def loop_ms(self) -> float:
+        """The event-loop thread's share of :attr:`cpu_ms` (the rest: the worker threads that run the turns)."""
+        return self.loop_cpu * self.seconds / self.updates * 1000 if self.updates else float("nan")
 
     @property
     def other(self) -> float:
@@ -575,7 +593,7 @@ async def measure(bot: Bot, scenario: Scenario, script: list[Step], first_uid: i
                     offered=sum(1 for t in load.sent if start <= t < end) / elapsed,
                     first=[r.first - r.avail for r in inside], turn=[r.done - r.avail for r in inside],
                     calls_per_update=(calls_after - calls_before) / len(inside) if inside else 0.0,
-                    bot_cpu=(cpu1.bot - cpu0.bot) / elapsed, main_cpu=(cpu1.main - cpu0.main) / elapsed,
+                    bot_cpu=(cpu1.bot - cpu0.bot) / elapsed, loop_cpu=(cpu1.loop - cpu0.loop) / elapsed, main_cpu=(cpu1.main - cpu0.main) / elapsed,
                     pg_cpu=(cpu1.pg - cpu0.pg) / elapsed,
                     machine=(cpu1.busy[0] - cpu0.busy[0]) / max(1.0, cpu1.busy[1] - cpu0.busy[1]) * (os.cpu_count() or 1),
                     errors=load.errors - errors_before, steady=steady)
@@ -863,7 +881,7 @@ def _free_port() -> int:
 
 
 HEADER = (f"{'scenario':<10} {'N':>4} {'configuration':<17} {'sent/s':>6} {'upd/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'turn99':>7} "
-          f"{'calls':>5} {'tx':>5} {'syncs':>5} {'CPU ms':>6} {'bot':>5} {'pg':>4} {'stand':>5} {'other':>5} {'err':>3}")
+          f"{'calls':>5} {'tx':>5} {'syncs':>5} {'CPU ms':>6} {'loop':>5} {'bot':>5} {'pg':>4} {'stand':>5} {'other':>5} {'err':>3}")
 RATIO_HEADER = f" {'upd/s':>6} {'CPUms':>6}"
 
 
@@ -871,7 +889,7 @@ def _row(r: Result, echo: Result | None) -> str:
     flag = "" if r.steady else "*"
     line = (f"{r.scenario:<10} {r.n:>4} {r.config:<17} {r.offered:>6.1f} {r.rate:>6.1f} {r.ms(r.first, .5):>7.1f} {r.ms(r.first, .99):>7.0f} "
             f"{r.ms(r.turn, .99):>7.0f} {r.calls_per_update:>5.2f} {r.blocks_per_update:>5.2f} {r.commits_per_update:>5.2f} {r.cpu_ms:>6.1f} "
-            f"{r.bot_cpu:>5.0%} {r.pg_cpu:>4.0%} {r.main_cpu:>5.0%} {r.other:>5.0%} {r.errors:>3}{flag:1}")
+            f"{r.loop_ms:>5.1f} {r.bot_cpu:>5.0%} {r.pg_cpu:>4.0%} {r.main_cpu:>5.0%} {r.other:>5.0%} {r.errors:>3}{flag:1}")
     if echo is not None and echo.rate and r is not echo:
         line += f" {r.rate / echo.rate:>6.2f} {r.cpu_ms / echo.cpu_ms:>6.1f}"
     return line + r.note
@@ -885,6 +903,8 @@ def print_report(results: list[Result]) -> None:
     print("p50/p99 = update available in getUpdates -> the bot's first message to that chat; turn99 = -> the message ending the turn")
     print("calls = Bot API calls (send, edit, answerCallbackQuery) per update; tx = database transactions per update (every")
     print("read and write block); syncs = COMMITs that wrote (disk syncs) per update; CPU ms = bot process CPU per update (all threads)")
+    print("loop = the part of CPU ms spent in the bot's event-loop thread (PTB, httpx, rate limiter, router, sender); the rest")
+    print("is the worker threads running the turns (engine, database, encryption, rendering)")
     print("bot/pg/stand/other = cores busy over the window: the bot, its PostgreSQL backends, the stand-ins with the simulated")
     print("volunteers, and the rest of the machine (> 0 means the run shared its cores)")
     print()

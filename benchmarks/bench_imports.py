@@ -9,9 +9,18 @@ Each measurement runs in a process of its own, so its peak RSS is its own. Side 
   sealed personal answers, recap summary and reminder checks kept current, audit) against the plain-SQL
   baseline: the same file read with the same streaming reader, then the children, cases, their first events and
   the responses inserted with ``executemany`` in one transaction (no checks, no encryption, no matching);
+  While the import runs, this process plays the bot beside it (its own connections, as the bot runs beside
+  ``ats-bot import``): a ``/help`` through the bot's real turn every 0.25 s; the line under each pair gives the
+  import's longest write transaction (the longest the bot can wait for the write lock) and the bot's reply
+  latencies;
 * ``zip bomb``: a workbook of ~0.4 MB whose sheet inflates to ~147 MB of XML, refused (time and peak RSS);
 * ``export``: the kabupaten's Lampiran 2 export (XLSX, streamed to a file) against a plain ``SELECT`` of the
   same columns written with the csv module.
+
+``--reader`` measures reading only, best of ``--rounds`` interleaved rounds, each read in a process of its own:
+``reports.tables.read_sheets`` over the XLSX (inline strings, as openpyxl writes it, and the same sheet with
+shared strings, as Excel and LibreOffice save it) and over the CSV, against openpyxl's read-only mode, the csv
+module, and python-calamine when it is installed (it is not a dependency); then the zip bomb refused by the reader.
 
 PostgreSQL databases are created on the test server (TEST_POSTGRES_URL, else ``scripts/pg-test-server.sh start``)
 and dropped afterwards unless ``--keep``.
@@ -47,6 +56,14 @@ LAST = ["Aminah", "Santoso", "Lestari", "Wijaya", "Hidayat", "Rahmawati", "Saput
 
 
 def peak_mb() -> float:
+    """This process's peak RSS since it started its program (Linux's VmHWM: ``ru_maxrss`` would keep the peak of
+    the parent it was forked from)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -94,6 +111,44 @@ def generate(rows: int, folder: Path) -> tuple[Path, Path]:
             sheet.append(row)
     book.save(xlsx_path)
     return xlsx_path, csv_path
+
+
+def with_shared_strings(xlsx: Path, out: Path) -> Path:
+    """The workbook with its inline strings in a shared strings table, as Excel and LibreOffice save a sheet."""
+    import re
+
+    table: dict[bytes, int] = {}
+
+    def shared(match: re.Match[bytes]) -> bytes:
+        return match.group(1) + b't="s"><v>' + str(table.setdefault(match.group(2), len(table))).encode() + b"</v></c>"
+
+    rels = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+    cell = re.compile(rb'(<c r="[A-Z]+\d+" )t="inlineStr"><is>(.*?)</is></c>')
+    with zipfile.ZipFile(xlsx) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            if info.filename.startswith("xl/worksheets/"):  # row by row: the sheet is never held whole
+                with source.open(info) as sheet, archive.open(info.filename, "w", force_zip64=True) as target:
+                    rest = b""
+                    while chunk := sheet.read(1 << 20):
+                        head, _, rest = (rest + chunk).rpartition(b"</row>")
+                        if head:
+                            target.write(cell.sub(shared, head) + b"</row>")
+                    target.write(cell.sub(shared, rest))
+                continue
+            data = source.read(info)
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", f'<Relationship Id="rIdS" Type="{rels}" Target="sharedStrings.xml"/>'
+                                    "</Relationships>".encode())
+            elif info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
+                                    b'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+            archive.writestr(info, data)
+        with archive.open("xl/sharedStrings.xml", "w") as strings:
+            strings.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+            for text in table:
+                strings.write(b"<si>" + text + b"</si>")
+            strings.write(b"</sst>")
+    return out
 
 
 def zip_bomb(folder: Path, megabytes: int = 147) -> Path:
@@ -191,7 +246,7 @@ def run_import(url: str, path: Path) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     db.dispose()
     assert report.saved, report.render(lambda m, **p: m.format(**p))  # type: ignore[arg-type]
-    return {"rows": report.rows, "created": report.created, "seconds": seconds}
+    return {"rows": report.rows, "created": report.created, "seconds": seconds, "longest_write": report.longest_write}
 
 
 def run_baseline(url: str, path: Path) -> dict[str, Any]:
@@ -304,8 +359,105 @@ def run_export_baseline(url: str, out: Path) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "bytes": out.stat().st_size}
 
 
+def read_product(url: str, path: Path) -> dict[str, Any]:
+    """``reports.tables.read_sheets``, every sheet, every row (an XLSX or a CSV by its name)."""
+    from reports.tables import read_sheets
+
+    started, rows, cells = time.perf_counter(), 0, 0
+    for sheet in read_sheets(path, path.name):
+        for _, values in sheet:
+            rows += 1
+            cells += len(values)
+    return {"rows": rows, "cells": cells, "seconds": time.perf_counter() - started}
+
+
+def read_openpyxl(url: str, path: Path) -> dict[str, Any]:
+    from openpyxl import load_workbook
+
+    started, rows, cells = time.perf_counter(), 0, 0
+    book = load_workbook(path, read_only=True, data_only=True)
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            rows += 1
+            cells += len(row)
+    book.close()
+    return {"rows": rows, "cells": cells, "seconds": time.perf_counter() - started}
+
+
+def read_calamine(url: str, path: Path) -> dict[str, Any]:
+    from python_calamine import CalamineWorkbook  # type: ignore[import-not-found,unused-ignore]
+
+    started, rows, cells = time.perf_counter(), 0, 0
+    book = CalamineWorkbook.from_path(str(path))
+    for name in book.sheet_names:
+        for row in book.get_sheet_by_name(name).iter_rows():
+            rows += 1
+            cells += len(row)
+    return {"rows": rows, "cells": cells, "seconds": time.perf_counter() - started}
+
+
+def read_csv_module(url: str, path: Path) -> dict[str, Any]:
+    started, rows, cells = time.perf_counter(), 0, 0
+    with path.open(newline="", encoding="utf-8") as handle:
+        for row in csv.reader(handle):
+            rows += 1
+            cells += len(row)
+    return {"rows": rows, "cells": cells, "seconds": time.perf_counter() - started}
+
+
+def read_bomb(url: str, path: Path) -> dict[str, Any]:
+    from reports.tables import TableRefused, read_sheets
+
+    started = time.perf_counter()
+    try:
+        for sheet in read_sheets(path, path.name):
+            for _ in sheet:
+                pass
+    except TableRefused as refused:
+        return {"refused": str(refused)[:60], "seconds": time.perf_counter() - started}
+    return {"refused": None, "seconds": time.perf_counter() - started}
+
+
+def reader_run(rows: int, rounds: int) -> None:
+    """Reading alone: each reader in a process of its own, best of ``rounds`` interleaved rounds by rows per CPU second."""
+    import importlib.util
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        xlsx_path, csv_path = generate(rows, folder)
+        shared_path = with_shared_strings(xlsx_path, folder / "lampiran2-shared.xlsx")
+        bomb = zip_bomb(folder)
+        print(f"data: {rows:,} Lampiran 2 rows of 25 columns (+ header); XLSX {xlsx_path.stat().st_size / 1e6:.1f} MB "
+              f"(inline strings), {shared_path.stat().st_size / 1e6:.1f} MB (shared strings), CSV {csv_path.stat().st_size / 1e6:.1f} MB")
+        print(f"load average {os.getloadavg()[0]:.1f} / {os.getloadavg()[1]:.1f} on {os.cpu_count()} CPUs")
+        readers = [("read_sheets XLSX, inline strings", "read_product", xlsx_path),
+                   ("read_sheets XLSX, shared strings", "read_product", shared_path),
+                   ("openpyxl read-only, inline strings", "read_openpyxl", xlsx_path),
+                   ("openpyxl read-only, shared strings", "read_openpyxl", shared_path)]
+        if importlib.util.find_spec("python_calamine"):
+            readers += [("python-calamine, inline strings", "read_calamine", xlsx_path),
+                        ("python-calamine, shared strings", "read_calamine", shared_path)]
+        readers += [("read_sheets CSV", "read_product", csv_path), ("csv module", "read_csv_module", csv_path)]
+        best: dict[str, dict[str, Any]] = {}
+        for _ in range(rounds):
+            for label, kind, path in readers:
+                result = measure(kind, "-", path)
+                if label not in best or result["cpu"] < best[label]["cpu"]:
+                    best[label] = result
+        print(f"{'reader':<36} {'rows/CPU s':>11} {'µs/row':>7} {'CPU s':>6} {'rows/s':>9} {'wall s':>7} {'peak MB':>8}")
+        for label, _, _ in readers:
+            r = best[label]
+            print(f"{label:<36} {r['rows'] / max(r['cpu'], 0.001):>11,.0f} {1e6 * r['cpu'] / r['rows']:>7.1f} {r['cpu']:>6.2f} "
+                  f"{r['rows'] / r['seconds']:>9,.0f} {r['seconds']:>7.2f} {r['peak_mb']:>8.0f}")
+        refused = measure("read_bomb", "-", bomb)
+        print(f"zip bomb ({bomb.stat().st_size / 1e3:.0f} KB → {sum(i.file_size for i in zipfile.ZipFile(bomb).infolist()) / 1e6:.0f} MB): "
+              f"refused in {refused['seconds']:.3f} s ({refused['refused']}…), peak {refused['peak_mb']:.0f} MB")
+        print(f"load average {os.getloadavg()[0]:.1f} / {os.getloadavg()[1]:.1f} after")
+
+
 MEASURES = {"import": run_import, "baseline": run_baseline, "bomb": run_bomb, "export": run_export,
-            "export_baseline": run_export_baseline}
+            "export_baseline": run_export_baseline, "read_product": read_product, "read_openpyxl": read_openpyxl,
+            "read_calamine": read_calamine, "read_csv_module": read_csv_module, "read_bomb": read_bomb}
 
 
 def _rates(result: dict[str, Any]) -> str:
@@ -313,11 +465,43 @@ def _rates(result: dict[str, Any]) -> str:
             f"{result['rows'] / max(result['cpu'], 0.01):>10,.0f} {result['peak_mb']:>8.0f}")
 
 
-def measure(kind: str, url: str, path: Path) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, __file__, "--one", kind, url, str(path)], capture_output=True, text=True, check=False)
-    if done.returncode:
-        raise SystemExit(f"{kind} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def measure(kind: str, url: str, path: Path, probe: bool = False) -> dict[str, Any]:
+    """Run one measurement in its own process; with ``probe``, the bot answers a message in this process every
+    0.25 s meanwhile (its own connections, as the running bot beside ``ats-bot import``): the reply latencies."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([sys.executable, __file__, "--one", kind, url, str(path)], stdout=out, stderr=err, text=True)
+        latencies = bot_probe(url, proc) if probe else []
+        proc.wait()
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode:
+            raise SystemExit(f"{kind} failed:\n{err.read()[-3000:]}")
+        result: dict[str, Any] = json.loads(out.read().strip().splitlines()[-1])
+    if latencies:
+        result["bot"] = {"turns": len(latencies), "max": max(latencies), "median": sorted(latencies)[len(latencies) // 2]}
+    return result
+
+
+def bot_probe(url: str, proc: subprocess.Popen[str]) -> list[float]:
+    """A person's ``/help`` through the bot's real turn (reads, then commits the update id) while ``proc`` runs."""
+    from bot.conversation import Conversations
+    from bot.model import Incoming, Kind
+    from bot.store import BotStore
+
+    db = open_db(url)
+    conversations = Conversations(BotStore(db), today=lambda: TODAY)
+    latencies: list[float] = []
+    update = 0
+    while proc.poll() is None:
+        update += 1
+        started = time.perf_counter()
+        result = conversations.process(Incoming(update_id=update, user_id=424242, chat_id=424242, name="Probe", language_hint="id",
+                                                kind=Kind.COMMAND, command="help"))
+        latencies.append(time.perf_counter() - started)
+        assert result.replies, "the bot did not answer"
+        time.sleep(0.25)
+    db.dispose()
+    return latencies
 
 
 # -- the run --------------------------------------------------------------------------------------------------
@@ -326,6 +510,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reader", action="store_true", help="measure reading alone (see above)")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--one", nargs=3, metavar=("KIND", "URL", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -337,6 +523,9 @@ def main(argv: list[str] | None = None) -> int:
         cpu_before = cpu_seconds()
         result = MEASURES[kind](url, Path(path))
         print(json.dumps({**result, "peak_mb": round(peak_mb(), 1), "cpu": round(cpu_seconds() - cpu_before, 2)}))
+        return 0
+    if args.reader:
+        reader_run(args.rows, args.rounds)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -353,12 +542,16 @@ def main(argv: list[str] | None = None) -> int:
             export_url = None
             for label, path in (("xlsx", xlsx_path), ("csv", csv_path)):
                 url = fresh_database(backend, folder)
-                product = measure("import", url, path)
+                product = measure("import", url, path, probe=True)
                 base_url = fresh_database(backend, folder)
                 baseline = measure("baseline", base_url, path)
                 if not args.keep:
                     drop(base_url)
                 print(f"{backend:<9} {label:<5} {_rates(product)} | {_rates(baseline)}", flush=True)
+                bot = product.get("bot", {"turns": 0, "max": 0.0, "median": 0.0})
+                print(f"{'':<9} {label:<5} longest write transaction {product['longest_write']:.2f} s; the bot answered "
+                      f"{bot['turns']} messages meanwhile, median {bot['median'] * 1000:.0f} ms, slowest {bot['max'] * 1000:.0f} ms; "
+                      f"load average now {os.getloadavg()[0]:.1f}", flush=True)
                 if export_url is None:
                     export_url = url
                 elif not args.keep:

@@ -9,9 +9,11 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from telegram import BotCommand, Update
 from telegram.error import Conflict
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
 
 from bot.alerts import install as install_alerts
 from bot.conversation import Conversations
@@ -32,6 +34,12 @@ WORKER_THREADS = 12
 """Threads that run turns (``asyncio.to_thread``): the database pool is sized for them. More than the cores, since a
 turn also waits for its commit; on SQLite the turns queued behind one another share that commit."""
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+CONNECTIONS = 16
+"""Keep-alive HTTP connections to the Bot API (PTB's default is 256). httpcore walks every pooled connection,
+checking its socket, each time a request starts or ends, so a pool grown wide under a burst makes every later
+call dearer; 16 calls in flight at once still carry hundreds of calls a second at Telegram's round trip."""
+CONNECTION_WAIT = 30.0
+"""Seconds a Bot API call may wait for a free connection (PTB's default, 1 s, would drop replies in a burst)."""
 
 
 @dataclass(frozen=True)
@@ -44,9 +52,12 @@ class Services:
 
 
 def build_application(settings: Settings, db: Database) -> Application:
+    tls = httpx.create_ssl_context()  # what each HTTP client would build for itself: the CA bundle, loaded once
     application = (
         ApplicationBuilder()
         .token(settings.bot_token)
+        .request(HTTPXRequest(connection_pool_size=CONNECTIONS, pool_timeout=CONNECTION_WAIT, httpx_kwargs={"verify": tls}))
+        .get_updates_request(HTTPXRequest(connection_pool_size=1, httpx_kwargs={"verify": tls}))
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.file_url())
         .concurrent_updates(PerPersonUpdateProcessor(MAX_CONCURRENT_UPDATES))
@@ -60,12 +71,12 @@ def build_application(settings: Settings, db: Database) -> Application:
     def today() -> dt.date:
         return clock().astimezone().date()
 
-    conversations = Conversations(BotStore(db, bot_id, settings.default_language), today=today)
+    conversations = Conversations(BotStore(db, bot_id, settings.default_language), today=today, files_dir=settings.files_dir)
     application.bot_data["services"] = Services(db, conversations, settings.files_dir)
     application.add_handler(TypeHandler(Update, route))
     install_reminders(application, db, wall=clock)  # one repeating sweep job; reminders themselves are database rows
     install_alerts(application, db, wall=clock)  # the early-warning pass (flagged pupils to their pendamping and teams)
-    install_housekeeping(application, db, settings.update_ids_hours)  # handled update ids forgotten after two days
+    install_housekeeping(application, db, settings.update_ids_hours, settings.files_dir)  # old update ids, unreferenced files
     application.add_error_handler(_log_error)
     return application
 

@@ -14,8 +14,10 @@ Which handler runs is looked up in the tables of :mod:`bot.registry`; the handle
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 from bot import render as R
 from bot import texts as T
@@ -23,29 +25,38 @@ from bot.handlers.answering import on_input
 from bot.handlers.asking import start_form
 from bot.handlers.case_views import CASE_NOTICES, may_act
 from bot.handlers.conflicts import announce_conflict
-from bot.model import Incoming, Kind, TurnResult
+from bot.model import Incoming, Kind, TurnResult, Upload
 from bot.registry import AFTER_SUBMIT, COMMANDS, DOCUMENT_MENUS, MENUS, NOTICES, PHOTO_MENUS, TEXT_MENUS
 from bot.store import KEEP, BotStore, Context
 from bot.turn import NOTICE_PREFIX, Turn
 from cases.errors import CaseError
+from flows.engine import State
 from reminders.actions import Invalid, StartForm, is_reminder_button
 from reminders.actions import describe as describe_reminder_action
 from reminders.actions import handle_button as handle_reminder_button
-from storage.uow import unit_of_work
+from storage.repositories.files import keep
+from storage.uow import UnitOfWork, unit_of_work
 
 
 class Conversations:
     """Turns updates into replies and saved changes; one instance serves every person."""
 
-    def __init__(self, store: BotStore, today: Callable[[], dt.date] = dt.date.today) -> None:
+    def __init__(self, store: BotStore, today: Callable[[], dt.date] = dt.date.today, files_dir: Path = Path("data/files")) -> None:
         self.store = store
         self.today = today
+        self.files_dir = files_dir
+        """Where received photos are kept (encrypted), each by the turn it belongs to."""
         self.bot_username = "ats_bot"
         """Set from ``getMe`` at start-up; invitation links point at it."""
         self._sent: dict[int, tuple[str, int]] = {}
         """Per person, the live keyboard's nonce and the id of the message that carries it, once sent: written by
         the person's next turn (no transaction of its own; after a restart the old keyboard simply stays open,
         its buttons refused by nonce)."""
+        self._states: dict[int, State] = {}
+        """Per draft, the state its last turn left, as the engine returned it: it carries the engine's walk of the
+        form (derived data, never stored), so the next answer continues that walk instead of walking the whole
+        form again. Used only while it equals what the database holds (see :meth:`_with_known_state`)."""
+        self._states_lock = threading.Lock()
 
     def process(self, incoming: Incoming) -> TurnResult:
         """One update in ONE transaction: the update id, everything the turn changed, then the commit; the
@@ -55,21 +66,54 @@ class Conversations:
             context = store.load(incoming)
             if context is None:
                 return TurnResult(duplicate=True, outcome="duplicate")
+            context = self._with_known_state(context)
             context, remembered = self._with_sent_message(context)
+            if incoming.upload is not None:
+                incoming = self._kept(uow, incoming, incoming.upload, context.person.id)
             turn = Turn.of(store, uow, context, incoming, self.today(), self.bot_username)
             run(turn)
             if remembered and turn.changes.menu is KEEP:
                 turn.changes.menu = context.menu
             store.save(context.person.id, turn.changes)
         self._sent.pop(context.person.id, None)
+        if turn.draft is not None:
+            self._keep_state(turn.draft.id, turn.draft.state)
         for step in turn.after_commit:
             step(self.store.db)
         turn.result.person_id = context.person.id
         return turn.result
 
+    def _kept(self, uow: UnitOfWork, incoming: Incoming, upload: Upload, person_id: int) -> Incoming:
+        """The received photo kept in the turn's unit of work: its file is on disk before the commit and deleted
+        if the turn does not commit; the answer names it by ``stored_file``."""
+        stored = keep(uow, self.files_dir, upload.content, telegram_file_id=upload.file_id, telegram_unique_id=upload.unique_id,
+                      mime=upload.mime, owner_id=person_id)
+        return replace(incoming, value={**(incoming.value or {}), "stored_file": stored.id}, upload=None)
+
     def remember_message(self, person_id: int, nonce: str, message_id: int) -> None:
         """Note which message carries the live keyboard, so its buttons can be closed later (by the next turn)."""
         self._sent[person_id] = (nonce, message_id)
+
+    KNOWN_STATES = 4096
+    """Drafts whose last state is kept in memory (the oldest is forgotten first): a few KB each."""
+
+    def _keep_state(self, draft_id: int, state: State) -> None:
+        with self._states_lock:
+            self._states.pop(draft_id, None)
+            self._states[draft_id] = state
+            while len(self._states) > self.KNOWN_STATES:
+                del self._states[next(iter(self._states))]
+
+    def _with_known_state(self, context: Context) -> Context:
+        """The draft with the state its last turn left in memory, when that equals the state just read (the
+        database is the truth: a draft changed elsewhere, or in another process, simply reads as stored)."""
+        draft = context.draft
+        if draft is None:
+            return context
+        known = self._states.get(draft.id)
+        if known is None or known is draft.state or known != draft.state:
+            return context
+        return replace(context, draft=replace(draft, state=known))
 
     def _with_sent_message(self, context: Context) -> tuple[Context, bool]:
         sent = self._sent.get(context.person.id)

@@ -24,6 +24,17 @@ class Kind(str, Enum):
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A received photo, downloaded: the turn keeps it (encrypted) in its own unit of work, so the file's row
+    commits with the answer it belongs to (:func:`storage.repositories.files.keep`)."""
+
+    content: bytes = field(repr=False)
+    file_id: str
+    unique_id: str
+    mime: str
+
+
+@dataclass(frozen=True)
 class Incoming:
     """One update as the conversation sees it."""
 
@@ -40,7 +51,10 @@ class Incoming:
     message_id: int | None = None
     """The message a pressed button belongs to."""
     value: Any = None
-    """A location dict, or a received photo (already downloaded) as the engine's photo value."""
+    """A location dict, or a received photo as the engine's photo value (``stored_file``, the kept file's id, is
+    added by the turn that keeps :attr:`upload`)."""
+    upload: Upload | None = field(default=None, compare=False)
+    """The content of a received photo, for the turn to keep."""
     problem: str | None = None
     """Why a photo could not be received (message id), if it could not."""
     progress: Callable[[str], None] | None = field(default=None, compare=False, repr=False)

@@ -1,26 +1,25 @@
-"""Receive a photo from Telegram: the largest size, within the limit, kept on disk for the coordinators."""
+"""Receive a photo from Telegram: the largest size, within the limit, downloaded for the turn to keep (encrypted on
+disk for the coordinators, its row in the turn's one transaction: :class:`bot.model.Upload`)."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-from pathlib import Path
 from typing import Any
 
 from telegram import Message
 from telegram.error import NetworkError, TelegramError
 
 from bot import texts as T
-from storage.db import Database
-from storage.repositories.files import keep_file
+from bot.model import Upload
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 """The Bot API's download limit: larger lists go through ``ats-bot import`` on the server."""
 
 
-async def receive_photo(message: Message, files_dir: Path, db: Database) -> tuple[Any, str | None]:
-    """``(value, None)`` with the engine's photo value, or ``(None, message id)`` saying why not.
+async def receive_photo(message: Message) -> tuple[Any, Upload | None, str | None]:
+    """``(value, upload, None)`` with the engine's photo value and the content for the turn to keep, or
+    ``(None, None, message id)`` saying why not.
 
     Images sent "as a file" (documents) are accepted too, since many phones send the original that way.
     """
@@ -31,21 +30,16 @@ async def receive_photo(message: Message, files_dir: Path, db: Database) -> tupl
         doc = message.document
         file_id, unique_id, size, mime = doc.file_id, doc.file_unique_id, doc.file_size, sent_as
     else:
-        return None, T.NOT_A_PHOTO_FILE
+        return None, None, T.NOT_A_PHOTO_FILE
     if size is not None and size > MAX_BYTES:
-        return {"file_id": file_id, "size": size}, None  # the engine explains the limit in the person's language
+        return {"file_id": file_id, "size": size}, None, None  # the engine explains the limit in the person's language
     try:
         tg_file = await message.get_bot().get_file(file_id)
         content = bytes(await tg_file.download_as_bytearray())
     except (NetworkError, TelegramError):
-        return None, T.PHOTO_FAILED
-    digest = hashlib.sha256(content).hexdigest()
-
-    def keep() -> int:  # encrypted on disk (storage.repositories.files)
-        return keep_file(db, files_dir, content, telegram_file_id=file_id, telegram_unique_id=unique_id, mime=mime).id
-
-    stored_id = await asyncio.to_thread(keep)
-    return {"file_id": file_id, "stored_file": stored_id, "size": len(content), "sha256": digest}, None
+        return None, None, T.PHOTO_FAILED
+    value = {"file_id": file_id, "size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+    return value, Upload(content, file_id, unique_id, mime), None
 
 
 async def receive_document(message: Message) -> tuple[Any, str | None]:

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from telegram import Update
@@ -24,12 +23,11 @@ from bot.conversation import Conversations
 from bot.model import Incoming, Kind
 from bot.photos import receive_document, receive_photo
 from bot.sender import deliver, notify
-from storage.db import Database
 
 log = logging.getLogger("ats_bot.updates")
 
 
-async def incoming_from(update: Update, files_dir: Path, db: Database) -> Incoming | None:
+async def incoming_from(update: Update) -> Incoming | None:
     """What the conversation needs to know about an update; None for updates it does not handle."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or chat.type != "private":
@@ -51,8 +49,8 @@ async def incoming_from(update: Update, files_dir: Path, db: Database) -> Incomi
         value = {"latitude": loc.latitude, "longitude": loc.longitude, "altitude": None, "accuracy": loc.horizontal_accuracy}
         return base(kind=Kind.LOCATION, value=value)
     if message.photo or (message.document and (message.document.mime_type or "").startswith("image/")):
-        value, problem = await receive_photo(message, files_dir, db)
-        return base(kind=Kind.PHOTO, value=value, problem=problem)
+        value, upload, problem = await receive_photo(message)
+        return base(kind=Kind.PHOTO, value=value, upload=upload, problem=problem)
     if message.document:
         value, problem = await receive_document(message)
         return base(kind=Kind.DOCUMENT, value=value, problem=problem)
@@ -93,7 +91,7 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     started = time.perf_counter()
     services = context.bot_data["services"]
     conversations: Conversations = services.conversations
-    incoming = await incoming_from(update, services.files_dir, services.db)
+    incoming = await incoming_from(update)
     if incoming is None:
         return
     if incoming.kind is Kind.DOCUMENT:

@@ -13,7 +13,8 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import func, select, true, update
+from sqlalchemy import Connection, Executable, Table, and_, bindparam, func, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.model import Incoming
@@ -45,7 +46,6 @@ from storage.repositories.drafts import cancel_draft, create_draft, list_drafts
 from storage.repositories.invitations import Redeemed, add_invitation, children_of_parent, redeem_invitation
 from storage.repositories.people import get_or_create_person
 from storage.repositories.responses import Submission
-from storage.repositories.sql import insert_if_absent
 from storage.types import utcnow
 from storage.uow import UnitOfWork
 
@@ -103,29 +103,71 @@ def _draft_view(row: InstrumentSession) -> DraftView:
     return DraftView(row.id, row.instrument, row.instrument_version, State.from_json(row.state or {}), row.label, row.version, row.case_id)
 
 
+# The statements of every turn, built once (their SQL is compiled once per dialect and cached): Core on the
+# tables, through the column types (a draft's state is sealed and opened by ``SealedJSON`` as everywhere).
+_PEOPLE: Table = Person.__table__  # type: ignore[assignment]
+_DRAFTS: Table = InstrumentSession.__table__  # type: ignore[assignment]
+_LOAD = (
+    select(_PEOPLE.c.id, _PEOPLE.c.telegram_chat_id, _PEOPLE.c.display_name, _PEOPLE.c.language, _PEOPLE.c.role,
+           _PEOPLE.c.region_code, _PEOPLE.c.menu, _DRAFTS.c.id, _DRAFTS.c.instrument, _DRAFTS.c.instrument_version,
+           _DRAFTS.c.state, _DRAFTS.c.label, _DRAFTS.c.version, _DRAFTS.c.case_id)
+    .select_from(_PEOPLE.outerjoin(_DRAFTS, and_(_DRAFTS.c.id == _PEOPLE.c.active_draft_id, _DRAFTS.c.status == DraftStatus.DRAFT)))
+    .where(_PEOPLE.c.telegram_user_id == bindparam("user_id"))
+)
+"""The person and their active draft (if it is still a draft), in one query."""
+_SAVE_DRAFT = (
+    update(_DRAFTS)
+    .where(_DRAFTS.c.id == bindparam("draft_id"), _DRAFTS.c.status == DraftStatus.DRAFT)
+    .values(state=bindparam("new_state"), label=bindparam("new_label"), current_question=bindparam("cursor"),
+            version=_DRAFTS.c.version + 1, updated_at=bindparam("now"))
+)
+_SAVE_PERSON = update(_PEOPLE).where(_PEOPLE.c.id == bindparam("person_id"))
+"""The columns set are the keys given with it (the live keyboard, the active draft, the language)."""
+
+
+def _claim(dialect: str) -> Executable:
+    """``INSERT`` of the update id that yields a row only when the id was new (``ON CONFLICT DO NOTHING``)."""
+    table: Table = ProcessedUpdate.__table__  # type: ignore[assignment]
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return insert.on_conflict_do_nothing(index_elements=["bot_id", "update_id"]).returning(table.c.bot_id)
+
+
+_CLAIM = {"postgresql": _claim("postgresql"), "sqlite": _claim("sqlite")}
+
+
 class BotStore:
     """The bot's reads and writes; joined to a turn's unit of work, they all go through its one transaction."""
 
-    def __init__(self, db: Database, bot_id: int = 0, default_language: str = "id") -> None:
+    def __init__(self, db: Database, bot_id: int = 0, default_language: str = "id", uow: UnitOfWork | None = None) -> None:
         self.db = db
         self.bot_id = bot_id
         """Update ids are per bot: two bots may share a database."""
         self.default_language = Language(default_language)
+        self.uow = uow
+        """The unit of work this store is joined to (:meth:`joined`), if any."""
 
     def joined(self, uow: UnitOfWork) -> BotStore:
         """This store inside a unit of work: every read and write of the turn goes through its one transaction."""
-        return BotStore(uow.database, self.bot_id, self.default_language.value)
+        return BotStore(uow.database, self.bot_id, self.default_language.value, uow)
+
+    def _turn_connection(self) -> Connection:
+        """The connection of the turn's transaction, for the statements every turn runs: they need no SAVEPOINT
+        of their own (if one fails, the whole turn does) and no ORM bookkeeping."""
+        if self.uow is None:
+            raise RuntimeError("load and save run inside a turn's unit of work (BotStore.joined)")
+        return self.uow.session.connection()
 
     def load(self, incoming: Incoming) -> Context | None:
         """Claim the update and read the person's saved state, or None when the update was handled already
         (nothing is written then). Call it first in the turn's unit of work: the claim commits with the turn."""
-        with self.db.write() as session:
-            row = {"bot_id": self.bot_id, "update_id": incoming.update_id, "processed_at": utcnow()}
-            if not insert_if_absent(session, ProcessedUpdate, row, ["bot_id", "update_id"]):
-                return None
-            person = session.scalars(select(Person).where(Person.telegram_user_id == incoming.user_id)).one_or_none()
-            if person is not None and person.telegram_chat_id == incoming.chat_id and person.display_name == (incoming.name or person.display_name):
-                return self._context(session, person)
+        connection = self._turn_connection()
+        claim = _CLAIM[connection.dialect.name]
+        if connection.execute(claim, {"bot_id": self.bot_id, "update_id": incoming.update_id, "processed_at": utcnow()}).first() is None:
+            return None
+        row = connection.execute(_LOAD, {"user_id": incoming.user_id}).first()
+        if row is not None and row[1] == incoming.chat_id and row[2] == (incoming.name or row[2]):
+            draft = None if row[7] is None else DraftView(row[7], row[8], row[9], State.from_json(row[10] or {}), row[11], row[12], row[13])
+            return Context(PersonView(row[0], row[2], row[3].value, row[4].value, row[5]), draft, row[6])
         hint = incoming.language_hint
         language = Language(hint) if hint in {code.value for code in Language} else self.default_language
         person = get_or_create_person(self.db, incoming.user_id, chat_id=incoming.chat_id, display_name=incoming.name, language=language)
@@ -144,27 +186,25 @@ class BotStore:
 
     def save(self, person_id: int, changes: Changes) -> None:
         """Write what the turn changed in the person's conversation (the draft, the live keyboard, the active
-        draft, the language)."""
-        with self.db.write() as session:
-            if changes.draft is not None:
-                d = changes.draft
-                done = session.execute(
-                    update(InstrumentSession)
-                    .where(InstrumentSession.id == d.id, InstrumentSession.status == DraftStatus.DRAFT)
-                    .values(state=d.state.to_json(), label=d.label, current_question=d.state.cursor, version=InstrumentSession.version + 1, updated_at=utcnow())
-                    .execution_options(synchronize_session=False)
-                )
-                assert done.rowcount == 1, f"draft {d.id} is closed"  # type: ignore[attr-defined]
-            values: dict[str, Any] = {}
-            if changes.menu is not KEEP:
-                values["menu"] = changes.menu
-            if changes.active_draft_id is not KEEP:
-                values["active_draft_id"] = changes.active_draft_id
-            if changes.language is not KEEP:
-                values["language"] = Language(changes.language)
-            if values:
-                values["updated_at"] = utcnow()
-                session.execute(update(Person).where(Person.id == person_id).values(**values))
+        draft, the language), after whatever the handlers wrote."""
+        assert self.uow is not None, "save runs inside a turn's unit of work (BotStore.joined)"
+        self.uow.session.flush()  # the handlers' pending rows first (a new draft the person now points at)
+        connection = self._turn_connection()
+        now = utcnow()
+        if changes.draft is not None:
+            d = changes.draft
+            done = connection.execute(_SAVE_DRAFT, {"draft_id": d.id, "new_state": d.state.to_json(), "new_label": d.label,
+                                                    "cursor": d.state.cursor, "now": now})
+            assert done.rowcount == 1, f"draft {d.id} is closed"
+        values: dict[str, Any] = {}
+        if changes.menu is not KEEP:
+            values["menu"] = changes.menu
+        if changes.active_draft_id is not KEEP:
+            values["active_draft_id"] = changes.active_draft_id
+        if changes.language is not KEEP:
+            values["language"] = Language(changes.language)
+        if values:
+            connection.execute(_SAVE_PERSON, {"person_id": person_id, **values, "updated_at": now})
 
     # -- people, roles and personal data (issue 6) -----------------------------------------------------------
     def redeem(self, token: str, person_id: int) -> Redeemed:

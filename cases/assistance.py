@@ -10,7 +10,9 @@ the kecamatan's verification — and how the family spent it, with a photo of th
 Who may do what (checked by the bot, :func:`may`): propose — the pendamping who follows the child and the
 teams of its area; verify — the kecamatan team; approve, refuse — the kabupaten team; disburse — the kabupaten
 or kecamatan team (Korwil hands it over); report — the parent, the pendamping or a team of the area.
-Every function takes the caller's session and never commits.
+The steps (:func:`propose`, :func:`verify`, :func:`decide`, :func:`disburse`, :func:`report_spending`) take the
+caller's unit of work (:mod:`storage.uow`: a chat turn's, a command's) and commit nothing; one that refuses has
+changed nothing. The reads take a session.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from cases.errors import InvalidInput
 from cases.programme_steps import check_move, inside, locked_case, note_text, record_step
 from storage.models import Assistance, Case, Child, Enrolment, Region, Role, School, SchoolChoice
 from storage.types import utcnow
+from storage.uow import UnitOfWork, atomic
 
 STATUSES = ("proposed", "approved", "refused", "disbursed", "reported")
 MOVES = {"proposed": ("approved", "refused"), "approved": ("disbursed",), "disbursed": ("reported",)}
@@ -125,9 +128,11 @@ def child_level(session: Session, case_id: int) -> str | None:
     return None
 
 
-def propose(session: Session, case_id: int, programme: str | None, actor_id: int | None, today: dt.date, *,
+@atomic
+def propose(uow: UnitOfWork, case_id: int, programme: str | None, actor_id: int | None, today: dt.date, *,
             amount: int | None = None) -> AssistanceView:
     """Propose ``programme`` for the child this year; the amount by the child's school level unless given."""
+    session = uow.session
     case = locked_case(session, case_id)
     found = find_programme(case.region_code, programme)
     if case.status not in ELIGIBLE:
@@ -149,8 +154,10 @@ def propose(session: Session, case_id: int, programme: str | None, actor_id: int
     return _view(session, row, case)
 
 
-def verify(session: Session, assistance_id: int, actor_id: int | None) -> AssistanceView:
+@atomic
+def verify(uow: UnitOfWork, assistance_id: int, actor_id: int | None) -> AssistanceView:
     """The kecamatan (Korwil) verified the child and the proposal (Bab III.C): disbursement may follow."""
+    session = uow.session
     row, case = _locked(session, assistance_id)
     if row.status not in ("proposed", "approved") or row.verified_at is not None:
         raise InvalidInput(m.ASSISTANCE_MOVE, {"state": m.ASSISTANCE_STATUS[row.status]})
@@ -159,8 +166,10 @@ def verify(session: Session, assistance_id: int, actor_id: int | None) -> Assist
     return _view(session, row, case)
 
 
-def decide(session: Session, assistance_id: int, actor_id: int | None, approve: bool, note: str | None = None) -> AssistanceView:
+@atomic
+def decide(uow: UnitOfWork, assistance_id: int, actor_id: int | None, approve: bool, note: str | None = None) -> AssistanceView:
     """The kabupaten team approves the proposal, or refuses it with a note."""
+    session = uow.session
     row, case = _locked(session, assistance_id)
     to = "approved" if approve else "refused"
     check_move(MOVES, row.status, to, m.ASSISTANCE_MOVE, {"state": m.ASSISTANCE_STATUS[row.status]})
@@ -172,8 +181,10 @@ def decide(session: Session, assistance_id: int, actor_id: int | None, approve: 
     return _view(session, row, case)
 
 
-def disburse(session: Session, assistance_id: int, actor_id: int | None) -> AssistanceView:
+@atomic
+def disburse(uow: UnitOfWork, assistance_id: int, actor_id: int | None) -> AssistanceView:
     """The money reached the family: only approved, and only after the kecamatan's verification."""
+    session = uow.session
     row, case = _locked(session, assistance_id)
     check_move(MOVES, row.status, "disbursed", m.ASSISTANCE_MOVE, {"state": m.ASSISTANCE_STATUS[row.status]})
     if row.verified_at is None:
@@ -183,9 +194,11 @@ def disburse(session: Session, assistance_id: int, actor_id: int | None) -> Assi
     return _view(session, row, case)
 
 
-def report_spending(session: Session, assistance_id: int, actor_id: int | None, receipt_file_id: int | None,
+@atomic
+def report_spending(uow: UnitOfWork, assistance_id: int, actor_id: int | None, receipt_file_id: int | None,
                     note: str | None = None) -> AssistanceView:
     """The family's report of how the money was spent, with the photo of the receipt (kept encrypted)."""
+    session = uow.session
     row, case = _locked(session, assistance_id)
     check_move(MOVES, row.status, "reported", m.ASSISTANCE_MOVE, {"state": m.ASSISTANCE_STATUS[row.status]})
     if receipt_file_id is None:

@@ -5,7 +5,8 @@ each kabupaten may change its list); a referral is ``sent``, then ``accepted`` b
 ``refused`` (with a note); while open, its reminder falls on the due date (:mod:`reminders.rules`).
 
 Who may refer (checked by the bot): whoever follows the case (its pendamping) and the teams of its area.
-Every function takes the caller's session and never commits.
+The steps (:func:`refer`, :func:`update_referral`) take the caller's unit of work (:mod:`storage.uow`) and commit
+nothing; one that refuses has changed nothing. The reads take a session.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from cases.programme_steps import check_move, inside, locked_case, note_text, re
 from flows.values import parse_date
 from storage.models import Case, Referral, Reminder, ReminderState
 from storage.types import utcnow
+from storage.uow import UnitOfWork, atomic
 
 STATUSES = ("sent", "accepted", "done", "refused")
 OPEN = ("sent", "accepted")
@@ -97,10 +99,12 @@ def due_date(text: str | None, today: dt.date) -> dt.date:
     return due
 
 
-def refer(session: Session, case_id: int, agency: str | None, due: dt.date, actor_id: int | None, today: dt.date, *,
+@atomic
+def refer(uow: UnitOfWork, case_id: int, agency: str | None, due: dt.date, actor_id: int | None, today: dt.date, *,
           reason: str | None = None, visit_id: int | None = None) -> ReferralView:
     """Refer the child to ``agency`` (code or name of the kabupaten's list) until ``due``; one open referral
     per agency and case. The step goes into the case's history."""
+    session = uow.session
     case = locked_case(session, case_id)
     if lifecycle.is_closed(case.status):
         raise InvalidInput(m.REFERRAL_CLOSED_CASE, {"reference": case.reference, "status": case.status})
@@ -123,9 +127,11 @@ def refer(session: Session, case_id: int, agency: str | None, due: dt.date, acto
     return _view(referral, case, found)
 
 
-def update_referral(session: Session, referral_id: int, status: str, actor_id: int | None, note: str | None = None) -> ReferralView:
+@atomic
+def update_referral(uow: UnitOfWork, referral_id: int, status: str, actor_id: int | None, note: str | None = None) -> ReferralView:
     """The agency's answer: ``accepted``, ``done`` or ``refused`` (a note required). A closed referral's
     reminder is cancelled in the same transaction."""
+    session = uow.session
     referral = session.get(Referral, referral_id, with_for_update=True)
     if referral is None:
         raise InvalidInput(m.REFERRAL_NOT_FOUND, {"id": referral_id})

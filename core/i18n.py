@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -65,10 +65,10 @@ class Translator:
         return _catalog(self.language, "instruments").gettext(text) if text else text
 
     def date(self, day: dt.date, style: str = "long") -> str:
-        return format_date(day, format=style, locale=self.language)
+        return _date(day, style, self.language)
 
     def number(self, value: float) -> str:
-        return format_decimal(value, locale=self.language)
+        return _number(value, self.language)
 
     def format_value(self, value: Any) -> str:
         if isinstance(value, dt.date):
@@ -76,6 +76,17 @@ class Translator:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return self.number(value)
         return str(value)
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _number(value: float, language: str) -> str:
+    """A number as the language writes it (remembered: every question's header formats its progress)."""
+    return format_decimal(value, locale=language)
+
+
+@lru_cache(maxsize=4096)
+def _date(day: dt.date, style: str, language: str) -> str:
+    return format_date(day, format=style, locale=language)
 
 
 @cache

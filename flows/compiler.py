@@ -18,7 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Mapping
+from bisect import bisect_left
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
 
@@ -83,7 +84,7 @@ class _Cursor:
     and last lookup: an answer nobody read cannot have changed the route.
     """
 
-    __slots__ = ("answers", "base", "instance", "layout", "path", "reads", "state")
+    __slots__ = ("answers", "base", "instance", "layout", "log", "path", "reads", "state")
 
     def __init__(self, state: str, answers: Mapping[str, Any], layout: Layout, path: list[Position], reads: dict[Position, list[int]],
                  base: int = 0) -> None:
@@ -95,23 +96,70 @@ class _Cursor:
         """The walk's path, which ``base`` positions precede (when resuming from the middle)."""
         self.base = base
         self.reads = reads
+        self.log: list[tuple[Position, Any]] | None = None
+        """While a stretch is recorded: the lookups of the condition being evaluated, with what they found."""
 
     def lookup(self, qid: str) -> Any:
         """A question's answer as seen from here: a sibling in the current repeat instance, or a top-level one."""
         node = self.layout.nodes.get(qid)
         instance = self.instance if node is not None and node.group else 0
-        key, at = Position(qid, instance), self.base + len(self.path)
+        key = Position(qid, instance)
+        self._seen(key)
+        value = MISSING if node is None else read(self.answers, node, instance)
+        if self.log is not None:
+            self.log.append((key, value))
+        return value
+
+    def _seen(self, key: Position) -> None:
+        at = self.base + len(self.path)
         seen = self.reads.get(key)
         if seen is None:
             self.reads[key] = [at, at]
         else:
             seen[1] = at
-        return MISSING if node is None else read(self.answers, node, instance)
+
+    def finds(self, lookups: Sequence[tuple[Position, Any]]) -> bool:
+        """Whether every lookup would find the same answer now."""
+        nodes = self.layout.nodes
+        for key, value in lookups:
+            node = nodes.get(key.qid)
+            if not _same(MISSING if node is None else read(self.answers, node, key.instance), value):
+                return False
+        return True
+
+    def replay(self, lookups: Sequence[tuple[Position, Any]]) -> bool:
+        """Make recorded lookups again, as a condition would (noting them in ``reads``), while each finds the
+        same answer; ``False`` at the first that does not (the condition must then be evaluated)."""
+        nodes = self.layout.nodes
+        for key, value in lookups:
+            node = nodes.get(key.qid)
+            if not _same(MISSING if node is None else read(self.answers, node, key.instance), value):
+                return False
+            self._seen(key)
+        return True
 
     def count(self, group: str) -> int:
         repeat_count = self.layout.nodes[group].question.repeat_count or ""
         value = self.lookup(repeat_count)
         return value if isinstance(value, int) and value > 0 else 0
+
+
+class _Step(NamedTuple):
+    """One step of a recorded stretch: the lookups of the question's relevance, what the question was, the lookups
+    of the transition's conditions and the machine state (and instance) the transition led to."""
+
+    before: tuple[tuple[Position, Any], ...]
+    kind: int
+    after: tuple[tuple[Position, Any], ...]
+    state: str
+    instance: int
+
+
+_IRRELEVANT, _REPEAT, _CALCULATE, _NOTE, _UNANSWERED, _ANSWERED = range(6)
+_SKIPPING = frozenset({_IRRELEVANT, _UNANSWERED})
+"""Steps that leave their question by ``skip`` (the others by ``next``)."""
+_TRACES_PER_START = 8
+_TRACE_STARTS = 1024
 
 
 Condition = Callable[[EventData], bool]
@@ -148,8 +196,10 @@ class Walk:
     answerable: int = 0
     """Positions on the path a person answers (not notes or calculations)."""
     dropped: list[Position] | None = field(default=None, repr=False, compare=False)
-    """After :meth:`CompiledInstrument.advance` took another route: the previous walk's positions left behind."""
+    """After :meth:`CompiledInstrument.advance`: the previous walk's positions left behind by another route (empty
+    when the route stands but calculations on it changed); ``None`` when nothing but the answer changed."""
     _index: tuple[list[Position], dict[Position, int]] | None = field(default=None, repr=False, compare=False)
+    _first: tuple[list[Position], Position | None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def stop(self) -> Position | None:
@@ -165,6 +215,12 @@ class Walk:
         if self._index is None or self._index[0] is not self.path:
             self._index = (self.path, {p: i for i, p in enumerate(self.path)})
         return self._index[1].get(position)
+
+    def first(self, answerable: frozenset[str]) -> Position | None:
+        """The first position on the path whose question is in ``answerable`` (found once per path)."""
+        if self._first is None or self._first[0] is not self.path:
+            self._first = (self.path, next((p for p in self.path if p.qid in answerable), None))
+        return self._first[1]
 
     @property
     def asked(self) -> list[Position]:
@@ -188,7 +244,9 @@ class CompiledInstrument:
         )
         for qid in self.layout.nodes:
             self._add_routes(qid)
-        self._answerable_qids = frozenset(qid for qid, node in self.layout.nodes.items() if node.type in ANSWERABLE)
+        self._traces: dict[tuple[str, int], tuple[tuple[_Step, ...], ...]] = {}
+        """Stretches walked after an answer changed the route, by the machine state they started from."""
+        self.answerable_qids = frozenset(qid for qid, node in self.layout.nodes.items() if node.type in ANSWERABLE)
         logging.getLogger("transitions.core").setLevel(logging.WARNING)  # its debug line per trigger costs 10 % of a walk
 
     @property
@@ -264,24 +322,45 @@ class CompiledInstrument:
         """
         if not walk.missing:
             return None
-        index, *skipped_to = walk.missing[0]
+        index, skip_state, skip_instance = walk.missing[0]
         stop = walk.path[index]
-        read = walk.reads.get(stop)
-        if read is not None and read[0] <= index:
+        read_at = walk.reads.get(stop)
+        if read_at is not None and read_at[0] <= index:
             return None
         working = _Working(answers)
+        nodes, computed_at = self.layout.nodes, walk.computed_at
         for position, value in walk.computed.items():
-            if walk.computed_at[position] < index:
-                working.put(self.layout.nodes[position.qid], position.instance, value)
-        head = Walk()
-        cursor = _Cursor(stop.qid, working, self.layout, head.path, head.reads, base=index + 1)
+            if computed_at[position] < index:
+                node = nodes[position.qid]
+                if read(working, node, position.instance) is not value:  # kept answers hold their calculations already
+                    working.put(node, position.instance, value)
+        path: list[Position] = []
+        reads: dict[Position, list[int]] = {}
+        cursor = _Cursor(stop.qid, working, self.layout, path, reads, base=index + 1)
         cursor.instance = stop.instance
         self.machine.events["next"].trigger(cursor)
-        if read is None and [cursor.state, cursor.instance] == skipped_to:
-            return Walk(walk.path, walk.computed, walk.computed_at, walk.missing[1:], _merged(walk.reads, head.reads), walk.answerable,
-                        _index=walk._index)
+        if read_at is None and cursor.state == skip_state and cursor.instance == skip_instance:
+            return Walk(walk.path, walk.computed, walk.computed_at, walk.missing[1:], _merged(walk.reads, reads), walk.answerable,
+                        _index=walk._index, _first=walk._first)
+        head = Walk(path, reads=reads)
         rejoined = self._run(head, cursor, today, 10 * len(self.layout.nodes) * (1 + self._max_instances(answers)), (walk, stop))
-        return self._joined(walk, index, head, rejoined)
+        same = self._same_route(walk, head, rejoined) if rejoined is not None and head.path == walk.path[index + 1 : rejoined] else None
+        return same if same is not None else self._joined(walk, index, head, rejoined)
+
+    @staticmethod
+    def _same_route(old: Walk, head: Walk, rejoined: int) -> Walk | None:
+        """The walk when the stretch walked again took the old route (an "other" follow-up still not asked, an age
+        computed where it was estimated missing): the old path, indexes and unanswered positions stand; only
+        calculations on the stretch may have changed (then ``dropped`` is empty, not ``None``: store them)."""
+        remaining = old.missing[1:]
+        if head.missing != [m for m in remaining if m[0] < rejoined]:
+            return None
+        reads = _merged(old.reads, head.reads)
+        changed = {p: v for p, v in head.computed.items() if not _same(old.computed.get(p, MISSING), v)}
+        if not changed:
+            return Walk(old.path, old.computed, old.computed_at, remaining, reads, old.answerable, _index=old._index, _first=old._first)
+        return Walk(old.path, {**old.computed, **changed}, old.computed_at, remaining, reads, old.answerable, dropped=[], _index=old._index,
+                    _first=old._first)
 
     def _joined(self, old: Walk, index: int, head: Walk, rejoined: int | None) -> Walk:
         """The old walk up to its stop, the head walked from there, and the old walk's rest from ``rejoined``."""
@@ -298,70 +377,128 @@ class CompiledInstrument:
                 result.computed_at[position] = at if at < index else at + shift
         result.computed.update(head.computed)
         result.computed_at.update(head.computed_at)
-        result.missing = head.missing + ([(at + shift, *rest) for at, *rest in old.missing if at >= rejoined]  # type: ignore[misc]
-                                          if rejoined is not None else [])
-        answerable = self._answerable_qids
+        result.missing = head.missing
+        if rejoined is not None:
+            rest = old.missing[bisect_left(old.missing, (rejoined,)) :]  # sorted by path index
+            result.missing += rest if shift == 0 else [(at + shift, state, instance) for at, state, instance in rest]
+        answerable = self.answerable_qids
         result.answerable = old.answerable - sum(p.qid in answerable for p in old.path[index + 1 : rejoined]) + head.answerable
-        for qid, (first, last) in old.reads.items():
-            in_tail = rejoined is not None and last >= rejoined
+        reads = result.reads
+        end = len(old.path) + 1 if rejoined is None else rejoined  # lookups from here on are in the tail
+        for qid, span in old.reads.items():
+            first, last = span
             if first <= index:
-                result.reads[qid] = [first, last + shift if in_tail else index]
-            elif in_tail:  # a first lookup between the stop and the rejoining point did not happen again
-                result.reads[qid] = [first + shift if first >= rejoined else new_at, last + shift]  # type: ignore[operator]
-        result.reads = _merged(result.reads, head.reads)
+                reads[qid] = [first, index] if last < end else span if shift == 0 else [first, last + shift]
+            elif last >= end:  # a first lookup between the stop and the rejoining point did not happen again
+                reads[qid] = [first + shift if first >= end else new_at, last + shift]
+        result.reads = _merged(reads, head.reads)
+        result._first = (result.path, old.first(answerable))  # the first question is at or before the stop, which is kept
         return result
 
     def _run(self, result: Walk, cursor: _Cursor, today: dt.date, budget: int, rejoin: tuple[Walk, Position] | None = None) -> int | None:
         """Drive ``cursor`` to the end, recording into ``result``; with ``rejoin`` (an old walk and the position
-        answered since), stop where the old walk's rest stands and return its index there."""
+        answered since), stop where the old walk's rest stands and return its index there.
+
+        With ``rejoin``, a stretch walked before from the same machine state is replayed instead of triggered, for
+        as long as every lookup its conditions made finds the same answer (so the machine would take the same
+        transitions); from the first lookup that differs, the machine is triggered, and the stretch is recorded
+        for the next time. Calculations and the rejoining point are always worked out, never replayed."""
         events = self.machine.events
+        nodes = self.layout.nodes
         working = cursor.answers
         assert isinstance(working, _Working)
-        for _ in range(budget):
+        start = (cursor.state, cursor.instance)
+        recorded = self._traces.get(start, ()) if rejoin is not None else ()
+        trace: Sequence[_Step] = next((t for t in recorded if cursor.finds(t[0].before) and cursor.finds(t[0].after)), ())  # most recent first
+        record: list[_Step] | None = [] if rejoin is not None else None
+        triggered = False
+        for k in range(budget):
             if cursor.state == END:
                 break
-            node = self.layout.nodes[cursor.state]
-            if not self.relevant(node, cursor):
-                events["skip"].trigger(cursor)
-                continue
-            if node.type is QuestionType.REPEAT:
-                events["next"].trigger(cursor)
-                continue
-            position = Position(node.id, cursor.instance)
-            if rejoin is not None:
-                at = self._rejoins(rejoin, position, result)
-                if at is not None:
-                    return at
-            result.path.append(position)
-            here = cursor.base + len(result.path) - 1
-            if node.type is QuestionType.CALCULATE:
-                value = self._calculate(node, cursor, today)
-                result.computed[position] = value
-                result.computed_at[position] = here
-                working.put(node, cursor.instance, value)
-                events["next"].trigger(cursor)
-                continue
-            if node.type is QuestionType.NOTE:
-                events["next"].trigger(cursor)
-                continue
-            result.answerable += 1
-            if read(working, node, cursor.instance) is MISSING:
-                events["skip"].trigger(cursor)
+            node = nodes[cursor.state]
+            step = trace[k] if k < len(trace) else None  # the trace, while replayed, has one step per pass
+            if (step is None or not cursor.replay(step.before)) and trace:
+                trace = _branch(recorded, trace, k, lambda other: cursor.replay(other.before))
+                step = trace[k] if trace else None
+            if step is not None:
+                before, relevant = step.before, step.kind != _IRRELEVANT
+            else:
+                log = cursor.log = [] if record is not None else None
+                relevant = self.relevant(node, cursor)
+                cursor.log, before = None, tuple(log or ())
+            if not relevant:
+                kind = _IRRELEVANT
+            elif node.type is QuestionType.REPEAT:
+                kind = _REPEAT
+            else:
+                position = Position(node.id, cursor.instance)
+                if rejoin is not None:
+                    at = self._rejoins(rejoin, position, result)
+                    if at is not None:
+                        self._store(start, record, triggered)
+                        return at
+                result.path.append(position)
+                here = cursor.base + len(result.path) - 1
+                if node.type is QuestionType.CALCULATE:
+                    kind = _CALCULATE
+                    value = self._calculate(node, cursor, today)
+                    result.computed[position] = value
+                    result.computed_at[position] = here
+                    working.put(node, cursor.instance, value)
+                elif node.type is QuestionType.NOTE:
+                    kind = _NOTE
+                else:
+                    result.answerable += 1
+                    kind = _UNANSWERED if read(working, node, cursor.instance) is MISSING else _ANSWERED
+            if step is not None and (step.kind != kind or not cursor.replay(step.after)):
+                def fits(other: _Step, kind: int = kind) -> bool:
+                    return other.kind == kind and cursor.finds(other.before) and cursor.replay(other.after)
+
+                trace = _branch(recorded, trace, k, fits)
+                step = trace[k] if trace else None
+            if step is not None:
+                cursor.state, cursor.instance = step.state, step.instance
+            else:
+                trace, triggered = (), True
+                log = cursor.log = [] if record is not None else None
+                events["skip" if kind in _SKIPPING else "next"].trigger(cursor)
+                cursor.log = None
+                if record is not None:
+                    step = _Step(before, kind, tuple(log or ()), cursor.state, cursor.instance)
+            if record is not None and step is not None:
+                record.append(step)
+            if kind == _UNANSWERED:
                 result.missing.append((here, cursor.state, cursor.instance))
-                continue
-            events["next"].trigger(cursor)
+        self._store(start, record, triggered)
         return None
+
+    def _store(self, start: tuple[str, int], record: list[_Step] | None, triggered: bool) -> None:
+        """Keep a stretch the machine walked (a few per starting state; all forgotten past a bound)."""
+        if record is None or not triggered or not record:
+            return
+        if len(self._traces) >= _TRACE_STARTS:
+            self._traces.clear()
+        self._traces[start] = (tuple(record), *self._traces.get(start, ())[: _TRACES_PER_START - 1])
 
     def _rejoins(self, rejoin: tuple[Walk, Position], position: Position, head: Walk) -> int | None:
         """The old walk's index of ``position`` if its rest can be kept from there: nothing that differs
         between the two walks (the answer at the stop, calculations on either side) is read from there on."""
         old, stop = rejoin
         at = old.index(position)
-        if at is None or at <= old.missing[0][0]:
+        first = old.missing[0][0]
+        if at is None or at <= first:
             return None
-        changed = {stop, *head.computed}
-        changed.update(p for p, i in old.computed_at.items() if old.missing[0][0] < i < at)
-        return None if any(old.reads.get(q, (0, -1))[1] > at for q in changed) else at  # reads at ``at`` came before it
+        reads = old.reads
+        for changed in (stop, *head.computed):
+            span = reads.get(changed)
+            if span is not None and span[1] > at:  # reads at ``at`` came before it
+                return None
+        for changed, i in old.computed_at.items():
+            if first < i < at:
+                span = reads.get(changed)
+                if span is not None and span[1] > at:
+                    return None
+        return at
 
     def _max_instances(self, answers: Mapping[str, Any]) -> int:
         counts = [answers.get(self.layout.nodes[g].question.repeat_count or "", 0) for g in self.layout.children]
@@ -379,15 +516,29 @@ class CompiledInstrument:
         return round(part / whole * 100, 1)
 
 
+def _branch(recorded: Sequence[Sequence[_Step]], trace: Sequence[_Step], k: int, fits: Callable[[_Step], bool]) -> Sequence[_Step]:
+    """Another recorded stretch that went the same way as ``trace`` for its first ``k`` steps (recorded from it:
+    the very same steps) and whose step ``k`` ``fits`` the answers now; empty when there is none."""
+    for other in recorded:
+        if other is not trace and len(other) > k and all(a is b for a, b in zip(other[:k], trace[:k], strict=True)) and fits(other[k]):
+            return other
+    return ()
+
+
 def _merged(reads: dict[Position, list[int]], more: dict[Position, list[int]]) -> dict[Position, list[int]]:
     """Both records of lookups: the earliest first and the latest last lookup of each question."""
     if not more:
         return reads
-    result = {qid: list(span) for qid, span in reads.items()}
+    result = dict(reads)  # spans are never changed once a walk is made: new ones replace them
     for qid, (first, last) in more.items():
-        span = result.setdefault(qid, [first, last])
-        span[0], span[1] = min(span[0], first), max(span[1], last)
+        span = result.get(qid)
+        result[qid] = [first, last] if span is None else [min(span[0], first), max(span[1], last)]
     return result
+
+
+def _same(one: Any, other: Any) -> bool:
+    """Equal and of the same type (``1``, ``1.0`` and ``True`` are not the same answer to a condition)."""
+    return one is other or (type(one) is type(other) and one == other)
 
 
 class _Working(dict[str, Any]):

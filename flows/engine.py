@@ -145,14 +145,15 @@ class Engine:
     def current(self, state: State, today: dt.date | None = None) -> Prompt | Complete:
         """The question to ask now, or :class:`Complete`."""
         walk = self.walk(state, today)
-        progress = Progress(walk.answered, walk.answerable)
+        progress = Progress(walk.answerable - len(walk.missing), walk.answerable)
         position = self._here(state, walk)
         if position is None:
             return Complete(progress)
-        value = self.value(state.answers, position)
-        first = next((p for p in walk.path if self._answerable(p)), None)
+        node = self.layout.nodes[position.qid]
+        value = read(state.answers, node, position.instance)
+        first = walk.first(self.compiled.answerable_qids)
         can_go_back = first is not None and first != position
-        return Prompt(position, self.layout.nodes[position.qid], None if value is MISSING else value, progress, can_go_back)
+        return Prompt(position, node, None if value is MISSING else value, progress, can_go_back)
 
     def summary(self, state: State, today: dt.date | None = None) -> list[tuple[Position, Node, Any]]:
         """Every answered question on the path, in order, for the review before submitting."""
@@ -179,11 +180,13 @@ class Engine:
         refusals, warnings = self._problems(node, answers, position.instance, day)
         if refusals:
             return Refused(refusals[0])
-        warnings = [w for w in warnings if w.key not in state.confirmed]
-        if warnings and not confirm:
-            pending = {"position": position.key, "value": value}
-            return NeedsConfirmation(_moved(state, cursor=position.key, pending=pending), warnings)
-        confirmed = state.confirmed + tuple(w.key for w in warnings)
+        confirmed = state.confirmed
+        if warnings:
+            warnings = [w for w in warnings if w.key not in confirmed]
+            if warnings and not confirm:
+                pending = {"position": position.key, "value": value}
+                return NeedsConfirmation(_moved(state, cursor=position.key, pending=pending), warnings)
+            confirmed += tuple(w.key for w in warnings)
         return Accepted(self._answered(state, position, answers, confirmed, day), value)
 
     def confirm(self, state: State, today: dt.date | None = None) -> Outcome:
@@ -265,9 +268,11 @@ class Engine:
     def _problems(self, node: Node, answers: Mapping[str, Any], instance: int, today: dt.date) -> tuple[list[Problem], list[Problem]]:
         """``(refusals, warnings)`` the answer at this position causes: the form's rules, and NIK disagreements
         (looked for only when nothing refuses it); inside a repeat group, within its instance."""
+        rules, checks = self._rules.get(node.id), self._checks_by_question.get(node.id)
+        if rules is None and checks is None:
+            return [], []
         lookup = self._lookup(answers, instance)
-        refusals, warnings = broken(self._rules[node.id], lookup, today) if node.id in self._rules else ([], [])
-        checks = self._checks_by_question.get(node.id)
+        refusals, warnings = broken(rules, lookup, today) if rules is not None else ([], [])
         if refusals or not checks:
             return refusals, warnings
         return refusals, [w for check in checks for w in nik_warnings(check, lookup, today)] + warnings
@@ -302,9 +307,9 @@ class Engine:
         walk from there (usually one trigger, and nothing to prune); an edit walks the form again."""
         trail = self._trail(state, day)
         walk = self.compiled.advance(trail.walk, answers, day) if trail.pruned and position == trail.walk.stop else None
-        if walk is not None and walk.path is trail.walk.path:  # same route: nothing to prune, no calculation changed
-            return _carry(State(answers, None, None, confirmed), _Trail(day, walk, True))
-        if walk is not None and walk.dropped is not None:
+        if walk is not None and walk.dropped is None:  # same route: nothing to prune, no calculation changed
+            return _stepped(answers, confirmed, _Trail(day, walk, True))
+        if walk is not None:
             kept, changed = self._rerouted(walk, answers)
             unread = not changed & walk.reads.keys()
         else:
@@ -362,6 +367,13 @@ class _Trail:
 
 def _carry(state: State, trail: _Trail) -> State:
     object.__setattr__(state, "_trail", trail)  # derived data beside the frozen fields, never stored
+    return state
+
+
+def _stepped(answers: dict[str, Any], confirmed: tuple[str, ...], trail: _Trail) -> State:
+    """``State(answers, None, None, confirmed)`` carrying ``trail``, made the way the usual step needs it: at once."""
+    state = object.__new__(State)
+    state.__dict__.update(answers=answers, cursor=None, pending=None, confirmed=confirmed, _trail=trail)
     return state
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from flows import messages as M
@@ -21,9 +22,7 @@ def nik_warnings(check: NikCheck, lookup: Callable[[str], Any], today: dt.date) 
     nik = lookup(check.nik)
     if not isinstance(nik, str):
         return []
-    from lokal import parse_nik, wilayah  # costly package import (see flows.values): only when there is a NIK to check
-
-    info = parse_nik(nik, reference_date=today)
+    info = nik_info(nik, today)
     if not info.valid:
         return []
     found: list[Problem] = []
@@ -41,6 +40,7 @@ def nik_warnings(check: NikCheck, lookup: Callable[[str], Any], today: dt.date) 
         found.append(Problem(message, {"question": check.sex}, key=f"nik-sex:{nik}:{sex}"))
     kecamatan = lookup(check.kecamatan) if check.kecamatan else MISSING
     if isinstance(kecamatan, str) and info.district_code and kecamatan.count(".") == 2 and kecamatan != info.district_code:
+        from lokal import wilayah  # loaded already by nik_info
         found.append(Problem(
             M.WARN_NIK_REGION,
             {
@@ -51,6 +51,15 @@ def nik_warnings(check: NikCheck, lookup: Callable[[str], Any], today: dt.date) 
             key=f"nik-region:{nik}:{kecamatan}",
         ))
     return found
+
+
+@lru_cache(maxsize=1024)
+def nik_info(text: str, today: dt.date) -> Any:
+    """What ``lokal`` reads from a NIK (its region, birth date and sex, or why it is not one), read once per NIK
+    and day: typing the NIK and each answer it is checked against read the same NIK. Callers must not change it."""
+    from lokal import parse_nik  # costly package import (see flows.values): only when there is a NIK to read
+
+    return parse_nik(text, reference_date=today)
 
 
 def _day_month_year(iso: str) -> tuple[int, int, int]:

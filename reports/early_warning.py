@@ -168,7 +168,7 @@ def _candidates(mon: Any, ind: Any) -> ColumnElement[bool]:
     )
 
 
-def _statement(condition: ColumnElement[bool]) -> Any:
+def risk_statement(condition: ColumnElement[bool]) -> Any:
     """The possibly flagged pupils among the cases ``condition`` selects: their latest Monitoring and Indikator
     Risiko answers and their active pendamping."""
 
@@ -213,7 +213,12 @@ def _statement(condition: ColumnElement[bool]) -> Any:
 
 def assessed(conn: Session | Connection, condition: ColumnElement[bool]) -> Iterator[Risk]:
     """The flagged pupils among the cases ``condition`` selects, unordered (the recap summary stores them)."""
-    for row in conn.execute(_statement(condition)).mappings():
+    return assessed_by(conn, risk_statement(condition))
+
+
+def assessed_by(conn: Session | Connection, statement: Any, params: dict[str, Any] | None = None) -> Iterator[Risk]:
+    """:func:`assessed` with the statement built already (:func:`risk_statement`) and its parameters."""
+    for row in conn.execute(statement, params or {}).mappings():
         m = {r: row[f"m:{r}"] for r in MONITORING_ROLES}
         i = {r: row[f"i:{r}"] for r in INDICATOR_ROLES}
         signals, context = _assess(_decode(m), _decode(i))
@@ -315,6 +320,11 @@ def due_alerts(db: Database, region_code: str, today: dt.date, *, case_id: int |
 def mark_alerted(db: Database, alert: Alert) -> None:
     """Record that an alert was delivered (audited), so :func:`due_alerts` does not send the same signs again."""
     with db.write() as session:
-        region = session.scalar(select(Case.region_code).where(Case.id == alert.case_id))
-        add_entry(session, ALERT_ACTION, "case", alert.case_id, actor_id=None, region_code=region,
-                  detail={"period": alert.period, "reasons": list(alert.reasons), "to": alert.person_id})
+        record_alert(session, alert)
+
+
+def record_alert(session: Session, alert: Alert) -> None:
+    """:func:`mark_alerted` in the caller's transaction (a chat turn's unit of work)."""
+    region = session.scalar(select(Case.region_code).where(Case.id == alert.case_id))
+    add_entry(session, ALERT_ACTION, "case", alert.case_id, actor_id=None, region_code=region,
+              detail={"period": alert.period, "reasons": list(alert.reasons), "to": alert.person_id})

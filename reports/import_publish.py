@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -24,17 +25,18 @@ from sqlalchemy import Table, and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from reports.sql import CLOSED, IMPORT_INSTRUMENT
+from reports.summary import DEFERRED, KNOWN, Delta, apply_counts, opened_facts
 from storage.bulk import insert_rows
 from storage.db import Database
 from storage.derived import cases_changed, flush_derived
-from storage.models import AuditLog, Case, CaseEvent, Child, IdentityConflict, ImportBatch, Response
+from storage.models import AuditLog, Case, CaseEvent, Child, IdentityConflict, ImportBatch, Response, Sex
 from storage.regions import kabupaten_of
 from storage.repositories.audit import os_actor, record
 from storage.repositories.children import ChildIdentity, Match, decide_child, missing_details
 from storage.repositories.references import CASE, RECEIPT, reserve_references
 from storage.types import utcnow
 
-CHUNK = 1000
+CHUNK = 2000
 PAUSE = 0.005
 """Seconds between chunks on SQLite: a waiting writer (the bot) takes its turn before the next chunk."""
 IMPORT_VERSION = 1
@@ -80,9 +82,12 @@ class Index:
         self.by_name.setdefault((known.name_normalized, known.birth_date, known.region_code), []).append(known)
 
     def candidates(self, nik_hash: str | None, identity: ChildIdentity, folded: str) -> list[Known]:
-        found = list(self.by_nik.get(nik_hash, [])) if nik_hash else []
-        key = (folded, identity.birth_date, identity.region_code)
-        return found + [k for k in self.by_name.get(key, []) if k not in found]
+        found = list(self.by_nik.get(nik_hash, ())) if nik_hash else []
+        named = self.by_name.get((folded, identity.birth_date, identity.region_code))
+        if named:
+            seen = {id(k) for k in found}
+            found += [k for k in named if id(k) not in seen]
+        return found
 
 
 @dataclass
@@ -134,6 +139,18 @@ class Row:
     folded: str
     """The name as :func:`normalize_name` compares it (folded once, in the check)."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as plain values (the check spools 100,000 of them): several times smaller and faster than a
+        dataclass's state dictionaries."""
+        i = self.identity
+        return _row, (self.line, self.category, self.answers, self.folded, i.name, i.region_code, i.nik, i.nisn,
+                      None if i.sex is None else i.sex.value, i.birth_place, i.birth_date, i.address, i.rt, i.rw, i.household_id)
+
+
+def _row(line: int, category: str | None, answers: dict[str, Any], folded: str, name: str, region_code: str, nik: str | None,
+         nisn: str | None, sex: str | None, *rest: Any) -> Row:
+    return Row(line, ChildIdentity(name, region_code, nik, nisn, None if sex is None else Sex(sex), *rest), category, answers, folded)
+
 
 @dataclass
 class _Plan:
@@ -159,21 +176,30 @@ class Publisher:
         self.counts = Counts()
         self._temporary = 0
         self._sqlite = db.engine.dialect.name == "sqlite"
+        self._os_actor = os_actor() if actor_id is None else {}
+        self.pending: Delta = Counter()
+        """The recap counts the written chunks change, applied when the import is published (:func:`close_batch`)."""
+        self.longest_write = 0.0
+        """Seconds of the longest chunk transaction (the write lock's longest hold, commit included)."""
 
     def publish(self, chunks: Iterable[list[Row]], progress: Callable[[int], None] | None = None) -> None:
         done = 0
         for chunk in chunks:
             if not self.dry_run:  # earlier chunks are in the database, where the next look-up finds them
                 self.index = Index()
+            self._prepare(chunk)
             if self.dry_run:
                 with self.db.read() as session:
                     self._chunk(session, chunk)
             else:
+                started = time.perf_counter()
                 with self.db.write() as session:
+                    session.info[DEFERRED] = self.pending  # the recap moves when the whole list is published
                     self._chunk(session, chunk)
                     if self.batch_id is not None:  # committed with the chunk: a crash leaves an exact record
                         session.execute(update(ImportBatch).where(ImportBatch.id == self.batch_id)
                                         .values(rows=done + len(chunk), written=self.written.to_json(), updated_at=utcnow()))
+                self.longest_write = max(self.longest_write, time.perf_counter() - started)
                 if self._sqlite:
                     time.sleep(PAUSE)
             done += len(chunk)
@@ -181,11 +207,26 @@ class Publisher:
                 progress(done)
 
     # -- one chunk ------------------------------------------------------------------------------------------
+    def _prepare(self, rows: list[Row]) -> None:
+        """What needs no database, before the write transaction (so the write lock is held for less): the NIKs'
+        keyed hashes and ciphertexts, and the rows' answers sealed and serialised as the column stores them."""
+        self._hashes = [self.cipher.nik_hash(r.identity.nik) if r.identity.nik else None for r in rows]
+        self._tokens = {r.identity.nik: self.cipher.encrypt_nik(r.identity.nik) for r in rows if r.identity.nik}
+        if self.dry_run:
+            self._stored = [r.answers for r in rows]
+            return
+        dialect = self.db.engine.dialect
+        store = Response.__table__.c.answers.type.dialect_impl(dialect).bind_processor(dialect)
+        self._stored = [store(r.answers) if store else r.answers for r in rows]
+
+    def _encrypted(self, nik: str | None) -> bytes:
+        return self._tokens.get(nik or "") or self.cipher.encrypt_nik(nik or "")
+
     def _chunk(self, session: Session, rows: list[Row]) -> None:
         if not self.dry_run and session.get_bind().dialect.name == "postgresql":
             # No chat submission creates one of these children between our look-up and our insert.
             session.execute(text("LOCK TABLE children IN SHARE ROW EXCLUSIVE MODE"))
-        hashes = [self.cipher.nik_hash(r.identity.nik) if r.identity.nik else None for r in rows]
+        hashes = self._hashes
         self._load_candidates(session, rows, hashes)
         plan = self._decide(rows, hashes)
         ids = self._insert_children(session, plan)
@@ -217,7 +258,12 @@ class Publisher:
         plan = _Plan()
         for row, nik_hash in zip(rows, hashes, strict=True):
             identity = row.identity
-            decision = decide_child(None, self.cipher, identity, self.index.candidates(nik_hash, identity, row.folded))
+            candidates = self.index.candidates(nik_hash, identity, row.folded)
+            if not candidates:  # nothing to compare: what decide_child would say, without hashing again
+                self.counts.created += 1
+                plan.row_child.append(self._new_child(plan, identity, row.folded, nik_hash).id)
+                continue
+            decision = decide_child(None, self.cipher, identity, candidates)
             same = decision.child if decision.match is Match.SAME else decision.held
             if same is not None:
                 assert isinstance(same, Known)
@@ -242,7 +288,7 @@ class Publisher:
                                              "rt": identity.rt, "rw": identity.rw, "household_id": identity.household_id})
         self.index.add(known)
         values = {"name": known.name, "name_normalized": folded, "nik_hash": nik_hash,
-                  "nik_encrypted": self.cipher.encrypt_nik(identity.nik or "") if nik_hash else None,
+                  "nik_encrypted": self._encrypted(identity.nik) if nik_hash else None,
                   "sex": identity.sex, "birth_date": identity.birth_date, "region_code": identity.region_code,
                   "created_by": self.actor_id, **known.details}
         plan.new_children.append((known.id, values))
@@ -252,7 +298,7 @@ class Publisher:
         """Fill what the record lacks (as :func:`resolve_child` does), on the record and in the plan."""
         gaps = missing_details(known, identity)
         if nik_hash and known.nik_hash is None:
-            gaps["nik_hash"], gaps["nik_encrypted"] = nik_hash, self.cipher.encrypt_nik(identity.nik or "")
+            gaps["nik_hash"], gaps["nik_encrypted"] = nik_hash, self._encrypted(identity.nik)
         if not gaps:
             return
         for name, value in gaps.items():
@@ -304,7 +350,7 @@ class Publisher:
         if self.dry_run or not plan.conflicts:
             return
         values = [{"existing_child_id": existing.id, "held_child_id": held.id, "nik_hash": nik_hash,
-                   "nik_encrypted": self.cipher.encrypt_nik(identity.nik or ""), "source": "import",
+                   "nik_encrypted": self._encrypted(identity.nik), "source": "import",
                    "region_code": identity.region_code, "status": "open", "created_by": self.actor_id}
                   for existing, held, identity, nik_hash in plan.conflicts]
         conflict_ids = _insert(session, IdentityConflict, values)
@@ -344,11 +390,11 @@ class Publisher:
         for values in new_cases.values():
             values["reference"] = next(case_numbers[kabupaten_of(values["region_code"])])
         responses: list[dict[str, Any]] = [
-            {"reference": next(receipts[kabupaten_of(row.identity.region_code)]), "instrument": IMPORT_INSTRUMENT,
-             "instrument_version": IMPORT_VERSION, "answers": row.answers, "child_id": child, "submitted_by": self.submitter,
+            {"reference": next(receipts[kabupaten_of(row.identity.region_code)]), "answers": stored, "child_id": child,
              "region_code": row.identity.region_code}
-            for row, child in zip(rows, children, strict=True)
+            for row, child, stored in zip(rows, children, self._stored, strict=True)
         ]
+        case_ids: list[int] = []
         if new_cases:
             case_ids = _insert(session, Case, list(new_cases.values()))
             self.written.add("cases", case_ids)
@@ -361,20 +407,33 @@ class Publisher:
         for case_id, category in category_fills.items():
             session.execute(update(Case).where(Case.id == case_id, Case.category.is_(None)).values(category=category))
             self.written.add("categories", [case_id])
-        for response in responses:
+        latest: dict[int, dict[str, Any]] = {}
+        for response, row in zip(responses, rows, strict=True):
             response["case_id"] = self.index.open_case[response["child_id"]][0]
+            latest[response["case_id"]] = row.answers
+        if new_cases:  # their recap facts are known here: the refresh at commit does not read them back
+            known = session.info.setdefault(KNOWN, {})
+            for values, case_id in zip(new_cases.values(), case_ids, strict=True):
+                known_child = self.index.by_id[values["child_id"]]
+                facts = opened_facts(case_id, values["reference"], values["region_code"], "recorded", values["category"],
+                                     known_child.sex, known_child.birth_date, latest[case_id])
+                if facts is not None:
+                    known[case_id] = facts
         cases_changed(session, {response["case_id"] for response in responses})  # recap and reminder rows, at commit
-        self.written.add("responses", _insert(session, Response, responses))
+        self.written.add("responses", _insert(session, Response, responses, {
+            "instrument": IMPORT_INSTRUMENT, "instrument_version": IMPORT_VERSION, "submitted_by": self.submitter},
+            processed={"answers"}))  # sealed and serialised before the transaction
 
     def _audit(self, session: Session, entries: list[tuple[str, str, Any, Any, dict[str, Any]]]) -> None:
-        extra = os_actor() if self.actor_id is None else {}
-        values = [{"action": action, "subject_type": subject_type, "subject_id": str(subject_id), "actor_id": self.actor_id,
-                   "region_code": region, "detail": {**extra, **detail}}
+        extra = self._os_actor if self.actor_id is None else {}
+        values = [{"action": action, "subject_type": subject_type, "subject_id": str(subject_id), "region_code": region,
+                   "detail": {**extra, **detail}}
                   for action, subject_type, subject_id, region, detail in entries]
-        self.written.add("audit", _insert(session, AuditLog, values))
+        self.written.add("audit", _insert(session, AuditLog, values, {"actor_id": self.actor_id}))
 
 
-def _insert(session: Session, model: Any, rows: list[dict[str, Any]], shared: dict[str, Any] | None = None) -> list[int]:
+def _insert(session: Session, model: Any, rows: list[dict[str, Any]], shared: dict[str, Any] | None = None,
+            processed: Iterable[str] = ()) -> list[int]:
     """Insert many rows with one ``executemany``; their new ids, in the rows' order. The ids are reserved first
     in one statement (PostgreSQL: the sequence; SQLite: above the largest, safe inside its exclusive write
     transaction): ``INSERT … RETURNING`` in the rows' order would make the driver insert them one at a time."""
@@ -388,7 +447,9 @@ def _insert(session: Session, model: Any, rows: list[dict[str, Any]], shared: di
     else:
         last = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
         ids = list(range(last + 1, last + 1 + len(rows)))
-    insert_rows(session.connection(), table, [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)], shared)
+    for row, new_id in zip(rows, ids, strict=True):  # the callers' rows are their own: no copy
+        row["id"] = new_id
+    insert_rows(session.connection(), table, rows, shared, processed)
     return ids
 
 
@@ -406,9 +467,12 @@ def open_batch(db: Database, filename: str, region_code: str | None, actor_id: i
         return batch.id
 
 
-def close_batch(db: Database, batch_id: int, state: str) -> None:
-    """``published`` or ``undone``: the record of written ids is no longer needed."""
+def close_batch(db: Database, batch_id: int, state: str, counts: Delta | None = None) -> None:
+    """``published`` (with the recap counts its chunks changed, in the same transaction: a recap shows the whole
+    list at once) or ``undone``: the record of written ids is no longer needed."""
     with db.write() as session:
+        if counts:
+            apply_counts(session, counts)
         session.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(state=state, written={}))
 
 
@@ -439,16 +503,23 @@ def clean_interrupted(db: Database, now: dt.datetime | None = None, stale_after:
 
 
 def undo(db: Database, written: Written) -> None:
-    """Remove what a failed publication wrote, in short transactions of its own."""
+    """Remove what a failed (never published) publication wrote, in short transactions of its own. Its recap
+    counts were never applied: the facts of its cases are recomputed without moving them."""
     def batches(ids: list[int]) -> Iterable[list[int]]:
         for start in range(0, len(ids), CHUNK):
             yield ids[start : start + CHUNK]
 
+    own = set(written.ids("cases"))
     for part in batches(written.ids("responses")):
         with db.write() as session:
+            session.info[DEFERRED] = Counter()
+            touched = {case_id for case_id in session.scalars(select(Response.case_id).where(Response.id.in_(part)))
+                       if case_id is not None}
             session.execute(delete(Response).where(Response.id.in_(part)))
+            cases_changed(session, touched - own)  # cases recorded before: their facts as they were
     for part in batches(written.ids("cases")):
         with db.write() as session:
+            session.info[DEFERRED] = Counter()
             # Out of the recap first (a duplicate is not counted), so the counts are moved back, then gone.
             session.execute(update(Case).where(Case.id.in_(part)).values(duplicate_of=Case.id))
             cases_changed(session, part)
@@ -456,6 +527,7 @@ def undo(db: Database, written: Written) -> None:
             session.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(part)))
             session.execute(delete(Case).where(Case.id.in_(part)))
     with db.write() as session:
+        session.info[DEFERRED] = Counter()
         categories, conflicts = written.ids("categories"), written.ids("conflicts")
         cases_changed(session, categories)
         if conflicts:

@@ -108,6 +108,8 @@ class ImportReport:
     dry_run: bool = False
     saved: bool = False
     """True when the rows were written (not rejected, not a dry run)."""
+    longest_write: float = 0.0
+    """Seconds of the publication's longest write transaction (how long others waited for the write lock at most)."""
 
     @property
     def rejected(self) -> bool:
@@ -244,6 +246,8 @@ class _Checker:
         self.nik_birth_date: dt.date | None = None
         """The birth date the last valid NIK encodes."""
         self.by_identity: dict[tuple[str, dt.date | None, str], int] = {}
+        self._dates: dict[str, dt.date | None] = {}
+        self._words: dict[str, str] = {}
 
     def error(self, line: int, column: str, message: str, **params: Any) -> None:
         self.errors.append(RowProblem(line, column, ImportMessage(message, **params)))
@@ -254,6 +258,8 @@ class _Checker:
     # individual fields
     def nik(self, line: int, raw: Any, column: str = "NIK") -> str | None:
         value = _text(raw).lstrip("'")
+        if len(value) == 16 and value.isdigit() and value.isascii() and isinstance(raw, str) and not value.endswith("0000"):
+            return self._valid_nik(line, column, value, value)  # most rows: plain text digits, nothing to repair
         if fold(value) in _NO_NUMBER:
             return None
         if excel_damaged(raw):
@@ -262,7 +268,9 @@ class _Checker:
         if _MASKED.match(value):  # an export for a role that sees masked NIKs: the row is matched without it
             self.warn(line, column, M.IMPORT_MASKED_NIK, value=value)
             return None
-        digits = re.sub(r"[\s.\-]", "", value)
+        return self._valid_nik(line, column, value, re.sub(r"[\s.\-]", "", value))
+
+    def _valid_nik(self, line: int, column: str, value: str, digits: str) -> str | None:
         from lokal import parse_nik  # ≈7 MB: loaded by the first import, not with the bot
 
         info = parse_nik(digits, reference_date=self.today) if digits.isdigit() else None
@@ -292,11 +300,15 @@ class _Checker:
         elif isinstance(raw, (int, float)) and 1000 < raw < 80000:  # an Excel day number that lost its format
             day = from_excel(raw).date()
         else:
-            parsed = parse_date(_text(raw), self.today)
-            if isinstance(parsed, Problem):
-                self.error(line, "TANGGAL LAHIR", M.IMPORT_BAD_DATE, value=_text(raw))
+            text = _text(raw)
+            if text not in self._dates:  # a list repeats its birth dates: each distinct text is parsed once
+                parsed = parse_date(text, self.today)
+                self._dates[text] = None if isinstance(parsed, Problem) else dt.date.fromisoformat(parsed)
+            found = self._dates[text]
+            if found is None:
+                self.error(line, "TANGGAL LAHIR", M.IMPORT_BAD_DATE, value=text)
                 return None
-            day = dt.date.fromisoformat(parsed)
+            day = found
         if day > self.today:
             self.error(line, "TANGGAL LAHIR", M.IMPORT_FUTURE_DATE, value=day.strftime("%d/%m/%Y"))
             return None
@@ -305,8 +317,17 @@ class _Checker:
             self.warn(line, "TANGGAL LAHIR", M.IMPORT_AGE, age=age)
         return day
 
+    def folded(self, text: str) -> str:
+        """``fold`` of a short cell that repeats down the list (sex, category), once per distinct text."""
+        found = self._words.get(text)
+        if found is None:
+            found = fold(text)
+            if len(self._words) < 10_000:
+                self._words[text] = found
+        return found
+
     def sex(self, line: int, raw: Any) -> Sex | None:
-        value = fold(_text(raw))
+        value = self.folded(_text(raw))
         if not value:
             return None
         for letter, words in _SEX.items():
@@ -408,7 +429,7 @@ class _Checker:
         region = self.region(line, cells.get("DESA"), cells.get("KECAMATAN"), cells.get("KODE DESA"))
         year = self.year(line, cells.get("TAHUN KELUAR"))
         category_text = _text(cells.get("KATEGORI"))
-        category = normalize_category(category_text) if category_text and category_text != "-" else None
+        category = _category(category_text) if category_text and category_text != "-" else None
         if category_text and category_text != "-" and category is None:
             self.error(line, "KATEGORI", M.IMPORT_BAD_CATEGORY, value=category_text)
         q = pendataan_ids()
@@ -506,6 +527,10 @@ def _check(db: Database, sheets: Iterator[Rows], scope: str, today: dt.date, rep
     if not report.rows:
         report.errors.append(RowProblem(0, "", ImportMessage(M.IMPORT_EMPTY)))
     return spooled
+
+
+_category = lru_cache(maxsize=1024)(normalize_category)
+"""A list repeats a handful of category texts: each is normalised once."""
 
 
 def _chunks(spool: IO[bytes]) -> Iterator[list[Row]]:
@@ -610,11 +635,12 @@ def _publish(db: Database, spool: IO[bytes], total: int, report: ImportReport, a
             close_batch(db, batch, UNDONE)
         raise
     counts = publisher.counts
+    report.longest_write = publisher.longest_write
     report.created, report.merged, report.cases_opened, report.conflicts = (
         counts.created, counts.merged, counts.cases_opened, counts.conflicts)
     if batch is None:
         return
-    close_batch(db, batch, PUBLISHED)
+    close_batch(db, batch, PUBLISHED, publisher.pending)
     record(db, "import.file", "import", report.filename[:40], actor_id=actor_id, region_code=report.scope or None,
            detail={"rows": report.rows, "created": report.created, "merged": report.merged, "cases_opened": report.cases_opened,
                    "conflicts": report.conflicts, "warnings": len(report.warnings), "filename": report.filename})

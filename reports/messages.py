@@ -96,6 +96,9 @@ IMPORT_ZIP_BOMB = N_("The file is not a normal spreadsheet: {name} unpacks to {r
 IMPORT_TOO_MANY_ROWS = N_("The list has more than {limit} rows. Split it into smaller files.")
 IMPORT_TOO_MANY_COLUMNS = N_("A row has more than {limit} columns: is this the Format Pendataan ATS?")
 IMPORT_TOO_MANY_CELLS = N_("The list has more than {limit} filled cells. Split it into smaller files.")
+IMPORT_TOO_MANY_STRINGS = N_("The workbook holds too much text (more than {limit} different texts or {megabytes} MB of them). "
+                             "Split the list into smaller files.")
+IMPORT_TOO_MANY_SHEETS = N_("The workbook has more than {limit} sheets. Keep the list in one of a few sheets.")
 IMPORT_NO_HEADER = N_("No header row of the Format Pendataan ATS found (NO, NIK, NAMA LENGKAP, …, DESA, KECAMATAN).")
 IMPORT_MISSING_COLUMNS = N_("Missing column(s): {columns}")
 IMPORT_EMPTY = N_("The file has no data rows.")

@@ -29,9 +29,10 @@ from sqlalchemy import Connection, bindparam, case, delete, func, insert, litera
 from sqlalchemy.orm import Session, aliased
 
 from flows.loader import bound
-from reports.early_warning import Risk, assessed
+from reports.early_warning import Risk, assessed, assessed_by, risk_statement
 from reports.sql import IDENTIFYING, IMPORT_INSTRUMENT, answer, quoted
 from reports.vocab import normalize_category
+from storage.bulk import insert_rows
 from storage.models import Case, CaseEvent, Child, RecapCount, RecapFact, Region, Response, TimeZone
 from storage.repositories.sql import upsert_insert
 
@@ -195,22 +196,51 @@ class _History:
         return ",".join(f"{key}:{STILL if still else DROPPED}" for key, still in sorted(outcome.items()))
 
 
-def _histories(conn: Connection, where: Any) -> dict[int, _History]:
-    histories: dict[int, _History] = defaultdict(_History)
-    for case_id, to_status, at in conn.execute(
+@dataclass(frozen=True)
+class _Queries:
+    """The statements :func:`compute` runs for one ``where``."""
+
+    events: Any
+    monitoring: Any
+    risks: Any
+    facts: Any
+
+
+def _queries(where: Any) -> _Queries:
+    still = answer(bound("monitoring", "still_in_school"))
+    return _Queries(
         select(CaseEvent.case_id, CaseEvent.to_status, CaseEvent.at)
-        .where(CaseEvent.to_status.in_(("back_in_school", "dropped_out_again")), where(CaseEvent.case_id))
-    ):
+        .where(CaseEvent.to_status.in_(("back_in_school", "dropped_out_again")), where(CaseEvent.case_id)),
+        select(Response.case_id, Response.submitted_at, still)
+        .where(Response.instrument == "monitoring", still.in_(("1", "2")), where(Response.case_id)),
+        risk_statement(where(Case.id)),
+        _facts_query(where),
+    )
+
+
+_CASE_IDS: Any = bindparam("case_ids", expanding=True)
+
+
+def _in_case_ids(column: Any) -> Any:
+    return column.in_(_CASE_IDS)
+
+
+@lru_cache(maxsize=1)
+def _queries_by_ids() -> _Queries:
+    """The statements for a list of case ids (``case_ids``), built once: every write that moves a case refreshes
+    its facts before it commits, and building these statements (and their cache keys) costs more than running them."""
+    return _queries(_in_case_ids)
+
+
+def _histories(conn: Connection, queries: _Queries, params: dict[str, Any]) -> dict[int, _History]:
+    histories: dict[int, _History] = defaultdict(_History)
+    for case_id, to_status, at in conn.execute(queries.events, params):
         history = histories[case_id]
         if to_status == "dropped_out_again":
             history.dropped.append(at)
         elif history.returned is None or at < history.returned:
             history.returned = at
-    still = answer(bound("monitoring", "still_in_school"))
-    for owner, submitted, value in conn.execute(
-        select(Response.case_id, Response.submitted_at, still)
-        .where(Response.instrument == "monitoring", still.in_(("1", "2")), where(Response.case_id))
-    ):
+    for owner, submitted, value in conn.execute(queries.monitoring, params):
         if owner is not None:
             histories[owner].monitored.append((submitted, value == "1"))
     return histories
@@ -220,14 +250,16 @@ def risk_text(risk: Risk) -> tuple[str, int]:
     return RISK_SEPARATOR.join(risk.reasons), len(risk.reasons) - len(risk.context)
 
 
-def compute(conn: Connection, where: Any) -> list[Facts]:
+def compute(conn: Connection, where: Any, params: dict[str, Any] | None = None) -> list[Facts]:
     """The facts of the cases ``where(id_column)`` selects (three queries and the early warning's, then
-    normalised here)."""
-    histories = _histories(conn, where)
-    risks = {risk.case_id: risk_text(risk) for risk in assessed(conn, where(Case.id))}
+    normalised here); ``where`` may be statements built already (:func:`_queries_by_ids`) with their ``params``."""
+    queries = where if isinstance(where, _Queries) else _queries(where)
+    params = params or {}
+    histories = _histories(conn, queries, params)
+    risks = {risk.case_id: risk_text(risk) for risk in assessed_by(conn, queries.risks, params)}
     facts = []
     for case_id, reference, region, desa, status, category, sex, born, reasons, zone_name, verified, accepted in conn.execute(
-            _facts_query(where)):
+            queries.facts, params):
         zone = _zone(getattr(zone_name, "value", zone_name))
         history = histories.get(case_id) or _History()
         awaiting = status in CHECKABLE and verified is not None and (accepted is None or accepted < verified)
@@ -241,31 +273,79 @@ def compute(conn: Connection, where: Any) -> list[Facts]:
     return facts
 
 
+DEFERRED = "ats_summary_deferred"
+"""``session.info`` key: a :class:`collections.Counter` that collects the count changes of the transaction's
+refreshed cases instead of writing them to ``recap_counts`` (a bulk import applies them all at once when it is
+published, with :func:`apply_counts`, so a recap never shows half of a list)."""
+KNOWN = "ats_summary_known"
+"""``session.info`` key: ``{case id: Facts}`` the writer already knows (cases it has just opened, from
+:func:`opened_facts`), so the refresh does not read them back."""
+Delta = Counter[tuple[str, str, str, str, str, str]]
+
+
+def opened_facts(case_id: int, reference: str, region_code: str, status: str, category: str | None, sex: Any,
+                 birth_date: dt.date | None, form: dict[str, Any] | None) -> Facts | None:
+    """The facts of a case just opened (no events besides its opening, no verification, no monitoring) whose
+    latest Pendataan or imported form has ``form``'s answers, by the rules of :func:`compute`; None when the
+    form names a desa that would have to be looked up (the case's region is not a desa)."""
+    form = form or {}
+    typed = form.get(bound("pendataan", "desa"))
+    if len(region_code) < 13 and typed:
+        return None
+    raw = category if category is not None else form.get(bound("pendataan", "category"))
+    reasons = form.get(bound("pendataan", "reasons"))
+    reasons_text: str | None = None
+    if isinstance(reasons, list):
+        reasons_text = '"' + json.dumps(reasons, separators=(",", ":")) + '"'
+    elif reasons is not None:
+        reasons_text = f'"{reasons}"'
+    return Facts(case_id, region_code, region_code[:5], region_code, status, _category(raw) or "" if raw is not None else "",
+                 getattr(sex, "value", sex) or "", birth_date.strftime("%Y-%m") if birth_date else "",
+                 ",".join(reason_list(reasons_text))[:80], reference=reference)
+
+
 def refresh_cases(session: Session, case_ids: set[int]) -> None:
-    """Recompute the facts of these cases and move the counts by the difference (the caller's transaction)."""
+    """Recompute the facts of these cases and move the counts by the difference (the caller's transaction; the
+    counts are collected in ``session.info[DEFERRED]`` instead when it holds a counter)."""
     ids = sorted(case_ids)
     conn = session.connection()
+    known: dict[int, Facts] = session.info.get(KNOWN) or {}
     old = [Facts(**row) for row in conn.execute(select(*RecapFact.__table__.c).where(RecapFact.case_id.in_(ids))).mappings()]
-    new = compute(conn, lambda column: column.in_(ids))
-    delta: Counter[tuple[str, str, str, str, str, str]] = Counter()
+    rest = [i for i in ids if i not in known]
+    new = [known[i] for i in ids if i in known] + (compute(conn, _queries_by_ids(), {"case_ids": rest}) if rest else [])
+    delta: Delta = Counter()
     for f in new:
         delta.update(f.counted())
     for f in old:
         delta.subtract(f.counted())
-    conn.execute(delete(RecapFact).where(RecapFact.case_id.in_(ids)))
+    if old:
+        conn.execute(delete(RecapFact).where(RecapFact.case_id.in_([f.case_id for f in old])))
     if new:
-        conn.execute(insert(RecapFact), [_row(f) for f in new])
+        insert_rows(conn, RecapFact.__table__, [_row(f) for f in new])  # type: ignore[arg-type]
+    deferred = session.info.get(DEFERRED)
+    if deferred is not None:
+        deferred.update(delta)
+        return
+    apply_counts(session, delta)
+
+
+def apply_counts(session: Session, delta: Delta) -> None:
+    """Move the counters by ``delta`` (``(grain, scope, region, dimension, key, sex) → change``); counters that
+    fall to zero are removed."""
     changes = [{"grain": g, "scope": sc, "kabupaten": sc[:5], "region_code": r, "dimension": d, "key": k, "sex": s, "n": n}
                for (g, sc, r, d, k, s), n in sorted(delta.items()) if n]
     if not changes:
         return
+    falling = any(n < 0 for n in delta.values())
+    conn = session.connection()
     statement = upsert_insert(session, RecapCount)
     statement = statement.on_conflict_do_update(
         index_elements=[RecapCount.grain, RecapCount.scope, RecapCount.region_code, RecapCount.dimension, RecapCount.key, RecapCount.sex],
         set_={"n": RecapCount.n + statement.excluded.n},
     )
     conn.execute(statement, changes)
-    conn.execute(delete(RecapCount).where(RecapCount.n == 0, RecapCount.scope.in_({c["scope"] for c in changes})))
+    if falling:
+        conn.execute(delete(RecapCount).where(RecapCount.n == 0, RecapCount.scope.in_({c["scope"] for c in changes})))
 
 
 def rebuild(conn: Connection, batch: int = BATCH) -> int:

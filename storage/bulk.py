@@ -9,7 +9,8 @@ tuples to the driver: ``executemany`` on SQLite, ``COPY`` on PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table, insert
@@ -17,37 +18,54 @@ from sqlalchemy import Column, Connection, Table, insert
 _MISSING = object()
 
 
-def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], shared: dict[str, Any] | None = None) -> None:
+def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], shared: dict[str, Any] | None = None,
+                processed: Iterable[str] = ()) -> None:
     """Insert ``rows`` (dicts by column name; a column absent from a row is NULL) plus the ``shared`` values and
-    the Python-side defaults of the columns neither gives, in the caller's transaction."""
+    the Python-side defaults of the columns neither gives, in the caller's transaction. The ``processed`` columns'
+    values already went through their type's bind processor (a caller that prepares them before its
+    transaction)."""
+    done = set(processed)
     if not rows:
         return
     dialect = conn.dialect
     shared = dict(shared or {})
-    keys = list(dict.fromkeys(key for row in rows for key in row if key not in shared))
+    shapes = {tuple(row) for row in rows}  # rows mostly share one shape: each shape's keys are looked at once
+    keys = [key for key in dict.fromkeys(itertools.chain.from_iterable(shapes)) if key not in shared]
     for column in table.columns:
         if column.name not in keys and column.name not in shared and (value := _default(column)) is not _MISSING:
             shared[column.name] = value
     names = keys + list(shared)
-    typed = [(i, process) for i, name in enumerate(keys) if (process := _processor(table.c[name], dialect)) is not None]
-    constants = tuple(_apply(_processor(table.c[name], dialect), value) for name, value in shared.items())
+    compiled = None
+    if dialect.name != "postgresql":  # the driver's parameter order: the compiled statement's
+        compiled = insert(table).compile(dialect=dialect, column_keys=names)
+        names = list(compiled.positiontup or ())
+    constants = {name: _apply(_processor(table.c[name], dialect), value) for name, value in shared.items()}
+    typed = [(i, process) for i, name in enumerate(names)
+             if name not in constants and name not in done and (process := _processor(table.c[name], dialect)) is not None]
+    template = [constants.get(name) for name in names]
+    wanted = [(i, name) for i, name in enumerate(names) if name not in constants]
+    exact = len(shapes) == 1 and len(next(iter(shapes))) == len(wanted) and not constants.keys() & set(next(iter(shapes)))
     values: list[tuple[Any, ...]] = []
     for row in rows:
-        cells = [row.get(name) for name in keys]
+        cells = list(template)
+        if exact:  # every row has exactly the wanted keys
+            for i, name in wanted:
+                cells[i] = row[name]
+        else:
+            for i, name in wanted:
+                cells[i] = row.get(name)
         for i, process in typed:  # only the columns whose type converts (sealing, JSON, instants)
             if cells[i] is not None:
                 cells[i] = process(cells[i])
-        values.append(tuple(cells) + constants)
-    if dialect.name == "postgresql":
+        values.append(tuple(cells))
+    if compiled is None:
         quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
         raw: Any = conn.connection.dbapi_connection  # psycopg's connection: COPY is its own API
         with raw.cursor() as cursor, cursor.copy(f"COPY {dialect.identifier_preparer.format_table(table)} ({quoted}) FROM STDIN") as copy:
             for line in values:
                 copy.write_row(line)
         return
-    compiled = insert(table).compile(dialect=dialect, column_keys=names)
-    order = [names.index(name) for name in compiled.positiontup or ()]
-    conn.exec_driver_sql(compiled.string, [tuple(line[i] for i in order) for line in values])
+    conn.exec_driver_sql(compiled.string, values)
 
 
 def _default(column: Column[Any]) -> Any:

@@ -59,6 +59,8 @@ class NikDecryptionError(OperatorError, ValueError):
 
 def normalize_nik(nik: str) -> str:
     """Digits only, so that '3326 0101 ...' and '33260101...' hash alike."""
+    if nik.isdigit() and nik.isascii():  # already digits only (every NIK a bulk import hashes)
+        return nik
     digits = re.sub(r"\D", "", nik)
     if not digits:
         raise ValueError("a NIK must contain digits")

@@ -9,6 +9,7 @@ that never migrates); upgrading uses Alembic itself.
 from __future__ import annotations
 
 import ast
+import re
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,12 +58,25 @@ def _revisions() -> dict[str, tuple[str, ...]]:
     ``down_revision`` assignments (as Alembic reads them, without running the files)."""
     found: dict[str, tuple[str, ...]] = {}
     for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
-        values = _assigned(ast.parse(path.read_text(encoding="utf-8")), ("revision", "down_revision"))
+        values = _assigned(_header(path.read_text(encoding="utf-8")), ("revision", "down_revision"))
         if "revision" in values:
             down = values.get("down_revision")
             follows = down if isinstance(down, (tuple, list)) else () if down is None else (down,)
             found[str(values["revision"])] = tuple(str(d) for d in follows)
     return found
+
+
+def _header(source: str) -> ast.Module:
+    """The statements of a migration before its first function or class, where Alembic's template puts the
+    revision ids: parsing only those keeps the bot's start-up from building (and leaving behind in the
+    allocator) the syntax trees of every migration's body. The whole file when the cut is not valid Python."""
+    cut = re.search(r"^(?:async def|def|class|@)", source, flags=re.MULTILINE)
+    if cut is not None:
+        try:
+            return ast.parse(source[: cut.start()])
+        except SyntaxError:  # the cut fell inside a string: read the whole file
+            pass
+    return ast.parse(source)
 
 
 def _assigned(module: ast.Module, names: tuple[str, ...]) -> dict[str, object]:

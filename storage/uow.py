@@ -9,9 +9,10 @@ the work opens the unit of work: the bot's turn, a CLI command, a web handler, t
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from storage.db import Database
 
 P = ParamSpec("P")
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,9 @@ class UnitOfWork:
 
     session: Session
     cipher: NikCipher
+    undo: list[Callable[[], None]] = field(default_factory=list, compare=False, repr=False)
+    """What to take back outside the database if the unit of work does not commit (a file written for one of
+    its rows is deleted): run, newest first, after the rollback or a failed commit."""
 
     @property
     def database(self) -> Database:
@@ -41,8 +46,13 @@ class UnitOfWork:
     def attempt(self) -> Iterator[None]:
         """A step that either happens whole or leaves the unit of work as it was (a SAVEPOINT): a refused move
         inside a chat turn must not leave half of itself to the turn's commit."""
-        with self.session.begin_nested():
-            yield
+        mark = len(self.undo)
+        try:
+            with self.session.begin_nested():
+                yield
+        except BaseException:
+            _take_back(self.undo, mark)
+            raise
 
 
 def atomic(service: Callable[Concatenate[UnitOfWork, P], T]) -> Callable[Concatenate[UnitOfWork, P], T]:
@@ -58,9 +68,26 @@ def atomic(service: Callable[Concatenate[UnitOfWork, P], T]) -> Callable[Concate
 
 @contextmanager
 def unit_of_work(db: Database) -> Iterator[UnitOfWork]:
-    """One write transaction: committed once when the block ends, rolled back (nothing at all written) on error."""
-    with db.write() as session:
-        yield UnitOfWork(session, db.cipher)
+    """One write transaction: committed once when the block ends, rolled back (nothing at all written) on error,
+    and then its :attr:`~UnitOfWork.undo` steps run. Inside another unit of work (``db`` is its :attr:`database`)
+    it is a savepoint of that one and shares its undo steps."""
+    undo = db._uow.undo if isinstance(db, _Joined) else []
+    mark = len(undo)
+    try:
+        with db.write() as session:
+            yield UnitOfWork(session, db.cipher, undo)
+    except BaseException:
+        _take_back(undo, mark)
+        raise
+
+
+def _take_back(undo: list[Callable[[], None]], mark: int) -> None:
+    while len(undo) > mark:
+        step = undo.pop()
+        try:
+            step()
+        except Exception:  # the rollback stands; what could not be taken back is left to the housekeeping
+            log.exception("undoing a step of a rolled-back unit of work failed")
 
 
 @contextmanager

@@ -42,8 +42,7 @@ def cmd_assistance(turn: Turn, args: str) -> None:
     region = turn.store.case_region(case_id)
     try:
         amount = assistance.parse_amount(" ".join(words[2:])) if len(words) > 2 else None
-        with turn.db.write() as session:
-            proposed = assistance.propose(session, case_id, words[1] if len(words) > 1 else None, turn.person.id, turn.today, amount=amount)
+        proposed = assistance.propose(turn.uow, case_id, words[1] if len(words) > 1 else None, turn.person.id, turn.today, amount=amount)
     except CaseError as refused:
         turn.say("✗ " + refused.render(turn.t) + "\n\n" + turn.t(P.ASSISTANCE_USAGE, programmes=_programme_list(region)))
         turn.result.outcome = "assistance:refused"
@@ -56,12 +55,12 @@ def cmd_assistance(turn: Turn, args: str) -> None:
 def show_waiting(turn: Turn) -> None:
     """The team's queue (the kecamatan verifies, the kabupaten decides and disburses); for a parent or a
     pendamping, the disbursed assistance of their children whose spending is still to be reported."""
-    with turn.db.read() as session:
-        if turn.actor.role in TEAM:
-            found = assistance.waiting_for(session, turn.actor.role, turn.person.region_code or "", LISTED)
-        else:
-            found = [a for case_id, *_ in turn.store.cases_of(turn.person.id) for a in assistance.of_case(session, case_id)
-                     if a.status == "disbursed"]
+    session = turn.uow.session
+    if turn.actor.role in TEAM:
+        found = assistance.waiting_for(session, turn.actor.role, turn.person.region_code or "", LISTED)
+    else:
+        found = [a for case_id, *_ in turn.store.cases_of(turn.person.id) for a in assistance.of_case(session, case_id)
+                 if a.status == "disbursed"]
     if not found:
         turn.say(turn.t(P.ASSISTANCE_NONE))
         return
@@ -93,8 +92,7 @@ def _actions(turn: Turn, a: AssistanceView) -> list[tuple[str, str]]:
 def menu_assistance(turn: Turn, action: str, index: int, menu: Menu) -> None:
     assistance_id = int(menu["items"][index])
     step = STEPS.get(action, "")
-    with turn.db.read() as session:
-        case_id = assistance.assistance_case(session, assistance_id)
+    case_id = assistance.assistance_case(turn.uow.session, assistance_id)
     if not step or not may(turn, step, case_id):
         turn.deny("assistance", "assistance", assistance_id, turn.store.case_region(case_id) if case_id else None)
         return
@@ -123,8 +121,7 @@ def on_receipt(turn: Turn) -> None:
 
 def _from_menu(turn: Turn, step: str, note: str | None) -> None:
     assistance_id = (turn.menu or {}).get("item")
-    with turn.db.read() as session:
-        case_id = assistance.assistance_case(session, assistance_id) if isinstance(assistance_id, int) else None
+    case_id = assistance.assistance_case(turn.uow.session, assistance_id) if isinstance(assistance_id, int) else None
     if not isinstance(assistance_id, int) or not may(turn, step, case_id):
         turn.deny("assistance", "assistance", assistance_id or "")
         return
@@ -133,17 +130,16 @@ def _from_menu(turn: Turn, step: str, note: str | None) -> None:
 
 def _step(turn: Turn, assistance_id: int, step: str, note: str | None) -> None:
     try:
-        with turn.db.write() as session:
-            if step == "verify":
-                done = assistance.verify(session, assistance_id, turn.person.id)
-            elif step in ("approve", "refuse"):
-                done = assistance.decide(session, assistance_id, turn.person.id, step == "approve", note)
-            elif step == "disburse":
-                done = assistance.disburse(session, assistance_id, turn.person.id)
-            else:
-                value = turn.incoming.value if isinstance(turn.incoming.value, dict) else {}
-                stored = value.get("stored_file")
-                done = assistance.report_spending(session, assistance_id, turn.person.id, stored if isinstance(stored, int) else None)
+        if step == "verify":
+            done = assistance.verify(turn.uow, assistance_id, turn.person.id)
+        elif step in ("approve", "refuse"):
+            done = assistance.decide(turn.uow, assistance_id, turn.person.id, step == "approve", note)
+        elif step == "disburse":
+            done = assistance.disburse(turn.uow, assistance_id, turn.person.id)
+        else:
+            value = turn.incoming.value if isinstance(turn.incoming.value, dict) else {}
+            stored = value.get("stored_file")
+            done = assistance.report_spending(turn.uow, assistance_id, turn.person.id, stored if isinstance(stored, int) else None)
     except CaseError as refused:
         turn.say("✗ " + refused.render(turn.t))
         turn.result.outcome = "assistance:refused"
@@ -179,9 +175,9 @@ def _line(turn: Turn, a: AssistanceView) -> str:
 
 
 def _one(turn: Turn, assistance_id: int) -> AssistanceView:
-    with turn.db.read() as session:
-        case_id = assistance.assistance_case(session, assistance_id)
-        return next(a for a in assistance.of_case(session, case_id or 0) if a.id == assistance_id)
+    session = turn.uow.session
+    case_id = assistance.assistance_case(session, assistance_id)
+    return next(a for a in assistance.of_case(session, case_id or 0) if a.id == assistance_id)
 
 
 def _programme_list(region: str | None) -> str:

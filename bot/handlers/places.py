@@ -37,24 +37,24 @@ def region_scope(turn: Turn) -> str | None:
 def allowed_places(turn: Turn, lookup: RegionLookup) -> list[Place]:
     """Every place the question may be answered with, by name (the person's own kecamatan first)."""
     scope = region_scope(turn)
-    with turn.db.read() as session:
-        if lookup.level is RegionLevel.KECAMATAN:
-            query = select(Region.code, Region.name, Region.parent_code).where(Region.level == StoredLevel.KECAMATAN)
-            if scope:
-                query = query.where(Region.parent_code == scope)
-            rows = session.execute(query.order_by(Region.name)).all()
-            kabupaten = {r[2] for r in rows}
-            names = dict(session.execute(select(Region.code, Region.name).where(Region.code.in_(kabupaten))).all()) if len(kabupaten) > 1 else {}
-            places = [(code, f"{name} ({names[parent]})" if parent in names else name) for code, name, parent in rows]
-            own = ".".join((turn.person.region_code or "").split(".")[:3])
-            return sorted(places, key=lambda p: p[0] != own)
-        parent = turn.state.answers.get(lookup.within) if lookup.within else None
-        desa = select(Region.code, Region.name).where(Region.level == StoredLevel.DESA)
-        if isinstance(parent, str):
-            desa = desa.where(Region.parent_code == parent)
+    session = turn.uow.session
+    if lookup.level is RegionLevel.KECAMATAN:
+        query = select(Region.code, Region.name, Region.parent_code).where(Region.level == StoredLevel.KECAMATAN)
         if scope:
-            desa = desa.where(Region.code.like(scope + ".%"))
-        return [(c, n) for c, n in session.execute(desa.order_by(Region.name)).all()]
+            query = query.where(Region.parent_code == scope)
+        rows = session.execute(query.order_by(Region.name)).all()
+        kabupaten = {r[2] for r in rows}
+        names = dict(session.execute(select(Region.code, Region.name).where(Region.code.in_(kabupaten))).all()) if len(kabupaten) > 1 else {}
+        places = [(code, f"{name} ({names[parent]})" if parent in names else name) for code, name, parent in rows]
+        own = ".".join((turn.person.region_code or "").split(".")[:3])
+        return sorted(places, key=lambda p: p[0] != own)
+    parent = turn.state.answers.get(lookup.within) if lookup.within else None
+    desa = select(Region.code, Region.name).where(Region.level == StoredLevel.DESA)
+    if isinstance(parent, str):
+        desa = desa.where(Region.parent_code == parent)
+    if scope:
+        desa = desa.where(Region.code.like(scope + ".%"))
+    return [(c, n) for c, n in session.execute(desa.order_by(Region.name)).all()]
 
 
 def offered_regions(turn: Turn, prompt: Prompt, search: str | None) -> tuple[list[Place], str]:

@@ -11,7 +11,7 @@ from bot.model import Reply
 from bot.turn import Submitted, Turn
 from cases.roster import cases_from_roster
 from core.authz import Action, allowed
-from reports.early_warning import due_alerts, mark_alerted
+from reports.early_warning import due_alerts, record_alert
 from reports.targets import TargetError, set_target, targets_for
 
 
@@ -27,15 +27,13 @@ def cmd_target(turn: Turn, args: str) -> None:
         if len(words) != 2 or not words[0].isdigit() or not (words[1].isdigit() or words[1] == "-"):
             turn.say(turn.t(T.TARGET_USAGE))
             return
-        try:
-            with turn.db.write() as session:
-                set_target(session, region, int(words[0]), None if words[1] == "-" else int(words[1]), actor_id=turn.person.id)
+        try:  # refused before anything is written
+            set_target(turn.uow.session, region, int(words[0]), None if words[1] == "-" else int(words[1]), actor_id=turn.person.id)
         except TargetError as refused:
             turn.say("✗ " + turn.t(T.TARGET_REFUSED[refused.reason]) + "\n" + turn.t(T.TARGET_USAGE))
             return
         turn.result.outcome = "target:set"
-    with turn.db.read() as session:
-        years = targets_for(session, region)
+    years = targets_for(turn.uow.session, region)
     lines = [turn.t(T.TARGET_LINE, year=year, count=count) for year, count in sorted(years.items())]
     turn.say(turn.t(T.TARGETS_OF, region=turn.store.region_name(region)) + "\n" + ("\n".join(lines) or "—") + "\n\n" + turn.t(T.TARGET_USAGE))
 
@@ -69,7 +67,7 @@ def warn_if_at_risk(turn: Turn, case_id: int) -> None:
             turn.say(alert.text)
         else:
             turn.notify(alert.chat_id, Reply(alert.text))
-        mark_alerted(turn.db, alert)
+        record_alert(turn.uow.session, alert)
 
 
 def notice_risk_indicators(turn: Turn, payload: dict[str, Any]) -> None:

@@ -48,8 +48,7 @@ def cmd_bupati_list(turn: Turn, args: str) -> None:
         turn.say("✗ " + turn.t(refused.message, **refused.params))
         turn.result.outcome = "denied:bupati_list"
         return
-    with turn.db.read() as session:
-        count = len(bupati_rows(session, region, decree))
+    count = len(bupati_rows(turn.uow.session, region, decree))
     turn.reply(Reply(turn.t(P.BUPATI_READY, region=turn.store.region_name(region), count=count, deadline=turn.t.date(deadline(decree))),
                      document=xlsx))
     turn.reply(Reply("", document=pdf))

@@ -48,8 +48,7 @@ def cmd_refer(turn: Turn, args: str) -> None:
     due_text, reason = _due_and_reason(words[2:])
     try:
         due = referrals.due_date(due_text, turn.today)
-        with turn.db.write() as session:
-            sent = referrals.refer(session, case_id, words[1], due, turn.person.id, turn.today, reason=reason)
+        sent = referrals.refer(turn.uow, case_id, words[1], due, turn.person.id, turn.today, reason=reason)
     except CaseError as refused:
         turn.say("✗ " + refused.render(turn.t) + "\n\n" + turn.t(P.REFER_USAGE, agencies=_agency_list(turn.store.case_region(case_id))))
         turn.result.outcome = "refer:refused"
@@ -110,8 +109,7 @@ def _refer_by_menu(turn: Turn, menu: Menu, due: dt.date | None) -> None:
         turn.deny("refer", "case", case_id or "", turn.store.case_region(case_id) if isinstance(case_id, int) else None)
         return
     try:
-        with turn.db.write() as session:
-            sent = referrals.refer(session, case_id, menu.get("agency"), due, turn.person.id, turn.today, visit_id=menu.get("visit"))
+        sent = referrals.refer(turn.uow, case_id, menu.get("agency"), due, turn.person.id, turn.today, visit_id=menu.get("visit"))
     except CaseError as refused:
         turn.changes.menu = None
         turn.say("✗ " + refused.render(turn.t))
@@ -142,18 +140,18 @@ def cmd_referrals(turn: Turn, args: str) -> None:
         return
     wanted = args.strip().lstrip("#")
     case_id = None
-    with turn.db.read() as session:
-        if wanted.isdigit():
-            case_id = referrals.referral_case(session, int(wanted))
-            found = [r for r in referrals.referrals_of(session, case_id) if r.id == int(wanted)] if case_id else []
-        elif wanted:
-            case_id = turn.store.case_id_by_reference(wanted)
-            found = referrals.referrals_of(session, case_id) if case_id else []
-        elif turn.actor.role in TEAM:
-            found = referrals.open_referrals(session, turn.person.region_code or "")
-        else:
-            found = [r for followed, *_ in turn.store.cases_of(turn.person.id) for r in referrals.referrals_of(session, followed)
-                     if r.status in referrals.OPEN]
+    session = turn.uow.session
+    if wanted.isdigit():
+        case_id = referrals.referral_case(session, int(wanted))
+        found = [r for r in referrals.referrals_of(session, case_id) if r.id == int(wanted)] if case_id else []
+    elif wanted:
+        case_id = turn.store.case_id_by_reference(wanted)
+        found = referrals.referrals_of(session, case_id) if case_id else []
+    elif turn.actor.role in TEAM:
+        found = referrals.open_referrals(session, turn.person.region_code or "")
+    else:
+        found = [r for followed, *_ in turn.store.cases_of(turn.person.id) for r in referrals.referrals_of(session, followed)
+                 if r.status in referrals.OPEN]
     if wanted and (case_id is not None or not wanted.isdigit()) and not may_refer(turn, case_id):
         turn.deny("referrals", "referral", wanted[:20], turn.store.case_region(case_id) if case_id else None)
         return
@@ -182,8 +180,7 @@ def show(turn: Turn, found: list[referrals.ReferralView]) -> None:
 
 def menu_referral(turn: Turn, action: str, index: int, menu: Menu) -> None:
     referral_id = int(menu["referrals"][index])
-    with turn.db.read() as session:
-        case_id = referrals.referral_case(session, referral_id)
+    case_id = referrals.referral_case(turn.uow.session, referral_id)
     if action not in ANSWERS or not may_refer(turn, case_id):
         turn.deny("referrals", "referral", referral_id, turn.store.case_region(case_id) if case_id else None)
         return
@@ -199,8 +196,7 @@ def menu_referral(turn: Turn, action: str, index: int, menu: Menu) -> None:
 
 def on_referral_note(turn: Turn, text: str) -> None:
     referral_id = (turn.menu or {}).get("referral")
-    with turn.db.read() as session:
-        case_id = referrals.referral_case(session, referral_id) if isinstance(referral_id, int) else None
+    case_id = referrals.referral_case(turn.uow.session, referral_id) if isinstance(referral_id, int) else None
     if not isinstance(referral_id, int) or not may_refer(turn, case_id):
         turn.deny("referrals", "referral", referral_id or "")
         return
@@ -209,8 +205,7 @@ def on_referral_note(turn: Turn, text: str) -> None:
 
 def _answer(turn: Turn, referral_id: int, status: str, note: str | None) -> None:
     try:
-        with turn.db.write() as session:
-            done = referrals.update_referral(session, referral_id, status, turn.person.id, note)
+        done = referrals.update_referral(turn.uow, referral_id, status, turn.person.id, note)
     except CaseError as refused:
         turn.say("✗ " + refused.render(turn.t))
         turn.result.outcome = "referral:refused"
@@ -222,8 +217,7 @@ def _answer(turn: Turn, referral_id: int, status: str, note: str | None) -> None
 
 
 def _of_case(turn: Turn, case_id: int) -> list[referrals.ReferralView]:
-    with turn.db.read() as session:
-        return referrals.referrals_of(session, case_id)
+    return referrals.referrals_of(turn.uow.session, case_id)
 
 
 def _agency_list(region: str | None) -> str:

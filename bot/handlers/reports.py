@@ -25,8 +25,7 @@ def cmd_recap(turn: Turn, _: str) -> None:
         return
     recap = build_recap(turn.db, region or "", turn.today, turn.person.language, view=policy(turn.person.role).for_chat())
     turn.result.replies.append(Reply("", photo=recap.chart_png))
-    with turn.db.read() as session:
-        helped = programme_recap(session, region or "", turn.today)
+    helped = programme_recap(turn.uow.session, region or "", turn.today)
     turn.say("\n".join([recap.text, *programme_lines(helped, region or "", turn.t)]))
     turn.result.outcome = "recap"
 

@@ -53,7 +53,6 @@ def child_place(turn: Turn) -> tuple[str | None, int | None]:
     if case_id is None:
         return turn.person.region_code, None
     region = turn.store.case_region(case_id)
-    with turn.db.read() as session:
-        chosen = session.scalar(select(SchoolChoice.school_id).where(SchoolChoice.case_id == case_id)
-                                .order_by(SchoolChoice.id.desc()).limit(1))
+    chosen = turn.uow.session.scalar(select(SchoolChoice.school_id).where(SchoolChoice.case_id == case_id)
+                                     .order_by(SchoolChoice.id.desc()).limit(1))
     return region, chosen

@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import update
 
 from bot import programme_texts as P
-from bot.model import Kind
+from bot.model import Kind, Upload
 from core.i18n import translator
 from storage.models import Assistance, Case
-from storage.repositories.files import keep_file
 from tests.districts.conftest import KUTOROJO
 from tests.districts.helpers import case_at
 
@@ -133,9 +132,10 @@ def photo_receipt(w: World) -> None:
     assisted(w, "disbursed")
     w.pendamping.send("/bantuan")
     w.pendamping.press(t(P.BUTTON_REPORT, id=1))
-    with tempfile.TemporaryDirectory() as folder:  # the router keeps the photo encrypted, the turn gets its id
-        stored = keep_file(w.db, Path(folder), b"receipt", telegram_file_id="r", telegram_unique_id="r-1")
-        w.chat.turn(w.pendamping, Kind.PHOTO, value={"file_id": "r", "stored_file": stored.id, "size": 7})
+    with tempfile.TemporaryDirectory() as folder:  # the turn keeps the downloaded photo, encrypted
+        w.chat.conversations.files_dir = Path(folder)
+        w.chat.turn(w.pendamping, Kind.PHOTO, value={"file_id": "r", "size": 7}, upload=Upload(b"receipt", "r", "r-1", "image/jpeg"))
+        assert len(list(Path(folder).rglob("*.enc"))) == 1
     assert w.pendamping.last_outcome == "assistance:report"
 
 

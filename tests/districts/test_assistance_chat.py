@@ -11,12 +11,12 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot import programme_texts as P
-from bot.model import Kind
+from bot.model import Kind, Upload
 from cases.messages import ASSISTANCE_STATUS
 from cases.service import case_history
 from core.i18n import translator
 from storage.models import Assistance, AuditLog, Role, StoredFile
-from storage.repositories.files import keep_file, read_kept_file
+from storage.repositories.files import read_kept_file
 from tests.districts.chat import Chat, Member
 from tests.districts.conftest import BRENGGONG, KAJEN, KUTOROJO, PEKALONGAN, PURWOREJO
 from tests.districts.helpers import case_at
@@ -26,12 +26,20 @@ t = translator("id")
 RECEIPT = b"\xff\xd8\xff\xe0 a receipt photo: Rp500.000 seragam dan buku"
 
 
+def photo_of_receipt(chat: Chat, member: Member, tmp_path: Path) -> None:
+    """A photo as the router hands it over (downloaded): the turn keeps it, encrypted, in its own transaction."""
+    chat.conversations.files_dir = tmp_path / "files"
+    chat.turn(member, Kind.PHOTO, value={"file_id": "receipt-1", "size": len(RECEIPT)},
+              upload=Upload(RECEIPT, "receipt-1", "u-receipt-1", "image/jpeg"))
+
+
 def send_receipt(chat: Chat, member: Member, tmp_path: Path) -> int:
-    """A photo as the router hands it over: downloaded and kept encrypted first."""
-    stored = keep_file(chat.db, tmp_path / "files", RECEIPT, telegram_file_id="receipt-1", telegram_unique_id="u-receipt-1",
-                       mime="image/jpeg", owner_id=member.person_id)
-    chat.turn(member, Kind.PHOTO, value={"file_id": "receipt-1", "stored_file": stored.id, "size": len(RECEIPT)})
-    return stored.id
+    """:func:`photo_of_receipt`; the kept file's id."""
+    photo_of_receipt(chat, member, tmp_path)
+    with chat.db.read() as session:
+        stored = session.scalar(select(StoredFile.id).where(StoredFile.telegram_unique_id == "u-receipt-1"))
+    assert stored is not None
+    return stored
 
 
 def test_the_whole_way_of_an_assistance_through_the_chat(chat: Chat, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from reminders.settings import ReminderSettings
 from reports.export import NotAllowed
 from reports.programme_lists import bupati_pdf, bupati_xlsx, recipients_xlsx
 from storage.models import AuditLog, Child, Reminder, ReminderState, Role, School, SchoolLevel, SchoolStatus
+from storage.uow import unit_of_work
 from tests.cases.pdftext import pdf_text
 from tests.districts.chat import Chat
 from tests.districts.conftest import BRENGGONG, KAJEN, KUTOROJO, PEKALONGAN, TODAY
@@ -39,8 +40,8 @@ def accepted(chat: Chat, name: str, desa: str, by: int, korwil: int) -> int:
 def test_an_open_referral_reminds_its_sender_on_the_due_date_and_closing_it_cancels(chat: Chat) -> None:
     pendamping = chat.member(6001, "Bu Pendamping", Role.PENDAMPING, KUTOROJO)
     case = case_at(chat.db, "Rina", KUTOROJO, "accompanied", pendamping_id=pendamping.person_id)
-    with chat.db.write() as session:
-        sent = referrals.refer(session, case.id, "disdukcapil", TODAY + dt.timedelta(days=3), pendamping.person_id, TODAY, reason="akta")
+    with unit_of_work(chat.db) as uow:
+        sent = referrals.refer(uow, case.id, "disdukcapil", TODAY + dt.timedelta(days=3), pendamping.person_id, TODAY, reason="akta")
     before = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
     assert materialise(chat.db, SETTINGS, before).inserted == 0  # not due yet
     due_day = dt.datetime(2026, 11, 26, 12, tzinfo=dt.UTC)
@@ -50,8 +51,8 @@ def test_an_open_referral_reminds_its_sender_on_the_due_date_and_closing_it_canc
         rows = list(session.scalars(select(Reminder).where(Reminder.kind == Kind.REFERRAL_DUE)))
     assert [(r.person_id, r.case_id, r.period, r.state) for r in rows] == [
         (pendamping.person_id, case.id, f"R{sent.id}", ReminderState.PENDING)]
-    with chat.db.write() as session:
-        referrals.update_referral(session, sent.id, "done", pendamping.person_id, "akta terbit")
+    with unit_of_work(chat.db) as uow:
+        referrals.update_referral(uow, sent.id, "done", pendamping.person_id, "akta terbit")
     with chat.db.read() as session:
         assert session.scalar(select(Reminder.state).where(Reminder.kind == Kind.REFERRAL_DUE)) == ReminderState.CANCELLED
 
@@ -109,9 +110,10 @@ def test_the_recipients_list_is_safe_to_open_and_shows_what_the_role_may_see(cha
         child = session.get(Child, session.scalar(select(service.Case.child_id).where(service.Case.id == case.id)))
         assert child is not None
         child.address = "Jl. Rahasia 5"
-        aid = assistance.propose(session, case.id, "kkc", korwil.person_id, TODAY)
+    with unit_of_work(chat.db) as uow:
+        aid = assistance.propose(uow, case.id, "kkc", korwil.person_id, TODAY)
         assert (aid.level, aid.amount) == ("SMP", 750000)  # the KKC amount for SMP (guide Bab III.A)
-        assistance.decide(session, aid.id, kabupaten.person_id, approve=True)
+        assistance.decide(uow, aid.id, kabupaten.person_id, approve=True)
     _, content, count = recipients_xlsx(chat.db, PEKALONGAN, 2026, kabupaten.person_id)
     assert count == 1
     book = load_workbook(io.BytesIO(content))
@@ -134,12 +136,12 @@ def test_the_recipients_list_is_safe_to_open_and_shows_what_the_role_may_see(cha
 
 def test_a_bad_brenggong_referral_is_named(chat: Chat) -> None:
     case = case_at(chat.db, "Sari", BRENGGONG, "accompanied")
-    with chat.db.write() as session:
+    with unit_of_work(chat.db) as uow:
         assert [a.code for a in referrals.agencies(BRENGGONG)][:2] == ["disdukcapil", "dinsos"]
         assert "baznas" in [a.code for a in referrals.agencies(BRENGGONG)]
         assert referrals.agencies(BRENGGONG)[-1].name == "Baznas"  # Pekalongan's own name is not Purworejo's
         with pytest.raises(service.InvalidInput):
-            referrals.refer(session, case.id, "", TODAY, None, TODAY)
+            referrals.refer(uow, case.id, "", TODAY, None, TODAY)
 
 
 def test_the_referral_reminder_names_the_child_the_agency_and_how_to_answer() -> None:

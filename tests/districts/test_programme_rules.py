@@ -27,6 +27,7 @@ from cases.messages import (
 )
 from cases.service import case_history
 from storage.models import Role
+from storage.uow import unit_of_work
 from tests.districts.chat import Chat
 from tests.districts.conftest import BRENGGONG, KUTOROJO, TODAY
 from tests.districts.helpers import case_at
@@ -55,19 +56,19 @@ def test_referral_rules_and_history(chat: Chat) -> None:
     case = case_at(chat.db, "Rina", KUTOROJO, "accompanied", pendamping_id=pendamping.person_id)
     closed = case_at(chat.db, "Lulus", KUTOROJO, "graduated")
     due = TODAY + dt.timedelta(days=10)
-    with chat.db.write() as session:
-        sent = referrals.refer(session, case.id, "Dinas Sosial", due, pendamping.person_id, TODAY, reason="  PKH  ")  # by its name
+    with unit_of_work(chat.db) as uow:
+        sent = referrals.refer(uow, case.id, "Dinas Sosial", due, pendamping.person_id, TODAY, reason="  PKH  ")  # by its name
         assert (sent.agency.code, sent.status, sent.reason) == ("dinsos", "sent", "PKH")
-        refused(REFERRAL_ALREADY_OPEN, referrals.refer, session, case.id, "dinsos", due, None, TODAY)
-        refused(REFERRAL_UNKNOWN_AGENCY, referrals.refer, session, case.id, "p2tp2a", due, None, TODAY)  # Palopo's, not Pekalongan's
-        refused(REFERRAL_CLOSED_CASE, referrals.refer, session, closed.id, "dinsos", due, None, TODAY)
-        refused(REFERRAL_DUE_PAST, referrals.refer, session, case.id, "kua", TODAY - dt.timedelta(days=1), None, TODAY)
-        refused(REFERRAL_NOTE_REQUIRED, referrals.update_referral, session, sent.id, "refused", None, " ")
-        referrals.update_referral(session, sent.id, "accepted", pendamping.person_id)
-        refused(REFERRAL_MOVE, referrals.update_referral, session, sent.id, "sent", None)
-        referrals.update_referral(session, sent.id, "refused", pendamping.person_id, "Kuota PKH penuh")
-        refused(REFERRAL_MOVE, referrals.update_referral, session, sent.id, "done", None)
-        again = referrals.refer(session, case.id, "dinsos", due, None, TODAY)  # closed: a new one may be sent
+        refused(REFERRAL_ALREADY_OPEN, referrals.refer, uow, case.id, "dinsos", due, None, TODAY)
+        refused(REFERRAL_UNKNOWN_AGENCY, referrals.refer, uow, case.id, "p2tp2a", due, None, TODAY)  # Palopo's, not Pekalongan's
+        refused(REFERRAL_CLOSED_CASE, referrals.refer, uow, closed.id, "dinsos", due, None, TODAY)
+        refused(REFERRAL_DUE_PAST, referrals.refer, uow, case.id, "kua", TODAY - dt.timedelta(days=1), None, TODAY)
+        refused(REFERRAL_NOTE_REQUIRED, referrals.update_referral, uow, sent.id, "refused", None, " ")
+        referrals.update_referral(uow, sent.id, "accepted", pendamping.person_id)
+        refused(REFERRAL_MOVE, referrals.update_referral, uow, sent.id, "sent", None)
+        referrals.update_referral(uow, sent.id, "refused", pendamping.person_id, "Kuota PKH penuh")
+        refused(REFERRAL_MOVE, referrals.update_referral, uow, sent.id, "done", None)
+        again = referrals.refer(uow, case.id, "dinsos", due, None, TODAY)  # closed: a new one may be sent
     steps = [(h.subject, h.event, h.what, h.reason) for h in committed(chat.db, case_history, case.id) if h.subject]
     assert steps == [("referral", "sent", "Dinas Sosial", "PKH"), ("referral", "accepted", "Dinas Sosial", None),
                      ("referral", "refused", "Dinas Sosial", "Kuota PKH penuh"), ("referral", "sent", "Dinas Sosial", None)]
@@ -89,21 +90,21 @@ def test_assistance_amounts_order_and_refusals(chat: Chat) -> None:
     korwil = chat.member(7102, "Pak Korwil", Role.TIM_KECAMATAN, "33.26.08")
     case = case_at(chat.db, "Sari", KUTOROJO, "back_in_school")
     waiting = case_at(chat.db, "Dewi", KUTOROJO, "accompanied")
-    with chat.db.write() as session:
-        refused(ASSISTANCE_NOT_RETURNED, assistance.propose, session, waiting.id, "personal", None, TODAY)
-        personal = assistance.propose(session, case.id, "personal", kabupaten.person_id, TODAY)
+    with unit_of_work(chat.db) as uow:
+        refused(ASSISTANCE_NOT_RETURNED, assistance.propose, uow, waiting.id, "personal", None, TODAY)
+        personal = assistance.propose(uow, case.id, "personal", kabupaten.person_id, TODAY)
         assert personal.amount == 500_000
-        refused(ASSISTANCE_ALREADY, assistance.propose, session, case.id, "personal", None, TODAY)
-        refused(ASSISTANCE_AMOUNT_NEEDED, assistance.propose, session, case.id, "bos", None, TODAY)  # no level known
-        refused(ASSISTANCE_BAD_AMOUNT, assistance.propose, session, case.id, "csr", None, TODAY, amount=0)
-        csr = assistance.propose(session, case.id, "csr", None, TODAY, amount=assistance.parse_amount("Rp 250.000,-"))
+        refused(ASSISTANCE_ALREADY, assistance.propose, uow, case.id, "personal", None, TODAY)
+        refused(ASSISTANCE_AMOUNT_NEEDED, assistance.propose, uow, case.id, "bos", None, TODAY)  # no level known
+        refused(ASSISTANCE_BAD_AMOUNT, assistance.propose, uow, case.id, "csr", None, TODAY, amount=0)
+        csr = assistance.propose(uow, case.id, "csr", None, TODAY, amount=assistance.parse_amount("Rp 250.000,-"))
         assert csr.amount == 250_000
-        assistance.decide(session, personal.id, kabupaten.person_id, approve=True)
-        refused(ASSISTANCE_NOT_VERIFIED, assistance.disburse, session, personal.id, kabupaten.person_id)
-        assistance.verify(session, personal.id, korwil.person_id)
-        refused(ASSISTANCE_RECEIPT_NEEDED, lambda: (assistance.disburse(session, personal.id, kabupaten.person_id),
-                                                    assistance.report_spending(session, personal.id, None, None)))
-        assert [a.status for a in assistance.of_case(session, case.id)] == ["disbursed", "proposed"]
+        assistance.decide(uow, personal.id, kabupaten.person_id, approve=True)
+        refused(ASSISTANCE_NOT_VERIFIED, assistance.disburse, uow, personal.id, kabupaten.person_id)
+        assistance.verify(uow, personal.id, korwil.person_id)
+        refused(ASSISTANCE_RECEIPT_NEEDED, lambda: (assistance.disburse(uow, personal.id, kabupaten.person_id),
+                                                    assistance.report_spending(uow, personal.id, None, None)))
+        assert [a.status for a in assistance.of_case(uow.session, case.id)] == ["disbursed", "proposed"]
     assert [(h.event, h.what) for h in committed(chat.db, case_history, case.id) if h.subject == "assistance"] == [
         ("proposed", "Bantuan dana personal"), ("proposed", "Forum CSR"), ("approved", "Bantuan dana personal"),
         ("verified", "Bantuan dana personal"), ("disbursed", "Bantuan dana personal")]

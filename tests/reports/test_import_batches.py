@@ -19,6 +19,7 @@ from storage.models import AuditLog, Child, ImportBatch, RecapCount
 from storage.types import utcnow
 from tests.reports.conftest import DESA_A1, KABUPATEN, TODAY, People, Seed
 from tests.reports.test_imports import GOOD, NIK_SITI, counts, xlsx
+from tests.reports.test_summary import rebuilt, snapshot
 
 
 def _recap(db: Database) -> list[tuple[Any, ...]]:
@@ -52,6 +53,7 @@ def test_an_interrupted_import_is_removed_completely(db: Database, world: People
     before, recap_before = counts(db), _recap(db)
     _interrupt(db, monkeypatch)
     assert counts(db) != before  # two chunks (four rows) were committed
+    assert _recap(db) == recap_before  # but the recap moves only when the whole list is published
     with db.read() as session:
         [batch] = session.scalars(select(ImportBatch)).all()
         assert (batch.state, batch.rows, batch.filename) == ("publishing", 4, "do.xlsx")
@@ -60,7 +62,7 @@ def test_an_interrupted_import_is_removed_completely(db: Database, world: People
     assert clean_interrupted(db) == []  # advanced a moment ago: it may be an import still running
     cleaned = clean_interrupted(db, now=utcnow() + dt.timedelta(minutes=11))
     assert [(c.filename, c.rows) for c in cleaned] == [("do.xlsx", 4)]
-    assert counts(db) == before and _recap(db) == recap_before
+    assert counts(db) == before and _recap(db) == recap_before and snapshot(db) == rebuilt(db)
     with db.read() as session:
         assert session.get(Child, siti).birth_date is None  # type: ignore[union-attr]
         assert session.scalars(select(ImportBatch.state)).all() == ["undone"]
@@ -89,3 +91,27 @@ def test_the_command_line_removes_a_stopped_import(db: Database, world: People, 
     assert main(["import-clean", "--lang", "en"]) == 0
     assert "Removed the interrupted import of do.xlsx: the 4 rows it had saved are gone" in capsys.readouterr().out
     assert counts(db) == (0, 0, 0)
+
+
+def test_the_recap_shows_a_list_only_once_it_is_published(db: Database, world: People, seed: Seed,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of two rows: after each chunk the recap counts are still those before the import (one child
+    already recorded gets a new form meanwhile); the publication moves them all at once, as a rebuild would."""
+    from reports.summary import counts as recap_counts
+
+    seed.case("Siti Aminah", DESA_A1, sex="P", born=None, nik=NIK_SITI)
+    recap_before, seen = _recap(db), []
+    original = import_publish.Publisher._chunk
+
+    def watched(self: import_publish.Publisher, session: Any, rows: list[Any]) -> None:
+        with db.read() as reader:
+            seen.append(recap_counts(reader, KABUPATEN))
+        original(self, session, rows)
+
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    monkeypatch.setattr(import_publish.Publisher, "_chunk", watched)
+    report = import_file(db, xlsx(GOOD), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    assert report.saved and len(seen) == 3 and seen[0] == seen[1] == seen[2]
+    with db.read() as reader:
+        after = recap_counts(reader, KABUPATEN)
+    assert after != seen[0] and _recap(db) != recap_before and snapshot(db) == rebuilt(db)

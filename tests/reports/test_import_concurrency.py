@@ -6,8 +6,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -18,11 +23,14 @@ from reports import import_publish
 from reports.imports import import_file
 from reports.lampiran2 import COLUMNS
 from storage.db import Database
-from storage.models import Reminder, ReminderState, Response, TimeZone
+from storage.models import ImportBatch, Reminder, ReminderState, Response, TimeZone
 from tests.reports.conftest import KABUPATEN, TODAY, People, Seed
 from tests.reports.turns import Chat
+from tests.storage.conftest import TEST_KEY
 
 ROWS = 3000
+BIG = 20_000
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def big_list(rows: int = ROWS) -> bytes:
@@ -102,3 +110,53 @@ def test_chat_import_reports_progress(db: Database, world: People, monkeypatch: 
     assert result.outcome == "import:saved"
     assert any("600" in text and "100%" in text for text in shown)  # Saving: 600 of 600 rows (100%)
     assert len([t for t in shown if "%" in t]) == 6  # one per chunk
+
+
+def _due_reminders(db: Database, case_id: int, person: int, now: dt.datetime, n: int) -> None:
+    with db.write() as session:
+        for k in range(n):
+            session.add(Reminder(kind="visit", case_id=case_id, person_id=person, region_code="33.26.01.2001",
+                                 period=f"2026-{k:04d}", due_at=now - dt.timedelta(hours=1), state=ReminderState.PENDING,
+                                 timezone=TimeZone.WIB))
+
+
+def test_the_bot_answers_while_another_process_imports_20000_rows(db: Database, db_url: str, backend: str, world: People,
+                                                                   seed: Seed, tmp_path: Path) -> None:
+    """The importer is a process of its own with its own connections (as ``ats-bot import`` beside the running
+    bot): no shared queue, only the database's write lock. While it publishes 20,000 rows the bot answers every
+    message and the reminder sweep claims, nothing fails with "database is locked", and no write of the import
+    holds the lock long."""
+    if backend != "sqlite":
+        pytest.skip("the write lock that could block the bot is SQLite's (PostgreSQL locks rows)")
+    _, case_id = seed.case("Ani", "33.26.01.2001", pendamping=world.pendamping)
+    now = dt.datetime(2026, 11, 23, 3, tzinfo=dt.UTC)
+    _due_reminders(db, case_id, world.pendamping, now, 200)
+    source, out = tmp_path / "besar.csv", tmp_path / "report.json"
+    source.write_bytes(big_list(BIG))
+    importer = subprocess.Popen(
+        [sys.executable, "-m", "tests.reports.importer_process", db_url, TEST_KEY, str(source), KABUPATEN, TODAY.isoformat(), str(out)],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    chat = Chat(db, 2002, "Tim Kecamatan")
+    latencies: list[float] = []
+    claimed_meanwhile, answered_meanwhile = 0, 0
+    while importer.poll() is None:
+        with db.read() as session:
+            progress = session.execute(select(ImportBatch.state, ImportBatch.rows)).first()
+        started = time.perf_counter()
+        answer = chat.command("help")  # a turn: reads, then commits the update id
+        latencies.append(time.perf_counter() - started)
+        assert answer.replies
+        claimed = claim_ids(db, now, [TimeZone.WIB.value], 1, "test-sweep")
+        if progress is not None and progress.state == "publishing" and 0 < progress.rows < BIG:
+            answered_meanwhile += 1  # the import had published some chunks and had more to come
+            claimed_meanwhile += len(claimed)
+        time.sleep(0.05)
+    output = importer.communicate()[0].decode(errors="replace")
+    assert importer.returncode == 0, output
+    result = json.loads(out.read_text())
+    assert result["saved"] and result["created"] == BIG, result
+    assert answered_meanwhile >= 3 and claimed_meanwhile >= 1, (answered_meanwhile, claimed_meanwhile, result)
+    assert max(latencies) < 10, latencies  # waiting at most for one chunk's write, never the whole import
+    assert result["longest_write"] < 10, result
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Response)) == BIG

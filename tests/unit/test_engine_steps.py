@@ -14,8 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from flows.compiler import CompiledInstrument
 from flows.engine import Accepted, Complete, Engine, NeedsConfirmation, Prompt, State
-from flows.loader import instrument_names
+from flows.loader import instrument_names, load_version
 from flows.registry import engine
 from tests.conftest import TODAY
 from tests.unit.test_properties import plausible
@@ -89,3 +90,78 @@ def test_random_conversations_step_as_from_the_start(name: str, data: st.DataObj
         elif action.startswith("answer"):
             value = plausible(prompt, data.draw)
         kept, fresh = step(eng, kept, action, value), step(eng, reloaded(fresh), action, value)
+
+
+ALL = sorted(PATHS.glob("*/*.json"))
+
+
+def fill(eng: Engine, raw: dict[str, Any], fired: list[str], per_answer: list[list[str]], check: bool = True) -> list[tuple[Any, ...]]:
+    """Answer a fixture in order (as the path tests do), checking every step against a walk from the first question
+    unless told not to; what the person saw at each step. ``per_answer`` receives the machine's events (from
+    ``fired``) each answer took."""
+    kept, shown = State(), []
+    for _ in range(400):
+        shown.append(seen(eng, kept))
+        assert not check or shown[-1] == seen(eng, reloaded(kept))
+        prompt = eng.current(kept, TODAY)
+        if isinstance(prompt, Complete):
+            break
+        node = prompt.node
+        rows = raw.get(node.group) if node.group else None
+        value = raw.get(node.id) if node.group is None else (
+            rows[prompt.position.instance - 1].get(node.id) if isinstance(rows, list) and len(rows) >= prompt.position.instance else None)
+        if value is None and node.question.required:
+            break
+        before, count = kept, len(fired)
+        kept = step(eng, kept, "skip" if value is None else "answer!", value)
+        per_answer.append(fired[count:])
+        if kept is before:
+            break
+    return shown
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the machine's events as they are triggered."""
+    from transitions.core import Event
+
+    fired: list[str] = []
+    trigger = Event.trigger
+
+    def counting(self: Event, model: Any, *args: Any, **kwargs: Any) -> bool:
+        fired.append(self.name)
+        return bool(trigger(self, model, *args, **kwargs))
+
+    monkeypatch.setattr(Event, "trigger", counting)
+    return fired
+
+
+@pytest.mark.parametrize("name", sorted({p.parent.name for p in ALL}))
+def test_replayed_stretches_give_what_the_machine_gives(name: str, counted: list[str]) -> None:
+    """Every path fixture of an instrument, on one engine that starts with nothing recorded: each route-changing
+    answer is walked by the machine the first time and replayed from what was recorded (whole, in part, or from
+    another fixture's stretch) afterwards, and every step still shows exactly what a walk from the first question
+    shows. Each fixture is then answered again: a forward answer is then one trigger of the machine."""
+    eng = Engine(CompiledInstrument(load_version(name)))
+    fixtures = [json.loads(p.read_text(encoding="utf-8"))["answers"] for p in sorted(PATHS.glob(f"{name}/*.json"))]
+    walked: list[list[str]] = []
+    first = [fill(eng, raw, counted, walked) for raw in fixtures]
+    # The first time, the machine walked each new stretch (one trigger per question on it), and it was recorded.
+    assert bool(eng.compiled._traces) == any(len(events) > 1 for events in walked)
+    replayed: list[list[str]] = []
+    assert [fill(eng, raw, counted, replayed, check=False) for raw in fixtures] == first  # the same, step by step
+    assert [e for e in replayed if e and e != ["next"]] == []
+
+
+def test_recorded_stretches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A few stretches per machine state, and a bound on the states: a long-running bot's memory stays flat."""
+    from flows import compiler
+
+    monkeypatch.setattr(compiler, "_TRACES_PER_START", 2)
+    monkeypatch.setattr(compiler, "_TRACE_STARTS", 3)
+    eng = Engine(CompiledInstrument(load_version("rumah-tangga")))
+    raw = json.loads((PATHS / "rumah-tangga" / "full.json").read_text(encoding="utf-8"))["answers"]
+    for members in (1, 2, 3, 1, 2):  # R.9 answered differently: another stretch from the same state each time
+        fill(eng, {**raw, "R.9": members, "ART": raw["ART"][:members]}, [], [])
+        assert len(eng.compiled._traces) <= 3
+        assert all(len(traces) <= 2 for traces in eng.compiled._traces.values())

@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from reports.recap import recap_data
 from storage.models import AuditLog, RegionTarget, WebSession
+from storage.uow import unit_of_work
 from tests.reports.turns import Chat
 from tests.uow import committed
 from tests.web.conftest import DESA_TEAM_B1, KABUPATEN, KEC_A, PHOTO, TODAY, Dashboard, sign_in
@@ -189,11 +190,11 @@ def test_the_case_page_shows_referrals_and_assistance_and_their_steps(client: Te
     from cases import assistance, referrals
 
     case_id = dashboard.cases["citra"]  # back in school
-    with dashboard.db.write() as session:
-        sent = referrals.refer(session, case_id, "dinsos", TODAY + dt.timedelta(days=5), dashboard.people.pendamping, TODAY,
+    with unit_of_work(dashboard.db) as uow:
+        sent = referrals.refer(uow, case_id, "dinsos", TODAY + dt.timedelta(days=5), dashboard.people.pendamping, TODAY,
                                reason="KIP")
-        referrals.update_referral(session, sent.id, "accepted", dashboard.people.pendamping)
-        assistance.propose(session, case_id, "personal", dashboard.people.pendamping, TODAY)
+        referrals.update_referral(uow, sent.id, "accepted", dashboard.people.pendamping)
+        assistance.propose(uow, case_id, "personal", dashboard.people.pendamping, TODAY)
     sign_in(client, dashboard.link_for(2003))  # Citra's pendamping
     page = client.get(f"/kasus/{dashboard.references['citra']}").text
     card = page[page.index('id="programme"'):]

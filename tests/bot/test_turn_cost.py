@@ -1,0 +1,103 @@
+"""What a typed answer costs the bot: four SQL statements, and no walk of the whole form.
+
+A typed answer in the middle of a form claims its update id, reads the person with their draft, and writes the
+draft and the live keyboard: four statements (and the turn's one transaction, counted in test_transactions.py).
+The engine continues the walk the previous turn left instead of walking the form from its first question; a
+draft changed outside the turn (another process, an operator) is read as the database holds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event, update
+
+from bot.conversation import Conversations
+from flows.compiler import CompiledInstrument
+from flows.engine import Prompt, State
+from flows.registry import engine as engine_for
+from storage.db import Database
+from storage.models import InstrumentSession
+from tests.bot.conftest import Phone, head
+from tests.conftest import TODAY
+
+
+@contextmanager
+def statements(db: Database) -> Iterator[list[str]]:
+    """The SQL statements the engine runs (transaction control left out: BEGIN, SAVEPOINT, RELEASE, COMMIT)."""
+    seen: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT", "ROLLBACK")):
+            seen.append(" ".join(statement.split()[:3]))
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
+@pytest.fixture
+def walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the engine's walks of a whole form (from its first question)."""
+    counted: list[int] = []
+    original = CompiledInstrument.walk
+
+    def walk(self: CompiledInstrument, *args: Any, **kwargs: Any) -> Any:
+        counted.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(CompiledInstrument, "walk", walk)
+    return counted
+
+
+def test_a_typed_answer_is_four_statements(db: Database, volunteer: Phone) -> None:
+    volunteer.send("/isi pendataan")
+    volunteer.send("Siti Aminah")  # 1.1, the child's name
+    with statements(db) as seen:
+        result = volunteer.send("1")  # 1.2, an option
+    assert result.outcome == "answer:text"
+    assert len(seen) == 4, seen
+    assert seen[0].startswith("INSERT INTO processed_updates") and seen[1].startswith("SELECT")
+    assert seen[2:] == ["UPDATE instrument_sessions SET", "UPDATE people SET"]
+
+
+def test_a_typed_answer_continues_the_last_turns_walk(volunteer: Phone, walks: list[int]) -> None:
+    volunteer.send("/isi pendataan")
+    volunteer.send("Siti Aminah")
+    walks.clear()
+    for answer, then in (("1", "1.2.nik · "), ("3326084503120001", "1.3 · ")):
+        result = volunteer.send(answer)
+        assert result.outcome == "answer:text"
+        assert then in volunteer.texts()[-1]
+    assert walks == []
+
+
+def test_a_draft_changed_outside_the_turn_is_read_as_stored(db: Database, conversations: Conversations, volunteer: Phone) -> None:
+    volunteer.send("/isi pendataan")
+    volunteer.send("Siti Aminah")
+    volunteer.send("1")
+    first = engine_for("pendataan").current(State(), TODAY)
+    assert isinstance(first, Prompt)
+    with db.write() as session:  # e.g. an operator's tool, or another process, starts the draft over
+        session.execute(update(InstrumentSession).values(state=State().to_json()))
+    result = volunteer.send("Dewi Lestari")
+    assert result.outcome == "answer:text"
+    assert head(volunteer.texts()[0]).startswith(first.position.qid + " · "), volunteer.texts()[0]  # the first question again
+
+
+def test_the_bot_api_client_keeps_few_connections_and_waits_for_one(db: Database) -> None:
+    """httpcore checks every pooled connection's socket whenever a request starts or ends: a small pool keeps each
+    call cheap; a call waits for a free connection rather than failing after PTB's one second."""
+    from bot.app import CONNECTION_WAIT, CONNECTIONS, build_application
+    from core.settings import Settings
+
+    application = build_application(Settings(bot_token="123456:TEST"), db)
+    request = application.bot.request
+    kwargs = request._client_kwargs
+    assert kwargs["limits"].max_connections == CONNECTIONS <= 32
+    assert kwargs["timeout"].pool == CONNECTION_WAIT >= 10
