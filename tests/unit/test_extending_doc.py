@@ -111,3 +111,17 @@ def test_handlers_work_in_the_turns_unit_of_work() -> None:
         assert "unit_of_work(" not in text and "Database.from_url" not in text, path  # no transaction of their own
         calls = [m.group(0) for m in services.finditer(text)]
         assert not [c for c in calls if not c.startswith(("C.side_by_side", "service.Case"))], (path, calls)
+
+
+def test_handlers_open_no_transaction_blocks_of_their_own() -> None:
+    """A handler works in the turn's unit of work (``turn.uow``): it never opens a ``db.write()`` or ``db.read()``
+    block, nor a unit of work, of its own (``tests/bot/test_transactions.py`` counts the transactions)."""
+    assert "turn.uow" in DOC and "never opens a transaction of its own" in " ".join(DOC.split())
+    for path in [*(ROOT / "bot" / "handlers").glob("*.py"), ROOT / "bot" / "turn.py"]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.With):
+                for item in node.items:
+                    call = item.context_expr
+                    name = call.func.attr if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) else (
+                        call.func.id if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) else "")
+                    assert name not in {"write", "read", "unit_of_work", "reading"}, f"{path.name}:{node.lineno}"
