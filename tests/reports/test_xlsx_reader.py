@@ -238,7 +238,9 @@ TEXT = st.text(st.characters(blacklist_categories=["Cs"]) | st.sampled_from(list
 VALUES = st.one_of(
     st.none(), TEXT, st.integers(-(10**17), 10**17), st.floats(allow_nan=False, allow_infinity=False, width=64), st.booleans(),
     st.datetimes(dt.datetime(1905, 1, 1), dt.datetime(2099, 12, 31)).map(lambda d: d.replace(microsecond=0)),
-    st.dates(dt.date(1905, 1, 1), dt.date(2099, 12, 31)), st.sampled_from(["=1+1", "=A1&\"x\""]),
+    st.dates(dt.date(1905, 1, 1), dt.date(2099, 12, 31)), st.times().map(lambda t: t.replace(microsecond=0)),
+    st.timedeltas(dt.timedelta(0), dt.timedelta(days=999)).map(lambda d: dt.timedelta(seconds=int(d.total_seconds()))),
+    st.sampled_from(["=1+1", "=A1&\"x\""]),
     st.builds(lambda a, b: CellRichText([TextBlock(InlineFont(b=True), a), b]), TEXT.filter(bool), TEXT.filter(bool)),
 )
 SHEET = st.dictionaries(st.tuples(st.integers(1, 40), st.integers(1, 60)), VALUES, max_size=60)
