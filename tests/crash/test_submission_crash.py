@@ -57,6 +57,7 @@ from tests.storage.conftest import (  # noqa: F401  (fixtures)
     postgres_server,
     postgres_session_database,
     regions,
+    sqlite_dir,
     sqlite_template,
 )
 
