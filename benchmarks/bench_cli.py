@@ -3,12 +3,16 @@
 - ``ats-bot --help``, ``ats-bot instruments list`` and ``ats-bot instruments walk pendataan FULL.json``: CPU
   seconds (user + system) of the whole process, best of 3. Baseline: the same command after importing what
   the command line used to import up front (the bot, PTB, fpdf, matplotlib, openpyxl, the reports).
-- The bot idle: ``ats-bot run`` polling a Bot API stand-in on 127.0.0.1, resident memory (VmRSS) once it has
-  polled for a few seconds with nothing to do. Baselines: the same bot with Alembic (its start-up check) and
-  lokal imported up front, as before they were deferred; and with fpdf, openpyxl, matplotlib and segno too, as
-  before those were loaded on first use. Floor: a bare process importing only the libraries the bot cannot
-  start without (PTB with its job queue, SQLAlchemy's ORM, pydantic-settings, cryptography, Babel, PyYAML,
-  transitions).
+- The bot idle: ``ats-bot run`` polling a Bot API stand-in on 127.0.0.1, resident memory (VmRSS, best of 3) once it
+  has polled for a few seconds with nothing to do, on an empty SQLite database (and on PostgreSQL when
+  ``TEST_POSTGRES_URL`` is set, as a district's server runs it). Baselines: the same bot with Alembic (its start-up
+  check) and lokal imported up front, as before they were deferred; and with fpdf, openpyxl, matplotlib and segno
+  too, as before those were loaded on first use; ``--against DIR`` adds the bot of another checkout (an older
+  commit) measured in the same run.
+- Floor: a bare process importing only the libraries the bot cannot start without (PTB with its job queue and
+  webhook server, SQLAlchemy's ORM and dialects, pydantic, cryptography, Babel, PyYAML, transitions),
+  printed with what each library adds on top of the ones above it (fresh processes, best of 3), then the
+  project's own modules and what running adds.
 
 Run: python benchmarks/bench_cli.py      (about a minute; needs the test extras for the stand-in)
 """
@@ -32,9 +36,31 @@ EAGER = "import app.bot_cli, app.cases_cli, app.db_cli, app.people_cli, app.repo
         "fpdf, matplotlib, openpyxl, reports.recap, reports.export, reports.imports, cases.documents; "
 EAGER_START = "import alembic.command, alembic.script, alembic.runtime.migration, lokal; "
 EAGER_BOT = EAGER_START + "import fpdf, openpyxl, matplotlib, segno, cases.documents, reports.export, reports.imports; "
-FLOOR = ("import telegram.ext, sqlalchemy.orm, pydantic_settings, cryptography.hazmat.primitives.ciphers.aead, babel.dates, yaml, "
-         "transitions, apscheduler.schedulers.asyncio; ")
+LAYERS = (
+    ("Python itself", ""),
+    ("asyncio + ssl (stdlib)", "asyncio, ssl"),
+    ("cryptography (AES-GCM, HKDF)", "cryptography.hazmat.primitives.ciphers.aead, cryptography.hazmat.primitives.kdf.hkdf"),
+    ("click + pygments (httpx._main imports them)", "click, pygments.lexers"),
+    ("httpx + httpcore", "httpx"),
+    ("python-telegram-bot (telegram)", "telegram"),
+    ("tornado (PTB's webhook server, even polling)", "tornado.web, tornado.httpserver"),
+    ("APScheduler (PTB's job queue)", "apscheduler.schedulers.asyncio"),
+    ("python-telegram-bot (telegram.ext)", "telegram.ext"),
+    ("SQLAlchemy core", "sqlalchemy"),
+    ("SQLAlchemy ORM", "sqlalchemy.orm"),
+    ("SQLAlchemy dialects (sqlite, postgresql)", "sqlalchemy.dialects.sqlite, sqlalchemy.dialects.postgresql"),
+    ("pydantic", "pydantic, pydantic.main"),
+    ("python-dotenv (.env)", "dotenv"),
+    ("Babel", "babel.dates, babel.support"),
+    ("PyYAML", "yaml"),
+    ("transitions", "transitions"),
+)
+"""The libraries the bot cannot start without, in the order each is added on top of the ones before it."""
+PROJECT = "app.cli, app.bot_cli, app.commands.bot"
+FLOOR = ", ".join(imports for _, imports in LAYERS if imports)
 TOKEN = "123456:BENCH"
+LAST_ANON = [0.0]
+"""RssAnon of the last bot measured: its resident memory less the pages of files (libraries) it maps."""
 
 
 def cpu_seconds(argv: list[str], prelude: str = "", stdin: bytes | None = None, env: dict[str, str] | None = None) -> float:
@@ -57,8 +83,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def idle_rss(env: dict[str, str], prelude: str = "", settle: float = 6.0) -> float:
-    """MiB resident of ``ats-bot run`` once it has polled the stand-in for ``settle`` seconds."""
+def idle_rss(env: dict[str, str], prelude: str = "", settle: float = 6.0, root: Path = ROOT) -> float:
+    """MiB resident of ``ats-bot run`` (of the checkout at ``root``) once it has polled the stand-in for ``settle`` seconds."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from botapi_standin import StandIn
 
@@ -68,7 +94,7 @@ def idle_rss(env: dict[str, str], prelude: str = "", settle: float = 6.0) -> flo
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     code = f"{prelude}import sys; from app.cli import main; sys.exit(main(['run']))"
-    bot = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    bot = subprocess.Popen([sys.executable, "-c", code], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            env={**env, "BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": standin.base_url, "HEALTH_PORT": str(_free_port())})
     try:
         deadline = time.monotonic() + 60
@@ -78,6 +104,7 @@ def idle_rss(env: dict[str, str], prelude: str = "", settle: float = 6.0) -> flo
             raise RuntimeError(f"the bot did not start polling (exit code {bot.poll()})")
         time.sleep(settle)
         status = Path(f"/proc/{bot.pid}/status").read_text()
+        LAST_ANON[0] = int(next(line.split()[1] for line in status.splitlines() if line.startswith("RssAnon:"))) / 1024
         return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
     finally:
         bot.terminate()
@@ -87,10 +114,52 @@ def idle_rss(env: dict[str, str], prelude: str = "", settle: float = 6.0) -> flo
         thread.join(5)
 
 
-def floor_rss() -> float:
-    """MiB resident of a bare process that imported the bot's indispensable libraries."""
-    code = FLOOR + "print(next(line.split()[1] for line in open('/proc/self/status') if line.startswith('VmRSS:')))"
-    return int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout) / 1024
+def import_rss(modules: str) -> float:
+    """MiB resident of a fresh process that imported ``modules`` (best of 3)."""
+    code = (f"import {modules}\n" if modules else "") + \
+        "print(next(line.split()[1] for line in open('/proc/self/status') if line.startswith('VmRSS:')))"
+    return min(int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout)
+               for _ in range(3)) / 1024
+
+
+def floor_layers() -> list[tuple[str, float]]:
+    """Each library's share of the floor: RSS with it and the ones above it, minus RSS without it."""
+    rows, imported, before = [], [], 0.0
+    for label, modules in LAYERS:
+        imported += [modules] if modules else []
+        now = import_rss(", ".join(imported))
+        rows.append((label, now - before))
+        before = now
+    return rows
+
+
+def best_idle(env: dict[str, str], prelude: str = "", root: Path = ROOT, runs: int = 3) -> float:
+    return min(idle_rss(env, prelude, root=root) for _ in range(runs))
+
+
+def postgres_env(env: dict[str, str]) -> tuple[dict[str, str], str, str] | None:
+    """A fresh, upgraded database on the TEST_POSTGRES_URL server for the bot; None without one."""
+    server = os.environ.get("TEST_POSTGRES_URL")
+    if not server:
+        return None
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"bench_cli_{os.getpid()}"
+    admin = make_url(server).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    pg_env = {**env, "DATABASE_URL": url}
+    subprocess.run([sys.executable, "-m", "app.cli", "db", "upgrade"], cwd=ROOT, env=pg_env, check=True, stdout=subprocess.DEVNULL)
+    return pg_env, admin, name
+
+
+def drop_database(admin: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> None:
@@ -107,10 +176,41 @@ def main() -> None:
         ):
             now, before = cpu_seconds(argv, "", stdin, env), cpu_seconds(argv, EAGER, stdin, env)
             print(f"{label:<44} {now:>7.2f} s {before:>12.2f} s {goal:>8}")
-        now_rss, start_rss, eager_rss = idle_rss(env), idle_rss(env, EAGER_START), idle_rss(env, EAGER_BOT)
-        print(f"{'bot idle (ats-bot run, polling), RSS':<44} {now_rss:>6.0f} MiB {eager_rss:>10.0f} MiB {'≤ 80 MB':>8}")
-        print(f"  with Alembic's start-up check and lokal imported up front: {start_rss:.0f} MiB; "
-              f"floor (the libraries the bot cannot start without, nothing else): {floor_rss():.0f} MiB")
+        memory(env, Path(sys.argv[sys.argv.index("--against") + 1]) if "--against" in sys.argv else None)
+
+
+def memory(env: dict[str, str], against: Path | None) -> None:
+    """The bot idle beside its baselines and the floor, and the floor library by library, in one run."""
+    now_rss = older = anon = float("inf")
+    for _ in range(3):  # this checkout and the other one interleaved, so both see the same host
+        now_rss = min(now_rss, idle_rss(env))
+        anon = min(anon, LAST_ANON[0])
+        if against is not None:
+            older = min(older, idle_rss(env, root=against))
+    eager_rss = best_idle(env, EAGER_BOT, runs=1)
+    print(f"{'bot idle (ats-bot run, polling), RSS':<44} {now_rss:>6.1f} MiB {eager_rss:>10.0f} MiB {'≤ 80 MB':>8}")
+    print(f"  of which anonymous (RssAnon; the rest are library files' pages, shared with other processes): {anon:.1f} MiB")
+    print(f"  with Alembic's start-up check and lokal imported up front: {best_idle(env, EAGER_START, runs=1):.1f} MiB")
+    if against is not None:
+        print(f"  the bot of {against}: {older:.1f} MiB")
+    pg = postgres_env(env)
+    if pg is not None:
+        try:
+            print(f"  on PostgreSQL (psycopg): {best_idle(pg[0], runs=2):.1f} MiB")
+        finally:
+            drop_database(pg[1], pg[2])
+    print(f"\n{'what the idle bot holds (MiB RSS, each row on top of those above)':<58} {'adds':>6} {'total':>7}")
+    total = 0.0
+    for label, added in floor_layers():
+        total += added
+        print(f"  {label:<56} {added:>6.1f} {total:>7.1f}")
+    floor = total
+    print(f"  {'= floor: the libraries the bot cannot start without':<56} {'':>6} {floor:>7.1f}")
+    project = import_rss(f"{FLOOR}, {PROJECT}")
+    print(f"  {'the project modules (import app.bot_cli)':<56} {project - floor:>6.1f} {project:>7.1f}")
+    print(f"  {'running: database, Bot API clients, catalogs, jobs':<56} {now_rss - project:>6.1f} {now_rss:>7.1f}")
+    print(f"bot idle {now_rss:.1f} MiB = {now_rss * 1.048576:.1f} MB against the goal of 80 MB; floor {floor:.1f} MiB = "
+          f"{floor * 1.048576:.1f} MB")
 
 
 if __name__ == "__main__":

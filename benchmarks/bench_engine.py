@@ -1,15 +1,22 @@
 """Engine step against a raw ``transitions`` trigger, and memory per active draft.
 
-A "step" is what the bot does for one answer: validate it and move on (``Engine.answer``), then find the next
-question with its progress (``Engine.current``). It is measured over whole Pendataan forms answered in order,
-with the states the engine returns, and printed beside:
+A "step" is what the bot does for one answer: validate it (parsing, the form's rules, NIK checks, warnings) and
+move on (``Engine.answer``), then find the next question with its progress (``Engine.current``). It is measured
+over whole forms answered in order, with the states the engine returns. The forms are every path fixture of the
+instrument that reaches its end (``tests/fixtures/paths``: each branch of the paper, "Lainnya" written in or not,
+households of one to three members), taken in turn with a free-text answer changed in each, so the stream
+takes every route the fixtures take rather than one route again and again. Printed beside:
 
 - the baseline: one raw ``transitions`` trigger on a machine of the same size (as many states, a transient
   model, ``auto_transitions=False``, ``send_event=True``, logging silenced), the floor any step pays;
+- the same step with nothing recorded: the stretches the machine walked after route-changing answers are
+  forgotten before every form, so each such answer triggers the machine along its whole new stretch (a bot
+  that has just started, or a route it has not seen that day);
 - the same step when every state is reloaded from its JSON first (as a bot turn does from storage): that is a
   walk from the first question, what every step cost before the engine stepped from the current state.
 
-Memory: 10,000 Pendataan drafts 30 answers in, as loaded from storage (tracemalloc).
+Memory: 10,000 Pendataan drafts 30 answers in, as loaded from storage (tracemalloc); and what the recorded
+stretches of all four instruments hold after the run (shared by every conversation, bounded).
 
 Run: python benchmarks/bench_engine.py [--forms 40] [--sessions 10000]   (about a minute)
 """
@@ -21,6 +28,7 @@ import datetime as dt
 import gc
 import json
 import logging
+import sys
 import time
 import tracemalloc
 from itertools import pairwise
@@ -41,6 +49,13 @@ def full_answers(name: str) -> dict:
     return json.loads((FIXTURES / name / "full.json").read_text(encoding="utf-8"))["answers"]
 
 
+def whole_forms(name: str) -> list[dict]:
+    """The answers of every path fixture of ``name`` that reaches the end of the form."""
+    eng = engine(name)
+    forms = [json.loads(path.read_text(encoding="utf-8"))["answers"] for path in sorted((FIXTURES / name).glob("*.json"))]
+    return [raw for raw in forms if eng.check(raw, TODAY).complete]
+
+
 def fill(eng: Engine, raw: dict, limit: int | None = None, reload: bool = False) -> tuple[State, int]:
     """Answer the form in order from the fixture's raw answers; returns the state and the steps taken."""
     state, steps = State(), 0
@@ -57,18 +72,27 @@ def fill(eng: Engine, raw: dict, limit: int | None = None, reload: bool = False)
     return state, steps
 
 
-def engine_step(name: str, forms: int, reload: bool = False) -> float:
-    """Seconds per step (answer + next question) over ``forms`` whole forms."""
-    eng, raw = engine(name), full_answers(name)
-    first = next(n.id for n in eng.layout.nodes.values()
-                 if n.type is QuestionType.TEXT and n.group is None and n.id in raw
-                 and (n.question.constraint is None or n.question.constraint.pattern is None))
-    fill(eng, raw)  # warm: lokal, catalogs
-    total, started = 0, time.perf_counter()
+def engine_step(name: str, forms: int, reload: bool = False, recorded: bool = True) -> float:
+    """Seconds per step (answer + next question) over ``forms`` whole forms, the instrument's fixtures in turn;
+    with ``recorded=False``, the stretches recorded after route-changing answers are forgotten before each form."""
+    eng, stream = engine(name), whole_forms(name)
+    texts = [next((n.id for n in eng.layout.nodes.values()
+                   if n.type is QuestionType.TEXT and n.group is None and n.id in raw
+                   and (n.question.constraint is None or n.question.constraint.pattern is None)), None) for raw in stream]
+    for raw in stream:
+        fill(eng, raw)  # warm: lokal, catalogs, and the routes of every fixture recorded once
+    total, elapsed = 0, 0.0
     for run in range(forms):
-        _, steps = fill(eng, {**raw, first: f"{raw[first]} {run}"}, reload=reload)
+        raw, text = stream[run % len(stream)], texts[run % len(stream)]
+        if text is not None:
+            raw = {**raw, text: f"{raw[text]} {run}"}
+        if not recorded:
+            getattr(eng.compiled, "_traces", {}).clear()
+        started = time.perf_counter()
+        _, steps = fill(eng, raw, reload=reload)
+        elapsed += time.perf_counter() - started
         total += steps
-    return (time.perf_counter() - started) / total
+    return elapsed / total
 
 
 def raw_trigger(states: int, triggers: int = 200_000) -> float:
@@ -109,24 +133,45 @@ def memory_per_draft(sessions: int, carry_walk: bool) -> float:
     return (after - before) / sessions
 
 
+def recorded_size() -> int:
+    """Bytes the recorded stretches of every engine hold (their containers, steps and lookups; not the answers and
+    positions they share with the forms)."""
+    seen: set[int] = set()
+
+    def size(obj: object) -> int:
+        if id(obj) in seen or isinstance(obj, (str, int, float, bool)) or obj is None:
+            return 0
+        seen.add(id(obj))
+        inner = obj.values() if isinstance(obj, dict) else obj if isinstance(obj, tuple) else ()
+        return sys.getsizeof(obj) + sum(size(item) for item in inner)
+
+    return sum(size(getattr(engine(name).compiled, "_traces", {})) for name in NAMES)
+
+
+NAMES = ("pendataan", "rekonfirmasi", "monitoring", "rumah-tangga")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--forms", type=int, default=40, help="whole forms answered per instrument (default 40)")
     parser.add_argument("--sessions", type=int, default=10_000)
     args = parser.parse_args()
-    print(f"{'instrument':<14} {'states':>6} {'raw trigger':>12} {'engine step':>12} {'ratio':>6} {'step, walk from start':>22} {'ratio':>6}")
-    for name in ("pendataan", "rekonfirmasi", "monitoring", "rumah-tangga"):
+    print(f"{'instrument':<14} {'states':>6} {'forms':>5} {'raw trigger':>12} {'engine step':>12} {'ratio':>6} "
+          f"{'nothing recorded':>17} {'ratio':>6} {'walk from start':>16} {'ratio':>6}")
+    for name in NAMES:
         size = len(engine(name).layout.nodes) + 1
+        forms = max(args.forms // 5, len(whole_forms(name)))
         # Interleaved rounds, best of each: the figures of a shared machine are noisy, their minimum much less.
-        rounds = [(raw_trigger(size, 20_000), engine_step(name, max(args.forms // 5, 1)),
+        rounds = [(raw_trigger(size, 20_000), engine_step(name, forms), engine_step(name, forms, recorded=False),
                    engine_step(name, 1, reload=True)) for _ in range(5)]
-        baseline, step, walked = (min(r[i] for r in rounds) for i in range(3))
-        print(f"{name:<14} {size:>6} {baseline * 1e6:>10.1f}µs {step * 1e6:>10.1f}µs {step / baseline:>5.1f}× "
-              f"{walked * 1e6:>20.1f}µs {walked / baseline:>5.0f}×")
+        baseline, step, cold, walked = (min(r[i] for r in rounds) for i in range(4))
+        print(f"{name:<14} {size:>6} {len(whole_forms(name)):>5} {baseline * 1e6:>10.1f}µs {step * 1e6:>10.1f}µs "
+              f"{step / baseline:>5.1f}× {cold * 1e6:>15.1f}µs {cold / baseline:>5.1f}× {walked * 1e6:>14.1f}µs {walked / baseline:>5.0f}×")
     stored = memory_per_draft(args.sessions, carry_walk=False)
     walking = memory_per_draft(min(args.sessions, 2_000), carry_walk=True)
     print(f"memory per active draft (Pendataan, 30 answers): {stored / 1024:.1f} KiB as stored and loaded; "
           f"{walking / 1024:.1f} KiB while it carries its walk")
+    print(f"recorded stretches, all four instruments, shared by every conversation: {recorded_size() / 1024:.0f} KiB")
     print("compiled machines shared: 1 per instrument version; models attached to a machine: 0")
 
 

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 from telegram import BotCommand, Update
@@ -47,7 +46,6 @@ class Services:
 
     db: Database
     conversations: Conversations
-    files_dir: Path
 
 
 def build_application(settings: Settings, db: Database) -> Application:
@@ -62,6 +60,7 @@ def build_application(settings: Settings, db: Database) -> Application:
         .concurrent_updates(PerPersonUpdateProcessor(MAX_CONCURRENT_UPDATES))
         .rate_limiter(AIORateLimiter(max_retries=5))
         .post_init(_announce_commands)
+        .post_stop(_save_live_keyboards)
         .build()
     )
     bot_id = int(settings.bot_token.split(":")[0]) if settings.bot_token.split(":")[0].isdigit() else 0
@@ -71,7 +70,7 @@ def build_application(settings: Settings, db: Database) -> Application:
         return clock().astimezone().date()
 
     conversations = Conversations(BotStore(db, bot_id, settings.default_language), today=today, files_dir=settings.files_dir)
-    application.bot_data["services"] = Services(db, conversations, settings.files_dir)
+    application.bot_data["services"] = Services(db, conversations)
     application.add_handler(TypeHandler(Update, route))
     install_reminders(application, db, wall=clock)  # one repeating sweep job; reminders themselves are database rows
     install_alerts(application, db, wall=clock)  # the early-warning pass (flagged pupils to their pendamping and teams)
@@ -86,6 +85,11 @@ async def _announce_commands(application: Application) -> None:
     for language in LANGUAGES:
         await application.bot.set_my_commands(command_menu(language), language_code=language)
     await application.bot.set_my_commands(command_menu("id"))
+
+
+async def _save_live_keyboards(application: Application) -> None:
+    """Where the live keyboards sent since their person's last turn are, so the next process can close them."""
+    await asyncio.to_thread(application.bot_data["services"].conversations.save_sent_messages)
 
 
 def command_menu(language: str) -> list[BotCommand]:

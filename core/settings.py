@@ -8,7 +8,8 @@ from functools import cache
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.env_settings import EnvSettings
 
 
 class Environment(str, Enum):
@@ -16,10 +17,8 @@ class Environment(str, Enum):
     PRODUCTION = "production"
 
 
-class Settings(BaseSettings):
+class Settings(EnvSettings):
     """Everything an operator may set; defaults run a development bot on SQLite."""
-
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     environment: Environment = Environment.DEVELOPMENT
     bot_token: str = ""

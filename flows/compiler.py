@@ -180,7 +180,7 @@ def _set_instance(value: int | None) -> Callback:
     return apply
 
 
-@dataclass
+@dataclass(slots=True)
 class Walk:
     """The result of walking a form over some answers; shared, so callers must not modify it."""
 
@@ -244,6 +244,7 @@ class CompiledInstrument:
         )
         for qid in self.layout.nodes:
             self._add_routes(qid)
+        self._next = self.machine.events["next"]
         self._traces: dict[tuple[str, int], tuple[tuple[_Step, ...], ...]] = {}
         """Stretches walked after an answer changed the route, by the machine state they started from."""
         self.answerable_qids = frozenset(qid for qid, node in self.layout.nodes.items() if node.type in ANSWERABLE)
@@ -327,22 +328,26 @@ class CompiledInstrument:
         read_at = walk.reads.get(stop)
         if read_at is not None and read_at[0] <= index:
             return None
-        working = _Working(answers)
+        working: Mapping[str, Any] = answers  # copied only to write into: kept answers hold their calculations already
         nodes, computed_at = self.layout.nodes, walk.computed_at
         for position, value in walk.computed.items():
             if computed_at[position] < index:
                 node = nodes[position.qid]
-                if read(working, node, position.instance) is not value:  # kept answers hold their calculations already
+                if read(working, node, position.instance) is not value:
+                    if not isinstance(working, _Working):
+                        working = _Working(answers)
                     working.put(node, position.instance, value)
         path: list[Position] = []
         reads: dict[Position, list[int]] = {}
         cursor = _Cursor(stop.qid, working, self.layout, path, reads, base=index + 1)
         cursor.instance = stop.instance
-        self.machine.events["next"].trigger(cursor)
+        self._next.trigger(cursor)
         if read_at is None and cursor.state == skip_state and cursor.instance == skip_instance:
-            return Walk(walk.path, walk.computed, walk.computed_at, walk.missing[1:], _merged(walk.reads, reads), walk.answerable,
-                        _index=walk._index, _first=walk._first)
+            return Walk(walk.path, walk.computed, walk.computed_at, walk.missing[1:], _merged(walk.reads, reads) if reads else walk.reads,
+                        walk.answerable, _index=walk._index, _first=walk._first)
         head = Walk(path, reads=reads)
+        if not isinstance(working, _Working):
+            cursor.answers = _Working(answers)  # the walk goes on and stores calculations as it meets them
         rejoined = self._run(head, cursor, today, 10 * len(self.layout.nodes) * (1 + self._max_instances(answers)), (walk, stop))
         same = self._same_route(walk, head, rejoined) if rejoined is not None and head.path == walk.path[index + 1 : rejoined] else None
         return same if same is not None else self._joined(walk, index, head, rejoined)

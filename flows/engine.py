@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from flows import messages as M
 from flows.compiler import CompiledInstrument, Position, Walk, read, write
@@ -24,7 +24,7 @@ from flows.nik_checks import nik_warnings
 from flows.rules import broken, rules_by_question
 from flows.schema import ANSWERABLE, NikCheck
 from flows.structure import Node
-from flows.values import parse_answer
+from flows.values import answer_parser
 
 
 @dataclass(frozen=True)
@@ -122,12 +122,15 @@ class Engine:
         self.layout = compiled.layout
         self._first: _Trail | None = None
         """The walk of an empty form on the latest day asked."""
+        self._parsers = {qid: answer_parser(node) for qid, node in self.layout.nodes.items()}
         self._rules = rules_by_question(compiled.instrument.rules)
         self._checks_by_question: dict[str, list[NikCheck]] = {}
         for check in compiled.instrument.checks:
             for ref in (check.nik, check.birth_date, check.sex, check.kecamatan):
                 if ref:
                     self._checks_by_question.setdefault(ref, []).append(check)
+        self._checked = frozenset(self._rules) | frozenset(self._checks_by_question)
+        """Questions whose answer a form rule or a NIK check looks at."""
 
     # -- reading --------------------------------------------------------------------------------------------
     def walk(self, state: State, today: dt.date | None = None) -> Walk:
@@ -144,9 +147,10 @@ class Engine:
 
     def current(self, state: State, today: dt.date | None = None) -> Prompt | Complete:
         """The question to ask now, or :class:`Complete`."""
-        walk = self.walk(state, today)
-        progress = Progress(walk.answerable - len(walk.missing), walk.answerable)
-        position = self._here(state, walk)
+        walk = self._trail(state, today or dt.date.today()).walk
+        missing = walk.missing
+        progress = Progress(walk.answerable - len(missing), walk.answerable)
+        position = self._here(state, walk) if state.cursor else walk.path[missing[0][0]] if missing else None
         if position is None:
             return Complete(progress)
         node = self.layout.nodes[position.qid]
@@ -168,16 +172,18 @@ class Engine:
     # -- answering ------------------------------------------------------------------------------------------
     def answer(self, state: State, raw: Any, today: dt.date | None = None, *, confirm: bool = False) -> Outcome:
         """Validate ``raw`` as the answer to the current question and move on."""
-        day = _today(today)
-        position = self._here(state, self.walk(state, day))
+        day = today or dt.date.today()
+        trail = self._trail(state, day)
+        position = self._here(state, trail.walk)
         if position is None:
             return Refused(Problem(M.NOT_ANSWERABLE))
-        node = self.layout.nodes[position.qid]
-        value = parse_answer(node, raw, day)
+        qid = position.qid
+        node = self.layout.nodes[qid]
+        value = self._parsers[qid](raw, day)
         if isinstance(value, Problem):
             return Refused(value)
         answers = _put(state.answers, node, position.instance, value)
-        refusals, warnings = self._problems(node, answers, position.instance, day)
+        refusals, warnings = self._problems(node, answers, position.instance, day) if qid in self._checked else ([], [])
         if refusals:
             return Refused(refusals[0])
         confirmed = state.confirmed
@@ -187,7 +193,7 @@ class Engine:
                 pending = {"position": position.key, "value": value}
                 return NeedsConfirmation(_moved(state, cursor=position.key, pending=pending), warnings)
             confirmed += tuple(w.key for w in warnings)
-        return Accepted(self._answered(state, position, answers, confirmed, day), value)
+        return Accepted(self._answered(state, position, answers, confirmed, day, trail), value)
 
     def confirm(self, state: State, today: dt.date | None = None) -> Outcome:
         """Keep the pending answer despite its warnings."""
@@ -263,7 +269,8 @@ class Engine:
             position = Position.parse(state.cursor)
             if position in walk.path:
                 return position
-        return walk.stop
+        missing = walk.missing
+        return walk.path[missing[0][0]] if missing else None  # walk.stop, read at every step
 
     def _problems(self, node: Node, answers: Mapping[str, Any], instance: int, today: dt.date) -> tuple[list[Problem], list[Problem]]:
         """``(refusals, warnings)`` the answer at this position causes: the form's rules, and NIK disagreements
@@ -301,12 +308,15 @@ class Engine:
         walk = self.compiled.walk(answers, day)
         return _Trail(day, walk, self._kept(walk, answers) == answers)
 
-    def _answered(self, state: State, position: Position, answers: dict[str, Any], confirmed: tuple[str, ...], day: dt.date) -> State:
+    def _answered(self, state: State, position: Position, answers: dict[str, Any], confirmed: tuple[str, ...], day: dt.date,
+                  trail: _Trail | None = None) -> State:
         """The state after an answer at ``position``: only answers on the new path are kept (an edit may make
         later ones irrelevant) and calculations are stored. Answering where the walk stopped continues the
         walk from there (usually one trigger, and nothing to prune); an edit walks the form again."""
-        trail = self._trail(state, day)
-        walk = self.compiled.advance(trail.walk, answers, day) if trail.pruned and position == trail.walk.stop else None
+        trail = trail or self._trail(state, day)
+        missing = trail.walk.missing
+        at_stop = bool(missing) and position == trail.walk.path[missing[0][0]]  # answered where the walk stopped
+        walk = self.compiled.advance(trail.walk, answers, day) if trail.pruned and at_stop else None
         if walk is not None and walk.dropped is None:  # same route: nothing to prune, no calculation changed
             return _stepped(answers, confirmed, _Trail(day, walk, True))
         if walk is not None:
@@ -356,8 +366,7 @@ class Engine:
         return kept
 
 
-@dataclass(frozen=True)
-class _Trail:
+class _Trail(NamedTuple):
     """The walk a state carries: over its answers, on ``today``; ``pruned`` when nothing off the path is kept."""
 
     today: dt.date

@@ -25,14 +25,13 @@ class Node:
     section: str
     index: int
     """Position in the whole form, groups' children included, used to tell earlier from later."""
+    id: str = field(init=False, repr=False, compare=False)
+    """The question's id (kept on the node: the engine reads it at every step)."""
+    type: QuestionType = field(init=False, repr=False, compare=False)
 
-    @property
-    def id(self) -> str:
-        return self.question.id
-
-    @property
-    def type(self) -> QuestionType:
-        return self.question.type
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id", self.question.id)
+        object.__setattr__(self, "type", self.question.type)
 
     def choice(self, code: str) -> Choice | None:
         """The option with this code, if any."""

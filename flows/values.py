@@ -132,13 +132,28 @@ def _parse_phone(raw: Any) -> Parsed:
     return info.e164 if info.valid and info.e164 else Problem(M.PHONE_INVALID, {"input": _text(raw)})
 
 
+_BY_TEXT: dict[int, tuple[tuple[Choice, ...], dict[str, Choice]]] = {}
+"""A question's options by code and label in lower case, made once per (immutable) tuple of options."""
+
+
+def _by_text(choices: Sequence[Choice]) -> dict[str, Choice]:
+    cached = _BY_TEXT.get(id(choices))
+    if cached is not None and cached[0] is choices:
+        return cached[1]
+    table: dict[str, Choice] = {}
+    for choice in choices:  # the first option a text names wins, as in reading the list in order
+        table.setdefault(choice.code.lower(), choice)
+        table.setdefault(choice.label.lower(), choice)
+    if isinstance(choices, tuple):  # a layout's options: kept (a list could change under the table)
+        if len(_BY_TEXT) >= 4096:
+            _BY_TEXT.clear()
+        _BY_TEXT[id(choices)] = (choices, table)
+    return table
+
+
 def _match_choice(raw: Any, choices: Sequence[Choice]) -> Choice | None:
     """A tapped code, a typed code or a typed label (any case) picks an option."""
-    text = _text(raw).lower().rstrip(".")
-    for choice in choices:
-        if text == choice.code.lower() or text == choice.label.lower():
-            return choice
-    return None
+    return _by_text(choices).get(_text(raw).lower().rstrip("."))
 
 
 def _parse_select_one(raw: Any, choices: Sequence[Choice]) -> Parsed:
@@ -240,19 +255,31 @@ _PARSERS: dict[QuestionType, Callable[[Any, Node, dt.date], Parsed]] = {
 
 def parse_answer(node: Node, raw: Any, today: dt.date) -> Parsed:
     """The stored value for ``raw`` as an answer to ``node``, or the problem with it."""
+    return answer_parser(node)(raw, today)
+
+
+def answer_parser(node: Node) -> Callable[[Any, dt.date], Parsed]:
+    """:func:`parse_answer` for one question, what depends on the question alone worked out once (the engine
+    keeps one per question)."""
     parser = _PARSERS.get(node.type)
     if parser is None:
-        return Problem(M.NOT_ANSWERABLE)
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return Problem(M.REQUIRED)
-    value = parser(raw, node, today)
-    if isinstance(value, Problem):
-        return value
+        return lambda raw, today: Problem(M.NOT_ANSWERABLE)
     regions = node.question.regions
-    if regions is not None and not re.match(REGION_CODE_PATTERNS[regions.level], str(value)):
-        return Problem(M.NOT_A_REGION_CODE, {"level": regions.level.value})
+    region = re.compile(REGION_CODE_PATTERNS[regions.level]) if regions is not None else None
     constraint = node.question.constraint
-    if node.type is QuestionType.TEXT and (constraint is None or constraint.max_length is None) and len(value) > DEFAULT_TEXT_LENGTH:
-        return Problem(M.TOO_LONG, {"max": DEFAULT_TEXT_LENGTH})
-    problem = _check_constraint(value, constraint, node, today) if constraint else None
-    return problem or value
+    unbounded_text = node.type is QuestionType.TEXT and (constraint is None or constraint.max_length is None)
+
+    def parse(raw: Any, today: dt.date) -> Parsed:
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return Problem(M.REQUIRED)
+        value = parser(raw, node, today)
+        if isinstance(value, Problem):
+            return value
+        if region is not None and not region.match(str(value)):
+            return Problem(M.NOT_A_REGION_CODE, {"level": regions.level.value if regions else ""})
+        if unbounded_text and len(value) > DEFAULT_TEXT_LENGTH:
+            return Problem(M.TOO_LONG, {"max": DEFAULT_TEXT_LENGTH})
+        problem = _check_constraint(value, constraint, node, today) if constraint else None
+        return problem or value
+
+    return parse

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from typing import ClassVar
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.env_settings import EnvSettings
 
 
-class ReminderSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="REMINDER_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
+class ReminderSettings(EnvSettings):
+    env_prefix: ClassVar[str] = "REMINDER_"
 
     enabled: bool = True
     """False: ``reminders.job.install`` registers nothing (the CLI still works)."""

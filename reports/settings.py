@@ -5,18 +5,16 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from core.env_settings import EnvSettings
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_TARGETS_FILE = Path("reports/targets.yaml")
 
 
-class ReportSettings(BaseSettings):
+class ReportSettings(EnvSettings):
     """``REPORT_TARGETS_FILE``: the YAML file of yearly targets per region (default ``reports/targets.yaml``,
     the guide's Pekalongan 2019–2022 table). A relative path is read from the working directory, else from
     the repository root. ``REPORT_WORK_MEM``: see below."""
-
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     report_targets_file: Path = DEFAULT_TARGETS_FILE
     report_work_mem: str = "256MB"

@@ -42,6 +42,7 @@ LOADED_ON_FIRST_USE = {
     "multipart": "the dashboard (ats-bot web)",
     "pyxform": "the XLSForm export",
     "tqdm": "progress bars of the command line",
+    "pydantic_settings": "nothing: core.env_settings reads the settings",
 }
 PROJECT_ON_FIRST_USE = ("reports.export", "reports.imports", "reports.import_publish", "reports.chart", "reports.lampiran2",
                         "reports.xlsx_stream", "cases.documents", "web.app", "web.pages", "storage.backup",

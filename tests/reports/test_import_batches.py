@@ -15,7 +15,8 @@ from reports import import_publish, imports
 from reports.import_publish import clean_interrupted
 from reports.imports import import_file
 from storage.db import Database
-from storage.models import AuditLog, Child, ImportBatch, RecapCount
+from storage.derived import case_changed
+from storage.models import AuditLog, Case, Child, ImportBatch, RecapCount
 from storage.types import utcnow
 from tests.reports.conftest import DESA_A1, KABUPATEN, TODAY, People, Seed
 from tests.reports.test_imports import GOOD, NIK_SITI, counts, xlsx
@@ -95,23 +96,55 @@ def test_the_command_line_removes_a_stopped_import(db: Database, world: People, 
 
 def test_the_recap_shows_a_list_only_once_it_is_published(db: Database, world: People, seed: Seed,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """Chunks of two rows: after each chunk the recap counts are still those before the import (one child
-    already recorded gets a new form meanwhile); the publication moves them all at once, as a rebuild would."""
+    """Chunks of two rows: before each chunk the recap counts are still those before the import (one child
+    already recorded gets a new form meanwhile), even when a case of the list is moved by another transaction in
+    between; the publication moves them all at once, and the summary is what a rebuild gives."""
     from reports.summary import counts as recap_counts
 
-    seed.case("Siti Aminah", DESA_A1, sex="P", born=None, nik=NIK_SITI)
-    recap_before, seen = _recap(db), []
-    original = import_publish.Publisher._chunk
+    _, seeded = seed.case("Siti Aminah", DESA_A1, sex="P", born=None, nik=NIK_SITI)
+    recap_before, seen, moved = _recap(db), [], []
+    original = import_publish.Publisher._prepare
 
-    def watched(self: import_publish.Publisher, session: Any, rows: list[Any]) -> None:
+    def watched(self: import_publish.Publisher, rows: list[Any]) -> None:
         with db.read() as reader:
             seen.append(recap_counts(reader, KABUPATEN))
-        original(self, session, rows)
+            listed = reader.scalar(select(func.min(Case.id)).where(Case.id != seeded))
+        if len(seen) == 2 and listed is not None:  # a turn moves a case of the list, in a transaction of its own
+            with db.write() as session:
+                session.execute(update(Case).where(Case.id == listed).values(status="verified"))
+                case_changed(session, listed)
+            moved.append(listed)
+        original(self, rows)
 
     monkeypatch.setattr(imports, "CHUNK", 2)
-    monkeypatch.setattr(import_publish.Publisher, "_chunk", watched)
+    monkeypatch.setattr(import_publish.Publisher, "_prepare", watched)
     report = import_file(db, xlsx(GOOD), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
-    assert report.saved and len(seen) == 3 and seen[0] == seen[1] == seen[2]
+    assert report.saved and len(seen) == 3 and moved
+    assert seen[0] == seen[1] != seen[2]  # nothing of the list before the move; the move counted at once
     with db.read() as reader:
         after = recap_counts(reader, KABUPATEN)
-    assert after != seen[0] and _recap(db) != recap_before and snapshot(db) == rebuilt(db)
+    assert after != seen[2] and _recap(db) != recap_before and snapshot(db) == rebuilt(db)
+
+
+def test_a_rerun_of_an_interrupted_file_removes_what_it_had_saved_first(db: Database, world: People,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process that was importing has ended (its pid is gone on this host): the same file imported again
+    removes the interrupted import at once, without waiting for it to go stale, then saves the list once."""
+    import subprocess
+    import sys
+
+    import_file(db, xlsx(GOOD), "other.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    once = counts(db)
+    _interrupt(db, monkeypatch)
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    with db.write() as session:
+        batch = session.scalars(select(ImportBatch).where(ImportBatch.state == "publishing")).one()
+        assert batch.written["owner"]["pid"] > 0
+        batch.written = {**batch.written, "owner": {**batch.written["owner"], "pid": int(ended.stdout)}}
+    assert clean_interrupted(db, filename="another.xlsx", region_code=KABUPATEN) == []  # another file: left alone
+    report = import_file(db, xlsx(GOOD), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    assert report.saved and report.cleaned == 4 and report.merged == 5  # every row the same child as other.xlsx's
+    assert counts(db)[0] == once[0] and snapshot(db) == rebuilt(db)
+    with db.read() as session:
+        assert sorted(session.scalars(select(ImportBatch.state))) == ["published", "published", "undone"]
+        assert session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "import.cleaned")) == 1
