@@ -7,15 +7,14 @@ import datetime as dt
 import json
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 from telegram import BotCommand, Update
 from telegram.error import Conflict
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
-from telegram.request import HTTPXRequest
 
 from bot.alerts import install as install_alerts
+from bot.api_client import AiohttpRequest
 from bot.conversation import Conversations
 from bot.housekeeping import install as install_housekeeping
 from bot.processor import PerPersonUpdateProcessor
@@ -35,9 +34,8 @@ WORKER_THREADS = 12
 turn also waits for its commit; on SQLite the turns queued behind one another share that commit."""
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 CONNECTIONS = 16
-"""Keep-alive HTTP connections to the Bot API (PTB's default is 256). httpcore walks every pooled connection,
-checking its socket, each time a request starts or ends, so a pool grown wide under a burst makes every later
-call dearer; 16 calls in flight at once still carry hundreds of calls a second at Telegram's round trip."""
+"""Keep-alive HTTP connections to the Bot API (PTB's default is 256): 16 calls in flight at once carry hundreds of
+calls a second at Telegram's round trip, and a pool that never grows wide keeps every call cheap."""
 CONNECTION_WAIT = 30.0
 """Seconds a Bot API call may wait for a free connection (PTB's default, 1 s, would drop replies in a burst)."""
 
@@ -48,7 +46,6 @@ class Services:
 
     db: Database
     conversations: Conversations
-    files_dir: Path
 
 
 def build_application(settings: Settings, db: Database) -> Application:
@@ -56,13 +53,14 @@ def build_application(settings: Settings, db: Database) -> Application:
     application = (
         ApplicationBuilder()
         .token(settings.bot_token)
-        .request(HTTPXRequest(connection_pool_size=CONNECTIONS, pool_timeout=CONNECTION_WAIT, httpx_kwargs={"verify": tls}))
-        .get_updates_request(HTTPXRequest(connection_pool_size=1, httpx_kwargs={"verify": tls}))
+        .request(AiohttpRequest(CONNECTIONS, pool_timeout=CONNECTION_WAIT, tls=tls))
+        .get_updates_request(AiohttpRequest(1, tls=tls))
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.file_url())
         .concurrent_updates(PerPersonUpdateProcessor(MAX_CONCURRENT_UPDATES))
         .rate_limiter(AIORateLimiter(max_retries=5))
         .post_init(_announce_commands)
+        .post_stop(_save_live_keyboards)
         .build()
     )
     bot_id = int(settings.bot_token.split(":")[0]) if settings.bot_token.split(":")[0].isdigit() else 0
@@ -72,7 +70,7 @@ def build_application(settings: Settings, db: Database) -> Application:
         return clock().astimezone().date()
 
     conversations = Conversations(BotStore(db, bot_id, settings.default_language), today=today, files_dir=settings.files_dir)
-    application.bot_data["services"] = Services(db, conversations, settings.files_dir)
+    application.bot_data["services"] = Services(db, conversations)
     application.add_handler(TypeHandler(Update, route))
     install_reminders(application, db, wall=clock)  # one repeating sweep job; reminders themselves are database rows
     install_alerts(application, db, wall=clock)  # the early-warning pass (flagged pupils to their pendamping and teams)
@@ -87,6 +85,11 @@ async def _announce_commands(application: Application) -> None:
     for language in LANGUAGES:
         await application.bot.set_my_commands(command_menu(language), language_code=language)
     await application.bot.set_my_commands(command_menu("id"))
+
+
+async def _save_live_keyboards(application: Application) -> None:
+    """Where the live keyboards sent since their person's last turn are, so the next process can close them."""
+    await asyncio.to_thread(application.bot_data["services"].conversations.save_sent_messages)
 
 
 def command_menu(language: str) -> list[BotCommand]:

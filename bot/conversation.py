@@ -50,8 +50,8 @@ class Conversations:
         """Set from ``getMe`` at start-up; invitation links point at it."""
         self._sent: dict[int, tuple[str, int]] = {}
         """Per person, the live keyboard's nonce and the id of the message that carries it, once sent: written by
-        the person's next turn (no transaction of its own; after a restart the old keyboard simply stays open,
-        its buttons refused by nonce)."""
+        the person's next turn (no transaction of its own), or at a clean stop by :meth:`save_sent_messages`.
+        After a crash a press on the live keyboard still tells which message carries it (:func:`on_button`)."""
         self._states: dict[int, State] = {}
         """Per draft, the state its last turn left, as the engine returned it: it carries the engine's walk of the
         form (derived data, never stored), so the next answer continues that walk instead of walking the whole
@@ -66,14 +66,14 @@ class Conversations:
             context = store.load(incoming)
             if context is None:
                 return TurnResult(duplicate=True, outcome="duplicate")
-            context = self._with_known_state(context)
-            context, remembered = self._with_sent_message(context)
+            stored_menu = context.menu
+            context = self._with_sent_message(self._with_known_state(context))
             if incoming.upload is not None:
                 incoming = self._kept(uow, incoming, incoming.upload, context.person.id)
             turn = Turn.of(store, uow, context, incoming, self.today(), self.bot_username)
             run(turn)
-            if remembered and turn.changes.menu is KEEP:
-                turn.changes.menu = context.menu
+            if turn.changes.menu is KEEP and turn.menu != stored_menu:  # where the live keyboard is, learnt since
+                turn.changes.menu = turn.menu
             store.save(context.person.id, turn.changes)
         self._sent.pop(context.person.id, None)
         if turn.draft is not None:
@@ -93,6 +93,12 @@ class Conversations:
     def remember_message(self, person_id: int, nonce: str, message_id: int) -> None:
         """Note which message carries the live keyboard, so its buttons can be closed later (by the next turn)."""
         self._sent[person_id] = (nonce, message_id)
+
+    def save_sent_messages(self) -> int:
+        """At a clean stop: write where the live keyboards sent since their person's last turn are, in one
+        transaction, so the next process can close them; returns how many were written."""
+        sent, self._sent = self._sent, {}
+        return self.store.remember_live_messages(sent) if sent else 0
 
     KNOWN_STATES = 4096
     """Drafts whose last state is kept in memory (the oldest is forgotten first): a few KB each."""
@@ -115,11 +121,11 @@ class Conversations:
             return context
         return replace(context, draft=replace(draft, state=known))
 
-    def _with_sent_message(self, context: Context) -> tuple[Context, bool]:
+    def _with_sent_message(self, context: Context) -> Context:
         sent = self._sent.get(context.person.id)
         if sent is None or not context.menu or context.menu.get("nonce") != sent[0]:
-            return context, False
-        return replace(context, menu={**context.menu, "message_id": sent[1]}), True
+            return context
+        return replace(context, menu={**context.menu, "message_id": sent[1]})
 
 
 def run(turn: Turn) -> None:
@@ -176,6 +182,8 @@ def on_button(turn: Turn) -> None:
         turn.result.outcome = "stale-button"
         return
     _, action, index = parsed
+    if menu.get("message_id") is None and turn.incoming.message_id is not None:
+        menu = turn.menu = {**menu, "message_id": turn.incoming.message_id}  # only the live message carries its nonce
     turn.result.outcome = f"button:{menu['kind']}:{action}"
     handler = MENUS.get(menu["kind"])
     try:

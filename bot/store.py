@@ -206,6 +206,18 @@ class BotStore:
         if values:
             connection.execute(_SAVE_PERSON, {"person_id": person_id, **values, "updated_at": now})
 
+    def remember_live_messages(self, sent: dict[int, tuple[str, int]]) -> int:
+        """Record, per person, the message carrying their live keyboard (``person id → (nonce, message id)``) where
+        that keyboard is still the live one; one transaction. Returns how many were recorded."""
+        done = 0
+        with self.db.write() as session:
+            for person in session.scalars(select(Person).where(Person.id.in_(sent))):
+                nonce, message_id = sent[person.id]
+                if person.menu and person.menu.get("nonce") == nonce:
+                    person.menu = {**person.menu, "message_id": message_id}
+                    done += 1
+        return done
+
     # -- people, roles and personal data (issue 6) -----------------------------------------------------------
     def redeem(self, token: str, person_id: int) -> Redeemed:
         """Use an invitation (raises ``InvitationError`` with the reason; the refusal is audited)."""

@@ -15,10 +15,13 @@ given back: someone may have taken the next ones meanwhile.)
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, delete, func, or_, select, text, update
@@ -30,7 +33,7 @@ from storage.bulk import insert_rows
 from storage.db import Database
 from storage.derived import cases_changed, flush_derived
 from storage.models import AuditLog, Case, CaseEvent, Child, IdentityConflict, ImportBatch, Response, Sex
-from storage.regions import kabupaten_of
+from storage.regions import kabupaten_of as _kabupaten_of
 from storage.repositories.audit import os_actor, record
 from storage.repositories.children import ChildIdentity, Match, decide_child, missing_details
 from storage.repositories.references import CASE, RECEIPT, reserve_references
@@ -100,6 +103,8 @@ class Written:
     whose empty category the import filled)."""
     filled: list[tuple[int, str]] = field(default_factory=list)
     """(child id, field) filled on children recorded before the import."""
+    owner: dict[str, Any] = field(default_factory=lambda: {"host": socket.gethostname(), "pid": os.getpid()})
+    """The process publishing (a batch whose process on this host is gone was interrupted)."""
 
     def add(self, name: str, ids: Iterable[int]) -> None:
         runs = self.runs.setdefault(name, [])
@@ -113,11 +118,23 @@ class Written:
         return [i for first, last in self.runs.get(name, []) for i in range(first, last + 1)]
 
     def to_json(self) -> dict[str, Any]:
-        return {"runs": self.runs, "filled": [list(f) for f in self.filled]}
+        return {"runs": self.runs, "filled": [list(f) for f in self.filled], "owner": self.owner}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Written:
-        return cls(data.get("runs", {}), [(child, name) for child, name in data.get("filled", [])])
+        return cls(data.get("runs", {}), [(child, name) for child, name in data.get("filled", [])], data.get("owner") or {})
+
+    def abandoned(self) -> bool:
+        """The process that wrote this ran on this host and has ended (an interrupted import, at once)."""
+        if self.owner.get("host") != socket.gethostname() or not isinstance(self.owner.get("pid"), int):
+            return False
+        try:
+            os.kill(self.owner["pid"], 0)
+        except ProcessLookupError:
+            return True
+        except OSError:  # alive, someone else's
+            return False
+        return False
 
 
 @dataclass
@@ -432,6 +449,10 @@ class Publisher:
         self.written.add("audit", _insert(session, AuditLog, values, {"actor_id": self.actor_id}))
 
 
+kabupaten_of = lru_cache(maxsize=4096)(_kabupaten_of)
+""":func:`storage.regions.kabupaten_of`, once per region code (asked three times a row)."""
+
+
 def _insert(session: Session, model: Any, rows: list[dict[str, Any]], shared: dict[str, Any] | None = None,
             processed: Iterable[str] = ()) -> list[int]:
     """Insert many rows with one ``executemany``; their new ids, in the rows' order. The ids are reserved first
@@ -461,7 +482,8 @@ STALE_AFTER = dt.timedelta(minutes=10)
 
 def open_batch(db: Database, filename: str, region_code: str | None, actor_id: int | None) -> int:
     with db.write() as session:
-        batch = ImportBatch(filename=filename[:200], region_code=region_code, actor_id=actor_id, state=PUBLISHING, rows=0, written={})
+        batch = ImportBatch(filename=filename[:200], region_code=region_code, actor_id=actor_id, state=PUBLISHING, rows=0,
+                            written=Written().to_json())
         session.add(batch)
         session.flush()
         return batch.id
@@ -483,23 +505,35 @@ class Cleaned:
     rows: int
 
 
-def clean_interrupted(db: Database, now: dt.datetime | None = None, stale_after: dt.timedelta = STALE_AFTER) -> list[Cleaned]:
-    """Remove everything the imports interrupted while publishing wrote (not advanced for ``stale_after``), each
-    in short transactions as :func:`undo` does; audited. The batches removed."""
+def clean_interrupted(db: Database, now: dt.datetime | None = None, stale_after: dt.timedelta = STALE_AFTER, *,
+                      filename: str | None = None, region_code: str | None = None) -> list[Cleaned]:
+    """Remove everything the interrupted imports wrote — those not advanced for ``stale_after``, and at once those
+    whose process on this host has ended — each in short transactions as :func:`undo` does; audited. Only the
+    imports of ``filename`` into ``region_code`` when given (a re-run of the same file). The batches removed."""
     cutoff = (now or utcnow()) - stale_after
+    where = [ImportBatch.state == PUBLISHING]
+    if filename is not None:
+        where += [ImportBatch.filename == filename[:200], ImportBatch.region_code.is_(None) if region_code is None
+                  else ImportBatch.region_code == region_code]
     with db.read() as session:
-        stale = session.execute(select(ImportBatch.id, ImportBatch.filename, ImportBatch.rows, ImportBatch.region_code,
-                                       ImportBatch.written)
-                                .where(ImportBatch.state == PUBLISHING, ImportBatch.updated_at < cutoff)
-                                .order_by(ImportBatch.id)).all()
+        batches = session.execute(select(ImportBatch.id, ImportBatch.filename, ImportBatch.rows, ImportBatch.region_code,
+                                         ImportBatch.written, ImportBatch.updated_at)
+                                  .where(*where).order_by(ImportBatch.id)).all()
     cleaned = []
-    for batch_id, filename, rows, region_code, written in stale:
-        undo(db, Written.from_json(written or {}))
+    for batch_id, name, rows, region, data, updated_at in batches:
+        written = Written.from_json(data or {})
+        if not (_utc(updated_at) < cutoff or written.abandoned()):
+            continue  # it may be an import still running
+        undo(db, written)
         close_batch(db, batch_id, UNDONE)
-        record(db, "import.cleaned", "import", filename[:40], region_code=region_code,
-               detail={"batch": batch_id, "rows": rows, "filename": filename})
-        cleaned.append(Cleaned(batch_id, filename, rows))
+        record(db, "import.cleaned", "import", name[:40], region_code=region,
+               detail={"batch": batch_id, "rows": rows, "filename": name})
+        cleaned.append(Cleaned(batch_id, name, rows))
     return cleaned
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
 def undo(db: Database, written: Written) -> None:

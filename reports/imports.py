@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import operator
 import pickle
 import re
 import tempfile
@@ -32,7 +33,17 @@ from flows.messages import Problem
 from flows.values import age_on, parse_date
 from reports import messages as M
 from reports.export import FORMULA_STARTS, authorize
-from reports.import_publish import CHUNK, PUBLISHED, UNDONE, Publisher, Row, close_batch, open_batch, undo
+from reports.import_publish import (
+    CHUNK,
+    PUBLISHED,
+    UNDONE,
+    Publisher,
+    Row,
+    clean_interrupted,
+    close_batch,
+    open_batch,
+    undo,
+)
 from reports.lampiran2 import CLASS_KEY, COLUMNS, SOURCE_KEY, TEXT_SUFFIX, column_for
 from reports.sql import in_scope
 from reports.tables import Limits, Rows, TableRefused, read_sheets
@@ -108,6 +119,8 @@ class ImportReport:
     dry_run: bool = False
     saved: bool = False
     """True when the rows were written (not rejected, not a dry run)."""
+    cleaned: int = 0
+    """Rows an interrupted earlier import of the same file had saved, removed before this one was saved."""
     longest_write: float = 0.0
     """Seconds of the publication's longest write transaction (how long others waited for the write lock at most)."""
 
@@ -511,9 +524,15 @@ def _check(db: Database, sheets: Iterator[Rows], scope: str, today: dt.date, rep
         checker = _Checker(_Regions(session, scope), db.cipher, today)
     checker.errors, checker.warnings = report.errors, report.warnings
     spooled, chunk = 0, []
+    names, width = list(columns), max(columns.values()) + 1
+    pick = operator.itemgetter(*columns.values())
     for line, row in rows:
-        cells = {column: (row[index] if index < len(row) else None) for column, index in columns.items()}
-        if all(_blank(cell) for cell in cells.values()) or _is_numbering_row(cells):
+        if len(row) >= width:  # the usual row: every column there, picked in C
+            picked = pick(row)
+            cells = dict(zip(names, picked if len(names) > 1 else (picked,), strict=True))
+        else:
+            cells = {column: (row[index] if index < len(row) else None) for column, index in columns.items()}
+        if all(map(_blank, cells.values())) or _is_numbering_row(cells):
             continue
         report.rows += 1
         result = checker.row(line, cells)
@@ -630,6 +649,8 @@ def _publish(db: Database, spool: IO[bytes], total: int, report: ImportReport, a
              progress: Progress | None) -> None:
     with db.write() as session:
         submitter = actor_id if actor_id is not None else _command_line_person(session)
+    if not report.dry_run:  # a re-run of a file whose import was interrupted: what that one saved goes first
+        report.cleaned = sum(c.rows for c in clean_interrupted(db, filename=report.filename[:200], region_code=report.scope or None))
     batch = None if report.dry_run else open_batch(db, report.filename, report.scope or None, actor_id)
     publisher = Publisher(db, actor_id, submitter, dry_run=report.dry_run, batch_id=batch)
     try:

@@ -53,10 +53,13 @@ def personal_answer_keys() -> frozenset[str]:
     return personal_question_ids()
 
 
+_NESTED = frozenset((dict, list))
+
+
 def seal_answers(value: Any, keyring: Keyring, personal: frozenset[str] | None = None) -> Any:
     """Answers with every personal one sealed (inside repeat groups too); already sealed values are kept."""
     keys = personal_answer_keys() if personal is None else personal
-    if isinstance(value, dict) and not any(isinstance(item, (dict, list)) for item in value.values()):
+    if isinstance(value, dict) and _NESTED.isdisjoint(map(type, value.values())):
         out = dict(value)  # a form without repeat groups (every imported row): only its personal keys to look at
         for key in keys & value.keys() if len(value) < len(keys) else (k for k in value if k in keys):
             item = value[key]

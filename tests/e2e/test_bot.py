@@ -90,6 +90,26 @@ def test_killed_bot_resumes_exactly_where_the_volunteer_was(emulator: BotApiEmul
     assert stored.answers == volunteer.state.answers
 
 
+def test_a_restart_between_a_question_and_the_press(emulator: BotApiEmulator, deployment: Deployment) -> None:
+    """Stopped cleanly, the bot writes which message carries the live keyboard, so the next process closes its
+    buttons when it opens new ones; killed, the first press on the live buttons is answered as usual."""
+    answers = fixture_answers("pendataan", "full")
+    bot = deployment.start()
+    volunteer = begin(emulator, deployment, "pendataan")
+    volunteer.fill(answers, until="1.2")
+    question = volunteer.expect_question()  # 1.2, with buttons
+    assert question.inline_keyboard and bot.stop() == 0
+    bot = deployment.start()
+    volunteer.user.send("/isi")  # the forms as buttons: a new live keyboard
+    volunteer.user.wait_for(lambda m: m.message_id == question.message_id and not m.inline_keyboard)
+    volunteer.user.send("/lanjut")
+    assert volunteer.expect_question().inline_keyboard  # 1.2 again, its buttons live
+    bot.kill()
+    deployment.start()
+    volunteer.fill(answers, until="1.3")  # pressed on the message sent before the crash
+    volunteer.expect_question()
+
+
 def test_old_buttons_say_the_question_is_closed_and_change_nothing(emulator: BotApiEmulator, deployment: Deployment) -> None:
     deployment.start()
     volunteer = begin(emulator, deployment, "pendataan")

@@ -124,3 +124,27 @@ def test_the_recap_shows_a_list_only_once_it_is_published(db: Database, world: P
     with db.read() as reader:
         after = recap_counts(reader, KABUPATEN)
     assert after != seen[2] and _recap(db) != recap_before and snapshot(db) == rebuilt(db)
+
+
+def test_a_rerun_of_an_interrupted_file_removes_what_it_had_saved_first(db: Database, world: People,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process that was importing has ended (its pid is gone on this host): the same file imported again
+    removes the interrupted import at once, without waiting for it to go stale, then saves the list once."""
+    import subprocess
+    import sys
+
+    import_file(db, xlsx(GOOD), "other.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    once = counts(db)
+    _interrupt(db, monkeypatch)
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    with db.write() as session:
+        batch = session.scalars(select(ImportBatch).where(ImportBatch.state == "publishing")).one()
+        assert batch.written["owner"]["pid"] > 0
+        batch.written = {**batch.written, "owner": {**batch.written["owner"], "pid": int(ended.stdout)}}
+    assert clean_interrupted(db, filename="another.xlsx", region_code=KABUPATEN) == []  # another file: left alone
+    report = import_file(db, xlsx(GOOD), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    assert report.saved and report.cleaned == 4 and report.merged == 5  # every row the same child as other.xlsx's
+    assert counts(db)[0] == once[0] and snapshot(db) == rebuilt(db)
+    with db.read() as session:
+        assert sorted(session.scalars(select(ImportBatch.state))) == ["published", "published", "undone"]
+        assert session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "import.cleaned")) == 1

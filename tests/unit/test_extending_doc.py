@@ -14,6 +14,7 @@ from bot.turn import Submitted
 from core.authz import FORMS_BY_ROLE
 from core.i18n import LANGUAGES, translator
 from flows.loader import instrument_names
+from tests.unit import sources
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "extending.md").read_text(encoding="utf-8")
@@ -39,9 +40,9 @@ def test_the_dispatcher_finds_handlers_only_through_the_registries() -> None:
 
 def test_handler_modules_import_the_registry_and_the_dispatcher_never() -> None:
     for path in (ROOT / "bot" / "handlers").glob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
-            a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        tree = sources.nodes(path)
+        imported = {n.module for n in tree if isinstance(n, ast.ImportFrom)} | {
+            a.name for n in tree if isinstance(n, ast.Import) for a in n.names}
         assert not imported & {"bot.registry", "bot.conversation"}, path
 
 
@@ -82,7 +83,7 @@ def test_the_bot_modules_import_each_other_one_way_only() -> None:
     for path in (ROOT / "bot").rglob("*.py"):
         module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
         found = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in sources.nodes(path):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("bot"):
                 found.add(node.module)
                 found |= {f"{node.module}.{alias.name}" for alias in node.names}
@@ -110,3 +111,17 @@ def test_handlers_work_in_the_turns_unit_of_work() -> None:
         assert "unit_of_work(" not in text and "Database.from_url" not in text, path  # no transaction of their own
         calls = [m.group(0) for m in services.finditer(text)]
         assert not [c for c in calls if not c.startswith(("C.side_by_side", "service.Case"))], (path, calls)
+
+
+def test_handlers_open_no_transaction_blocks_of_their_own() -> None:
+    """A handler works in the turn's unit of work (``turn.uow``): it never opens a ``db.write()`` or ``db.read()``
+    block, nor a unit of work, of its own (``tests/bot/test_transactions.py`` counts the transactions)."""
+    assert "turn.uow" in DOC and "never opens a transaction of its own" in " ".join(DOC.split())
+    for path in [*(ROOT / "bot" / "handlers").glob("*.py"), ROOT / "bot" / "turn.py"]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.With):
+                for item in node.items:
+                    call = item.context_expr
+                    name = call.func.attr if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) else (
+                        call.func.id if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) else "")
+                    assert name not in {"write", "read", "unit_of_work", "reading"}, f"{path.name}:{node.lineno}"
