@@ -11,7 +11,6 @@ import itertools
 import json
 import re
 import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ from storage.db import Database
 from storage.models import Language, Person, Role
 from storage.repositories.people import get_or_create_person, set_role
 from tests.conftest import TODAY
-from tests.storage.conftest import DESA, cipher, regions, sqlite_template  # noqa: F401
+from tests.storage.conftest import DESA, cipher, regions, sqlite_dir, sqlite_template  # noqa: F401
 
 PATHS = Path(__file__).resolve().parents[1] / "fixtures" / "paths"
 
@@ -37,16 +36,12 @@ PATHS = Path(__file__).resolve().parents[1] / "fixtures" / "paths"
 
 
 @pytest.fixture
-def db(tmp_path: Path, sqlite_template: Path, cipher: Any) -> Iterator[Database]:
+def db(sqlite_dir: Path, sqlite_template: Path, cipher: Any) -> Iterator[Database]:
     """A migrated SQLite file, in memory-backed /dev/shm where there is one (thousands of turns, each a commit)."""
-    shm = Path("/dev/shm")
-    folder = Path(tempfile.mkdtemp(dir=shm)) if shm.is_dir() else tmp_path
-    shutil.copyfile(sqlite_template, folder / "ats.db")
-    database = Database.from_url(f"sqlite:///{folder / 'ats.db'}", cipher)
+    shutil.copyfile(sqlite_template, sqlite_dir / "ats.db")
+    database = Database.from_url(f"sqlite:///{sqlite_dir / 'ats.db'}", cipher)
     yield database
     database.dispose()
-    if folder != tmp_path:
-        shutil.rmtree(folder)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from storage.types import utcnow
 from tests.bot.conftest import Phone, enrol, path_state, resume_at
 from tests.bot.test_transactions import transactions
 
+ROOT = Path(__file__).resolve().parents[2]
 PHOTO = b"\xff\xd8\xff\xe0 JFIF the front of the house"
 
 
@@ -103,3 +104,5 @@ def test_unreferenced_files_are_swept_once_no_turn_can_be_writing_them(db: Datab
     assert on_disk(files) == sorted([kept, young])
     assert sweep_unreferenced(db, files, utcnow() + dt.timedelta(days=1)) == 1  # later, the young one too if still unnamed
     assert on_disk(files) == [kept]
+    minutes = f"({int(UNREFERENCED_GRACE.total_seconds() // 60)} minutes)"
+    assert minutes in " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())  # the grace the README states

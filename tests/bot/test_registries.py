@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 
 from bot import texts as T
 from bot.handlers.dashboard import DASHBOARD_LINK
-from bot.model import Kind
+from bot.model import Incoming, Kind, TurnResult
 from bot.registry import AFTER_SUBMIT, COMMANDS, DOCUMENT_MENUS, MENUS, NOTICES, PHOTO_MENUS, TEXT_MENUS
 from bot.turn import NOTICE_PREFIX
 from cases import service
@@ -29,6 +29,7 @@ from storage.models import Case, InstrumentSession, Person, Response, Role, Scho
 from storage.regions import load_regions
 from tests.bot import programme_scenarios
 from tests.bot.conftest import path_state
+from tests.bot.test_transactions import transactions
 from tests.conftest import TODAY
 from tests.districts.chat import Chat, Member, fill, submit
 from tests.districts.conftest import KAJEN, KUTOROJO, PEKALONGAN, answers
@@ -704,4 +705,17 @@ def test_every_registry_entry_has_a_scenario(table: str) -> None:
 
 @pytest.mark.parametrize(("table", "key"), [(name, key) for name, (registry, _) in sorted(TABLES.items()) for key in registry])
 def test_registry_entry(world: World, table: str, key: str) -> None:
+    """The scenario holds, and each of its turns is ONE transaction (one BEGIN, one COMMIT); only a file import,
+    which publishes in short transactions of its own after the turn's commit, adds more."""
+    conversations = world.chat.conversations
+    process, turns = conversations.process, []
+
+    def counted(incoming: Incoming) -> TurnResult:
+        with transactions(world.db) as seen:
+            result = process(incoming)
+        turns.append((result.outcome, seen))
+        return result
+
+    conversations.process = counted  # type: ignore[method-assign]
     TABLES[table][1][key](world)
+    assert turns and [(o, s) for o, s in turns if s != ["begin", "commit"] and not o.startswith("import:")] == []

@@ -25,9 +25,11 @@ from tests.storage.conftest import (  # noqa: F401  (fixtures shared with the st
     db_url,
     fresh_postgres_database,
     fresh_url,
+    postgres_empty_session_database,
     postgres_server,
     postgres_session_database,
     regions,
+    sqlite_dir,
     sqlite_template,
 )
 

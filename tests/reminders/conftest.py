@@ -21,6 +21,7 @@ from tests.storage.conftest import (  # noqa: F401  (the storage tests' fixtures
     db_url,
     postgres_server,
     postgres_session_database,
+    sqlite_dir,
     sqlite_template,
 )
 

@@ -25,8 +25,10 @@ from tests.storage.conftest import (  # noqa: F401  (the storage tests' fixtures
     db,
     db_url,
     fresh_postgres_database,
+    postgres_empty_session_database,
     postgres_server,
     postgres_session_database,
+    sqlite_dir,
     sqlite_template,
 )
 

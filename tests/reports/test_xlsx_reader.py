@@ -238,7 +238,9 @@ TEXT = st.text(st.characters(blacklist_categories=["Cs"]) | st.sampled_from(list
 VALUES = st.one_of(
     st.none(), TEXT, st.integers(-(10**17), 10**17), st.floats(allow_nan=False, allow_infinity=False, width=64), st.booleans(),
     st.datetimes(dt.datetime(1905, 1, 1), dt.datetime(2099, 12, 31)).map(lambda d: d.replace(microsecond=0)),
-    st.dates(dt.date(1905, 1, 1), dt.date(2099, 12, 31)), st.sampled_from(["=1+1", "=A1&\"x\""]),
+    st.dates(dt.date(1905, 1, 1), dt.date(2099, 12, 31)), st.times().map(lambda t: t.replace(microsecond=0)),
+    st.timedeltas(dt.timedelta(0), dt.timedelta(days=999)).map(lambda d: dt.timedelta(seconds=int(d.total_seconds()))),
+    st.sampled_from(["=1+1", "=A1&\"x\""]),
     st.builds(lambda a, b: CellRichText([TextBlock(InlineFont(b=True), a), b]), TEXT.filter(bool), TEXT.filter(bool)),
 )
 SHEET = st.dictionaries(st.tuples(st.integers(1, 40), st.integers(1, 60)), VALUES, max_size=60)
@@ -354,6 +356,25 @@ def test_one_huge_text_is_refused_before_it_is_built(where: str) -> None:
     finally:
         tracemalloc.stop()
     assert peak < 48 << 20, peak
+
+
+def test_memory_stays_flat_while_rows_stream() -> None:
+    """40 MB of sheet XML (30,000 rows of 25 cells, inline strings) read within a few megabytes: a megabyte of XML
+    at a time, one row at a time."""
+    import tracemalloc
+
+    cells = "".join(f'<c r="{get_column_letter(c)}{{n}}" t="inlineStr"><is><t>teks {{n}} nomor {c}</t></is></c>' for c in range(1, 26))
+    rows = "".join(f'<row r="{n}">' + cells.format(n=n) + "</row>" for n in range(1, 30_001))
+    content = package([excel_sheet(rows)])
+    del rows
+    tracemalloc.start()
+    try:
+        count = sum(1 for sheet in read_sheets(content, "daftar.xlsx", Limits(max_ratio=1000)) for _ in sheet)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == 30_000
+    assert peak < 12 << 20, peak
 
 
 def zip_with_lying_sizes(content: bytes, member: str, declared: int) -> bytes:

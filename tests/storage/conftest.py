@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,15 +64,42 @@ def postgres_server() -> Iterator[str]:
     yield subprocess.run([PG_SCRIPT, "start"], check=True, capture_output=True, text=True).stdout.strip()
 
 
-@pytest.fixture
-def fresh_postgres_database(postgres_server: str) -> Iterator[str]:
-    """An empty database of its own (for migration and restore tests), dropped afterwards."""
-    name = f"ats_test_{uuid.uuid4().hex[:12]}"
+@pytest.fixture(scope="session")
+def postgres_empty_session_database(postgres_server: str) -> Iterator[str]:
+    """A database private to this test session that :func:`fresh_postgres_database` empties for each test:
+    dropping a database makes the server write a checkpoint (3–8 s on a shared disk), emptying it does not."""
+    name = f"ats_fresh_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     with _admin(postgres_server) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    yield make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+        admin.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+    yield name
     with _admin(postgres_server) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_postgres_database(postgres_server: str, postgres_empty_session_database: str) -> str:
+    """An empty database (for migration and restore tests): no table, type, sequence or other object in it, as a
+    new database made from ``template1``, and no connection left from the test before."""
+    name = postgres_empty_session_database
+    with _admin(postgres_server) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                      (name,))
+    url = make_url(postgres_server).set(database=name)
+    with psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True) as conn:
+        empty_postgres_database(conn)
+    return url.render_as_string(hide_password=False)
+
+
+def empty_postgres_database(conn: psycopg.Connection) -> None:
+    """Drop every schema but the system's and give the database a new ``public`` schema as ``template1`` has it."""
+    schemas = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname <> 'information_schema' AND nspname NOT LIKE 'pg\\_%'")
+    with conn.transaction():
+        for (schema,) in schemas.fetchall():
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        conn.execute("CREATE SCHEMA public AUTHORIZATION pg_database_owner")
+        conn.execute("GRANT USAGE ON SCHEMA public TO PUBLIC")
+        conn.execute("COMMENT ON SCHEMA public IS 'standard public schema'")
 
 
 @pytest.fixture(scope="session")
@@ -80,6 +108,9 @@ def postgres_session_database(postgres_server: str) -> Iterator[str]:
     name = f"ats_storage_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     with _admin(postgres_server) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
+        # Tests need a committed row visible, not on disk: without waiting for the WAL flush at every commit, a
+        # test of chat turns (a commit each) spends its time in the code, not in the host's disk queue.
+        admin.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     url = make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
     upgrade(url)
     yield url
@@ -109,17 +140,44 @@ def fresh_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> s
 
 
 @pytest.fixture
-def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+def sqlite_dir(tmp_path: Path) -> Iterator[Path]:
+    """A folder of the test's own for its SQLite file, in memory-backed /dev/shm where there is one: the product
+    syncs every commit to disk (``PRAGMA synchronous = FULL``), and a test needs its own file, not durability."""
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path
+        return
+    folder = Path(tempfile.mkdtemp(prefix="ats-test-", dir=shm))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def db_url(backend: str, request: pytest.FixtureRequest) -> str:
     """A URL of a clean, migrated database on the test's backend."""
     if backend == "sqlite":
-        path = tmp_path / "ats.db"
+        path = request.getfixturevalue("sqlite_dir") / "ats.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url = str(request.getfixturevalue("postgres_session_database"))
-    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)) as conn:
-        conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        empty_postgres_tables(conn)
     return url
+
+
+def empty_postgres_tables(conn: psycopg.Connection) -> None:
+    """Leave every table empty and every sequence at its start, as ``TRUNCATE <all tables> RESTART IDENTITY
+    CASCADE`` would, truncating only the tables that hold rows: TRUNCATE gives each table a new file, synced at
+    commit (about 0.9 s for all of them on this kind of host), and a test writes to a few tables only."""
+    tables = [table.name for table in Base.metadata.sorted_tables]
+    probe = " UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT FROM \"{name}\")" for name in tables)
+    filled = [name for (name,) in conn.execute(probe)]
+    if filled:
+        quoted = ", ".join(f'"{name}"' for name in filled)
+        conn.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+    # A table emptied again by its test keeps its sequence where the test left it: restart every sequence used.
+    conn.execute("SELECT setval(format('%I.%I', schemaname, sequencename), start_value, false) FROM pg_sequences "
+                 "WHERE schemaname = current_schema() AND last_value IS NOT NULL")
 
 
 @pytest.fixture

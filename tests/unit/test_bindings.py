@@ -15,6 +15,7 @@ from flows.errors import InstrumentError
 from flows.loader import INSTRUMENT_DIR, bound, instrument_names, load_file, load_instrument, parse_instrument
 from flows.roles import ROLES, required_roles
 from flows.structure import build_layout
+from tests.unit import sources
 
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("app", "core", "storage", "cases", "reports", "web", "reminders", "bot")
@@ -34,11 +35,12 @@ QUESTION_IDS = _question_ids()
 _QUOTED_ID = re.compile("'(" + "|".join(re.escape(q) for q in sorted(QUESTION_IDS, key=len, reverse=True)) + ")'")
 
 
-def paper_codes(source: str) -> list[tuple[int, str]]:
-    """(line, text) of every string constant that is a question id, or quotes one inside SQL (``->> '3.6'``)."""
+def paper_codes(source: str | Path) -> list[tuple[int, str]]:
+    """(line, text) of every string constant that is a question id, or quotes one inside SQL (``->> '3.6'``), in
+    ``source`` (the text of a module, or the path of one of the project's modules)."""
     return [
         (node.lineno, node.value)
-        for node in ast.walk(ast.parse(source))
+        for node in (sources.nodes(source) if isinstance(source, Path) else ast.walk(ast.parse(source)))
         if isinstance(node, ast.Constant) and isinstance(node.value, str)
         and (node.value in QUESTION_IDS or _QUOTED_ID.search(node.value))
     ]
@@ -49,7 +51,7 @@ def _sources() -> list[Path]:
 
 
 def test_no_paper_codes_in_the_code_that_reads_forms() -> None:
-    found = [f"{path.relative_to(ROOT)}:{line}: {text[:60]!r}" for path in _sources() for line, text in paper_codes(path.read_text())]
+    found = [f"{path.relative_to(ROOT)}:{line}: {text[:60]!r}" for path in _sources() for line, text in paper_codes(path)]
     assert found == [], "read these through flows.loader.bound / cases.forms.FormReader:\n" + "\n".join(found)
 
 
@@ -62,7 +64,7 @@ def test_the_scan_sees_paper_codes() -> None:
 def _bound_calls() -> list[tuple[str, int, str, str]]:
     calls = []
     for path in _sources():
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in sources.nodes(path):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "bound" and len(node.args) == 2
                     and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args)):
                 instrument, role = (a.value for a in node.args)  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ from bot.turn import Submitted
 from core.authz import FORMS_BY_ROLE
 from core.i18n import LANGUAGES, translator
 from flows.loader import instrument_names
+from tests.unit import sources
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "extending.md").read_text(encoding="utf-8")
@@ -39,9 +40,9 @@ def test_the_dispatcher_finds_handlers_only_through_the_registries() -> None:
 
 def test_handler_modules_import_the_registry_and_the_dispatcher_never() -> None:
     for path in (ROOT / "bot" / "handlers").glob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
-            a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        tree = sources.nodes(path)
+        imported = {n.module for n in tree if isinstance(n, ast.ImportFrom)} | {
+            a.name for n in tree if isinstance(n, ast.Import) for a in n.names}
         assert not imported & {"bot.registry", "bot.conversation"}, path
 
 
@@ -82,7 +83,7 @@ def test_the_bot_modules_import_each_other_one_way_only() -> None:
     for path in (ROOT / "bot").rglob("*.py"):
         module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
         found = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in sources.nodes(path):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("bot"):
                 found.add(node.module)
                 found |= {f"{node.module}.{alias.name}" for alias in node.names}

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit import sources
+
 ROOT = Path(__file__).resolve().parents[2]
 
 FORBIDDEN: dict[str, frozenset[str]] = {
@@ -32,9 +34,10 @@ FORBIDDEN: dict[str, frozenset[str]] = {
 """For each folder, the project packages none of its modules may import (a sub-folder listed has its own rule)."""
 
 
-def imported_packages(source: str) -> Iterator[tuple[int, str]]:
-    """(line, top-level package) of every absolute import in ``source``, including ``importlib.import_module("x")``."""
-    for node in ast.walk(ast.parse(source)):
+def imported_packages(source: str | Path) -> Iterator[tuple[int, str]]:
+    """(line, top-level package) of every absolute import in ``source`` (the text of a module, or the path of one of
+    the project's modules), including ``importlib.import_module("x")``."""
+    for node in sources.nodes(source) if isinstance(source, Path) else ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield node.lineno, alias.name.partition(".")[0]
@@ -57,7 +60,7 @@ def violations(folder: str) -> list[str]:
     for path in sorted((ROOT / folder).rglob("*.py")):
         if rule_of(path) != folder:
             continue
-        for line, imported in imported_packages(path.read_text(encoding="utf-8")):
+        for line, imported in imported_packages(path):
             if imported in FORBIDDEN[folder]:
                 found.append(f"{path.relative_to(ROOT)}:{line} imports {imported}")
     return found

@@ -5,13 +5,13 @@ The expected paths were written by hand from the guide's skip logic, independent
 
 from __future__ import annotations
 
+import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from app.cli import main
 from flows.loader import instrument_names
 from flows.registry import engine
 from tests.conftest import TODAY
@@ -53,23 +53,23 @@ def test_every_jump_of_the_guide_is_exercised(name: str) -> None:
     assert not missing, f"jumps without a fixture: {missing}"
 
 
-def test_cli_walk_prints_the_path() -> None:
+def _walk_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], answers: dict) -> dict:
+    """``ats-bot instruments walk pendataan < answers.json``, in this process (the command line's entry point as a
+    process is run by test_instruments_cli.py); the printed report."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(answers)))
+    assert main(["instruments", "walk", "pendataan", "--today", TODAY.isoformat()]) == 0
+    return dict(json.loads(capsys.readouterr().out))
+
+
+def test_cli_walk_prints_the_path(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     case = _load(PATHS / "pendataan" / "full.json")
-    proc = subprocess.run(
-        [sys.executable, "-m", "app.cli", "instruments", "walk", "pendataan", "--today", TODAY.isoformat()],
-        input=json.dumps(case["answers"]), capture_output=True, text=True, check=True,
-    )
-    printed = json.loads(proc.stdout)
+    printed = _walk_cli(monkeypatch, capsys, case["answers"])
     assert printed["visited"] == case["visited"] and printed["complete"] is True and printed["error"] is None
 
 
-def test_cli_walk_reports_an_invalid_answer() -> None:
+def test_cli_walk_reports_an_invalid_answer(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     answers = {"1.1": "Rina", "1.2": "1", "1.2.nik": "12345"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "app.cli", "instruments", "walk", "pendataan", "--today", TODAY.isoformat()],
-        input=json.dumps(answers), capture_output=True, text=True, check=True,
-    )
-    printed = json.loads(proc.stdout)
+    printed = _walk_cli(monkeypatch, capsys, answers)
     assert printed["stopped_at"] == "1.2.nik" and printed["complete"] is False
     assert "16 digits" in printed["error"]
     assert printed["visited"] == ["1.1", "1.2", "1.2.nik"]

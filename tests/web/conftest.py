@@ -35,9 +35,11 @@ from tests.reports.conftest import (  # noqa: F401  (fixtures shared with the re
     db,
     db_url,
     fresh_postgres_database,
+    postgres_empty_session_database,
     postgres_server,
     postgres_session_database,
     seed,
+    sqlite_dir,
     sqlite_template,
     world,
 )
