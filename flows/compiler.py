@@ -357,8 +357,8 @@ class CompiledInstrument:
         """The walk when the stretch walked again took the old route (an "other" follow-up still not asked, an age
         computed where it was estimated missing): the old path, indexes and unanswered positions stand; only
         calculations on the stretch may have changed (then ``dropped`` is empty, not ``None``: store them)."""
-        remaining = old.missing[1:]
-        if head.missing != [m for m in remaining if m[0] < rejoined]:
+        remaining, count = old.missing[1:], len(head.missing)
+        if remaining[:count] != head.missing or (len(remaining) > count and remaining[count][0] < rejoined):  # sorted by index
             return None
         reads = _merged(old.reads, head.reads)
         changed = {p: v for p, v in head.computed.items() if not _same(old.computed.get(p, MISSING), v)}
@@ -532,8 +532,8 @@ def _branch(recorded: Sequence[Sequence[_Step]], trace: Sequence[_Step], k: int,
 
 def _merged(reads: dict[Position, list[int]], more: dict[Position, list[int]]) -> dict[Position, list[int]]:
     """Both records of lookups: the earliest first and the latest last lookup of each question."""
-    if not more:
-        return reads
+    if all((span := reads.get(qid)) is not None and span[0] <= first and span[1] >= last for qid, (first, last) in more.items()):
+        return reads  # nothing looked up earlier or later than already recorded (also when ``more`` is empty)
     result = dict(reads)  # spans are never changed once a walk is made: new ones replace them
     for qid, (first, last) in more.items():
         span = result.get(qid)

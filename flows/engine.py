@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from flows import messages as M
 from flows.compiler import CompiledInstrument, Position, Walk, read, write
@@ -149,15 +149,15 @@ class Engine:
         """The question to ask now, or :class:`Complete`."""
         walk = self._trail(state, today or dt.date.today()).walk
         missing = walk.missing
-        progress = Progress(walk.answerable - len(missing), walk.answerable)
+        progress = _built(Progress, {"answered": walk.answerable - len(missing), "expected": walk.answerable})
         position = self._here(state, walk) if state.cursor else walk.path[missing[0][0]] if missing else None
         if position is None:
             return Complete(progress)
         node = self.layout.nodes[position.qid]
         value = read(state.answers, node, position.instance)
         first = walk.first(self.compiled.answerable_qids)
-        can_go_back = first is not None and first != position
-        return Prompt(position, node, None if value is MISSING else value, progress, can_go_back)
+        return _built(Prompt, {"position": position, "node": node, "current": None if value is MISSING else value, "progress": progress,
+                               "can_go_back": first is not None and first != position})
 
     def summary(self, state: State, today: dt.date | None = None) -> list[tuple[Position, Node, Any]]:
         """Every answered question on the path, in order, for the review before submitting."""
@@ -193,7 +193,7 @@ class Engine:
                 pending = {"position": position.key, "value": value}
                 return NeedsConfirmation(_moved(state, cursor=position.key, pending=pending), warnings)
             confirmed += tuple(w.key for w in warnings)
-        return Accepted(self._answered(state, position, answers, confirmed, day, trail), value)
+        return _built(Accepted, {"state": self._answered(state, position, answers, confirmed, day, trail), "value": value})
 
     def confirm(self, state: State, today: dt.date | None = None) -> Outcome:
         """Keep the pending answer despite its warnings."""
@@ -381,9 +381,18 @@ def _carry(state: State, trail: _Trail) -> State:
 
 def _stepped(answers: dict[str, Any], confirmed: tuple[str, ...], trail: _Trail) -> State:
     """``State(answers, None, None, confirmed)`` carrying ``trail``, made the way the usual step needs it: at once."""
-    state = object.__new__(State)
-    state.__dict__.update(answers=answers, cursor=None, pending=None, confirmed=confirmed, _trail=trail)
-    return state
+    return _built(State, {"answers": answers, "cursor": None, "pending": None, "confirmed": confirmed, "_trail": trail})
+
+
+_Built = TypeVar("_Built")
+
+
+def _built(cls: type[_Built], fields: dict[str, Any]) -> _Built:
+    """An instance of a frozen dataclass (without slots) with ``fields`` (all of them), as its ``__init__`` would make
+    it but at once: the generated one sets each field through ``object.__setattr__``, a cost every step paid."""
+    made = object.__new__(cls)
+    made.__dict__.update(fields)
+    return made
 
 
 def _moved(state: State, **changes: Any) -> State:

@@ -205,33 +205,47 @@ def _parse_photo(raw: Any, max_mb: float | None) -> Parsed:
     return dict(raw)
 
 
+def _failed(c: Constraint, message: str, **params: Any) -> Problem:
+    """A constraint's problem: the form's own message wins over the generic one."""
+    return Problem(c.message, params, form=True) if c.message else Problem(message, params)
+
+
 def _check_constraint(value: Any, c: Constraint, node: Node, today: dt.date) -> Problem | None:
     """Apply a question's constraint to a parsed value; the form's own message wins over the generic one."""
+    return _constraint_check(c, node)(value, today)
 
-    def fail(message: str, **params: Any) -> Problem:
-        return Problem(c.message, params, form=True) if c.message else Problem(message, params)
 
-    if isinstance(value, (int, float)):
-        if c.min is not None and value < c.min:
-            return fail(M.BELOW_MIN, min=_num(c.min))
-        if c.max is not None and value > c.max:
-            return fail(M.ABOVE_MAX, max=_num(c.max))
-    if isinstance(value, str) and node.type in (QuestionType.TEXT, QuestionType.NIK, QuestionType.NISN):
-        if c.min_length is not None and len(value) < c.min_length:
-            return fail(M.TOO_SHORT, min=c.min_length)
-        if c.max_length is not None and len(value) > c.max_length:
-            return fail(M.TOO_LONG, max=c.max_length)
-        if c.pattern is not None and not re.fullmatch(c.pattern, value):
-            return fail(M.PATTERN, input=value)
-    if node.type is QuestionType.DATE:
-        day = dt.date.fromisoformat(value)
-        if c.not_future and day > today:
-            return fail(M.FUTURE_DATE, date=day)
-        age = age_on(day, today)
-        low, high = c.age_min, c.age_max
-        if (low is not None and age < low) or (high is not None and age > high):
-            return fail(M.AGE_OUT_OF_RANGE, age=age, min=low if low is not None else 0, max=high if high is not None else "∞")
-    return None
+def _constraint_check(c: Constraint, node: Node) -> Callable[[Any, dt.date], Problem | None]:
+    """:func:`_check_constraint` for one question, its bounds and pattern read once."""
+    low, high, shortest, longest = c.min, c.max, c.min_length, c.max_length
+    pattern = re.compile(c.pattern) if c.pattern is not None else None
+    textual = node.type in (QuestionType.TEXT, QuestionType.NIK, QuestionType.NISN)
+    dated, not_future, youngest, oldest = node.type is QuestionType.DATE, c.not_future, c.age_min, c.age_max
+
+    def check(value: Any, today: dt.date) -> Problem | None:
+        if isinstance(value, (int, float)):
+            if low is not None and value < low:
+                return _failed(c, M.BELOW_MIN, min=_num(low))
+            if high is not None and value > high:
+                return _failed(c, M.ABOVE_MAX, max=_num(high))
+        if textual and isinstance(value, str):
+            if shortest is not None and len(value) < shortest:
+                return _failed(c, M.TOO_SHORT, min=shortest)
+            if longest is not None and len(value) > longest:
+                return _failed(c, M.TOO_LONG, max=longest)
+            if pattern is not None and not pattern.fullmatch(value):
+                return _failed(c, M.PATTERN, input=value)
+        if dated:
+            day = dt.date.fromisoformat(value)
+            if not_future and day > today:
+                return _failed(c, M.FUTURE_DATE, date=day)
+            age = age_on(day, today)
+            if (youngest is not None and age < youngest) or (oldest is not None and age > oldest):
+                return _failed(c, M.AGE_OUT_OF_RANGE, age=age, min=youngest if youngest is not None else 0,
+                               max=oldest if oldest is not None else "∞")
+        return None
+
+    return check
 
 
 def _num(value: float) -> int | float:
@@ -268,6 +282,7 @@ def answer_parser(node: Node) -> Callable[[Any, dt.date], Parsed]:
     region = re.compile(REGION_CODE_PATTERNS[regions.level]) if regions is not None else None
     constraint = node.question.constraint
     unbounded_text = node.type is QuestionType.TEXT and (constraint is None or constraint.max_length is None)
+    constrained = _constraint_check(constraint, node) if constraint else None
 
     def parse(raw: Any, today: dt.date) -> Parsed:
         if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -279,7 +294,7 @@ def answer_parser(node: Node) -> Callable[[Any, dt.date], Parsed]:
             return Problem(M.NOT_A_REGION_CODE, {"level": regions.level.value if regions else ""})
         if unbounded_text and len(value) > DEFAULT_TEXT_LENGTH:
             return Problem(M.TOO_LONG, {"max": DEFAULT_TEXT_LENGTH})
-        problem = _check_constraint(value, constraint, node, today) if constraint else None
+        problem = constrained(value, today) if constrained is not None else None
         return problem or value
 
     return parse

@@ -419,8 +419,11 @@ class Publisher:
                 self.index.open_case[child] = (case_id, values["category"])
             insert_rows(session.connection(), cast(Table, CaseEvent.__table__), [{"case_id": case_id} for case_id in case_ids],
                         {"to_status": "recorded", "actor_id": self.actor_id})
-            self._audit(session, [("case.open", "case", case_id, values["region_code"], {"import": True})
-                                  for values, case_id in zip(new_cases.values(), case_ids, strict=True)])
+            extra = self._os_actor if self.actor_id is None else {}
+            opened = [{"subject_id": str(case_id), "region_code": values["region_code"]}
+                      for values, case_id in zip(new_cases.values(), case_ids, strict=True)]
+            self.written.add("audit", _insert(session, AuditLog, opened, {  # what every entry shares, serialised once
+                "action": "case.open", "subject_type": "case", "actor_id": self.actor_id, "detail": {**extra, "import": True}}))
         for case_id, category in category_fills.items():
             session.execute(update(Case).where(Case.id == case_id, Case.category.is_(None)).values(category=category))
             self.written.add("categories", [case_id])

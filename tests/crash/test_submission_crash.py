@@ -1,7 +1,8 @@
 """A turn that changes several things, killed at every write point: after a restart and Telegram's redelivery of the
 same update, everything happened once, or (before the commit) nothing at all. On SQLite and on PostgreSQL.
 
-The turn runs in a real subprocess (:mod:`tests.crash.turn_process`) and is killed with SIGKILL right after each
+The turn runs in a real process of its own (:mod:`tests.crash.turn_process`, forked from one that imported the bot
+once) and is killed with SIGKILL right after each
 table's first write of the turn (the form, the child, the case and its first event, the proposal, the audit
 rows, the reminder and recap rows derived from the case, the draft, the update id; the file of a received
 photo), as the commit is issued, and after the commit before any reply went out: for a proposal (the ``usulan``
@@ -14,6 +15,7 @@ before its row commits, so no row ever names a missing file, and the one a crash
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import signal
 import subprocess
@@ -174,14 +176,70 @@ def ready(request: pytest.FixtureRequest, backend: str, tmp_path: Path, db_url: 
     copies.drop()
 
 
-def test_a_turn_commits_whole_or_not_at_all(tmp_path: Path, ready: tuple[Copies, Incoming, dict[str, int], set[str]], cipher: Any) -> None:
+class TurnProcesses:
+    """Runs :mod:`tests.crash.turn_process` turns, each in a process of its own, forked from one that imported the
+    bot once (``--serve``)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.errors = (folder / "stderr.txt").open("w", encoding="utf-8")
+        self.server = subprocess.Popen([sys.executable, "-m", "tests.crash.turn_process", "--serve"], cwd=ROOT, text=True,
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors)
+        self.count = 0
+
+    def run(self, url: str, update_file: Path, files: Path, kill_at: str | None = None) -> subprocess.CompletedProcess[str]:
+        assert self.server.stdin and self.server.stdout
+        self.count += 1
+        out = self.folder / f"out-{self.count}.txt"
+        request = {"url": url, "update": str(update_file), "files": str(files), "kill_at": kill_at, "out": str(out)}
+        self.server.stdin.write(json.dumps(request) + "\n")
+        self.server.stdin.flush()
+        reply = self.server.stdout.readline()
+        assert reply, (self.folder / "stderr.txt").read_text(encoding="utf-8")
+        return subprocess.CompletedProcess(["turn_process", url, str(kill_at)], json.loads(reply)["returncode"],
+                                           out.read_text(encoding="utf-8") if out.exists() else "", "")
+
+    def close(self) -> None:
+        assert self.server.stdin
+        self.server.stdin.close()
+        self.server.wait(timeout=60)
+        self.errors.close()
+
+
+@pytest.fixture(scope="module")
+def turns(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TurnProcesses]:
+    processes = TurnProcesses(tmp_path_factory.mktemp("turns"))
+    yield processes
+    processes.close()
+
+
+@pytest.mark.parametrize("ready", ["programme step with a photo"], indirect=True)
+def test_a_turn_forked_from_the_server_is_what_a_fresh_process_does(
+    tmp_path: Path, ready: tuple[Copies, Incoming, dict[str, int], set[str]], turns: TurnProcesses
+) -> None:
+    """The crashes below run in processes forked from one that imported the bot already: such a process makes the
+    same writes, leaves the same rows and dies the same way as one started from scratch."""
+    copies, incoming, _, _ = ready
+    update_file = tmp_path / "update.json"
+    update_file.write_text(encode(incoming), encoding="utf-8")
+    for kill_at in (None, "commit"):
+        forked, fresh = copies.copy(f"forked-{kill_at}"), copies.copy(f"fresh-{kill_at}")
+        by_fork = turns.run(forked, update_file, tmp_path / f"files-forked-{kill_at}", kill_at)
+        by_process = _run(fresh, update_file, tmp_path / f"files-fresh-{kill_at}", kill_at)
+        assert (by_fork.returncode, by_fork.stdout) == (by_process.returncode, by_process.stdout), kill_at
+        assert _counts(forked) == _counts(fresh), kill_at
+    assert by_fork.returncode == -signal.SIGKILL and "files write" in turns.run(forked, update_file, tmp_path / "again").stdout
+
+
+def test_a_turn_commits_whole_or_not_at_all(tmp_path: Path, ready: tuple[Copies, Incoming, dict[str, int], set[str]], cipher: Any,
+                                            turns: TurnProcesses) -> None:
     copies, incoming, added, written = ready
     update_file = tmp_path / "update.json"
     update_file.write_text(encode(incoming), encoding="utf-8")
     before = _rows(copies.url)
 
     reference = copies.copy("reference")
-    writes = _run(reference, update_file, tmp_path / "files-reference").stdout.split()
+    writes = turns.run(reference, update_file, tmp_path / "files-reference").stdout.split()
     tables = list(dict.fromkeys(writes[0::2]))
     expected = _counts(reference)
     assert written <= set(tables), tables
@@ -190,7 +248,7 @@ def test_a_turn_commits_whole_or_not_at_all(tmp_path: Path, ready: tuple[Copies,
     first_write = {table: writes[0::2].index(table) + 1 for table in tables}
     for kill_at in [*map(str, first_write.values()), "commit", "replies"]:
         crashed, files = copies.copy(f"crash-{kill_at}"), tmp_path / f"files-{kill_at}"
-        assert _run(crashed, update_file, files, kill_at).returncode == -signal.SIGKILL, kill_at
+        assert turns.run(crashed, update_file, files, kill_at).returncode == -signal.SIGKILL, kill_at
         if kill_at == "replies":
             assert _counts(crashed) == expected  # committed: Telegram may redeliver, nothing is done twice
         else:

@@ -5,6 +5,12 @@ right after the N-th write statement of the turn reaches the database, or the re
 disk: ``file``), ``commit`` (die as the commit is issued, before it completes) or ``replies`` (die after the
 commit, before any reply could be sent). Without it the turn runs to the end and the writes it made are printed,
 one per line (``TABLE VERB``, ``files write`` for the photo's file). Works on SQLite and PostgreSQL.
+
+``python -m tests.crash.turn_process --serve``: the same, many times over without paying the bot's imports (a
+second or more of CPU) for each turn: the modules are imported once, then each request read from stdin, one JSON
+line ``{"url": …, "update": …, "files": …, "kill_at": …, "out": …}``, runs in a child process forked for it,
+which connects to the database itself and writes what it would print to the file ``out``; the reply, one JSON
+line, is the child's exit status as :mod:`subprocess` gives it (``-9``: killed by SIGKILL).
 """
 
 from __future__ import annotations
@@ -88,5 +94,25 @@ def main(url: str, update_file: str, files_dir: str, kill_at: str | None) -> Non
     print("\n".join(writes))
 
 
+def serve() -> None:
+    for line in sys.stdin:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:  # the child: one turn, then out without running the parent's clean-up
+            code = 1
+            try:
+                with open(request["out"], "w", encoding="utf-8") as out:
+                    sys.stdout = out
+                    main(request["url"], request["update"], request["files"], request["kill_at"])
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        print(json.dumps({"returncode": os.waitstatus_to_exitcode(status)}), flush=True)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None)
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+    else:
+        main(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None)
