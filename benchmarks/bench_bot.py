@@ -2,7 +2,7 @@
 
     python benchmarks/bench_bot.py [--skip-postgres] [--scale 1.0] [--only echo,sqlite] [--keep]
 
-The real bot (``ats-bot run``: the Application ``build_application`` makes, PTB's real httpx stack) long-polls
+The real bot (``ats-bot run``: the Application ``build_application`` makes, its real HTTP stack: aiohttp; the echo bot keeps PTB's httpx) long-polls
 a lean Bot API stand-in on 127.0.0.1 (``benchmarks/botapi_standin.py``), on a fresh database prepared the way
 an operator does it (``ats-bot db upgrade``, ``ats-bot regions load 33.26``), with SQLite and with PostgreSQL;
 a bare PTB echo bot (``benchmarks/echo_bot.py``) is the framework's floor. Each bot has a stand-in of its own
@@ -396,7 +396,7 @@ def _proc_cpu(pid: int) -> float:
 
 
 def _loop_cpu(pid: int) -> float:
-    """CPU seconds of a process's main thread: the bot's event loop (PTB, httpx, the rate limiter, the router and
+    """CPU seconds of a process's main thread: the bot's event loop (PTB, the HTTP client, the rate limiter, the router and
     sender); the turns themselves run in worker threads."""
     return _proc_cpu_file(Path(f"/proc/{pid}/task/{pid}/stat"))
 
@@ -898,12 +898,12 @@ def _row(r: Result, echo: Result | None) -> str:
 def print_report(results: list[Result]) -> None:
     echo = {(r.scenario, r.n): r for r in results if r.config.startswith("echo")}
     print()
-    print("Updates per second and latency through the real Application (PTB httpx stack, a Bot API stand-in per bot on 127.0.0.1)")
+    print("Updates per second and latency through the real Application (real HTTP clients: aiohttp for ATS, PTB's httpx for the echo bot; a Bot API stand-in per bot on 127.0.0.1)")
     print("sent/s = updates the volunteers sent per second (the offered load); upd/s = updates whose turn ended in the window")
     print("p50/p99 = update available in getUpdates -> the bot's first message to that chat; turn99 = -> the message ending the turn")
     print("calls = Bot API calls (send, edit, answerCallbackQuery) per update; tx = database transactions per update (every")
     print("read and write block); syncs = COMMITs that wrote (disk syncs) per update; CPU ms = bot process CPU per update (all threads)")
-    print("loop = the part of CPU ms spent in the bot's event-loop thread (PTB, httpx, rate limiter, router, sender); the rest")
+    print("loop = the part of CPU ms spent in the bot's event-loop thread (PTB, HTTP client, rate limiter, router, sender); the rest")
     print("is the worker threads running the turns (engine, database, encryption, rendering)")
     print("bot/pg/stand/other = cores busy over the window: the bot, its PostgreSQL backends, the stand-ins with the simulated")
     print("volunteers, and the rest of the machine (> 0 means the run shared its cores)")

@@ -91,8 +91,8 @@ def test_a_draft_changed_outside_the_turn_is_read_as_stored(db: Database, conver
 
 
 def test_the_bot_api_client_keeps_few_connections_and_waits_for_one(db: Database) -> None:
-    """The Bot API calls go through the aiohttp client (a quarter of httpx's CPU per call) on a small pool; a call
-    waits for a free connection rather than failing after PTB's one second."""
+    """The Bot API calls go through the aiohttp client on a small pool; a call waits for a free connection rather
+    than failing after PTB's one second."""
     from bot.api_client import AiohttpRequest
     from bot.app import CONNECTION_WAIT, CONNECTIONS, build_application
     from core.settings import Settings

@@ -157,6 +157,7 @@ def test_recorded_stretches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None
     """A few stretches per machine state, and a bound on the states: a long-running bot's memory stays flat."""
     from flows import compiler
 
+    assert (compiler._TRACES_PER_START, compiler._TRACE_STARTS) == (8, 1024)  # as README.md says
     monkeypatch.setattr(compiler, "_TRACES_PER_START", 2)
     monkeypatch.setattr(compiler, "_TRACE_STARTS", 3)
     eng = Engine(CompiledInstrument(load_version("rumah-tangga")))
@@ -165,3 +166,24 @@ def test_recorded_stretches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None
         fill(eng, {**raw, "R.9": members, "ART": raw["ART"][:members]}, [], [])
         assert len(eng.compiled._traces) <= 3
         assert all(len(traces) <= 2 for traces in eng.compiled._traces.values())
+
+
+def test_a_nik_is_read_once_per_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Typing a NIK and each answer it is checked against (sex, birth date, kecamatan) read it once, not each time."""
+    import lokal
+
+    from flows.nik_checks import nik_info
+
+    read: list[str] = []
+    parse_nik = lokal.parse_nik
+
+    def counting(text: str, **kwargs: Any) -> Any:
+        read.append(text)
+        return parse_nik(text, **kwargs)
+
+    monkeypatch.setattr(lokal, "parse_nik", counting)
+    nik_info.cache_clear()
+    raw = json.loads((PATHS / "rumah-tangga" / "full.json").read_text(encoding="utf-8"))["answers"]
+    fill(engine("rumah-tangga"), raw, [], [], check=False)
+    niks = [member["ART.2"] for member in raw["ART"] if member.get("ART.2")]
+    assert len(niks) == 2 and sorted(read) == sorted(niks)
