@@ -314,7 +314,8 @@ class CompiledInstrument:
         return result
 
     def advance(self, walk: Walk, answers: Mapping[str, Any], today: dt.date) -> Walk | None:
-        """The walk over ``answers`` — ``walk``'s answers plus one at its stop — continued from the stop.
+        """The walk over ``answers`` — ``walk``'s answers plus one at its stop — continued from the stop. The answers
+        hold the walk's calculations (but those it found missing), as the answers the engine keeps do.
 
         Usually one ``next`` trigger: when nothing read that question and the answer takes the route the walk
         estimated, the rest stands. Otherwise the walk goes on from the stop until it rejoins the old route at
@@ -328,15 +329,13 @@ class CompiledInstrument:
         read_at = walk.reads.get(stop)
         if read_at is not None and read_at[0] <= index:
             return None
-        working: Mapping[str, Any] = answers  # copied only to write into: kept answers hold their calculations already
+        working: Mapping[str, Any] = answers  # copied only to write into
         nodes, computed_at = self.layout.nodes, walk.computed_at
         for position, value in walk.computed.items():
-            if computed_at[position] < index:
-                node = nodes[position.qid]
-                if read(working, node, position.instance) is not value:
-                    if not isinstance(working, _Working):
-                        working = _Working(answers)
-                    working.put(node, position.instance, value)
+            if value is None and computed_at[position] < index:  # the others are among the answers already
+                if not isinstance(working, _Working):
+                    working = _Working(answers)
+                working.put(nodes[position.qid], position.instance, value)
         path: list[Position] = []
         reads: dict[Position, list[int]] = {}
         cursor = _Cursor(stop.qid, working, self.layout, path, reads, base=index + 1)
