@@ -33,7 +33,8 @@ def _prepare(settings: Settings) -> Database | None:
         print(NO_TOKEN, file=sys.stderr)
         return None
     try:
-        db = open_database(settings, workers=WORKER_THREADS)
+        # No round trip per connection checkout: a turn on a dead connection is handled again (Conversations.process).
+        db = open_database(settings, workers=WORKER_THREADS, pre_ping=False)
     except (SchemaBehindError, DataKeyError) as exc:
         print(str(exc), file=sys.stderr)
         return None

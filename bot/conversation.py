@@ -14,10 +14,13 @@ Which handler runs is looked up in the tables of :mod:`bot.registry`; the handle
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+
+from sqlalchemy.exc import DBAPIError
 
 from bot import render as R
 from bot import texts as T
@@ -34,8 +37,11 @@ from flows.engine import State
 from reminders.actions import Invalid, StartForm, is_reminder_button
 from reminders.actions import describe as describe_reminder_action
 from reminders.actions import handle_button as handle_reminder_button
+from storage.db import is_disconnect
 from storage.repositories.files import keep
 from storage.uow import UnitOfWork, unit_of_work
+
+log = logging.getLogger(__name__)
 
 
 class Conversations:
@@ -60,7 +66,21 @@ class Conversations:
 
     def process(self, incoming: Incoming) -> TurnResult:
         """One update in ONE transaction: the update id, everything the turn changed, then the commit; the
-        replies in the result are sent after it (work that commits by itself runs after it too)."""
+        replies in the result are sent after it (work that commits by itself runs after it too).
+
+        A turn whose database connection turns out dead (the server restarted, the connection was killed) is
+        rolled back and handled once more on a new connection, as Telegram would deliver it again: the bot's
+        engine does not test every connection with a round trip before using it (``pre_ping``)."""
+        try:
+            return self._process(incoming)
+        except DBAPIError as error:
+            if not is_disconnect(error):
+                raise
+            log.warning("update %s: the database connection was lost (%s); handling it again", incoming.update_id,
+                        type(error.orig).__name__)
+        return self._process(incoming)
+
+    def _process(self, incoming: Incoming) -> TurnResult:
         with unit_of_work(self.store.db) as uow:
             store = self.store.joined(uow)
             context = store.load(incoming)

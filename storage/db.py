@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import derived
@@ -55,8 +56,13 @@ def pool_for(workers: int) -> dict[str, int]:
     return {"pool_size": workers + 2, "max_overflow": workers + 2}
 
 
-def make_engine(url: str | URL, *, pool_size: int | None = None, max_overflow: int | None = None) -> Engine:
-    """An engine configured for the bot: WAL + busy timeout + foreign keys on SQLite, a checked pool on PostgreSQL."""
+def make_engine(url: str | URL, *, pool_size: int | None = None, max_overflow: int | None = None, pre_ping: bool = True) -> Engine:
+    """An engine configured for the bot: WAL + busy timeout + foreign keys on SQLite, a checked pool on PostgreSQL.
+
+    ``pre_ping``: on PostgreSQL, test every connection with a round trip when it leaves the pool, so that a
+    server restart or a reaped idle connection is never seen. Without it, the first statement on a dead
+    connection fails (:func:`is_disconnect`), SQLAlchemy discards that connection and every older one, and the
+    caller must do the work again on a new connection (the bot's turns do: ``Conversations.process``)."""
     sizes = pool_for(DEFAULT_WORKERS)
     pool_size = sizes["pool_size"] if pool_size is None else pool_size
     max_overflow = sizes["max_overflow"] if max_overflow is None else max_overflow
@@ -67,10 +73,16 @@ def make_engine(url: str | URL, *, pool_size: int | None = None, max_overflow: i
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,  # survive server restarts and idle-connection reaping
+        pool_pre_ping=pre_ping,  # survive server restarts and idle-connection reaping (or the caller retries)
         pool_recycle=1800,
         pool_timeout=60,
     )
+
+
+def is_disconnect(error: BaseException) -> bool:
+    """Whether a database error lost the connection (server restart, connection killed or reaped): nothing of the
+    transaction was committed unless the COMMIT itself failed, and the same work on a new connection can succeed."""
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
 
 def _sqlite_engine(url: URL, *, pool_size: int, max_overflow: int) -> Engine:
