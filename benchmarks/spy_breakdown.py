@@ -23,8 +23,9 @@ COMPONENTS: list[tuple[str, tuple[str, ...]]] = [
     ("group commit", ("storage/group_commit.py",)),
     ("logging", ("logging/",)),
     ("rate limiter", ("_aioratelimiter", "aiolimiter/")),
+    ("HTTP client (aiohttp, httpx, httpcore, h11, anyio)", ("aiohttp/", "yarl/", "multidict/", "bot/api_client.py", "httpx/", "httpcore/", "h11/",
+                                                            "anyio/", "ssl.py", "socket.py")),
     ("bot turn, handlers, sender (bot/, cases/, core/, storage/)", ("bot/", "cases/", "core/", "storage/", "reminders/")),
-    ("HTTP client (httpx, httpcore, h11, anyio)", ("httpx/", "httpcore/", "h11/", "anyio/", "ssl.py", "socket.py")),
     ("PTB (telegram/)", ("telegram/",)),
 ]
 """A sample goes to the component of the innermost frame that belongs to one of these."""
