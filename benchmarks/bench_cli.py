@@ -10,7 +10,7 @@
   too, as before those were loaded on first use; ``--against DIR`` adds the bot of another checkout (an older
   commit) measured in the same run.
 - Floor: a bare process importing only the libraries the bot cannot start without (PTB with its job queue and
-  webhook server, SQLAlchemy's ORM and dialects, pydantic, cryptography, Babel, PyYAML, transitions),
+  webhook server, aiohttp, SQLAlchemy's ORM and dialects, pydantic, cryptography, Babel, PyYAML, transitions),
   printed with what each library adds on top of the ones above it (fresh processes, best of 3), then the
   project's own modules and what running adds.
 
@@ -42,6 +42,7 @@ LAYERS = (
     ("cryptography (AES-GCM, HKDF)", "cryptography.hazmat.primitives.ciphers.aead, cryptography.hazmat.primitives.kdf.hkdf"),
     ("click + pygments (httpx._main imports them)", "click, pygments.lexers"),
     ("httpx + httpcore", "httpx"),
+    ("aiohttp (the bot's Bot API client)", "aiohttp"),
     ("python-telegram-bot (telegram)", "telegram"),
     ("tornado (PTB's webhook server, even polling)", "tornado.web, tornado.httpserver"),
     ("APScheduler (PTB's job queue)", "apscheduler.schedulers.asyncio"),

@@ -49,6 +49,16 @@ def step(eng: Engine, state: State, action: str, value: Any) -> State:
     return outcome.state if isinstance(outcome, (Accepted, NeedsConfirmation)) else state  # refused: unchanged
 
 
+def fixture_answer(raw: dict[str, Any], prompt: Prompt) -> Any:
+    """The fixture's answer to the question ``prompt`` asks (a repeat group's row by its instance), or None."""
+    node = prompt.node
+    if node.group is None:
+        return raw.get(node.id)
+    rows = raw.get(node.group)
+    instance = prompt.position.instance
+    return rows[instance - 1].get(node.id) if isinstance(rows, list) and len(rows) >= instance else None
+
+
 @pytest.mark.parametrize("path", CASES, ids=[f"{p.parent.name}/{p.stem}" for p in CASES])
 def test_fixture_walks_step_by_step_as_from_the_start(path: Path) -> None:
     eng, raw = engine(path.parent.name), json.loads(path.read_text(encoding="utf-8"))["answers"]
@@ -58,11 +68,8 @@ def test_fixture_walks_step_by_step_as_from_the_start(path: Path) -> None:
         prompt = eng.current(kept, TODAY)
         if isinstance(prompt, Complete):
             break
-        node = prompt.node
-        rows = raw.get(node.group) if node.group else None
-        value = raw.get(node.id) if node.group is None else (
-            rows[prompt.position.instance - 1].get(node.id) if isinstance(rows, list) and len(rows) >= prompt.position.instance else None)
-        if value is None and node.question.required:
+        value = fixture_answer(raw, prompt)
+        if value is None and prompt.node.question.required:
             break
         action = "skip" if value is None else "answer!"
         before = kept
@@ -106,11 +113,8 @@ def fill(eng: Engine, raw: dict[str, Any], fired: list[str], per_answer: list[li
         prompt = eng.current(kept, TODAY)
         if isinstance(prompt, Complete):
             break
-        node = prompt.node
-        rows = raw.get(node.group) if node.group else None
-        value = raw.get(node.id) if node.group is None else (
-            rows[prompt.position.instance - 1].get(node.id) if isinstance(rows, list) and len(rows) >= prompt.position.instance else None)
-        if value is None and node.question.required:
+        value = fixture_answer(raw, prompt)
+        if value is None and prompt.node.question.required:
             break
         before, count = kept, len(fired)
         kept = step(eng, kept, "skip" if value is None else "answer!", value)
