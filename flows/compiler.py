@@ -355,7 +355,10 @@ class CompiledInstrument:
         if not isinstance(working, _Working):
             cursor.answers = _Working(answers)  # the walk goes on and stores calculations as it meets them
         rejoined = self._run(head, cursor, today, 10 * len(self.layout.nodes) * (1 + self._max_instances(answers)), (walk, stop))
-        same = self._same_route(walk, head, rejoined) if rejoined is not None and head.path == walk.path[index + 1 : rejoined] else None
+        if rejoined is None and cursor.state == END:  # walked to the end: the old route if it took the same rest
+            same = self._same_route(walk, head, len(walk.path)) if head.path == walk.path[index + 1 :] else None
+        else:
+            same = self._same_route(walk, head, rejoined) if rejoined is not None and head.path == walk.path[index + 1 : rejoined] else None
         return same if same is not None else self._joined(walk, index, head, rejoined)
 
     @staticmethod
