@@ -254,6 +254,7 @@ class CompiledInstrument:
         self._next = self.machine.events["next"]
         self._traces: dict[tuple[str, int], tuple[tuple[_Step, ...], ...]] = {}
         """Stretches walked after an answer changed the route, by the machine state they started from."""
+        self._repeat_counts = tuple(self.layout.nodes[g].question.repeat_count or "" for g in self.layout.children)
         self.answerable_qids = frozenset(qid for qid, node in self.layout.nodes.items() if node.type in ANSWERABLE)
         logging.getLogger("transitions.core").setLevel(logging.WARNING)  # its debug line per trigger costs 10 % of a walk
 
@@ -428,6 +429,7 @@ class CompiledInstrument:
             if cursor.finds(candidate[0].before) and cursor.finds(candidate[0].after):
                 trace = candidate
                 break
+        longest = max(map(len, recorded), default=0)
         rejoins = self._rejoining(rejoin) if rejoin is not None else None
         record: list[_Step] | None = [] if rejoin is not None else None
         triggered = False
@@ -437,7 +439,8 @@ class CompiledInstrument:
             node = nodes[cursor.state]
             step = trace[k] if k < len(trace) else None  # the trace, while replayed, has one step per pass
             if (step is None or not cursor.replay(step.before)) and trace:
-                trace = _branch(recorded, trace, k, lambda other: cursor.replay(other.before))
+                # No recorded stretch goes further than ``k`` steps: none to branch to (the usual end of a replay).
+                trace = _branch(recorded, trace, k, lambda other: cursor.replay(other.before)) if k < longest else ()
                 step = trace[k] if trace else None
             if step is not None:
                 before, relevant = step.before, step.kind != _IRRELEVANT
@@ -528,8 +531,12 @@ class CompiledInstrument:
         return rejoins
 
     def _max_instances(self, answers: Mapping[str, Any]) -> int:
-        counts = [answers.get(self.layout.nodes[g].question.repeat_count or "", 0) for g in self.layout.children]
-        return max([c for c in counts if isinstance(c, int)] + [0])
+        most = 0
+        for qid in self._repeat_counts:
+            count = answers.get(qid, 0)
+            if isinstance(count, int) and count > most:
+                most = count
+        return most
 
     def _calculate(self, node: Node, cursor: _Cursor, today: dt.date) -> Any:
         calc = node.question.calculate
