@@ -401,6 +401,31 @@ def _loop_cpu(pid: int) -> float:
     return _proc_cpu_file(Path(f"/proc/{pid}/task/{pid}/stat"))
 
 
+def _system_cpu(pid: int) -> float:
+    """CPU seconds a process spent in the kernel (all threads): system calls, context switches."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    return int(stat[stat.rindex(")") + 2 :].split()[12]) / os.sysconf("SC_CLK_TCK")
+
+
+def _worker_switches(pid: int) -> int:
+    """Context switches so far of a process's threads other than the main one (the bot's worker threads): each
+    is a wait, for the network, the database or the GIL."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        if task.name == str(pid):
+            continue
+        try:
+            status = (task / "status").read_text()
+        except OSError:
+            continue
+        total += sum(int(line.split()[1]) for line in status.splitlines()
+                     if line.split(":")[0] in ("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"))
+    return total
+
+
 def _proc_cpu_file(path: Path) -> float:
     try:
         stat = path.read_text()
@@ -440,11 +465,13 @@ class CpuSample:
     pg: float
     busy: tuple[float, float]
     loop: float = 0.0
+    system: float = 0.0
+    switches: int = 0
 
     @classmethod
     def take(cls, bot_pid: int, pg_database: str) -> CpuSample:
         return cls(time.perf_counter(), _proc_cpu(bot_pid), time.process_time(), _postgres_cpu(pg_database) if pg_database else 0.0,
-                   _machine_busy(), _loop_cpu(bot_pid))
+                   _machine_busy(), _loop_cpu(bot_pid), _system_cpu(bot_pid), _worker_switches(bot_pid))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -471,6 +498,10 @@ class Result:
     bot_cpu: float = 0.0
     loop_cpu: float = 0.0
     """The bot's event-loop thread (cores busy), part of :attr:`bot_cpu`."""
+    system_cpu: float = 0.0
+    """The bot's time in the kernel (cores busy), part of :attr:`bot_cpu`."""
+    switches: int = 0
+    """Context switches of the bot's worker threads over the window."""
     main_cpu: float = 0.0
     pg_cpu: float = 0.0
     machine: float = 0.0
@@ -488,6 +519,15 @@ class Result:
     def loop_ms(self) -> float:
         """The event-loop thread's share of :attr:`cpu_ms` (the rest: the worker threads that run the turns)."""
         return self.loop_cpu * self.seconds / self.updates * 1000 if self.updates else float("nan")
+
+    @property
+    def system_ms(self) -> float:
+        """The kernel's share of :attr:`cpu_ms` (system calls, context switches)."""
+        return self.system_cpu * self.seconds / self.updates * 1000 if self.updates else float("nan")
+
+    @property
+    def switches_per_update(self) -> float:
+        return self.switches / self.updates if self.updates else float("nan")
 
     @property
     def other(self) -> float:
@@ -593,7 +633,8 @@ async def measure(bot: Bot, scenario: Scenario, script: list[Step], first_uid: i
                     offered=sum(1 for t in load.sent if start <= t < end) / elapsed,
                     first=[r.first - r.avail for r in inside], turn=[r.done - r.avail for r in inside],
                     calls_per_update=(calls_after - calls_before) / len(inside) if inside else 0.0,
-                    bot_cpu=(cpu1.bot - cpu0.bot) / elapsed, loop_cpu=(cpu1.loop - cpu0.loop) / elapsed, main_cpu=(cpu1.main - cpu0.main) / elapsed,
+                    bot_cpu=(cpu1.bot - cpu0.bot) / elapsed, loop_cpu=(cpu1.loop - cpu0.loop) / elapsed,
+                    system_cpu=(cpu1.system - cpu0.system) / elapsed, switches=cpu1.switches - cpu0.switches, main_cpu=(cpu1.main - cpu0.main) / elapsed,
                     pg_cpu=(cpu1.pg - cpu0.pg) / elapsed,
                     machine=(cpu1.busy[0] - cpu0.busy[0]) / max(1.0, cpu1.busy[1] - cpu0.busy[1]) * (os.cpu_count() or 1),
                     errors=load.errors - errors_before, steady=steady)
@@ -881,7 +922,7 @@ def _free_port() -> int:
 
 
 HEADER = (f"{'scenario':<10} {'N':>4} {'configuration':<17} {'sent/s':>6} {'upd/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'turn99':>7} "
-          f"{'calls':>5} {'tx':>5} {'syncs':>5} {'CPU ms':>6} {'loop':>5} {'bot':>5} {'pg':>4} {'stand':>5} {'other':>5} {'err':>3}")
+          f"{'calls':>5} {'tx':>5} {'syncs':>5} {'CPU ms':>6} {'loop':>5} {'sys':>4} {'cs':>4} {'bot':>5} {'pg':>4} {'stand':>5} {'other':>5} {'err':>3}")
 RATIO_HEADER = f" {'upd/s':>6} {'CPUms':>6}"
 
 
@@ -889,7 +930,7 @@ def _row(r: Result, echo: Result | None) -> str:
     flag = "" if r.steady else "*"
     line = (f"{r.scenario:<10} {r.n:>4} {r.config:<17} {r.offered:>6.1f} {r.rate:>6.1f} {r.ms(r.first, .5):>7.1f} {r.ms(r.first, .99):>7.0f} "
             f"{r.ms(r.turn, .99):>7.0f} {r.calls_per_update:>5.2f} {r.blocks_per_update:>5.2f} {r.commits_per_update:>5.2f} {r.cpu_ms:>6.1f} "
-            f"{r.loop_ms:>5.1f} {r.bot_cpu:>5.0%} {r.pg_cpu:>4.0%} {r.main_cpu:>5.0%} {r.other:>5.0%} {r.errors:>3}{flag:1}")
+            f"{r.loop_ms:>5.1f} {r.system_ms:>4.1f} {r.switches_per_update:>4.0f} {r.bot_cpu:>5.0%} {r.pg_cpu:>4.0%} {r.main_cpu:>5.0%} {r.other:>5.0%} {r.errors:>3}{flag:1}")
     if echo is not None and echo.rate and r is not echo:
         line += f" {r.rate / echo.rate:>6.2f} {r.cpu_ms / echo.cpu_ms:>6.1f}"
     return line + r.note
@@ -905,6 +946,8 @@ def print_report(results: list[Result]) -> None:
     print("read and write block); syncs = COMMITs that wrote (disk syncs) per update; CPU ms = bot process CPU per update (all threads)")
     print("loop = the part of CPU ms spent in the bot's event-loop thread (PTB, HTTP client, rate limiter, router, sender); the rest")
     print("is the worker threads running the turns (engine, database, encryption, rendering)")
+    print("sys = the part of CPU ms spent in the kernel (system calls, context switches); cs = context switches of the worker")
+    print("threads per update (each a wait: for the network, the database or the GIL)")
     print("bot/pg/stand/other = cores busy over the window: the bot, its PostgreSQL backends, the stand-ins with the simulated")
     print("volunteers, and the rest of the machine (> 0 means the run shared its cores)")
     print()

@@ -1,9 +1,12 @@
 """CPU of one chat turn, in process: ``Conversations.process`` beside the plain SQL a turn cannot do without.
 
-    python benchmarks/bench_turn.py [--forms 3] [--rounds 5] [--skip-postgres] [--profile FILE]
+    python benchmarks/bench_turn.py [--forms 3] [--rounds 5] [--threads N] [--skip-postgres] [--profile FILE]
 
 A stable micro-benchmark for a noisy host: no Telegram, no event loop, no threads; CPU time of the calling
 thread (``time.thread_time``), product and baseline interleaved round by round, best round reported.
+``--threads N`` then fills the forms again with N volunteers at once, one thread each (the bot's worker threads
+without its event loop): CPU per typed answer of the thread that ran it, user and system apart, and its context
+switches (waits for the network or the GIL), beside the one-thread figure.
 
 - **turn**: enrolled volunteers (pendamping of Kajen) fill Pendataan through ``Conversations.process`` exactly as
   ``benchmarks/bench_bot.py`` types it (``/isi pendataan``, names, option numbers, dates confirmed with "Ya", …,
@@ -131,6 +134,38 @@ def run_forms(conversations: Any, script: list[Step], volunteers: list[Volunteer
             volunteer.shown(result)
 
 
+def run_threaded(conversations: Any, script: list[Step], volunteers: list[Volunteer], form: int) -> dict[str, float]:
+    """Every volunteer fills one form in a thread of its own, all at once (as the bot's worker threads do);
+    the typed answers' CPU of each thread, split into user and system time, and the thread's context switches
+    (``RUSAGE_THREAD``: waiting for the network or for the GIL)."""
+    import resource
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    user: list[float] = []
+    system: list[float] = []
+    switches: list[int] = []
+    start = threading.Barrier(len(volunteers))
+
+    def fill(volunteer: Volunteer) -> None:
+        start.wait()
+        for step in script:
+            kind, incoming = volunteer.step(step, form)
+            before = resource.getrusage(resource.RUSAGE_THREAD)
+            result = conversations.process(incoming)
+            after = resource.getrusage(resource.RUSAGE_THREAD)
+            if kind == "typed":
+                user.append(after.ru_utime - before.ru_utime)
+                system.append(after.ru_stime - before.ru_stime)
+                switches.append(after.ru_nvcsw + after.ru_nivcsw - before.ru_nvcsw - before.ru_nivcsw)
+            volunteer.shown(result)
+
+    with ThreadPoolExecutor(max_workers=len(volunteers)) as pool:
+        for done in [pool.submit(fill, v) for v in volunteers]:
+            done.result()  # a failed turn is raised here
+    return {"user": statistics.fmean(user) * 1e6, "system": statistics.fmean(system) * 1e6, "switches": statistics.fmean(switches)}
+
+
 class PlainSQL:
     """The minimal typed answer through the driver: read the draft row, write it back, insert the update id, commit."""
 
@@ -211,11 +246,15 @@ def bench_backend(backend: str, url: str, args: argparse.Namespace, script: list
         run_forms(conversations, script, volunteers, form, timings, None)
         rounds.append((timings, plain.run(len(timings.typed))))
     plain.close()
+    threaded: list[dict[str, float]] = []
+    if args.threads > 1:  # the same forms filled by every volunteer at once, one thread each
+        for form in range(args.rounds + 1, 2 * args.rounds + 1):
+            threaded.append(run_threaded(conversations, script, volunteers[:args.threads], form))
     breakdown: dict[str, float] = {}
     if args.profile:  # one more round, typed answers profiled on thread CPU (slower: not part of the figures above)
         profile = cProfile.Profile(time.thread_time)
         profiled = Timings()
-        run_forms(conversations, script, volunteers, args.rounds + 1, profiled, profile)
+        run_forms(conversations, script, volunteers, 2 * args.rounds + 1, profiled, profile)
         profile.dump_stats(f"{args.profile}.{backend}")
         breakdown = components(profile, len(profiled.typed))
     db.dispose()
@@ -227,6 +266,7 @@ def bench_backend(backend: str, url: str, args: argparse.Namespace, script: list
         "typed": best(lambda t, p: t.typed), "pressed": best(lambda t, p: t.pressed), "every": best(lambda t, p: t.every),
         "plain": best(lambda t, p: p), "typed_p50": min(statistics.median(t.typed) for t, _ in rounds) * 1e6,
         "turns": sum(len(t.every) for t, _ in rounds), "typed_n": len(rounds[0][0].typed), "breakdown": breakdown,
+        "threaded": min(threaded, key=lambda r: r["user"] + r["system"]) if threaded else None,
     }
 
 
@@ -258,10 +298,13 @@ def main() -> int:
     parser.add_argument("--volunteers", type=int, default=4, help="people filling forms one after another (default 4)")
     parser.add_argument("--rounds", type=int, default=5, help="measured rounds (each: every volunteer fills one form, then the plain SQL as many turns); the best is reported")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="also fill the forms in N threads at once (N volunteers, one thread each) and report their CPU per typed answer")
     parser.add_argument("--profile", default="", help="write cProfile statistics of the measured turns to FILE.<backend>")
     args = parser.parse_args()
-    if args.volunteers < 1 or args.rounds < 1:
-        parser.error("--volunteers and --rounds must be at least 1")
+    if args.volunteers < 1 or args.rounds < 1 or args.threads < 1:
+        parser.error("--volunteers, --rounds and --threads must be at least 1")
+    args.volunteers = max(args.volunteers, args.threads)
     script = build_script()
     uids = [FIRST_UID + i for i in range(args.volunteers)]
     results: dict[str, dict[str, Any]] = {}
@@ -275,6 +318,12 @@ def main() -> int:
     print(f"{'database':<11} {'typed answer':>13} {'p50':>7} {'press':>8} {'any turn':>9} {'plain SQL':>10} {'typed ÷ plain':>14}")
     for backend, r in results.items():
         print(f"{backend:<11} {r['typed']:>13.0f} {r['typed_p50']:>7.0f} {r['pressed']:>8.0f} {r['every']:>9.0f} {r['plain']:>10.0f} {r['typed'] / r['plain']:>13.1f}×")
+    if args.threads > 1:
+        print(f"\n{args.threads} threads at once (one volunteer each), typed answer: CPU of its thread (µs, user + system, best of {args.rounds} rounds)")
+        for backend, r in results.items():
+            t = r["threaded"]
+            print(f"{backend:<11} {t['user'] + t['system']:>6.0f} = {t['user']:.0f} user + {t['system']:.0f} system, "
+                  f"{t['switches']:.1f} context switches   (one thread: {r['typed']:.0f})")
     for backend, r in results.items():
         if r["breakdown"]:
             total = sum(r["breakdown"].values())
