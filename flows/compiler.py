@@ -119,30 +119,23 @@ class _Cursor:
             seen[1] = at
 
     def finds(self, lookups: Sequence[tuple[Position, Any]]) -> bool:
-        """Whether every lookup would find the same answer now (:func:`read` and :func:`_same`, inlined: replaying a
-        stretch makes these lookups at every step)."""
-        nodes, answers = self.layout.nodes, self.answers
+        """Whether every lookup would find the same answer now."""
+        nodes = self.layout.nodes
         for key, value in lookups:
             node = nodes.get(key.qid)
-            found = MISSING if node is None else answers.get(node.id, MISSING) if node.group is None else read(answers, node, key.instance)
-            if found is not value and (type(found) is not type(value) or found != value):
+            if not _same(MISSING if node is None else read(self.answers, node, key.instance), value):
                 return False
         return True
 
     def replay(self, lookups: Sequence[tuple[Position, Any]]) -> bool:
         """Make recorded lookups again, as a condition would (noting them in ``reads``), while each finds the
         same answer; ``False`` at the first that does not (the condition must then be evaluated)."""
-        nodes, answers, reads, at = self.layout.nodes, self.answers, self.reads, self.base + len(self.path)
+        nodes = self.layout.nodes
         for key, value in lookups:
             node = nodes.get(key.qid)
-            found = MISSING if node is None else answers.get(node.id, MISSING) if node.group is None else read(answers, node, key.instance)
-            if found is not value and (type(found) is not type(value) or found != value):
+            if not _same(MISSING if node is None else read(self.answers, node, key.instance), value):
                 return False
-            seen = reads.get(key)  # :meth:`_seen`
-            if seen is None:
-                reads[key] = [at, at]
-            else:
-                seen[1] = at
+            self._seen(key)
         return True
 
     def count(self, group: str) -> int:
@@ -424,13 +417,8 @@ class CompiledInstrument:
         assert isinstance(working, _Working)
         start = (cursor.state, cursor.instance)
         recorded = self._traces.get(start, ()) if rejoin is not None else ()
-        trace: Sequence[_Step] = ()
-        for candidate in recorded:  # most recent first
-            if cursor.finds(candidate[0].before) and cursor.finds(candidate[0].after):
-                trace = candidate
-                break
+        trace: Sequence[_Step] = next((t for t in recorded if cursor.finds(t[0].before) and cursor.finds(t[0].after)), ())  # most recent first
         longest = max(map(len, recorded), default=0)
-        rejoins = self._rejoining(rejoin) if rejoin is not None else None
         record: list[_Step] | None = [] if rejoin is not None else None
         triggered = False
         for k in range(budget):
@@ -454,8 +442,8 @@ class CompiledInstrument:
                 kind = _REPEAT
             else:
                 position = Position(node.id, cursor.instance)
-                if rejoins is not None:
-                    at = rejoins(position, result)
+                if rejoin is not None:
+                    at = self._rejoins(rejoin, position, result)
                     if at is not None:
                         self._store(start, record, triggered)
                         return at
@@ -502,33 +490,25 @@ class CompiledInstrument:
             self._traces.clear()
         self._traces[start] = (tuple(record), *self._traces.get(start, ())[: _TRACES_PER_START - 1])
 
-    @staticmethod
-    def _rejoining(rejoin: tuple[Walk, Position]) -> Callable[[Position, Walk], int | None]:
-        """For a walk from an old walk's stop (``rejoin``: that walk and the position answered since): the old walk's
-        index of a position if its rest can be kept from there — nothing that differs between the two walks (the
-        answer at the stop, calculations on either side) is read from there on; else ``None``. What depends on the
-        old walk alone is worked out once per walk, not once per position."""
+    def _rejoins(self, rejoin: tuple[Walk, Position], position: Position, head: Walk) -> int | None:
+        """The old walk's index of ``position`` if its rest can be kept from there: nothing that differs
+        between the two walks (the answer at the stop, calculations on either side) is read from there on."""
         old, stop = rejoin
-        reads, first = old.reads, old.missing[0][0]
-        span = reads.get(stop)
-        floor = max(first, span[1] - 1 if span is not None else first)  # reads at ``at`` came before it
-        # Calculations of the old walk between its stop and ``at``: (their index, their last lookup).
-        between = [(i, span[1]) for changed, i in old.computed_at.items() if i > first and (span := reads.get(changed)) is not None]
-
-        def rejoins(position: Position, head: Walk) -> int | None:
-            at = old.index(position)
-            if at is None or at <= floor:
+        at = old.index(position)
+        first = old.missing[0][0]
+        if at is None or at <= first:
+            return None
+        reads = old.reads
+        for changed in (stop, *head.computed):
+            span = reads.get(changed)
+            if span is not None and span[1] > at:  # reads at ``at`` came before it
                 return None
-            for changed in head.computed:
+        for changed, i in old.computed_at.items():
+            if first < i < at:
                 span = reads.get(changed)
                 if span is not None and span[1] > at:
                     return None
-            for i, last in between:
-                if i < at < last:
-                    return None
-            return at
-
-        return rejoins
+        return at
 
     def _max_instances(self, answers: Mapping[str, Any]) -> int:
         most = 0
