@@ -247,6 +247,7 @@ class CompiledInstrument:
         self._next = self.machine.events["next"]
         self._traces: dict[tuple[str, int], tuple[tuple[_Step, ...], ...]] = {}
         """Stretches walked after an answer changed the route, by the machine state they started from."""
+        self._repeat_counts = tuple(self.layout.nodes[g].question.repeat_count or "" for g in self.layout.children)
         self.answerable_qids = frozenset(qid for qid, node in self.layout.nodes.items() if node.type in ANSWERABLE)
         logging.getLogger("transitions.core").setLevel(logging.WARNING)  # its debug line per trigger costs 10 % of a walk
 
@@ -348,7 +349,10 @@ class CompiledInstrument:
         if not isinstance(working, _Working):
             cursor.answers = _Working(answers)  # the walk goes on and stores calculations as it meets them
         rejoined = self._run(head, cursor, today, 10 * len(self.layout.nodes) * (1 + self._max_instances(answers)), (walk, stop))
-        same = self._same_route(walk, head, rejoined) if rejoined is not None and head.path == walk.path[index + 1 : rejoined] else None
+        if rejoined is None and cursor.state == END:  # walked to the end: the old route if it took the same rest
+            same = self._same_route(walk, head, len(walk.path)) if head.path == walk.path[index + 1 :] else None
+        else:
+            same = self._same_route(walk, head, rejoined) if rejoined is not None and head.path == walk.path[index + 1 : rejoined] else None
         return same if same is not None else self._joined(walk, index, head, rejoined)
 
     @staticmethod
@@ -414,6 +418,7 @@ class CompiledInstrument:
         start = (cursor.state, cursor.instance)
         recorded = self._traces.get(start, ()) if rejoin is not None else ()
         trace: Sequence[_Step] = next((t for t in recorded if cursor.finds(t[0].before) and cursor.finds(t[0].after)), ())  # most recent first
+        longest = max(map(len, recorded), default=0)
         record: list[_Step] | None = [] if rejoin is not None else None
         triggered = False
         for k in range(budget):
@@ -422,7 +427,8 @@ class CompiledInstrument:
             node = nodes[cursor.state]
             step = trace[k] if k < len(trace) else None  # the trace, while replayed, has one step per pass
             if (step is None or not cursor.replay(step.before)) and trace:
-                trace = _branch(recorded, trace, k, lambda other: cursor.replay(other.before))
+                # No recorded stretch goes further than ``k`` steps: none to branch to (the usual end of a replay).
+                trace = _branch(recorded, trace, k, lambda other: cursor.replay(other.before)) if k < longest else ()
                 step = trace[k] if trace else None
             if step is not None:
                 before, relevant = step.before, step.kind != _IRRELEVANT
@@ -505,8 +511,12 @@ class CompiledInstrument:
         return at
 
     def _max_instances(self, answers: Mapping[str, Any]) -> int:
-        counts = [answers.get(self.layout.nodes[g].question.repeat_count or "", 0) for g in self.layout.children]
-        return max([c for c in counts if isinstance(c, int)] + [0])
+        most = 0
+        for qid in self._repeat_counts:
+            count = answers.get(qid, 0)
+            if isinstance(count, int) and count > most:
+                most = count
+        return most
 
     def _calculate(self, node: Node, cursor: _Cursor, today: dt.date) -> Any:
         calc = node.question.calculate

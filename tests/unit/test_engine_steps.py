@@ -172,6 +172,26 @@ def test_recorded_stretches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None
         assert all(len(traces) <= 2 for traces in eng.compiled._traces.values())
 
 
+def test_an_answer_read_only_by_a_follow_up_never_asked_keeps_the_walk() -> None:
+    """Monitoring's last question (D.3) is read by its "Lainnya" follow-up only. Answered without "Lainnya", the
+    walk from it goes on to the end the way the old one did: the old walk stands (the same path, nothing to prune),
+    rather than being joined anew and the answers pruned again."""
+    eng = engine("monitoring")
+    raw = json.loads((PATHS / "monitoring" / "full.json").read_text(encoding="utf-8"))["answers"]
+    assert "6" not in raw["D.3"]  # "Lainnya" not chosen
+    state = State()
+    while not isinstance(prompt := eng.current(state, TODAY), Complete):
+        value = raw.get(prompt.node.id)
+        before = eng.walk(state, TODAY)
+        outcome = eng.skip(state, TODAY) if value is None else eng.answer(state, value, TODAY, confirm=True)
+        assert isinstance(outcome, Accepted)
+        state = outcome.state
+    assert prompt.progress.answered == prompt.progress.expected
+    assert before.path[-1].qid == "D.3" and before.reads.get(before.path[-1]) is not None  # read after it, so walked on
+    assert eng.walk(state, TODAY).path is before.path
+    assert getattr(state, "_trail", None) is not None  # the state carries its walk: not pruned and walked again
+
+
 def test_a_nik_is_read_once_per_day(monkeypatch: pytest.MonkeyPatch) -> None:
     """Typing a NIK and each answer it is checked against (sex, birth date, kecamatan) read it once, not each time."""
     import lokal
