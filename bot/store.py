@@ -133,6 +133,18 @@ def _claim(dialect: str) -> Executable:
 
 
 _CLAIM = {"postgresql": _claim("postgresql"), "sqlite": _claim("sqlite")}
+_PROCESSED: Table = ProcessedUpdate.__table__  # type: ignore[assignment]
+_CLAIMED = (
+    postgresql.insert(_PROCESSED)
+    .values(bot_id=bindparam("bot_id"), update_id=bindparam("update_id"), processed_at=bindparam("processed_at"))
+    .on_conflict_do_nothing(index_elements=["bot_id", "update_id"]).returning(_PROCESSED.c.bot_id).cte("claimed")
+)
+_CLAIM_AND_LOAD = select(*_LOAD.selected_columns).select_from(
+    _CLAIMED.outerjoin(_PEOPLE, _PEOPLE.c.telegram_user_id == bindparam("user_id"))
+    .outerjoin(_DRAFTS, and_(_DRAFTS.c.id == _PEOPLE.c.active_draft_id, _DRAFTS.c.status == DraftStatus.DRAFT))
+)
+"""PostgreSQL: the claim and :data:`_LOAD` in one round trip. No row when the update id was claimed already; one
+row (the person's columns NULL when there is no such person) when it was new."""
 
 
 class BotStore:
@@ -161,10 +173,17 @@ class BotStore:
         """Claim the update and read the person's saved state, or None when the update was handled already
         (nothing is written then). Call it first in the turn's unit of work: the claim commits with the turn."""
         connection = self._turn_connection()
-        claim = _CLAIM[connection.dialect.name]
-        if connection.execute(claim, {"bot_id": self.bot_id, "update_id": incoming.update_id, "processed_at": utcnow()}).first() is None:
-            return None
-        row = connection.execute(_LOAD, {"user_id": incoming.user_id}).first()
+        claim = {"bot_id": self.bot_id, "update_id": incoming.update_id, "processed_at": utcnow()}
+        if connection.dialect.name == "postgresql":
+            row = connection.execute(_CLAIM_AND_LOAD, {**claim, "user_id": incoming.user_id}).first()
+            if row is None:
+                return None
+            if row[0] is None:
+                row = None
+        else:
+            if connection.execute(_CLAIM["sqlite"], claim).first() is None:
+                return None
+            row = connection.execute(_LOAD, {"user_id": incoming.user_id}).first()
         if row is not None and row[1] == incoming.chat_id and row[2] == (incoming.name or row[2]):
             draft = None if row[7] is None else DraftView(row[7], row[8], row[9], State.from_json(row[10] or {}), row[11], row[12], row[13])
             return Context(PersonView(row[0], row[2], row[3].value, row[4].value, row[5]), draft, row[6])

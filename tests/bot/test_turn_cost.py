@@ -1,28 +1,48 @@
-"""What a typed answer costs the bot: four SQL statements, and no walk of the whole form.
+"""What a typed answer costs the bot: four SQL statements (three on PostgreSQL), and no walk of the whole form.
 
 A typed answer in the middle of a form claims its update id, reads the person with their draft, and writes the
-draft and the live keyboard: four statements (and the turn's one transaction, counted in test_transactions.py).
+draft and the live keyboard: four statements, three on PostgreSQL where one claims and reads (and the turn's one transaction, counted in test_transactions.py).
 The engine continues the walk the previous turn left instead of walking the form from its first question; a
 draft changed outside the turn (another process, an operator) is read as the database holds it.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event, make_url, select, update
 
 from bot.conversation import Conversations
+from bot.model import Incoming, Kind
 from flows.compiler import CompiledInstrument
 from flows.engine import Prompt, State
 from flows.registry import engine as engine_for
 from storage.db import Database
-from storage.models import InstrumentSession
+from storage.models import InstrumentSession, Person
 from tests.bot.conftest import Phone, head
 from tests.conftest import TODAY
+from tests.storage.conftest import BACKENDS, empty_postgres_tables, postgres_server, postgres_session_database  # noqa: F401
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, sqlite_dir: Path, sqlite_template: Path, cipher: Any) -> Iterator[Database]:
+    """The bot's database on SQLite and on PostgreSQL (as the bot opens it there: no ping per checkout)."""
+    if request.param == "sqlite":
+        shutil.copyfile(sqlite_template, sqlite_dir / "ats.db")
+        database = Database.from_url(f"sqlite:///{sqlite_dir / 'ats.db'}", cipher)
+    else:
+        url: str = request.getfixturevalue("postgres_session_database")
+        with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)) as conn:
+            empty_postgres_tables(conn)
+        database = Database.from_url(url, cipher, pre_ping=False)
+    yield database
+    database.dispose()
 
 
 @contextmanager
@@ -56,14 +76,19 @@ def walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def test_a_typed_answer_is_four_statements(db: Database, volunteer: Phone) -> None:
+    """Four on SQLite; three on PostgreSQL, where the claim and the read are one statement (a CTE)."""
     volunteer.send("/isi pendataan")
     volunteer.send("Siti Aminah")  # 1.1, the child's name
     with statements(db) as seen:
         result = volunteer.send("1")  # 1.2, an option
     assert result.outcome == "answer:text"
-    assert len(seen) == 4, seen
-    assert seen[0].startswith("INSERT INTO processed_updates") and seen[1].startswith("SELECT")
-    assert seen[2:] == ["UPDATE instrument_sessions SET", "UPDATE people SET"]
+    if db.engine.dialect.name == "postgresql":
+        assert len(seen) == 3, seen
+        assert seen[0] == "WITH claimed AS"
+    else:
+        assert len(seen) == 4, seen
+        assert seen[0].startswith("INSERT INTO processed_updates") and seen[1].startswith("SELECT")
+    assert seen[-2:] == ["UPDATE instrument_sessions SET", "UPDATE people SET"]
 
 
 def test_a_typed_answer_continues_the_last_turns_walk(volunteer: Phone, walks: list[int]) -> None:
@@ -102,3 +127,28 @@ def test_the_bot_api_client_keeps_few_connections_and_waits_for_one(db: Database
     assert isinstance(request, AiohttpRequest)
     assert request._connections == CONNECTIONS <= 32
     assert request._timeouts["pool"] == CONNECTION_WAIT >= 10
+
+
+def test_a_redelivered_typed_answer_is_a_duplicate_and_changes_nothing(db: Database, conversations: Conversations, volunteer: Phone) -> None:
+    """The claim folded into the read (PostgreSQL) still tells a handled update: no row, nothing written."""
+    volunteer.send("/isi pendataan")
+    volunteer.send("Siti Aminah")
+    incoming = Incoming(9_000_001, volunteer.user_id, volunteer.user_id, "Siti", "id", Kind.TEXT, text="1")
+    assert conversations.process(incoming).outcome == "answer:text"
+    with db.read() as session:
+        before = session.scalars(select(InstrumentSession.version)).all()
+    with statements(db) as seen:
+        again = conversations.process(incoming)
+    assert again.duplicate and again.outcome == "duplicate" and again.replies == []
+    assert len(seen) == 1, seen  # the claim alone (on PostgreSQL, the claim with the read)
+    with db.read() as session:
+        assert session.scalars(select(InstrumentSession.version)).all() == before
+
+
+def test_a_stranger_s_first_update_creates_the_person(db: Database, conversations: Conversations) -> None:
+    """A claimed update from someone not yet known (the folded read finds no person) starts their chat."""
+    stranger = Phone(conversations, 7_777_001)
+    result = stranger.send("/start")
+    assert not result.duplicate and stranger.texts()
+    with db.read() as session:
+        assert session.scalar(select(Person.id).where(Person.telegram_user_id == 7_777_001)) is not None

@@ -37,7 +37,8 @@ from storage.repositories import files
 from tests.storage.conftest import TEST_KEY
 
 TODAY = dt.date(2026, 11, 23)
-WRITE = re.compile(r"^\s*(INSERT INTO|UPDATE|DELETE FROM)\s+\"?(\w+)", re.IGNORECASE)
+WRITE = re.compile(r"^\s*(?:WITH\s+\w+\s+AS\s*\(\s*)?(INSERT INTO|UPDATE|DELETE FROM)\s+\"?(\w+)", re.IGNORECASE)
+"""A write, also the one a PostgreSQL statement opens with in a CTE (the claim of the update id with the read)."""
 
 
 def die() -> None:
