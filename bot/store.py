@@ -9,6 +9,7 @@ and a crash before the commit leaves the person exactly where the last reply sai
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from dataclasses import dataclass, replace
 from typing import Any
@@ -125,6 +126,17 @@ _SAVE_PERSON = update(_PEOPLE).where(_PEOPLE.c.id == bindparam("person_id"))
 """The columns set are the keys given with it (the live keyboard, the active draft, the language)."""
 
 
+@functools.cache
+def _save_both(columns: tuple[str, ...]) -> Executable:
+    """PostgreSQL: :data:`_SAVE_DRAFT` and the person's ``columns`` (bound as ``set_<column>``, the person as ``who``)
+    in one statement, two UPDATEs in CTEs; it yields how many drafts were written (0 when the draft is closed). No
+    parameter is named like a column of either table: an UPDATE in a CTE would set it."""
+    person = (update(_PEOPLE).where(_PEOPLE.c.id == bindparam("who"))
+              .values({**{c: bindparam("set_" + c) for c in columns}, "updated_at": bindparam("now")}).cte("person"))
+    saved = _SAVE_DRAFT.returning(_DRAFTS.c.id).cte("saved")
+    return select(func.count()).select_from(saved).add_cte(person)
+
+
 def _claim(dialect: str) -> Executable:
     """``INSERT`` of the update id that yields a row only when the id was new (``ON CONFLICT DO NOTHING``)."""
     table: Table = ProcessedUpdate.__table__  # type: ignore[assignment]
@@ -210,11 +222,6 @@ class BotStore:
         self.uow.session.flush()  # the handlers' pending rows first (a new draft the person now points at)
         connection = self._turn_connection()
         now = utcnow()
-        if changes.draft is not None:
-            d = changes.draft
-            done = connection.execute(_SAVE_DRAFT, {"draft_id": d.id, "new_state": d.state.to_json(), "new_label": d.label,
-                                                    "cursor": d.state.cursor, "now": now})
-            assert done.rowcount == 1, f"draft {d.id} is closed"
         values: dict[str, Any] = {}
         if changes.menu is not KEEP:
             values["menu"] = changes.menu
@@ -222,6 +229,15 @@ class BotStore:
             values["active_draft_id"] = changes.active_draft_id
         if changes.language is not KEEP:
             values["language"] = Language(changes.language)
+        if changes.draft is not None:
+            d = changes.draft
+            draft = {"draft_id": d.id, "new_state": d.state.to_json(), "new_label": d.label, "cursor": d.state.cursor, "now": now}
+            if values and connection.dialect.name == "postgresql":  # both writes in one round trip
+                both = _save_both(tuple(values))
+                saved = connection.execute(both, {**draft, "who": person_id, **{"set_" + k: v for k, v in values.items()}}).scalar()
+                assert saved == 1, f"draft {d.id} is closed"
+                return
+            assert connection.execute(_SAVE_DRAFT, draft).rowcount == 1, f"draft {d.id} is closed"
         if values:
             connection.execute(_SAVE_PERSON, {"person_id": person_id, **values, "updated_at": now})
 

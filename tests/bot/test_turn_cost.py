@@ -1,7 +1,7 @@
-"""What a typed answer costs the bot: four SQL statements (three on PostgreSQL), and no walk of the whole form.
+"""What a typed answer costs the bot: four SQL statements (two on PostgreSQL), and no walk of the whole form.
 
 A typed answer in the middle of a form claims its update id, reads the person with their draft, and writes the
-draft and the live keyboard: four statements, three on PostgreSQL where one claims and reads (and the turn's one transaction, counted in test_transactions.py).
+draft and the live keyboard: four statements, two on PostgreSQL where one claims and reads and one writes both (and the turn's one transaction, counted in test_transactions.py).
 The engine continues the walk the previous turn left instead of walking the form from its first question; a
 draft changed outside the turn (another process, an operator) is read as the database holds it.
 """
@@ -76,19 +76,35 @@ def walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def test_a_typed_answer_is_four_statements(db: Database, volunteer: Phone) -> None:
-    """Four on SQLite; three on PostgreSQL, where the claim and the read are one statement (a CTE)."""
+    """Four on SQLite; two on PostgreSQL, where the claim and the read are one statement, and the two writes another
+    (CTEs)."""
     volunteer.send("/isi pendataan")
     volunteer.send("Siti Aminah")  # 1.1, the child's name
     with statements(db) as seen:
         result = volunteer.send("1")  # 1.2, an option
     assert result.outcome == "answer:text"
     if db.engine.dialect.name == "postgresql":
-        assert len(seen) == 3, seen
-        assert seen[0] == "WITH claimed AS"
+        assert seen == ["WITH claimed AS", "WITH person AS"], seen
     else:
         assert len(seen) == 4, seen
         assert seen[0].startswith("INSERT INTO processed_updates") and seen[1].startswith("SELECT")
-    assert seen[-2:] == ["UPDATE instrument_sessions SET", "UPDATE people SET"]
+        assert seen[2:] == ["UPDATE instrument_sessions SET", "UPDATE people SET"]
+
+
+def test_a_typed_answer_writes_the_draft_and_the_keyboard(db: Database, volunteer: Phone) -> None:
+    """What the (on PostgreSQL folded) writes leave: the draft one version on with the answer, the live keyboard."""
+    volunteer.send("/isi pendataan")
+    volunteer.send("Siti Aminah")
+    with db.read() as session:
+        draft = session.scalars(select(InstrumentSession)).one()
+        version, person = draft.version, session.scalars(select(Person).where(Person.telegram_user_id == volunteer.user_id)).one()
+        menu = person.menu
+    volunteer.send("1")
+    with db.read() as session:
+        draft = session.scalars(select(InstrumentSession)).one()
+        person = session.scalars(select(Person).where(Person.telegram_user_id == volunteer.user_id)).one()
+        assert draft.version == version + 1 and State.from_json(draft.state).answers.get("1.2") is not None
+        assert person.menu and person.menu != menu and person.active_draft_id == draft.id
 
 
 def test_a_typed_answer_continues_the_last_turns_walk(volunteer: Phone, walks: list[int]) -> None:
