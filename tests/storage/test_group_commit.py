@@ -240,7 +240,8 @@ def test_a_queue_that_never_empties_still_commits(db: Database, backend: str) ->
 
 
 def test_the_bot_runs_its_turns_on_the_threads_its_pool_is_sized_for(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``ats-bot run``: the turns' executor has WORKER_THREADS threads and the database is opened for as many."""
+    """``ats-bot run``: the turns' executor has WORKER_THREADS threads and the database is opened for as many,
+    without a ping per checkout (a turn on a dead connection is handled again instead: test_reconnect.py)."""
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
@@ -261,7 +262,7 @@ def test_the_bot_runs_its_turns_on_the_threads_its_pool_is_sized_for(monkeypatch
     monkeypatch.setattr(bot_cli, "wait_for_telegram", lambda _settings: "ats_bot")
     monkeypatch.setattr(bot_cli, "serve_health", serve_health)
     assert bot_cli._prepare(Settings(_env_file=None, bot_token="1:x")) == "db"
-    assert opened == {"workers": WORKER_THREADS}
+    assert opened == {"workers": WORKER_THREADS, "pre_ping": False}
     bot_cli._prepare_loop("db", 0)  # type: ignore[arg-type]
     loop = asyncio.get_event_loop()
     try:
