@@ -34,7 +34,12 @@ def test_sigkill_mid_conversation(db: Database, db_url: str, pendata: int, kill_
         draft_id, n = map(int, line.split())
         acknowledged[draft_id] = n
     child.send_signal(signal.SIGKILL)
-    rest, _ = child.communicate()
+    # Read the rest through the same file object: communicate() reads the raw pipe and would drop the lines
+    # readline() has already buffered, making acknowledged answers look unacknowledged.
+    rest = child.stdout.read()
+    child.wait()
+    if child.stderr is not None:
+        child.stderr.close()
     for line in rest.splitlines():  # printed (so committed) before the kill landed
         draft_id, n = map(int, line.split())
         acknowledged[draft_id] = n
