@@ -59,19 +59,28 @@ def fixture_answer(raw: dict[str, Any], prompt: Prompt) -> Any:
     return rows[instance - 1].get(node.id) if isinstance(rows, list) and len(rows) >= instance else None
 
 
+def next_move(eng: Engine, state: State, raw: dict[str, Any]) -> tuple[str, Any] | None:
+    """What a person following the fixture does next (``answer!`` or ``skip`` with its value), or None where the
+    fixture ends: the form is complete or a required question has no answer in it."""
+    prompt = eng.current(state, TODAY)
+    if isinstance(prompt, Complete):
+        return None
+    value = fixture_answer(raw, prompt)
+    if value is None and prompt.node.question.required:
+        return None
+    return ("skip" if value is None else "answer!"), value
+
+
 @pytest.mark.parametrize("path", CASES, ids=[f"{p.parent.name}/{p.stem}" for p in CASES])
 def test_fixture_walks_step_by_step_as_from_the_start(path: Path) -> None:
     eng, raw = engine(path.parent.name), json.loads(path.read_text(encoding="utf-8"))["answers"]
     kept, fresh = State(), State()
     for _ in range(400):
         assert seen(eng, kept) == seen(eng, reloaded(fresh))
-        prompt = eng.current(kept, TODAY)
-        if isinstance(prompt, Complete):
+        move = next_move(eng, kept, raw)
+        if move is None:
             break
-        value = fixture_answer(raw, prompt)
-        if value is None and prompt.node.question.required:
-            break
-        action = "skip" if value is None else "answer!"
+        action, value = move
         before = kept
         kept, fresh = step(eng, kept, action, value), step(eng, reloaded(fresh), action, value)
         if kept is before:  # refused: where the fixture stops
@@ -110,14 +119,11 @@ def fill(eng: Engine, raw: dict[str, Any], fired: list[str], per_answer: list[li
     for _ in range(400):
         shown.append(seen(eng, kept))
         assert not check or shown[-1] == seen(eng, reloaded(kept))
-        prompt = eng.current(kept, TODAY)
-        if isinstance(prompt, Complete):
-            break
-        value = fixture_answer(raw, prompt)
-        if value is None and prompt.node.question.required:
+        move = next_move(eng, kept, raw)
+        if move is None:
             break
         before, count = kept, len(fired)
-        kept = step(eng, kept, "skip" if value is None else "answer!", value)
+        kept = step(eng, kept, *move)
         per_answer.append(fired[count:])
         if kept is before:
             break
