@@ -19,7 +19,7 @@ import os
 import socket
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, cast
@@ -198,30 +198,29 @@ class Publisher:
         """The recap counts the written chunks change, applied when the import is published (:func:`close_batch`)."""
         self.longest_write = 0.0
         """Seconds of the longest chunk transaction (the write lock's longest hold, commit included)."""
+        self.done = 0
+        """Rows published (or decided) so far."""
 
-    def publish(self, chunks: Iterable[list[Row]], progress: Callable[[int], None] | None = None) -> None:
-        done = 0
-        for chunk in chunks:
-            if not self.dry_run:  # earlier chunks are in the database, where the next look-up finds them
-                self.index = Index()
-            self._prepare(chunk)
-            if self.dry_run:
-                with self.db.read() as session:
-                    self._chunk(session, chunk)
-            else:
-                started = time.perf_counter()
-                with self.db.write() as session:
-                    session.info[DEFERRED] = self.pending  # the recap moves when the whole list is published
-                    self._chunk(session, chunk)
-                    if self.batch_id is not None:  # committed with the chunk: a crash leaves an exact record
-                        session.execute(update(ImportBatch).where(ImportBatch.id == self.batch_id)
-                                        .values(rows=done + len(chunk), written=self.written.to_json(), updated_at=utcnow()))
-                self.longest_write = max(self.longest_write, time.perf_counter() - started)
-                if self._sqlite:
-                    time.sleep(PAUSE)
-            done += len(chunk)
-            if progress:
-                progress(done)
+    def publish(self, chunk: list[Row]) -> None:
+        """Store (or, in a dry run, decide) one chunk of checked rows, in its own short transaction."""
+        if not self.dry_run:  # earlier chunks are in the database, where the next look-up finds them
+            self.index = Index()
+        self._prepare(chunk)
+        if self.dry_run:
+            with self.db.read() as session:
+                self._chunk(session, chunk)
+        else:
+            started = time.perf_counter()
+            with self.db.write(durable=False) as session:  # staged: the durable publication syncs it
+                session.info[DEFERRED] = self.pending  # the recap moves when the whole list is published
+                self._chunk(session, chunk)
+                if self.batch_id is not None:  # committed with the chunk: a crash leaves an exact record
+                    session.execute(update(ImportBatch).where(ImportBatch.id == self.batch_id)
+                                    .values(rows=self.done + len(chunk), written=self.written.to_json(), updated_at=utcnow()))
+            self.longest_write = max(self.longest_write, time.perf_counter() - started)
+            if self._sqlite:
+                time.sleep(PAUSE)
+        self.done += len(chunk)
 
     # -- one chunk ------------------------------------------------------------------------------------------
     def _prepare(self, rows: list[Row]) -> None:
