@@ -37,6 +37,7 @@ from storage.regions import kabupaten_of as _kabupaten_of
 from storage.repositories.audit import os_actor, record
 from storage.repositories.children import ChildIdentity, Match, decide_child, missing_details
 from storage.repositories.references import CASE, RECEIPT, reserve_references
+from storage.repositories.sql import any_of
 from storage.types import utcnow
 
 CHUNK = 1000
@@ -258,9 +259,9 @@ class Publisher:
         wanted = [h for h in hashes if h]
         conditions: list[Any] = []
         if wanted:
-            conditions.append(Child.nik_hash.in_(wanted))
+            conditions.append(any_of(Child.nik_hash, wanted))
         if names:
-            conditions.append(and_(Child.name_normalized.in_(names), Child.region_code.in_(regions)))
+            conditions.append(and_(any_of(Child.name_normalized, names), any_of(Child.region_code, regions)))
         if not conditions:
             return
         columns = (Child.id, Child.name, Child.name_normalized, Child.nik_hash, Child.sex, Child.birth_date, Child.region_code,
@@ -356,7 +357,7 @@ class Publisher:
             part = child_ids[start : start + 5000]
             rows = session.execute(
                 select(Case.child_id, Case.id, Case.category)
-                .where(Case.child_id.in_(part), Case.status.not_in(CLOSED), Case.duplicate_of.is_(None))
+                .where(any_of(Case.child_id, part), Case.status.not_in(CLOSED), Case.duplicate_of.is_(None))
                 .order_by(Case.id)
             )
             for child_id, case_id, category in rows:  # the newest open case wins
