@@ -32,6 +32,7 @@ from storage.models import (
     StoredFile,
     Visit,
 )
+from storage.published import published
 
 PAGE_SIZE = 25
 LIVE_REMINDER_STATES = (ReminderState.PENDING, ReminderState.SNOOZED, ReminderState.CLAIMED, ReminderState.SENT)
@@ -149,7 +150,7 @@ def case_record(session: Session, case_id: int) -> CaseRecord:
     case = session.get(Case, case_id)
     assert case is not None
     forms = [FormView(r.id, r.reference, r.instrument, r.instrument_version, r.submitted_at, dict(r.answers or {}))
-             for r in session.scalars(select(Response).where(Response.case_id == case_id).order_by(Response.submitted_at, Response.id))]
+             for r in session.scalars(select(Response).where(Response.case_id == case_id, published(Response)).order_by(Response.submitted_at, Response.id))]
     visits = [(r[0], r[1]) for r in session.execute(
         select(Visit.visit_date, Person.display_name).join(Person, Person.id == Visit.pendamping_id)
         .where(Visit.case_id == case_id).order_by(Visit.visit_date)
@@ -162,7 +163,8 @@ def case_record(session: Session, case_id: int) -> CaseRecord:
 
 
 def case_id_by_reference(session: Session, reference: str) -> tuple[int, str] | None:
-    row = session.execute(select(Case.id, Case.region_code).where(Case.reference == reference)).first()
+    """A case of a list still being published is not found, like one that does not exist."""
+    row = session.execute(select(Case.id, Case.region_code).where(Case.reference == reference, published(Case))).first()
     return (row[0], row[1]) if row else None
 
 
