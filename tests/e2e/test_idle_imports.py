@@ -47,6 +47,9 @@ LOADED_ON_FIRST_USE = {
     "tornado": "PTB's webhook server (ats-bot webhook): a polling bot keeps it out (app.bot_cli.keep_out)",
     "click": "httpx's command line (kept out) and the dashboard's uvicorn",
     "pygments": "httpx's command line (kept out)",
+    "aiohttp": "nothing: the Bot API client (bot.api_client) is asyncio's streams",
+    "yarl": "nothing (aiohttp's)",
+    "multidict": "nothing (aiohttp's)",
 }
 PROJECT_ON_FIRST_USE = ("reports.export", "reports.imports", "reports.import_publish", "reports.chart", "reports.lampiran2",
                         "reports.xlsx_stream", "cases.documents", "web.app", "web.pages", "storage.backup",
