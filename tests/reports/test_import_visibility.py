@@ -24,21 +24,23 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from bot.store import BotStore
-from cases import service
+from cases import conflicts, service
 from cases.errors import CaseNotFound
 from core.i18n import translator
 from core.settings import Settings
+from reports import imports
 from reports.export import export_region
 from reports.import_publish import PUBLISHED, PUBLISHING, close_batch
+from reports.imports import import_file
 from reports.reconcile import reconcile
 from storage.db import Database
-from storage.models import Case, Child, ImportBatch, Response
+from storage.models import Case, Child, IdentityConflict, ImportBatch, Response
 from storage.repositories.children import ChildIdentity
 from storage.repositories.responses import Submission, submit_response
 from storage.uow import reading
 from tests.reports.conftest import DESA_A1, DESA_A2, DESA_B1, KABUPATEN, TODAY, People, Seed
 from tests.reports.test_import_batches import _interrupt
-from tests.reports.test_imports import NIK_BUDI, NIK_SITI
+from tests.reports.test_imports import NIK_BUDI, NIK_SITI, row, xlsx
 from tests.reports.test_reconcile import dapodik
 from tests.reports.turns import Chat
 from tests.web.conftest import LINK, NOW, Clock, sign_in
@@ -185,6 +187,27 @@ def test_what_a_list_writes_on_records_of_before_shows_at_once(db: Database, sta
     with db.read() as session:
         listed = session.scalar(select(Case.child_id).where(Case.reference == batch.cases["Budi"]))
     assert submitted.child_id == listed
+
+
+def test_a_conflict_of_a_list_shows_once_it_is_published(db: Database, world: People, seed: Seed,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row giving Siti's NIK to a boy is held apart and put on the review list: not before the list shows."""
+    seed.case("Siti Aminah", DESA_A1, sex="P", born=dt.date(2012, 7, 5), nik=NIK_SITI)
+    monkeypatch.setattr(imports, "close_batch", lambda *args: None)  # written, not yet published
+    import_file(db, xlsx([row(NO=1, NIK=NIK_SITI, **{"NAMA LENGKAP": "Rino", "TANGGAL LAHIR": "05/07/2012"})]), "do.xlsx",
+                actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    monkeypatch.undo()
+    with db.read() as session:
+        batch, conflict = session.scalar(select(ImportBatch.id)), session.scalar(select(IdentityConflict.id))
+    assert batch is not None and conflict is not None
+    with reading(db) as uow:
+        assert conflicts.open_conflicts(uow, KABUPATEN) == []
+        with pytest.raises(conflicts.ConflictError):
+            conflicts.conflict_view(uow, conflict)
+    close_batch(db, batch, PUBLISHED)
+    with reading(db) as uow:
+        assert [c.held.name for c in conflicts.open_conflicts(uow, KABUPATEN) if c.held] == ["Rino"]
+        assert conflicts.conflict_view(uow, conflict).existing.name == "Siti Aminah"
 
 
 LAYERS = ("app", "bot", "cases", "reminders", "reports", "web")
