@@ -29,7 +29,7 @@ from cases.errors import CaseNotFound
 from core.i18n import translator
 from core.settings import Settings
 from reports import imports
-from reports.export import export_region
+from reports.export import export_region, export_responses
 from reports.import_publish import PUBLISHED, PUBLISHING, close_batch
 from reports.imports import import_file
 from reports.reconcile import reconcile
@@ -176,7 +176,7 @@ def test_every_reader_shows_none_of_a_list_until_it_is_published(db: Database, s
 def test_what_a_list_writes_on_records_of_before_shows_at_once(db: Database, staged: tuple[Staged, str], world: People) -> None:
     """Siti's case and child existed: while the list is being published her empty category and birth date are
     filled already, and a chat submission about Budi finds the child the list recorded rather than recording him
-    again (writers see the list's rows)."""
+    again (writers see the list's rows); that form shows with the list."""
     batch, siti = staged
     with reading(db) as uow:
         summary = service.case_summary(uow, service.case_by_reference(uow, siti), TODAY)
@@ -187,6 +187,10 @@ def test_what_a_list_writes_on_records_of_before_shows_at_once(db: Database, sta
     with db.read() as session:
         listed = session.scalar(select(Case.child_id).where(Case.reference == batch.cases["Budi"]))
     assert submitted.child_id == listed
+    # That form is about a child of the list: the export of Pendataan forms shows it with the list, not before.
+    assert "Budi" not in _xlsx_text(export_responses(db, KABUPATEN, "pendataan", "xlsx", None)[1])
+    close_batch(db, batch.batch.id, PUBLISHED)
+    assert "Budi" in _xlsx_text(export_responses(db, KABUPATEN, "pendataan", "xlsx", None)[1])
 
 
 def test_a_conflict_of_a_list_shows_once_it_is_published(db: Database, world: People, seed: Seed,
