@@ -285,7 +285,8 @@ class BotStore:
             assert person is not None
             drafts = session.scalar(select(func.count()).select_from(InstrumentSession).where(
                 InstrumentSession.person_id == person_id, InstrumentSession.status == DraftStatus.DRAFT))
-            responses = session.scalar(select(func.count()).select_from(Response).where(Response.submitted_by == person_id))
+            responses = session.scalar(select(func.count()).select_from(Response).where(Response.submitted_by == person_id,
+                                                                                                 published(Response)))
             return {"name": person.display_name, "role": person.role.value, "region": person.region_code,
                     "language": person.language.value, "since": person.created_at.date(), "drafts": drafts or 0, "responses": responses or 0}
 

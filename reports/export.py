@@ -439,7 +439,9 @@ def _responses_query(name: str, region_code: str, *, only_answers: bool = False)
         select(Response, Case.reference, Child.name)
         .outerjoin(Case, Case.id == Response.case_id)
         .outerjoin(Child, Child.id == Response.child_id)
-        .where(Response.instrument == name, in_scope(Response.region_code, region_code), published(Response))
+        # Nor a form since attached to a list's case or child (outer joined: no case or child reads as shown).
+        .where(Response.instrument == name, in_scope(Response.region_code, region_code), published(Response),
+               published(Case), published(Child))
         .order_by(Response.submitted_at, Response.id)
     )
 

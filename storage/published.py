@@ -10,6 +10,9 @@ Every reader a person reaches (case lists and searches in chat and on the dashbo
 link, exports, programme lists, early warning, reminders) applies :func:`published` to the cases, children and
 responses it reads. Writers do not: an import must find the children its earlier chunks recorded, and a chat
 submission must not record a second child or open a second case for one a list being published already holds.
+
+No index on ``import_batch_id``: the rule keeps nearly every row, so it is checked on the rows a reader scans
+anyway, against the few hidden batch ids (an uncorrelated subquery, evaluated once per statement).
 """
 
 from __future__ import annotations

@@ -189,7 +189,7 @@ def schools_in(session: Session, region_code: str) -> list[tuple[int, str, str, 
     return [(r[0], r[1], r[2], r[3]) for r in session.execute(
         select(School.id, School.name, School.npsn, func.count(func.distinct(Enrolment.case_id)))
         .join(Enrolment, Enrolment.school_id == School.id).join(Case, Case.id == Enrolment.case_id)
-        .where(in_scope(Case.region_code, region_code)).group_by(School.id, School.name, School.npsn)
+        .where(in_scope(Case.region_code, region_code), published(Case)).group_by(School.id, School.name, School.npsn)
         .order_by(func.count(func.distinct(Enrolment.case_id)).desc(), School.name).limit(50)
     )]
 
@@ -243,7 +243,7 @@ def pendamping_activity(session: Session, region_code: str, only_person: int | N
         assigned = select(Assignment.case_id).where(Assignment.pendamping_id == pid, Assignment.active.is_(True))
         children = int(session.scalar(select(func.count()).select_from(assigned.subquery())) or 0)
         recent = int(session.scalar(select(func.count()).select_from(Visit).where(Visit.pendamping_id == pid, Visit.visit_date >= since)) or 0)
-        due = int(session.scalar(select(func.count()).select_from(Case).where(Case.id.in_(assigned), overdue_condition(now))) or 0)
+        due = int(session.scalar(select(func.count()).select_from(Case).where(Case.id.in_(assigned), overdue_condition(now), published(Case))) or 0)
         overdue = int(session.scalar(select(func.count()).select_from(Reminder).where(
             Reminder.person_id == pid, Reminder.state.in_([ReminderState.PENDING.value, ReminderState.SNOOZED.value]),
             Reminder.due_at < now - dt.timedelta(days=1))) or 0)
