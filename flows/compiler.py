@@ -525,6 +525,10 @@ class CompiledInstrument:
         recorded = self._traces.get(start, ()) if rejoin is not None else ()
         trace: Sequence[_Step] = next((t for t in recorded if cursor.finds(t[0].before) and cursor.finds(t[0].after)), ())  # most recent first
         longest = max(map(len, recorded), default=0)
+        if rejoin is not None:  # where each position is on the old path, and where the old walk stopped
+            rejoin[0].index(rejoin[1])
+            assert rejoin[0]._index is not None
+            on_old, after = rejoin[0]._index[1], rejoin[0].missing[0][0]
         record: list[_Step] | None = [] if rejoin is not None else None
         triggered = False
         for k in range(budget):
@@ -548,7 +552,7 @@ class CompiledInstrument:
                 kind = _REPEAT
             else:
                 position = Position(node.id, cursor.instance)
-                if rejoin is not None:
+                if rejoin is not None and on_old.get(position, -1) > after:  # else: a new position, or before the stop
                     at = self._rejoins(rejoin, position, result)
                     if at is not None:
                         self._store(start, record, triggered)
