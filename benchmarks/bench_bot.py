@@ -2,7 +2,7 @@
 
     python benchmarks/bench_bot.py [--skip-postgres] [--scale 1.0] [--only echo,sqlite] [--keep]
 
-The real bot (``ats-bot run``: the Application ``build_application`` makes, its real HTTP stack: aiohttp; the echo bot keeps PTB's httpx) long-polls
+The real bot (``ats-bot run``: the Application ``build_application`` makes, its real HTTP stack: bot/api_client.py; the echo bot keeps PTB's httpx) long-polls
 a lean Bot API stand-in on 127.0.0.1 (``benchmarks/botapi_standin.py``), on a fresh database prepared the way
 an operator does it (``ats-bot db upgrade``, ``ats-bot regions load 33.26``), with SQLite and with PostgreSQL;
 a bare PTB echo bot (``benchmarks/echo_bot.py``) is the framework's floor. Each bot has a stand-in of its own

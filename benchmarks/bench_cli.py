@@ -9,8 +9,9 @@
   check) and lokal imported up front, as before they were deferred; and with fpdf, openpyxl, matplotlib and segno
   too, as before those were loaded on first use; ``--against DIR`` adds the bot of another checkout (an older
   commit) measured in the same run.
-- Floor: a bare process importing only the libraries the bot cannot start without (PTB with its job queue and
-  webhook server, aiohttp, SQLAlchemy's ORM and dialects, pydantic, cryptography, Babel, PyYAML, transitions),
+- Floor: a bare process importing only the libraries the bot cannot start without (PTB with its job queue,
+  without its webhook server and httpx's command line, as ``ats-bot run`` keeps them out; aiohttp, SQLAlchemy's
+  ORM and dialects, pydantic, cryptography, Babel, PyYAML, transitions),
   printed with what each library adds on top of the ones above it (fresh processes, best of 3), then the
   project's own modules and what running adds.
 
@@ -40,11 +41,9 @@ LAYERS = (
     ("Python itself", ""),
     ("asyncio + ssl (stdlib)", "asyncio, ssl"),
     ("cryptography (AES-GCM, HKDF)", "cryptography.hazmat.primitives.ciphers.aead, cryptography.hazmat.primitives.kdf.hkdf"),
-    ("click + pygments (httpx._main imports them)", "click, pygments.lexers"),
     ("httpx + httpcore", "httpx"),
     ("aiohttp (the bot's Bot API client)", "aiohttp"),
     ("python-telegram-bot (telegram)", "telegram"),
-    ("tornado (PTB's webhook server, even polling)", "tornado.web, tornado.httpserver"),
     ("APScheduler (PTB's job queue)", "apscheduler.schedulers.asyncio"),
     ("python-telegram-bot (telegram.ext)", "telegram.ext"),
     ("SQLAlchemy core", "sqlalchemy"),
@@ -115,9 +114,13 @@ def idle_rss(env: dict[str, str], prelude: str = "", settle: float = 6.0, root: 
         thread.join(5)
 
 
+KEEP_OUT = "import sys; sys.modules['httpx._main'] = sys.modules['telegram.ext._utils.webhookhandler'] = None\n"
+"""What ``ats-bot run`` keeps out of its process (``app.bot_cli.keep_out``), kept out of the floor's too."""
+
+
 def import_rss(modules: str) -> float:
     """MiB resident of a fresh process that imported ``modules`` (best of 3)."""
-    code = (f"import {modules}\n" if modules else "") + \
+    code = KEEP_OUT + (f"import {modules}\n" if modules else "") + \
         "print(next(line.split()[1] for line in open('/proc/self/status') if line.startswith('VmRSS:')))"
     return min(int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout)
                for _ in range(3)) / 1024

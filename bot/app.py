@@ -14,7 +14,7 @@ from telegram.error import Conflict
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.alerts import install as install_alerts
-from bot.api_client import AiohttpRequest
+from bot.api_client import AsyncioRequest
 from bot.conversation import Conversations
 from bot.housekeeping import install as install_housekeeping
 from bot.processor import PerPersonUpdateProcessor
@@ -53,8 +53,8 @@ def build_application(settings: Settings, db: Database) -> Application:
     application = (
         ApplicationBuilder()
         .token(settings.bot_token)
-        .request(AiohttpRequest(CONNECTIONS, pool_timeout=CONNECTION_WAIT, tls=tls))
-        .get_updates_request(AiohttpRequest(1, tls=tls))
+        .request(AsyncioRequest(CONNECTIONS, pool_timeout=CONNECTION_WAIT, tls=tls))
+        .get_updates_request(AsyncioRequest(1, tls=tls))
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.file_url())
         .concurrent_updates(PerPersonUpdateProcessor(MAX_CONCURRENT_UPDATES))

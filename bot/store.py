@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Table, and_, bindparam, func, select, true, update
+from sqlalchemy import Connection, Executable, Table, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,7 @@ from storage.models import (
     Role,
     Sex,
 )
+from storage.published import published
 from storage.repositories.audit import record
 from storage.repositories.children import ChildIdentity
 from storage.repositories.drafts import cancel_draft, create_draft, list_drafts
@@ -284,7 +285,8 @@ class BotStore:
             assert person is not None
             drafts = session.scalar(select(func.count()).select_from(InstrumentSession).where(
                 InstrumentSession.person_id == person_id, InstrumentSession.status == DraftStatus.DRAFT))
-            responses = session.scalar(select(func.count()).select_from(Response).where(Response.submitted_by == person_id))
+            responses = session.scalar(select(func.count()).select_from(Response).where(Response.submitted_by == person_id,
+                                                                                                 published(Response)))
             return {"name": person.display_name, "role": person.role.value, "region": person.region_code,
                     "language": person.language.value, "since": person.created_at.date(), "drafts": drafts or 0, "responses": responses or 0}
 
@@ -337,7 +339,7 @@ class BotStore:
         with self.db.read() as session:
             rows = session.execute(
                 select(Case.id, Case.reference, Child.name, Case.status).join(Child, Child.id == Case.child_id)
-                .where(Case.status.in_(statuses), (Case.region_code == scope) | Case.region_code.like(scope + ".%"))
+                .where(Case.status.in_(statuses), (Case.region_code == scope) | Case.region_code.like(scope + ".%"), published(Case))
                 .order_by(Case.id).limit(40)
             ).all()
             return [(r[0], r[1], r[2], r[3]) for r in rows]
@@ -345,7 +347,7 @@ class BotStore:
     def area_cases(self, scope: str | None, offset: int, limit: int) -> tuple[list[tuple[int, str, str, str]], int]:
         """A page of ``(case id, reference, child name, status)`` inside ``scope`` (every case for None), newest
         first, and how many there are in all."""
-        inside = true() if scope is None else (Case.region_code == scope) | Case.region_code.like(scope + ".%")
+        inside = published(Case) if scope is None else ((Case.region_code == scope) | Case.region_code.like(scope + ".%")) & published(Case)
         with self.db.read() as session:
             total = session.scalar(select(func.count(Case.id)).where(inside)) or 0
             rows = session.execute(
@@ -360,14 +362,14 @@ class BotStore:
             followed = followed_by(session, person_id)
             if followed is None:
                 return []
-            query = select(Case.id, Case.reference, Child.name, Case.status).join(Child, Child.id == Case.child_id).where(followed)
+            query = select(Case.id, Case.reference, Child.name, Case.status).join(Child, Child.id == Case.child_id).where(followed, published(Case))
             return [(r[0], r[1], r[2], r[3]) for r in session.execute(query.order_by(Case.id).limit(40)).all()]
 
     def follows(self, person_id: int, case_id: int) -> bool:
         """Whether the person follows this case (any of their cases, not only the 40 that ``/kasus`` lists)."""
         with self.db.read() as session:
             followed = followed_by(session, person_id)
-            return followed is not None and session.scalar(select(Case.id).where(Case.id == case_id, followed)) is not None
+            return followed is not None and session.scalar(select(Case.id).where(Case.id == case_id, followed, published(Case))) is not None
 
     def relations(self, person_id: int, case_id: int) -> frozenset[str]:
         """How the person is related to this case right now (``assigned``, ``school``, ``parent``), for the
@@ -377,7 +379,7 @@ class BotStore:
             if person is None:
                 return frozenset()
             return frozenset(name for name, condition in relations_of(session, person).items()
-                             if session.scalar(select(Case.id).where(Case.id == case_id, condition)) is not None)
+                             if session.scalar(select(Case.id).where(Case.id == case_id, condition, published(Case))) is not None)
 
     def pendamping_near(self, region_code: str) -> list[tuple[int, str]]:
         """Pendamping working in the case's kecamatan (or in its village)."""
@@ -399,7 +401,7 @@ class BotStore:
         """The open cases of the children a person is the parent of (linked by the pendamping's invitation)."""
         with self.db.read() as session:
             return list(session.scalars(select(Case.id).where(Case.child_id.in_(children_of_parent(person_id)),
-                                                              Case.duplicate_of.is_(None)).order_by(Case.id)))
+                                                              Case.duplicate_of.is_(None), published(Case)).order_by(Case.id)))
 
     def child_region(self, child_id: int) -> str | None:
         with self.db.read() as session:
@@ -411,7 +413,7 @@ class BotStore:
 
     def case_id_by_reference(self, reference: str) -> int | None:
         with self.db.read() as session:
-            return session.scalar(select(Case.id).where(Case.reference == reference))
+            return session.scalar(select(Case.id).where(Case.reference == reference, published(Case)))
 
     def case_region(self, case_id: int) -> str | None:
         with self.db.read() as session:

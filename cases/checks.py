@@ -20,6 +20,7 @@ from cases import lifecycle
 from cases.service import Moved, transition
 from flows.values import age_on
 from storage.models import Case, CaseEvent, Child, Region
+from storage.published import published
 from storage.uow import UnitOfWork, atomic
 
 AWAITING_STATUSES = tuple(s for s in lifecycle.STATES if "accept_check" in lifecycle.allowed_events(s))
@@ -49,13 +50,14 @@ def _awaiting(scope: str | None) -> ColumnElement[bool]:
 def awaiting_count(uow: UnitOfWork, scope: str) -> int:
     """How many verified cases in ``scope`` still wait for the kecamatan's check (for the recap)."""
     session = uow.session
-    return int(session.scalar(select(func.count()).select_from(Case).where(_awaiting(scope))) or 0)
+    return int(session.scalar(select(func.count()).select_from(Case).where(_awaiting(scope), published(Case))) or 0)
 
 
 def desa_awaiting(uow: UnitOfWork, kecamatan: str) -> list[tuple[str, str, int]]:
     """``(desa code, desa name, cases waiting)`` in a kecamatan, by name."""
     session = uow.session
-    rows = session.execute(select(Case.region_code, func.count()).where(_awaiting(kecamatan)).group_by(Case.region_code)).all()
+    rows = session.execute(select(Case.region_code, func.count()).where(_awaiting(kecamatan), published(Case))
+                           .group_by(Case.region_code)).all()
     names = dict(session.execute(select(Region.code, Region.name).where(Region.code.in_([r[0] for r in rows]))).all())
     return sorted(((code, names.get(code, code), count) for code, count in rows), key=lambda r: r[1])
 
@@ -66,7 +68,7 @@ def review_list(uow: UnitOfWork, desa: str, today: dt.date) -> list[CheckItem]:
     session = uow.session
     rows = session.execute(
         select(Case.id, Case.reference, Child.name, Child.name_normalized, Child.birth_date, Child.address, Child.nik_hash)
-        .join(Child, Child.id == Case.child_id).where(_awaiting(desa), Case.region_code == desa).order_by(Case.id)
+        .join(Child, Child.id == Case.child_id).where(_awaiting(desa), Case.region_code == desa, published(Case)).order_by(Case.id)
     ).all()
     name = _region_name(session, desa)
     twins = Counter((r.name_normalized, r.birth_date) for r in rows)

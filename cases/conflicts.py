@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from cases.lifecycle import TERMINAL
@@ -21,6 +21,7 @@ from flows.messages import N_
 from storage.crypto import NikCipher, NikDecryptionError
 from storage.derived import cases_changed
 from storage.models import Case, Child, Consent, IdentityConflict, Invitation, Person, Region, Response, Role
+from storage.published import published
 from storage.repositories.audit import add_entry
 from storage.types import utcnow
 from storage.uow import UnitOfWork
@@ -81,7 +82,7 @@ class ConflictView:
 def open_conflicts(uow: UnitOfWork, region_scope: str = "", status: str | None = "open") -> list[ConflictView]:
     """Conflicts in a region (a code prefix; "" is everywhere), oldest first."""
     session = uow.session
-    statement = select(IdentityConflict).order_by(IdentityConflict.id)
+    statement = select(IdentityConflict).where(_shown()).order_by(IdentityConflict.id)
     if region_scope:
         statement = statement.where((IdentityConflict.region_code == region_scope)
                                     | IdentityConflict.region_code.startswith(region_scope + "."))
@@ -92,10 +93,15 @@ def open_conflicts(uow: UnitOfWork, region_scope: str = "", status: str | None =
 
 def conflict_view(uow: UnitOfWork, conflict_id: int) -> ConflictView:
     session = uow.session
-    conflict = session.get(IdentityConflict, conflict_id)
+    conflict = session.scalar(select(IdentityConflict).where(IdentityConflict.id == conflict_id, _shown()))
     if conflict is None:
         raise ConflictError(NOT_FOUND, number=conflict_id)
     return _view(session, uow.cipher, conflict)
+
+
+def _shown() -> ColumnElement[bool]:
+    """Not the conflict of a child held by an imported list still being published (``storage.published``)."""
+    return ~exists().where(Child.id == IdentityConflict.held_child_id, ~published(Child))
 
 
 def decide(uow: UnitOfWork, conflict_id: int, decision: str, actor_id: int | None, nik: str | None = None,

@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from cases import messages as m
 from cases.errors import CaseNotFound, InvalidInput
 from storage.models import Case, Person, ProgrammeEvent
+from storage.published import published
 from storage.repositories.audit import add_entry
 from storage.types import utcnow
 
@@ -21,8 +22,9 @@ MAX_NOTE = 500
 
 
 def inside(scope: str) -> ColumnElement[bool]:
-    """Cases of ``scope`` and below (``""``: every case, for the administrator)."""
-    return true() if not scope else (Case.region_code == scope) | Case.region_code.like(scope + ".%")
+    """Cases of ``scope`` and below (``""``: every case, for the administrator), not of an imported list still
+    being published (:func:`storage.published.published`)."""
+    return published(Case) if not scope else ((Case.region_code == scope) | Case.region_code.like(scope + ".%")) & published(Case)
 
 
 def locked_case(session: Session, case_id: int) -> Case:

@@ -61,6 +61,7 @@ from storage.models import (
     Visit,
 )
 from storage.models.cases import CaseProposal, Enrolment, SchoolChoice
+from storage.published import published
 from storage.repositories.audit import add_entry
 from storage.repositories.cases import add_case
 from storage.repositories.children import ChildIdentity, find_duplicate_children, find_or_create_child, normalize_name
@@ -217,9 +218,10 @@ def case_by_reference(uow: UnitOfWork, reference: str) -> int:
     (letter case, spaces and leading zeros are forgiven)."""
     wanted = normalise(reference)
     session = uow.session
-    case_id = None if is_receipt(wanted) else session.scalar(select(Case.id).where(Case.reference == wanted))
+    case_id = None if is_receipt(wanted) else session.scalar(select(Case.id).where(Case.reference == wanted, published(Case)))
     if case_id is None:  # a receipt, or one issued as ATS-… before receipts had a prefix of their own
-        case_id = session.scalar(select(Response.case_id).where(Response.reference == wanted))
+        case_id = session.scalar(select(Response.case_id).join(Case, Case.id == Response.case_id)
+                                 .where(Response.reference == wanted, published(Response), published(Case)))
     if case_id is None:
         raise CaseNotFound(wanted)
     return int(case_id)
@@ -237,7 +239,7 @@ def case_summary(uow: UnitOfWork, case_id: int, today: dt.date | None = None) ->
 def case_history(uow: UnitOfWork, case_id: int) -> list[HistoryEntry]:
     """Every move of a case, and every step of its referrals and assistance, oldest first, with who made it and why."""
     session = uow.session
-    if session.get(Case, case_id) is None:
+    if session.scalar(select(Case.id).where(Case.id == case_id, published(Case))) is None:
         raise CaseNotFound(f"#{case_id}")
     rows = session.execute(
         select(CaseEvent, Person.display_name, Response.reference)
@@ -272,7 +274,7 @@ def find_duplicates(
     if not children:
         return []
     session = uow.session
-    query = select(Case.id).where(Case.child_id.in_([c.id for c in children]))
+    query = select(Case.id).where(Case.child_id.in_([c.id for c in children]), published(Case))
     if not include_closed:
         query = query.where(Case.status.in_(lifecycle.OPEN))
     if exclude_case_id is not None:
@@ -410,7 +412,7 @@ def _propose(
     similar = list(session.scalars(
         select(Case.id).join(Child, Child.id == Case.child_id)
         .where(Child.name_normalized == child.name_normalized, Child.region_code == region.code,
-               Case.id != case.id, Case.status.in_(lifecycle.OPEN))
+               Case.id != case.id, Case.status.in_(lifecycle.OPEN), published(Case))
         .order_by(Case.id.desc())
     ))
     possible = tuple(_summaries(session, cipher, similar, dt.date.today()))
@@ -859,8 +861,9 @@ def _proposal_details(session: Session, case: Case) -> ProposalDetails:
 
 def _summaries(session: Session, cipher: NikCipher, case_ids: list[int], today: dt.date) -> list[CaseSummary]:
     result = []
+    shown = set(session.scalars(select(Case.id).where(Case.id.in_(case_ids), published(Case)))) if case_ids else set()
     for case_id in case_ids:
-        case = session.get(Case, case_id)
+        case = session.get(Case, case_id) if case_id in shown else None
         if case is None:
             continue
         child = session.get(Child, case.child_id)

@@ -27,6 +27,7 @@ from transitions import EventData, Machine
 
 from flows.conditions import MISSING, holds
 from flows.schema import ANSWERABLE, Instrument, QuestionType
+from flows.schema import Condition as Relevance
 from flows.structure import Layout, Node, build_layout
 from flows.values import age_on
 
@@ -156,6 +157,7 @@ class _Step(NamedTuple):
 
 
 _IRRELEVANT, _REPEAT, _CALCULATE, _NOTE, _UNANSWERED, _ANSWERED = range(6)
+_UNSPLICED = frozenset({QuestionType.REPEAT, QuestionType.CALCULATE})
 _SKIPPING = frozenset({_IRRELEVANT, _UNANSWERED})
 """Steps that leave their question by ``skip`` (the others by ``next``)."""
 _TRACES_PER_START = 8
@@ -249,6 +251,10 @@ class CompiledInstrument:
         """Stretches walked after an answer changed the route, by the machine state they started from."""
         self._repeat_counts = tuple(self.layout.nodes[g].question.repeat_count or "" for g in self.layout.children)
         self.answerable_qids = frozenset(qid for qid, node in self.layout.nodes.items() if node.type in ANSWERABLE)
+        self._dependents = _dependents(self.layout)
+        self._following = {qid: seq[i + 1] for seq in (self.layout.top, *self.layout.children.values()) for i, qid in enumerate(seq[:-1])}
+        """The question after each in its scope (the top level or a repeat group's), but for the last: where ``next``
+        without a jump and ``skip`` both lead, unconditionally."""
         logging.getLogger("transitions.core").setLevel(logging.WARNING)  # its debug line per trigger costs 10 % of a walk
 
     @property
@@ -342,9 +348,16 @@ class CompiledInstrument:
         cursor = _Cursor(stop.qid, working, self.layout, path, reads, base=index + 1)
         cursor.instance = stop.instance
         self._next.trigger(cursor)
-        if read_at is None and cursor.state == skip_state and cursor.instance == skip_instance:
-            return Walk(walk.path, walk.computed, walk.computed_at, walk.missing[1:], _merged(walk.reads, reads) if reads else walk.reads,
-                        walk.answerable, _index=walk._index, _first=walk._first)
+        if cursor.state == skip_state and cursor.instance == skip_instance:  # the route the walk estimated, from the stop
+            found = (walk.computed, ()) if read_at is None else self._affected(walk, stop, working, today)
+            if found is not None and not found[1]:  # no condition comes out differently: the rest of the walk stands
+                computed = found[0]
+                return Walk(walk.path, computed, walk.computed_at, walk.missing[1:], _merged(walk.reads, reads) if reads else walk.reads,
+                            walk.answerable, dropped=None if computed is walk.computed else [], _index=walk._index, _first=walk._first)
+            if found is not None and found[0] is walk.computed:
+                spliced = self._spliced(walk, index, cursor, set(found[1]), reads)
+                if spliced is not None:
+                    return spliced
         head = Walk(path, reads=reads)
         if not isinstance(working, _Working):
             cursor.answers = _Working(answers)  # the walk goes on and stores calculations as it meets them
@@ -354,6 +367,97 @@ class CompiledInstrument:
         else:
             same = self._same_route(walk, head, rejoined) if rejoined is not None and head.path == walk.path[index + 1 : rejoined] else None
         return same if same is not None else self._joined(walk, index, head, rejoined)
+
+    def _affected(self, walk: Walk, stop: Position, answers: Mapping[str, Any],
+                  today: dt.date) -> tuple[dict[Position, Any], Sequence[Position]] | None:
+        """What the answer now at ``stop`` changes in the later conditions that read it (the walk found it missing):
+        the walk's calculations (with those it changes, when no condition reads them) and the positions whose
+        relevance comes out differently or looks up other answers. ``None`` when the change is more than that (a
+        repeat group's count, a calculation a condition reads, a question in every instance of a group): the walk
+        must go on from the stop."""
+        dependents = self._dependents.get(stop.qid)
+        if dependents is None:
+            return None
+        relevances, calculations, groups = dependents
+        nodes = self.layout.nodes
+        asked = nodes[stop.qid]
+        value = read(answers, asked, stop.instance)
+        if groups and (isinstance(value, int) and value > 0):  # a count found missing counted 0
+            return None
+        touched: list[Position] = []
+        for node, alone in relevances:
+            condition = node.question.relevant
+            assert condition is not None  # listed because it reads the question
+            if alone is not None:  # it reads nothing else: the same in every instance
+                if holds(condition, lambda _: value) is not alone:
+                    if node.group is not None and asked.group is None:
+                        return None
+                    touched.append(Position(node.id, stop.instance if node.group is not None else 0))
+                continue
+            for instance in self._instances(node, asked, stop, answers):
+                seen: list[str] = []
+                without = holds(condition, _Lookup(answers, nodes, instance, stop, seen))
+                found: list[str] = []
+                if holds(condition, _Lookup(answers, nodes, instance, None, found)) != without or found != seen:
+                    touched.append(Position(node.id, instance))
+        changed: dict[Position, Any] | None = None
+        for node, read_by in calculations:
+            for instance in self._instances(node, asked, stop, answers):
+                position = Position(node.id, instance)
+                if position not in walk.computed:  # not on the path: not calculated
+                    continue
+                result = self._calculate(node, _Lookup(answers, nodes, instance, None, []), today)
+                if not _same(result, walk.computed[position]):
+                    if read_by:  # a condition reads the calculation: the route may change
+                        return None
+                    changed = changed or {}
+                    changed[position] = result
+        return walk.computed if changed is None else {**walk.computed, **changed}, touched
+
+    def _spliced(self, walk: Walk, index: int, cursor: _Cursor, touched: set[Position], reads: dict[Position, list[int]]) -> Walk | None:
+        """The walk when the answer at its stop (path index ``index``) changes only whether questions right after it
+        are asked (``touched``, all in the stretch of siblings the machine reached from the stop, ``cursor``): those
+        questions, unanswered, notes or not, are left by the same transition as when they are passed over, so the
+        machine takes the same states; the path gains or loses them, and the walk rejoins the old one after the
+        last. ``None`` when the stretch holds anything else (an answer, a calculation, a repeat group, the end of a
+        scope, a note that jumps): the walk must go on from the stop."""
+        nodes, following, old = self.layout.nodes, self._following, walk.path
+        path: list[Position] = []
+        head = Walk(path, reads=dict(reads))
+        instance = cursor.instance
+        probe = _Cursor(cursor.state, cursor.answers, self.layout, path, head.reads, base=index + 1)
+        probe.instance = instance
+        state, at, rejoined = cursor.state, index + 1, index + 1  # ``rejoined``: where the old path goes on
+        while touched:
+            node = nodes.get(state)
+            after = following.get(state)
+            if node is None or after is None or node.type in _UNSPLICED:
+                return None
+            if read(probe.answers, node, instance) is not MISSING or (node.type is QuestionType.NOTE and node.question.jump):
+                return None  # asked, it is left by ``next``, which may jump
+            position = Position(state, instance)
+            touched.discard(position)
+            if rejoined < len(old) and old[rejoined] == position:
+                rejoined += 1
+            if self.relevant(node, probe):
+                path.append(position)
+                if node.type is not QuestionType.NOTE:
+                    head.answerable += 1
+                    head.missing.append((at, after, instance))
+                at += 1
+            state = after
+        return self._joined(walk, index, head, rejoined)
+
+    def _instances(self, node: Node, asked: Node, stop: Position, answers: Mapping[str, Any]) -> Sequence[int]:
+        """The repeat instances in which ``node``'s condition or calculation reads the answer at ``stop`` (of ``asked``):
+        a sibling is read in its own instance only; a question outside any group in every instance of ``node``'s."""
+        if asked.group is not None:
+            return (stop.instance,) if node.group is not None else ()
+        if node.group is None:
+            return (0,)
+        count = read(answers, self.layout.nodes[self.layout.nodes[node.group].question.repeat_count or ""], 0)
+        rows = answers.get(node.group)
+        return range(1, max(count if isinstance(count, int) else 0, len(rows) if isinstance(rows, list) else 0) + 1)
 
     @staticmethod
     def _same_route(old: Walk, head: Walk, rejoined: int) -> Walk | None:
@@ -395,7 +499,9 @@ class CompiledInstrument:
         end = len(old.path) + 1 if rejoined is None else rejoined  # lookups from here on are in the tail
         for qid, span in old.reads.items():
             first, last = span
-            if first <= index:
+            if last <= index:  # looked up up to the stop only: as before (spans are shared, never changed)
+                reads[qid] = span
+            elif first <= index:
                 reads[qid] = [first, index] if last < end else span if shift == 0 else [first, last + shift]
             elif last >= end:  # a first lookup between the stop and the rejoining point did not happen again
                 reads[qid] = [first + shift if first >= end else new_at, last + shift]
@@ -419,6 +525,10 @@ class CompiledInstrument:
         recorded = self._traces.get(start, ()) if rejoin is not None else ()
         trace: Sequence[_Step] = next((t for t in recorded if cursor.finds(t[0].before) and cursor.finds(t[0].after)), ())  # most recent first
         longest = max(map(len, recorded), default=0)
+        if rejoin is not None:  # where each position is on the old path, and where the old walk stopped
+            rejoin[0].index(rejoin[1])
+            assert rejoin[0]._index is not None
+            on_old, after = rejoin[0]._index[1], rejoin[0].missing[0][0]
         record: list[_Step] | None = [] if rejoin is not None else None
         triggered = False
         for k in range(budget):
@@ -442,7 +552,7 @@ class CompiledInstrument:
                 kind = _REPEAT
             else:
                 position = Position(node.id, cursor.instance)
-                if rejoin is not None:
+                if rejoin is not None and on_old.get(position, -1) > after:  # else: a new position, or before the stop
                     at = self._rejoins(rejoin, position, result)
                     if at is not None:
                         self._store(start, record, triggered)
@@ -451,7 +561,7 @@ class CompiledInstrument:
                 here = cursor.base + len(result.path) - 1
                 if node.type is QuestionType.CALCULATE:
                     kind = _CALCULATE
-                    value = self._calculate(node, cursor, today)
+                    value = self._calculate(node, cursor.lookup, today)
                     result.computed[position] = value
                     result.computed_at[position] = here
                     working.put(node, cursor.instance, value)
@@ -518,16 +628,89 @@ class CompiledInstrument:
                 most = count
         return most
 
-    def _calculate(self, node: Node, cursor: _Cursor, today: dt.date) -> Any:
+    def _calculate(self, node: Node, lookup: Callable[[str], Any], today: dt.date) -> Any:
         calc = node.question.calculate
         assert calc is not None  # the validator guarantees it
         if calc.age_from:
-            born = cursor.lookup(calc.age_from)
+            born = lookup(calc.age_from)
             return age_on(dt.date.fromisoformat(born), today) if isinstance(born, str) else None
-        part, whole = (cursor.lookup(ref) for ref in calc.percent_of or ())
+        part, whole = (lookup(ref) for ref in calc.percent_of or ())
         if not isinstance(part, (int, float)) or not isinstance(whole, (int, float)) or whole == 0:
             return None
         return round(part / whole * 100, 1)
+
+
+class _Lookup:
+    """A question's answer as a walk's cursor in ``instance`` would look it up (see :meth:`_Cursor.lookup`), each id
+    looked up noted in ``seen``; with ``missing``, the answer at that position is found missing."""
+
+    __slots__ = ("answers", "instance", "missing", "nodes", "seen")
+
+    def __init__(self, answers: Mapping[str, Any], nodes: Mapping[str, Node], instance: int, missing: Position | None,
+                 seen: list[str]) -> None:
+        self.answers, self.nodes, self.instance, self.missing, self.seen = answers, nodes, instance, missing, seen
+
+    def __call__(self, qid: str) -> Any:
+        self.seen.append(qid)
+        node = self.nodes.get(qid)
+        if node is None:
+            return MISSING
+        instance = self.instance if node.group else 0
+        if self.missing is not None and self.missing == (qid, instance):
+            return MISSING
+        return read(self.answers, node, instance)
+
+
+_Dependents = tuple[tuple[tuple[Node, bool | None], ...], tuple[tuple[Node, bool], ...], tuple[str, ...]]
+
+
+def _dependents(layout: Layout) -> dict[str, _Dependents | None]:
+    """Question id → what reads its answer after it is given: the questions whose relevance does (each with the
+    relevance when the answer is missing if the condition reads nothing else, else ``None``), the calculations that
+    do (each with whether anything reads the calculation in turn), the repeat groups it counts. A question inside a
+    repeat group is read only by conditions and calculations inside one (those outside find it missing: they look
+    for instance 0). ``None`` (every answer walks on) where a condition or a calculation that reads the question also
+    reads a calculation (found or not depending on where the walk is); an empty table for a form with a repeat group
+    inside another or counted by anything but a question outside groups: there the shortcut of
+    :meth:`CompiledInstrument._unaffected` would need more than it looks at."""
+    relevances: dict[str, list[tuple[Node, bool | None]]] = {}
+    calculations: dict[str, list[Node]] = {}
+    groups: dict[str, list[str]] = {}
+    unsure: set[str] = set()
+    nodes = layout.nodes
+    calculated = {qid for qid, node in nodes.items() if node.type is QuestionType.CALCULATE}
+    for qid, node in nodes.items():
+        q = node.question
+        if node.type is QuestionType.REPEAT:
+            count = nodes.get(q.repeat_count or "")
+            if node.group is not None or count is None or count.group is not None or count.type is QuestionType.CALCULATE:
+                return {}
+            groups.setdefault(count.id, []).append(qid)
+        read = list(dict.fromkeys(_condition_reads(q.relevant))) if q.relevant is not None else []
+        for ref in read:
+            if ref in nodes and (nodes[ref].group is None or node.group is not None):
+                alone = holds(q.relevant, lambda _: MISSING) if len(read) == 1 and q.relevant is not None else None
+                relevances.setdefault(ref, []).append((node, alone))
+        calc = q.calculate
+        refs = list(dict.fromkeys([calc.age_from] if calc.age_from else calc.percent_of or ())) if calc is not None else []
+        for ref in refs:
+            if ref in nodes and (nodes[ref].group is None or node.group is not None):
+                calculations.setdefault(ref, []).append(node)
+        for reads in (read, refs):
+            if calculated.intersection(reads):
+                unsure.update(reads)
+    read_somewhere = relevances.keys() | calculations.keys() | groups.keys()
+    return {qid: None if qid in unsure else (tuple(relevances.get(qid, ())), tuple((c, c.id in read_somewhere) for c in calculations.get(qid, ())),
+                                             tuple(groups.get(qid, ())))
+            for qid in read_somewhere}
+
+
+def _condition_reads(condition: Relevance) -> list[str]:
+    """The question ids a condition looks up, in order."""
+    if condition.q is not None:
+        return [condition.q]
+    nested = [*(condition.all or ()), *(condition.any or ()), *([condition.not_] if condition.not_ is not None else [])]
+    return [qid for c in nested for qid in _condition_reads(c)]
 
 
 def _branch(recorded: Sequence[Sequence[_Step]], trace: Sequence[_Step], k: int, fits: Callable[[_Step], bool]) -> Sequence[_Step]:

@@ -41,6 +41,7 @@ from reminders.settings import ReminderSettings
 from storage.db import Database
 from storage.derived import pendamping_changed
 from storage.models import Case, Child, Person, Region, Reminder, ReminderState, TimeZone
+from storage.published import published
 from storage.repositories.audit import add_entry
 from storage.types import utcnow
 
@@ -198,7 +199,8 @@ def _counts(session: Session, region_code: str) -> dict[str, int]:
     return {
         status: int(n)
         for status, n in session.execute(
-            select(Case.status, func.count()).where(or_(Case.region_code == region_code, Case.region_code.like(region_code + ".%")))
+            select(Case.status, func.count()).where(or_(Case.region_code == region_code, Case.region_code.like(region_code + ".%")),
+                                                    published(Case))
             .group_by(Case.status)
         )
     }

@@ -40,6 +40,7 @@ from reports import messages as M
 from reports.sql import IN_SCHOOL, answer, has_code, in_scope, tune
 from storage.db import Database
 from storage.models import Assignment, AuditLog, Case, Child, Person, Response, Role
+from storage.published import published
 from storage.repositories.audit import add_entry
 
 LOW_MARK = 60.0
@@ -238,7 +239,7 @@ def at_risk(db: Database, region_code: str, today: dt.date) -> list[Risk]:
     """
     with db.read() as session:
         tune(session)
-        risks = list(assessed(session, in_scope(Case.region_code, (region_code or "").strip())))
+        risks = list(assessed(session, in_scope(Case.region_code, (region_code or "").strip()) & published(Case)))
     return sorted(risks, key=lambda r: (-(len(r.reasons) - len(r.context)), r.reference))
 
 

@@ -35,6 +35,7 @@ from reports.xlsx_stream import XlsxWriter
 from storage.crypto import NikDecryptionError
 from storage.db import Database
 from storage.models import Case, CaseEvent, Child, Person, Region, Response, Role, Visit
+from storage.published import published
 from storage.repositories.audit import record
 
 Format = Literal["xlsx", "csv"]
@@ -210,7 +211,8 @@ def _lampiran2_rows(db: Database, region_code: str) -> Iterator[list[Any]]:
         latest = (
             select(Response.case_id.label("case_id"), func.max(Response.id).label("rid"))
             .join(Case, Case.id == Response.case_id)
-            .where(Response.instrument.in_((*IDENTIFYING, IMPORT_INSTRUMENT)), in_scope(Case.region_code, region_code))
+            .where(Response.instrument.in_((*IDENTIFYING, IMPORT_INSTRUMENT)), in_scope(Case.region_code, region_code),
+                   published(Response))
             .group_by(Response.case_id)
             .subquery("latest")
         )
@@ -222,7 +224,7 @@ def _lampiran2_rows(db: Database, region_code: str) -> Iterator[list[Any]]:
             .join(Child, Child.id == Case.child_id)
             .outerjoin(latest, latest.c.case_id == Case.id)
             .outerjoin(form, form.id == latest.c.rid)
-            .where(Case.duplicate_of.is_(None), in_scope(Case.region_code, region_code))
+            .where(Case.duplicate_of.is_(None), in_scope(Case.region_code, region_code), published(Case))
             .order_by(Case.region_code, Child.name_normalized, Case.id)
             .execution_options(yield_per=BATCH)
         )
@@ -294,7 +296,7 @@ def _history_rows(db: Database, region_code: str) -> Iterator[list[Any]]:
         statement = (
             select(Case.reference, CaseEvent.from_status, CaseEvent.to_status, CaseEvent.event, CaseEvent.at, CaseEvent.reason)
             .join(Case, Case.id == CaseEvent.case_id)
-            .where(Case.duplicate_of.is_(None), in_scope(Case.region_code, region_code))
+            .where(Case.duplicate_of.is_(None), in_scope(Case.region_code, region_code), published(Case))
             .order_by(Case.reference, CaseEvent.at, CaseEvent.id)
             .execution_options(yield_per=BATCH)
         )
@@ -311,7 +313,7 @@ def _visit_rows(db: Database, region_code: str) -> Iterator[list[Any]]:
             .join(Child, Child.id == Case.child_id)
             .join(Person, Person.id == Visit.pendamping_id)
             .outerjoin(visit_form, visit_form.id == Visit.response_id)
-            .where(in_scope(Case.region_code, region_code))
+            .where(in_scope(Case.region_code, region_code), published(Case))
             .order_by(Case.reference, Visit.visit_date, Visit.id)
             .execution_options(yield_per=BATCH)
         )
@@ -431,12 +433,15 @@ def _instrument_sheets(
 
 def _responses_query(name: str, region_code: str, *, only_answers: bool = False) -> Any:
     if only_answers:
-        return select(Response.answers).where(Response.instrument == name, in_scope(Response.region_code, region_code))
+        return select(Response.answers).where(Response.instrument == name, in_scope(Response.region_code, region_code),
+                                              published(Response))
     return (
         select(Response, Case.reference, Child.name)
         .outerjoin(Case, Case.id == Response.case_id)
         .outerjoin(Child, Child.id == Response.child_id)
-        .where(Response.instrument == name, in_scope(Response.region_code, region_code))
+        # Nor a form since attached to a list's case or child (outer joined: no case or child reads as shown).
+        .where(Response.instrument == name, in_scope(Response.region_code, region_code), published(Response),
+               published(Case), published(Child))
         .order_by(Response.submitted_at, Response.id)
     )
 

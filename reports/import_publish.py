@@ -336,7 +336,7 @@ class Publisher:
         """Temporary id → id of the inserted child (a dry run keeps the temporary ones)."""
         if self.dry_run or not plan.new_children:
             return {}
-        returned = _insert(session, Child, [values for _, values in plan.new_children])
+        returned = _insert(session, Child, [values for _, values in plan.new_children], {"import_batch_id": self.batch_id})
         ids = {temporary: real for (temporary, _), real in zip(plan.new_children, returned, strict=True)}
         self.written.add("children", ids.values())
         for temporary, real in ids.items():
@@ -413,7 +413,7 @@ class Publisher:
         ]
         case_ids: list[int] = []
         if new_cases:
-            case_ids = _insert(session, Case, list(new_cases.values()))
+            case_ids = _insert(session, Case, list(new_cases.values()), {"import_batch_id": self.batch_id})
             self.written.add("cases", case_ids)
             for (child, values), case_id in zip(new_cases.items(), case_ids, strict=True):
                 self.index.open_case[child] = (case_id, values["category"])
@@ -441,7 +441,8 @@ class Publisher:
                     known[case_id] = facts
         cases_changed(session, {response["case_id"] for response in responses})  # recap and reminder rows, at commit
         self.written.add("responses", _insert(session, Response, responses, {
-            "instrument": IMPORT_INSTRUMENT, "instrument_version": IMPORT_VERSION, "submitted_by": self.submitter},
+            "instrument": IMPORT_INSTRUMENT, "instrument_version": IMPORT_VERSION, "submitted_by": self.submitter,
+            "import_batch_id": self.batch_id},  # hidden from every reader until the batch is published (storage.published)
             processed={"answers"}))  # sealed and serialised before the transaction
 
     def _audit(self, session: Session, entries: list[tuple[str, str, Any, Any, dict[str, Any]]]) -> None:

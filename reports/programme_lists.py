@@ -36,6 +36,7 @@ from reports.export import NotAllowed, Sheet, export_view, visible_to, write
 from storage.crypto import NikCipher
 from storage.db import Database
 from storage.models import Case, CaseEvent, Child, Person, Region
+from storage.published import published
 from storage.repositories.audit import record
 
 DEADLINE_MONTHS = 2
@@ -115,7 +116,8 @@ def bupati_rows(session: Session, region_code: str, today: dt.date) -> list[Bupa
     accepted = exists().where(CaseEvent.case_id == Case.id, CaseEvent.event == "accept_check")
     rows = session.execute(
         select(Case, Child).join(Child, Child.id == Case.child_id)
-        .where(inside(region_code), Case.status.in_(HANDLED), Case.duplicate_of.is_(None), accepted, ~_awaiting(None))
+        .where(inside(region_code), Case.status.in_(HANDLED), Case.duplicate_of.is_(None), accepted, ~_awaiting(None),
+               published(Case))
     ).all()
     codes = {c.region_code for c, _ in rows}
     regions = {code: (name, parent) for code, name, parent in session.execute(select(Region.code, Region.name, Region.parent_code).where(Region.code.in_(codes)))}

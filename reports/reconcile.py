@@ -24,6 +24,7 @@ from reports.sql import OUT_OF_SCHOOL_OPEN, in_scope
 from reports.tables import read_table
 from storage.db import Database
 from storage.models import Case, Child
+from storage.published import published
 from storage.repositories.children import normalize_name
 
 BATCH = 500
@@ -157,7 +158,8 @@ def reconcile(db: Database, path_or_bytes: str | Path | bytes, filename: str, re
         select(Case.id, Case.reference, Case.status, Child.id, Child.name, Child.nik_hash, Child.nisn, Child.name_normalized,
                Child.birth_date)
         .join(Child, Child.id == Case.child_id)
-        .where(Case.status.in_(OUT_OF_SCHOOL_OPEN), Case.duplicate_of.is_(None), in_scope(Case.region_code, region_scope))
+        .where(Case.status.in_(OUT_OF_SCHOOL_OPEN), Case.duplicate_of.is_(None), in_scope(Case.region_code, region_scope),
+               published(Case))
     )
 
     def look(column: Any, values: list[Any], how: str, pick: Any) -> None:

@@ -32,6 +32,7 @@ from storage.models import (
     StoredFile,
     Visit,
 )
+from storage.published import published
 
 PAGE_SIZE = 25
 LIVE_REMINDER_STATES = (ReminderState.PENDING, ReminderState.SNOOZED, ReminderState.CLAIMED, ReminderState.SENT)
@@ -149,7 +150,7 @@ def case_record(session: Session, case_id: int) -> CaseRecord:
     case = session.get(Case, case_id)
     assert case is not None
     forms = [FormView(r.id, r.reference, r.instrument, r.instrument_version, r.submitted_at, dict(r.answers or {}))
-             for r in session.scalars(select(Response).where(Response.case_id == case_id).order_by(Response.submitted_at, Response.id))]
+             for r in session.scalars(select(Response).where(Response.case_id == case_id, published(Response)).order_by(Response.submitted_at, Response.id))]
     visits = [(r[0], r[1]) for r in session.execute(
         select(Visit.visit_date, Person.display_name).join(Person, Person.id == Visit.pendamping_id)
         .where(Visit.case_id == case_id).order_by(Visit.visit_date)
@@ -162,7 +163,8 @@ def case_record(session: Session, case_id: int) -> CaseRecord:
 
 
 def case_id_by_reference(session: Session, reference: str) -> tuple[int, str] | None:
-    row = session.execute(select(Case.id, Case.region_code).where(Case.reference == reference)).first()
+    """A case of a list still being published is not found, like one that does not exist."""
+    row = session.execute(select(Case.id, Case.region_code).where(Case.reference == reference, published(Case))).first()
     return (row[0], row[1]) if row else None
 
 
@@ -187,7 +189,7 @@ def schools_in(session: Session, region_code: str) -> list[tuple[int, str, str, 
     return [(r[0], r[1], r[2], r[3]) for r in session.execute(
         select(School.id, School.name, School.npsn, func.count(func.distinct(Enrolment.case_id)))
         .join(Enrolment, Enrolment.school_id == School.id).join(Case, Case.id == Enrolment.case_id)
-        .where(in_scope(Case.region_code, region_code)).group_by(School.id, School.name, School.npsn)
+        .where(in_scope(Case.region_code, region_code), published(Case)).group_by(School.id, School.name, School.npsn)
         .order_by(func.count(func.distinct(Enrolment.case_id)).desc(), School.name).limit(50)
     )]
 
@@ -241,7 +243,7 @@ def pendamping_activity(session: Session, region_code: str, only_person: int | N
         assigned = select(Assignment.case_id).where(Assignment.pendamping_id == pid, Assignment.active.is_(True))
         children = int(session.scalar(select(func.count()).select_from(assigned.subquery())) or 0)
         recent = int(session.scalar(select(func.count()).select_from(Visit).where(Visit.pendamping_id == pid, Visit.visit_date >= since)) or 0)
-        due = int(session.scalar(select(func.count()).select_from(Case).where(Case.id.in_(assigned), overdue_condition(now))) or 0)
+        due = int(session.scalar(select(func.count()).select_from(Case).where(Case.id.in_(assigned), overdue_condition(now), published(Case))) or 0)
         overdue = int(session.scalar(select(func.count()).select_from(Reminder).where(
             Reminder.person_id == pid, Reminder.state.in_([ReminderState.PENDING.value, ReminderState.SNOOZED.value]),
             Reminder.due_at < now - dt.timedelta(days=1))) or 0)

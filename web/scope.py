@@ -14,6 +14,7 @@ from core.authz import TEAM, Action, Actor, allowed, covers
 from core.visibility import Policy, policy
 from reports.sql import in_scope
 from storage.models import Case, Role
+from storage.published import published
 from web.auth import Viewer
 
 
@@ -43,7 +44,12 @@ def may_see_region(viewer: Viewer, region_code: str) -> bool:
 
 
 def case_condition(session: Session, viewer: Viewer, region_code: str = "") -> ColumnElement[bool]:
-    """The cases this person may open, within ``region_code`` (a drill-down inside their region)."""
+    """The cases this person may open, within ``region_code`` (a drill-down inside their region); never those of
+    an imported list not yet published (:func:`storage.published.published`)."""
+    return _reach(session, viewer, region_code) & published(Case)
+
+
+def _reach(session: Session, viewer: Viewer, region_code: str) -> ColumnElement[bool]:
     if is_team(viewer):
         scope = region_code or home_region(viewer)
         if viewer.role is not Role.ADMIN and not covers(viewer.region_code, scope):

@@ -31,6 +31,8 @@ class Case(Timestamps, Base):
     """The volunteer who took the proposal to verify it."""
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     """When closed as a duplicate: the case that already follows this child."""
+    import_batch_id: Mapped[int | None]
+    """The import that opened it: hidden until that import is published (``storage.published``)."""
 
 
 class CaseEvent(Base):

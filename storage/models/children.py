@@ -50,6 +50,8 @@ class Child(Timestamps, Base):
     rw: Mapped[str | None] = mapped_column(String(3))
     household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    import_batch_id: Mapped[int | None]
+    """The import that recorded the child: hidden until that import is published (``storage.published``)."""
 
 
 class School(Timestamps, Base):

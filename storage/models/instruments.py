@@ -60,6 +60,8 @@ class Response(Base):
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
     location: Mapped[dict[str, Any] | None] = mapped_column(SealedJSON())
     """Where it was answered, e.g. ``{"lat": -7.0, "lon": 109.6}`` from a shared Telegram location."""
+    import_batch_id: Mapped[int | None]
+    """The import that saved this ``impor`` row: hidden until that import is published (``storage.published``)."""
 
 
 class ReferenceCounter(Base):

@@ -7,7 +7,7 @@ import ssl
 
 from telegram.request import HTTPXRequest
 
-from bot.api_client import AiohttpRequest
+from bot.api_client import AsyncioRequest
 from bot.app import build_application
 from core.settings import Settings
 from storage.db import Database
@@ -16,7 +16,7 @@ from storage.db import Database
 def test_both_bot_api_clients_verify_tls_with_one_shared_context(db: Database) -> None:
     application = build_application(Settings(bot_token="123456:TEST"), db)
     polling, calls = application.bot._request  # PTB keeps (getUpdates, the other methods)
-    assert isinstance(polling, AiohttpRequest) and isinstance(calls, AiohttpRequest)
+    assert isinstance(polling, AsyncioRequest) and isinstance(calls, AsyncioRequest)
     context = polling._tls
     assert isinstance(context, ssl.SSLContext) and context is calls._tls
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname and context.get_ca_certs() != []

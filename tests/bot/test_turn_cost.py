@@ -132,15 +132,15 @@ def test_a_draft_changed_outside_the_turn_is_read_as_stored(db: Database, conver
 
 
 def test_the_bot_api_client_keeps_few_connections_and_waits_for_one(db: Database) -> None:
-    """The Bot API calls go through the aiohttp client on a small pool; a call waits for a free connection rather
+    """The Bot API calls go through the bot's own client on a small pool; a call waits for a free connection rather
     than failing after PTB's one second."""
-    from bot.api_client import AiohttpRequest
+    from bot.api_client import AsyncioRequest
     from bot.app import CONNECTION_WAIT, CONNECTIONS, build_application
     from core.settings import Settings
 
     application = build_application(Settings(bot_token="123456:TEST"), db)
     request = application.bot.request
-    assert isinstance(request, AiohttpRequest)
+    assert isinstance(request, AsyncioRequest)
     assert request._connections == CONNECTIONS <= 32
     assert request._timeouts["pool"] == CONNECTION_WAIT >= 10
 

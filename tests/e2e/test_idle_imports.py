@@ -1,6 +1,7 @@
 """The idle bot holds only what serving a chat needs: ``ats-bot run``, long polling, after its first reminder sweep
 and early-warning pass, has imported none of the libraries that reports, documents, imports, migrations, regions
-and the dashboard load on first use. A regression here costs every district's server megabytes of memory
+and the dashboard load on first use, nor the webhook server and httpx's command line, which long polling never
+uses. A regression here costs every district's server megabytes of memory
 (``benchmarks/bench_cli.py`` measures how many)."""
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ LOADED_ON_FIRST_USE = {
     "pyxform": "the XLSForm export",
     "tqdm": "progress bars of the command line",
     "pydantic_settings": "nothing: core.env_settings reads the settings",
+    "tornado": "PTB's webhook server (ats-bot webhook): a polling bot keeps it out (app.bot_cli.keep_out)",
+    "click": "httpx's command line (kept out) and the dashboard's uvicorn",
+    "pygments": "httpx's command line (kept out)",
+    "aiohttp": "nothing: the Bot API client (bot.api_client) is asyncio's streams",
+    "yarl": "nothing (aiohttp's)",
+    "multidict": "nothing (aiohttp's)",
 }
 PROJECT_ON_FIRST_USE = ("reports.export", "reports.imports", "reports.import_publish", "reports.chart", "reports.lampiran2",
                         "reports.xlsx_stream", "cases.documents", "web.app", "web.pages", "storage.backup",

@@ -247,6 +247,7 @@ def test_the_bot_runs_its_turns_on_the_threads_its_pool_is_sized_for(monkeypatch
     from concurrent.futures import ThreadPoolExecutor
 
     from app import bot_cli
+    from bot import app as bot_app
     from bot.app import WORKER_THREADS
     from core.settings import Settings
 
@@ -261,7 +262,7 @@ def test_the_bot_runs_its_turns_on_the_threads_its_pool_is_sized_for(monkeypatch
 
     monkeypatch.setattr(bot_cli, "open_database", open_database)
     monkeypatch.setattr(bot_cli, "wait_for_telegram", lambda _settings: "ats_bot")
-    monkeypatch.setattr(bot_cli, "serve_health", serve_health)
+    monkeypatch.setattr(bot_app, "serve_health", serve_health)
     assert bot_cli._prepare(Settings(_env_file=None, bot_token="1:x")) == "db"
     assert opened == {"workers": WORKER_THREADS, "pre_ping": False}
     bot_cli._prepare_loop("db", 0)  # type: ignore[arg-type]

@@ -130,22 +130,6 @@ def fill(eng: Engine, raw: dict[str, Any], fired: list[str], per_answer: list[li
     return shown
 
 
-@pytest.fixture
-def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The names of the machine's events as they are triggered."""
-    from transitions.core import Event
-
-    fired: list[str] = []
-    trigger = Event.trigger
-
-    def counting(self: Event, model: Any, *args: Any, **kwargs: Any) -> bool:
-        fired.append(self.name)
-        return bool(trigger(self, model, *args, **kwargs))
-
-    monkeypatch.setattr(Event, "trigger", counting)
-    return fired
-
-
 @pytest.mark.parametrize("name", sorted({p.parent.name for p in ALL}))
 def test_replayed_stretches_give_what_the_machine_gives(name: str, counted: list[str]) -> None:
     """Every path fixture of an instrument, on one engine that starts with nothing recorded: each route-changing
