@@ -188,7 +188,8 @@ def fill(eng: Engine, raw: dict[str, Any], until: str) -> State:
 
 def test_an_answer_no_later_condition_changes_is_one_trigger(counted: list[str]) -> None:
     """Monitoring's C.6 is read by three later conditions ("Lainnya", bullying, who bullies). Without "Lainnya" or
-    bullying, none changes: one ``next`` trigger, and the walk's path stands. With bullying, C.7 is asked."""
+    bullying, none changes: one ``next`` trigger, and the walk's path stands. With bullying, the two questions right
+    after it open: they are spliced into the walk, still with one trigger, and C.7 is asked."""
     eng = Engine(CompiledInstrument(engine("monitoring").compiled.instrument))
     raw = json.loads((PATHS / "monitoring" / "full.json").read_text(encoding="utf-8"))["answers"]
     state = fill(eng, raw, "C.6")
@@ -199,10 +200,12 @@ def test_an_answer_no_later_condition_changes_is_one_trigger(counted: list[str])
     assert isinstance(outcome, Accepted) and counted == ["next"]
     assert eng.walk(outcome.state, TODAY).path is walk.path
     assert seen(eng, outcome.state) == seen(eng, reloaded(outcome.state))
+    del counted[:]
     outcome = eng.answer(state, ["2", "6"], TODAY)
-    assert isinstance(outcome, Accepted)
+    assert isinstance(outcome, Accepted) and counted == ["next"]  # C.7 and C.8 spliced in: no walk from C.6
     prompt = eng.current(outcome.state, TODAY)
     assert isinstance(prompt, Prompt) and prompt.position.key == "C.7"
+    assert [p.key for p in eng.walk(outcome.state, TODAY).path if p.qid.startswith("C.")][-4:] == ["C.6", "C.7", "C.8", "C.9"]
     assert seen(eng, outcome.state) == seen(eng, reloaded(outcome.state))
 
 
