@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, delete, func, or_, select, text, update
+from sqlalchemy import ARRAY, String, Table, and_, bindparam, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from reports.sql import CLOSED, IMPORT_INSTRUMENT
@@ -194,6 +194,7 @@ class Publisher:
         self.counts = Counts()
         self._temporary = 0
         self._sqlite = db.engine.dialect.name == "sqlite"
+        self._postgres = db.engine.dialect.name == "postgresql"
         self._os_actor = os_actor() if actor_id is None else {}
         self.pending: Delta = Counter()
         """The recap counts the written chunks change, applied when the import is published (:func:`close_batch`)."""
@@ -254,19 +255,26 @@ class Publisher:
         self._cases_and_responses(session, rows, children)
 
     def _load_candidates(self, session: Session, rows: list[Row], hashes: list[str | None]) -> None:
-        names = {r.folded for r in rows if r.identity.birth_date is not None}
-        regions = {r.identity.region_code for r in rows}
+        """The children a chunk's rows may be: by NIK hash, or by name in the row's desa (birth date unknown
+        included: a match fills it). One index look-up per key, whatever the size of the table."""
+        pairs = sorted({(r.folded, r.identity.region_code) for r in rows if r.identity.birth_date is not None})
         wanted = [h for h in hashes if h]
-        conditions: list[Any] = []
-        if wanted:
-            conditions.append(any_of(Child.nik_hash, wanted))
-        if names:
-            conditions.append(and_(any_of(Child.name_normalized, names), any_of(Child.region_code, regions)))
-        if not conditions:
-            return
         columns = (Child.id, Child.name, Child.name_normalized, Child.nik_hash, Child.sex, Child.birth_date, Child.region_code,
                    Child.nisn, Child.birth_place, Child.address, Child.rt, Child.rw, Child.household_id)
-        for row in session.execute(select(*columns).where(or_(*conditions))):
+        queries = [select(*columns).where(any_of(Child.nik_hash, wanted))] if wanted else []
+        if pairs and self._postgres:  # (name, desa) pairs joined as two arrays: PostgreSQL would try every name with every desa
+            keys = select(func.unnest(bindparam("names", [n for n, _ in pairs], type_=ARRAY(String))).label("name"),
+                          func.unnest(bindparam("regions", [r for _, r in pairs], type_=ARRAY(String))).label("region")).subquery()
+            queries.append(select(*columns).join(keys, and_(Child.name_normalized == keys.c.name, Child.region_code == keys.c.region)))
+        elif pairs:  # SQLite seeks the identity index by name and checks the desa there
+            queries.append(select(*columns).where(any_of(Child.name_normalized, {n for n, _ in pairs}),
+                                                  any_of(Child.region_code, {r for _, r in pairs})))
+        if self._postgres and queries:  # a chunk's keys against a table of any size: always through the indexes
+            session.execute(text("SET LOCAL enable_seqscan = off"))
+        found = {row.id: row for query in queries for row in session.execute(query)}
+        if self._postgres and queries:
+            session.execute(text("SET LOCAL enable_seqscan = on"))
+        for row in found.values():
             self.index.add(Known(row.id, row.name, row.name_normalized, row.nik_hash, row.sex, row.birth_date, row.region_code,
                                  {"nisn": row.nisn, "birth_place": row.birth_place, "address": row.address, "rt": row.rt,
                                   "rw": row.rw, "household_id": row.household_id}))
