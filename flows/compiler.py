@@ -157,6 +157,7 @@ class _Step(NamedTuple):
 
 
 _IRRELEVANT, _REPEAT, _CALCULATE, _NOTE, _UNANSWERED, _ANSWERED = range(6)
+_UNSPLICED = frozenset({QuestionType.REPEAT, QuestionType.CALCULATE})
 _SKIPPING = frozenset({_IRRELEVANT, _UNANSWERED})
 """Steps that leave their question by ``skip`` (the others by ``next``)."""
 _TRACES_PER_START = 8
@@ -251,6 +252,9 @@ class CompiledInstrument:
         self._repeat_counts = tuple(self.layout.nodes[g].question.repeat_count or "" for g in self.layout.children)
         self.answerable_qids = frozenset(qid for qid, node in self.layout.nodes.items() if node.type in ANSWERABLE)
         self._dependents = _dependents(self.layout)
+        self._following = {qid: seq[i + 1] for seq in (self.layout.top, *self.layout.children.values()) for i, qid in enumerate(seq[:-1])}
+        """The question after each in its scope (the top level or a repeat group's), but for the last: where ``next``
+        without a jump and ``skip`` both lead, unconditionally."""
         logging.getLogger("transitions.core").setLevel(logging.WARNING)  # its debug line per trigger costs 10 % of a walk
 
     @property
@@ -345,10 +349,15 @@ class CompiledInstrument:
         cursor.instance = stop.instance
         self._next.trigger(cursor)
         if cursor.state == skip_state and cursor.instance == skip_instance:  # the route the walk estimated, from the stop
-            computed = walk.computed if read_at is None else self._unaffected(walk, stop, working, today)
-            if computed is not None:
+            found = (walk.computed, ()) if read_at is None else self._affected(walk, stop, working, today)
+            if found is not None and not found[1]:  # no condition comes out differently: the rest of the walk stands
+                computed = found[0]
                 return Walk(walk.path, computed, walk.computed_at, walk.missing[1:], _merged(walk.reads, reads) if reads else walk.reads,
                             walk.answerable, dropped=None if computed is walk.computed else [], _index=walk._index, _first=walk._first)
+            if found is not None and found[0] is walk.computed:
+                spliced = self._spliced(walk, index, cursor, set(found[1]), reads)
+                if spliced is not None:
+                    return spliced
         head = Walk(path, reads=reads)
         if not isinstance(working, _Working):
             cursor.answers = _Working(answers)  # the walk goes on and stores calculations as it meets them
@@ -359,11 +368,13 @@ class CompiledInstrument:
             same = self._same_route(walk, head, rejoined) if rejoined is not None and head.path == walk.path[index + 1 : rejoined] else None
         return same if same is not None else self._joined(walk, index, head, rejoined)
 
-    def _unaffected(self, walk: Walk, stop: Position, answers: Mapping[str, Any], today: dt.date) -> dict[Position, Any] | None:
-        """The walk's calculations if the answer now at ``stop`` changes nothing later conditions decide (the walk found
-        it missing): every condition that reads it (a question's relevance, a repeat group's count) comes out the same
-        and looks up the same answers, in every repeat instance it could be evaluated in, and any calculation it
-        changes is read by no condition. ``None`` when one of them changes (the walk must go on from the stop)."""
+    def _affected(self, walk: Walk, stop: Position, answers: Mapping[str, Any],
+                  today: dt.date) -> tuple[dict[Position, Any], Sequence[Position]] | None:
+        """What the answer now at ``stop`` changes in the later conditions that read it (the walk found it missing):
+        the walk's calculations (with those it changes, when no condition reads them) and the positions whose
+        relevance comes out differently or looks up other answers. ``None`` when the change is more than that (a
+        repeat group's count, a calculation a condition reads, a question in every instance of a group): the walk
+        must go on from the stop."""
         dependents = self._dependents.get(stop.qid)
         if dependents is None:
             return None
@@ -373,19 +384,22 @@ class CompiledInstrument:
         value = read(answers, asked, stop.instance)
         if groups and (isinstance(value, int) and value > 0):  # a count found missing counted 0
             return None
+        touched: list[Position] = []
         for node, alone in relevances:
             condition = node.question.relevant
             assert condition is not None  # listed because it reads the question
             if alone is not None:  # it reads nothing else: the same in every instance
                 if holds(condition, lambda _: value) is not alone:
-                    return None
+                    if node.group is not None and asked.group is None:
+                        return None
+                    touched.append(Position(node.id, stop.instance if node.group is not None else 0))
                 continue
             for instance in self._instances(node, asked, stop, answers):
                 seen: list[str] = []
                 without = holds(condition, _Lookup(answers, nodes, instance, stop, seen))
                 found: list[str] = []
                 if holds(condition, _Lookup(answers, nodes, instance, None, found)) != without or found != seen:
-                    return None
+                    touched.append(Position(node.id, instance))
         changed: dict[Position, Any] | None = None
         for node, read_by in calculations:
             for instance in self._instances(node, asked, stop, answers):
@@ -398,7 +412,41 @@ class CompiledInstrument:
                         return None
                     changed = changed or {}
                     changed[position] = result
-        return walk.computed if changed is None else {**walk.computed, **changed}
+        return walk.computed if changed is None else {**walk.computed, **changed}, touched
+
+    def _spliced(self, walk: Walk, index: int, cursor: _Cursor, touched: set[Position], reads: dict[Position, list[int]]) -> Walk | None:
+        """The walk when the answer at its stop (path index ``index``) changes only whether questions right after it
+        are asked (``touched``, all in the stretch of siblings the machine reached from the stop, ``cursor``): those
+        questions, unanswered, notes or not, are left by the same transition as when they are passed over, so the
+        machine takes the same states; the path gains or loses them, and the walk rejoins the old one after the
+        last. ``None`` when the stretch holds anything else (an answer, a calculation, a repeat group, the end of a
+        scope, a note that jumps): the walk must go on from the stop."""
+        nodes, following, old = self.layout.nodes, self._following, walk.path
+        path: list[Position] = []
+        head = Walk(path, reads=dict(reads))
+        instance = cursor.instance
+        probe = _Cursor(cursor.state, cursor.answers, self.layout, path, head.reads, base=index + 1)
+        probe.instance = instance
+        state, at, rejoined = cursor.state, index + 1, index + 1  # ``rejoined``: where the old path goes on
+        while touched:
+            node = nodes.get(state)
+            after = following.get(state)
+            if node is None or after is None or node.type in _UNSPLICED:
+                return None
+            if read(probe.answers, node, instance) is not MISSING or (node.type is QuestionType.NOTE and node.question.jump):
+                return None  # asked, it is left by ``next``, which may jump
+            position = Position(state, instance)
+            touched.discard(position)
+            if rejoined < len(old) and old[rejoined] == position:
+                rejoined += 1
+            if self.relevant(node, probe):
+                path.append(position)
+                if node.type is not QuestionType.NOTE:
+                    head.answerable += 1
+                    head.missing.append((at, after, instance))
+                at += 1
+            state = after
+        return self._joined(walk, index, head, rejoined)
 
     def _instances(self, node: Node, asked: Node, stop: Position, answers: Mapping[str, Any]) -> Sequence[int]:
         """The repeat instances in which ``node``'s condition or calculation reads the answer at ``stop`` (of ``asked``):
@@ -451,7 +499,9 @@ class CompiledInstrument:
         end = len(old.path) + 1 if rejoined is None else rejoined  # lookups from here on are in the tail
         for qid, span in old.reads.items():
             first, last = span
-            if first <= index:
+            if last <= index:  # looked up up to the stop only: as before (spans are shared, never changed)
+                reads[qid] = span
+            elif first <= index:
                 reads[qid] = [first, index] if last < end else span if shift == 0 else [first, last + shift]
             elif last >= end:  # a first lookup between the stop and the rejoining point did not happen again
                 reads[qid] = [first + shift if first >= end else new_at, last + shift]
@@ -475,6 +525,10 @@ class CompiledInstrument:
         recorded = self._traces.get(start, ()) if rejoin is not None else ()
         trace: Sequence[_Step] = next((t for t in recorded if cursor.finds(t[0].before) and cursor.finds(t[0].after)), ())  # most recent first
         longest = max(map(len, recorded), default=0)
+        if rejoin is not None:  # where each position is on the old path, and where the old walk stopped
+            rejoin[0].index(rejoin[1])
+            assert rejoin[0]._index is not None
+            on_old, after = rejoin[0]._index[1], rejoin[0].missing[0][0]
         record: list[_Step] | None = [] if rejoin is not None else None
         triggered = False
         for k in range(budget):
@@ -482,7 +536,7 @@ class CompiledInstrument:
                 break
             node = nodes[cursor.state]
             step = trace[k] if k < len(trace) else None  # the trace, while replayed, has one step per pass
-            if (step is None or not cursor.replay(step.before)) and trace:
+            if (step is None or (step.before and not cursor.replay(step.before))) and trace:
                 # No recorded stretch goes further than ``k`` steps: none to branch to (the usual end of a replay).
                 trace = _branch(recorded, trace, k, lambda other: cursor.replay(other.before)) if k < longest else ()
                 step = trace[k] if trace else None
@@ -498,7 +552,7 @@ class CompiledInstrument:
                 kind = _REPEAT
             else:
                 position = Position(node.id, cursor.instance)
-                if rejoin is not None:
+                if rejoin is not None and on_old.get(position, -1) > after:  # else: a new position, or before the stop
                     at = self._rejoins(rejoin, position, result)
                     if at is not None:
                         self._store(start, record, triggered)
@@ -516,7 +570,7 @@ class CompiledInstrument:
                 else:
                     result.answerable += 1
                     kind = _UNANSWERED if read(working, node, cursor.instance) is MISSING else _ANSWERED
-            if step is not None and (step.kind != kind or not cursor.replay(step.after)):
+            if step is not None and (step.kind != kind or (step.after and not cursor.replay(step.after))):
                 def fits(other: _Step, kind: int = kind) -> bool:
                     return other.kind == kind and cursor.finds(other.before) and cursor.replay(other.after)
 

@@ -44,6 +44,7 @@ from storage.models import (
     Response,
     Visit,
 )
+from storage.repositories.sql import any_of
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def refresh_cases(session: Session, case_ids: set[int], settings: ReminderSettin
     settings = settings or get_reminder_settings()
     now = utcnow()
     conn = session.connection()
-    rows = conn.execute(select(Case.id, Case.status, Case.region_code).where(Case.id.in_(sorted(case_ids)))).all()
+    rows = conn.execute(select(Case.id, Case.status, Case.region_code).where(any_of(Case.id, sorted(case_ids)))).all()
     relevant = [r for r in rows if r[1] in RELEVANT_STATUSES]
     gone = sorted(case_ids - {r[0] for r in relevant})
     if gone:
@@ -72,7 +73,7 @@ def refresh_cases(session: Session, case_ids: set[int], settings: ReminderSettin
     open_rows: dict[int, list[tuple[int, str, dt.datetime]]] = defaultdict(list)
     for rid, case_id, period, due_at in conn.execute(
         select(Reminder.id, Reminder.case_id, Reminder.period, Reminder.due_at)
-        .where(Reminder.case_id.in_(ids), Reminder.state.in_(OPEN_STATES), Reminder.kind.in_(CASE_KIND_VALUES))
+        .where(any_of(Reminder.case_id, ids), Reminder.state.in_(OPEN_STATES), Reminder.kind.in_(CASE_KIND_VALUES))
     ):
         if case_id is not None:
             open_rows[case_id].append((rid, period, due_at))
@@ -98,7 +99,7 @@ def context_for(session: Session, case_ids: list[int], regions: set[str]) -> Con
     """Zones and teams for a few cases: their regions and those above, and their pendamping's regions."""
     pendamping_regions = session.scalars(
         select(Person.region_code).join(Assignment, Assignment.pendamping_id == Person.id)
-        .where(Assignment.case_id.in_(case_ids), Assignment.active.is_(True), Person.region_code.is_not(None))
+        .where(any_of(Assignment.case_id, case_ids), Assignment.active.is_(True), Person.region_code.is_not(None))
     ).all()
     scopes = sorted({scope for code in regions for scope in rules.scopes(code)})
     zone_codes = sorted(set(scopes) | {code for code in pendamping_regions if code})

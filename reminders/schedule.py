@@ -47,7 +47,7 @@ from storage.models import (
     TimeZone,
     Visit,
 )
-from storage.repositories.sql import upsert_insert
+from storage.repositories.sql import any_of, upsert_insert
 
 log = logging.getLogger(__name__)
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"ats-bot reminders materialise").digest()[:8], "big", signed=True)
@@ -357,22 +357,22 @@ def snapshots_of(session: Session, context: Context, cases: Sequence[Any]) -> li
     ids = [c[0] for c in cases]
     events = dict(conn.execute(
         select(CaseEvent.case_id, func.max(CaseEvent.at))
-        .where(CaseEvent.case_id.in_(ids), or_(CaseEvent.event.is_(None), CaseEvent.event != rules.HANDOVER_EVENT))
+        .where(any_of(CaseEvent.case_id, ids), or_(CaseEvent.event.is_(None), CaseEvent.event != rules.HANDOVER_EVENT))
         .group_by(CaseEvent.case_id)
     ).all())
     visits = dict(conn.execute(
-        select(Visit.case_id, func.max(Visit.visit_date)).where(Visit.case_id.in_(ids)).group_by(Visit.case_id)
+        select(Visit.case_id, func.max(Visit.visit_date)).where(any_of(Visit.case_id, ids)).group_by(Visit.case_id)
     ).all())
     logs = dict(conn.execute(
         select(Response.case_id, func.max(Response.submitted_at))
-        .where(Response.case_id.in_(ids), Response.instrument.in_(rules.LOG_INSTRUMENTS))
+        .where(any_of(Response.case_id, ids), Response.instrument.in_(rules.LOG_INSTRUMENTS))
         .group_by(Response.case_id)
     ).all())
     pendamping: dict[int, tuple[int, bool, str | None]] = {}
     for case_id, pid, unreachable, chat, region in conn.execute(
         select(Assignment.case_id, Assignment.pendamping_id, Person.unreachable, Person.telegram_chat_id, Person.region_code)
         .join(Person, Person.id == Assignment.pendamping_id)
-        .where(Assignment.case_id.in_(ids), Assignment.active.is_(True))
+        .where(any_of(Assignment.case_id, ids), Assignment.active.is_(True))
         .order_by(Assignment.case_id, Assignment.id)
     ):
         pendamping[case_id] = (pid, not unreachable and chat is not None, region)

@@ -19,7 +19,7 @@ import os
 import socket
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, cast
@@ -37,6 +37,7 @@ from storage.regions import kabupaten_of as _kabupaten_of
 from storage.repositories.audit import os_actor, record
 from storage.repositories.children import ChildIdentity, Match, decide_child, missing_details
 from storage.repositories.references import CASE, RECEIPT, reserve_references
+from storage.repositories.sql import any_of
 from storage.types import utcnow
 
 CHUNK = 1000
@@ -198,30 +199,29 @@ class Publisher:
         """The recap counts the written chunks change, applied when the import is published (:func:`close_batch`)."""
         self.longest_write = 0.0
         """Seconds of the longest chunk transaction (the write lock's longest hold, commit included)."""
+        self.done = 0
+        """Rows published (or decided) so far."""
 
-    def publish(self, chunks: Iterable[list[Row]], progress: Callable[[int], None] | None = None) -> None:
-        done = 0
-        for chunk in chunks:
-            if not self.dry_run:  # earlier chunks are in the database, where the next look-up finds them
-                self.index = Index()
-            self._prepare(chunk)
-            if self.dry_run:
-                with self.db.read() as session:
-                    self._chunk(session, chunk)
-            else:
-                started = time.perf_counter()
-                with self.db.write() as session:
-                    session.info[DEFERRED] = self.pending  # the recap moves when the whole list is published
-                    self._chunk(session, chunk)
-                    if self.batch_id is not None:  # committed with the chunk: a crash leaves an exact record
-                        session.execute(update(ImportBatch).where(ImportBatch.id == self.batch_id)
-                                        .values(rows=done + len(chunk), written=self.written.to_json(), updated_at=utcnow()))
-                self.longest_write = max(self.longest_write, time.perf_counter() - started)
-                if self._sqlite:
-                    time.sleep(PAUSE)
-            done += len(chunk)
-            if progress:
-                progress(done)
+    def publish(self, chunk: list[Row]) -> None:
+        """Store (or, in a dry run, decide) one chunk of checked rows, in its own short transaction."""
+        if not self.dry_run:  # earlier chunks are in the database, where the next look-up finds them
+            self.index = Index()
+        self._prepare(chunk)
+        if self.dry_run:
+            with self.db.read() as session:
+                self._chunk(session, chunk)
+        else:
+            started = time.perf_counter()
+            with self.db.write(durable=False) as session:  # staged: the durable publication syncs it
+                session.info[DEFERRED] = self.pending  # the recap moves when the whole list is published
+                self._chunk(session, chunk)
+                if self.batch_id is not None:  # committed with the chunk: a crash leaves an exact record
+                    session.execute(update(ImportBatch).where(ImportBatch.id == self.batch_id)
+                                    .values(rows=self.done + len(chunk), written=self.written.to_json(), updated_at=utcnow()))
+            self.longest_write = max(self.longest_write, time.perf_counter() - started)
+            if self._sqlite:
+                time.sleep(PAUSE)
+        self.done += len(chunk)
 
     # -- one chunk ------------------------------------------------------------------------------------------
     def _prepare(self, rows: list[Row]) -> None:
@@ -259,9 +259,9 @@ class Publisher:
         wanted = [h for h in hashes if h]
         conditions: list[Any] = []
         if wanted:
-            conditions.append(Child.nik_hash.in_(wanted))
+            conditions.append(any_of(Child.nik_hash, wanted))
         if names:
-            conditions.append(and_(Child.name_normalized.in_(names), Child.region_code.in_(regions)))
+            conditions.append(and_(any_of(Child.name_normalized, names), any_of(Child.region_code, regions)))
         if not conditions:
             return
         columns = (Child.id, Child.name, Child.name_normalized, Child.nik_hash, Child.sex, Child.birth_date, Child.region_code,
@@ -357,7 +357,7 @@ class Publisher:
             part = child_ids[start : start + 5000]
             rows = session.execute(
                 select(Case.child_id, Case.id, Case.category)
-                .where(Case.child_id.in_(part), Case.status.not_in(CLOSED), Case.duplicate_of.is_(None))
+                .where(any_of(Case.child_id, part), Case.status.not_in(CLOSED), Case.duplicate_of.is_(None))
                 .order_by(Case.id)
             )
             for child_id, case_id, category in rows:  # the newest open case wins

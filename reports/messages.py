@@ -90,6 +90,7 @@ ALERT_TEXT = N_("Early warning: {name} ({reference}) may drop out again: {reason
 
 # -- import (Lampiran 2) --------------------------------------------------------------------------------------
 IMPORT_UNREADABLE = N_("The file cannot be read as XLSX or CSV: {error}")
+IMPORT_CHECK_STOPPED = N_("The check of the file stopped before its end (exit code {code}): nothing was saved. Please send the file again.")
 IMPORT_TOO_LARGE = N_("The file is too large once unpacked (more than {limit} MB). Split the list into smaller files.")
 IMPORT_ZIP_BOMB = N_("The file is not a normal spreadsheet: {name} unpacks to {ratio} times its size. Save it again from "
                      "Excel or LibreOffice, or send it as CSV.")
@@ -132,6 +133,7 @@ IMPORT_DRY_RUN = N_("Checked {rows} rows: {created} would be new children, {merg
 IMPORT_REJECTED = N_("File rejected, nothing was saved: {count} problem(s). Correct them and send the file again.")
 IMPORT_PROGRESS_CHECK = N_("Checking the list: {done} rows…")
 IMPORT_PROGRESS_SAVE = N_("Saving: {done} of {total} rows ({percent}%)…")
+IMPORT_PROGRESS_BOTH = N_("Checking the list: {checked} rows, {saved} saved…")
 IMPORT_ROW_PROBLEM = N_("row {row}, {column}: {problem}")
 IMPORT_WARNINGS = N_("Notes ({count}):")
 IMPORT_CONFLICTS = N_("{count} row(s) carry the NIK of another child with another name or sex: not merged, kept apart "

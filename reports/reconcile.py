@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from flows.messages import Problem
 from flows.values import parse_date
-from reports.imports import _text
+from reports.import_check import _text
 from reports.lampiran2 import header_key
 from reports.sql import OUT_OF_SCHOOL_OPEN, in_scope
 from reports.tables import read_table

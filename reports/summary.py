@@ -34,7 +34,7 @@ from reports.sql import IDENTIFYING, IMPORT_INSTRUMENT, answer, quoted
 from reports.vocab import normalize_category
 from storage.bulk import insert_rows
 from storage.models import Case, CaseEvent, Child, RecapCount, RecapFact, Region, Response, TimeZone
-from storage.repositories.sql import upsert_insert
+from storage.repositories.sql import any_of, upsert_insert
 
 AREA, KABUPATEN, NATION = "area", "kabupaten", "nation"
 TOTAL = "total"
@@ -218,11 +218,10 @@ def _queries(where: Any) -> _Queries:
     )
 
 
-_CASE_IDS: Any = bindparam("case_ids", expanding=True)
 
 
 def _in_case_ids(column: Any) -> Any:
-    return column.in_(_CASE_IDS)
+    return any_of(column, "case_ids")
 
 
 @lru_cache(maxsize=1)
@@ -310,7 +309,7 @@ def refresh_cases(session: Session, case_ids: set[int]) -> None:
     ids = sorted(case_ids)
     conn = session.connection()
     known: dict[int, Facts] = session.info.get(KNOWN) or {}
-    old = [Facts(**row) for row in conn.execute(select(*RecapFact.__table__.c).where(RecapFact.case_id.in_(ids))).mappings()]
+    old = [Facts(**row) for row in conn.execute(select(*RecapFact.__table__.c).where(any_of(RecapFact.case_id, ids))).mappings()]
     rest = [i for i in ids if i not in known]
     new = [known[i] for i in ids if i in known] + (compute(conn, _queries_by_ids(), {"case_ids": rest}) if rest else [])
     delta: Delta = Counter()
@@ -319,7 +318,7 @@ def refresh_cases(session: Session, case_ids: set[int]) -> None:
     for f in old:
         delta.subtract(f.counted())
     if old:
-        conn.execute(delete(RecapFact).where(RecapFact.case_id.in_([f.case_id for f in old])))
+        conn.execute(delete(RecapFact).where(any_of(RecapFact.case_id, [f.case_id for f in old])))
     if new:
         insert_rows(conn, RecapFact.__table__, [_row(f) for f in new])  # type: ignore[arg-type]
     deferred = session.info.get(DEFERRED)

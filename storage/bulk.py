@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table, insert
@@ -35,10 +36,10 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], 
         if column.name not in keys and column.name not in shared and (value := _default(column)) is not _MISSING:
             shared[column.name] = value
     names = keys + list(shared)
-    compiled = None
+    statement = None
     if dialect.name != "postgresql":  # the driver's parameter order: the compiled statement's
-        compiled = insert(table).compile(dialect=dialect, column_keys=names)
-        names = list(compiled.positiontup or ())
+        statement, order = _compiled(table, dialect, tuple(names))
+        names = list(order)
     constants = {name: _apply(_processor(table.c[name], dialect), value) for name, value in shared.items()}
     typed = [(i, process) for i, name in enumerate(names)
              if name not in constants and name not in done and (process := _processor(table.c[name], dialect)) is not None]
@@ -58,14 +59,22 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], 
             if cells[i] is not None:
                 cells[i] = process(cells[i])
         values.append(tuple(cells))
-    if compiled is None:
+    if statement is None:
         quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
         raw: Any = conn.connection.dbapi_connection  # psycopg's connection: COPY is its own API
         with raw.cursor() as cursor, cursor.copy(f"COPY {dialect.identifier_preparer.format_table(table)} ({quoted}) FROM STDIN") as copy:
             for line in values:
                 copy.write_row(line)
         return
-    conn.exec_driver_sql(compiled.string, values)
+    conn.exec_driver_sql(statement, values)
+
+
+@lru_cache(maxsize=256)
+def _compiled(table: Table, dialect: Any, names: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """The INSERT of these columns and its parameters' order, compiled once per table and shape (a bulk import
+    inserts a hundred chunks of the same shape; compiling is a millisecond each time)."""
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(names))
+    return compiled.string, tuple(compiled.positiontup or ())
 
 
 def _default(column: Column[Any]) -> Any:

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -164,14 +164,21 @@ class Database:
         return self._cipher
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self, *, durable: bool = True) -> Iterator[Session]:
         """One short write block: durably committed when the block ends (the caller may then acknowledge it),
-        rolled back on error. On SQLite it may share its COMMIT with blocks of other threads."""
+        rolled back on error. On SQLite it may share its COMMIT with blocks of other threads.
+
+        ``durable=False`` (a bulk import's staged chunks, invisible until published): committed, atomic and in
+        order, but not waited onto the disk; a power cut may lose it, and the next durable commit syncs it too
+        (SQLite ``synchronous=NORMAL`` for its batch, PostgreSQL ``synchronous_commit = off`` for its
+        transaction)."""
         if self.group_commit is not None:
-            with self.group_commit.write() as session:
+            with self.group_commit.write(durable=durable) as session:
                 yield session
             return
         with self._writer.begin() as session:
+            if not durable:
+                session.execute(text("SET LOCAL synchronous_commit = off"))
             yield session
 
     @contextmanager

@@ -11,6 +11,11 @@ after that commit is on disk: nothing is acknowledged before it is durable. A lo
 Blocks of the same batch see each other's changes before the commit (they run on the same connection); they
 commit together or, if the COMMIT itself fails (disk full, I/O error), every one of them raises
 :class:`CommitFailed`. Readers on other connections see a batch only once it is committed.
+
+A block may ask for no sync of its own (``durable=False``: the staged chunks of a bulk import, which are
+invisible until a last durable commit publishes them). When it opens a batch, that batch commits with
+``synchronous=NORMAL`` and alone (nobody who wants durability joins it); SQLite's WAL keeps it atomic and in
+order, and the next durable COMMIT syncs it with its own. Joining a batch already open, it is simply synced.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ class CommitFailed(Exception):
 class _Batch:
     """The blocks waiting for one COMMIT."""
 
-    __slots__ = ("done", "error", "members", "opened", "turns")
+    __slots__ = ("done", "error", "members", "opened", "relaxed", "turns")
 
     def __init__(self) -> None:
         self.done = threading.Event()
@@ -46,6 +51,8 @@ class _Batch:
         self.turns = 0
         """Blocks that ran in this batch, failed ones included."""
         self.opened = time.monotonic()
+        self.relaxed = False
+        """Opened by a block that wants no sync: committed at once, with ``synchronous=NORMAL``."""
 
     def full(self, max_turns: int) -> bool:
         return self.turns >= max_turns or time.monotonic() - self.opened >= MAX_BATCH_SECONDS
@@ -79,14 +86,17 @@ class GroupCommit:
         """COMMITs (disk syncs) issued so far: ``blocks / commits`` is the average batch."""
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """One write block: its changes are on disk when the block ends, rolled back alone if it raises."""
+    def write(self, *, durable: bool = True) -> Iterator[Session]:
+        """One write block: its changes are on disk when the block ends (committed but maybe not yet synced
+        when not ``durable``), rolled back alone if it raises."""
         self._enter()
         batch = self._batch
         if not batch.turns:
             batch.opened = time.monotonic()
         try:
-            with self._sessions(bind=self._open(), join_transaction_mode="create_savepoint") as session, session.begin():
+            connection = self._open(relaxed=not durable)
+            batch.relaxed = batch.relaxed or (not durable and not batch.turns)
+            with self._sessions(bind=connection, join_transaction_mode="create_savepoint") as session, session.begin():
                 yield session
         except BaseException:
             self._leave(batch, stored=False)
@@ -117,11 +127,14 @@ class GroupCommit:
                 self._queued -= 1
             self._busy, self._owner = True, me
 
-    def _open(self) -> Connection:
-        """The shared connection, inside a write transaction (``BEGIN IMMEDIATE`` when a batch starts)."""
+    def _open(self, *, relaxed: bool = False) -> Connection:
+        """The shared connection, inside a write transaction (``BEGIN IMMEDIATE`` when a batch starts; after
+        ``synchronous=NORMAL`` when a ``relaxed`` block starts it: SQLite fixes it outside transactions)."""
         if self._connection is None:
             self._connection = self._engine.connect()
         if not self._connection.in_transaction():
+            if relaxed:
+                _synchronous(self._connection, "NORMAL")
             self._connection.begin()
         return self._connection
 
@@ -138,7 +151,7 @@ class GroupCommit:
                 self._release()
                 batch.finish(CommitFailed("the transaction was rolled back by the database"))
                 return
-            if self._queued and not batch.full(self._max_batch):
+            if self._queued and not batch.relaxed and not batch.full(self._max_batch):
                 self._release()
                 return
         self._commit(batch)
@@ -152,6 +165,8 @@ class GroupCommit:
                     connection.commit()
                 else:  # only failed blocks: end the transaction so SQLite's write lock is free
                     connection.rollback()
+            if batch.relaxed and connection is not None:
+                _synchronous(connection, "FULL")
         except BaseException as exc:  # noqa: BLE001 - handed to every block of the batch
             error = exc
             self._discard()
@@ -182,3 +197,9 @@ class GroupCommit:
     def _release(self) -> None:
         self._busy, self._owner = False, None
         self._state.notify_all()
+
+
+def _synchronous(connection: Connection, level: str) -> None:
+    """Set SQLite's sync level on the driver's connection (through SQLAlchemy the statement would begin a
+    transaction, inside which SQLite refuses to change it)."""
+    connection.connection.dbapi_connection.execute(f"PRAGMA synchronous = {level}")  # type: ignore[union-attr]

@@ -108,7 +108,8 @@ class _Joined(Database):
         self._uow = uow
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self, *, durable: bool = True) -> Iterator[Session]:
+        """A savepoint of the unit of work, durable as the unit of work's own commit is."""
         with self._uow.attempt():
             yield self._uow.session
 

@@ -11,7 +11,7 @@ from bot.model import Button, Reply
 from bot.turn import Menu, Turn
 from core.authz import Action, allowed
 from core.visibility import policy
-from reports.messages import IMPORT_CONFLICTS, IMPORT_PROGRESS_CHECK, IMPORT_PROGRESS_SAVE
+from reports.messages import IMPORT_CONFLICTS, IMPORT_PROGRESS_BOTH, IMPORT_PROGRESS_CHECK, IMPORT_PROGRESS_SAVE
 from reports.programme_recap import programme_lines, programme_recap
 from reports.recap import build_recap
 from storage.db import Database
@@ -78,14 +78,20 @@ def _import(turn: Turn, db: Database, upload: dict[str, Any], scope: str) -> Non
 
 
 def _import_progress(turn: Turn) -> Callable[[int, int, str], None] | None:
+    """While the check reads the list, the rows checked and saved so far (the total is not known yet: the rows
+    are saved as they pass); then the saving's end, with its percentage."""
     tell = turn.incoming.progress
     if tell is None:
         return None
+    counts = {"check": 0, "save": 0}
 
     def progress(done: int, total: int, stage: str) -> None:
-        if stage == "save":
+        counts[stage] = done
+        if stage == "save" and total:
             tell(turn.t(IMPORT_PROGRESS_SAVE, done=done, total=total, percent=done * 100 // max(total, 1)))
-        elif total == 0:
+        elif not total and counts["save"]:
+            tell(turn.t(IMPORT_PROGRESS_BOTH, checked=counts["check"], saved=counts["save"]))
+        elif not total:
             tell(turn.t(IMPORT_PROGRESS_CHECK, done=done))
     return progress
 

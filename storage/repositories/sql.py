@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.sqltypes import NullType
+from sqlalchemy.sql.visitors import InternalTraversal
 
 
 def upsert_insert(session: Session, model: type[Any]) -> postgresql.Insert | sqlite.Insert:
@@ -39,3 +45,37 @@ def lock_keys(session: Session, *keys: str) -> None:
 
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
+
+
+class _AnyOf(ColumnElement[bool]):
+    """``column IN (…)`` with both renderings ready: an expanding list, or one PostgreSQL array."""
+
+    inherit_cache = True
+    type = NullType()  # type: ignore[assignment]  # Boolean would make SQLite compare the predicate with 1
+    _traverse_internals = [  # noqa: RUF012  (SQLAlchemy's own attribute: a class-level list)
+        ("column", InternalTraversal.dp_clauseelement), ("listed", InternalTraversal.dp_clauseelement),
+        ("array", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: ColumnElement[Any], listed: BindParameter[Any], array: BindParameter[Any]) -> None:
+        self.column, self.listed, self.array = column, listed, array
+
+
+def any_of(column: ColumnElement[Any] | QueryableAttribute[Any], values: Iterable[Any] | str) -> ColumnElement[bool]:
+    """``column IN (values)``, which PostgreSQL receives as ``column = ANY(:array)``: one parameter however many
+    values (an IN list is rendered, sent and parsed value by value; a bulk import asks with a thousand ids per
+    chunk). ``values`` may instead name a parameter given when the statement runs."""
+    key, value = (values, None) if isinstance(values, str) else (None, list(values))
+    expression = column.expression
+    listed: BindParameter[Any] = bindparam(key, value, expanding=True, type_=expression.type)
+    array: BindParameter[Any] = bindparam(key, value, type_=ARRAY(expression.type))
+    return _AnyOf(expression, listed, array)
+
+
+@compiles(_AnyOf)
+def _listed(element: _AnyOf, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column.in_(element.listed), **kw)
+
+
+@compiles(_AnyOf, "postgresql")
+def _array(element: _AnyOf, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column == any_(element.array), **kw)

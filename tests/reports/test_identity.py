@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from reports.imports import excel_damaged, import_file
+from reports.import_check import excel_damaged
+from reports.imports import import_file
 from storage.db import Database
 from storage.models import AuditLog, Case, Child, IdentityConflict, Response, Sex
 from storage.repositories.children import ChildIdentity, Match, decide_child, names_agree

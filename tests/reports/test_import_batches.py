@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from app import reports_cli
 from app.cli import main
-from reports import import_publish, imports
+from reports import import_check, import_publish, imports
 from reports.import_publish import clean_interrupted
 from reports.imports import import_file
 from storage.db import Database
@@ -39,7 +39,7 @@ def _interrupt(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
             raise KeyboardInterrupt  # the process is stopped: nothing after this runs
         original(self, session, rows)
 
-    monkeypatch.setattr(imports, "CHUNK", 2)
+    monkeypatch.setattr(import_check, "CHUNK", 2)
     monkeypatch.setattr(import_publish.Publisher, "_chunk", killed_at_the_third)
     monkeypatch.setattr(imports, "undo", lambda *args: None)
     monkeypatch.setattr(imports, "close_batch", lambda *args: None)
@@ -116,7 +116,7 @@ def test_the_recap_shows_a_list_only_once_it_is_published(db: Database, world: P
             moved.append(listed)
         original(self, rows)
 
-    monkeypatch.setattr(imports, "CHUNK", 2)
+    monkeypatch.setattr(import_check, "CHUNK", 2)
     monkeypatch.setattr(import_publish.Publisher, "_prepare", watched)
     report = import_file(db, xlsx(GOOD), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
     assert report.saved and len(seen) == 3 and moved

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -94,7 +95,7 @@ def test_bot_and_sweep_work_during_an_import(db: Database, world: People, seed: 
 
 def test_chat_import_reports_progress(db: Database, world: People, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(import_publish, "CHUNK", 100)
-    monkeypatch.setattr("reports.imports.CHUNK", 100)
+    monkeypatch.setattr("reports.import_check.CHUNK", 100)
     shown: list[str] = []
     chat = Chat(db, 2001, "Tim Kabupaten")
     chat.command("impor")
@@ -108,8 +109,12 @@ def test_chat_import_reports_progress(db: Database, world: People, monkeypatch: 
     monkeypatch.setattr(chat, "_send", with_progress)
     result = chat.document(big_list(600), "daftar.csv")
     assert result.outcome == "import:saved"
-    assert any("600" in text and "100%" in text for text in shown)  # Saving: 600 of 600 rows (100%)
-    assert len([t for t in shown if "%" in t]) == 6  # one per chunk
+    # Saved while checked: each chunk's rows are counted as stored before the check reaches the end of the list.
+    counted = [(int(m.group(1)), int(m.group(2))) for text in shown if (m := re.search(r"(\d+) baris, (\d+) tersimpan", text))]
+    assert [saved for _, saved in counted] == sorted(saved for _, saved in counted)
+    assert {saved for _, saved in counted} == {100, 200, 300, 400, 500, 600}
+    assert all(checked >= saved for checked, saved in counted)
+    assert [t for t in shown if "%" in t] == ["Menyimpan: 600 dari 600 baris (100%)…"]  # the end, once the total is known
 
 
 def _due_reminders(db: Database, case_id: int, person: int, now: dt.datetime, n: int) -> None:

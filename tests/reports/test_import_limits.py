@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from reports import imports
+from reports import import_check
 from reports import messages as M
 from reports.imports import import_file
 from reports.tables import Limits, read_sheets
@@ -114,4 +114,4 @@ def test_xlsx_reader_reads_what_excel_writes(tmp_path: object) -> None:
     assert sheets[0] == [(1, ["hanya catatan"])]
     assert sheets[1] == [(1, ["NAMA", "TANGGAL", "ANGKA", "YA"]), (2, ["Ani", dt.datetime(2012, 7, 5), 3326014507120001, True]),
                          (5, ["setelah baris kosong"])]
-    assert imports.excel_damaged(sheets[1][1][1][2])  # a NIK typed into a number cell
+    assert import_check.excel_damaged(sheets[1][1][1][2])  # a NIK typed into a number cell

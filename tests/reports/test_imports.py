@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from core.i18n import translator
-from reports import imports
+from reports import import_check, imports
 from reports.export import NotAllowed, export_region
 from reports.imports import import_file
 from reports.lampiran2 import COLUMNS
@@ -62,8 +62,10 @@ GOOD = [
 ]
 
 
-def test_import_creates_children_cases_and_forms(db: Database, world: People) -> None:
-    report = import_file(db, xlsx(GOOD), "do-2026.xlsx", actor_id=world.kabupaten_team, region_scope=KABUPATEN, today=TODAY)
+@pytest.mark.parametrize("parallel", [False, True], ids=["checked-here", "checked-by-a-worker"])
+def test_import_creates_children_cases_and_forms(db: Database, world: People, parallel: bool) -> None:
+    report = import_file(db, xlsx(GOOD), "do-2026.xlsx", actor_id=world.kabupaten_team, region_scope=KABUPATEN, today=TODAY,
+                         parallel=parallel)
     assert report.errors == [], report.errors
     assert report.saved and (report.rows, report.created, report.merged, report.cases_opened) == (5, 4, 1, 4)
     assert [(w.row, w.column) for w in report.warnings] == [(4, "ALASAN"), (6, "NIK")]  # "Menikah dini" → Lainnya; merged
@@ -152,7 +154,7 @@ def test_failure_while_publishing_leaves_nothing(db: Database, world: People, se
             raise RuntimeError("disk full")
         return original(session, region, count, series)
 
-    monkeypatch.setattr(imports, "CHUNK", 2)
+    monkeypatch.setattr(import_check, "CHUNK", 2)
     monkeypatch.setattr(import_publish, "reserve_references", failing)
     with pytest.raises(RuntimeError):
         import_file(db, xlsx(GOOD), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
@@ -223,7 +225,7 @@ def test_recap_summary_after_a_bulk_import_equals_a_rebuild(db: Database, world:
     from tests.reports.test_summary import rebuilt, snapshot
 
     seed.case("Siti Aminah", DESA_A1, sex="P", born=None, nik=NIK_SITI)
-    monkeypatch.setattr(imports, "CHUNK", 2)
+    monkeypatch.setattr(import_check, "CHUNK", 2)
     report = import_file(db, xlsx(GOOD), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
     assert report.saved and report.merged == 2
     counted, facts = snapshot(db)

@@ -24,7 +24,7 @@ from openpyxl.utils.cell import get_column_letter
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from core.i18n import translator
-from reports import imports, tables
+from reports import import_check, tables
 from reports import messages as M
 from reports.tables import Limits, TableRefused, read_sheets
 
@@ -188,7 +188,7 @@ def test_excel_form_and_unusual_xml_read_as_openpyxl_reads_them() -> None:
     assert first[2][:5] == ["Siti Aminah", dt.datetime(2011, 7, 6), 3326014507120001, dt.timedelta(days=1.5), True]
     assert len(first[2]) == 5  # the #N/A error is an empty cell
     assert first[4] == ["  Budi & <Eko> ", dt.time(12), "3326", 6652, None, "Dukuh\nBaru"]
-    assert first[5][3:5] == [6652.5, "kaya"] and first[5][27] == 3.32601450712e15 and imports.excel_damaged(first[5][27])
+    assert first[5][3:5] == [6652.5, "kaya"] and first[5][27] == 3.32601450712e15 and import_check.excel_damaged(first[5][27])
     assert first[6] == [dt.datetime(1900, 1, 1), "A&B é"]
     assert first[7] == ["a<1 & c", None, 7]  # no references: each cell is the one after the previous cell
     assert first[8] == ["baris\nbaru", dt.datetime(2012, 7, 5, 10, 30), ""]
@@ -209,7 +209,7 @@ def test_libreoffice_workbooks_read_as_openpyxl_reads_them(name: str) -> None:
 def test_libreoffice_values_as_an_import_needs_them() -> None:
     from_csv = dict(ours(FIXTURES / "libreoffice-from-csv.xlsx")[0])
     assert from_csv[2][:5] == [1, 3326014507120000, "Budi & Sons", "Pekalongan", dt.datetime(2009, 2, 11)]
-    assert imports.excel_damaged(from_csv[2][1])  # LibreOffice, like Excel, keeps 15 digits of a NIK typed as a number
+    assert import_check.excel_damaged(from_csv[2][1])  # LibreOffice, like Excel, keeps 15 digits of a NIK typed as a number
     assert from_csv[5][2] == "Ñoño Ünal" and from_csv[5][4] == "14/05/2012" and from_csv[8][6] == "Dukuh 7\nBlok 7"
     notes, data, repeat = ours(FIXTURES / "libreoffice-formulas.xlsx")
     assert notes == [(1, ["Daftar ATS"]), (3, [None, True])]

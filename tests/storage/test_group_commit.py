@@ -10,9 +10,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, text
 
 from storage.db import Database, pool_for
 from storage.group_commit import CommitFailed, GroupCommit
@@ -272,3 +273,69 @@ def test_the_bot_runs_its_turns_on_the_threads_its_pool_is_sized_for(monkeypatch
     finally:
         asyncio.set_event_loop(None)
         loop.close()
+
+
+def _sync_level(session: object, backend: str) -> str:
+    """What this transaction's commit will wait for: SQLite's ``synchronous`` (1 NORMAL, 2 FULL) or PostgreSQL's
+    ``synchronous_commit``."""
+    query = "PRAGMA synchronous" if backend == "sqlite" else "SHOW synchronous_commit"
+    return str(session.execute(text(query)).scalar_one())  # type: ignore[attr-defined]
+
+
+def _wait_for_the_wal(connection: Any, _record: object) -> None:
+    connection.execute("SET synchronous_commit = on")
+    connection.commit()
+
+
+def test_a_staged_block_is_not_synced_and_never_relaxes_anybody_else(db: Database, backend: str) -> None:
+    """``durable=False`` (a bulk import's staged chunks): its own commit does not wait for the disk, it commits
+    alone, and a durable writer queued behind it gets a synced commit of its own; afterwards everything is synced
+    again, and a staged block that joins a durable batch is simply synced with it."""
+    relaxed, durable = ("1", "2") if backend == "sqlite" else ("off", "on")
+    if backend == "postgresql":  # the test databases do not wait for the WAL; a district's server does
+        db.engine.dispose()
+        event.listen(db.engine, "connect", _wait_for_the_wal)
+    inside = threading.Event()
+    seen: dict[str, str] = {}
+
+    def staged() -> None:
+        with db.write(durable=False) as session:
+            _mark(session, 1)
+            seen["staged"] = _sync_level(session, backend)
+            inside.set()
+            if db.group_commit is not None:  # a durable writer queues behind us: it must not join our batch
+                _wait_until(lambda: _queued(db) == 1)
+
+    def answer() -> None:
+        inside.wait(10)
+        with db.write() as session:
+            _mark(session, 2)
+            seen["durable"] = _sync_level(session, backend)
+
+    commits = db.group_commit.commits if db.group_commit is not None else 0
+    run_together(lambda i: (staged, answer)[i](), threads=2)
+    assert seen == {"staged": relaxed, "durable": durable}
+    assert _stored(db) == {1, 2}
+    if db.group_commit is not None:
+        assert db.group_commit.commits - commits == 2  # two batches: the staged one alone
+    with db.write() as session:
+        assert _sync_level(session, backend) == durable
+    if db.group_commit is None:
+        return
+    first_inside = threading.Event()
+
+    def first() -> None:
+        with db.write() as session:
+            _mark(session, 3)
+            first_inside.set()
+            _wait_until(lambda: _queued(db) == 1)
+
+    def joining() -> None:
+        first_inside.wait(10)
+        with db.write(durable=False) as session:
+            _mark(session, 4)
+            seen["joined"] = _sync_level(session, backend)
+
+    run_together(lambda i: (first, joining)[i](), threads=2)
+    assert seen["joined"] == durable
+    assert _stored(db) == {1, 2, 3, 4}

@@ -56,6 +56,12 @@ TANGLED = {
         {"id": "d", "type": "text", "label": "D", "relevant": {"any": [{"q": "age2", "gte": 10}, {"q": "p", "answered": True}]}},
         {"id": "e", "type": "select_one", "label": "E", "choices": FOUR[:2], "required": False},
         {"id": "f", "type": "text", "label": "F", "relevant": {"not": {"q": "e", "answered": True}}},
+        {"id": "k1", "type": "select_one", "label": "K1", "choices": FOUR[:2], "required": False, "relevant": {"q": "a", "is": 2}},
+        {"id": "k2", "type": "select_one", "label": "K2", "choices": FOUR[:2], "jumps": {2: "m"},
+         "relevant": {"not": {"q": "k1", "is": 1}}},
+        {"id": "k3", "type": "note", "label": "K3", "jump": "m", "relevant": {"q": "k1", "is": 2}},
+        {"id": "k4", "type": "text", "label": "K4"},
+        {"id": "m", "type": "text", "label": "M"},
     ]}],
 }
 
@@ -80,20 +86,29 @@ def typical(prompt: Prompt, draw: Any) -> Any:
 
 
 class Taken:
-    """How often :meth:`CompiledInstrument._unaffected` kept the walk, and how often it found a change."""
+    """How often the check of the readers kept the walk, spliced questions into it or out of it, or let it walk on."""
 
-    kept = changed = 0
-
-
-_unaffected = CompiledInstrument._unaffected
+    kept = spliced = walked = 0
 
 
-def counting(self: CompiledInstrument, *args: Any) -> Any:
-    result = _unaffected(self, *args)
+_affected, _spliced = CompiledInstrument._affected, CompiledInstrument._spliced
+
+
+def affected(self: CompiledInstrument, *args: Any) -> Any:
+    result = _affected(self, *args)
     if result is None:
-        Taken.changed += 1
-    else:
+        Taken.walked += 1
+    elif not result[1]:
         Taken.kept += 1
+    return result
+
+
+def spliced(self: CompiledInstrument, *args: Any) -> Any:
+    result = _spliced(self, *args)
+    if result is None:
+        Taken.walked += 1
+    else:
+        Taken.spliced += 1
     return result
 
 
@@ -106,8 +121,11 @@ def test_random_conversations_on_a_tangled_form_step_as_from_the_start(data: st.
         assert seen(eng, kept) == seen(eng, reloaded(fresh))
         if isinstance(prompt := eng.current(kept, TODAY), Complete):
             break
-        action = data.draw(st.sampled_from(["answer!"] * 8 + ["skip", "back"]))
+        action = data.draw(st.sampled_from(["answer!"] * 8 + ["skip", "back", "goto"]))
         value = typical(prompt, data.draw) if action == "answer!" else None
+        if action == "goto":  # an earlier answer changed: the questions after it keep theirs
+            rows = eng.summary(kept, TODAY)
+            value = data.draw(st.sampled_from(rows))[0].key if rows else "x"
         outcome = eng.answer(kept, value, TODAY, confirm=True) if action == "answer!" else None
         if isinstance(outcome, Accepted) and kept.cursor is None and kept.answers:
             assert advanced(eng, kept, outcome.value) == walked(eng, kept, outcome.value)
@@ -136,18 +154,19 @@ def walked(eng: Engine, state: State, value: Any) -> tuple[Any, ...]:
     return walk.path, walk.computed, walk.missing, walk.answerable
 
 
-def test_the_tangled_form_takes_the_shortcut_and_walks_on_both(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The random conversations above meet both outcomes of the check (else they would prove nothing about it)."""
-    monkeypatch.setattr(CompiledInstrument, "_unaffected", counting)
-    Taken.kept = Taken.changed = 0
+def test_the_tangled_form_takes_the_shortcuts_and_walks_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The random conversations above meet every outcome of the check (else they would prove nothing about it)."""
+    monkeypatch.setattr(CompiledInstrument, "_affected", affected)
+    monkeypatch.setattr(CompiledInstrument, "_spliced", spliced)
+    Taken.kept = Taken.spliced = Taken.walked = 0
     test_random_conversations_on_a_tangled_form_step_as_from_the_start()
-    assert Taken.kept > 20 and Taken.changed > 20
+    assert Taken.kept > 20 and Taken.spliced > 20 and Taken.walked > 20
 
 
 def test_what_reads_each_answer_is_listed() -> None:
     dependents = tangled().compiled._dependents
     relevances = (dependents["a"] or ((), (), ()))[0]
-    assert {node.id for node, _ in relevances} == {"b", "a.lainnya", "g.x", "g.w", "c"}
+    assert {node.id for node, _ in relevances} == {"b", "a.lainnya", "g.x", "g.w", "c", "k1"}
     assert dependents["n"] == ((), (), ("g",))
     assert [(node.id, read) for node, read in (dependents["born"] or ((), (), ()))[1]] == [("age", False)]
     assert [(node.id, read) for node, read in (dependents["born2"] or ((), (), ()))[1]] == [("age2", True)]  # "d" reads it
@@ -169,7 +188,8 @@ def fill(eng: Engine, raw: dict[str, Any], until: str) -> State:
 
 def test_an_answer_no_later_condition_changes_is_one_trigger(counted: list[str]) -> None:
     """Monitoring's C.6 is read by three later conditions ("Lainnya", bullying, who bullies). Without "Lainnya" or
-    bullying, none changes: one ``next`` trigger, and the walk's path stands. With bullying, C.7 is asked."""
+    bullying, none changes: one ``next`` trigger, and the walk's path stands. With bullying, the two questions right
+    after it open: they are spliced into the walk, still with one trigger, and C.7 is asked."""
     eng = Engine(CompiledInstrument(engine("monitoring").compiled.instrument))
     raw = json.loads((PATHS / "monitoring" / "full.json").read_text(encoding="utf-8"))["answers"]
     state = fill(eng, raw, "C.6")
@@ -180,10 +200,12 @@ def test_an_answer_no_later_condition_changes_is_one_trigger(counted: list[str])
     assert isinstance(outcome, Accepted) and counted == ["next"]
     assert eng.walk(outcome.state, TODAY).path is walk.path
     assert seen(eng, outcome.state) == seen(eng, reloaded(outcome.state))
+    del counted[:]
     outcome = eng.answer(state, ["2", "6"], TODAY)
-    assert isinstance(outcome, Accepted)
+    assert isinstance(outcome, Accepted) and counted == ["next"]  # C.7 and C.8 spliced in: no walk from C.6
     prompt = eng.current(outcome.state, TODAY)
     assert isinstance(prompt, Prompt) and prompt.position.key == "C.7"
+    assert [p.key for p in eng.walk(outcome.state, TODAY).path if p.qid.startswith("C.")][-4:] == ["C.6", "C.7", "C.8", "C.9"]
     assert seen(eng, outcome.state) == seen(eng, reloaded(outcome.state))
 
 

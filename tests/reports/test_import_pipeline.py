@@ -1,0 +1,109 @@
+"""The check and the publication run together: chunks are stored while later rows are still being checked (by a
+worker process on a large list). A row that fails after chunks were stored still leaves nothing, and a worker
+that dies is a rejected file, never a crash."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from reports import import_check
+from reports import messages as M
+from reports.imports import import_file
+from reports.lampiran2 import COLUMNS
+from storage.db import Database
+from storage.models import AuditLog, ImportBatch, RecapCount
+from tests.reports.conftest import KABUPATEN, TODAY, People
+from tests.reports.test_imports import GOOD, counts, row, xlsx
+
+LATE_ERROR = [*GOOD, row(NO=6, **{"NAMA LENGKAP": "Eko", "TANGGAL LAHIR": "31/02/2013"}), *GOOD[:2]]
+"""Two chunks of good rows, then a row with an impossible date (row 8 of the sheet), then more good rows."""
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["checked-here", "checked-by-a-worker"])
+def test_a_bad_row_after_stored_chunks_leaves_nothing_but_the_rejection(db: Database, world: People, parallel: bool,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(import_check, "CHUNK", 2)
+    stored: list[int] = []
+    original = import_check.check_events
+
+    def watched(*args: Any) -> Any:  # the publication has stored chunks when the bad row is checked
+        for event in original(*args):
+            if isinstance(event, int) and event == 8:  # the last count: the bad row is behind
+                stored.append(counts(db)[2])
+            yield event
+
+    monkeypatch.setattr("reports.imports.check_events", watched)
+    report = import_file(db, xlsx(LATE_ERROR), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY, parallel=parallel)
+    if not parallel:  # checked here, the chunks before row 8 were stored by then (a worker cannot look)
+        assert stored == [4]  # two chunks of two rows
+    assert report.rejected and not report.saved
+    assert [(e.row, e.column) for e in report.errors] == [(8, "TANGGAL LAHIR")]
+    assert report.rows == 8
+    assert counts(db) == (0, 0, 0)
+    with db.read() as session:
+        assert session.scalars(select(AuditLog.action)).all() == ["import.rejected"]
+        assert session.scalars(select(ImportBatch.state)).all() == ["undone"]
+        assert session.scalar(select(func.count()).select_from(RecapCount)) == 0
+
+
+def test_a_worker_that_dies_is_a_rejected_file(db: Database, world: People, monkeypatch: pytest.MonkeyPatch) -> None:
+    if threading.active_count() != 1:
+        pytest.skip("the worker is forked (and sees this test's replacement) only from a process of one thread")
+
+    def dying(*args: Any) -> Any:
+        yield from ()
+        os._exit(3)  # killed: no verdict, no message
+
+    monkeypatch.setattr(import_check, "check_events", dying)
+    report = import_file(db, xlsx(GOOD), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY, parallel=True)
+    assert report.rejected and [e.message.id for e in report.errors] == [M.IMPORT_CHECK_STOPPED]
+    assert "(exit code 3)" in str(report.errors[0].message)
+    assert counts(db) == (0, 0, 0)
+
+
+def test_a_large_file_is_checked_by_a_worker(db: Database, world: People, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From :data:`reports.imports.PARALLEL_FROM` bytes on, by default."""
+    used: list[str] = []
+    elsewhere = import_check.checked_elsewhere
+    def counted(*args: Any) -> Any:
+        used.append("worker")
+        return elsewhere(*args)
+
+    monkeypatch.setattr("reports.imports.checked_elsewhere", counted)
+    content = xlsx(GOOD)
+    monkeypatch.setattr("reports.imports.PARALLEL_FROM", len(content) + 1)
+    import_file(db, content, "a.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY, dry_run=True)
+    assert used == []
+    monkeypatch.setattr("reports.imports.PARALLEL_FROM", len(content))
+    report = import_file(db, content, "a.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    assert used == ["worker"] and report.saved and report.created == 4
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["checked-here", "checked-by-a-worker"])
+def test_a_list_on_disk_is_read_to_its_end(db: Database, world: People, tmp_path: Path, parallel: bool) -> None:
+    """``ats-bot import FILE`` hands a path: the file stays open until its last row is checked (a list longer
+    than what the reader takes in at once, 1 MB)."""
+    rows = [row(NO=n, **{"NAMA LENGKAP": f"Anak Nomor {n}", "ALAMAT": "Dukuh Krajan " + "x" * 150}) for n in range(1, 6001)]
+    path = tmp_path / "daftar.csv"
+    path.write_bytes(csv_of(rows))
+    assert path.stat().st_size > 1 << 20
+    report = import_file(db, path, path.name, actor_id=None, region_scope=KABUPATEN, today=TODAY, dry_run=True, parallel=parallel)
+    assert report.errors == [] and (report.rows, report.created) == (6000, 6000)
+
+
+def csv_of(rows: list[list[Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for values in rows:
+        writer.writerow(["" if v is None else v.strftime("%d/%m/%Y") if isinstance(v, dt.date) else v for v in values])
+    return out.getvalue().encode()

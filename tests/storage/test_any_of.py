@@ -1,0 +1,33 @@
+"""``any_of``: an IN list that PostgreSQL receives as one array parameter, with the same rows as IN on both."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, event, select
+
+from storage.db import Database
+from storage.models import Region, RegionLevel, TimeZone
+from storage.repositories.sql import any_of
+
+
+def test_any_of_selects_what_in_selects_with_one_parameter(db: Database, backend: str) -> None:
+    codes = [f"99.{n:02d}" for n in range(1, 60)]
+    with db.write() as session:
+        session.add_all(Region(code=code, level=RegionLevel.KABUPATEN, kind="kabupaten", name=f"Kabupaten {code}",
+                                   timezone=TimeZone.WIB) for code in codes)
+    statements: list[tuple[str, object]] = []
+    event.listen(db.engine, "before_cursor_execute", lambda _c, _cur, sql, params, _ctx, _many: statements.append((sql, params)))
+    wanted = codes[::3] + ["99.99"]
+    with db.read() as session:
+        found = session.scalars(select(Region.code).where(any_of(Region.code, wanted))).all()
+        named = session.scalars(select(Region.code).where(any_of(Region.code, "codes")), {"codes": wanted[:2]}).all()
+        empty = session.scalars(select(Region.code).where(any_of(Region.code, []))).all()
+    assert sorted(found) == sorted(codes[::3]) and sorted(named) == sorted(wanted[:2]) and empty == []
+    sql, params = next((sql, params) for sql, params in statements if "FROM regions" in sql)
+    if backend == "postgresql":  # one array, not twenty-one placeholders to render, send and parse
+        assert "= ANY (" in sql and sql.count("%(") == 1 and list(params.values()) == [wanted]  # type: ignore[attr-defined]
+    else:
+        assert sql.count("?") == len(wanted)
+    with db.write() as session:
+        session.execute(delete(Region).where(any_of(Region.code, codes)))
+    with db.read() as session:
+        assert session.scalars(select(Region.code).where(Region.code.like("99.%"))).all() == []
