@@ -536,7 +536,7 @@ class CompiledInstrument:
                 break
             node = nodes[cursor.state]
             step = trace[k] if k < len(trace) else None  # the trace, while replayed, has one step per pass
-            if (step is None or not cursor.replay(step.before)) and trace:
+            if (step is None or (step.before and not cursor.replay(step.before))) and trace:
                 # No recorded stretch goes further than ``k`` steps: none to branch to (the usual end of a replay).
                 trace = _branch(recorded, trace, k, lambda other: cursor.replay(other.before)) if k < longest else ()
                 step = trace[k] if trace else None
@@ -570,7 +570,7 @@ class CompiledInstrument:
                 else:
                     result.answerable += 1
                     kind = _UNANSWERED if read(working, node, cursor.instance) is MISSING else _ANSWERED
-            if step is not None and (step.kind != kind or not cursor.replay(step.after)):
+            if step is not None and (step.kind != kind or (step.after and not cursor.replay(step.after))):
                 def fits(other: _Step, kind: int = kind) -> bool:
                     return other.kind == kind and cursor.finds(other.before) and cursor.replay(other.after)
 

@@ -50,6 +50,7 @@ LOADED_ON_FIRST_USE = {
     "aiohttp": "nothing: the Bot API client (bot.api_client) is asyncio's streams",
     "yarl": "nothing (aiohttp's)",
     "multidict": "nothing (aiohttp's)",
+    "babel.messages": "nothing: core.i18n reads the .po files itself",
 }
 PROJECT_ON_FIRST_USE = ("reports.export", "reports.imports", "reports.import_publish", "reports.chart", "reports.lampiran2",
                         "reports.xlsx_stream", "cases.documents", "web.app", "web.pages", "storage.backup",
