@@ -182,6 +182,30 @@ class _Plan:
     row_child: list[int] = field(default_factory=list)
 
 
+Prepared = tuple[list[str | None], dict[str, bytes], list[Any]]
+"""A chunk's NIK hashes (by row), NIK ciphertexts (by NIK) and answers as the column stores them (by row)."""
+
+
+class Preparer:
+    """What a chunk needs that needs no database: the NIKs' keyed hashes and ciphertexts, and the answers sealed
+    and serialised as the ``responses.answers`` column stores them (in a dry run, as they are). It holds the key
+    ring, so it crosses to a worker process only by forking, never pickled."""
+
+    def __init__(self, db: Database, *, dry_run: bool = False) -> None:
+        self.cipher = db.cipher
+        dialect = db.engine.dialect
+        self.store = None if dry_run else Response.__table__.c.answers.type.dialect_impl(dialect).bind_processor(dialect)
+
+    def __call__(self, rows: list[Row]) -> Prepared:
+        hashes = [self.cipher.nik_hash(r.identity.nik) if r.identity.nik else None for r in rows]
+        tokens = {r.identity.nik: self.cipher.encrypt_nik(r.identity.nik) for r in rows if r.identity.nik}
+        store = self.store
+        return hashes, tokens, [store(r.answers) for r in rows] if store else [r.answers for r in rows]
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Preparer holds the key ring: it is never pickled")
+
+
 class Publisher:
     """Publishes the checked rows of one import, chunk by chunk (``dry_run``: decides without writing)."""
 
@@ -202,12 +226,13 @@ class Publisher:
         """Seconds of the longest chunk transaction (the write lock's longest hold, commit included)."""
         self.done = 0
         """Rows published (or decided) so far."""
+        self.preparer = Preparer(db, dry_run=dry_run)
 
-    def publish(self, chunk: list[Row]) -> None:
+    def publish(self, chunk: list[Row], prepared: Prepared | None = None) -> None:
         """Store (or, in a dry run, decide) one chunk of checked rows, in its own short transaction."""
         if not self.dry_run:  # earlier chunks are in the database, where the next look-up finds them
             self.index = Index()
-        self._prepare(chunk)
+        self._prepare(chunk, prepared)
         if self.dry_run:
             with self.db.read() as session:
                 self._chunk(session, chunk)
@@ -225,17 +250,10 @@ class Publisher:
         self.done += len(chunk)
 
     # -- one chunk ------------------------------------------------------------------------------------------
-    def _prepare(self, rows: list[Row]) -> None:
-        """What needs no database, before the write transaction (so the write lock is held for less): the NIKs'
-        keyed hashes and ciphertexts, and the rows' answers sealed and serialised as the column stores them."""
-        self._hashes = [self.cipher.nik_hash(r.identity.nik) if r.identity.nik else None for r in rows]
-        self._tokens = {r.identity.nik: self.cipher.encrypt_nik(r.identity.nik) for r in rows if r.identity.nik}
-        if self.dry_run:
-            self._stored = [r.answers for r in rows]
-            return
-        dialect = self.db.engine.dialect
-        store = Response.__table__.c.answers.type.dialect_impl(dialect).bind_processor(dialect)
-        self._stored = [store(r.answers) if store else r.answers for r in rows]
+    def _prepare(self, rows: list[Row], prepared: Prepared | None) -> None:
+        """What needs no database, before the write transaction (so the write lock is held for less), unless
+        the check's worker prepared it already."""
+        self._hashes, self._tokens, self._stored = prepared or self.preparer(rows)
 
     def _encrypted(self, nik: str | None) -> bytes:
         return self._tokens.get(nik or "") or self.cipher.encrypt_nik(nik or "")
