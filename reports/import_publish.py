@@ -15,11 +15,12 @@ given back: someone may have taken the next ones meanwhile.)
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import socket
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, cast
@@ -194,7 +195,11 @@ class Preparer:
     def __init__(self, db: Database, *, dry_run: bool = False) -> None:
         self.cipher = db.cipher
         dialect = db.engine.dialect
-        self.store = None if dry_run else Response.__table__.c.answers.type.dialect_impl(dialect).bind_processor(dialect)
+        store: Callable[[Any], Any] | None = (
+            None if dry_run else Response.__table__.c.answers.type.dialect_impl(dialect).bind_processor(dialect))
+        if store is not None and dialect.name == "postgresql":  # COPY takes the JSON as text: serialised here too
+            store = _as_json_text(store)
+        self.store = store
 
     def __call__(self, rows: list[Row]) -> Prepared:
         hashes = [self.cipher.nik_hash(r.identity.nik) if r.identity.nik else None for r in rows]
@@ -204,6 +209,15 @@ class Preparer:
 
     def __reduce__(self) -> Any:
         raise TypeError("a Preparer holds the key ring: it is never pickled")
+
+
+def _as_json_text(store: Callable[[Any], Any]) -> Callable[[Any], str]:
+    """psycopg's ``Jsonb`` wrapper that the column's processor returns, as the text COPY sends (serialised by the
+    wrapper's own function, else as psycopg would)."""
+    def text(value: Any) -> str:
+        wrapped = store(value)
+        return str((wrapped.dumps or json.dumps)(wrapped.obj))
+    return text
 
 
 class Publisher:
