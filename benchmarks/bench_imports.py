@@ -68,9 +68,15 @@ def peak_mb() -> float:
 
 
 def cpu_seconds() -> float:
-    """User + system CPU of this process (the database's too on SQLite; not the PostgreSQL server's)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """User + system CPU of this process and of the processes it waited for (the import's check worker), the
+    database's too on SQLite; not the PostgreSQL server's."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def worker_peak_mb() -> float:
+    """The largest peak RSS of the processes this one waited for (the import's check worker), 0 without any."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 # -- data -----------------------------------------------------------------------------------------------------
@@ -522,7 +528,8 @@ def main(argv: list[str] | None = None) -> int:
 
         cpu_before = cpu_seconds()
         result = MEASURES[kind](url, Path(path))
-        print(json.dumps({**result, "peak_mb": round(peak_mb(), 1), "cpu": round(cpu_seconds() - cpu_before, 2)}))
+        print(json.dumps({**result, "peak_mb": round(peak_mb(), 1), "cpu": round(cpu_seconds() - cpu_before, 2),
+                          "worker_peak_mb": round(worker_peak_mb(), 1)}))
         return 0
     if args.reader:
         reader_run(args.rows, args.rounds)
@@ -551,6 +558,7 @@ def main(argv: list[str] | None = None) -> int:
                 bot = product.get("bot", {"turns": 0, "max": 0.0, "median": 0.0})
                 print(f"{'':<9} {label:<5} longest write transaction {product['longest_write']:.2f} s; the bot answered "
                       f"{bot['turns']} messages meanwhile, median {bot['median'] * 1000:.0f} ms, slowest {bot['max'] * 1000:.0f} ms; "
+                      f"the check's worker process peaked at {product['worker_peak_mb']:.0f} MB (its CPU is in the product's); "
                       f"load average now {os.getloadavg()[0]:.1f}", flush=True)
                 if export_url is None:
                     export_url = url
