@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, func, select
+from sqlalchemy import ARRAY, ColumnElement, Text, TypeDecorator, any_, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute, Session
@@ -47,33 +48,50 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
+class _JSONList(TypeDecorator[list[Any]]):
+    """A list bound as one JSON text (for SQLite's ``json_each``)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else json.dumps(list(value))
+
+
 class _AnyOf(ColumnElement[bool]):
-    """``column IN (…)`` with both renderings ready: an expanding list, or one PostgreSQL array."""
+    """``column IN (…)`` with its renderings ready: an expanding list, one PostgreSQL array, one SQLite JSON text."""
 
     inherit_cache = True
     type = NullType()  # type: ignore[assignment]  # Boolean would make SQLite compare the predicate with 1
     _traverse_internals = [  # noqa: RUF012  (SQLAlchemy's own attribute: a class-level list)
         ("column", InternalTraversal.dp_clauseelement), ("listed", InternalTraversal.dp_clauseelement),
-        ("array", InternalTraversal.dp_clauseelement)]
+        ("array", InternalTraversal.dp_clauseelement), ("json", InternalTraversal.dp_clauseelement)]
 
-    def __init__(self, column: ColumnElement[Any], listed: BindParameter[Any], array: BindParameter[Any]) -> None:
-        self.column, self.listed, self.array = column, listed, array
+    def __init__(self, column: ColumnElement[Any], listed: BindParameter[Any], array: BindParameter[Any],
+                 json: BindParameter[Any]) -> None:
+        self.column, self.listed, self.array, self.json = column, listed, array, json
 
 
 def any_of(column: ColumnElement[Any] | QueryableAttribute[Any], values: Iterable[Any] | str) -> ColumnElement[bool]:
-    """``column IN (values)``, which PostgreSQL receives as ``column = ANY(:array)``: one parameter however many
-    values (an IN list is rendered, sent and parsed value by value; a bulk import asks with a thousand ids per
-    chunk). ``values`` may instead name a parameter given when the statement runs."""
+    """``column IN (values)`` with one parameter however many values: PostgreSQL receives ``column = ANY(:array)``,
+    SQLite ``column IN (SELECT value FROM json_each(:json))`` (an IN list is rendered, bound and parsed value by
+    value; a bulk import asks with a thousand ids per chunk). ``values`` may instead name a parameter given when
+    the statement runs."""
     key, value = (values, None) if isinstance(values, str) else (None, list(values))
     expression = column.expression
     listed: BindParameter[Any] = bindparam(key, value, expanding=True, type_=expression.type)
     array: BindParameter[Any] = bindparam(key, value, type_=ARRAY(expression.type))
-    return _AnyOf(expression, listed, array)
+    return _AnyOf(expression, listed, array, bindparam(key, value, type_=_JSONList()))
 
 
 @compiles(_AnyOf)
 def _listed(element: _AnyOf, compiler: SQLCompiler, **kw: Any) -> str:
     return compiler.process(element.column.in_(element.listed), **kw)
+
+
+@compiles(_AnyOf, "sqlite")
+def _json(element: _AnyOf, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} IN (SELECT value FROM json_each({compiler.process(element.json, **kw)}))"
 
 
 @compiles(_AnyOf, "postgresql")
