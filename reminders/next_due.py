@@ -64,8 +64,8 @@ def refresh_cases(session: Session, case_ids: set[int], settings: ReminderSettin
     relevant = [r for r in rows if r[1] in RELEVANT_STATUSES]
     gone = sorted(case_ids - {r[0] for r in relevant})
     if gone:
-        _cancel(session, Reminder.case_id.in_(gone), now, "stale: the case is closed")
-        session.execute(delete(CaseReminderDue).where(CaseReminderDue.case_id.in_(gone)))
+        _cancel(session, any_of(Reminder.case_id, gone), now, "stale: the case is closed")
+        session.execute(delete(CaseReminderDue).where(any_of(CaseReminderDue.case_id, gone)))
     if not relevant:
         return
     ids = [r[0] for r in relevant]
@@ -91,7 +91,7 @@ def refresh_cases(session: Session, case_ids: set[int], settings: ReminderSettin
         candidates = [at for at in (rules.first_due(case, settings, first), *waiting) if at is not None]
         checks[case.case_id] = min(candidates) if candidates else None
     if stale:
-        _cancel(session, Reminder.id.in_(stale), now, "stale: the period's log arrived or the case moved on")
+        _cancel(session, any_of(Reminder.id, stale), now, "stale: the period's log arrived or the case moved on")
     write_checks(session, checks, now)
 
 

@@ -335,7 +335,7 @@ def write_checks(session: Session, checks: dict[int, dt.datetime | None], now: d
     """Store each case's next check (and drop the rows of cases that expect no log)."""
     gone = [case_id for case_id, at in checks.items() if at is None]
     if gone:
-        session.execute(delete(CaseReminderDue).where(CaseReminderDue.case_id.in_(gone)))
+        session.execute(delete(CaseReminderDue).where(any_of(CaseReminderDue.case_id, gone)))
     values = [{"case_id": case_id, "due_at": at, "updated_at": now} for case_id, at in sorted(checks.items()) if at is not None]
     if values:
         statement = upsert_insert(session, CaseReminderDue)

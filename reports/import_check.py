@@ -10,12 +10,13 @@ next rows are read and checked on another core while the database stores the row
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import itertools
 import multiprocessing
 import operator
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -27,7 +28,7 @@ from flows.messages import Problem
 from flows.values import age_on, parse_date
 from reports import messages as M
 from reports.export import FORMULA_STARTS
-from reports.import_publish import CHUNK, Row
+from reports.import_publish import CHUNK, Prepared, Row
 from reports.lampiran2 import CLASS_KEY, SOURCE_KEY, TEXT_SUFFIX, column_for
 from reports.tables import Limits, Rows, TableRefused, read_sheets
 from reports.vocab import fold, node, normalize_category, pendataan_ids
@@ -85,8 +86,17 @@ class Verdict(NamedTuple):
     warnings: list[RowProblem]
 
 
-Event = int | list[Row] | Verdict
+class Chunk(NamedTuple):
+    """Good rows handed on, with what the publication needs of them that needs no database when the check
+    prepared it (:class:`reports.import_publish.Preparer`)."""
+
+    rows: list[Row]
+    prepared: Prepared | None
+
+
+Event = int | Chunk | Verdict
 """What a check hands on: a count of rows checked so far, a chunk of good rows, or (last) the verdict."""
+Prepare = Callable[[list[Row]], Prepared]
 
 
 # -- reading the file ---------------------------------------------------------------------------------------------
@@ -476,7 +486,8 @@ def _is_numbering_row(cells: dict[str, Any]) -> bool:
 
 
 # -- the check as a stream -----------------------------------------------------------------------------------------
-def check_events(source: str | Path | bytes, filename: str, limits: Limits, regions: Regions, today: dt.date) -> Iterator[Event]:
+def check_events(source: str | Path | bytes, filename: str, limits: Limits, regions: Regions, today: dt.date,
+                 prepare: Prepare | None = None) -> Iterator[Event]:
     """Read and check every row once: a count every :data:`PROGRESS_EVERY` rows, each chunk of :data:`CHUNK` good
     rows while no row has failed (after the first error nothing more is handed on, but every row is still checked,
     so the report names every problem), then the :class:`Verdict`. A file that cannot be read, or is beyond the
@@ -497,7 +508,7 @@ def check_events(source: str | Path | bytes, filename: str, limits: Limits, regi
             else:
                 checker = _Checker(regions, today)
                 checker.errors, checker.warnings = errors, warnings
-                for event in _checked(checker, columns, lines):
+                for event in _checked(checker, columns, lines, prepare):
                     if isinstance(event, int):
                         rows = event
                     yield event
@@ -510,7 +521,7 @@ def check_events(source: str | Path | bytes, filename: str, limits: Limits, regi
     yield Verdict(rows, errors, warnings)
 
 
-def _checked(checker: _Checker, columns: dict[str, int], lines: Rows) -> Iterator[int | list[Row]]:
+def _checked(checker: _Checker, columns: dict[str, int], lines: Rows, prepare: Prepare | None) -> Iterator[int | Chunk]:
     """The rows after the header, checked: counts and chunks of good rows; the last count is the total."""
     rows, chunk = 0, []
     names, width = list(columns), max(columns.values()) + 1
@@ -530,25 +541,28 @@ def _checked(checker: _Checker, columns: dict[str, int], lines: Rows) -> Iterato
             chunk.append(result)
             if len(chunk) == CHUNK:
                 yield rows
-                yield chunk
+                yield Chunk(chunk, prepare(chunk) if prepare else None)
                 chunk = []
         if rows % PROGRESS_EVERY == 0:
             yield rows
     if chunk and not errors:
-        yield chunk
+        yield Chunk(chunk, prepare(chunk) if prepare else None)
     yield rows
 
 
 # -- the check in a worker process ---------------------------------------------------------------------------------
 def checked_elsewhere(source: str | Path | bytes, filename: str, limits: Limits, regions: Regions,
-                      today: dt.date) -> Iterator[Event]:
+                      today: dt.date, prepare: Prepare | None = None) -> Iterator[Event]:
     """:func:`check_events` run by a worker process, its events received here as it sends them (the pipe holds
     little, so the worker stays about a chunk ahead). Forked when this process runs one thread (nothing to load
     again), started afresh otherwise (forking a threaded process can copy a lock some thread holds). A worker
-    that dies without a verdict is an unreadable file; a consumer that stops early ends the worker."""
-    context = multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
+    that dies without a verdict is an unreadable file; a consumer that stops early ends the worker. ``prepare``
+    runs in the worker only when it is forked (it holds the key ring, which is never pickled)."""
+    forked = threading.active_count() == 1
+    context = multiprocessing.get_context("fork" if forked else "spawn")
     receive, send = context.Pipe(duplex=False)
-    worker = context.Process(target=_work, args=(receive, send, source, filename, limits, regions, today),  # type: ignore[attr-defined]
+    worker = context.Process(target=_work, args=(receive, send, source, filename, limits, regions, today,  # type: ignore[attr-defined]
+                                                 prepare if forked else None),
                              name="ats-import-check", daemon=True)
     worker.start()
     send.close()
@@ -572,10 +586,11 @@ def checked_elsewhere(source: str | Path | bytes, filename: str, limits: Limits,
 
 
 def _work(receive: Any, send: Any, source: str | Path | bytes, filename: str, limits: Limits, regions: Regions,
-          today: dt.date) -> None:
+          today: dt.date, prepare: Prepare | None) -> None:
     receive.close()  # the parent's end: closed here, so a parent that stops reading ends this worker
+    gc.disable()  # a process that lives for one list: its duplicate look-ups would be walked at every full collection
     try:
-        for event in check_events(source, filename, limits, regions, today):
+        for event in check_events(source, filename, limits, regions, today, prepare):
             send.send(event)
     except (BrokenPipeError, EOFError, OSError):
         pass  # the parent stopped listening (its import failed or was cancelled)

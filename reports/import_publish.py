@@ -15,16 +15,17 @@ given back: someone may have taken the next ones meanwhile.)
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import socket
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, delete, func, or_, select, text, update
+from sqlalchemy import ARRAY, String, Table, and_, bindparam, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from reports.sql import CLOSED, IMPORT_INSTRUMENT
@@ -182,6 +183,43 @@ class _Plan:
     row_child: list[int] = field(default_factory=list)
 
 
+Prepared = tuple[list[str | None], dict[str, bytes], list[Any]]
+"""A chunk's NIK hashes (by row), NIK ciphertexts (by NIK) and answers as the column stores them (by row)."""
+
+
+class Preparer:
+    """What a chunk needs that needs no database: the NIKs' keyed hashes and ciphertexts, and the answers sealed
+    and serialised as the ``responses.answers`` column stores them (in a dry run, as they are). It holds the key
+    ring, so it crosses to a worker process only by forking, never pickled."""
+
+    def __init__(self, db: Database, *, dry_run: bool = False) -> None:
+        self.cipher = db.cipher
+        dialect = db.engine.dialect
+        store: Callable[[Any], Any] | None = (
+            None if dry_run else Response.__table__.c.answers.type.dialect_impl(dialect).bind_processor(dialect))
+        if store is not None and dialect.name == "postgresql":  # COPY takes the JSON as text: serialised here too
+            store = _as_json_text(store)
+        self.store = store
+
+    def __call__(self, rows: list[Row]) -> Prepared:
+        hashes = [self.cipher.nik_hash(r.identity.nik) if r.identity.nik else None for r in rows]
+        tokens = {r.identity.nik: self.cipher.encrypt_nik(r.identity.nik) for r in rows if r.identity.nik}
+        store = self.store
+        return hashes, tokens, [store(r.answers) for r in rows] if store else [r.answers for r in rows]
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Preparer holds the key ring: it is never pickled")
+
+
+def _as_json_text(store: Callable[[Any], Any]) -> Callable[[Any], str]:
+    """psycopg's ``Jsonb`` wrapper that the column's processor returns, as the text COPY sends (serialised by the
+    wrapper's own function, else as psycopg would)."""
+    def text(value: Any) -> str:
+        wrapped = store(value)
+        return str((wrapped.dumps or json.dumps)(wrapped.obj))
+    return text
+
+
 class Publisher:
     """Publishes the checked rows of one import, chunk by chunk (``dry_run``: decides without writing)."""
 
@@ -194,6 +232,7 @@ class Publisher:
         self.counts = Counts()
         self._temporary = 0
         self._sqlite = db.engine.dialect.name == "sqlite"
+        self._postgres = db.engine.dialect.name == "postgresql"
         self._os_actor = os_actor() if actor_id is None else {}
         self.pending: Delta = Counter()
         """The recap counts the written chunks change, applied when the import is published (:func:`close_batch`)."""
@@ -201,12 +240,13 @@ class Publisher:
         """Seconds of the longest chunk transaction (the write lock's longest hold, commit included)."""
         self.done = 0
         """Rows published (or decided) so far."""
+        self.preparer = Preparer(db, dry_run=dry_run)
 
-    def publish(self, chunk: list[Row]) -> None:
+    def publish(self, chunk: list[Row], prepared: Prepared | None = None) -> None:
         """Store (or, in a dry run, decide) one chunk of checked rows, in its own short transaction."""
         if not self.dry_run:  # earlier chunks are in the database, where the next look-up finds them
             self.index = Index()
-        self._prepare(chunk)
+        self._prepare(chunk, prepared)
         if self.dry_run:
             with self.db.read() as session:
                 self._chunk(session, chunk)
@@ -224,17 +264,10 @@ class Publisher:
         self.done += len(chunk)
 
     # -- one chunk ------------------------------------------------------------------------------------------
-    def _prepare(self, rows: list[Row]) -> None:
-        """What needs no database, before the write transaction (so the write lock is held for less): the NIKs'
-        keyed hashes and ciphertexts, and the rows' answers sealed and serialised as the column stores them."""
-        self._hashes = [self.cipher.nik_hash(r.identity.nik) if r.identity.nik else None for r in rows]
-        self._tokens = {r.identity.nik: self.cipher.encrypt_nik(r.identity.nik) for r in rows if r.identity.nik}
-        if self.dry_run:
-            self._stored = [r.answers for r in rows]
-            return
-        dialect = self.db.engine.dialect
-        store = Response.__table__.c.answers.type.dialect_impl(dialect).bind_processor(dialect)
-        self._stored = [store(r.answers) if store else r.answers for r in rows]
+    def _prepare(self, rows: list[Row], prepared: Prepared | None) -> None:
+        """What needs no database, before the write transaction (so the write lock is held for less), unless
+        the check's worker prepared it already."""
+        self._hashes, self._tokens, self._stored = prepared or self.preparer(rows)
 
     def _encrypted(self, nik: str | None) -> bytes:
         return self._tokens.get(nik or "") or self.cipher.encrypt_nik(nik or "")
@@ -254,19 +287,26 @@ class Publisher:
         self._cases_and_responses(session, rows, children)
 
     def _load_candidates(self, session: Session, rows: list[Row], hashes: list[str | None]) -> None:
-        names = {r.folded for r in rows if r.identity.birth_date is not None}
-        regions = {r.identity.region_code for r in rows}
+        """The children a chunk's rows may be: by NIK hash, or by name in the row's desa (birth date unknown
+        included: a match fills it). One index look-up per key, whatever the size of the table."""
+        pairs = sorted({(r.folded, r.identity.region_code) for r in rows if r.identity.birth_date is not None})
         wanted = [h for h in hashes if h]
-        conditions: list[Any] = []
-        if wanted:
-            conditions.append(any_of(Child.nik_hash, wanted))
-        if names:
-            conditions.append(and_(any_of(Child.name_normalized, names), any_of(Child.region_code, regions)))
-        if not conditions:
-            return
         columns = (Child.id, Child.name, Child.name_normalized, Child.nik_hash, Child.sex, Child.birth_date, Child.region_code,
                    Child.nisn, Child.birth_place, Child.address, Child.rt, Child.rw, Child.household_id)
-        for row in session.execute(select(*columns).where(or_(*conditions))):
+        queries = [select(*columns).where(any_of(Child.nik_hash, wanted))] if wanted else []
+        if pairs and self._postgres:  # (name, desa) pairs joined as two arrays: PostgreSQL would try every name with every desa
+            keys = select(func.unnest(bindparam("names", [n for n, _ in pairs], type_=ARRAY(String))).label("name"),
+                          func.unnest(bindparam("regions", [r for _, r in pairs], type_=ARRAY(String))).label("region")).subquery()
+            queries.append(select(*columns).join(keys, and_(Child.name_normalized == keys.c.name, Child.region_code == keys.c.region)))
+        elif pairs:  # SQLite seeks the identity index by name and checks the desa there
+            queries.append(select(*columns).where(any_of(Child.name_normalized, {n for n, _ in pairs}),
+                                                  any_of(Child.region_code, {r for _, r in pairs})))
+        if self._postgres and queries:  # a chunk's keys against a table of any size: always through the indexes
+            session.execute(text("SET LOCAL enable_seqscan = off"))
+        found = {row.id: row for query in queries for row in session.execute(query)}
+        if self._postgres and queries:
+            session.execute(text("SET LOCAL enable_seqscan = on"))
+        for row in found.values():
             self.index.add(Known(row.id, row.name, row.name_normalized, row.nik_hash, row.sex, row.birth_date, row.region_code,
                                  {"nisn": row.nisn, "birth_place": row.birth_place, "address": row.address, "rt": row.rt,
                                   "rw": row.rw, "household_id": row.household_id}))

@@ -336,16 +336,44 @@ def apply_counts(session: Session, delta: Delta, batch: int = 5000) -> None:
     if not moved:
         return
     conn = session.connection()
-    statement = upsert_insert(session, RecapCount)
-    statement = statement.on_conflict_do_update(
+    key = [RecapCount.grain, RecapCount.scope, RecapCount.region_code, RecapCount.dimension, RecapCount.key, RecapCount.sex]
+    if conn.dialect.name == "postgresql":  # one statement over arrays: executemany would send a statement per counter
+        for start in range(0, len(moved), batch):
+            conn.execute(_counts_from_arrays(), _as_arrays(moved[start:start + batch]))
+    else:
+        statement = upsert_insert(session, RecapCount)
+        statement = statement.on_conflict_do_update(index_elements=key, set_={"n": RecapCount.n + statement.excluded.n})
+        for start in range(0, len(moved), batch):
+            conn.execute(statement, [{"grain": g, "scope": sc, "kabupaten": sc[:5], "region_code": r, "dimension": d, "key": k,
+                                      "sex": s, "n": n} for (g, sc, r, d, k, s), n in moved[start:start + batch]])
+    if any(n < 0 for _, n in moved):
+        conn.execute(delete(RecapCount).where(RecapCount.n == 0, RecapCount.scope.in_({key[1] for key, _ in moved})))
+
+
+_COUNT_COLUMNS = ("grain", "scope", "kabupaten", "region_code", "dimension", "key", "sex", "n")
+
+
+def _as_arrays(moved: list[tuple[tuple[str, str, str, str, str, str], int]]) -> dict[str, list[Any]]:
+    columns: dict[str, list[Any]] = {name: [] for name in _COUNT_COLUMNS}
+    for (grain, scope, region, dimension, key, sex), n in moved:
+        for name, value in zip(_COUNT_COLUMNS, (grain, scope, scope[:5], region, dimension, key, sex, n), strict=True):
+            columns[name].append(value)
+    return columns
+
+
+@lru_cache(maxsize=1)
+def _counts_from_arrays() -> Any:
+    """PostgreSQL: ``INSERT … SELECT FROM unnest(one array per column) ON CONFLICT DO UPDATE`` (built once)."""
+    from sqlalchemy import ARRAY, Integer, String
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    arrays = [bindparam(name, type_=ARRAY(Integer if name == "n" else String)) for name in _COUNT_COLUMNS]
+    rows = func.unnest(*arrays).table_valued(*_COUNT_COLUMNS).render_derived()
+    statement = pg_insert(RecapCount).from_select(list(_COUNT_COLUMNS), select(*(rows.c[name] for name in _COUNT_COLUMNS)))
+    return statement.on_conflict_do_update(
         index_elements=[RecapCount.grain, RecapCount.scope, RecapCount.region_code, RecapCount.dimension, RecapCount.key, RecapCount.sex],
         set_={"n": RecapCount.n + statement.excluded.n},
     )
-    for start in range(0, len(moved), batch):
-        conn.execute(statement, [{"grain": g, "scope": sc, "kabupaten": sc[:5], "region_code": r, "dimension": d, "key": k, "sex": s,
-                                  "n": n} for (g, sc, r, d, k, s), n in moved[start:start + batch]])
-    if any(n < 0 for _, n in moved):
-        conn.execute(delete(RecapCount).where(RecapCount.n == 0, RecapCount.scope.in_({key[1] for key, _ in moved})))
 
 
 def rebuild(conn: Connection, batch: int = BATCH) -> int:

@@ -105,7 +105,7 @@ def test_the_recap_shows_a_list_only_once_it_is_published(db: Database, world: P
     recap_before, seen, moved = _recap(db), [], []
     original = import_publish.Publisher._prepare
 
-    def watched(self: import_publish.Publisher, rows: list[Any]) -> None:
+    def watched(self: import_publish.Publisher, rows: list[Any], prepared: Any) -> None:
         with db.read() as reader:
             seen.append(recap_counts(reader, KABUPATEN))
             listed = reader.scalar(select(func.min(Case.id)).where(Case.id != seeded))
@@ -114,7 +114,7 @@ def test_the_recap_shows_a_list_only_once_it_is_published(db: Database, world: P
                 session.execute(update(Case).where(Case.id == listed).values(status="verified"))
                 case_changed(session, listed)
             moved.append(listed)
-        original(self, rows)
+        original(self, rows, prepared)
 
     monkeypatch.setattr(import_check, "CHUNK", 2)
     monkeypatch.setattr(import_publish.Publisher, "_prepare", watched)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
 import os
+import pickle
 import threading
 from pathlib import Path
 from typing import Any
@@ -15,9 +17,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from reports import import_check
+from reports import import_check, import_publish
 from reports import messages as M
-from reports.imports import import_file
+from reports.import_publish import Preparer
+from reports.imports import collector_paused, import_file
 from reports.lampiran2 import COLUMNS
 from storage.db import Database
 from storage.models import AuditLog, ImportBatch, RecapCount
@@ -107,3 +110,49 @@ def csv_of(rows: list[list[Any]]) -> bytes:
     for values in rows:
         writer.writerow(["" if v is None else v.strftime("%d/%m/%Y") if isinstance(v, dt.date) else v for v in values])
     return out.getvalue().encode()
+
+
+def test_a_threaded_process_starts_its_worker_afresh_and_keeps_the_key_ring(db: Database, world: People) -> None:
+    """The bot imports from a process with many threads: its worker is started afresh (not forked), so nothing
+    holding the key ring crosses to it; the rows are prepared here and stored the same."""
+    with pytest.raises(TypeError, match="never pickled"):
+        pickle.dumps(Preparer(db))
+    stop = threading.Event()
+    busy = threading.Thread(target=stop.wait, daemon=True)
+    busy.start()
+    try:
+        report = import_file(db, xlsx(GOOD), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY, parallel=True)
+    finally:
+        stop.set()
+        busy.join()
+    assert report.saved and (report.rows, report.created, report.merged) == (5, 4, 1)
+    assert counts(db) == (4, 4, 5)
+
+
+def test_the_cycle_collector_rests_while_lists_are_imported(db: Database, world: People, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Off during a publication (its full collections walked every object the import keeps), on again after;
+    two imports at once (the bot's threads) turn it back on only when the last ends; a process that runs without
+    it keeps it off."""
+    seen: list[bool] = []
+    original = import_publish.Publisher._chunk
+
+    def watched(self: import_publish.Publisher, session: Any, rows: list[Any]) -> None:
+        seen.append(gc.isenabled())
+        original(self, session, rows)
+
+    monkeypatch.setattr(import_publish.Publisher, "_chunk", watched)
+    assert gc.isenabled()
+    report = import_file(db, xlsx(GOOD), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    assert report.saved and seen == [False] and gc.isenabled()
+    with collector_paused():
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the other import still runs
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
