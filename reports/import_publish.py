@@ -512,9 +512,9 @@ def _insert(session: Session, model: Any, rows: list[dict[str, Any]], shared: di
         return []
     table = model.__table__
     if session.get_bind().dialect.name == "postgresql":
-        ids = list(session.execute(
-            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-            {"table": table.name, "n": len(rows)}).scalars())
+        ids = session.execute(  # one row holding the array: a thousand rows cost more to fetch than to number
+            text("SELECT array_agg(nextval(pg_get_serial_sequence(:table, 'id'))) FROM generate_series(1, :n)"),
+            {"table": table.name, "n": len(rows)}).scalar_one()
     else:
         last = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
         ids = list(range(last + 1, last + 1 + len(rows)))
