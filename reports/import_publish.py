@@ -44,8 +44,6 @@ from storage.types import utcnow
 CHUNK = 1000
 PAUSE = 0.005
 """Seconds between chunks on SQLite: a waiting writer (the bot) takes its turn before the next chunk."""
-CHECKPOINT_EVERY = 8
-"""SQLite: chunks between two checkpoints, run outside the write lock (the chunks' commits skip it)."""
 IMPORT_VERSION = 1
 
 
@@ -242,7 +240,6 @@ class Publisher:
         """Seconds of the longest chunk transaction (the write lock's longest hold, commit included)."""
         self.done = 0
         """Rows published (or decided) so far."""
-        self._staged = 0
         self.preparer = Preparer(db, dry_run=dry_run)
 
     def publish(self, chunk: list[Row], prepared: Prepared | None = None) -> None:
@@ -264,9 +261,6 @@ class Publisher:
             self.longest_write = max(self.longest_write, time.perf_counter() - started)
             if self._sqlite:
                 time.sleep(PAUSE)
-                self._staged += 1
-                if self._staged % CHECKPOINT_EVERY == 0:
-                    self.db.checkpoint()
         self.done += len(chunk)
 
     # -- one chunk ------------------------------------------------------------------------------------------

@@ -261,7 +261,6 @@ class _Import:
             counts.created, counts.merged, counts.cases_opened, counts.conflicts)
         if self.batch is None:
             return
-        self.db.checkpoint()  # what the staged chunks left in SQLite's WAL, before the publication's durable commit
         started = time.perf_counter()
         close_batch(self.db, self.batch, PUBLISHED, publisher.pending)  # the recap counts of the whole list, at once
         report.longest_write = max(report.longest_write, time.perf_counter() - started)

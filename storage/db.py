@@ -187,18 +187,6 @@ class Database:
         with self._reader(autoflush=False) as session:
             yield session
 
-    def checkpoint(self) -> None:
-        """SQLite: copy what the WAL holds into the database file as far as readers allow, without the write lock
-        (``PRAGMA wal_checkpoint(PASSIVE)`` on a connection of its own), so that a bulk import's staged chunks,
-        which skip the automatic checkpoint, do not pay it inside their write transactions. Nothing on PostgreSQL."""
-        if self.engine.dialect.name != "sqlite":
-            return
-        raw = self.engine.raw_connection()
-        try:
-            raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
-        finally:
-            raw.close()
-
     def dispose(self) -> None:
         if self.group_commit is not None:
             self.group_commit.close()

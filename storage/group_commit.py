@@ -14,9 +14,8 @@ commit together or, if the COMMIT itself fails (disk full, I/O error), every one
 
 A block may ask for no sync of its own (``durable=False``: the staged chunks of a bulk import, which are
 invisible until a last durable commit publishes them). When it opens a batch, that batch commits with
-``synchronous=NORMAL``, without an automatic checkpoint, and alone (nobody who wants durability joins it);
-SQLite's WAL keeps it atomic and in order, and the next durable COMMIT syncs it with its own. Joining a batch
-already open, it is simply synced.
+``synchronous=NORMAL`` and alone (nobody who wants durability joins it); SQLite's WAL keeps it atomic and in
+order, and the next durable COMMIT syncs it with its own. Joining a batch already open, it is simply synced.
 """
 
 from __future__ import annotations
@@ -32,8 +31,6 @@ from sqlalchemy.orm import Session, sessionmaker
 MAX_BATCH = 64
 """Turns per COMMIT at most (stored or failed), so that a queue that never empties still commits regularly."""
 MAX_BATCH_SECONDS = 0.05
-WAL_AUTOCHECKPOINT = 1000
-"""SQLite's default: a commit that leaves this many pages in the WAL copies them into the database file."""
 """How long a batch stays open at most while others keep queueing, for the same reason."""
 
 
@@ -137,7 +134,7 @@ class GroupCommit:
             self._connection = self._engine.connect()
         if not self._connection.in_transaction():
             if relaxed:
-                _relax(self._connection, True)
+                _synchronous(self._connection, "NORMAL")
             self._connection.begin()
         return self._connection
 
@@ -169,7 +166,7 @@ class GroupCommit:
                 else:  # only failed blocks: end the transaction so SQLite's write lock is free
                     connection.rollback()
             if batch.relaxed and connection is not None:
-                _relax(connection, False)
+                _synchronous(connection, "FULL")
         except BaseException as exc:  # noqa: BLE001 - handed to every block of the batch
             error = exc
             self._discard()
@@ -202,10 +199,7 @@ class GroupCommit:
         self._state.notify_all()
 
 
-def _relax(connection: Connection, relaxed: bool) -> None:
-    """A staged batch's commit neither syncs nor checkpoints (the importer checkpoints between its chunks,
-    outside the write lock: :meth:`storage.db.Database.checkpoint`); set on the driver's connection, since through
-    SQLAlchemy the statement would begin a transaction, inside which SQLite refuses to change the sync level."""
-    raw = connection.connection.dbapi_connection
-    raw.execute(f"PRAGMA synchronous = {'NORMAL' if relaxed else 'FULL'}")  # type: ignore[union-attr]
-    raw.execute(f"PRAGMA wal_autocheckpoint = {0 if relaxed else WAL_AUTOCHECKPOINT}")  # type: ignore[union-attr]
+def _synchronous(connection: Connection, level: str) -> None:
+    """Set SQLite's sync level on the driver's connection (through SQLAlchemy the statement would begin a
+    transaction, inside which SQLite refuses to change it)."""
+    connection.connection.dbapi_connection.execute(f"PRAGMA synchronous = {level}")  # type: ignore[union-attr]

@@ -278,10 +278,8 @@ def test_the_bot_runs_its_turns_on_the_threads_its_pool_is_sized_for(monkeypatch
 def _sync_level(session: object, backend: str) -> str:
     """What this transaction's commit will wait for: SQLite's ``synchronous`` (1 NORMAL, 2 FULL) or PostgreSQL's
     ``synchronous_commit``."""
-    if backend == "sqlite":  # and whether it copies the WAL into the database file (0: left to the importer)
-        sync = session.execute(text("PRAGMA synchronous")).scalar_one()  # type: ignore[attr-defined]
-        return f"{sync}/{session.execute(text('PRAGMA wal_autocheckpoint')).scalar_one()}"  # type: ignore[attr-defined]
-    return str(session.execute(text("SHOW synchronous_commit")).scalar_one())  # type: ignore[attr-defined]
+    query = "PRAGMA synchronous" if backend == "sqlite" else "SHOW synchronous_commit"
+    return str(session.execute(text(query)).scalar_one())  # type: ignore[attr-defined]
 
 
 def _wait_for_the_wal(connection: Any, _record: object) -> None:
@@ -293,7 +291,7 @@ def test_a_staged_block_is_not_synced_and_never_relaxes_anybody_else(db: Databas
     """``durable=False`` (a bulk import's staged chunks): its own commit does not wait for the disk, it commits
     alone, and a durable writer queued behind it gets a synced commit of its own; afterwards everything is synced
     again, and a staged block that joins a durable batch is simply synced with it."""
-    relaxed, durable = ("1/0", "2/1000") if backend == "sqlite" else ("off", "on")
+    relaxed, durable = ("1", "2") if backend == "sqlite" else ("off", "on")
     if backend == "postgresql":  # the test databases do not wait for the WAL; a district's server does
         db.engine.dispose()
         event.listen(db.engine, "connect", _wait_for_the_wal)
@@ -341,36 +339,3 @@ def test_a_staged_block_is_not_synced_and_never_relaxes_anybody_else(db: Databas
     run_together(lambda i: (first, joining)[i](), threads=2)
     assert seen["joined"] == durable
     assert _stored(db) == {1, 2, 3, 4}
-
-
-def test_a_checkpoint_empties_the_wal_without_the_write_lock(db: Database, backend: str) -> None:
-    """What staged blocks left in SQLite's WAL goes into the database file while another writer holds the lock."""
-    if backend != "sqlite":
-        db.checkpoint()  # nothing to do on PostgreSQL
-        return
-    for n in range(3):
-        with db.write(durable=False) as session:
-            _mark(session, n)
-    holding, release = threading.Event(), threading.Event()
-
-    def writer() -> None:
-        with db.write() as session:
-            _mark(session, 10)
-            holding.set()
-            release.wait(10)
-
-    thread = threading.Thread(target=writer)
-    thread.start()
-    holding.wait(10)
-    try:
-        db.checkpoint()  # returns although the writer holds the lock
-    finally:
-        release.set()
-        thread.join()
-    raw = db.engine.raw_connection()
-    try:
-        busy, frames, copied = raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()  # type: ignore[union-attr]
-    finally:
-        raw.close()
-    assert busy == 0 and frames == copied
-    assert _stored(db) == {0, 1, 2, 10}
