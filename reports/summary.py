@@ -17,6 +17,7 @@ recomputes everything from the cases, set-based (the migration's backfill and ``
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -299,7 +300,7 @@ def opened_facts(case_id: int, reference: str, region_code: str, status: str, ca
     elif reasons is not None:
         reasons_text = f'"{reasons}"'
     return Facts(case_id, region_code, region_code[:5], region_code, status, _category(raw) or "" if raw is not None else "",
-                 getattr(sex, "value", sex) or "", birth_date.strftime("%Y-%m") if birth_date else "",
+                 getattr(sex, "value", sex) or "", f"{birth_date.year:04d}-{birth_date.month:02d}" if birth_date else "",
                  ",".join(reason_list(reasons_text))[:80], reference=reference)
 
 
@@ -313,10 +314,8 @@ def refresh_cases(session: Session, case_ids: set[int]) -> None:
     rest = [i for i in ids if i not in known]
     new = [known[i] for i in ids if i in known] + (compute(conn, _queries_by_ids(), {"case_ids": rest}) if rest else [])
     delta: Delta = Counter()
-    for f in new:
-        delta.update(f.counted())
-    for f in old:
-        delta.subtract(f.counted())
+    delta.update(itertools.chain.from_iterable(f.counted() for f in new))  # counted in C, not one call per case
+    delta.subtract(itertools.chain.from_iterable(f.counted() for f in old))
     if old:
         conn.execute(delete(RecapFact).where(any_of(RecapFact.case_id, [f.case_id for f in old])))
     if new:
