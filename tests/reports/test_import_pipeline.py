@@ -27,34 +27,36 @@ from storage.models import AuditLog, ImportBatch, RecapCount
 from tests.reports.conftest import KABUPATEN, TODAY, People
 from tests.reports.test_imports import GOOD, counts, row, xlsx
 
-LATE_ERROR = [*GOOD, row(NO=6, **{"NAMA LENGKAP": "Eko", "TANGGAL LAHIR": "31/02/2013"}), *GOOD[:2]]
-"""Two chunks of good rows, then a row with an impossible date (row 8 of the sheet), then more good rows."""
+GOOD_ROWS = [row(NO=n, **{"NAMA LENGKAP": f"Anak Nomor {n}"}) for n in range(1, 2101)]
+LATE_ERROR = [*GOOD_ROWS, row(NO=2101, **{"NAMA LENGKAP": "Eko", "TANGGAL LAHIR": "31/02/2013"}), *GOOD[:2]]
+"""Two chunks of good rows and a hundred more, then a row with an impossible date (row 2,103 of the sheet), then
+more good rows: the chunks are staged before the check reaches it, whether this process or a worker (forked, or
+started afresh and so with the default chunk size) checks the list."""
 
 
 @pytest.mark.parametrize("parallel", [False, True], ids=["checked-here", "checked-by-a-worker"])
 def test_a_bad_row_after_stored_chunks_leaves_nothing_but_the_rejection(db: Database, world: People, parallel: bool,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(import_check, "CHUNK", 2)
     stored: list[int] = []
     original = import_check.check_events
 
     def watched(*args: Any) -> Any:  # the publication has stored chunks when the bad row is checked
         for event in original(*args):
-            if isinstance(event, int) and event == 8:  # the last count: the bad row is behind
+            if isinstance(event, int) and event == len(LATE_ERROR):  # the last count: the bad row is behind
                 stored.append(counts(db)[2])
             yield event
 
     monkeypatch.setattr("reports.imports.check_events", watched)
     report = import_file(db, xlsx(LATE_ERROR), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY, parallel=parallel)
-    if not parallel:  # checked here, the chunks before row 8 were stored by then (a worker cannot look)
-        assert stored == [4]  # two chunks of two rows
+    if not parallel:  # checked here, the chunks before the bad row were stored by then (a worker cannot look)
+        assert stored == [2 * import_check.CHUNK]
     assert report.rejected and not report.saved
-    assert [(e.row, e.column) for e in report.errors] == [(8, "TANGGAL LAHIR")]
-    assert report.rows == 8
+    assert [(e.row, e.column) for e in report.errors] == [(2103, "TANGGAL LAHIR")]
+    assert report.rows == len(LATE_ERROR)
     assert counts(db) == (0, 0, 0)
     with db.read() as session:
         assert session.scalars(select(AuditLog.action)).all() == ["import.rejected"]
-        assert session.scalars(select(ImportBatch.state)).all() == ["undone"]
+        assert session.scalars(select(ImportBatch.state)).all() == ["undone"]  # a batch opens with the first chunk
         assert session.scalar(select(func.count()).select_from(RecapCount)) == 0
 
 
