@@ -32,10 +32,13 @@ from reports.import_publish import CHUNK, Prepared, Row
 from reports.lampiran2 import CLASS_KEY, SOURCE_KEY, TEXT_SUFFIX, column_for
 from reports.tables import Limits, Rows, TableRefused, read_sheets
 from reports.vocab import fold, node, normalize_category, pendataan_ids
-from storage.models import Sex
+from storage.models import Child, Sex
 from storage.repositories.children import ChildIdentity, names_agree, normalize_name
 
 HEADER_SCAN_ROWS = 20
+LENGTHS: dict[str, int] = {column: getattr(Child.__table__.c[name].type, "length")  # noqa: B009
+                           for column, name in (("NAMA LENGKAP", "name"), ("TEMPAT LAHIR", "birth_place"))}
+"""Columns kept on the child record, at most as long as its column holds (PostgreSQL refuses a longer value)."""
 PROGRESS_EVERY = 500
 """Rows between two counts of rows checked."""
 
@@ -380,6 +383,9 @@ class _Checker:
         name = _text(cells.get("NAMA LENGKAP"))
         if not name:
             self.error(line, "NAMA LENGKAP", M.IMPORT_REQUIRED)
+        for column, limit in LENGTHS.items():
+            if len(value := _text(cells.get(column))) > limit:
+                self.error(line, column, M.IMPORT_TOO_LONG, limit=limit, length=len(value))
         nik = self.nik(line, cells.get("NIK"))
         nisn = self.nisn(line, cells.get("NISN")) if "NISN" in cells else None
         born = self.date(line, cells.get("TANGGAL LAHIR"))

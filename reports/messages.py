@@ -104,6 +104,7 @@ IMPORT_NO_HEADER = N_("No header row of the Format Pendataan ATS found (NO, NIK,
 IMPORT_MISSING_COLUMNS = N_("Missing column(s): {columns}")
 IMPORT_EMPTY = N_("The file has no data rows.")
 IMPORT_REQUIRED = N_("required, but empty")
+IMPORT_TOO_LONG = N_("too long: at most {limit} characters, this one has {length}")
 IMPORT_BAD_DATE = N_('not a date: "{value}" (write DD/MM/YYYY)')
 IMPORT_FUTURE_DATE = N_('"{value}" is in the future')
 IMPORT_BAD_NIK = N_('not a valid NIK: "{value}" (16 digits)')

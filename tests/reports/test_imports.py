@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from typing import Any
@@ -230,3 +231,25 @@ def test_recap_summary_after_a_bulk_import_equals_a_rebuild(db: Database, world:
     assert report.saved and report.merged == 2
     counted, facts = snapshot(db)
     assert len(facts) == 4 and (counted, facts) == rebuilt(db)
+
+
+def test_overlong_and_formula_like_cells_are_a_report_not_a_crash(db: Database, world: People) -> None:
+    """A pasted paragraph in NAMA LENGKAP or TEMPAT LAHIR is a row error by column (PostgreSQL would refuse it in
+    the middle of the publication); a name like ``=HYPERLINK(…)`` is a name, kept as text and exported as text."""
+    long_rows = [row(NO=1, **{"NAMA LENGKAP": "Siti " + "a" * 5000}), row(NO=2, **{"TEMPAT LAHIR": "Pekalongan " * 20}),
+                 row(NO=3, ALAMAT="Dukuh " * 1000)]
+    report = import_file(db, xlsx(long_rows), "panjang.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    assert [(e.row, e.column) for e in report.errors] == [(3, "NAMA LENGKAP"), (4, "TEMPAT LAHIR")]
+    assert str(report.errors[0].message) == "too long: at most 200 characters, this one has 5005"
+    assert counts(db) == (0, 0, 0)
+    hostile = '=HYPERLINK("http://evil.example","klik")'
+    text = io.StringIO()  # as a CSV carries it (in an XLSX typed as a formula it would be one, with no value)
+    csv.writer(text).writerows([COLUMNS, ["" if v is None else v for v in row(NO=1, **{"NAMA LENGKAP": hostile})]])
+    report = import_file(db, text.getvalue().encode(), "rumus.csv", actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    assert report.saved and report.created == 1
+    from openpyxl import load_workbook
+
+    _, content = export_region(db, KABUPATEN, "xlsx", None)
+    cells = [c for sheet in load_workbook(io.BytesIO(content)).worksheets for r in sheet.iter_rows() for c in r
+             if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert cells and all(c.data_type == "s" for c in cells)  # text, never a formula
