@@ -223,7 +223,7 @@ def _as_json_text(store: Callable[[Any], Any]) -> Callable[[Any], str]:
 class Publisher:
     """Publishes the checked rows of one import, chunk by chunk (``dry_run``: decides without writing)."""
 
-    def __init__(self, db: Database, actor_id: int | None, submitter: int, *, dry_run: bool = False,
+    def __init__(self, db: Database, actor_id: int | None, submitter: int, preparer: Preparer, *, dry_run: bool = False,
                  batch_id: int | None = None) -> None:
         self.db, self.cipher = db, db.cipher
         self.actor_id, self.submitter, self.dry_run, self.batch_id = actor_id, submitter, dry_run, batch_id
@@ -240,7 +240,8 @@ class Publisher:
         """Seconds of the longest chunk transaction (the write lock's longest hold, commit included)."""
         self.done = 0
         """Rows published (or decided) so far."""
-        self.preparer = Preparer(db, dry_run=dry_run)
+        self.preparer = preparer
+        """For the chunks the check's worker did not prepare."""
 
     def publish(self, chunk: list[Row], prepared: Prepared | None = None) -> None:
         """Store (or, in a dry run, decide) one chunk of checked rows, in its own short transaction."""

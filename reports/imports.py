@@ -153,7 +153,8 @@ def import_file(
         parallel = (len(source) if isinstance(source, bytes) else Path(source).stat().st_size) >= PARALLEL_FROM
     check = checked_elsewhere if parallel else check_events
     with collector_paused():
-        _Import(db, report, actor_id, progress).run(check(source, filename, limits, regions, today, Preparer(db, dry_run=dry_run)))
+        preparer = Preparer(db, dry_run=dry_run)  # one, for the check's worker and for the publisher
+        _Import(db, report, actor_id, progress, preparer).run(check(source, filename, limits, regions, today, preparer))
     return report
 
 
@@ -191,8 +192,9 @@ collector_paused = _CollectorPause()
 class _Import:
     """One import's publication, fed by the check's events as they come."""
 
-    def __init__(self, db: Database, report: ImportReport, actor_id: int | None, progress: Progress | None) -> None:
-        self.db, self.report, self.actor_id, self.progress = db, report, actor_id, progress
+    def __init__(self, db: Database, report: ImportReport, actor_id: int | None, progress: Progress | None,
+                 preparer: Preparer) -> None:
+        self.db, self.report, self.actor_id, self.progress, self.preparer = db, report, actor_id, progress, preparer
         self.publisher: Publisher | None = None
         self.batch: int | None = None
         self.checked = self.saved = 0
@@ -233,7 +235,7 @@ class _Import:
             report.cleaned = sum(c.rows for c in clean_interrupted(db=self.db, filename=report.filename[:200],
                                                                    region_code=report.scope or None))
             self.batch = open_batch(self.db, report.filename, report.scope or None, self.actor_id)
-        return Publisher(self.db, self.actor_id, submitter, dry_run=report.dry_run, batch_id=self.batch)
+        return Publisher(self.db, self.actor_id, submitter, self.preparer, dry_run=report.dry_run, batch_id=self.batch)
 
     def _undo(self) -> None:
         if self.publisher is not None:

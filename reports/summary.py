@@ -26,7 +26,24 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, bindparam, case, delete, func, insert, literal, select, text, true, union_all, update
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    Integer,
+    String,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, aliased
 
 from flows.loader import bound
@@ -363,9 +380,6 @@ def _as_arrays(moved: list[tuple[tuple[str, str, str, str, str, str], int]]) -> 
 @lru_cache(maxsize=1)
 def _counts_from_arrays() -> Any:
     """PostgreSQL: ``INSERT … SELECT FROM unnest(one array per column) ON CONFLICT DO UPDATE`` (built once)."""
-    from sqlalchemy import ARRAY, Integer, String
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-
     arrays = [bindparam(name, type_=ARRAY(Integer if name == "n" else String)) for name in _COUNT_COLUMNS]
     rows = func.unnest(*arrays).table_valued(*_COUNT_COLUMNS).render_derived()
     statement = pg_insert(RecapCount).from_select(list(_COUNT_COLUMNS), select(*(rows.c[name] for name in _COUNT_COLUMNS)))

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -29,6 +31,19 @@ async def _server(handler: Any) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{port}"
 
 
+@asynccontextmanager
+async def _served(handler: Any, connections: int = 1, **options: Any) -> AsyncIterator[tuple[AsyncioRequest, str]]:
+    """Our client, initialised, beside a server answering with ``handler``; both closed after."""
+    runner, base = await _server(handler)
+    client = AsyncioRequest(connections, **options)
+    await client.initialize()
+    try:
+        yield client, base
+    finally:
+        await client.shutdown()
+        await runner.cleanup()
+
+
 def test_fields_and_files_arrive_and_the_answer_comes_back() -> None:
     seen: dict[str, dict[str, Any]] = {}
 
@@ -42,18 +57,12 @@ def test_fields_and_files_arrive_and_the_answer_comes_back() -> None:
         return web.Response(body=b'{"ok": true}')
 
     async def run() -> list[tuple[int, bytes]]:
-        runner, base = await _server(handler)
-        client = AsyncioRequest(2)
-        await client.initialize()
-        try:
+        async with _served(handler, 2) as (client, base):
             plain = RequestData([RequestParameter.from_input("chat_id", 7), RequestParameter.from_input("text", "Siti ✓")])
             upload = RequestData([RequestParameter.from_input("chat_id", 7),
                                   RequestParameter.from_input("document", InputFile(b"%PDF-1.4 x", filename="surat.pdf", attach=True))])
             return [await client.do_request(base + "/sendMessage", "POST", plain),
                     await client.do_request(base + "/sendDocument", "POST", upload)]
-        finally:
-            await client.shutdown()
-            await runner.cleanup()
 
     answers = asyncio.run(run())
     assert answers == [(200, b'{"ok": true}')] * 2
@@ -70,15 +79,9 @@ def test_a_silent_server_times_out() -> None:
         return web.Response(body=b"{}")
 
     async def run() -> None:
-        runner, base = await _server(handler)
-        client = AsyncioRequest(1, read_timeout=0.2)
-        await client.initialize()
-        try:
+        async with _served(handler, read_timeout=0.2) as (client, base):
             with pytest.raises(TimedOut):
                 await client.do_request(base + "/getMe", "POST")
-        finally:
-            await client.shutdown()
-            await runner.cleanup()
 
     asyncio.run(run())
 
@@ -210,18 +213,12 @@ def test_a_call_that_finds_no_free_connection_in_time_is_timed_out_unsent() -> N
         return web.Response(body=b"{}")
 
     async def run() -> None:
-        runner, base = await _server(handler)
-        client = AsyncioRequest(1, pool_timeout=0.05)
-        await client.initialize()
-        try:
+        async with _served(handler, pool_timeout=0.05) as (client, base):
             slow = asyncio.ensure_future(client.do_request(base + "/getMe", "POST"))
             await asyncio.sleep(0.1)
             with pytest.raises(TimedOut, match="Pool timeout"):
                 await client.do_request(base + "/getMe", "POST")
             assert await slow == (200, b"{}")
-        finally:
-            await client.shutdown()
-            await runner.cleanup()
 
     asyncio.run(run())
 
