@@ -1,5 +1,5 @@
-"""A kabupaten team imports a list through Telegram: the file goes up as a document, the bot shows its progress
-and the outcome; a list with a bad row leaves nothing; somebody else's /impor is refused."""
+"""A kabupaten team imports a list through Telegram: the file goes up as a document and the bot answers with the
+outcome; a list with a bad row leaves nothing; somebody else's /impor is refused."""
 
 from __future__ import annotations
 

@@ -22,10 +22,10 @@ from reports import messages as M
 from reports.import_publish import Preparer
 from reports.imports import collector_paused, import_file
 from reports.lampiran2 import COLUMNS
-from storage.db import Database
+from storage.db import Database, sqlite_path
 from storage.models import AuditLog, ImportBatch, RecapCount
 from tests.reports.conftest import KABUPATEN, TODAY, People
-from tests.reports.test_imports import GOOD, counts, row, xlsx
+from tests.reports.test_imports import GOOD, NIK_BUDI, NIK_SITI, counts, row, xlsx
 
 GOOD_ROWS = [row(NO=n, **{"NAMA LENGKAP": f"Anak Nomor {n}"}) for n in range(1, 2101)]
 LATE_ERROR = [*GOOD_ROWS, row(NO=2101, **{"NAMA LENGKAP": "Eko", "TANGGAL LAHIR": "31/02/2013"}), *GOOD[:2]]
@@ -158,3 +158,17 @@ def test_the_cycle_collector_rests_while_lists_are_imported(db: Database, world:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_rows_prepared_by_the_worker_leave_no_nik_in_clear_on_disk(db: Database, db_url: str, backend: str,
+                                                                    world: People) -> None:
+    """The worker hashes, encrypts and seals before the rows cross to the publisher: the database file and its WAL
+    hold neither NIK in clear (the bytes scanned as a stranger with the file would)."""
+    if backend != "sqlite":
+        pytest.skip("the file scan is SQLite's; tests/reports/test_at_rest.py dumps PostgreSQL")
+    report = import_file(db, xlsx(GOOD), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY, parallel=True)
+    assert report.saved and report.created == 4
+    path = sqlite_path(db_url)
+    assert path is not None
+    stored = b"".join(p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists())
+    assert stored and all(nik.encode() not in stored for nik in (NIK_SITI, NIK_BUDI))
