@@ -197,7 +197,7 @@ class _Import:
         self.db, self.report, self.actor_id, self.progress, self.preparer = db, report, actor_id, progress, preparer
         self.publisher: Publisher | None = None
         self.batch: int | None = None
-        self.checked = self.saved = 0
+        self.saved = 0
 
     def run(self, events: Iterator[Event]) -> None:
         verdict = None
@@ -206,8 +206,7 @@ class _Import:
                 if isinstance(event, Verdict):
                     verdict = event
                 elif isinstance(event, int):
-                    self.checked = event
-                    self._tell(self.checked, 0, "check")
+                    self._tell(event, 0, "check")
                 else:
                     self._publish(event)
         except BaseException:
