@@ -16,7 +16,7 @@ COPY reports reports
 COPY web web
 COPY locales locales
 COPY scripts scripts
-RUN pip install --no-cache-dir -e . && useradd --create-home ats && mkdir -p /data && chown ats /data
+RUN pip install --no-cache-dir -e . && bash scripts/compile_bytecode.sh python && useradd --create-home ats && mkdir -p /data && chown ats /data
 USER ats
 ENV DATABASE_URL=sqlite:////data/ats-bot.db FILES_DIR=/data/files KEY_FILE=/data/ats-bot.key HEALTH_PORT=8080
 EXPOSE 8080 8443 8000

@@ -3,17 +3,18 @@
 - ``ats-bot --help``, ``ats-bot instruments list`` and ``ats-bot instruments walk pendataan FULL.json``: CPU
   seconds (user + system) of the whole process, best of 3. Baseline: the same command after importing what
   the command line used to import up front (the bot, PTB, fpdf, matplotlib, openpyxl, the reports).
-- The bot idle: ``ats-bot run`` polling a Bot API stand-in on 127.0.0.1, resident memory (VmRSS, best of 3) once it
-  has polled for a few seconds with nothing to do, on an empty SQLite database (and on PostgreSQL when
+- The bot idle: ``ats-bot run`` polling a Bot API stand-in on 127.0.0.1 (started as an installation starts it: it
+  runs itself again as ``python -OO``, on the bytecode ``scripts/compile_bytecode.sh`` compiled, which this
+  benchmark runs first), resident memory (VmRSS, best of 3) once it has polled for a few seconds with nothing to do, on an empty SQLite database (and on PostgreSQL when
   ``TEST_POSTGRES_URL`` is set, as a district's server runs it). Baselines: the same bot with Alembic (its start-up
   check) and lokal imported up front, as before they were deferred; and with fpdf, openpyxl, matplotlib and segno
   too, as before those were loaded on first use; ``--against DIR`` adds the bot of another checkout (an older
-  commit) measured in the same run.
+  commit) measured in the same run; and the bot as started, without ``-OO`` (``BOT_KEEP_ASSERTS=1``).
 - Floor: a bare process importing only the libraries the bot cannot start without (PTB with its job queue,
   without its webhook server and httpx's command line, as ``ats-bot run`` keeps them out; SQLAlchemy's
   ORM and dialects, pydantic, cryptography, Babel, PyYAML, transitions),
   printed with what each library adds on top of the ones above it (fresh processes, best of 3), then the
-  project's own modules and what running adds.
+  project's own modules and what running adds, all under ``python -OO`` as the bot runs.
 
 Run: python benchmarks/bench_cli.py      (about a minute; needs the test extras for the stand-in)
 """
@@ -92,7 +93,7 @@ def idle_rss(env: dict[str, str], prelude: str = "", settle: float = 6.0, root: 
     loop.run_until_complete(standin.start())
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    code = f"{prelude}import sys; from app.cli import main; sys.exit(main(['run']))"
+    code = f"{prelude}import sys; from app.cli import main; sys.argv[1:] = ['run']; sys.exit(main())"  # as ats-bot run
     bot = subprocess.Popen([sys.executable, "-c", code], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            env={**env, "BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": standin.base_url, "HEALTH_PORT": str(_free_port())})
     try:
@@ -121,7 +122,7 @@ def import_rss(modules: str) -> float:
     """MiB resident of a fresh process that imported ``modules`` (best of 3)."""
     code = KEEP_OUT + (f"import {modules}\n" if modules else "") + \
         "print(next(line.split()[1] for line in open('/proc/self/status') if line.startswith('VmRSS:')))"
-    return min(int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout)
+    return min(int(subprocess.run([sys.executable, "-OO", "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout)
                for _ in range(3)) / 1024
 
 
@@ -166,6 +167,7 @@ def drop_database(admin: str, name: str) -> None:
 
 
 def main() -> None:
+    subprocess.run(["bash", str(ROOT / "scripts" / "compile_bytecode.sh"), sys.executable], check=True)
     answers = json.dumps(json.loads(FULL.read_text(encoding="utf-8"))["answers"]).encode()
     with tempfile.TemporaryDirectory() as folder:
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder}/ats.db", "DATA_KEY": "bench-data-key-" + "x" * 32,
@@ -194,6 +196,7 @@ def memory(env: dict[str, str], against: Path | None) -> None:
     print(f"{'bot idle (ats-bot run, polling), RSS':<44} {now_rss:>6.1f} MiB {eager_rss:>10.0f} MiB {'≤ 80 MB':>8}")
     print(f"  of which anonymous (RssAnon; the rest are library files' pages, shared with other processes): {anon:.1f} MiB")
     print(f"  with Alembic's start-up check and lokal imported up front: {best_idle(env, EAGER_START, runs=1):.1f} MiB")
+    print(f"  as started, without -OO (BOT_KEEP_ASSERTS=1): {best_idle({**env, 'BOT_KEEP_ASSERTS': '1'}, runs=1):.1f} MiB")
     if against is not None:
         print(f"  the bot of {against}: {older:.1f} MiB")
     pg = postgres_env(env)
@@ -202,7 +205,7 @@ def memory(env: dict[str, str], against: Path | None) -> None:
             print(f"  on PostgreSQL (psycopg): {best_idle(pg[0], runs=2):.1f} MiB")
         finally:
             drop_database(pg[1], pg[2])
-    print(f"\n{'what the idle bot holds (MiB RSS, each row on top of those above)':<58} {'adds':>6} {'total':>7}")
+    print(f"\n{'what the idle bot holds (MiB RSS, python -OO, each row on top of those above)':<58} {'adds':>6} {'total':>7}")
     total = 0.0
     for label, added in floor_layers():
         total += added

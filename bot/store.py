@@ -55,6 +55,13 @@ KEEP: Any = object()
 """A change that was not made this turn."""
 
 
+class DraftClosed(RuntimeError):
+    """The turn's draft was submitted or cancelled after the turn read it: the whole turn is rolled back."""
+
+    def __init__(self, draft_id: int) -> None:
+        super().__init__(f"draft {draft_id} is closed")
+
+
 class SubmitRefused(Exception):
     """The form cannot be stored yet; ``reason`` is a message id for the person."""
 
@@ -236,9 +243,11 @@ class BotStore:
             if values and connection.dialect.name == "postgresql":  # both writes in one round trip
                 both = _save_both(tuple(values))
                 saved = connection.execute(both, {**draft, "who": person_id, **{"set_" + k: v for k, v in values.items()}}).scalar()
-                assert saved == 1, f"draft {d.id} is closed"
+                if saved != 1:
+                    raise DraftClosed(d.id)
                 return
-            assert connection.execute(_SAVE_DRAFT, draft).rowcount == 1, f"draft {d.id} is closed"
+            if connection.execute(_SAVE_DRAFT, draft).rowcount != 1:
+                raise DraftClosed(d.id)
         if values:
             connection.execute(_SAVE_PERSON, {"person_id": person_id, **values, "updated_at": now})
 

@@ -10,3 +10,4 @@ if [ "${1:-}" = test ]; then
 else
     .venv/bin/python -m pip install -q -e .
 fi
+bash scripts/compile_bytecode.sh

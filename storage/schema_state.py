@@ -101,7 +101,8 @@ def head_revision() -> str:
     revisions = _revisions()
     followed = {down for downs in revisions.values() for down in downs}
     heads = sorted(set(revisions) - followed)
-    assert len(heads) == 1, f"storage/migrations must have one head, not {heads}"
+    if len(heads) != 1:
+        raise RuntimeError(f"storage/migrations must have one head, not {heads}")
     return heads[0]
 
 

@@ -16,6 +16,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "When Telegram cannot be reached it says so and retries.",
     )
     handler(run, "app.bot_cli:cmd_run")
+    run.set_defaults(optimised=True)  # app.cli.run_optimised
     webhook = subparsers.add_parser(
         "webhook",
         help="start the bot behind a webhook (WEBHOOK_URL, WEBHOOK_SECRET)",
@@ -23,3 +24,4 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "with WEBHOOK_SECRET; the bot listens on WEBHOOK_LISTEN:WEBHOOK_PORT (see .env.example).",
     )
     handler(webhook, "app.bot_cli:cmd_webhook")
+    webhook.set_defaults(optimised=True)

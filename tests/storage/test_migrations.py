@@ -114,3 +114,11 @@ def test_start_up_check_reads_the_chain_as_alembic_does_without_importing_it(db_
     done = subprocess.run([sys.executable, "-c", check, db_url], capture_output=True, text=True, check=True, cwd=ROOT,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.stdout.strip() == "[]"
+
+
+def test_two_heads_stop_the_start_up_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chain that forks (two migrations after the same one) is refused, not read as its first head: the check
+    is an explicit one, kept by ``python -OO`` (the bot's interpreter), which drops asserts."""
+    monkeypatch.setattr("storage.schema_state._revisions", lambda: {"a": (), "b": ("a",), "c": ("a",)})
+    with pytest.raises(RuntimeError, match=r"one head, not \['b', 'c'\]"):
+        head_revision()

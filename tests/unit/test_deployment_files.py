@@ -36,3 +36,18 @@ def test_compose_serves_the_dashboard_after_the_bot_migrated() -> None:
     assert f"{web['environment']['WEB_PORT']}:{web['environment']['WEB_PORT']}" in web["ports"]
     assert web["depends_on"]["bot"]["condition"] == "service_healthy"
     assert "/health" in " ".join(web["healthcheck"]["test"]) and str(web["environment"]["WEB_PORT"]) in " ".join(web["healthcheck"]["test"])
+
+
+def test_installations_hold_the_bytecode_the_optimised_bot_runs() -> None:
+    """The bot runs as ``python -OO`` (app.cli.run_optimised); the image's user cannot write ``__pycache__``, so the
+    image compiles that bytecode as root while it builds, and ``install.sh`` for a virtual environment, for every
+    package the project installs."""
+    script = (ROOT / "scripts" / "compile_bytecode.sh").read_text(encoding="utf-8")
+    assert re.search(r"compileall .*-o 2", script)
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = {p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
+    assert set(re.search(r"^dirs=\((.*)\)$", script, re.MULTILINE).group(1).split()) == packages  # type: ignore[union-attr]
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert re.search(r"^RUN pip install .* && bash scripts/compile_bytecode.sh python", dockerfile, re.MULTILINE)
+    assert dockerfile.index("compile_bytecode.sh") < dockerfile.index("USER ats")
+    assert "bash scripts/compile_bytecode.sh" in (ROOT / "scripts" / "install.sh").read_text(encoding="utf-8")
