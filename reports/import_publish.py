@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import ARRAY, String, Table, and_, bindparam, delete, func, select, text, update
+from sqlalchemy import String, Table, and_, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from reports.sql import CLOSED, IMPORT_INSTRUMENT
@@ -45,7 +45,7 @@ from storage.regions import kabupaten_of as _kabupaten_of
 from storage.repositories.audit import os_actor, record
 from storage.repositories.children import ChildIdentity, Match, decide_child, missing_details
 from storage.repositories.references import CASE, RECEIPT, reserve_references
-from storage.repositories.sql import any_of
+from storage.repositories.sql import any_of, pg_array
 from storage.types import utcnow
 
 CHUNK = 1000
@@ -352,8 +352,8 @@ class Publisher:
                    Child.nisn, Child.birth_place, Child.address, Child.rt, Child.rw, Child.household_id)
         queries = [select(*columns).where(any_of(Child.nik_hash, wanted))] if wanted else []
         if pairs and self._postgres:  # (name, desa) pairs joined as two arrays: PostgreSQL would try every name with every desa
-            keys = select(func.unnest(bindparam("names", [n for n, _ in pairs], type_=ARRAY(String))).label("name"),
-                          func.unnest(bindparam("regions", [r for _, r in pairs], type_=ARRAY(String))).label("region")).subquery()
+            keys = select(func.unnest(pg_array("names", [n for n, _ in pairs], String())).label("name"),
+                          func.unnest(pg_array("regions", [r for _, r in pairs], String())).label("region")).subquery()
             queries.append(select(*columns).join(keys, and_(Child.name_normalized == keys.c.name, Child.region_code == keys.c.region)))
         elif pairs:  # SQLite seeks the identity index by name and checks the desa there
             queries.append(select(*columns).where(any_of(Child.name_normalized, {n for n, _ in pairs}),
