@@ -6,6 +6,12 @@ open cases, ONE statement reserves the chunk's reference numbers, and children, 
 conflicts and ``impor`` responses are inserted in bulk. Between chunks the database's write lock is free, so
 the bot and the reminder sweep keep working during a 100,000-row import.
 
+On PostgreSQL a chunk is two transactions. The first decides the rows and writes the children and cases (what
+the next chunk's decisions read); the second, on a writer thread, writes what hangs from them (first events,
+``case.open`` audit entries, responses, recap and reminder rows) while this thread decides the next chunk, so the
+server's work and ours overlap instead of taking turns. One second transaction is in flight at a time, in order.
+Their ids are reserved in the first, so a crash between the two leaves an exact record of what to undo.
+
 All or nothing for the person importing: everything a publication wrote is recorded in :class:`Written`; if a
 chunk fails, :func:`undo` deletes it again (and clears the details it filled in on children recorded before),
 so the import is either entirely there or not at all. (Reference numbers taken by the failed import are not
@@ -21,11 +27,12 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import ARRAY, String, Table, and_, bindparam, delete, func, select, text, update
+from sqlalchemy import String, Table, and_, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from reports.sql import CLOSED, IMPORT_INSTRUMENT
@@ -38,7 +45,7 @@ from storage.regions import kabupaten_of as _kabupaten_of
 from storage.repositories.audit import os_actor, record
 from storage.repositories.children import ChildIdentity, Match, decide_child, missing_details
 from storage.repositories.references import CASE, RECEIPT, reserve_references
-from storage.repositories.sql import any_of
+from storage.repositories.sql import any_of, pg_array
 from storage.types import utcnow
 
 CHUNK = 1000
@@ -172,6 +179,21 @@ def _row(line: int, category: str | None, answers: dict[str, Any], folded: str, 
 
 
 @dataclass
+class _Tail:
+    """What a chunk writes that hangs from its children and cases, with every id already reserved."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    """The new cases' first events (``case_events``)."""
+    opened: list[dict[str, Any]] = field(default_factory=list)
+    """Their ``case.open`` audit entries."""
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    facts: dict[int, Any] = field(default_factory=dict)
+    """Recap facts of the new cases, known without reading them back (``reports.summary.KNOWN``)."""
+    changed: set[int] = field(default_factory=set)
+    """Cases whose recap and reminder rows are refreshed when the tail commits."""
+
+
+@dataclass
 class _Plan:
     """One chunk's decisions before anything is written."""
 
@@ -238,13 +260,18 @@ class Publisher:
         """The recap counts the written chunks change, applied when the import is published (:func:`close_batch`)."""
         self.longest_write = 0.0
         """Seconds of the longest chunk transaction (the write lock's longest hold, commit included)."""
+        self.tail_longest = 0.0
+        """The same for the tails written on the writer thread (PostgreSQL)."""
         self.done = 0
         """Rows published (or decided) so far."""
         self.preparer = preparer
         """For the chunks the check's worker did not prepare."""
+        self._writer = ThreadPoolExecutor(1, "import-writer") if self._postgres and not dry_run else None
+        """PostgreSQL: writes each chunk's tail while the next chunk is decided (SQLite has one writer at a time)."""
+        self._in_flight: Future[None] | None = None
 
     def publish(self, chunk: list[Row], prepared: Prepared | None = None) -> None:
-        """Store (or, in a dry run, decide) one chunk of checked rows, in its own short transaction."""
+        """Store (or, in a dry run, decide) one chunk of checked rows, in short transactions of its own."""
         if not self.dry_run:  # earlier chunks are in the database, where the next look-up finds them
             self.index = Index()
         self._prepare(chunk, prepared)
@@ -255,14 +282,43 @@ class Publisher:
             started = time.perf_counter()
             with self.db.write(durable=False) as session:  # staged: the durable publication syncs it
                 session.info[DEFERRED] = self.pending  # the recap moves when the whole list is published
-                self._chunk(session, chunk)
+                tail = self._chunk(session, chunk)
+                if self._writer is None:
+                    self._write_tail(session, tail)
                 if self.batch_id is not None:  # committed with the chunk: a crash leaves an exact record
                     session.execute(update(ImportBatch).where(ImportBatch.id == self.batch_id)
                                     .values(rows=self.done + len(chunk), written=self.written.to_json(), updated_at=utcnow()))
             self.longest_write = max(self.longest_write, time.perf_counter() - started)
+            if self._writer is not None:
+                self.wait()  # one tail in flight: memory stays flat, and a failed tail stops the import here
+                self._in_flight = self._writer.submit(self._tail_transaction, tail)
             if self._sqlite:
                 time.sleep(PAUSE)
         self.done += len(chunk)
+
+    def wait(self) -> None:
+        """Until the tail in flight is written; its error, if it failed."""
+        future, self._in_flight = self._in_flight, None
+        if future is not None:
+            future.result()
+
+    def close(self) -> None:
+        """Wait for the last tail (re-raising its error) and stop the writer thread."""
+        try:
+            self.wait()
+        finally:
+            if self._writer is not None:
+                self._writer.shutdown()
+
+    def _tail_transaction(self, tail: _Tail) -> None:
+        started = time.perf_counter()
+        with self.db.write(durable=False) as session:
+            session.info[DEFERRED] = self.pending  # only this thread refreshes recap rows: the counter is its own
+            # The chunk's cases are committed without their recap and reminder rows until this commits: another
+            # transaction that moves one now refreshes it too, so the two refreshes take their turns.
+            session.execute(select(Case.id).where(any_of(Case.id, sorted(tail.changed))).order_by(Case.id).with_for_update())
+            self._write_tail(session, tail)
+        self.tail_longest = max(self.tail_longest, time.perf_counter() - started)
 
     # -- one chunk ------------------------------------------------------------------------------------------
     def _prepare(self, rows: list[Row], prepared: Prepared | None) -> None:
@@ -273,7 +329,7 @@ class Publisher:
     def _encrypted(self, nik: str | None) -> bytes:
         return self._tokens.get(nik or "") or self.cipher.encrypt_nik(nik or "")
 
-    def _chunk(self, session: Session, rows: list[Row]) -> None:
+    def _chunk(self, session: Session, rows: list[Row]) -> _Tail:
         if not self.dry_run and session.get_bind().dialect.name == "postgresql":
             # No chat submission creates one of these children between our look-up and our insert.
             session.execute(text("LOCK TABLE children IN SHARE ROW EXCLUSIVE MODE"))
@@ -285,7 +341,7 @@ class Publisher:
         children = [ids.get(child, child) for child in plan.row_child]
         self._load_open_cases(session, [c for c in set(children) if c > 0 and c not in self.index.open_case])
         self._conflicts(session, plan)
-        self._cases_and_responses(session, rows, children)
+        return self._cases_and_responses(session, rows, children)
 
     def _load_candidates(self, session: Session, rows: list[Row], hashes: list[str | None]) -> None:
         """The children a chunk's rows may be: by NIK hash, or by name in the row's desa (birth date unknown
@@ -296,8 +352,8 @@ class Publisher:
                    Child.nisn, Child.birth_place, Child.address, Child.rt, Child.rw, Child.household_id)
         queries = [select(*columns).where(any_of(Child.nik_hash, wanted))] if wanted else []
         if pairs and self._postgres:  # (name, desa) pairs joined as two arrays: PostgreSQL would try every name with every desa
-            keys = select(func.unnest(bindparam("names", [n for n, _ in pairs], type_=ARRAY(String))).label("name"),
-                          func.unnest(bindparam("regions", [r for _, r in pairs], type_=ARRAY(String))).label("region")).subquery()
+            keys = select(func.unnest(pg_array("names", [n for n, _ in pairs], String())).label("name"),
+                          func.unnest(pg_array("regions", [r for _, r in pairs], String())).label("region")).subquery()
             queries.append(select(*columns).join(keys, and_(Child.name_normalized == keys.c.name, Child.region_code == keys.c.region)))
         elif pairs:  # SQLite seeks the identity index by name and checks the desa there
             queries.append(select(*columns).where(any_of(Child.name_normalized, {n for n, _ in pairs}),
@@ -417,9 +473,10 @@ class Publisher:
                                {"conflict": cid, "held_child": v["held_child_id"], "source": "import"})
                               for v, cid in zip(values, conflict_ids, strict=True)])
 
-    def _cases_and_responses(self, session: Session, rows: list[Row], children: list[int]) -> None:
-        """Open a ``recorded`` case for children without one, then the rows' ``impor`` responses; case numbers and
-        form receipts reserved with one statement per kabupaten and series, handed out in row order."""
+    def _cases_and_responses(self, session: Session, rows: list[Row], children: list[int]) -> _Tail:
+        """Open a ``recorded`` case for children without one and reserve the ids of what hangs from the chunk
+        (returned as its tail); case numbers and form receipts reserved with one statement per kabupaten and
+        series, handed out in row order."""
         new_cases: dict[int, dict[str, Any]] = {}
         category_fills: dict[int, str] = {}
         for row, child in zip(rows, children, strict=True):
@@ -431,10 +488,11 @@ class Publisher:
                 category_fills[current[0]] = row.category
                 self.index.open_case[child] = (current[0], row.category)
         self.counts.cases_opened += len(new_cases)
+        tail = _Tail()
         if self.dry_run:
             for child, values in new_cases.items():
                 self.index.open_case[child] = (0, values["category"])
-            return
+            return tail
         new_per_kabupaten: dict[str, int] = {}
         rows_per_kabupaten: dict[str, int] = {}
         for child, values in new_cases.items():
@@ -447,7 +505,7 @@ class Publisher:
         receipts = {k: iter(reserve_references(session, k, n, RECEIPT)) for k, n in rows_per_kabupaten.items()}
         for values in new_cases.values():
             values["reference"] = next(case_numbers[kabupaten_of(values["region_code"])])
-        responses: list[dict[str, Any]] = [
+        tail.responses = [
             {"reference": next(receipts[kabupaten_of(row.identity.region_code)]), "answers": stored, "child_id": child,
              "region_code": row.identity.region_code}
             for row, child, stored in zip(rows, children, self._stored, strict=True)
@@ -458,33 +516,43 @@ class Publisher:
             self.written.add("cases", case_ids)
             for (child, values), case_id in zip(new_cases.items(), case_ids, strict=True):
                 self.index.open_case[child] = (case_id, values["category"])
-            insert_rows(session.connection(), cast(Table, CaseEvent.__table__), [{"case_id": case_id} for case_id in case_ids],
-                        {"to_status": "recorded", "actor_id": self.actor_id})
-            extra = self._os_actor if self.actor_id is None else {}
-            opened = [{"subject_id": str(case_id), "region_code": values["region_code"]}
-                      for values, case_id in zip(new_cases.values(), case_ids, strict=True)]
-            self.written.add("audit", _insert(session, AuditLog, opened, {  # what every entry shares, serialised once
-                "action": "case.open", "subject_type": "case", "actor_id": self.actor_id, "detail": {**extra, "import": True}}))
+            tail.events = [{"case_id": case_id} for case_id in case_ids]
+            tail.opened = [{"subject_id": str(case_id), "region_code": values["region_code"]}
+                           for values, case_id in zip(new_cases.values(), case_ids, strict=True)]
+            self.written.add("audit", _reserve(session, AuditLog, tail.opened))
         for case_id, category in category_fills.items():
             session.execute(update(Case).where(Case.id == case_id, Case.category.is_(None)).values(category=category))
             self.written.add("categories", [case_id])
         latest: dict[int, dict[str, Any]] = {}
-        for response, row in zip(responses, rows, strict=True):
+        for response, row in zip(tail.responses, rows, strict=True):
             response["case_id"] = self.index.open_case[response["child_id"]][0]
             latest[response["case_id"]] = row.answers
-        if new_cases:  # their recap facts are known here: the refresh at commit does not read them back
-            known = session.info.setdefault(KNOWN, {})
-            for values, case_id in zip(new_cases.values(), case_ids, strict=True):
-                known_child = self.index.by_id[values["child_id"]]
-                facts = opened_facts(case_id, values["reference"], values["region_code"], "recorded", values["category"],
-                                     known_child.sex, known_child.birth_date, latest[case_id])
-                if facts is not None:
-                    known[case_id] = facts
-        cases_changed(session, {response["case_id"] for response in responses})  # recap and reminder rows, at commit
-        self.written.add("responses", _insert(session, Response, responses, {
+        for values, case_id in zip(new_cases.values(), case_ids, strict=True):  # their recap facts are known here
+            known_child = self.index.by_id[values["child_id"]]
+            facts = opened_facts(case_id, values["reference"], values["region_code"], "recorded", values["category"],
+                                 known_child.sex, known_child.birth_date, latest[case_id])
+            if facts is not None:
+                tail.facts[case_id] = facts
+        tail.changed = {response["case_id"] for response in tail.responses}
+        self.written.add("responses", _reserve(session, Response, tail.responses))
+        return tail
+
+    def _write_tail(self, session: Session, tail: _Tail) -> None:
+        """The chunk's first events, audit entries and responses; recap and reminder rows refreshed at commit."""
+        if not tail.responses:  # a dry run's
+            return
+        conn = session.connection()
+        if tail.events:
+            insert_rows(conn, cast(Table, CaseEvent.__table__), tail.events, {"to_status": "recorded", "actor_id": self.actor_id})
+            extra = self._os_actor if self.actor_id is None else {}
+            insert_rows(conn, cast(Table, AuditLog.__table__), tail.opened, {  # what every entry shares, serialised once
+                "action": "case.open", "subject_type": "case", "actor_id": self.actor_id, "detail": {**extra, "import": True}})
+        session.info.setdefault(KNOWN, {}).update(tail.facts)  # the refresh at commit does not read them back
+        cases_changed(session, tail.changed)
+        insert_rows(conn, cast(Table, Response.__table__), tail.responses, {
             "instrument": IMPORT_INSTRUMENT, "instrument_version": IMPORT_VERSION, "submitted_by": self.submitter,
             "import_batch_id": self.batch_id},  # hidden from every reader until the batch is published (storage.published)
-            processed={"answers"}))  # sealed and serialised before the transaction
+            processed={"answers"})  # sealed and serialised before the transaction
 
     def _audit(self, session: Session, entries: list[tuple[str, str, Any, Any, dict[str, Any]]]) -> None:
         extra = self._os_actor if self.actor_id is None else {}
@@ -500,22 +568,33 @@ kabupaten_of = lru_cache(maxsize=4096)(_kabupaten_of)
 
 def _insert(session: Session, model: Any, rows: list[dict[str, Any]], shared: dict[str, Any] | None = None,
             processed: Iterable[str] = ()) -> list[int]:
-    """Insert many rows with one ``executemany``; their new ids, in the rows' order. The ids are reserved first
-    in one statement (PostgreSQL: the sequence; SQLite: above the largest, safe inside its exclusive write
-    transaction): ``INSERT … RETURNING`` in the rows' order would make the driver insert them one at a time."""
+    """Insert many rows with one ``executemany``; their new ids, in the rows' order (see :func:`_reserve`)."""
+    ids = _reserve(session, model, rows)
+    if ids:
+        insert_rows(session.connection(), model.__table__, rows, shared, processed)
+    return ids
+
+
+_RESERVE = ("WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(:table, 'id')::regclass AS seq) "
+            "SELECT array_agg(nextval(s.seq)) FROM s, generate_series(1, :n)")
+"""The sequence looked up once: inline, ``pg_get_serial_sequence`` searched the catalog for every id (7× the time)."""
+
+
+def _reserve(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Give ``rows`` new ids (their ``id``) reserved in one statement: PostgreSQL's sequence, or on SQLite above
+    the largest (safe inside its exclusive write transaction, when the rows are inserted in it).
+    ``INSERT … RETURNING`` in the rows' order would make the driver insert them one at a time."""
     if not rows:
         return []
     table = model.__table__
     if session.get_bind().dialect.name == "postgresql":
         ids = session.execute(  # one row holding the array: a thousand rows cost more to fetch than to number
-            text("SELECT array_agg(nextval(pg_get_serial_sequence(:table, 'id'))) FROM generate_series(1, :n)"),
-            {"table": table.name, "n": len(rows)}).scalar_one()
+            text(_RESERVE), {"table": table.name, "n": len(rows)}).scalar_one()
     else:
         last = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
         ids = list(range(last + 1, last + 1 + len(rows)))
     for row, new_id in zip(rows, ids, strict=True):  # the callers' rows are their own: no copy
         row["id"] = new_id
-    insert_rows(session.connection(), table, rows, shared, processed)
     return ids
 
 

@@ -14,6 +14,7 @@ merge into one child. ``dry_run`` checks and decides every row without writing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import threading
@@ -238,6 +239,8 @@ class _Import:
 
     def _undo(self) -> None:
         if self.publisher is not None:
+            with contextlib.suppress(Exception):  # a failed tail is what is being undone: its transaction rolled back
+                self.publisher.close()
             undo(self.db, self.publisher.written)
         if self.batch is not None:
             close_batch(self.db, self.batch, UNDONE)
@@ -255,9 +258,14 @@ class _Import:
             return
         publisher = self.publisher
         assert publisher is not None, "a list without errors has at least one good row"
+        try:
+            publisher.close()  # the last chunk's tail
+        except BaseException:
+            self._undo()
+            raise
         self._tell(self.saved, report.rows, "save")
         counts = publisher.counts
-        report.longest_write = publisher.longest_write
+        report.longest_write = max(publisher.longest_write, publisher.tail_longest)
         report.created, report.merged, report.cases_opened, report.conflicts = (
             counts.created, counts.merged, counts.cases_opened, counts.conflicts)
         if self.batch is None:

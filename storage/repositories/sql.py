@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Text, TypeDecorator, any_, bindparam, func, select
+from sqlalchemy import ARRAY, ColumnElement, Text, TypeDecorator, any_, bindparam, cast, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute, Session
@@ -58,6 +58,46 @@ class _JSONList(TypeDecorator[list[Any]]):
         return None if value is None else json.dumps(list(value))
 
 
+class ArrayLiteral(TypeDecorator[list[Any]]):
+    """A list bound as the text of a PostgreSQL array (``{1,2}``, ``{"a","b"}``), cast to the array type in SQL.
+
+    psycopg dumps a list parameter element by element in Python (1.7 ms for a thousand names); joining the text
+    here costs a tenth of that, and the server parses it as it would the array. Elements go through the element
+    type's own bind processor first, then must be integers, strings or None. The parameter goes untyped (no
+    ``::VARCHAR``): the cast then reads it as a constant array the planner sees, as psycopg's own array was."""
+
+    impl = NullType
+    cache_ok = True
+
+    def __init__(self, element: Any) -> None:
+        super().__init__()
+        self.element = element
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        process = self.element.dialect_impl(dialect).bind_processor(dialect)
+        items = list(value) if process is None else [process(v) for v in value]
+        if all(type(v) is int for v in items):
+            return "{" + ",".join(map(str, items)) + "}"
+        return "{" + ",".join(_array_item(v) for v in items) + "}"
+
+
+def _array_item(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"an array literal holds integers and strings, not {type(value).__name__}")
+    if isinstance(value, int):
+        return str(value)
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def pg_array(key: str, values: Any, element: Any) -> ColumnElement[Any]:
+    """``CAST(:key AS element[])``: a PostgreSQL array parameter bound as its text (see :class:`ArrayLiteral`)."""
+    return cast(bindparam(key, values, type_=ArrayLiteral(element)), ARRAY(element))
+
+
 class _AnyOf(ColumnElement[bool]):
     """``column IN (…)`` with its renderings ready: an expanding list, one PostgreSQL array, one SQLite JSON text."""
 
@@ -80,7 +120,7 @@ def any_of(column: ColumnElement[Any] | QueryableAttribute[Any], values: Iterabl
     key, value = (values, None) if isinstance(values, str) else (None, list(values))
     expression = column.expression
     listed: BindParameter[Any] = bindparam(key, value, expanding=True, type_=expression.type)
-    array: BindParameter[Any] = bindparam(key, value, type_=ARRAY(expression.type))
+    array: BindParameter[Any] = bindparam(key, value, type_=ArrayLiteral(expression.type))
     return _AnyOf(expression, listed, array, bindparam(key, value, type_=_JSONList()))
 
 
@@ -96,4 +136,4 @@ def _json(element: _AnyOf, compiler: SQLCompiler, **kw: Any) -> str:
 
 @compiles(_AnyOf, "postgresql")
 def _array(element: _AnyOf, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(element.column == any_(element.array), **kw)
+    return compiler.process(element.column == any_(cast(element.array, ARRAY(element.column.type))), **kw)

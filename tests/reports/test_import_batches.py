@@ -33,11 +33,11 @@ def _interrupt(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     chunks = {"n": 0}
     original = import_publish.Publisher._chunk
 
-    def killed_at_the_third(self: import_publish.Publisher, session: Any, rows: list[Any]) -> None:
+    def killed_at_the_third(self: import_publish.Publisher, session: Any, rows: list[Any]) -> Any:
         chunks["n"] += 1
         if chunks["n"] == 3:
             raise KeyboardInterrupt  # the process is stopped: nothing after this runs
-        original(self, session, rows)
+        return original(self, session, rows)
 
     monkeypatch.setattr(import_check, "CHUNK", 2)
     monkeypatch.setattr(import_publish.Publisher, "_chunk", killed_at_the_third)
@@ -148,3 +148,23 @@ def test_a_rerun_of_an_interrupted_file_removes_what_it_had_saved_first(db: Data
     with db.read() as session:
         assert sorted(session.scalars(select(ImportBatch.state))) == ["published", "published", "undone"]
         assert session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "import.cleaned")) == 1
+
+
+def test_a_chunk_whose_tail_was_never_written_is_removed_completely(db: Database, world: People, seed: Seed,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process killed between a chunk's two transactions (PostgreSQL: children and cases committed, their events,
+    audit entries and responses not): the ids recorded with the first are enough to remove it all."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a chunk is one transaction on SQLite")
+    before, recap_before = counts(db), _recap(db)
+    monkeypatch.setattr(import_check, "CHUNK", 2)
+    monkeypatch.setattr(import_publish.Publisher, "_tail_transaction", lambda self, tail: None)  # killed before each tail
+    monkeypatch.setattr(imports, "undo", lambda *args: None)
+    monkeypatch.setattr(imports, "close_batch", lambda *args: None)
+    import_file(db, xlsx(GOOD), "do.xlsx", actor_id=None, region_scope=KABUPATEN, today=TODAY)
+    monkeypatch.undo()
+    children, cases, responses = counts(db)
+    assert (children, cases, responses) != before and responses == before[2]  # the first transactions only
+    cleaned = clean_interrupted(db, now=utcnow() + dt.timedelta(minutes=11))
+    assert [c.filename for c in cleaned] == ["do.xlsx"]
+    assert counts(db) == before and _recap(db) == recap_before and snapshot(db) == rebuilt(db)

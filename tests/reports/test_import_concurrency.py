@@ -57,10 +57,11 @@ def test_bot_and_sweep_work_during_an_import(db: Database, world: People, seed: 
     original = import_publish.Publisher._chunk
     chunks_done = []
 
-    def slow_chunk(self: import_publish.Publisher, session: object, rows: list) -> None:  # room for the others to run
-        original(self, session, rows)  # type: ignore[arg-type]
+    def slow_chunk(self: import_publish.Publisher, session: object, rows: list) -> object:  # room for the others to run
+        tail = original(self, session, rows)  # type: ignore[arg-type]
         chunks_done.append(len(rows))
         time.sleep(0.02)
+        return tail
 
     monkeypatch.setattr(import_publish.Publisher, "_chunk", slow_chunk)
     failures: list[BaseException] = []
