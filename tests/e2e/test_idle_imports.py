@@ -21,11 +21,13 @@ pytestmark = pytest.mark.e2e
 
 PROBE = """
 import atexit, json, os, sys
-atexit.register(lambda: open(os.environ["MODULES_FILE"], "w").write(json.dumps(sorted(sys.modules))))
+atexit.register(lambda: open(os.environ["MODULES_FILE"], "w").write(json.dumps([sys.flags.optimize, sorted(sys.modules)])))
 from app.cli import main
-sys.exit(main(["run"]))
+sys.argv[1:] = ["run"]
+sys.exit(main())
 """
-"""``ats-bot run`` as the console script runs it, writing the modules it holds when it stops (SIGTERM)."""
+"""``ats-bot run`` as the console script runs it (started again as ``python -OO``, which runs this again), writing
+the modules it holds when it stops (SIGTERM)."""
 
 LOADED_ON_FIRST_USE = {
     "matplotlib": "charts of /rekap",
@@ -67,7 +69,9 @@ def test_idle_bot_imports_nothing_it_loads_on_first_use(emulator: BotApiEmulator
         assert time.monotonic() < deadline, bot.log()
         time.sleep(0.2)
     assert bot.stop() == 0, bot.log()
-    loaded = set(json.loads(modules_file.read_text()))
+    optimize, modules = json.loads(modules_file.read_text())
+    assert optimize == 2  # the bot as deployed: python -OO
+    loaded = set(modules)
     assert "telegram.ext" in loaded and "bot.app" in loaded and "reminders.job" in loaded  # it did run the bot
     heavy = {top: why for top, why in LOADED_ON_FIRST_USE.items() if any(m == top or m.startswith(top + ".") for m in loaded)}
     assert heavy == {}, f"the idle bot imported libraries it only needs later: {heavy}"
