@@ -2,7 +2,7 @@
 # Compile the bytecode of the project, its libraries and (where writable) the standard library, for plain python
 # and for python -OO, the bot's interpreter (app.cli.run_optimised). Where the process cannot write __pycache__
 # (the Docker image's user, PYTHONDONTWRITEBYTECODE) every start would otherwise compile every module again:
-# seconds of CPU, and the bot idles about 7 MiB larger (benchmarks/bench_cli.py).
+# seconds of CPU, and the bot idles about 6 MiB larger (benchmarks/bench_cli.py, README).
 # Usage: scripts/compile_bytecode.sh [PYTHON]   (default: .venv/bin/python)
 set -euo pipefail
 cd "$(dirname "$0")/.."
