@@ -307,44 +307,6 @@ def test_team_recap_and_audited_export_for_its_own_area(emulator: BotApiEmulator
     assert any(a.startswith("export") for a in actions) and "access.denied" in actions
 
 
-def test_kabupaten_team_imports_a_list_from_chat_all_or_nothing(emulator: BotApiEmulator, deployment: Deployment) -> None:
-    import csv
-    import io
-
-    from reports.lampiran2 import COLUMNS
-
-    def list_file(*rows: dict[str, str]) -> bytes:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(COLUMNS)
-        for values in rows:
-            writer.writerow([values.get(column, "") for column in COLUMNS])
-        return buffer.getvalue().encode()
-
-    good = {"NO": "1", "NAMA LENGKAP": "Siti Aminah", "TANGGAL LAHIR": "05/07/2012", "L/P": "P", "DESA": "Klesem",
-            "KECAMATAN": "Kandangserang", "KATEGORI": "Putus Sekolah", "SUMBER DATA": "DO Dapodik 2026"}
-    deployment.start()
-    kabupaten = emulator.user(2301, "Bu Kabid")
-    deployment.enrol(kabupaten, "tim_kabupaten", "33.26")
-    kabupaten.send("/impor")
-    kabupaten.wait_text(t(T.IMPORT_ASK)[:30])
-    kabupaten.send_document(list_file(good, {**good, "NO": "2", "NAMA LENGKAP": "Budi", "TANGGAL LAHIR": "31/02/2013"}), "ats.csv", "text/csv")
-    rejected = kabupaten.wait_text(t(T.IMPORT_REJECTED, filename="ats.csv", count=1)[:20])
-    assert "TANGGAL LAHIR" in rejected.text
-    db = deployment.database()
-    with db.read() as session:
-        assert session.scalars(select(Case)).all() == []  # nothing half-imported
-    db.dispose()
-    kabupaten.send("/impor")
-    kabupaten.wait_text(t(T.IMPORT_ASK)[:30])
-    kabupaten.send_document(list_file(good), "ats.csv", "text/csv")
-    kabupaten.wait_text(t(T.IMPORT_DONE, filename="ats.csv", rows=1, created=1, merged=0, cases=1)[:25])
-    volunteer = emulator.user(2302, "Siti")
-    deployment.enrol(volunteer, "pendata", "33.26.08")
-    volunteer.send("/impor")
-    volunteer.wait_text(t(T.NOT_ALLOWED))
-
-
 def test_kabupaten_lists_arrive_as_files_over_the_wire_and_others_are_refused(emulator: BotApiEmulator, deployment: Deployment) -> None:
     """The Bupati's list (XLSX + PDF) and the assistance recipients (XLSX) through the real bot; a volunteer is refused."""
     deployment.start()
