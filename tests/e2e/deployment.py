@@ -39,8 +39,9 @@ def fixture_answers(instrument: str, name: str) -> dict[str, Any]:
 class Deployment:
     """One bot installation: its database, files and environment; it can start (and restart) the bot."""
 
-    def __init__(self, tmp: Path, start_bot: Callable[..., Any], emulator: BotApiEmulator) -> None:
-        self.db_url = f"sqlite:///{tmp / 'ats.db'}"
+    def __init__(self, tmp: Path, start_bot: Callable[..., Any], emulator: BotApiEmulator, db_url: str | None = None) -> None:
+        self.db_url = db_url or f"sqlite:///{tmp / 'ats.db'}"
+        """SQLite in ``tmp`` unless given (an empty PostgreSQL database, as a district's server has it)."""
         self.health_port = free_port()
         self.tmp = tmp
         self.env = {"DATABASE_URL": self.db_url, "DATA_KEY": DATA_KEY, "FILES_DIR": str(tmp / "files"),

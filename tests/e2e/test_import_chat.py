@@ -1,10 +1,13 @@
 """A kabupaten team imports a list through Telegram: the file goes up as a document and the bot answers with the
-outcome; a list with a bad row leaves nothing; somebody else's /impor is refused."""
+outcome; a list with a bad row leaves nothing; somebody else's /impor is refused. On SQLite and on PostgreSQL,
+where each chunk's responses and derived rows are written by the import's writer thread."""
 
 from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
+from typing import Any
 
 import pytest
 from botapi import BotApiEmulator
@@ -14,7 +17,8 @@ from sqlalchemy import func, select
 from bot import texts as T
 from core.i18n import translator
 from reports.lampiran2 import COLUMNS
-from storage.models import Case, Child, ImportBatch
+from storage.models import Case, Child, ImportBatch, Response
+from tests.storage.conftest import fresh_postgres_database, postgres_empty_session_database, postgres_server  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 t = translator("id")
@@ -33,8 +37,15 @@ CHILD = {"NAMA LENGKAP": "Siti Aminah", "TANGGAL LAHIR": "05/07/2012", "L/P": "P
          "KATEGORI": "Putus Sekolah"}
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def installation(request: pytest.FixtureRequest, tmp_path: Path, start_bot: Any, emulator: BotApiEmulator) -> Deployment:
+    url = request.getfixturevalue("fresh_postgres_database") if request.param == "postgresql" else None
+    return Deployment(tmp_path, start_bot, emulator, db_url=url)
+
+
 def test_a_list_sent_as_a_document_is_imported_and_a_bad_one_leaves_nothing(emulator: BotApiEmulator,
-                                                                            deployment: Deployment) -> None:
+                                                                            installation: Deployment) -> None:
+    deployment = installation
     deployment.start()
     team, stranger = emulator.user(3001, "Tim Kabupaten"), emulator.user(3002, "Warga")
     deployment.enrol(team, "tim_kabupaten", "33.26")
@@ -55,8 +66,13 @@ def test_a_list_sent_as_a_document_is_imported_and_a_bad_one_leaves_nothing(emul
     assert done is not None
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(Case)) == 2
+        assert session.scalar(select(func.count()).select_from(Response)) == 2  # PostgreSQL: by the writer thread
         assert session.scalars(select(ImportBatch.state)).all() == ["published"]
     db.dispose()
     stranger.send("/impor")  # not a team member: refused, and no file is asked for
     reply = stranger.wait_for(lambda m: True)
     assert t(T.IMPORT_ASK)[:40] not in reply.text
+    volunteer = emulator.user(3003, "Siti")  # enrolled, but a volunteer: not hers to import
+    deployment.enrol(volunteer, "pendata", "33.26.08")
+    volunteer.send("/impor")
+    volunteer.wait_text(t(T.NOT_ALLOWED))
