@@ -77,10 +77,7 @@ class ArrayLiteral(TypeDecorator[list[Any]]):
         if value is None:
             return None
         process = self.element.dialect_impl(dialect).bind_processor(dialect)
-        items = list(value) if process is None else [process(v) for v in value]
-        if all(type(v) is int for v in items):
-            return "{" + ",".join(map(str, items)) + "}"
-        return "{" + ",".join(_array_item(v) for v in items) + "}"
+        return "{" + ",".join(_array_item(v if process is None else process(v)) for v in value) + "}"
 
 
 def _array_item(value: Any) -> str:
@@ -93,7 +90,7 @@ def _array_item(value: Any) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def pg_array(key: str, values: Any, element: Any) -> ColumnElement[Any]:
+def pg_array(key: str | None, values: Any, element: Any) -> ColumnElement[Any]:
     """``CAST(:key AS element[])``: a PostgreSQL array parameter bound as its text (see :class:`ArrayLiteral`)."""
     return cast(bindparam(key, values, type_=ArrayLiteral(element)), ARRAY(element))
 
@@ -107,7 +104,7 @@ class _AnyOf(ColumnElement[bool]):
         ("column", InternalTraversal.dp_clauseelement), ("listed", InternalTraversal.dp_clauseelement),
         ("array", InternalTraversal.dp_clauseelement), ("json", InternalTraversal.dp_clauseelement)]
 
-    def __init__(self, column: ColumnElement[Any], listed: BindParameter[Any], array: BindParameter[Any],
+    def __init__(self, column: ColumnElement[Any], listed: BindParameter[Any], array: ColumnElement[Any],
                  json: BindParameter[Any]) -> None:
         self.column, self.listed, self.array, self.json = column, listed, array, json
 
@@ -120,8 +117,7 @@ def any_of(column: ColumnElement[Any] | QueryableAttribute[Any], values: Iterabl
     key, value = (values, None) if isinstance(values, str) else (None, list(values))
     expression = column.expression
     listed: BindParameter[Any] = bindparam(key, value, expanding=True, type_=expression.type)
-    array: BindParameter[Any] = bindparam(key, value, type_=ArrayLiteral(expression.type))
-    return _AnyOf(expression, listed, array, bindparam(key, value, type_=_JSONList()))
+    return _AnyOf(expression, listed, pg_array(key, value, expression.type), bindparam(key, value, type_=_JSONList()))
 
 
 @compiles(_AnyOf)
@@ -136,4 +132,4 @@ def _json(element: _AnyOf, compiler: SQLCompiler, **kw: Any) -> str:
 
 @compiles(_AnyOf, "postgresql")
 def _array(element: _AnyOf, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(element.column == any_(cast(element.array, ARRAY(element.column.type))), **kw)
+    return compiler.process(element.column == any_(element.array), **kw)
