@@ -189,8 +189,6 @@ class _Tail:
     responses: list[dict[str, Any]] = field(default_factory=list)
     facts: dict[int, Any] = field(default_factory=dict)
     """Recap facts of the new cases, known without reading them back (``reports.summary.KNOWN``)."""
-    changed: set[int] = field(default_factory=set)
-    """Cases whose recap and reminder rows are refreshed when the tail commits."""
 
 
 @dataclass
@@ -314,9 +312,6 @@ class Publisher:
         started = time.perf_counter()
         with self.db.write(durable=False) as session:
             session.info[DEFERRED] = self.pending  # only this thread refreshes recap rows: the counter is its own
-            # The chunk's cases are committed without their recap and reminder rows until this commits: another
-            # transaction that moves one now refreshes it too, so the two refreshes take their turns.
-            session.execute(select(Case.id).where(any_of(Case.id, sorted(tail.changed))).order_by(Case.id).with_for_update())
             self._write_tail(session, tail)
         self.tail_longest = max(self.tail_longest, time.perf_counter() - started)
 
@@ -533,7 +528,6 @@ class Publisher:
                                  known_child.sex, known_child.birth_date, latest[case_id])
             if facts is not None:
                 tail.facts[case_id] = facts
-        tail.changed = {response["case_id"] for response in tail.responses}
         self.written.add("responses", _reserve(session, Response, tail.responses))
         return tail
 
@@ -548,7 +542,7 @@ class Publisher:
             insert_rows(conn, cast(Table, AuditLog.__table__), tail.opened, {  # what every entry shares, serialised once
                 "action": "case.open", "subject_type": "case", "actor_id": self.actor_id, "detail": {**extra, "import": True}})
         session.info.setdefault(KNOWN, {}).update(tail.facts)  # the refresh at commit does not read them back
-        cases_changed(session, tail.changed)
+        cases_changed(session, {response["case_id"] for response in tail.responses})
         insert_rows(conn, cast(Table, Response.__table__), tail.responses, {
             "instrument": IMPORT_INSTRUMENT, "instrument_version": IMPORT_VERSION, "submitted_by": self.submitter,
             "import_batch_id": self.batch_id},  # hidden from every reader until the batch is published (storage.published)

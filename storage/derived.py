@@ -3,7 +3,9 @@
 A write that changes what a case's reminders or its recap depend on (status, region, category, forms, visits,
 assignments, snoozes, the child's sex or birth date) calls :func:`case_changed`. Just before the transaction
 commits, each refresher below recomputes its rows for the marked cases, once, set-based: the next reminder
-check of ``reminders.next_due`` and the recap facts and counts of ``reports.summary``. A crash before the commit
+check of ``reminders.next_due`` and the recap facts and counts of ``reports.summary``. On PostgreSQL the marked
+cases' rows are locked first, so two transactions refreshing the same case (a chat turn and an import's writer
+thread) take turns: the second reads what the first wrote instead of inserting the same rows again. A crash before the commit
 loses the change and its derived rows together; a write path that forgets to call :func:`case_changed` is caught
 by the daily reconciliations.
 """
@@ -63,8 +65,19 @@ def flush_derived(session: Session) -> None:
     ordered = sorted(changed)
     for start in range(0, len(ordered), CHUNK):
         chunk = set(ordered[start:start + CHUNK])
+        _lock(session, ordered[start:start + CHUNK])
         for refresh in refreshers():
             refresh(session, chunk)
+
+
+def _lock(session: Session, case_ids: list[int]) -> None:
+    """PostgreSQL: the cases' rows, in id order (SQLite's writer already excludes every other)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    from storage.models import Case
+    from storage.repositories.sql import any_of
+
+    session.execute(select(Case.id).where(any_of(Case.id, case_ids)).order_by(Case.id).with_for_update())
 
 
 def install(factory: sessionmaker[Session]) -> None:

@@ -4,6 +4,7 @@ counters equal a rebuild from scratch, a failed transaction leaves them as they 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from cases import checks, service
 from reports.recap import age_group, recap_data
 from reports.summary import rebuild
 from storage.db import Database
-from storage.derived import case_changed
+from storage.derived import case_changed, flush_derived
 from storage.models import Case, RecapCount, RecapFact
 from storage.repositories.responses import Submission, submit_response
 from tests.reports.conftest import DESA_A1, KABUPATEN, TODAY, Seed
@@ -105,3 +106,34 @@ def test_many_cases_in_one_transaction_are_refreshed_in_chunks(db: Database, cas
             case_changed(session, case.id)
     assert snapshot(db) == rebuilt(db)
     assert sum(recap_data(db, KABUPATEN, TODAY, targets=TARGETS).by_status["aged_out"].values()) == 5
+
+
+def test_two_transactions_refreshing_one_case_take_turns(db: Database, cases: dict[str, int]) -> None:
+    """A move holds the case while its refresh is not committed; a second transaction that marks the same case (a
+    form, an import's writer thread) refreshes it after, from what the first wrote, instead of inserting the same
+    recap rows a second time."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    errors: list[BaseException] = []
+    second_done = threading.Event()
+
+    def second() -> None:
+        try:
+            with db.write() as session:
+                case_changed(session, cases["ayu"])
+        except BaseException as exc:  # noqa: BLE001  (reported to the test)
+            errors.append(exc)
+        second_done.set()
+
+    with db.write() as session:
+        case = session.get(Case, cases["ayu"])
+        assert case is not None
+        case.status = "verified"
+        case_changed(session, case.id)
+        flush_derived(session)  # refreshed, not yet committed
+        other = threading.Thread(target=second)
+        other.start()
+        assert not second_done.wait(0.5)  # it waits for this one
+    other.join(10)
+    assert second_done.is_set() and errors == []
+    assert snapshot(db) == rebuilt(db)
